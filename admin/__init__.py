@@ -1,0 +1,1 @@
+"""The web admin: a thin Flask caller of the function layer."""

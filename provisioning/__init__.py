@@ -1,0 +1,1 @@
+"""Provisioning: how radbill touches the network (CoA, RouterOS API, SNMP, OLTs)."""

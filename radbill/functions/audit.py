@@ -1,0 +1,55 @@
+"""Record who did what, before and after, in the same transaction as the change."""
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+
+from radbill.functions.registry import SECRET_PARAMS, Call, request_line
+from radbill.models import AuditLog
+
+SECRET_COLUMNS = SECRET_PARAMS | {"password_hash", "nt_hash", "totp_secret", "recovery_codes"}
+
+
+def jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
+    if isinstance(value, (ipaddress.IPv4Address, ipaddress.IPv4Network, ipaddress.IPv6Address)):
+        return str(value)
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    return value
+
+
+def snapshot(obj: Any) -> dict[str, Any] | None:
+    """Column values of a mapped object, secrets masked, ready for JSONB."""
+    if obj is None:
+        return None
+    out = {}
+    for col in sa.inspect(obj).mapper.column_attrs:
+        value = getattr(obj, col.key)
+        if col.key in SECRET_COLUMNS or col.key.endswith("secret"):
+            value = "***" if value else value
+        out[col.key] = jsonable(value)
+    return out
+
+
+def record(call: Call, object_type: str | None, object_id: int | None, object_name: str | None,
+           before: dict | None, after: dict | None, operator_id: int | None = None) -> None:
+    if before is not None and after is not None:
+        changed = {k for k in after if before.get(k) != after.get(k)}
+        before = {k: before.get(k) for k in changed}
+        after = {k: after[k] for k in changed}
+    call.session.add(AuditLog(
+        actor=call.caller.login, actor_user_id=call.caller.user_id,
+        operator_id=operator_id if operator_id is not None else call.caller.operator_id,
+        func=call.func, object_type=object_type, object_id=object_id, object_name=object_name,
+        before=before, after=after, request=request_line(call.func, call.params), ip=call.caller.ip,
+    ))

@@ -1,0 +1,54 @@
+"""Staff identities: password hashing, and turning a login into a Caller."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from radbill.functions.caller import SYSTEM, Caller
+from radbill.functions.registry import AccessDenied, FuncError
+from radbill.models import Operator, StaffUser
+
+# Reseller roles may act as (su=) their own staff; every other role may not use su at all.
+SU_ROLES = ("group_admin", "operator", "sub_operator")
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method="scrypt")
+
+
+def check_password(user: StaffUser, password: str) -> bool:
+    return bool(user.password_hash) and check_password_hash(user.password_hash, password)
+
+
+def caller_for(session: Session, user: StaffUser, ip: str | None = None, lang: str = "en") -> Caller:
+    """A staff user as a Caller; the system administrator role sees the whole tree."""
+    if user.role == "admin":
+        return Caller(user.login, "admin", user.operator_id, None, user.id, ip, lang)
+    path = session.scalar(sa.select(Operator.path).where(Operator.id == user.operator_id))
+    return Caller(user.login, user.role, user.operator_id, path, user.id, ip, lang)
+
+
+def find_user(session: Session, login: str) -> StaffUser | None:
+    return session.scalars(sa.select(StaffUser).where(sa.func.lower(StaffUser.login) == login.lower())).first()
+
+
+def su(session: Session, caller: Caller, login: str) -> Caller:
+    """Act as `login`: the system administrator as anyone, a reseller as its subtree's staff."""
+    target = find_user(session, login)
+    if target is None or target.disabled:
+        raise FuncError(f"no staff login {login!r}", field="su", status=403)
+    if caller.is_sysadmin:
+        return caller_for(session, target, caller.ip, caller.lang)
+    if caller.role not in SU_ROLES:
+        raise AccessDenied("your role may not act as another user", field="su")
+    as_target = caller_for(session, target, caller.ip, caller.lang)
+    if as_target.operator_path is None or not caller.sees(as_target.operator_path) \
+            or target.role in ("admin", "group_admin") and caller.role != "group_admin":
+        raise AccessDenied(f"{login!r} is outside your subtree", field="su")
+    return as_target
+
+
+def system_caller(session: Session, su_login: str | None = None) -> Caller:
+    """The local command line runs as the system administrator, or as `su_login`."""
+    return su(session, SYSTEM, su_login) if su_login else SYSTEM

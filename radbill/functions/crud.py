@@ -1,0 +1,237 @@
+"""The list / X.edit / X.delete triple that most objects share, following the func API seed.
+
+`X` lists (paginated, searchable); `X.edit` without `sok=ok` returns the form's values, with
+`sok=ok` creates (no `elid`) or updates; `X.delete` succeeds even when nothing matched.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from radbill.functions import audit
+from radbill.functions.fields import Field, parse_fields
+from radbill.functions.registry import (AccessDenied, Call, FormResult, FuncError, ListResult,
+                                        NotFound, OkResult, Param, function)
+from radbill.models import Operator
+
+MAX_PER_PAGE = 1000
+
+
+class Entity:
+    """Describe one kind of object; `register()` turns it into its three functions."""
+
+    name: str
+    model: type
+    fields: list[Field] = []
+    label: str = "name"
+    columns: list[str] = []
+    search: list[str] = []
+    filters: dict[str, str] = {}
+    list_roles: tuple[str, ...] | None = None
+    edit_roles: tuple[str, ...] | None = None
+    default_sort: str = "id"
+
+    # -- hooks a subclass fills in ------------------------------------------------------------
+    def visible(self, call: Call, stmt: sa.Select) -> sa.Select:
+        """Restrict a select to the objects the caller may see."""
+        return stmt
+
+    def editable(self, call: Call, obj: Any) -> bool:
+        return True
+
+    def row(self, obj: Any) -> dict[str, Any]:
+        return {c: audit.jsonable(getattr(obj, c)) for c in self.columns}
+
+    def form(self, call: Call, obj: Any | None) -> dict[str, Any]:
+        return self.row(obj) if obj is not None else {}
+
+    def apply(self, call: Call, obj: Any, values: dict[str, Any], creating: bool) -> None:
+        for key, value in values.items():
+            setattr(obj, key, value)
+
+    def operator_of(self, obj: Any) -> int | None:
+        return getattr(obj, "operator_id", None)
+
+    def remove(self, call: Call, obj: Any) -> None:
+        call.session.delete(obj)
+
+    # -- shared machinery ----------------------------------------------------------------------
+    def find(self, call: Call, ref: str, field: str = "elid", lock: bool = False) -> Any:
+        """The visible object whose id or label is `ref`, else NotFound (never another's)."""
+        stmt = sa.select(self.model)
+        col = getattr(self.model, self.label)
+        if str(ref).isdigit():
+            stmt = stmt.where(sa.or_(self.model.id == int(ref), col == str(ref)))
+        else:
+            stmt = stmt.where(sa.func.lower(col) == str(ref).lower())
+        stmt = self.visible(call, stmt)
+        if lock:
+            stmt = stmt.with_for_update()
+        obj = call.session.scalars(stmt.limit(1)).first()
+        if obj is None:
+            raise NotFound(f"no {self.name} {ref!r}", field=field)
+        return obj
+
+    def list(self, call: Call) -> ListResult:
+        stmt = self.visible(call, sa.select(self.model))
+        q = (call.get("q") or "").strip()
+        if q and self.search:
+            like = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            stmt = stmt.where(sa.or_(*[sa.func.lower(as_text(getattr(self.model, c))).like(like)
+                                       for c in self.search]))
+        for param, column in self.filters.items():
+            value = call.get(param)
+            if value not in (None, ""):
+                stmt = self.filter(stmt, param, column, value)
+        page, per_page = page_params(call)
+        total = call.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))
+        stmt = stmt.order_by(*self.order(call)).limit(per_page).offset((page - 1) * per_page)
+        rows = [self.row(obj) for obj in call.session.scalars(stmt)]
+        return ListResult(rows, total, page, per_page, list(self.columns))
+
+    def filter(self, stmt: sa.Select, param: str, column: str, value: str) -> sa.Select:
+        return stmt.where(sa.cast(getattr(self.model, column), sa.Text) == value)
+
+    def order(self, call: Call) -> list:
+        sort = call.get("sort") or self.default_sort
+        desc = sort.startswith("-")
+        key = sort.lstrip("-")
+        if key not in self.columns and key != "id":
+            raise FuncError(f"cannot sort by {key!r}", field="sort")
+        col = getattr(self.model, key)
+        return [col.desc() if desc else col.asc(), self.model.id]
+
+    def edit(self, call: Call) -> FormResult | OkResult:
+        obj = self.find(call, call.elid) if call.elid else None
+        if not call.sok:
+            return FormResult(obj.id if obj is not None else None, self.form(call, obj))
+        if obj is not None and not self.editable(call, obj):
+            raise AccessDenied(f"you may not change this {self.name}")
+        creating = obj is None
+        values = parse_fields(self.fields, call.params, creating=creating)
+        before = audit.snapshot(obj)
+        if creating:
+            obj = self.model()
+        self.apply(call, obj, values, creating)
+        if creating:
+            call.session.add(obj)
+        call.session.flush()
+        audit.record(call, self.name, obj.id, str(getattr(obj, self.label)), before,
+                     audit.snapshot(obj), self.operator_of(obj))
+        return OkResult(obj.id)
+
+    def delete(self, call: Call) -> OkResult:
+        for ref in (call.elid or "").split(","):
+            ref = ref.strip()
+            if not ref:
+                continue
+            try:
+                obj = self.find(call, ref)
+            except NotFound:
+                continue  # the seed's convention: deleting nothing succeeds
+            if not self.editable(call, obj):
+                raise AccessDenied(f"you may not delete this {self.name}")
+            before = audit.snapshot(obj)
+            self.remove(call, obj)
+            call.session.flush()
+            audit.record(call, self.name, obj.id, str(getattr(obj, self.label)), before, None,
+                         self.operator_of(obj))
+        return OkResult()
+
+    def register(self) -> Entity:
+        params = tuple(f.param() for f in self.fields)
+        function(self.name, kind="list", roles=self.list_roles,
+                 params=(Param("q", "search"), Param("page"), Param("per_page"), Param("sort"))
+                 + tuple(Param(k, "filter") for k in self.filters))(self.list)
+        function(f"{self.name}.edit", kind="form", roles=self.edit_roles,
+                 params=(Param("elid", f"the {self.name}'s id or {self.label}"),) + params)(self.edit)
+        function(f"{self.name}.delete", roles=self.edit_roles,
+                 params=(Param("elid", "ids or names, comma-separated"),))(self.delete)
+        return self
+
+
+def as_text(col):
+    """A text column as it is (so its lower() index serves), anything else cast to text."""
+    return col if isinstance(col.type, (sa.Text, sa.String)) else sa.cast(col, sa.Text)
+
+
+def page_params(call: Call) -> tuple[int, int]:
+    try:
+        page = int(call.get("page") or call.get("p_num") or 1)
+        per_page = int(call.get("per_page") or call.get("p_cnt") or 50)
+    except ValueError:
+        raise FuncError("page and per_page must be whole numbers", field="page") from None
+    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
+        raise FuncError(f"page must be >= 1 and per_page 1..{MAX_PER_PAGE}", field="page")
+    return page, per_page
+
+
+# -- the operator tree as a scope -------------------------------------------------------------
+def in_subtree(call: Call, operator_col) -> sa.ColumnElement[bool]:
+    """operator_col belongs to an operator inside the caller's subtree."""
+    if call.caller.operator_path is None:
+        return sa.true()
+    sub = sa.select(Operator.id).where(Operator.path.startswith(call.caller.operator_path,
+                                                                autoescape=True))
+    return operator_col.in_(sub)
+
+
+def usable(call: Call, operator_col) -> sa.ColumnElement[bool]:
+    """Shared objects: global ones, the caller's ancestors' ones and its subtree's."""
+    return shared_with(call.caller.operator_path, operator_col)
+
+
+def shared_with(path: str | None, operator_col) -> sa.ColumnElement[bool]:
+    """Objects offered to the operator at `path` (None: everything)."""
+    if path is None:
+        return sa.true()
+    ancestors = [int(x) for x in path.strip("/").split("/") if x]
+    subtree = sa.select(Operator.id).where(Operator.path.startswith(path, autoescape=True))
+    return sa.or_(operator_col.is_(None), operator_col.in_(ancestors), operator_col.in_(subtree))
+
+
+def operator_path(call: Call, operator_id: int | None) -> str | None:
+    if operator_id is None:
+        return None
+    return call.session.scalar(sa.select(Operator.path).where(Operator.id == operator_id))
+
+
+def may_manage(call: Call, operator_id: int | None) -> bool:
+    """Whether the caller may change an object owned by `operator_id` (None: global)."""
+    if call.caller.is_sysadmin:
+        return True
+    if operator_id is None:
+        return False
+    return call.caller.sees(operator_path(call, operator_id))
+
+
+def root_operator(call: Call) -> Operator:
+    """The group at the top of the tree (the ISP itself), made on first need."""
+    op = call.session.scalars(sa.select(Operator).where(Operator.parent_id.is_(None))
+                              .order_by(Operator.id)).first()
+    if op is None:
+        from radbill import settings
+        op = Operator(name=settings.get().isp_name, level="group", kind="credit", path="")
+        call.session.add(op)
+        call.session.flush()
+        op.path = f"/{op.id}/"
+        call.session.flush()
+    return op
+
+
+def resolve_operator(call: Call, ref: str | None, field: str = "operator") -> Operator:
+    """The operator named by id or name inside the caller's subtree; default the caller's own."""
+    if ref in (None, ""):
+        if call.caller.operator_id is None:
+            return root_operator(call)
+        return call.session.get(Operator, call.caller.operator_id)
+    stmt = sa.select(Operator)
+    stmt = stmt.where(Operator.id == int(ref)) if str(ref).isdigit() else \
+        stmt.where(sa.func.lower(Operator.name) == str(ref).lower())
+    op = call.session.scalars(stmt).first()
+    if op is None:
+        raise FuncError(f"no operator {ref!r}", field=field)
+    if not call.caller.sees(op.path):
+        raise AccessDenied("is outside your subtree", field=field)
+    return op

@@ -1,0 +1,14 @@
+"""Every table radbill knows: FreeRADIUS' stock ones and ours."""
+from radbill.models.base import Base
+from radbill.models.catalog import BillingProfile, IpPool, Package
+from radbill.models.customers import Customer, UsageCounter
+from radbill.models.freeradius import (Nas, NasReload, RadAcct, RadCheck, RadGroupCheck,
+                                       RadGroupReply, RadPostAuth, RadReply, RadUserGroup)
+from radbill.models.operators import Operator, StaffUser, Zone
+from radbill.models.system import AuditLog, NasSettings, Outbox
+
+__all__ = [
+    "Base", "BillingProfile", "IpPool", "Package", "Customer", "UsageCounter", "Nas", "NasReload",
+    "RadAcct", "RadCheck", "RadGroupCheck", "RadGroupReply", "RadPostAuth", "RadReply",
+    "RadUserGroup", "Operator", "StaffUser", "Zone", "AuditLog", "NasSettings", "Outbox",
+]

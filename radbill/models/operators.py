@@ -1,0 +1,73 @@
+"""The operator tree (group admin -> operator -> sub-operator), staff logins and zones."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from radbill.models.base import Base, created_at, pg_enum
+
+OPERATOR_KINDS = ("credit", "debit")
+OPERATOR_LEVELS = ("group", "operator", "sub")
+ROLES = ("admin", "group_admin", "operator", "sub_operator", "manager", "noc", "card_distributor")
+
+
+class Operator(Base):
+    """A node of the reseller tree; `path` is the materialized chain of ids, '/1/4/9/'."""
+
+    __tablename__ = "operators"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.Text, unique=True)
+    parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("operators.id", ondelete="RESTRICT"))
+    path: Mapped[str] = mapped_column(sa.Text, server_default="")
+    level: Mapped[str] = mapped_column(pg_enum("operator_level", *OPERATOR_LEVELS))
+    kind: Mapped[str] = mapped_column(pg_enum("operator_kind", *OPERATOR_KINDS), server_default="credit")
+    credit_limit: Mapped[Decimal] = mapped_column(server_default="0")
+    status: Mapped[str] = mapped_column(sa.Text, server_default="active")
+    vat_percent: Mapped[Decimal] = mapped_column(sa.Numeric(5, 2), server_default="0")
+    require_2fa: Mapped[bool] = mapped_column(server_default=sa.false())
+    created_at: Mapped[dt.datetime] = created_at()
+
+    parent: Mapped[Operator | None] = relationship(remote_side=[id])
+
+    __table_args__ = (
+        sa.CheckConstraint("credit_limit >= 0", name="credit_limit_nonneg"),
+        sa.CheckConstraint("status in ('active', 'suspended')", name="status_valid"),
+        sa.CheckConstraint("vat_percent >= 0 and vat_percent <= 100", name="vat_range"),
+        sa.CheckConstraint("(level = 'group') = (parent_id is null)", name="root_is_group"),
+        sa.Index("ix_operators_path", "path", postgresql_ops={"path": "text_pattern_ops"}),
+    )
+
+
+class StaffUser(Base):
+    """A staff login; its role decides menus, its operator decides the subtree it sees."""
+
+    __tablename__ = "staff_users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    login: Mapped[str] = mapped_column(sa.Text, unique=True)
+    password_hash: Mapped[str] = mapped_column(sa.Text)
+    role: Mapped[str] = mapped_column(pg_enum("staff_role", *ROLES))
+    operator_id: Mapped[int] = mapped_column(sa.ForeignKey("operators.id", ondelete="CASCADE"))
+    name: Mapped[str | None] = mapped_column(sa.Text)
+    disabled: Mapped[bool] = mapped_column(server_default=sa.false())
+    totp_secret: Mapped[str | None] = mapped_column(sa.Text)
+    totp_enabled: Mapped[bool] = mapped_column(server_default=sa.false())
+    recovery_codes: Mapped[list | None] = mapped_column(sa.ARRAY(sa.Text))
+    failed_logins: Mapped[int] = mapped_column(server_default="0")
+    locked_until: Mapped[dt.datetime | None]
+    last_login_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime] = created_at()
+
+    operator: Mapped[Operator] = relationship()
+
+    __table_args__ = (sa.CheckConstraint("login ~ '^[A-Za-z0-9_.@-]{2,64}$'", name="login_format"),)
+
+
+class Zone(Base):
+    __tablename__ = "zones"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.Text)
+    operator_id: Mapped[int] = mapped_column(sa.ForeignKey("operators.id", ondelete="CASCADE"))
+    __table_args__ = (sa.UniqueConstraint("operator_id", "name", name="uq_zones_operator_name"),)

@@ -1,0 +1,65 @@
+"""Settings read once per process from RADBILL_* environment variables."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting with its default; the environment variable is RADBILL_<NAME upper-cased>."""
+
+    database_url: str = "postgresql+psycopg://radbill:radbill@/radbill?host=/var/run/postgresql"
+    admin_host: str = "127.0.0.1"
+    admin_port: int = 8080
+    admin_workers: int = 2
+    radius_auth_port: int = 1812
+    radius_acct_port: int = 1813
+    radius_backends: int = 4
+    radius_dir: str = str(PROJECT_ROOT / "var" / "freeradius")
+    time_zone: str = "UTC"
+    currency: str = "BDT"
+    secret_key: str = ""
+    interim_interval: int = 300
+    suspended_session_timeout: int = 300
+    suspended_address_list: str = "radbill-suspended"
+    log_level: str = "INFO"
+    var_dir: str = str(PROJECT_ROOT / "var")
+    isp_name: str = "radbill ISP"
+    authinfo_networks: str = ""
+    session_idle_minutes: int = 30
+    lockout_after: int = 5
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
+    @property
+    def psycopg_dsn(self) -> str:
+        """The same database as a libpq URL, for psycopg without SQLAlchemy (the hot path)."""
+        return self.database_url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+def from_env(env: dict[str, str] | None = None) -> Settings:
+    """Build settings from RADBILL_* variables, converting each to its field's type."""
+    env = os.environ if env is None else env
+    values = {}
+    for f in fields(Settings):
+        raw = env.get("RADBILL_" + f.name.upper())
+        if raw is None or f.name == "extra":
+            continue
+        values[f.name] = int(raw) if f.type in ("int", int) else raw
+    s = Settings(**values)
+    ZoneInfo(s.time_zone)  # fail early on a bad zone name
+    return s
+
+
+@lru_cache(maxsize=1)
+def get() -> Settings:
+    return from_env()

@@ -1,0 +1,1 @@
+"""The hot path inside FreeRADIUS (rlm_python3)."""

@@ -1,0 +1,1 @@
+"""Rating: accounting to usage, bills, payments and the ledger."""
