@@ -6,7 +6,7 @@ import re
 import sqlalchemy as sa
 
 from radbill import outbox
-from radbill.functions import audit
+from radbill.functions import audit, hooks
 from radbill.functions import fields as F
 from radbill.functions.crud import Entity, in_subtree, resolve_operator, shared_with
 from radbill.functions.registry import Call, FuncError, OkResult, Param, function
@@ -111,15 +111,21 @@ class Customers(Entity):
         if custom:
             obj.custom_fields = {**(obj.custom_fields or {}), **custom}
         old_package, old_mac = obj.package_id, obj.mac
+        before = audit.snapshot(obj) if not creating else None
         super().apply(call, obj, values, creating)
         if obj.service is None:
             obj.service = "pppoe"
         self._unique(call, obj)
         if obj.service == "static" and not obj.static_ip:
             raise FuncError("is required for the static service", field="static_ip")
-        if not creating and (obj.package_id != old_package or obj.mac != old_mac):
-            call.session.flush()
-            outbox.disconnect(call.session, obj.id, obj.username, "package or MAC changed")
+        call.session.add(obj)
+        call.session.flush()
+        if creating:
+            hooks.emit("customer_created", call, obj)
+        else:
+            hooks.emit("customer_changed", call, obj, before)
+            if obj.package_id != old_package or obj.mac != old_mac:
+                outbox.disconnect(call.session, obj.id, obj.username, "package or MAC changed")
 
     def _refs(self, call: Call, obj: Customer, values: dict) -> None:
         from radbill.functions.billing_profiles import ENTITY as profiles
@@ -218,9 +224,10 @@ def _status_action(name: str, doc: str, allowed_from: tuple[str, ...], to: str |
             before = audit.snapshot(obj)
             if obj.status not in allowed_from:
                 raise FuncError(f"{obj.username!r} is {obj.status}; cannot {name}", field="elid")
-            obj.status = to
+            old_status, obj.status = obj.status, to
             obj.status_reason = call.get("reason") or None
             call.session.flush()
+            hooks.emit("customer_status", call, obj, old_status)
             if disconnect:
                 outbox.disconnect(call.session, obj.id, obj.username, name)
             outbox.notify(call.session, obj.id, event)

@@ -1,0 +1,20 @@
+"""`radbill bench radius|rating|admin`: benchmarks that print figures (never run by the tests)."""
+from __future__ import annotations
+
+import importlib
+
+SUITES = ("radius", "rating", "admin")
+
+
+def register(sub) -> None:
+    p = sub.add_parser("bench", help="run a benchmark and print its figures")
+    p.add_argument("suite", choices=SUITES)
+    p.add_argument("--customers", type=int, default=100_000)
+    p.add_argument("--seconds", type=float, default=10.0, help="length of each load phase")
+    p.add_argument("--keep", action="store_true", help="keep the benchmark database afterwards")
+    p.set_defaults(handler=run)
+
+
+def run(args) -> int:
+    module = importlib.import_module(f"radbill.benchmarks.{args.suite}")
+    return int(module.run(args) or 0)
