@@ -11,8 +11,8 @@ from radbill.functions.registry import call
 _seq = itertools.count(1)
 
 
-def fn(session: Session, name: str, caller: Caller = SYSTEM, **params):
-    return call(session, caller, name, {k: str(v) for k, v in params.items() if v is not None})
+def fn(session: Session, func_name: str, caller: Caller = SYSTEM, **params):
+    return call(session, caller, func_name, {k: str(v) for k, v in params.items() if v is not None})
 
 
 def make(session: Session, entity: str, caller: Caller = SYSTEM, **params):

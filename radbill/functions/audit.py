@@ -29,16 +29,17 @@ def jsonable(value: Any) -> Any:
 
 
 def snapshot(obj: Any) -> dict[str, Any] | None:
-    """Column values of a mapped object, secrets masked, ready for JSONB."""
+    """Column values of a mapped object, ready for JSONB (`record` masks the secrets)."""
     if obj is None:
         return None
-    out = {}
-    for col in sa.inspect(obj).mapper.column_attrs:
-        value = getattr(obj, col.key)
-        if col.key in SECRET_COLUMNS or col.key.endswith("secret"):
-            value = "***" if value else value
-        out[col.key] = jsonable(value)
-    return out
+    return {col.key: jsonable(getattr(obj, col.key)) for col in sa.inspect(obj).mapper.column_attrs}
+
+
+def _masked(values: dict[str, Any] | None) -> dict[str, Any] | None:
+    if values is None:
+        return None
+    return {k: ("***" if v else v) if k in SECRET_COLUMNS or k.endswith("secret") else v
+            for k, v in values.items()}
 
 
 def record(call: Call, object_type: str | None, object_id: int | None, object_name: str | None,
@@ -47,6 +48,7 @@ def record(call: Call, object_type: str | None, object_id: int | None, object_na
         changed = {k for k in after if before.get(k) != after.get(k)}
         before = {k: before.get(k) for k in changed}
         after = {k: after[k] for k in changed}
+    before, after = _masked(before), _masked(after)
     call.session.add(AuditLog(
         actor=call.caller.login, actor_user_id=call.caller.user_id,
         operator_id=operator_id if operator_id is not None else call.caller.operator_id,

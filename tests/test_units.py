@@ -1,0 +1,66 @@
+"""Pure parsing: rates, sizes, money and field parsers, without a database."""
+from decimal import Decimal
+
+import pytest
+
+from radbill import money, units
+from radbill.functions import fields as F
+from radbill.functions.registry import FuncError
+from radbill.nthash import nt_hash
+
+
+@pytest.mark.parametrize("text,bps", [("10M", 10_000_000), ("512k", 512_000), ("1G", 10**9),
+                                      ("1.5M", 1_500_000), ("64000", 64_000)])
+def test_rates_are_parsed_1000_based(text, bps):
+    assert units.parse_rate(text) == bps
+
+
+@pytest.mark.parametrize("bad", ["", "10X", "-5M", "M", "ten"])
+def test_bad_rates_are_refused_with_an_example(bad):
+    with pytest.raises(ValueError, match="is not a rate like"):
+        units.parse_rate(bad)
+
+
+def test_sizes_are_1024_based_and_round_trip():
+    assert units.parse_size("50G") == 50 * 2**30
+    assert units.format_size(units.parse_size("50G")) == "50G"
+    assert units.format_rate(1_500_000) == "1500k"
+    assert units.format_rate(10_000_000) == "10M"
+
+
+def test_money_is_decimal_and_refuses_floats_and_fractions_of_cents():
+    assert money.parse_money("500") == Decimal("500.00")
+    assert money.parse_money("1,250.5") == Decimal("1250.50")
+    with pytest.raises(ValueError):
+        money.parse_money(1.5)
+    with pytest.raises(ValueError, match="two decimal places"):
+        money.parse_money("1.005")
+    with pytest.raises(ValueError):
+        money.parse_money("NaN")
+
+
+@pytest.mark.parametrize("raw", ["aa:bb:cc:dd:ee:ff", "AA-BB-CC-DD-EE-FF", "aabb.ccdd.eeff",
+                                 "aabbccddeeff"])
+def test_mac_spellings_normalise_to_mikrotik_form(raw):
+    assert F.mac(raw) == "AA:BB:CC:DD:EE:FF"
+
+
+@pytest.mark.parametrize("raw", ["zz", "aa:bb:cc:dd:ee", "aa:bb-cc:dd:ee:ff", "gg:bb:cc:dd:ee:ff"])
+def test_malformed_macs_are_refused(raw):
+    with pytest.raises(ValueError, match="is not a MAC address"):
+        F.mac(raw)
+
+
+def test_parse_fields_reports_every_bad_field_at_once():
+    fields = [F.Field("name", F.name_text, required=True), F.Field("price", F.amount()),
+              F.Field("rate", F.rate)]
+    with pytest.raises(FuncError) as err:
+        F.parse_fields(fields, {"price": "-1", "rate": "fast"}, creating=True)
+    assert set(err.value.errors) == {"name", "price", "rate"}
+    assert err.value.errors["price"] == "must not be negative"
+    assert "name: is required" in err.value.message
+
+
+def test_nt_hash_matches_the_known_vector():
+    # MS-CHAP's NT hash of "password" (RFC 2759 test vectors use the same MD4/UTF-16LE rule)
+    assert nt_hash("password") == "8846F7EAEE8FB117AD06BDD830B7586C"
