@@ -34,6 +34,12 @@ class Settings:
     authinfo_networks: str = ""
     session_idle_minutes: int = 30
     lockout_after: int = 5
+    smtp_host: str = ""  # empty: no e-mail notifications
+    smtp_port: int = 25
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_from: str = "radbill@localhost"
+    smtp_starttls: int = 0
     extra: dict = field(default_factory=dict)
 
     @property

@@ -1,0 +1,118 @@
+"""Telling subscribers what happened to their account: pluggable channels, SMTP e-mail built in.
+
+A channel is any object with `name`, `wants(note)` and `send(note) -> str` (a receipt for the
+outbox's result); `send` raises ProvisioningError when delivery should be retried.
+"""
+from __future__ import annotations
+
+import smtplib
+import socket
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from typing import Any, Protocol
+
+from provisioning.errors import DeviceUnreachable, LoginRejected, ProvisioningError
+from radbill import settings
+
+SUBJECTS = {
+    "suspended": "Your internet service is suspended",
+    "activated": "Your internet service is active again",
+    "disabled": "Your internet account is disabled",
+    "fup": "You have reached your fair-usage limit",
+    "expiring": "Your internet package expires soon",
+    "payment": "Payment received",
+    "bill": "New bill",
+}
+
+
+@dataclass
+class Note:
+    event: str
+    username: str | None = None
+    name: str | None = None
+    email: str | None = None
+    mobile: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def subject(self, isp: str) -> str:
+        return f"{isp}: {SUBJECTS.get(self.event, self.event.replace('_', ' ').capitalize())}"
+
+    def body(self, isp: str) -> str:
+        lines = [f"Dear {self.name or self.username or 'customer'},", "",
+                 SUBJECTS.get(self.event, f"Account event: {self.event}") + "."]
+        if self.username:
+            lines.append(f"Account: {self.username}")
+        for key, value in sorted(self.data.items()):
+            lines.append(f"{key.replace('_', ' ').capitalize()}: {value}")
+        lines += ["", f"-- {isp}"]
+        return "\n".join(lines) + "\n"
+
+
+class Channel(Protocol):
+    name: str
+
+    def wants(self, note: Note) -> bool: ...
+
+    def send(self, note: Note) -> str: ...
+
+
+@dataclass
+class SmtpEmail:
+    """E-mail through an SMTP relay; a refused connection or a 4xx reply is retried later."""
+
+    host: str
+    port: int = 25
+    sender: str = "radbill@localhost"
+    user: str = ""
+    password: str = ""
+    starttls: bool = False
+    isp: str = "radbill ISP"
+    timeout: float = 10.0
+    name: str = "email"
+
+    def wants(self, note: Note) -> bool:
+        return bool(note.email)
+
+    def message(self, note: Note) -> EmailMessage:
+        msg = EmailMessage()
+        msg["From"], msg["To"] = self.sender, note.email
+        msg["Subject"] = note.subject(self.isp)
+        msg.set_content(note.body(self.isp))
+        return msg
+
+    def send(self, note: Note) -> str:
+        where = f"{self.host}:{self.port}"
+        try:
+            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+                if self.starttls:
+                    smtp.starttls()
+                if self.user:
+                    smtp.login(self.user, self.password)
+                refused = smtp.send_message(self.message(note))
+        except smtplib.SMTPAuthenticationError as exc:
+            raise LoginRejected(where, self.user, exc.smtp_error.decode(errors="replace")) from None
+        except smtplib.SMTPRecipientsRefused as exc:
+            code, text = next(iter(exc.recipients.values()))
+            raise ProvisioningError(where, f"recipient {note.email} refused: {code} "
+                                    f"{text.decode(errors='replace')}", field="email") from None
+        except (smtplib.SMTPException, OSError, socket.timeout) as exc:
+            raise DeviceUnreachable(where, f"SMTP: {exc}") from None
+        if refused:
+            raise ProvisioningError(where, f"refused {sorted(refused)}", field="email")
+        return f"email to {note.email} accepted by {where}"
+
+
+def channels_from_settings(s: settings.Settings | None = None) -> list[Channel]:
+    s = s or settings.get()
+    found: list[Channel] = []
+    if s.smtp_host:
+        found.append(SmtpEmail(s.smtp_host, s.smtp_port, s.smtp_from, s.smtp_user,
+                               s.smtp_password, bool(s.smtp_starttls), s.isp_name))
+    return found
+
+
+def deliver(channels: list[Channel], note: Note) -> list[str]:
+    """Send `note` on every channel that wants it; the receipts, or ProvisioningError."""
+    if not channels:
+        raise ProvisioningError("notify", "no notification channel is configured (RADBILL_SMTP_HOST)")
+    return [ch.send(note) for ch in channels if ch.wants(note)]

@@ -1,0 +1,189 @@
+"""The outbox worker: carries out queued CoA, Disconnect and notify events, each exactly once.
+
+An event is claimed with SELECT ... FOR UPDATE SKIP LOCKED and handled inside that transaction,
+so a second worker skips it while the first is sending, and the row's new state commits only
+after the NAS answered. An event stays pending (with backoff) until it is acknowledged, and is
+given up (status 'failed', reason in last_error and the log) only after `max_attempts`.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import select
+import threading
+from dataclasses import dataclass, field
+
+import psycopg
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, sessionmaker
+
+from provisioning import coa, notify, sessions
+from provisioning.errors import ProvisioningError
+from radbill import settings
+from radbill.models import Customer, Outbox
+from radbill.outbox import CHANNEL
+
+log = logging.getLogger("radbill.worker")
+
+
+@dataclass
+class Policy:
+    max_attempts: int = 8
+    base_delay: float = 10.0  # seconds before the first retry; doubles each time
+    max_delay: float = 900.0
+    coa_timeout: float = 3.0
+    coa_retries: int = 2
+    channels: list = field(default_factory=list)
+
+    def delay(self, attempts: int) -> float:
+        return min(self.max_delay, self.base_delay * 2 ** max(0, attempts - 1))
+
+
+@dataclass
+class Outcome:
+    state: str  # done | retry | failed
+    result: dict
+    error: str | None = None
+
+
+# -- claiming and recording -------------------------------------------------------------------
+def claim(session: Session) -> Outbox | None:
+    stmt = (sa.select(Outbox)
+            .where(Outbox.status == "pending", Outbox.next_attempt_at <= sa.func.now())
+            .order_by(Outbox.next_attempt_at, Outbox.id).limit(1)
+            .with_for_update(skip_locked=True))
+    return session.scalars(stmt).first()
+
+
+def process_one(factory: sessionmaker, policy: Policy) -> bool:
+    """Handle the next due event in its own transaction; False when none is due."""
+    with factory.begin() as session:
+        event = claim(session)
+        if event is None:
+            return False
+        event.attempts += 1
+        try:
+            outcome = HANDLERS[event.kind](session, event, policy)
+        except ProvisioningError as exc:
+            outcome = Outcome("retry", _previous(event), str(exc))
+        except Exception as exc:  # a bug must not wedge the queue: retry, then give up
+            log.exception("outbox %s (%s) crashed", event.id, event.kind)
+            outcome = Outcome("retry", _previous(event), f"{type(exc).__name__}: {exc}")
+        record(event, outcome, policy)
+    return True
+
+
+def record(event: Outbox, outcome: Outcome, policy: Policy) -> None:
+    event.result = json.dumps(outcome.result, sort_keys=True)
+    event.last_error = outcome.error
+    now = dt.datetime.now(dt.timezone.utc)
+    if outcome.state == "retry" and event.attempts >= policy.max_attempts:
+        outcome.state = "failed"
+        event.last_error = f"gave up after {event.attempts} attempts: {outcome.error}"
+    if outcome.state == "done":
+        event.status, event.done_at = "done", now
+    elif outcome.state == "failed":
+        event.status, event.done_at = "failed", now
+        log.warning("outbox %s (%s) failed: %s", event.id, event.kind, event.last_error)
+    else:
+        event.next_attempt_at = now + dt.timedelta(seconds=policy.delay(event.attempts))
+        log.info("outbox %s (%s) attempt %s: %s; retrying", event.id, event.kind,
+                 event.attempts, outcome.error)
+
+
+def _previous(event: Outbox) -> dict:
+    try:
+        return json.loads(event.result) if event.result else {}
+    except ValueError:
+        return {}
+
+
+# -- CoA and Disconnect -----------------------------------------------------------------------
+def handle_radius(session: Session, event: Outbox, policy: Policy) -> Outcome:
+    payload = event.payload or {}
+    if not payload.get("username") and event.customer_id:
+        payload = {**payload, "username": session.scalar(
+            sa.select(Customer.username).where(Customer.id == event.customer_id))}
+    extra = {**coa.known_attributes(payload), **(payload.get("attributes") or {})}
+    done = _previous(event).get("sessions", {})
+    errors, permanent = [], []
+    for s in sessions.open_sessions(session, payload):
+        if done.get(s.key, {}).get("acked"):
+            continue  # acknowledged on an earlier attempt; never send it twice
+        target = sessions.target_for(session, s.nasipaddress)
+        if target is None:
+            errors.append(f"{s.nasipaddress} is not in the nas table")
+            continue
+        try:
+            reply = coa.send(event.kind, target, s.ref, extra, policy.coa_timeout, policy.coa_retries)
+        except ProvisioningError as exc:
+            errors.append(str(exc))
+            done[s.key] = {"acked": False, "reply": str(exc)}
+            continue
+        entry = {"acked": reply.acked, "reply": reply.summary(), "error_cause": reply.error_cause}
+        if reply.session_not_found:
+            entry.update(acked=True, stale_closed=sessions.close_stale(session, s))
+        elif not reply.acked and 400 <= (reply.error_cause or 0) < 500:
+            permanent.append(f"{s.key}: {reply.summary()}")  # our request is wrong; resending won't help
+        elif not reply.acked:
+            errors.append(f"{s.key}: {reply.summary()}")
+        done[s.key] = entry
+    result = {"sessions": done}
+    if errors:
+        return Outcome("retry", result, "; ".join(errors))
+    if permanent:
+        return Outcome("failed", result, "; ".join(permanent))
+    if not done:
+        result["note"] = "no open session"
+    return Outcome("done", result)
+
+
+# -- notifications ----------------------------------------------------------------------------
+def handle_notify(session: Session, event: Outbox, policy: Policy) -> Outcome:
+    payload = dict(event.payload or {})
+    customer = session.get(Customer, event.customer_id) if event.customer_id else None
+    note = notify.Note(event=str(payload.pop("event", "notice")),
+                       username=customer.username if customer else payload.get("username"),
+                       name=customer.name if customer else None,
+                       email=customer.email if customer else payload.pop("email", None),
+                       mobile=customer.mobile if customer else payload.pop("mobile", None),
+                       data=payload)
+    receipts = notify.deliver(policy.channels, note)
+    return Outcome("done", {"deliveries": receipts or ["no channel reaches this customer"]})
+
+
+HANDLERS = {"coa": handle_radius, "disconnect": handle_radius, "notify": handle_notify}
+
+
+# -- the loop ---------------------------------------------------------------------------------
+def drain(factory: sessionmaker, policy: Policy, limit: int = 10_000) -> int:
+    n = 0
+    while n < limit and process_one(factory, policy):
+        n += 1
+    return n
+
+
+def run(factory: sessionmaker, policy: Policy, stop: threading.Event, poll: float = 5.0) -> None:
+    """Drain, then sleep until a NOTIFY on radbill_outbox or `poll` seconds (retries come due)."""
+    dsn = settings.get().psycopg_dsn
+    with psycopg.connect(dsn, autocommit=True) as listener:
+        listener.execute(f"LISTEN {CHANNEL}")
+        while not stop.is_set():
+            try:
+                drain(factory, policy)
+            except sa.exc.OperationalError:
+                log.exception("database unavailable; retrying in %ss", poll)
+            _wait(listener, stop, poll)
+
+
+def _wait(listener: psycopg.Connection, stop: threading.Event, poll: float) -> None:
+    deadline = poll
+    step = 0.5  # short steps so a stop request is honoured quickly
+    while deadline > 0 and not stop.is_set():
+        ready, _, _ = select.select([listener.fileno()], [], [], min(step, deadline))
+        if ready:
+            for _ in listener.notifies(timeout=0):
+                pass
+            return
+        deadline -= step

@@ -1,0 +1,33 @@
+"""`radbill worker`: send queued CoA/Disconnect requests and notifications (the outbox)."""
+from __future__ import annotations
+
+import signal
+import threading
+
+
+def register(sub) -> None:
+    p = sub.add_parser("worker", help="drain the outbox: CoA, Disconnect, notifications")
+    p.add_argument("--once", action="store_true", help="drain what is due, then exit")
+    p.add_argument("--poll", type=float, default=5.0, help="seconds between polls (default 5)")
+    p.add_argument("--max-attempts", type=int, default=8)
+    p.add_argument("--retry-delay", type=float, default=10.0,
+                   help="seconds before the first retry; doubles each time (default 10)")
+    p.add_argument("--coa-timeout", type=float, default=3.0)
+    p.set_defaults(handler=run)
+
+
+def run(args) -> int:
+    from provisioning import notify, worker
+    from radbill import db
+
+    policy = worker.Policy(max_attempts=args.max_attempts, base_delay=args.retry_delay,
+                           coa_timeout=args.coa_timeout, channels=notify.channels_from_settings())
+    factory = db.session_factory()
+    if args.once:
+        print(f"{worker.drain(factory, policy)} events handled")
+        return 0
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    worker.run(factory, policy, stop, args.poll)
+    return 0

@@ -1,0 +1,109 @@
+"""Network devices radbill watches: OLTs and their ONUs, device health and interface traffic."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from radbill.models.base import Base, created_at, pg_enum
+
+OLT_BRANDS = ("vsol", "bdcom", "huawei", "zte")
+DEVICE_KINDS = ("nas", "olt")
+# Polling every ONU's optics too often is known to crash some OLT line cards: these floors
+# are enforced here as well as in olt.edit, so no caller can go below them.
+MIN_SYNC_INTERVAL = 300
+MIN_OPTICS_INTERVAL = 900
+Counter = sa.Numeric(20, 0)  # SNMP Counter64 does not fit a signed bigint
+
+
+class Olt(Base):
+    __tablename__ = "olts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.Text, unique=True)
+    brand: Mapped[str] = mapped_column(pg_enum("olt_brand", *OLT_BRANDS))
+    host: Mapped[str] = mapped_column(sa.Text)
+    ssh_port: Mapped[int] = mapped_column(server_default="22")
+    username: Mapped[str | None] = mapped_column(sa.Text)
+    password: Mapped[str | None] = mapped_column(sa.Text)
+    community: Mapped[str | None] = mapped_column(sa.Text)
+    snmp_port: Mapped[int] = mapped_column(server_default="161")
+    nas_id: Mapped[int | None] = mapped_column(sa.ForeignKey("nas.id", ondelete="SET NULL"))
+    operator_id: Mapped[int | None] = mapped_column(sa.ForeignKey("operators.id", ondelete="SET NULL"))
+    sync_interval: Mapped[int] = mapped_column(server_default="900")
+    optics_interval: Mapped[int] = mapped_column(server_default="3600")
+    enabled: Mapped[bool] = mapped_column(server_default=sa.true())
+    last_sync_at: Mapped[dt.datetime | None]
+    last_optics_at: Mapped[dt.datetime | None]
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    description: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[dt.datetime] = created_at()
+    __table_args__ = (
+        sa.CheckConstraint(f"sync_interval >= {MIN_SYNC_INTERVAL}", name="sync_interval_min"),
+        sa.CheckConstraint(f"optics_interval >= {MIN_OPTICS_INTERVAL}", name="optics_interval_min"),
+        sa.CheckConstraint("ssh_port between 1 and 65535 and snmp_port between 1 and 65535",
+                           name="port_range"),
+        sa.CheckConstraint("name ~ '^[A-Za-z0-9_.-]{1,64}$'", name="name_format"),
+    )
+
+
+class Onu(Base):
+    """An ONU as last seen on its OLT's PON port; `customer_id` comes from radacct MACs."""
+
+    __tablename__ = "onus"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    olt_id: Mapped[int] = mapped_column(sa.ForeignKey("olts.id", ondelete="CASCADE"))
+    port: Mapped[str] = mapped_column(sa.Text)
+    onu_id: Mapped[int]
+    serial: Mapped[str | None] = mapped_column(sa.Text)
+    mac: Mapped[str | None] = mapped_column(sa.Text)
+    status: Mapped[str] = mapped_column(sa.Text, server_default="unknown")
+    rx_power: Mapped[Decimal | None] = mapped_column(sa.Numeric(6, 2))
+    distance: Mapped[int | None]
+    description: Mapped[str | None] = mapped_column(sa.Text)
+    customer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("customers.id", ondelete="SET NULL"))
+    first_seen_at: Mapped[dt.datetime] = created_at()
+    last_seen_at: Mapped[dt.datetime | None]
+    updated_at: Mapped[dt.datetime] = mapped_column(server_default=sa.func.now())
+    __table_args__ = (
+        sa.UniqueConstraint("olt_id", "port", "onu_id", name="uq_onus_olt_port_onu"),
+        sa.Index("ix_onus_mac", "mac"),
+        sa.Index("ix_onus_serial", "serial"),
+        sa.Index("ix_onus_customer", "customer_id"),
+    )
+
+
+class DeviceStatus(Base):
+    """Whether a router or OLT answered its last poll, and since when that has been so."""
+
+    __tablename__ = "device_status"
+    kind: Mapped[str] = mapped_column(pg_enum("device_kind", *DEVICE_KINDS), primary_key=True)
+    device_id: Mapped[int] = mapped_column(primary_key=True)
+    up: Mapped[bool]
+    changed_at: Mapped[dt.datetime]
+    checked_at: Mapped[dt.datetime]
+    sys_uptime: Mapped[int | None] = mapped_column(sa.BigInteger)
+    sys_descr: Mapped[str | None] = mapped_column(sa.Text)
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class InterfaceSample(Base):
+    """One poll of one interface: raw counters and the rate since the previous poll."""
+
+    __tablename__ = "interface_samples"
+    id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
+    kind: Mapped[str] = mapped_column(pg_enum("device_kind", *DEVICE_KINDS))
+    device_id: Mapped[int]
+    if_index: Mapped[int]
+    if_name: Mapped[str | None] = mapped_column(sa.Text)
+    at: Mapped[dt.datetime]
+    in_octets: Mapped[Decimal] = mapped_column(Counter)
+    out_octets: Mapped[Decimal] = mapped_column(Counter)
+    counter_bits: Mapped[int] = mapped_column(sa.SmallInteger, server_default="64")
+    in_bps: Mapped[int | None] = mapped_column(sa.BigInteger)
+    out_bps: Mapped[int | None] = mapped_column(sa.BigInteger)
+    __table_args__ = (
+        sa.Index("ix_interface_samples_series", "kind", "device_id", "if_index", "at"),
+        sa.CheckConstraint("counter_bits in (32, 64)", name="counter_bits_valid"),
+    )
