@@ -13,7 +13,3 @@ __all__ = [
     "RadUserGroup", "Operator", "StaffUser", "Zone", "AuditLog", "NasSettings", "Outbox",
 ]
 from radbill.models.devices import DeviceStatus, InterfaceSample, Olt, Onu  # noqa: E402,F401
-from radbill.models.web import ApiSession, LoginAttempt, LoginKey  # noqa: E402,F401
-from radbill.models.billing import (Bill, BillLine, JobState, LedgerAccount, LedgerEntry,  # noqa: E402,F401
-                                    LedgerTransaction, Payment, PaymentAllocation, RechargeCard,
-                                    UsageDaily)
