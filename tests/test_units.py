@@ -64,3 +64,27 @@ def test_parse_fields_reports_every_bad_field_at_once():
 def test_nt_hash_matches_the_known_vector():
     # MS-CHAP's NT hash of "password" (RFC 2759 test vectors use the same MD4/UTF-16LE rule)
     assert nt_hash("password") == "8846F7EAEE8FB117AD06BDD830B7586C"
+
+
+def test_output_formats_follow_the_func_api_seed():
+    import json
+    from xml.etree import ElementTree as ET
+
+    from radbill.functions import output
+    from radbill.functions.registry import FormResult, ListResult, OkResult
+
+    lst = ListResult([{"id": 1, "name": "Home"}, {"id": 2, "name": "Biz"}], 2, 1, 50)
+    doc = ET.fromstring(output.render(lst, "xml")[1].split("\n", 1)[1])
+    assert doc.tag == "doc" and [e.findtext("name") for e in doc.findall("elem")] == ["Home", "Biz"]
+    assert json.loads(output.render(lst, "JSONdata")[1]) == lst.rows
+    assert json.loads(output.render(lst, "json")[1])["doc"]["elem"][1]["name"] == "Biz"
+    form = ET.fromstring(output.render(FormResult(7, {"name": "Home"}), "xml")[1].split("\n", 1)[1])
+    assert form.findtext("elid") == "7" and form.findtext("name") == "Home"
+    ok = ET.fromstring(output.render(OkResult(), "xml")[1].split("\n", 1)[1])
+    assert ok.find("ok") is not None
+    err = FuncError("is taken", field="username")
+    e = ET.fromstring(output.render(err, "xml")[1].split("\n", 1)[1]).find("error")
+    assert e.text == "username: is taken" and e.get("object") == "username"
+    assert output.render(err, "text")[1] == "ERROR username: is taken"
+    with pytest.raises(FuncError, match="unknown output format"):
+        output.render(ok, "yaml")
