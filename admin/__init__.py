@@ -1,1 +1,80 @@
 """The web admin: a thin Flask caller of the function layer."""
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from pathlib import Path
+
+from radbill import settings
+
+
+def default_config() -> dict:
+    s = settings.get()
+    return {
+        "SECRET_KEY": s.secret_key or _stored_secret(Path(s.var_dir)),
+        "SESSION_FACTORY": None,
+        "TZ": s.tz,
+        "LOCKOUT_AFTER": s.lockout_after,
+        "IDLE_MINUTES": s.session_idle_minutes,
+        "AUTHINFO_NETWORKS": s.authinfo_networks,
+        "ISP_NAME": s.isp_name,
+        "CURRENCY": s.currency,
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the (idle-limited) session
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,  # CSV imports
+    }
+
+
+def _stored_secret(var_dir: Path) -> str:
+    """Without RADBILL_SECRET_KEY, one key kept on disk so every gunicorn worker signs alike."""
+    path = var_dir / "admin-secret-key"
+    if not path.exists():
+        var_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def create_app(config: dict | None = None):
+    """Build the admin app; `config` overrides the settings-derived defaults (tests use it)."""
+    from flask import Flask
+
+    from admin import auth, dbs, fmt, functions, menus  # noqa: F401  (functions registers)
+    from admin.api import bp as api_bp
+    from admin.customers import bp as customers_bp
+    from admin.dashboard import bp as dashboard_bp
+    from admin.extensions import csrf, login_manager
+    from admin.logs import bp as logs_bp
+    from admin.pages import bp as pages_bp
+    from admin.pages.dispatch import init_abort_handlers
+    from radbill import db
+    from radbill.functions.registry import load_all
+
+    app = Flask(__name__)
+    app.config.update(default_config())
+    app.config.update(config or {})
+    if app.config["SESSION_FACTORY"] is None:
+        app.config["SESSION_FACTORY"] = db.session_factory()
+    app.permanent_session_lifetime = dt.timedelta(minutes=app.config["IDLE_MINUTES"])
+    load_all()
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    dbs.init_app(app)
+    fmt.init_app(app)
+    auth.init_app(app)
+    for bp in (api_bp, pages_bp, dashboard_bp, customers_bp, logs_bp):
+        app.register_blueprint(bp)
+    init_abort_handlers(app)
+
+    @app.context_processor
+    def navigation():
+        from flask import g
+        from flask_login import current_user
+
+        from admin.calls import page_caller
+        if not current_user.is_authenticated and "caller" not in g:
+            return {"menu": [], "caller": None}
+        caller = page_caller()
+        return {"menu": menus.menu(caller), "caller": caller, "title_of": menus.title}
+    return app

@@ -13,3 +13,4 @@ __all__ = [
     "RadUserGroup", "Operator", "StaffUser", "Zone", "AuditLog", "NasSettings", "Outbox",
 ]
 from radbill.models.devices import DeviceStatus, InterfaceSample, Olt, Onu  # noqa: E402,F401
+from radbill.models.web import ApiSession, LoginAttempt, LoginKey  # noqa: E402,F401

@@ -1,0 +1,125 @@
+"""/billmgr: the func API over HTTP (GET and POST), with every convention of the seed."""
+from __future__ import annotations
+
+from flask import Blueprint, g, redirect, request, url_for
+from flask_login import login_user
+
+from radbill.functions import auth as kernel_auth
+from radbill.functions.registry import FuncError, OkResult, load_all
+
+from admin import i18n, security
+from admin.api import respond
+from admin.api.authn import Unauthorized, identify, password_login
+from admin.auth.user import StaffLogin, finish_login
+from admin.calls import client_ip, run
+from admin.dbs import db, keep_writes
+from admin.extensions import csrf
+
+bp = Blueprint("api", __name__)
+# parameters about the call itself, never handed to the function
+CONTROL = {"func", "out", "su", "lang", "auth", "authinfo", "redirect", "csrf_token", "totp",
+           "clicked_button", "sfrom", "progressid", "operafake"}
+
+
+def flat_params() -> dict[str, str]:
+    """GET and POST values; a repeated name (ticked rows) becomes a comma-separated list."""
+    values = request.values
+    return {k: ",".join(v for v in values.getlist(k)) for k in values.keys()}
+
+
+@bp.route("/billmgr", methods=["GET", "POST"])
+@csrf.exempt  # token callers carry no cookie; cookie callers are checked in `changes_allowed`
+def billmgr():
+    params = flat_params()
+    g.lang = i18n.pick(params.get("lang"))
+    out = params.get("out") or None
+    func = params.get("func", "")
+    try:
+        if not func:
+            raise FuncError("name a function with func=", field="func")
+        if func == "auth":
+            return login(params, out)
+        user, how = identify(params)
+        g.cookie_auth = how == "cookie"
+        caller = kernel_auth.caller_for(db(), user, client_ip(), g.lang)
+        if params.get("su"):
+            caller = kernel_auth.su(db(), caller, params["su"])
+        g.caller = caller
+    except FuncError as exc:
+        return failure(exc, out)
+    fparams = {k: v for k, v in params.items() if k not in CONTROL}
+    if out is None:
+        from admin.pages.dispatch import page
+        return page(func, fparams, params)
+    if g.cookie_auth and changes(func, fparams) and not cookie_change_ok():
+        return failure(FuncError("changes from the browser need POST with its CSRF token",
+                                 status=403), out)
+    return answer(func, fparams, params, out)
+
+
+def changes(func: str, fparams: dict[str, str]) -> bool:
+    fn = load_all().get(func)
+    return fn is not None and (fn.kind == "action" or fparams.get("sok") == "ok")
+
+
+def cookie_change_ok() -> bool:
+    if request.method != "POST":
+        return False
+    try:
+        csrf.protect()
+    except Exception:
+        return False
+    return True
+
+
+def answer(func: str, fparams: dict[str, str], params: dict[str, str], out: str):
+    try:
+        result = run(func, fparams, g.caller)
+    except FuncError as exc:
+        return failure(exc, out)
+    from admin.menus import hide_money
+    from radbill.functions.registry import ListResult
+    if isinstance(result, ListResult) and hide_money(g.caller, result.columns) != result.columns:
+        keep = hide_money(g.caller, list(result.rows[0]) if result.rows else result.columns)
+        result.rows = [{k: r[k] for k in keep if k in r} for r in result.rows]
+        result.columns = hide_money(g.caller, result.columns)
+    if isinstance(result, OkResult) and (target := respond.startform(params, result)):
+        return redirect(target)
+    if out == "devel":
+        return respond.devel(result, func)
+    return respond.formatted(result, out)
+
+
+def failure(exc: FuncError, out: str | None):
+    exc = respond.translated(exc, g.get("lang", "en"))
+    if out is None:
+        if isinstance(exc, Unauthorized) and exc.status == 401:
+            return redirect(url_for("auth.login", next=request.full_path))
+        from admin.pages.dispatch import error_page
+        return error_page(exc)
+    return respond.formatted(exc, "xml" if out == "devel" else out, exc.status)
+
+
+def login(params: dict[str, str], out: str | None):
+    """func=auth: by password (and TOTP when enrolled), or once by a key an administrator made."""
+    login_name = params.get("username", "")
+    if params.get("key"):
+        user = security.use_key(db(), login_name, params["key"])
+        if user is None:
+            security.record(db(), login_name, None, client_ip(), "api", False, "bad key")
+            keep_writes()
+            return failure(Unauthorized("the key is wrong or already used"), out)
+        security.succeeded(db(), user, client_ip(), "api")
+        via = "key"
+    else:
+        try:
+            user = password_login(login_name, params.get("password", ""), params.get("totp"),
+                                  record_ok=True)
+        except FuncError as exc:
+            return failure(exc, out)
+        via = "password"
+    if out is None:  # a browser: log it in and show the panel
+        finish_login(user)
+        return redirect(respond.startform(params, None) or "/")
+    token = security.open_api_session(db(), user, client_ip(), via)
+    return respond.auth_doc(token, user.role, out)

@@ -1,0 +1,146 @@
+"""Login, second factor, enrolment, account and logout pages."""
+from __future__ import annotations
+
+from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
+                   session, url_for)
+from flask_login import current_user, login_required, logout_user
+
+from radbill.functions.auth import caller_for
+from radbill.functions.registry import FuncError, OkResult, call
+from radbill.models import StaffUser
+
+from admin import security
+from admin.auth.user import finish_login, qr_svg
+from admin.calls import client_ip, log_request, run
+from admin.dbs import db, keep_writes
+
+bp = Blueprint("auth", __name__)
+
+
+def policy() -> security.Policy:
+    return security.Policy(current_app.config["LOCKOUT_AFTER"], "web")
+
+
+def safe_next(target: str | None) -> str:
+    return target if target and target.startswith("/") and not target.startswith("//") else "/"
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if request.method == "GET":
+        return render_template("auth/login.html", next=request.args.get("next", ""))
+    login_name = request.form.get("login", "").strip()
+    try:
+        user = security.check_login(db(), login_name, request.form.get("password", ""),
+                                    client_ip(), policy())
+    except security.LoginRefused as exc:
+        keep_writes()
+        return render_template("auth/login.html", error=str(exc), login=login_name,
+                               next=request.form.get("next", "")), 401
+    return after_password(user, safe_next(request.form.get("next")))
+
+
+def after_password(user: StaffUser, next_url: str):
+    """The second step: a TOTP code if enrolled, enrolment if the operator demands it, else in."""
+    if user.totp_enabled or security.needs_2fa(db(), user):
+        session.clear()
+        session["pending"] = {"uid": user.id, "next": next_url}
+        return redirect(url_for("auth.second_factor" if user.totp_enabled else "auth.enrol"))
+    finish_login(user)
+    return redirect(next_url)
+
+
+def pending_user() -> StaffUser | None:
+    pending = session.get("pending")
+    return db().get(StaffUser, pending["uid"]) if pending else None
+
+
+@bp.route("/login/2fa", methods=["GET", "POST"])
+def second_factor():
+    user = pending_user()
+    if user is None:
+        return redirect(url_for("auth.login"))
+    if request.method == "GET":
+        return render_template("auth/second_factor.html")
+    if not security.locked(user) and \
+            security.check_second_factor(db(), user, request.form.get("code", "")):
+        next_url = session["pending"]["next"]
+        finish_login(user)
+        return redirect(next_url)
+    # a wrong code counts like a wrong password, so codes cannot be guessed either
+    security.failed(db(), user.login, user, client_ip(), policy(), "bad second factor")
+    keep_writes()
+    return render_template("auth/second_factor.html", error="wrong code"), 401
+
+
+@bp.route("/login/enrol", methods=["GET", "POST"])
+def enrol():
+    """Show a QR code and the secret; a correct code from the phone switches two-factor on."""
+    user = pending_user()
+    if user is None and current_user.is_authenticated:
+        user = db().get(StaffUser, int(current_user.get_id()))
+    if user is None:
+        return redirect(url_for("auth.login"))
+    caller = caller_for(db(), user, client_ip())
+    if request.method == "GET" or "enrol_secret" not in session:
+        form = call(db(), caller, "user.totp", {})
+        session["enrol_secret"] = form.values["secret"]
+        return render_template("auth/enrol.html", secret=form.values["secret"],
+                               qr=qr_svg(form.values["uri"]), forced=user.id != _current_id())
+    params = {"sok": "ok", "secret": session["enrol_secret"], "totp": request.form.get("code", "")}
+    log_request(caller, "user.totp", params)
+    try:
+        result = call(db(), caller, "user.totp", params)
+    except FuncError as exc:
+        from pyotp import TOTP
+        secret = session["enrol_secret"]
+        return render_template("auth/enrol.html", secret=secret, error=exc.errors.get("totp", exc.message),
+                               qr=qr_svg(TOTP(secret).provisioning_uri(user.login, issuer_name="radbill")),
+                               forced=user.id != _current_id()), 400
+    session.pop("enrol_secret", None)
+    next_url = (session.get("pending") or {}).get("next", url_for("auth.account"))
+    if session.get("pending"):
+        finish_login(user)
+    return render_template("auth/recovery.html", codes=result.extra["recovery_codes"], next=next_url)
+
+
+def _current_id() -> int | None:
+    return int(current_user.get_id()) if current_user.is_authenticated else None
+
+
+@bp.route("/account")
+@login_required
+def account():
+    user = db().get(StaffUser, int(current_user.get_id()))
+    return render_template("auth/account.html", user=user, enforced=security.needs_2fa(db(), user))
+
+
+@bp.route("/account/recovery", methods=["POST"])
+@login_required
+def recovery():
+    try:
+        result = run("user.recovery", {})
+    except FuncError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("auth.account"))
+    assert isinstance(result, OkResult)
+    return render_template("auth/recovery.html", codes=result.extra["recovery_codes"],
+                           next=url_for("auth.account"))
+
+
+@bp.route("/account/2fa-off", methods=["POST"])
+@login_required
+def totp_off():
+    user = db().get(StaffUser, int(current_user.get_id()))
+    if security.needs_2fa(db(), user):
+        abort(403, "your operator requires two-factor logins")
+    run("user.totp.disable", {})
+    flash("Two-factor login is off.", "ok")
+    return redirect(url_for("auth.account"))
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    logout_user()
+    session.clear()
+    return redirect(url_for("auth.login"))

@@ -1,0 +1,100 @@
+"""The customer page (status, sessions, usage, bills, payments, audit) and the CSV import."""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, current_app, render_template, request
+from flask_login import login_required
+
+from radbill.functions.registry import FuncError, ListResult, load_all
+
+from admin import menus, queries, svg
+from admin.calls import may, page_caller, run, run_or_abort
+from admin.customers import imports
+from admin.dbs import db
+from admin.pages.forms import suggestions
+
+bp = Blueprint("customers", __name__)
+STATUS_ACTIONS = ("suspend", "resume", "disable", "enable", "delete", "restore")
+# the parameter a money list function filters one customer by, whichever its author chose
+CUSTOMER_PARAMS = ("customer", "customer_id", "plid")
+
+
+def decorate(rows: list[dict]) -> dict:
+    """Extra context for the customer list: who of this page is online now."""
+    online = queries.online_usernames(db(), [r["username"] for r in rows if r.get("username")])
+    return {"online": online}
+
+
+def related(func: str, cid: int) -> ListResult | None:
+    """A customer's rows from another domain's list function, when it exists and the caller may."""
+    fn = load_all().get(func)
+    if fn is None or not may(func) or not menus.visible(fn, page_caller()):
+        return None
+    param = next((p.name for p in fn.params if p.name in CUSTOMER_PARAMS), None)
+    if param is None:
+        return None
+    try:
+        result = run(func, {param: str(cid), "per_page": "20"})
+    except FuncError:
+        return None
+    return result if isinstance(result, ListResult) else None
+
+
+@bp.route("/customers/<int:cid>")
+@login_required
+def show(cid: int):
+    form = run_or_abort("customer.edit", {"elid": str(cid)})
+    c = form.values
+    tz = current_app.config["TZ"]
+    usage = queries.daily_usage(db(), c["username"], tz)
+    days = svg.last_days(dt.datetime.now(tz).date())
+    chart = svg.bars(days, {"download": {d: o for d, i, o in usage}, "upload": {d: i for d, i, o in usage}},
+                     fmt=lambda v: f"{v / 1048576:,.1f} MiB")
+    audit = None
+    if may("audit"):
+        audit = run("audit", {"object_type": "customer", "object_id": str(cid), "per_page": "20"})
+    caller = page_caller()
+    return render_template(
+        "customers/show.html", c=c, cid=cid,
+        online=queries.sessions(db(), c["username"], open_only=True),
+        history=queries.sessions(db(), c["username"]), chart=chart,
+        bills=related("bill", cid), payments=related("payment", cid), audit=audit,
+        actions=[a for a in STATUS_ACTIONS if may(f"customer.{a}")],
+        can_edit=may("customer.edit") and caller.role != "manager",
+        can_pay=may("payment.edit") and menus.sees_money(caller),
+        packages=suggestions(caller, "package") if may("customer.edit") else [],
+        sees_money=menus.sees_money(caller))
+
+
+@bp.route("/customers/import", methods=["GET"])
+@login_required
+def import_form():
+    if not may("customer.edit"):
+        return render_template("error.html", message="you may not create customers", status=403), 403
+    return render_template("customers/import.html", stage="upload")
+
+
+@bp.route("/customers/import", methods=["POST"])
+@login_required
+def import_run():
+    if not may("customer.edit"):
+        return render_template("error.html", message="you may not create customers", status=403), 403
+    upload = request.files.get("file")
+    text = upload.read().decode("utf-8-sig", "replace") if upload else request.form.get("csv", "")
+    try:
+        header, rows = imports.read(text)
+    except FuncError as exc:
+        return render_template("customers/import.html", stage="upload", error=exc.message), 400
+    if upload or "mode" not in request.form:
+        return render_template("customers/import.html", stage="map", header=header, csv=text,
+                               mapping=imports.guess(header), targets=imports.targets(),
+                               sample=rows[:5], count=len(rows))
+    mapping = {i: request.form.get(f"col{i}") for i in range(len(header))}
+    mapping = {i: name for i, name in mapping.items() if name in imports.targets()}
+    commit = request.form["mode"] == "commit"
+    outcome = imports.apply(db(), page_caller(), rows, mapping, commit)
+    status = 400 if commit and outcome.errors else 200
+    return render_template("customers/import.html", stage="done", outcome=outcome, header=header,
+                           csv=text, mapping=mapping, targets=imports.targets(), commit=commit,
+                           sample=rows[:5], count=len(rows)), status

@@ -1,0 +1,84 @@
+"""The menu each role sees: every registered list function the caller may call, grouped by area.
+
+Functions other domains register later (bill, payment, router.status, olt...) appear on their
+own; the NOC never sees money, whatever a function's roles say.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from radbill.functions.caller import Caller
+from radbill.functions.registry import Function, load_all
+
+SECTIONS = (
+    ("Customers", ("customer", "zone", "card")),
+    ("Billing", ("bill", "payment", "invoice", "journal", "ledger", "expense")),
+    ("Network", ("nas", "pool", "router", "router.status", "router.sessions", "session", "olt",
+                 "onu", "device")),
+    ("Catalog", ("package", "billing_profile")),
+    ("Staff", ("operator", "user")),
+    ("Logs", ("audit", "authlog")),
+)
+TITLES = {"nas": "NAS / routers", "pool": "IP pools", "billing_profile": "Billing profiles",
+          "authlog": "Authentication log", "audit": "Audit log", "user": "Staff logins",
+          "customer": "Customers", "operator": "Operators", "package": "Packages", "zone": "Zones"}
+MONEY_WORDS = ("bill", "payment", "invoice", "journal", "ledger", "expense", "fund", "card",
+               "price", "balance", "amount", "credit", "commission", "vat", "cash", "total",
+               "paid", "due")
+# extra pages (not functions) each area shows, with the function the caller must be allowed
+EXTRA = {"Customers": (("Import customers", "customers.import_form", "customer.edit"),),
+         "Logs": (("Suspensions", "logs.suspensions", "audit"),
+                  ("Staff logins", "logs.logins", "user"))}
+
+
+@dataclass
+class Item:
+    title: str
+    func: str | None = None
+    endpoint: str | None = None
+
+
+def is_money(name: str) -> bool:
+    """Whether a function or column name is about money (hidden from the NOC)."""
+    low = name.lower()
+    return any(w in low for w in MONEY_WORDS)
+
+
+def sees_money(caller: Caller) -> bool:
+    return caller.role != "noc"
+
+
+def title(func: str) -> str:
+    return TITLES.get(func) or func.replace(".", " ").replace("_", " ").capitalize()
+
+
+def visible(fn: Function, caller: Caller) -> bool:
+    return fn.allowed(caller) and (sees_money(caller) or not is_money(fn.name))
+
+
+def menu(caller: Caller) -> list[tuple[str, list[Item]]]:
+    registry = load_all()
+    placed: set[str] = set()
+    out = []
+    for section, names in SECTIONS:
+        items = []
+        for name in names:
+            fn = registry.get(name)
+            if fn is not None and fn.kind == "list" and visible(fn, caller):
+                items.append(Item(title(name), name))
+            placed.add(name)
+        for label, endpoint, needs in EXTRA.get(section, ()):
+            fn = registry.get(needs)
+            if fn is not None and fn.allowed(caller):
+                items.append(Item(label, endpoint=endpoint))
+        if items:
+            out.append((section, items))
+    others = [Item(title(n), n) for n, fn in sorted(registry.items())
+              if n not in placed and fn.kind == "list" and visible(fn, caller)]
+    if others:
+        out.append(("More", others))
+    return out
+
+
+def hide_money(caller: Caller, columns: list[str]) -> list[str]:
+    return columns if sees_money(caller) else [c for c in columns if not is_money(c)]

@@ -1,0 +1,156 @@
+"""Pages for any registered function, chosen by its kind: list, form or action.
+
+/billmgr without `out` comes here, so a page's URL is its API call: add out=xml to get the data.
+"""
+from __future__ import annotations
+
+import json
+from urllib.parse import urlencode
+
+from flask import (abort, flash, g, redirect, render_template, request, url_for)
+
+from radbill.functions.registry import (FileResult, FormResult, FuncError, ListResult, OkResult,
+                                        load_all, request_line)
+
+from admin import menus
+from admin.api import respond
+from admin.calls import run
+from admin.extensions import csrf
+from admin.pages import forms
+
+LIST_TEMPLATES = {"customer": "customers/list.html", "audit": "logs/audit.html"}
+PAGE_CONTROL = {"back", "_orig"}
+
+
+def page(func: str, fparams: dict[str, str], params: dict[str, str]):
+    fn = load_all().get(func)
+    if fn is None:
+        return error_page(FuncError(f"unknown function {func!r}", field="func", status=404))
+    if not menus.sees_money(g.caller) and menus.is_money(func):
+        return error_page(FuncError("the NOC role sees no money", status=403))
+    may_change = not g.get("cookie_auth") or request.method == "POST"
+    if request.method == "POST" and g.get("cookie_auth"):
+        csrf.protect()
+    back = fparams.pop("back", None)
+    original = json.loads(fparams.pop("_orig", None) or "{}")
+    try:
+        if fn.kind == "list":
+            return list_page(fn, fparams)
+        if fn.kind == "form":
+            return form_page(fn, fparams, params, original, may_change and fparams.get("sok") == "ok")
+        if may_change and (request.method == "POST" or fparams.get("sok") == "ok"):
+            return action_done(fn, fparams, params, back)
+        return render_template("pages/action.html", fn=fn, fields=forms.build(fn, g.caller, fparams),
+                               elid=fparams.get("elid", ""), back=back or request.referrer or "/")
+    except FuncError as exc:
+        if exc.status in (403, 404):
+            return error_page(exc)
+        flash(exc.message, "error")
+        return redirect(back or request.referrer or "/")
+
+
+def error_page(exc: FuncError):
+    return render_template("error.html", message=exc.message, status=exc.status), exc.status
+
+
+def api_link(func: str, params: dict[str, str]) -> str:
+    return "/billmgr?" + request_line(func, params) + "&out=xml"
+
+
+def list_page(fn, fparams: dict[str, str]):
+    try:
+        result = run(fn.name, fparams)
+    except FuncError as exc:
+        if exc.status != 400:
+            raise
+        flash(exc.message, "error")
+        result = ListResult([], 0, 1, 50, [])
+    if isinstance(result, FileResult):
+        return respond.formatted(result, "xml")
+    columns = menus.hide_money(g.caller, result.columns or (list(result.rows[0]) if result.rows else []))
+    registry = load_all()
+    actions = sorted(n for n, f in registry.items() if n.startswith(fn.name + ".")
+                     and f.kind == "action" and f.allowed(g.caller) and n.count(".") == fn.name.count(".") + 1)
+    edit = f"{fn.name}.edit" if f"{fn.name}.edit" in registry and registry[f"{fn.name}.edit"].allowed(g.caller) else None
+    filters = [p.name for p in fn.params if p.name not in ("q", "page", "per_page", "sort")]
+    base = {k: v for k, v in fparams.items() if k not in ("page",)}
+    pages = {"prev": None, "next": None}
+    if result.total is not None and result.per_page:
+        last = max(1, -(-result.total // result.per_page))
+        if result.page > 1:
+            pages["prev"] = urlencode({"func": fn.name, **base, "page": result.page - 1})
+        if result.page < last:
+            pages["next"] = urlencode({"func": fn.name, **base, "page": result.page + 1})
+        pages["last"] = last
+    template = LIST_TEMPLATES.get(fn.name, "pages/list.html")
+    extra = {}
+    if fn.name == "customer":
+        from admin.customers.views import decorate
+        extra = decorate(result.rows)
+    return render_template(template, fn=fn, result=result, columns=columns, actions=actions,
+                           edit=edit, filters=filters, params=fparams, pages=pages,
+                           title=menus.title(fn.name), api=api_link(fn.name, fparams),
+                           export=urlencode({"func": fn.name, **base}), **extra)
+
+
+def form_page(fn, fparams, params, original, submit: bool):
+    creating = not fparams.get("elid")
+    if not submit:
+        fparams.pop("sok", None)
+        result = run(fn.name, fparams)
+        if not isinstance(result, FormResult):
+            return respond.formatted(result, "xml")
+        fields = forms.build(fn, g.caller, result.values)
+        orig = {f.name: str(f.value) for f in fields if f.kind != "password"}
+        prefill = {k: v for k, v in fparams.items() if k != "elid"}
+        for f in fields:  # values in the URL fill the form (a link can prefill a customer)
+            if f.name in prefill:
+                f.value = prefill[f.name]
+        return render_template("pages/form.html", fn=fn, fields=fields, elid=result.elid or "",
+                               values=result.values, orig=json.dumps(orig), title=menus.title(fn.name),
+                               api=api_link(fn.name, fparams), back=request.referrer or "")
+    fields = forms.build(fn, g.caller, {}, posted=fparams)
+    send = forms.changed(fields, fparams, original, creating)
+    if not creating:
+        send["elid"] = fparams["elid"]
+    send["sok"] = "ok"
+    try:
+        result = run(fn.name, send)
+    except FuncError as exc:
+        if exc.status in (403, 404):
+            raise
+        fields = forms.build(fn, g.caller, {}, exc.errors, posted=fparams)
+        return render_template("pages/form.html", fn=fn, fields=fields, elid=fparams.get("elid", ""),
+                               values={}, orig=json.dumps(original), error=exc.message,
+                               title=menus.title(fn.name), api=api_link(fn.name, send)), 400
+    if isinstance(result, FileResult):
+        return respond.formatted(result, "xml")
+    flash(f"Saved ({request_line(fn.name, send)})", "ok")
+    return redirect(respond.startform(params, result) or after_save(fn.name, result))
+
+
+def after_save(func: str, result) -> str:
+    base = func.rsplit(".", 1)[0]
+    if base == "customer" and isinstance(result, OkResult) and result.elid:
+        return url_for("customers.show", cid=result.elid)
+    if base in load_all() and load_all()[base].kind == "list":
+        return "/billmgr?" + urlencode({"func": base})
+    return "/"
+
+
+def action_done(fn, fparams, params, back):
+    result = run(fn.name, {k: v for k, v in fparams.items() if k not in PAGE_CONTROL})
+    if isinstance(result, FileResult):
+        return respond.formatted(result, "xml")
+    if isinstance(result, OkResult) and result.extra.get("recovery_codes"):
+        return render_template("auth/recovery.html", codes=result.extra["recovery_codes"], next=back or "/")
+    shown = {k: v for k, v in (result.extra or {}).items()} if isinstance(result, OkResult) else {}
+    flash(f"Done: {fn.name}" + (f" {shown}" if shown else ""), "ok")
+    return redirect(respond.startform(params, result) or back or after_save(fn.name, result))
+
+
+def init_abort_handlers(app) -> None:
+    for code in (403, 404):
+        app.register_error_handler(code, lambda e, code=code: (render_template(
+            "error.html", message=getattr(e, "description", ""), status=code), code))
+    _ = abort

@@ -1,0 +1,154 @@
+"""Staff login checks shared by the login page and the func API: lockout, attempts, TOTP, keys.
+
+This is access bookkeeping (counters and the record of attempts), not business: every change a
+person makes to their own account (enrolling TOTP, new recovery codes) goes through a function.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+import pyotp
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from radbill.functions.auth import check_password, find_user
+from radbill.models import Operator, StaffUser
+from radbill.models.web import ApiSession, LoginAttempt, LoginKey
+
+LOCK_MINUTES = 15
+API_SESSION_IDLE = dt.timedelta(hours=1)
+
+
+class LoginRefused(Exception):
+    """Why a login failed, in words fit to show (never which part of the pair was wrong)."""
+
+
+@dataclass
+class Policy:
+    lockout_after: int = 5
+    channel: str = "web"
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def record(session: Session, login: str, user: StaffUser | None, ip: str | None, channel: str,
+           ok: bool, reason: str | None = None) -> None:
+    session.add(LoginAttempt(login=login[:64], user_id=user.id if user else None, ip=ip,
+                             channel=channel, ok=ok, reason=reason))
+
+
+def check_login(session: Session, login: str, password: str, ip: str | None,
+                policy: Policy) -> StaffUser:
+    """The user whose password this is, or LoginRefused; failures count towards a lockout."""
+    user = find_user(session, login) if login else None
+    if user is not None and locked(user):
+        record(session, login, user, ip, policy.channel, False, "locked")
+        raise LoginRefused("too many failed logins; try again later")
+    if user is None or user.disabled or not check_password(user, password):
+        reason = "disabled" if user is not None and user.disabled else "bad password"
+        failed(session, login, user, ip, policy, reason)
+        raise LoginRefused("wrong login or password")
+    if operator_suspended(session, user):
+        record(session, login, user, ip, policy.channel, False, "operator suspended")
+        raise LoginRefused("your operator is suspended; ask the one above it")
+    return user
+
+
+def failed(session: Session, login: str, user: StaffUser | None, ip: str | None, policy: Policy,
+           reason: str) -> None:
+    """Count a failure (a password or a second factor); enough in a row lock the login."""
+    if user is not None:
+        user.failed_logins += 1
+        if user.failed_logins >= policy.lockout_after:
+            user.locked_until = now() + dt.timedelta(minutes=LOCK_MINUTES)
+            user.failed_logins = 0
+            reason += "; locked"
+    record(session, login, user, ip, policy.channel, False, reason)
+
+
+def locked(user: StaffUser) -> bool:
+    return bool(user.locked_until and user.locked_until > now())
+
+
+def _chain(session: Session, user: StaffUser) -> list[int]:
+    path = session.scalar(sa.select(Operator.path).where(Operator.id == user.operator_id)) or ""
+    return [int(x) for x in path.strip("/").split("/") if x] or [user.operator_id]
+
+
+def operator_suspended(session: Session, user: StaffUser) -> bool:
+    """A suspended operator's staff (and its sub-operators') are shut out until it is resumed."""
+    if user.role == "admin":
+        return False
+    return bool(session.scalar(sa.select(sa.func.count()).select_from(Operator).where(
+        Operator.id.in_(_chain(session, user)), Operator.status == "suspended")))
+
+
+def succeeded(session: Session, user: StaffUser, ip: str | None, channel: str) -> None:
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now()
+    record(session, user.login, user, ip, channel, True)
+
+
+def needs_2fa(session: Session, user: StaffUser) -> bool:
+    """Whether the user's operator, or any above it, requires two-factor logins."""
+    return bool(session.scalar(sa.select(sa.func.bool_or(Operator.require_2fa))
+                               .where(Operator.id.in_(_chain(session, user)))))
+
+
+def check_second_factor(session: Session, user: StaffUser, code: str) -> bool:
+    """A current TOTP code, or an unused recovery code (which is then spent)."""
+    code = (code or "").replace(" ", "").strip()
+    if not code or not user.totp_secret:
+        return False
+    if code.isdigit() and len(code) == 6:
+        return pyotp.TOTP(user.totp_secret).verify(code, valid_window=1)
+    hashed = digest(code.lower())
+    if hashed in (user.recovery_codes or []):
+        user.recovery_codes = [c for c in user.recovery_codes if c != hashed]
+        return True
+    return False
+
+
+# -- func API sessions and one-time keys ------------------------------------------------------
+def open_api_session(session: Session, user: StaffUser, ip: str | None, via: str) -> str:
+    token = secrets.token_hex(16)
+    session.add(ApiSession(token_hash=digest(token), user_id=user.id, ip=ip, via=via))
+    return token
+
+
+def api_session_user(session: Session, token: str, ip: str | None) -> StaffUser | None:
+    """The user of a live API session, refreshing it; None once it sat idle for an hour."""
+    row = session.get(ApiSession, digest(token))
+    if row is None:
+        return None
+    if row.last_used_at < now() - API_SESSION_IDLE or (row.ip and ip and row.ip != ip):
+        if row.last_used_at < now() - API_SESSION_IDLE:
+            session.delete(row)
+        return None
+    row.last_used_at = now()
+    user = session.get(StaffUser, row.user_id)
+    return None if user is None or user.disabled else user
+
+
+def use_key(session: Session, login: str, key: str) -> StaffUser | None:
+    """The user a one-time key was made for; a matching key is spent (deleted) at once."""
+    user = find_user(session, login)
+    if user is None:
+        return None
+    row = session.get(LoginKey, user.id)
+    if row is None:
+        return None
+    if not secrets.compare_digest(row.key_hash, digest(key)):
+        return None  # a wrong guess must not burn the real key
+    session.delete(row)
+    return None if user.disabled else user

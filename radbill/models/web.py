@@ -1,0 +1,74 @@
+"""What the web admin and the func API remember: API sessions, one-time login keys, login attempts.
+
+Also the indexes the customer list's search needs at 100,000 customers (prefix search on each
+searchable column, through the same lower() expression the list function uses).
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from radbill.models.base import Base, created_at
+from radbill.models.customers import Customer
+
+
+class ApiSession(Base):
+    """A func API session (`auth=ID`); only the token's SHA-256 is kept, so a dump can't replay it."""
+
+    __tablename__ = "api_sessions"
+    token_hash: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("staff_users.id", ondelete="CASCADE"))
+    ip: Mapped[str | None] = mapped_column(sa.Text)
+    via: Mapped[str] = mapped_column(sa.Text, server_default="password")
+    created_at: Mapped[dt.datetime] = created_at()
+    last_used_at: Mapped[dt.datetime] = mapped_column(server_default=sa.func.now())
+    __table_args__ = (
+        sa.CheckConstraint("via in ('password', 'key')", name="via_valid"),
+        sa.Index("ix_api_sessions_user", "user_id"),
+    )
+
+
+class LoginKey(Base):
+    """A one-time key an administrator made with session.newkey; deleted when used."""
+
+    __tablename__ = "login_keys"
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("staff_users.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    key_hash: Mapped[str] = mapped_column(sa.Text)
+    created_by: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[dt.datetime] = created_at()
+
+
+class LoginAttempt(Base):
+    """Every staff login attempt, web or API, so failures can be shown and counted."""
+
+    __tablename__ = "login_attempts"
+    id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
+    at: Mapped[dt.datetime] = created_at()
+    login: Mapped[str] = mapped_column(sa.Text)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_users.id", ondelete="SET NULL"))
+    ip: Mapped[str | None] = mapped_column(sa.Text)
+    channel: Mapped[str] = mapped_column(sa.Text)
+    ok: Mapped[bool]
+    reason: Mapped[str | None] = mapped_column(sa.Text)
+    __table_args__ = (
+        sa.CheckConstraint("channel in ('web', 'api')", name="channel_valid"),
+        sa.Index("ix_login_attempts_at", "at"),
+        sa.Index("ix_login_attempts_user", "user_id"),
+    )
+
+
+# The customer list searches lower(col) LIKE 'q%' over username, name, mobile, mac and static_ip;
+# with one prefix index per column PostgreSQL ORs bitmap scans instead of reading every row.
+# (username and name have theirs in models/customers.py.)
+_c = Customer.__table__.c
+sa.Index("ix_customers_mobile_pattern", sa.func.lower(_c.mobile).label("mobile_lower"),
+         postgresql_ops={"mobile_lower": "text_pattern_ops"})
+sa.Index("ix_customers_mac_pattern", sa.func.lower(_c.mac).label("mac_lower"),
+         postgresql_ops={"mac_lower": "text_pattern_ops"})
+sa.Index("ix_customers_ip_pattern", sa.func.lower(sa.cast(_c.static_ip, sa.Text)).label("ip_lower"),
+         postgresql_ops={"ip_lower": "text_pattern_ops"})
+# the default list order (username, then id) read from an index instead of sorting every row
+sa.Index("ix_customers_username_id", _c.username, _c.id)
