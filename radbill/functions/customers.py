@@ -101,6 +101,9 @@ class Customers(Entity):
             errors["password"] = "is required"
         if errors:
             raise FuncError(errors=errors)
+        # taken before _refs moves package_id, so hooks see the real old values
+        old_package, old_mac = obj.package_id, obj.mac
+        before = audit.snapshot(obj) if not creating else None
         if creating or "operator" in values:
             obj.operator_id = resolve_operator(call, values.pop("operator", None)).id
         self._refs(call, obj, values)
@@ -110,8 +113,6 @@ class Customers(Entity):
         custom = {k[3:]: v for k, v in call.params.items() if k.startswith("cf_")}
         if custom:
             obj.custom_fields = {**(obj.custom_fields or {}), **custom}
-        old_package, old_mac = obj.package_id, obj.mac
-        before = audit.snapshot(obj) if not creating else None
         super().apply(call, obj, values, creating)
         if obj.service is None:
             obj.service = "pppoe"

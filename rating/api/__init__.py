@@ -1,0 +1,1 @@
+"""The functions rating registers (bill, payment, card, ledger, reports): thin over rating/."""

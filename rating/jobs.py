@@ -1,0 +1,159 @@
+"""Scheduled jobs. Each body is one function over a session that the CLI (`radbill job run
+NAME`) and the scheduler both call through `run`, which holds a PostgreSQL advisory lock for
+the job's transaction, so two schedulers never run the same job at once. Every job is
+idempotent, so running it again later is harmless."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from dataclasses import dataclass
+from typing import Callable
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from radbill import db
+from radbill.models import Customer, JobState
+from rating import billing_run, usage
+from rating.terms import today
+
+log = logging.getLogger("rating.jobs")
+
+SUSPEND_SQL = """
+WITH overdue AS (
+    SELECT DISTINCT b.customer_id
+    FROM bills b
+    JOIN customers c ON c.id = b.customer_id
+    JOIN billing_profiles bp ON bp.id = c.billing_profile_id
+    WHERE b.status = 'open' AND b.due_date + bp.grace_days < CAST(:today AS date)
+      AND c.status IN ('active', 'fup') AND c.deleted_at IS NULL AND bp.term <> 'free'
+), upd AS (
+    UPDATE customers c SET status = 'suspended', status_reason = :reason, updated_at = now()
+    FROM overdue WHERE c.id = overdue.customer_id
+    RETURNING c.id, c.username
+), dis AS (
+    INSERT INTO outbox (kind, customer_id, payload)
+    SELECT 'disconnect', id, jsonb_build_object('username', username, 'reason', :reason) FROM upd
+), note AS (
+    INSERT INTO outbox (kind, customer_id, payload)
+    SELECT 'notify', id, jsonb_build_object('event', 'suspended', 'reason', :reason) FROM upd
+)
+SELECT count(*) FROM upd
+"""
+
+EXPIRE_SQL = """
+WITH upd AS (
+    UPDATE customers c SET status = 'suspended', status_reason = 'expired', updated_at = now()
+    WHERE c.billing_profile_id IS NULL AND c.expires_at <= :now AND c.status IN ('active', 'fup')
+      AND c.deleted_at IS NULL
+    RETURNING c.id, c.username
+), dis AS (
+    INSERT INTO outbox (kind, customer_id, payload)
+    SELECT 'disconnect', id, jsonb_build_object('username', username, 'reason', 'expired') FROM upd
+), note AS (
+    INSERT INTO outbox (kind, customer_id, payload)
+    SELECT 'notify', id, jsonb_build_object('event', 'expired') FROM upd
+)
+SELECT count(*) FROM upd
+"""
+
+
+def _notify_worker(session: Session, n: int) -> None:
+    if n:
+        session.execute(sa.select(sa.func.pg_notify("radbill_outbox", "disconnect")))
+
+
+def billing(session: Session, on: dt.date) -> str:
+    return str(billing_run.generate(session, on))
+
+
+def suspension(session: Session, on: dt.date) -> str:
+    """Suspend postpaid customers with a bill unpaid past due date + grace; the Disconnect
+    makes them re-authenticate into the suspension pool."""
+    session.flush()
+    n = session.scalar(sa.text(SUSPEND_SQL), {"today": on, "reason": "unpaid"})
+    _notify_worker(session, n)
+    return f"{n} customers suspended for unpaid bills"
+
+
+def expiry(session: Session, on: dt.date) -> str:
+    """Prepaid customers at the end of their validity: renew from the advance balance when it
+    covers the package, else suspend (the suspension pool lets them pay)."""
+    from rating import bills, payments
+    now = dt.datetime.now(dt.timezone.utc)
+    renewed = 0
+    expiring = session.scalars(sa.select(Customer).where(
+        Customer.billing_profile_id.is_(None), Customer.expires_at <= now,
+        Customer.status.in_(("active", "fup")), Customer.deleted_at.is_(None),
+        Customer.advance_balance > 0)).all()
+    for customer in expiring:
+        quote, _ = bills.quote(session, customer, on)
+        if customer.advance_balance >= quote.total > 0:
+            payments.pay(session, customer, "advance", None, on=on)
+            renewed += 1
+    session.flush()
+    n = session.scalar(sa.text(EXPIRE_SQL), {"now": now})
+    _notify_worker(session, n)
+    return f"{renewed} renewed from advance, {n} suspended as expired"
+
+
+def fup_reset(session: Session, on: dt.date) -> str:
+    return usage.fup_reset(session, on)
+
+
+def stale_sessions(session: Session, on: dt.date) -> str:
+    return usage.close_stale(session)
+
+
+def usage_rollup(session: Session, on: dt.date) -> str:
+    return usage.rollup(session)
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    body: Callable[[Session, dt.date], str]
+    trigger: str  # apscheduler trigger name
+    when: dict
+
+
+def _jobs() -> dict[str, Job]:
+    from radbill import settings
+    interim = settings.get().interim_interval
+    return {j.name: j for j in (
+        Job("billing", billing, "cron", {"hour": 0, "minute": 20}),
+        Job("suspension", suspension, "cron", {"minute": 5}),
+        Job("expiry", expiry, "interval", {"minutes": 5}),
+        Job("fup_reset", fup_reset, "cron", {"hour": 0, "minute": 1}),
+        Job("stale_sessions", stale_sessions, "interval", {"seconds": interim}),
+        Job("usage_rollup", usage_rollup, "interval", {"minutes": 10}),
+    )}
+
+
+JOBS = _jobs()
+
+
+def lock_key(name: str) -> int:
+    """A stable signed 64-bit advisory lock key per job."""
+    return int.from_bytes(hashlib.sha256(f"radbill.job.{name}".encode()).digest()[:8], "big",
+                          signed=True)
+
+
+def run(name: str, on: dt.date | None = None, url: str | None = None) -> str | None:
+    """Run job `name` in one transaction under its advisory lock; None if another holds it."""
+    job = JOBS[name]
+    on = on or today()
+    with db.session_scope(url) as session:
+        if not session.scalar(sa.select(sa.func.pg_try_advisory_xact_lock(lock_key(name)))):
+            log.info("%s: skipped, another scheduler is running it", name)
+            return None
+        session.execute(insert(JobState).values(name=name, last_started_at=sa.func.now())
+                        .on_conflict_do_update(index_elements=["name"],
+                                               set_={"last_started_at": sa.func.now()}))
+        result = job.body(session, on)
+        session.execute(sa.update(JobState).where(JobState.name == name).values(
+            last_finished_at=sa.func.now(), last_result=result))
+    log.info("%s: %s", name, result)
+    return result

@@ -1,0 +1,98 @@
+"""The double-entry ledger: each operator's chart of accounts and balanced transactions.
+
+A positive amount debits an account, a negative one credits it. `post` refuses an unbalanced
+transaction in Python for a clear message; the deferred trigger `ledger_balanced` refuses it
+in the database whoever writes.
+
+The chart, per operator:
+  cash            money the operator holds (debit +)
+  receivable      customers' unpaid bills
+  advances        customers' advance balances the operator holds (a liability: credit +)
+  vat_payable     VAT collected on bills, owed to the tax office
+  revenue         what customers were billed, net of discount and VAT
+  upstream        the operator's position with its parent: + prepaid funds, - owed
+  downstream      the parent's mirror of its resellers' positions
+  wholesale_cost  what the operator paid its parent for activations
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Iterable
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from radbill.models import LedgerAccount, LedgerEntry, LedgerTransaction
+from radbill.money import ZERO
+from rating.errors import RatingError
+
+Leg = tuple[int, str, Decimal]  # (operator id, account kind, signed amount)
+
+LABELS = {"cash": "Cash", "receivable": "Accounts receivable", "advances": "Customer advances",
+          "vat_payable": "VAT payable", "revenue": "Revenue", "upstream": "Balance with upstream",
+          "downstream": "Reseller balances", "wholesale_cost": "Wholesale cost"}
+
+
+def account_ids(session: Session, keys: Iterable[tuple[int, str]]) -> dict[tuple[int, str], int]:
+    """The ids of (operator, kind) accounts, opened on first use."""
+    keys = sorted(set(keys))
+    if not keys:
+        return {}
+    session.execute(insert(LedgerAccount).values([{"operator_id": o, "kind": k} for o, k in keys])
+                    .on_conflict_do_nothing(constraint="uq_ledger_accounts_operator_kind"))
+    rows = session.execute(sa.select(LedgerAccount.operator_id, LedgerAccount.kind, LedgerAccount.id)
+                           .where(sa.tuple_(LedgerAccount.operator_id, LedgerAccount.kind).in_(keys)))
+    return {(o, k): i for o, k, i in rows}
+
+
+def post(session: Session, kind: str, description: str, legs: list[Leg], *,
+         operator_id: int | None = None, payment_id: int | None = None,
+         bill_id: int | None = None, reference: str | None = None) -> int | None:
+    """Write one balanced transaction (legs of zero are dropped); returns its id."""
+    legs = [(o, k, a) for o, k, a in legs if a != 0]
+    if not legs:
+        return None
+    total = sum((a for _, _, a in legs), ZERO)
+    if total != 0:
+        raise RatingError(f"unbalanced ledger transaction ({kind}): legs sum to {total}")
+    ids = account_ids(session, [(o, k) for o, k, _ in legs])
+    tx = LedgerTransaction(kind=kind, description=description, operator_id=operator_id,
+                           payment_id=payment_id, bill_id=bill_id, reference=reference)
+    session.add(tx)
+    session.flush()
+    session.execute(insert(LedgerEntry), [{"transaction_id": tx.id, "account_id": ids[(o, k)],
+                                           "amount": a} for o, k, a in legs])
+    return tx.id
+
+
+def reverse(session: Session, tx_ids: Iterable[int], kind: str, description: str, **links) -> int | None:
+    """A transaction that undoes others leg by leg (the ledger is never edited)."""
+    rows = session.execute(
+        sa.select(LedgerAccount.operator_id, LedgerAccount.kind, sa.func.sum(LedgerEntry.amount))
+        .join(LedgerAccount, LedgerAccount.id == LedgerEntry.account_id)
+        .where(LedgerEntry.transaction_id.in_(list(tx_ids)))
+        .group_by(LedgerAccount.operator_id, LedgerAccount.kind)).all()
+    return post(session, kind, description, [(o, k, -a) for o, k, a in rows], **links)
+
+
+def balance(session: Session, operator_id: int, kind: str) -> Decimal:
+    """An account's balance, debit positive."""
+    value = session.scalar(
+        sa.select(sa.func.sum(LedgerEntry.amount))
+        .join(LedgerAccount, LedgerAccount.id == LedgerEntry.account_id)
+        .where(LedgerAccount.operator_id == operator_id, LedgerAccount.kind == kind))
+    return value if value is not None else ZERO
+
+
+def bill_legs(operator_id: int, total: Decimal, net: Decimal, vat: Decimal) -> list[Leg]:
+    """Billing a customer: they owe the total; the operator earned the net and owes the VAT."""
+    return [(operator_id, "receivable", total), (operator_id, "revenue", -net),
+            (operator_id, "vat_payable", -vat)]
+
+
+def unbalanced_transactions(session: Session) -> list[int]:
+    """Ids of transactions whose legs do not sum to zero (always empty: the trigger sees to it)."""
+    return list(session.scalars(sa.select(LedgerEntry.transaction_id)
+                                .group_by(LedgerEntry.transaction_id)
+                                .having(sa.func.sum(LedgerEntry.amount) != 0)))

@@ -1,0 +1,134 @@
+"""From radacct to usage: the daily rollup, closing stale sessions, and FUP cycle resets."""
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from radbill import outbox, settings
+from radbill.models import JobState
+
+# Days whose sessions changed since the watermark. A session's bytes count on the day it
+# started (radacct keeps running totals, not per-day deltas).
+CHANGED_DAYS_SQL = """
+SELECT DISTINCT CAST(acctstarttime AT TIME ZONE :tz AS date)
+FROM radacct
+WHERE acctstarttime IS NOT NULL AND username IS NOT NULL
+  AND (CAST(:since AS timestamptz) IS NULL
+       OR greatest(acctstarttime, acctupdatetime, acctstoptime) > :since)
+"""
+
+# Recompute whole days and upsert: running it again writes the same numbers (idempotent);
+# rows whose numbers did not change are not rewritten.
+ROLLUP_SQL = """
+INSERT INTO usage_daily (username, day, customer_id, bytes_in, bytes_out, session_time, sessions)
+SELECT agg.username, agg.day, c.id, agg.bytes_in, agg.bytes_out, agg.session_time, agg.sessions
+FROM (
+    SELECT username, CAST(acctstarttime AT TIME ZONE :tz AS date) AS day,
+           sum(coalesce(acctinputoctets, 0)) AS bytes_in,
+           sum(coalesce(acctoutputoctets, 0)) AS bytes_out,
+           sum(coalesce(acctsessiontime, 0)) AS session_time, count(*) AS sessions
+    FROM radacct
+    WHERE acctstarttime >= :lo AND acctstarttime < :hi AND username IS NOT NULL
+      AND CAST(acctstarttime AT TIME ZONE :tz AS date) = ANY(:days)
+    GROUP BY 1, 2
+) agg
+LEFT JOIN customers c ON lower(c.username) = lower(agg.username)
+ON CONFLICT (username, day) DO UPDATE SET
+    customer_id = excluded.customer_id, bytes_in = excluded.bytes_in,
+    bytes_out = excluded.bytes_out, session_time = excluded.session_time,
+    sessions = excluded.sessions
+WHERE (usage_daily.customer_id, usage_daily.bytes_in, usage_daily.bytes_out,
+       usage_daily.session_time, usage_daily.sessions)
+      IS DISTINCT FROM (excluded.customer_id, excluded.bytes_in, excluded.bytes_out,
+                        excluded.session_time, excluded.sessions)
+"""
+
+# Accounting that commits a little after our snapshot may carry a slightly older time.
+OVERLAP = dt.timedelta(minutes=15)
+
+
+def rollup(session: Session, now: dt.datetime | None = None) -> str:
+    """Roll radacct up into usage_daily for every day touched since the last run."""
+    tz = settings.get().time_zone
+    state = session.get(JobState, "usage_rollup", with_for_update=True)
+    if state is None:
+        state = JobState(name="usage_rollup")
+        session.add(state)
+    since = state.watermark - OVERLAP if state.watermark else None
+    mark = session.scalar(sa.text(
+        "SELECT max(greatest(acctstarttime, acctupdatetime, acctstoptime)) FROM radacct"))
+    days = sorted(session.scalars(sa.text(CHANGED_DAYS_SQL), {"tz": tz, "since": since}))
+    written = 0
+    if days:
+        zone = settings.get().tz
+        lo = dt.datetime.combine(days[0], dt.time(), zone)
+        hi = dt.datetime.combine(days[-1] + dt.timedelta(days=1), dt.time(), zone)
+        written = session.execute(sa.text(ROLLUP_SQL), {
+            "tz": tz, "lo": lo, "hi": hi, "days": days}).rowcount
+    state.watermark = mark or state.watermark
+    return f"{len(days)} days recomputed, {written} rows written"
+
+
+STALE_SQL = """
+UPDATE radacct SET acctstoptime = coalesce(acctupdatetime, acctstarttime),
+                   acctterminatecause = 'Stale-Session'
+WHERE acctstoptime IS NULL
+  AND coalesce(acctupdatetime, acctstarttime)
+      < CAST(:now AS timestamptz)
+        - make_interval(secs => 3 * coalesce(nullif(acctinterval, 0), :interval))
+"""
+
+
+def close_stale(session: Session, now: dt.datetime | None = None) -> str:
+    """Close sessions with no interim update for three intervals (the NAS lost them): the
+    stop time is the last time the NAS spoke of them."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    session.flush()
+    n = session.execute(sa.text(STALE_SQL), {"now": now,
+                                             "interval": settings.get().interim_interval}).rowcount
+    return f"{n} stale sessions closed"
+
+
+# A customer's cycle is a month when billed monthly, else the package's validity.
+FUP_RESET_SQL = """
+WITH due AS (
+    SELECT c.id, c.username, c.status AS old_status,
+           CASE WHEN bp.term = 'monthly'
+                THEN CAST(c.cycle_start + make_interval(months => CAST(
+                        extract(year FROM age(CAST(:today AS date), c.cycle_start)) * 12
+                        + extract(month FROM age(CAST(:today AS date), c.cycle_start)) AS int))
+                     AS date)
+                ELSE c.cycle_start + ((CAST(:today AS date) - c.cycle_start) / p.validity_days)
+                                     * p.validity_days
+           END AS new_start
+    FROM customers c
+    JOIN packages p ON p.id = c.package_id
+    LEFT JOIN billing_profiles bp ON bp.id = c.billing_profile_id
+    WHERE c.deleted_at IS NULL AND c.cycle_start < CAST(:today AS date)
+), upd AS (
+    UPDATE customers c
+    SET cycle_start = due.new_start,
+        status = CASE WHEN c.status = 'fup' THEN CAST('active' AS customer_status) ELSE c.status END,
+        updated_at = now()
+    FROM due WHERE c.id = due.id AND due.new_start > c.cycle_start
+    RETURNING c.id, c.username, due.old_status
+), queued AS (
+    INSERT INTO outbox (kind, customer_id, payload)
+    SELECT 'disconnect', id, jsonb_build_object('username', username, 'reason', 'new cycle: FUP reset')
+    FROM upd WHERE old_status = 'fup'
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM upd), (SELECT count(*) FROM queued)
+"""
+
+
+def fup_reset(session: Session, today: dt.date) -> str:
+    """Start a new usage cycle for every customer whose cycle ended: counters start from zero
+    (a new usage_counters key) and throttled ones get their speed back."""
+    session.flush()
+    cycles, restored = session.execute(sa.text(FUP_RESET_SQL), {"today": today}).one()
+    if restored:
+        session.execute(sa.select(sa.func.pg_notify(outbox.CHANNEL, "disconnect")))
+    return f"{cycles} cycles started, {restored} customers back from FUP"
