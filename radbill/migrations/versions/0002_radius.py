@@ -1,0 +1,252 @@
+"""radius: change notices for FreeRADIUS' in-process state, and the accounting function
+
+Revision ID: 0002
+Revises: 0001
+
+Authorize answers from state each FreeRADIUS process keeps in memory (FREERADIUS-NOTES.md), so
+every table that state is built from announces its changes on the `radbill_radius` channel.
+The triggers are statement-level with transition tables: one notice per statement (keys packed
+into as few payloads as fit), and a single "reload" for a mass change or a TRUNCATE.
+
+Accounting is one call of `radbill_acct(...)` per record, made by rlm_sql so records are written
+concurrently and the Accounting-Response leaves only after the commit (RFC 2866).
+"""
+from alembic import op
+
+revision = '0002'
+down_revision = '0001'
+branch_labels = None
+depends_on = None
+
+# table -> (key column sent in the notice, or None to have the table reloaded whole; columns
+# whose change alone is not worth a notice: post-auth writes last_seen_at in bulk)
+WATCHED = {
+    "customers": ("id", ("last_seen_at", "updated_at")),
+    "radreply": ("username", ()),
+    "radusergroup": ("username", ()),
+    "packages": (None, ()),
+    "ip_pools": (None, ()),
+    "nas": (None, ()),
+    "nas_settings": (None, ()),
+    "operators": (None, ()),
+    "radgroupreply": (None, ()),
+}
+
+NOTIFY_FN = r"""
+CREATE OR REPLACE FUNCTION radbill_notify_change() RETURNS trigger LANGUAGE plpgsql AS $fn$
+DECLARE
+    keycol text := nullif(TG_ARGV[0], '');
+    ignored text[] := TG_ARGV[1:];
+    keys text[];
+    chunk text[] := '{}';
+    size int := 0;
+    k text;
+BEGIN
+    IF current_setting('radbill.quiet', true) = 'on' THEN
+        RETURN NULL;  -- the module's own bulk last-seen update: nothing authorize reads changed
+    END IF;
+    IF TG_OP = 'TRUNCATE' OR keycol IS NULL THEN
+        PERFORM pg_notify('radbill_radius', json_build_object('t', TG_TABLE_NAME, 'reload', true)::text);
+        RETURN NULL;
+    END IF;
+    IF TG_OP = 'INSERT' THEN
+        EXECUTE format('SELECT array_agg(DISTINCT %I::text) FROM new_rows', keycol) INTO keys;
+    ELSIF TG_OP = 'DELETE' THEN
+        EXECUTE format('SELECT array_agg(DISTINCT %I::text) FROM old_rows', keycol) INTO keys;
+    ELSE
+        -- an update announces the old and the new key (a renamed user) unless only ignored
+        -- columns changed
+        EXECUTE format($q$
+            SELECT array_agg(DISTINCT v.k) FROM (
+                SELECT n.%1$I::text AS nk, o.%1$I::text AS ok
+                FROM new_rows n JOIN old_rows o ON o.id = n.id
+                WHERE (to_jsonb(n) - $1) IS DISTINCT FROM (to_jsonb(o) - $1)
+            ) c, LATERAL (VALUES (c.nk), (c.ok)) v(k)$q$, keycol)
+            USING ignored INTO keys;
+    END IF;
+    IF keys IS NULL THEN
+        RETURN NULL;
+    END IF;
+    IF cardinality(keys) > 1000 THEN
+        PERFORM pg_notify('radbill_radius', json_build_object('t', TG_TABLE_NAME, 'reload', true)::text);
+        RETURN NULL;
+    END IF;
+    FOREACH k IN ARRAY keys LOOP
+        IF size + length(k) > 6000 THEN
+            PERFORM pg_notify('radbill_radius', json_build_object('t', TG_TABLE_NAME, 'k', chunk)::text);
+            chunk := '{}';
+            size := 0;
+        END IF;
+        chunk := chunk || k;
+        size := size + length(k) + 4;
+    END LOOP;
+    PERFORM pg_notify('radbill_radius', json_build_object('t', TG_TABLE_NAME, 'k', chunk)::text);
+    RETURN NULL;
+END
+$fn$;
+"""
+
+RATE_FN = r"""
+CREATE OR REPLACE FUNCTION radbill_rate(bps bigint) RETURNS text LANGUAGE sql IMMUTABLE AS $fn$
+    -- the shortest exact RouterOS form, as radbill.units.format_rate writes it
+    SELECT CASE WHEN bps >= 1000000000 AND bps % 1000000000 = 0 THEN (bps / 1000000000) || 'G'
+                WHEN bps >= 1000000 AND bps % 1000000 = 0 THEN (bps / 1000000) || 'M'
+                WHEN bps >= 1000 AND bps % 1000 = 0 THEN (bps / 1000) || 'k'
+                ELSE bps::text END
+$fn$;
+"""
+
+USAGE_FN = r"""
+CREATE OR REPLACE FUNCTION radbill_usage(p_username text, d_in bigint, d_out bigint, d_time bigint,
+        p_sessionid text, p_nasip text, p_framedip text) RETURNS void LANGUAGE plpgsql AS $fn$
+DECLARE
+    c record;
+    total bigint;
+BEGIN
+    SELECT cu.id, cu.cycle_start, cu.status::text AS status, cu.username, pk.data_cap,
+           pk.fup_rate_down, pk.fup_rate_up
+      INTO c FROM customers cu JOIN packages pk ON pk.id = cu.package_id
+     WHERE lower(cu.username) = lower(p_username);
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    INSERT INTO usage_counters AS u (customer_id, cycle_start, bytes_in, bytes_out, session_time)
+    VALUES (c.id, c.cycle_start, d_in, d_out, d_time)
+    ON CONFLICT (customer_id, cycle_start) DO UPDATE
+       SET bytes_in = u.bytes_in + excluded.bytes_in, bytes_out = u.bytes_out + excluded.bytes_out,
+           session_time = u.session_time + excluded.session_time, updated_at = now()
+    RETURNING u.bytes_in + u.bytes_out INTO total;
+    IF c.data_cap IS NULL OR c.status <> 'active' OR total < c.data_cap THEN
+        RETURN;
+    END IF;
+    -- only the transaction that moves the customer from active to fup queues the CoA; the
+    -- dedupe key keeps it to one per cycle even across a reset and a second crossing
+    UPDATE customers SET status = 'fup', status_reason = 'data cap reached'
+     WHERE id = c.id AND status = 'active';
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    INSERT INTO outbox (kind, customer_id, payload, dedupe_key)
+    VALUES ('coa', c.id, jsonb_build_object(
+                'username', c.username, 'acctsessionid', p_sessionid,
+                'nasipaddress', nullif(p_nasip, ''), 'framedipaddress', nullif(p_framedip, ''),
+                'reason', 'fup',
+                'attributes', jsonb_build_object('Mikrotik-Rate-Limit',
+                    radbill_rate(c.fup_rate_up) || '/' || radbill_rate(c.fup_rate_down))),
+            'fup:' || c.id || ':' || c.cycle_start)
+    ON CONFLICT (dedupe_key) DO NOTHING;
+    IF FOUND THEN
+        PERFORM pg_notify('radbill_outbox', 'coa');
+    END IF;
+END
+$fn$;
+"""
+
+ACCT_FN = r"""
+CREATE OR REPLACE FUNCTION radbill_acct(
+        p_status text, p_sessionid text, p_uniqueid text, p_username text, p_realm text,
+        p_nasip text, p_nasportid text, p_nasporttype text, p_event text, p_sesstime text,
+        p_authentic text, p_connectinfo text, p_in text, p_in_giga text, p_out text,
+        p_out_giga text, p_called text, p_calling text, p_cause text, p_servicetype text,
+        p_framedproto text, p_framedip text, p_framedip6 text, p_framedprefix6 text,
+        p_framedifid text, p_delegated6 text, p_class text) RETURNS int LANGUAGE plpgsql AS $fn$
+DECLARE
+    t timestamptz := to_timestamp(p_event::bigint);
+    stime bigint := nullif(p_sesstime, '')::bigint;
+    tin bigint := (coalesce(nullif(p_in_giga, ''), '0')::bigint << 32) + coalesce(nullif(p_in, ''), '0')::bigint;
+    tout bigint := (coalesce(nullif(p_out_giga, ''), '0')::bigint << 32) + coalesce(nullif(p_out, ''), '0')::bigint;
+    o record;
+    d_in bigint;
+    d_out bigint;
+    d_time bigint;
+BEGIN
+    IF p_status IN ('Accounting-On', 'Accounting-Off') THEN
+        -- the NAS restarted: nothing it had open is open any more (stock semantics)
+        UPDATE radacct SET acctstoptime = t, acctupdatetime = t,
+               acctsessiontime = extract(epoch FROM t - acctstarttime)::bigint,
+               acctterminatecause = coalesce(nullif(p_cause, ''), 'NAS-Reboot')
+         WHERE acctstoptime IS NULL AND nasipaddress = p_nasip::inet AND acctstarttime <= t;
+        RETURN 1;
+    END IF;
+    IF p_status NOT IN ('Start', 'Interim-Update', 'Stop') THEN
+        RETURN 1;
+    END IF;
+    SELECT acctinputoctets AS i, acctoutputoctets AS o, acctsessiontime AS s, acctstoptime AS stop
+      INTO o FROM radacct WHERE acctuniqueid = p_uniqueid FOR UPDATE;
+    IF NOT FOUND THEN
+        -- first record of the session (or its Start was lost): everything in it is new usage
+        INSERT INTO radacct (acctsessionid, acctuniqueid, username, realm, nasipaddress, nasportid,
+            nasporttype, acctstarttime, acctupdatetime, acctstoptime, acctsessiontime,
+            acctauthentic, connectinfo_start, connectinfo_stop, acctinputoctets, acctoutputoctets,
+            calledstationid, callingstationid, acctterminatecause, servicetype, framedprotocol,
+            framedipaddress, framedipv6address, framedipv6prefix, framedinterfaceid,
+            delegatedipv6prefix, class)
+        VALUES (p_sessionid, p_uniqueid, p_username, nullif(p_realm, ''), p_nasip::inet,
+            nullif(p_nasportid, ''), p_nasporttype, t - make_interval(secs => coalesce(stime, 0)),
+            t, CASE WHEN p_status = 'Stop' THEN t END, coalesce(stime, 0), p_authentic,
+            p_connectinfo, CASE WHEN p_status = 'Stop' THEN p_connectinfo END, tin, tout,
+            p_called, p_calling, CASE WHEN p_status = 'Stop' THEN p_cause END, p_servicetype,
+            p_framedproto, nullif(p_framedip, '')::inet, nullif(p_framedip6, '')::inet,
+            nullif(p_framedprefix6, '')::inet, nullif(p_framedifid, ''),
+            nullif(p_delegated6, '')::inet, nullif(p_class, ''))
+        ON CONFLICT (acctuniqueid) DO NOTHING;
+        IF NOT FOUND THEN
+            -- a twin of this packet won the insert a moment ago: account as an update
+            RETURN radbill_acct(p_status, p_sessionid, p_uniqueid, p_username, p_realm, p_nasip,
+                p_nasportid, p_nasporttype, p_event, p_sesstime, p_authentic, p_connectinfo, p_in,
+                p_in_giga, p_out, p_out_giga, p_called, p_calling, p_cause, p_servicetype,
+                p_framedproto, p_framedip, p_framedip6, p_framedprefix6, p_framedifid,
+                p_delegated6, p_class);
+        END IF;
+        d_in := tin; d_out := tout; d_time := coalesce(stime, 0);
+    ELSE
+        -- counters only grow: a retransmit or a late Interim adds nothing and lowers nothing
+        d_in := greatest(tin - coalesce(o.i, 0), 0);
+        d_out := greatest(tout - coalesce(o.o, 0), 0);
+        d_time := greatest(coalesce(stime, 0) - coalesce(o.s, 0), 0);
+        UPDATE radacct SET
+            acctinputoctets = acctinputoctets + d_in, acctoutputoctets = acctoutputoctets + d_out,
+            acctsessiontime = coalesce(acctsessiontime, 0) + d_time,
+            acctupdatetime = greatest(acctupdatetime, t),
+            acctinterval = CASE WHEN p_status = 'Interim-Update' AND o.stop IS NULL
+                THEN extract(epoch FROM t - coalesce(acctupdatetime, acctstarttime))::bigint
+                ELSE acctinterval END,
+            acctstoptime = CASE WHEN p_status = 'Stop' THEN coalesce(acctstoptime, t) ELSE acctstoptime END,
+            acctterminatecause = CASE WHEN p_status = 'Stop' THEN coalesce(nullif(p_cause, ''), acctterminatecause) ELSE acctterminatecause END,
+            connectinfo_stop = CASE WHEN p_status = 'Stop' THEN p_connectinfo ELSE connectinfo_stop END,
+            framedipaddress = coalesce(nullif(p_framedip, '')::inet, framedipaddress)
+        WHERE acctuniqueid = p_uniqueid;
+    END IF;
+    IF (d_in > 0 OR d_out > 0 OR d_time > 0) AND p_username <> '' THEN
+        PERFORM radbill_usage(p_username, d_in, d_out, d_time, p_sessionid, p_nasip, p_framedip);
+    END IF;
+    RETURN 1;
+END
+$fn$;
+"""
+
+
+def upgrade() -> None:
+    op.execute(NOTIFY_FN)
+    for table, (key, ignored) in WATCHED.items():
+        args = ", ".join(f"'{a}'" for a in (key or "", *ignored))
+        for event, refs in (("INSERT", "NEW TABLE AS new_rows"), ("DELETE", "OLD TABLE AS old_rows"),
+                            ("UPDATE", "NEW TABLE AS new_rows OLD TABLE AS old_rows")):
+            op.execute(f"CREATE TRIGGER radbill_notify_{event.lower()} AFTER {event} ON {table} "
+                       f"REFERENCING {refs} FOR EACH STATEMENT "
+                       f"EXECUTE FUNCTION radbill_notify_change({args})")
+        op.execute(f"CREATE TRIGGER radbill_notify_truncate AFTER TRUNCATE ON {table} "
+                   f"FOR EACH STATEMENT EXECUTE FUNCTION radbill_notify_change({args})")
+    op.execute(RATE_FN)
+    op.execute(USAGE_FN)
+    op.execute(ACCT_FN)
+
+
+def downgrade() -> None:
+    op.execute("DROP FUNCTION IF EXISTS radbill_acct(" + ", ".join(["text"] * 27) + ")")
+    op.execute("DROP FUNCTION IF EXISTS radbill_usage(text, bigint, bigint, bigint, text, text, text)")
+    op.execute("DROP FUNCTION IF EXISTS radbill_rate(bigint)")
+    for table in WATCHED:
+        for event in ("insert", "delete", "update", "truncate"):
+            op.execute(f"DROP TRIGGER IF EXISTS radbill_notify_{event} ON {table}")
+    op.execute("DROP FUNCTION IF EXISTS radbill_notify_change()")

@@ -1,0 +1,90 @@
+"""Render the FreeRADIUS configuration from freeradius-config/ and say how to run it.
+
+`radbill radius config DIR` and `radbill up` both call `render`; `processes` is what `radbill up`
+starts. The templates hold FreeRADIUS syntax with `@@name@@` markers (FreeRADIUS itself uses
+`${...}` and `%{...}`, so neither can be the marker).
+"""
+from __future__ import annotations
+
+import re
+import shutil
+import sysconfig
+from pathlib import Path
+
+from radbill import settings as settings_mod
+from radbill.settings import PROJECT_ROOT, Settings
+
+TEMPLATES = PROJECT_ROOT / "freeradius-config"
+FREERADIUS = shutil.which("freeradius") or "/usr/sbin/freeradius"
+_MARK = re.compile(r"@@(\w+)@@")
+
+
+def fill(text: str, values: dict[str, object]) -> str:
+    """Replace every @@name@@; a marker without a value is an error, not an empty string."""
+    def one(m: re.Match) -> str:
+        if m.group(1) not in values:
+            raise KeyError(f"no value for @@{m.group(1)}@@")
+        return str(values[m.group(1)])
+    return _MARK.sub(one, text)
+
+
+def python_path() -> str:
+    """rlm_python3 embeds Debian's python3: give it our venv's packages and the repository
+    (appended to sys.path; .pth files such as the editable install are not read there)."""
+    return ":".join([sysconfig.get_paths()["purelib"], str(PROJECT_ROOT)])
+
+
+def conninfo(url: str) -> str:
+    """libpq key=value form: rlm_sql_postgresql appends options, which breaks a URI."""
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+    return make_conninfo("", **conninfo_to_dict(url))
+
+
+def values_for(s: Settings, directory: Path, **overrides: object) -> dict[str, object]:
+    values: dict[str, object] = {
+        "confdir": directory, "logdir": directory / "log", "rundir": directory / "run",
+        "dsn": conninfo(s.psycopg_dsn), "python_path": python_path(), "listen_addr": "*",
+        "auth_port": s.radius_auth_port, "acct_port": s.radius_acct_port,
+        "interim_interval": s.interim_interval,
+        "suspended_session_timeout": s.suspended_session_timeout,
+        "suspended_address_list": s.suspended_address_list,
+        "resync_seconds": 300, "reject_delay": 1, "client_lifetime": 300,
+    }
+    values.update(overrides)
+    return values
+
+
+def render(s: Settings | None = None, directory: str | Path | None = None,
+           template: str = "radiusd.conf", **overrides: object) -> Path:
+    """Write a complete configuration directory (radiusd.conf, dictionary, filter, log/, run/)."""
+    s = s or settings_mod.get()
+    directory = Path(directory or s.radius_dir).resolve()
+    for sub in ("", "log", "run"):
+        (directory / sub).mkdir(parents=True, exist_ok=True)
+    values = values_for(s, directory, **overrides)
+    text = fill((TEMPLATES / template).read_text(), values)
+    (directory / "radiusd.conf").write_text(text)
+    for name in ("dictionary", "access_reject"):
+        shutil.copyfile(TEMPLATES / name, directory / name)
+    # the file holds the database password: keep it to the owner
+    (directory / "radiusd.conf").chmod(0o600)
+    return directory
+
+
+def argv(directory: Path) -> list[str]:
+    return [FREERADIUS, "-f", "-l", "stdout", "-d", str(directory)]
+
+
+def check(directory: Path) -> tuple[bool, str]:
+    """`freeradius -C`: parse the configuration and instantiate every module, then exit."""
+    import subprocess
+    proc = subprocess.run([FREERADIUS, "-C", "-d", str(directory)], capture_output=True,
+                          text=True, timeout=60)
+    return proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def processes(s: Settings) -> list[tuple[str, list[str], str]]:
+    """What `radbill up` runs: one FreeRADIUS with the radbill module and rlm_sql accounting."""
+    directory = render(s)
+    where = f"udp auth :{s.radius_auth_port}, acct :{s.radius_acct_port} (config {directory})"
+    return [("radius", argv(directory), where)]

@@ -1,0 +1,128 @@
+"""The functions rlm_python3 calls. Thin: pairs become a dict once, `policy.decide` decides,
+the decision is mapped back. Nothing here waits on PostgreSQL (FREERADIUS-NOTES.md): authorize
+reads the in-process state, post-auth appends to a buffer, accounting only updates the
+open-session count after rlm_sql has committed the record.
+"""
+from __future__ import annotations
+
+import logging
+import time
+
+from radius_module import policy
+from radius_module.state import Config, State
+from radius_module.sync import PostAuthLog, Sync, stamp
+
+# rlm_python3 checks exact types and codes (FREERADIUS-NOTES.md): plain ints, plain tuples
+REJECT, FAIL, OK, HANDLED, INVALID, USERLOCK, NOTFOUND, NOOP, UPDATED = range(9)
+
+STATE = State()
+POSTAUTH = PostAuthLog()
+SYNC: Sync | None = None
+
+
+def request_dict(pairs) -> dict[str, str]:
+    """The request as {attribute: first value}; the checks never need a repeated attribute."""
+    req: dict[str, str] = {}
+    for pair in pairs or ():
+        req.setdefault(pair[0], pair[1])
+    return req
+
+
+class _RadLog(logging.Handler):
+    """Send the module's log records to FreeRADIUS' log (radiusd.radlog)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        import radiusd
+        level = radiusd.L_ERR if record.levelno >= logging.ERROR else \
+            radiusd.L_WARN if record.levelno >= logging.WARNING else radiusd.L_INFO
+        radiusd.radlog(level, self.format(record))
+
+
+def instantiate(_p) -> int:
+    """Start the sync thread and wait for its first full load (fail closed until then)."""
+    global SYNC
+    import radiusd
+    cfg = dict(radiusd.config)
+    logger = logging.getLogger("radius_module")
+    logger.handlers[:] = [_RadLog()]
+    logger.setLevel(logging.INFO)
+    STATE.config = Config(interim_interval=int(cfg.get("interim_interval", 300)),
+                          suspended_session_timeout=int(cfg.get("suspended_session_timeout", 300)),
+                          suspended_address_list=cfg.get("suspended_address_list", "radbill-suspended"))
+    SYNC = Sync(cfg["dsn"], STATE, POSTAUTH, resync_seconds=float(cfg.get("resync_seconds", 300)),
+                flush_seconds=float(cfg.get("flush_seconds", 0.2)))
+    SYNC.start()
+    if not SYNC.ready.wait(float(cfg.get("load_timeout", 30))):
+        logger.error("radbill: initial load not finished; rejecting with FAIL until it is")
+    return 0
+
+
+def authorize(p):
+    req = request_dict(p)
+    if not STATE.loaded:
+        return FAIL
+    d = policy.decide(STATE, req, time.time())
+    tags = (("Radbill-Verdict", ":=", d.verdict), ("Radbill-Reason", ":=", d.reason))
+    if d.verdict == policy.REJECT:
+        return REJECT, {"reply": (("Reply-Message", ":=", d.reason),), "request": tags}
+    return OK, {"reply": d.reply, "config": d.control, "request": tags}
+
+
+def post_auth(p):
+    """Log every answer with its reason; turn a deferred reject into the reject it is.
+
+    The Post-Auth-Type REJECT section sets Radbill-Stage = reject before calling us: there the
+    password (or our authorize) already refused the request.
+    """
+    req = request_dict(p)
+    verdict = req.get("Radbill-Verdict")
+    if req.get("Radbill-Stage") == "reject":
+        reason = req.get("Radbill-Reason") if verdict == policy.REJECT else None
+        reason = reason or _password_reason(req, verdict)
+        _log(req, "Access-Reject", reason)
+        return UPDATED, {"reply": (("Reply-Message", ":=", reason),)}
+    if verdict == policy.DEFER:
+        reason = req.get("Radbill-Reason", "rejected")
+        _log(req, "Access-Reject", reason)
+        return REJECT, {"reply": (("Reply-Message", ":=", reason),)}
+    _log(req, "Access-Accept", req.get("Radbill-Reason", "accepted"))
+    return NOOP
+
+
+def _password_reason(req: dict[str, str], verdict: str | None) -> str:
+    if verdict is None:
+        return "rejected before authorize"
+    if not any(k in req for k in ("User-Password", "CHAP-Password", "MS-CHAP2-Response",
+                                  "MS-CHAP-Response")):
+        return "no password in the request"
+    return "wrong password"
+
+
+def _log(req: dict[str, str], reply: str, reason: str) -> None:
+    now = time.time()
+    name = req.get("User-Name", "")
+    c = STATE.customers.get(name.lower()) if name else None
+    POSTAUTH.add((name, None, reply, req.get("Called-Station-Id"), req.get("Calling-Station-Id"),
+                  stamp(now), req.get("Class"), reason), c.id if c else None, now)
+
+
+def accounting(p):
+    """rlm_sql has committed the record by now; keep the open-session count in step with it."""
+    req = request_dict(p)
+    status = req.get("Acct-Status-Type")
+    uid = req.get("Acct-Unique-Session-Id")
+    sessions = STATE.sessions
+    if status in ("Start", "Interim-Update") and uid and req.get("User-Name"):
+        sessions.open(uid, req["User-Name"].lower(), req.get("NAS-IP-Address", ""))
+    elif status == "Stop" and uid:
+        sessions.close(uid)
+    elif status in ("Accounting-On", "Accounting-Off"):
+        sessions.close_nas(req.get("NAS-IP-Address", ""))
+    return NOOP
+
+
+def detach(_p=None) -> int:
+    """SIGTERM: stop the thread; it flushes the post-auth buffer on its way out."""
+    if SYNC is not None:
+        SYNC.stop()
+    return 0

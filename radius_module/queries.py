@@ -1,0 +1,66 @@
+"""Every SQL statement of the hot path, named and parameterised (psycopg placeholders).
+
+The loaders return rows in the shape `radius_module.state` builds its records from; each has a
+`_BY_*` twin that re-reads only the keys a change notice named.
+"""
+
+CHANNEL = "radbill_radius"
+
+# LISTEN is issued before the first full load so no change committed during it is missed.
+LISTEN = "LISTEN radbill_radius"
+
+_CUSTOMER_COLUMNS = """
+    SELECT id, username, password, nt_hash, mac, host(static_ip), status::text,
+           deleted_at IS NOT NULL, extract(epoch FROM expires_at)::float8, operator_id, package_id
+      FROM customers"""
+# The whole subscriber table: what authorize needs and nothing more (no money, no profile).
+CUSTOMERS = _CUSTOMER_COLUMNS
+# The rows a notice named; gone ids simply come back missing.
+CUSTOMERS_BY_ID = _CUSTOMER_COLUMNS + " WHERE id = ANY(%s)"
+
+# Pool names are joined in, since Framed-Pool sends the name; a pool change reloads packages.
+PACKAGES = """
+    SELECT p.id, p.rate_down, p.rate_up, p.burst_down, p.burst_up, p.burst_threshold_down,
+           p.burst_threshold_up, p.burst_time, p.data_cap, p.fup_rate_down, p.fup_rate_up,
+           pool.name, fup.name, p.sim_use
+      FROM packages p
+      LEFT JOIN ip_pools pool ON pool.id = p.pool_id
+      LEFT JOIN ip_pools fup ON fup.id = p.fup_pool_id"""
+
+# At most one pool is flagged (a partial unique index says so).
+SUSPENSION_POOL = "SELECT name FROM ip_pools WHERE suspended LIMIT 1"
+
+# The NAS is known by the address it sends from; nas_settings says which operator owns it.
+NAS = """
+    SELECT n.nasname, n.id, s.operator_id
+      FROM nas n LEFT JOIN nas_settings s ON s.nas_id = n.id"""
+
+# The materialized path decides "in the subtree of" with a prefix test.
+OPERATORS = "SELECT id, path FROM operators"
+
+# FreeRADIUS' own reply tables, in rlm_sql's order (by id; groups by priority).
+RADREPLY = "SELECT username, attribute, op, value FROM radreply ORDER BY id"
+RADREPLY_BY_USER = ("SELECT username, attribute, op, value FROM radreply "
+                    "WHERE username = ANY(%s) ORDER BY id")
+RADUSERGROUP = "SELECT username, groupname FROM radusergroup ORDER BY username, priority, id"
+RADUSERGROUP_BY_USER = ("SELECT username, groupname FROM radusergroup "
+                        "WHERE username = ANY(%s) ORDER BY username, priority, id")
+RADGROUPREPLY = "SELECT groupname, attribute, op, value FROM radgroupreply ORDER BY id"
+
+# Open sessions, for simultaneous use; the partial index radacct_open_user_idx covers it.
+OPEN_SESSIONS = """
+    SELECT acctuniqueid, lower(username), host(nasipaddress)
+      FROM radacct WHERE acctstoptime IS NULL AND username IS NOT NULL"""
+
+# Post-auth log, written in bulk by the module's background thread.
+POSTAUTH_COPY = ("COPY radpostauth (username, pass, reply, calledstationid, callingstationid, "
+                 "authdate, class, reason) FROM STDIN")
+
+# Keeps the change triggers quiet for the bulk last-seen update: nothing authorize reads changed.
+QUIET = "SELECT set_config('radbill.quiet', 'on', true)"
+
+# Last seen, one statement per flush; never moves backwards.
+LAST_SEEN = """
+    UPDATE customers c SET last_seen_at = v.t
+      FROM unnest(%s::int[], %s::timestamptz[]) AS v(id, t)
+     WHERE c.id = v.id AND (c.last_seen_at IS NULL OR c.last_seen_at < v.t)"""

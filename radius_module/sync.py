@@ -1,0 +1,178 @@
+"""The background thread that keeps `State` coherent with PostgreSQL and writes the post-auth log.
+
+rlm_python3 runs one call at a time (FREERADIUS-NOTES.md), so nothing here runs inside a call:
+this thread LISTENs (before its first full load, so no change committed meanwhile is lost),
+re-reads on a second connection exactly the keys each notice names, reloads everything when the
+listening connection dies and on a timer, and flushes the buffered post-auth rows between notices.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from datetime import datetime, timezone
+
+import psycopg
+
+from radius_module import queries as Q
+from radius_module.state import Sessions, State
+
+log = logging.getLogger("radius_module")
+
+
+class PostAuthLog:
+    """Post-auth rows and last-seen times waiting for the next flush (a log, so buffering is
+    allowed; detach flushes what is left, so a clean shutdown loses nothing)."""
+
+    MAX_ROWS = 2_000_000  # beyond this (a long database outage) the oldest rows are dropped
+    SEEN_EVERY = 60.0  # seconds between two last-seen writes for one customer
+
+    def __init__(self) -> None:
+        self.rows: list[tuple] = []
+        self.seen: dict[int, float] = {}
+        self.written: dict[int, float] = {}
+        self.dropped = 0
+
+    def add(self, row: tuple, customer_id: int | None, when: float) -> None:
+        self.rows.append(row)
+        if customer_id is not None and when - self.written.get(customer_id, 0.0) >= self.SEEN_EVERY:
+            self.seen[customer_id] = when
+        if len(self.rows) > self.MAX_ROWS:
+            self.dropped += len(self.rows) - self.MAX_ROWS
+            del self.rows[:len(self.rows) - self.MAX_ROWS]
+
+    def flush(self, conn: psycopg.Connection) -> int:
+        # swapping the lists is atomic under the GIL: calls keep appending to the new ones
+        rows, self.rows = self.rows, []
+        seen, self.seen = self.seen, {}
+        if not rows and not seen:
+            return 0
+        try:
+            with conn.transaction():
+                if rows:
+                    with conn.cursor().copy(Q.POSTAUTH_COPY) as copy:
+                        for row in rows:
+                            copy.write_row(row)
+                if seen:
+                    conn.execute(Q.QUIET)
+                    ids = list(seen)
+                    conn.execute(Q.LAST_SEEN, (ids, [stamp(seen[i]) for i in ids]))
+        except BaseException:
+            self.rows[:0] = rows
+            for cid, when in seen.items():
+                self.seen.setdefault(cid, when)
+            raise
+        self.written.update(seen)
+        return len(rows)
+
+
+def stamp(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, timezone.utc)
+
+
+class Sync(threading.Thread):
+    def __init__(self, dsn: str, state: State, postauth: PostAuthLog, resync_seconds: float = 300,
+                 flush_seconds: float = 0.2) -> None:
+        super().__init__(name="radbill-sync", daemon=True)
+        self.dsn, self.state, self.postauth = dsn, state, postauth
+        self.resync_seconds, self.flush_seconds = resync_seconds, flush_seconds
+        self.stopping = threading.Event()
+        self.ready = threading.Event()
+        self.reloads = 0
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self.stopping.set()
+        self.join(timeout)
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                self.serve()
+            except Exception as exc:  # keep serving the old state; come back with a full load
+                log.warning("radbill sync: %s; reconnecting", exc)
+                self.stopping.wait(0.5)
+        self.final_flush()
+
+    def final_flush(self) -> None:
+        try:
+            with psycopg.connect(self.dsn, autocommit=True, connect_timeout=5) as conn:
+                self.postauth.flush(conn)
+        except Exception as exc:
+            log.error("radbill sync: %d post-auth rows not written: %s", len(self.postauth.rows), exc)
+
+    def serve(self) -> None:
+        with psycopg.connect(self.dsn, autocommit=True, connect_timeout=5) as listen, \
+                psycopg.connect(self.dsn, autocommit=True, connect_timeout=5) as work:
+            listen.execute(Q.LISTEN)
+            self.full_load(work)
+            self.ready.set()
+            due = time.monotonic() + self.resync_seconds
+            while not self.stopping.is_set():
+                notices = [n.payload for n in
+                           listen.notifies(timeout=self.flush_seconds, stop_after=1)]
+                if notices:
+                    self.apply(work, notices)
+                self.postauth.flush(work)
+                if time.monotonic() >= due:
+                    self.full_load(work)
+                    due = time.monotonic() + self.resync_seconds
+
+    def full_load(self, work: psycopg.Connection) -> None:
+        started = time.monotonic()
+        for table in ("operators", "nas", "packages", "customers", "radreply", "radusergroup",
+                      "radgroupreply", "radacct"):
+            self.reload(work, table)
+        self.state.loaded = True
+        self.reloads += 1
+        log.info("radbill sync: loaded %d customers in %.2fs", len(self.state.customers),
+                 time.monotonic() - started)
+
+    def reload(self, work: psycopg.Connection, table: str) -> None:
+        st = self.state
+        rows = lambda sql: work.execute(sql).fetchall()  # noqa: E731
+        if table == "customers":
+            st.set_customers(rows(Q.CUSTOMERS))
+        elif table in ("packages", "ip_pools"):
+            st.set_packages(rows(Q.PACKAGES))
+            found = rows(Q.SUSPENSION_POOL)
+            st.suspension_pool = found[0][0] if found else None
+        elif table in ("nas", "nas_settings"):
+            st.set_nas(rows(Q.NAS))
+        elif table == "operators":
+            st.set_operators(rows(Q.OPERATORS))
+        elif table == "radreply":
+            st.set_radreply(rows(Q.RADREPLY))
+        elif table == "radusergroup":
+            st.set_usergroups(rows(Q.RADUSERGROUP))
+        elif table == "radgroupreply":
+            st.set_groupreply(rows(Q.RADGROUPREPLY))
+        elif table == "radacct":
+            st.sessions = Sessions.from_rows(rows(Q.OPEN_SESSIONS))
+
+    def apply(self, work: psycopg.Connection, notices: list[str]) -> None:
+        """Act on a batch of notices: reload a table once however often it is named."""
+        whole: list[str] = []
+        keys: dict[str, set] = {}
+        for payload in notices:
+            try:
+                msg = json.loads(payload)
+            except ValueError:
+                continue
+            if msg.get("reload"):
+                whole.append(msg["t"]) if msg["t"] not in whole else None
+            else:
+                keys.setdefault(msg["t"], set()).update(msg.get("k", ()))
+        for table in whole:
+            self.reload(work, table)
+            keys.pop(table, None)
+        st = self.state
+        if "customers" in keys:
+            ids = [int(k) for k in keys["customers"]]
+            st.update_customers(ids, work.execute(Q.CUSTOMERS_BY_ID, (ids,)).fetchall())
+        if "radreply" in keys:
+            users = list(keys["radreply"])
+            st.set_radreply(work.execute(Q.RADREPLY_BY_USER, (users,)).fetchall(), users)
+        if "radusergroup" in keys:
+            users = list(keys["radusergroup"])
+            st.set_usergroups(work.execute(Q.RADUSERGROUP_BY_USER, (users,)).fetchall(), users)

@@ -1,0 +1,153 @@
+"""The authorize decision without FreeRADIUS or a database: each rule of the precedence list."""
+from __future__ import annotations
+
+import pytest
+
+from radius_module import policy
+from radius_module.state import Config, Customer, Nas, Package, State
+
+NOW = 1_800_000_000.0
+
+
+def pkg(**kw) -> Package:
+    base = dict(id=1, rate_down=10_000_000, rate_up=5_000_000, burst_down=None, burst_up=None,
+                burst_threshold_down=None, burst_threshold_up=None, burst_time=None,
+                data_cap=None, fup_rate_down=None, fup_rate_up=None, pool="main", fup_pool=None,
+                sim_use=1)
+    base.update(kw)
+    return Package(**base)
+
+
+def cust(**kw) -> Customer:
+    base = dict(id=7, username="Alice", password="pw", nt_hash="A" * 32, mac=None, static_ip=None,
+                status="active", deleted=False, expires_at=None, operator_id=2, package_id=1)
+    base.update(kw)
+    return Customer(**base)
+
+
+def state(c: Customer | None = None, p: Package | None = None) -> State:
+    s = State(config=Config(interim_interval=600, suspended_session_timeout=120,
+                            suspended_address_list="radbill-suspended"))
+    s.set_packages([tuple(p or pkg())])
+    s.set_customers([tuple(c or cust())])
+    s.set_operators([(1, "/1/"), (2, "/1/2/"), (3, "/1/3/")])
+    s.suspension_pool = "walled"
+    return s
+
+
+def decide(s: State, **req) -> policy.Decision:
+    req = {k.replace("_", "-"): v for k, v in req.items()}
+    req.setdefault("User-Name", "alice")
+    req.setdefault("Radbill-Client-IP", "10.9.9.9")
+    return policy.decide(s, req, NOW)
+
+
+def test_active_subscriber_gets_rate_pool_and_interim():
+    d = decide(state())
+    assert d.verdict == policy.ACCEPT and d.reason == "active"
+    assert d.reply == (("Mikrotik-Rate-Limit", ":=", "5M/10M"), ("Framed-Pool", ":=", "main"),
+                       ("Acct-Interim-Interval", ":=", "600"))
+    assert d.control == (("Cleartext-Password", ":=", "pw"),)
+
+
+def test_hash_only_account_supplies_nt_password_and_refuses_chap():
+    s = state(cust(password=None))
+    assert decide(s).control == (("NT-Password", ":=", "0x" + "A" * 32),)
+    d = decide(s, CHAP_Password="0x01")
+    assert d.verdict == policy.REJECT and "CHAP" in d.reason
+
+
+@pytest.mark.parametrize("change, reason", [
+    (dict(deleted=True), "account deleted"),
+    (dict(status="disabled"), "account disabled"),
+])
+def test_deleted_and_disabled_are_rejected_at_once(change, reason):
+    d = decide(state(cust(**change)))
+    assert (d.verdict, d.reason) == (policy.REJECT, reason)
+
+
+def test_unknown_and_nameless_requests_are_rejected():
+    assert decide(state(), User_Name="bob").reason == "unknown user 'bob'"
+    assert policy.decide(state(), {}, NOW).reason == "no User-Name in the request"
+
+
+def test_mac_binding_is_checked_after_the_password():
+    s = state(cust(mac="AA:BB:CC:DD:EE:FF"))
+    assert decide(s, Calling_Station_Id="aa-bb-cc-dd-ee-ff").verdict == policy.ACCEPT
+    d = decide(s, Calling_Station_Id="11:22:33:44:55:66")
+    assert d.verdict == policy.DEFER and "MAC address 11:22:33:44:55:66" in d.reason
+    assert d.control == (("Cleartext-Password", ":=", "pw"),)
+
+
+def test_nas_of_another_operator_is_refused_shared_and_ancestor_nas_allowed():
+    s = state()
+    s.set_nas([("10.0.0.1", 1, None), ("10.0.0.2", 2, 1), ("10.0.0.3", 3, 3)])
+    assert decide(s, Radbill_Client_IP="10.0.0.1").verdict == policy.ACCEPT
+    assert decide(s, Radbill_Client_IP="10.0.0.2").verdict == policy.ACCEPT
+    d = decide(s, Radbill_Client_IP="10.0.0.3")
+    assert d.verdict == policy.DEFER and "NAS 10.0.0.3" in d.reason
+
+
+def test_simultaneous_use_over_the_package_limit():
+    s = state(p=pkg(sim_use=2))
+    s.sessions.open("u1", "alice", "10.0.0.1")
+    assert decide(s).verdict == policy.ACCEPT
+    s.sessions.open("u2", "alice", "10.0.0.1")
+    d = decide(s)
+    assert d.verdict == policy.DEFER and "2 session(s) online; the package allows 2" in d.reason
+    s.sessions.close("u2")
+    s.sessions.open("u2", "alice", "10.0.0.1")  # a late Interim must not reopen a stopped one
+    assert decide(s).verdict == policy.ACCEPT
+
+
+@pytest.mark.parametrize("change, reason", [
+    (dict(status="suspended"), "suspended"),
+    (dict(expires_at=NOW - 1), "expired"),
+])
+def test_suspended_or_expired_go_to_the_walled_garden(change, reason):
+    d = decide(state(cust(static_ip="100.64.0.9", **change)))
+    assert (d.verdict, d.reason) == (policy.ACCEPT, reason)
+    assert d.reply == (("Framed-Pool", ":=", "walled"),
+                       ("Mikrotik-Address-List", ":=", "radbill-suspended"),
+                       ("Session-Timeout", ":=", "120"), ("Acct-Interim-Interval", ":=", "600"))
+
+
+def test_ranking_wrong_nas_beats_suspension():
+    s = state(cust(status="suspended", mac="AA:BB:CC:DD:EE:FF"))
+    assert decide(s, Calling_Station_Id="00:00:00:00:00:01").verdict == policy.DEFER
+
+
+def test_over_the_cap_gets_fup_rate_and_pool():
+    p = pkg(data_cap=10 * 2**30, fup_rate_down=1_000_000, fup_rate_up=512_000, fup_pool="slow")
+    d = decide(state(cust(status="fup", expires_at=NOW + 3600), p))
+    assert d.reason == "over the data cap"
+    assert d.reply == (("Mikrotik-Rate-Limit", ":=", "512k/1M"), ("Framed-Pool", ":=", "slow"),
+                       ("Session-Timeout", ":=", "3600"), ("Acct-Interim-Interval", ":=", "600"))
+
+
+def test_static_ip_burst_and_session_capped_at_expiry():
+    p = pkg(burst_down=20_000_000, burst_up=8_000_000, burst_threshold_down=8_000_000,
+            burst_threshold_up=4_000_000, burst_time=16)
+    d = decide(state(cust(static_ip="100.64.0.9", expires_at=NOW + 90.5), p))
+    assert d.reply == (("Mikrotik-Rate-Limit", ":=", "5M/10M 8M/20M 4M/8M 16/16"),
+                       ("Framed-IP-Address", ":=", "100.64.0.9"), ("Session-Timeout", ":=", "90"),
+                       ("Acct-Interim-Interval", ":=", "600"))
+
+
+def test_radreply_and_group_replies_follow_freeradius_operators():
+    s = state()
+    s.set_radreply([("Alice", "Mikrotik-Rate-Limit", ":=", "1M/1M"),
+                    ("Alice", "Idle-Timeout", "=", "600")])
+    s.set_usergroups([("Alice", "gold")])
+    s.set_groupreply([("gold", "Idle-Timeout", "=", "900"), ("gold", "Class", "+=", "x"),
+                      ("gold", "Class", "+=", "y")])
+    assert decide(s).reply == (
+        ("Mikrotik-Rate-Limit", ":=", "1M/1M"), ("Framed-Pool", ":=", "main"),
+        ("Acct-Interim-Interval", ":=", "600"), ("Idle-Timeout", ":=", "600"),
+        ("Class", ":=", "x"), ("Class", "+=", "y"))
+
+
+def test_rate_format_matches_units():
+    from radbill import units
+    for bps in (512_000, 1_500_000, 10_000_000, 1_000_000_000, 1234):
+        assert policy.rate(bps) == units.format_rate(bps)
