@@ -57,6 +57,10 @@ def api_link(func: str, params: dict[str, str]) -> str:
     return "/billmgr?" + request_line(func, params) + "&out=xml"
 
 
+def takes_elid(fn) -> bool:
+    return any(p.name == "elid" for p in fn.params)
+
+
 def list_page(fn, fparams: dict[str, str]):
     try:
         result = run(fn.name, fparams)
@@ -69,8 +73,11 @@ def list_page(fn, fparams: dict[str, str]):
         return respond.formatted(result, "xml")
     columns = menus.hide_money(g.caller, result.columns or (list(result.rows[0]) if result.rows else []))
     registry = load_all()
-    actions = sorted(n for n, f in registry.items() if n.startswith(fn.name + ".")
-                     and f.kind == "action" and f.allowed(g.caller) and n.count(".") == fn.name.count(".") + 1)
+    mine = sorted(n for n, f in registry.items() if n.startswith(fn.name + ".") and f.allowed(g.caller)
+                  and n.count(".") == fn.name.count(".") + 1 and n != f"{fn.name}.edit")
+    # actions on ticked rows take elid; the others (generate, preview...) get a page of their own
+    actions = [n for n in mine if registry[n].kind == "action" and takes_elid(registry[n])]
+    others = [n for n in mine if n not in actions]
     edit = f"{fn.name}.edit" if f"{fn.name}.edit" in registry and registry[f"{fn.name}.edit"].allowed(g.caller) else None
     filters = [p.name for p in fn.params if p.name not in ("q", "page", "per_page", "sort")]
     base = {k: v for k, v in fparams.items() if k not in ("page",)}
@@ -87,7 +94,7 @@ def list_page(fn, fparams: dict[str, str]):
     if fn.name == "customer":
         from admin.customers.views import decorate
         extra = decorate(result.rows)
-    return render_template(template, fn=fn, result=result, columns=columns, actions=actions,
+    return render_template(template, fn=fn, result=result, columns=columns, actions=actions, others=others,
                            edit=edit, filters=filters, params=fparams, pages=pages,
                            title=menus.title(fn.name), api=api_link(fn.name, fparams),
                            export=urlencode({"func": fn.name, **base}), **extra)
@@ -97,7 +104,15 @@ def form_page(fn, fparams, params, original, submit: bool):
     creating = not fparams.get("elid")
     if not submit:
         fparams.pop("sok", None)
-        result = run(fn.name, fparams)
+        try:
+            result = run(fn.name, fparams)
+        except FuncError as exc:
+            if exc.status != 400:
+                raise
+            # a form that needs a value first (bill.preview's customer): ask for it
+            return render_template("pages/form.html", fn=fn, fields=forms.build(fn, g.caller, {}, exc.errors,
+                                   posted=fparams), elid=fparams.get("elid", ""), values={}, orig="{}",
+                                   error=exc.message, title=menus.title(fn.name), api=api_link(fn.name, fparams))
         if not isinstance(result, FormResult):
             return respond.formatted(result, "xml")
         fields = forms.build(fn, g.caller, result.values)

@@ -1,0 +1,233 @@
+"""Every page, as every role: what each sees, what it may change, and what it may not reach."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+
+from admin_fixtures import app, auth, client, conn, dbs, world  # noqa: F401
+from radbill.models import Customer, Operator, RadAcct, RadPostAuth
+
+ROLES = ["root1", "gadmin", "opera", "suba", "mgr", "noc1", "cards1"]
+
+
+def menu_links(html: str) -> list[str]:
+    nav = html.split("<nav>")[1].split("</nav>")[0]
+    return [h.replace("&amp;", "&") for h in re.findall(r'href="([^"]+)"', nav)]
+
+
+@pytest.mark.parametrize("login", ROLES)
+def test_every_menu_page_opens_for_every_role(world, auth, login):
+    auth.login(login)
+    home = auth.get("/")
+    assert home.status_code == 200
+    for link in menu_links(home.get_data(as_text=True)):
+        resp = auth.get(link)
+        assert resp.status_code == 200, (login, link, resp.status_code)
+
+
+def test_the_noc_sees_devices_and_sessions_but_no_money(world, auth):
+    auth.login("noc1")
+    links = menu_links(auth.get("/").get_data(as_text=True))
+    assert "/billmgr?func=nas" in links and "/billmgr?func=customer" in links
+    funcs = [link.split("func=")[-1] for link in links]
+    assert not any(w in f for f in funcs for w in ("payment", "bill", "journal", "ledger", "card"))
+    assert auth.get("/billmgr?func=payment").status_code == 403
+    page = auth.get("/billmgr?func=customer").get_data(as_text=True)
+    assert "alice" in page and "advance_balance" not in page
+    assert "Collected today" not in auth.get("/").get_data(as_text=True)
+    assert "advance_balance" not in auth.get("/export.csv?func=customer").get_data(as_text=True).splitlines()[0]
+
+
+def test_a_manager_sees_only_assigned_customers_and_only_collects(world, auth):
+    auth.login("mgr")
+    page = auth.get("/billmgr?func=customer").get_data(as_text=True)
+    assert "alice" in page and "amos" not in page
+    assert auth.get(f"/customers/{world.cust_a2.id}").status_code == 404
+    mine = auth.get(f"/customers/{world.cust_a.id}").get_data(as_text=True)
+    assert 'id="record-payment"' in mine and "act-suspend" not in mine and "Change package" not in mine
+    assert auth.get(f"/billmgr?func=customer.edit&elid={world.cust_a.id}").status_code == 403
+
+
+def test_another_operators_customer_by_id_is_404(world, auth):
+    auth.login("opera")
+    assert auth.get(f"/customers/{world.cust_b.id}").status_code == 404
+    assert auth.get(f"/billmgr?func=customer.edit&elid={world.cust_b.id}").status_code == 404
+    assert auth.get(f"/customers/{world.cust_a.id}").status_code == 200
+
+
+def test_a_card_distributor_has_no_customer_list(world, auth):
+    auth.login("cards1")
+    links = menu_links(auth.get("/").get_data(as_text=True))
+    assert "/billmgr?func=customer" not in links
+    assert auth.get("/billmgr?func=customer").status_code == 403
+
+
+def test_create_customer_with_field_errors_then_success(world, auth, dbs):
+    auth.login("opera")
+    form = auth.get("/billmgr?func=customer.edit")
+    assert form.status_code == 200 and 'name="username"' in form.get_data(as_text=True)
+    bad = auth.post("/billmgr", {"func": "customer.edit", "sok": "ok", "username": "carol",
+                                 "password": "pw", "package": "home10", "mobile": "not-a-phone"})
+    assert bad.status_code == 400
+    assert re.search(r'id="e-mobile">[^<]*not a phone number', bad.get_data(as_text=True))
+    good = auth.post("/billmgr", {"func": "customer.edit", "sok": "ok", "username": "carol",
+                                  "password": "pw", "package": "home10", "mobile": "01711000009"})
+    assert good.status_code == 302 and "/customers/" in good.location
+    c = dbs.scalars(sa.select(Customer).where(Customer.username == "carol")).one()
+    assert c.operator_id == world.op_a.id
+
+
+def test_edit_sends_only_what_changed(world, auth, dbs, caplog):
+    import logging
+    auth.login("opera")
+    page = auth.get(f"/billmgr?func=customer.edit&elid={world.cust_a.id}").get_data(as_text=True)
+    orig = re.search(r'name="_orig" value="([^"]+)"', page).group(1).replace("&#34;", '"')
+    fields = dict(re.findall(r'<input id="f-(\w+)" name="\w+" type="text" value="([^"]*)"', page))
+    fields.update(func="customer.edit", sok="ok", elid=str(world.cust_a.id), _orig=orig, name="Alice B")
+    with caplog.at_level(logging.INFO, logger="radbill.requests"):
+        resp = auth.post("/billmgr", fields)
+    assert resp.status_code == 302
+    line = [r.getMessage() for r in caplog.records if "customer.edit" in r.getMessage()][-1]
+    assert line.endswith(f"'func=customer.edit&name=Alice+B&elid={world.cust_a.id}&sok=ok'")
+
+
+def test_status_actions_mac_bind_and_package_change(world, auth, dbs):
+    from factories import make_package
+    make_package(dbs, name="home20", rate_down="20M")
+    dbs.commit()
+    auth.login("opera")
+    page = auth.get(f"/customers/{world.cust_a.id}").get_data(as_text=True)
+    assert "act-suspend" in page
+    back = f"/customers/{world.cust_a.id}"
+    assert auth.post("/billmgr", {"func": "customer.suspend", "elid": world.cust_a.id, "back": back}).location == back
+    dbs.expire_all()
+    assert dbs.get(Customer, world.cust_a.id).status == "suspended"
+    auth.post("/billmgr", {"func": "customer.resume", "elid": world.cust_a.id, "back": back})
+    auth.post("/billmgr", {"func": "customer.edit", "sok": "ok", "elid": world.cust_a.id,
+                           "mac": "aa-bb-cc-dd-ee-ff", "_orig": '{"mac": ""}'})
+    auth.post("/billmgr", {"func": "customer.edit", "sok": "ok", "elid": world.cust_a.id, "package": "home20"})
+    dbs.expire_all()
+    c = dbs.get(Customer, world.cust_a.id)
+    assert (c.status, c.mac, c.package.name) == ("active", "AA:BB:CC:DD:EE:FF", "home20")
+    trail = auth.get(back).get_data(as_text=True)
+    assert "customer.suspend" in trail and "customer.resume" in trail  # the audit trail
+    assert "customer.suspend" in auth.get("/logs/suspensions").get_data(as_text=True)
+
+
+def test_delete_and_restore_from_the_list(world, auth, dbs):
+    auth.login("opera")
+    auth.get("/billmgr?func=customer")
+    auth.post("/billmgr", {"func": "customer.delete", "elid": [world.cust_a.id, world.cust_a2.id]})
+    dbs.expire_all()
+    assert dbs.get(Customer, world.cust_a.id).deleted_at is not None
+    deleted = auth.get("/billmgr?func=customer&deleted=1").get_data(as_text=True)
+    assert "alice" in deleted
+    auth.post("/billmgr", {"func": "customer.restore", "elid": world.cust_a.id})
+    dbs.expire_all()
+    assert dbs.get(Customer, world.cust_a.id).deleted_at is None
+
+
+def test_search_filters_and_pagination(world, auth):
+    auth.login("opera")
+    assert "alice" in auth.get("/billmgr?func=customer&q=0171100000").get_data(as_text=True)
+    page = auth.get("/billmgr?func=customer&q=amo").get_data(as_text=True)
+    assert "amos" in page and ">alice<" not in page
+    one = auth.get("/billmgr?func=customer&per_page=1").get_data(as_text=True)
+    assert "next &rarr;" in one and "page 1 of 2" in one
+    assert "amos" not in auth.get("/billmgr?func=customer&status=suspended").get_data(as_text=True)
+
+
+def test_online_status_sessions_and_times_in_the_isp_zone(world, app, auth, dbs):
+    app.config["TZ"] = ZoneInfo("Asia/Dhaka")
+    start = dt.datetime(2026, 1, 1, 0, 0, tzinfo=dt.timezone.utc)
+    dbs.add(RadAcct(acctsessionid="s1", acctuniqueid="u1", username="alice", nasipaddress="10.0.0.1",
+                    acctstarttime=start, acctinputoctets=1000, acctoutputoctets=5000,
+                    framedipaddress="100.64.0.9"))
+    dbs.commit()
+    auth.login("opera")
+    page = auth.get(f"/customers/{world.cust_a.id}").get_data(as_text=True)
+    assert 'id="online-state">online' in page and "2026-01-01 06:00" in page and "100.64.0.9" in page
+    assert '<span class="dot on"' in auth.get("/billmgr?func=customer").get_data(as_text=True)
+    assert re.search(r'id="online">1<', auth.get("/").get_data(as_text=True))
+    assert "<svg" in page  # the usage graph
+
+
+def test_csv_export_of_a_list(world, auth):
+    auth.login("opera")
+    csv_text = auth.get("/export.csv?func=customer&q=a").get_data(as_text=True)
+    lines = csv_text.strip().splitlines()
+    assert lines[0].startswith("id,username") and len(lines) == 3
+
+
+def test_logs_audit_authentication_and_logins(world, auth, dbs):
+    dbs.add(RadPostAuth(username="alice", reply="Access-Reject", reason="bad password"))
+    dbs.add(RadPostAuth(username="bob", reply="Access-Accept"))
+    dbs.commit()
+    auth.login("operb", "wrong")
+    auth.login("opera")
+    authlog = auth.get("/billmgr?func=authlog").get_data(as_text=True)
+    assert "Access-Reject" in authlog and ">bob<" not in authlog
+    audit = auth.get("/billmgr?func=audit").get_data(as_text=True)
+    assert "customer.edit" in audit
+    auth.logout()
+    auth.login("gadmin")
+    logins = auth.get("/logs/logins?failed=1").get_data(as_text=True)
+    assert "operb" in logins and "bad password" in logins
+
+
+def test_operators_create_sub_operator_and_suspend_it(world, auth, dbs):
+    auth.login("opera")
+    resp = auth.post("/billmgr", {"func": "operator.edit", "sok": "ok", "name": "subA2", "parent": "opA"})
+    assert resp.status_code == 302
+    sub = dbs.scalars(sa.select(Operator).where(Operator.name == "subA2")).one()
+    assert sub.level == "sub"
+    auth.post("/billmgr", {"func": "operator.edit", "sok": "ok", "elid": sub.id, "status": "suspended",
+                           "credit_limit": "500"})
+    dbs.expire_all()
+    assert (dbs.get(Operator, sub.id).status, str(dbs.get(Operator, sub.id).credit_limit)) == ("suspended", "500.00")
+
+
+@pytest.mark.parametrize("func", ["package", "billing_profile", "pool", "nas", "operator", "user", "zone"])
+def test_catalog_and_network_pages_have_list_and_form(world, auth, func):
+    auth.login("gadmin")
+    assert auth.get(f"/billmgr?func={func}").status_code == 200
+    assert auth.get(f"/billmgr?func={func}.edit").status_code == 200
+
+
+def test_forms_show_choices_and_references(world, auth):
+    auth.login("gadmin")
+    page = auth.get("/billmgr?func=customer.edit").get_data(as_text=True)
+    assert '<select id="f-service"' in page and "<option>hotspot</option>" in page
+    assert '<option value="home10">' in page  # the package suggestions
+
+
+def test_customer_import_dry_run_and_all_or_nothing(world, auth, dbs):
+    auth.login("opera")
+    csv_bad = ("login,pass,plan,phone\n"
+               "imp1,pw1,home10,01711000101\n"
+               "imp2,pw2,home10,bad-phone\n"
+               "imp1,pw3,home10,01711000103\n")
+    page = auth.post("/customers/import", {"csv": csv_bad})
+    html = page.get_data(as_text=True)
+    assert '<option selected>username</option>' in html and '<option selected>mobile</option>' in html
+    mapping = {"col0": "username", "col1": "password", "col2": "package", "col3": "mobile"}
+    dry = auth.post("/customers/import", {"csv": csv_bad, "mode": "dry", **mapping}).get_data(as_text=True)
+    assert "2 of 3 rows have errors" in dry
+    assert re.search(r"<td>3</td><td>mobile</td>", dry) and re.search(r"<td>4</td><td>username</td>", dry)
+    failed = auth.post("/customers/import", {"csv": csv_bad, "mode": "commit", **mapping})
+    assert failed.status_code == 400
+    assert dbs.scalar(sa.select(sa.func.count()).where(Customer.username.like("imp%"))) == 0
+    good = csv_bad.replace("bad-phone", "01711000102").replace("imp1,pw3", "imp3,pw3")
+    done = auth.post("/customers/import", {"csv": good, "mode": "commit", **mapping})
+    assert "Imported 3 customers" in done.get_data(as_text=True)
+    assert dbs.scalar(sa.select(sa.func.count()).where(Customer.username.like("imp%"))) == 3
+
+
+def test_pages_show_their_api_call(world, auth):
+    auth.login("opera")
+    page = auth.get("/billmgr?func=customer&q=al").get_data(as_text=True)
+    assert "/billmgr?func=customer&amp;q=al&amp;out=xml" in page
