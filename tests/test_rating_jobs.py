@@ -1,0 +1,159 @@
+"""Scheduled jobs: usage rollup, stale sessions, FUP reset, expiry, and the advisory locks that
+keep two schedulers from running the same job at once."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import threading
+import time
+from decimal import Decimal as D
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from conftest import ROOT
+from factories import make_customer, make_package
+from radbill.models import Customer, RadAcct, UsageDaily
+from rating import jobs, usage
+from rating_factories import make_profile, outbox_of, pay
+
+NOW = dt.datetime.now(dt.timezone.utc)
+
+
+def acct(session, username, start, *, octets=(0, 0), seconds=0, updated=None, stopped=None,
+         uid=None):
+    row = RadAcct(acctsessionid=uid or f"s{time.monotonic_ns()}", acctuniqueid=uid or f"u{time.monotonic_ns()}",
+                  username=username, nasipaddress="10.0.0.1", acctstarttime=start,
+                  acctupdatetime=updated or start, acctstoptime=stopped,
+                  acctinputoctets=octets[0], acctoutputoctets=octets[1], acctsessiontime=seconds)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def daily(session):
+    return {(u.username, u.day): (u.bytes_in, u.bytes_out, u.session_time, u.sessions)
+            for u in session.scalars(sa.select(UsageDaily).execution_options(populate_existing=True))}
+
+
+def test_usage_rollup_is_incremental_and_idempotent(session):
+    c = make_customer(session)
+    day1 = dt.datetime(2026, 11, 20, 10, tzinfo=dt.timezone.utc)
+    acct(session, c.username, day1, octets=(100, 1000), seconds=60, stopped=day1)
+    live = acct(session, c.username, day1 + dt.timedelta(hours=2), octets=(5, 50), seconds=10)
+    acct(session, c.username, day1 + dt.timedelta(days=1), octets=(7, 70), seconds=5)
+    usage.rollup(session)
+    first = daily(session)
+    assert first[(c.username, dt.date(2026, 11, 20))] == (105, 1050, 70, 2)
+    assert first[(c.username, dt.date(2026, 11, 21))] == (7, 70, 5, 1)
+    assert usage.rollup(session).endswith(", 0 rows written")  # nothing changed: nothing rewritten
+    assert daily(session) == first
+    live.acctinputoctets, live.acctupdatetime = 25, NOW  # an interim update arrives
+    session.flush()
+    usage.rollup(session)
+    assert daily(session)[(c.username, dt.date(2026, 11, 20))] == (125, 1050, 70, 2)
+    assert session.scalar(sa.select(UsageDaily.customer_id).limit(1)) == c.id
+
+
+def test_sessions_without_an_interim_for_three_intervals_are_closed(session):
+    old = NOW - dt.timedelta(seconds=3 * 300 + 60)
+    stale = acct(session, "gone", old - dt.timedelta(hours=1), updated=old)
+    fresh = acct(session, "here", old, updated=NOW - dt.timedelta(seconds=200))
+    assert usage.close_stale(session).startswith("1 ")
+    session.refresh(stale)
+    session.refresh(fresh)
+    assert (stale.acctstoptime, stale.acctterminatecause) == (old, "Stale-Session")
+    assert fresh.acctstoptime is None
+
+
+def test_fup_resets_at_the_start_of_each_customers_cycle(session):
+    monthly = make_profile(session)
+    pkg = make_package(session, price="500", validity_days="30", data_cap="10G",
+                       fup_rate_down="1M", fup_rate_up="1M")
+    throttled = make_customer(session, package=pkg.name, billing_profile=monthly.name)
+    prepaid = make_customer(session, package=pkg.name)
+    throttled.cycle_start, throttled.status = dt.date(2026, 10, 15), "fup"
+    prepaid.cycle_start = dt.date(2026, 10, 1)
+    session.flush()
+    assert jobs.fup_reset(session, dt.date(2026, 11, 14)).startswith("1 cycles")  # only prepaid
+    session.refresh(throttled)
+    session.refresh(prepaid)
+    assert (throttled.status, prepaid.cycle_start) == ("fup", dt.date(2026, 10, 31))
+    jobs.fup_reset(session, dt.date(2026, 11, 15))
+    session.refresh(throttled)
+    assert (throttled.status, throttled.cycle_start) == ("active", dt.date(2026, 11, 15))
+    assert outbox_of(session, throttled, "disconnect")[-1].payload["reason"].startswith("new cycle")
+    assert jobs.fup_reset(session, dt.date(2026, 11, 15)).startswith("0 cycles")
+
+
+def test_expired_prepaid_is_suspended_or_renewed_from_advance(session):
+    pkg = make_package(session, price="500", validity_days="30")
+    lapsed, saver = make_customer(session, package=pkg.name), make_customer(session, package=pkg.name)
+    for c in (lapsed, saver):
+        c.expires_at = NOW - dt.timedelta(minutes=1)
+    saver.advance_balance = D("600")
+    session.flush()
+    from rating import ledger
+    ledger.post(session, "opening", "advance brought forward",
+                [(saver.operator_id, "cash", D("600")), (saver.operator_id, "advances", D("-600"))])
+    assert jobs.expiry(session, dt.date.today()) == "1 renewed from advance, 1 suspended as expired"
+    session.refresh(lapsed)
+    session.refresh(saver)
+    assert (lapsed.status, lapsed.status_reason) == ("suspended", "expired")
+    assert saver.status == "active" and saver.expires_at > NOW + dt.timedelta(days=29)
+    pay(session, lapsed, "500")
+    assert lapsed.status == "active"
+
+
+def test_a_job_another_scheduler_holds_is_skipped(committed):
+    with committed.connect() as holder:
+        holder.execute(sa.select(sa.func.pg_advisory_xact_lock(jobs.lock_key("usage_rollup"))))
+        assert jobs.run("usage_rollup") is None
+        holder.rollback()
+    assert jobs.run("usage_rollup").endswith("rows written")
+
+
+def test_two_schedulers_firing_at_once_run_a_job_once(committed, monkeypatch):
+    ran = []
+
+    def slow(session, on):
+        ran.append(threading.get_ident())
+        time.sleep(0.5)
+        return "done"
+
+    monkeypatch.setitem(jobs.JOBS, "slow", jobs.Job("slow", slow, "interval", {"seconds": 1}))
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(jobs.run("slow"))) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results, key=str) == [None, "done"] and len(ran) == 1
+
+
+def test_radbill_job_run_from_the_command_line(cli, committed):
+    with Session(committed) as s, s.begin():
+        make_customer(s, billing_profile=make_profile(s).name)
+    out = cli("job", "run", "billing", "--date", "2026-11-01")
+    assert out.returncode == 0, out.stderr
+    assert "billing: 1 bills for" in out.stdout
+    assert "billing: 0 bills" in cli("job", "run", "billing", "--date", "2026-11-02").stdout
+    listed = cli("job", "list").stdout
+    for name in ("billing", "suspension", "expiry", "fup_reset", "stale_sessions", "usage_rollup"):
+        assert name in listed
+
+
+def test_the_scheduler_runs_in_its_own_process(committed):
+    exe = ROOT / ".venv" / "bin" / "radbill"
+    proc = subprocess.Popen([str(exe), "scheduler"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, env=os.environ.copy(), start_new_session=True)
+    try:
+        time.sleep(3)
+        assert proc.poll() is None
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        out = proc.communicate(timeout=10)[0]
+    assert "scheduler: 6 jobs" in out
