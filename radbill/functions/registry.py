@@ -28,6 +28,7 @@ FUNCTION_MODULES = (
     "radbill.functions.logs",
     "rating.functions",
     "provisioning.functions",
+    "admin.functions",  # session.newkey, user.totp: Flask-free, so the CLI lists them too
 )
 
 
