@@ -1,0 +1,80 @@
+"""Scheduled provisioning work, as plain functions the scheduler (and the CLI) call with a session.
+
+- sync_olts(session): every 15 minutes; each OLT is read only when its own sync_interval has
+  passed, and its optics only when optics_interval has (both have floors in the database).
+- poll_devices(session): every 5 minutes; SNMP health and interface traffic of every router
+  with a community and every OLT with one.
+Both are safe when two scheduler instances run: each device is claimed with a transaction-level
+advisory lock (pg_try_advisory_xact_lock), so no OLT is ever polled twice at once, and staff
+editing a device are never blocked by a poll in progress.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from provisioning import monitor, snmp
+from provisioning.olt import sync
+from radbill.models import Nas, NasSettings, Olt
+
+log = logging.getLogger("radbill.jobs")
+NAS_SNMP_PORT = 161  # nas_settings has no column for it; routers answer SNMP on 161
+LOCK_SPACE = {"olt-sync": 70510, "nas": 70511, "olt": 70512}
+
+
+def claim(session: Session, what: str, device_id: int) -> bool:
+    """Whether this process got the device (held until its transaction ends)."""
+    return bool(session.scalar(sa.select(sa.func.pg_try_advisory_xact_lock(LOCK_SPACE[what],
+                                                                           device_id))))
+
+
+def sync_olts(session: Session, force: bool = False, timeout: float = 10.0) -> list[dict]:
+    """Discover ONUs on every OLT that is due; one OLT's failure does not stop the others."""
+    now = dt.datetime.now(dt.timezone.utc)
+    due = sa.or_(Olt.last_sync_at.is_(None),
+                 Olt.last_sync_at + sa.func.make_interval(0, 0, 0, 0, 0, 0, Olt.sync_interval)
+                 <= sa.func.now())
+    stmt = sa.select(Olt).where(Olt.enabled.is_(True))
+    if not force:
+        stmt = stmt.where(due)
+    results = []
+    for olt in session.scalars(stmt.order_by(Olt.id)).all():
+        if not claim(session, "olt-sync", olt.id):
+            continue
+        with session.begin_nested():
+            results.append(sync.sync_olt(session, olt, sync.optics_due(olt, now), timeout))
+    return results
+
+
+def poll_devices(session: Session, nas_snmp_port: int = NAS_SNMP_PORT,
+                 timeout: float = 2.0) -> list[dict]:
+    """SNMP-poll routers and OLTs: up/down (with when it changed) and interface rates."""
+    results = []
+    routers = session.execute(
+        sa.select(Nas.id, Nas.shortname, Nas.nasname, Nas.community, NasSettings.snmp_version)
+        .outerjoin(NasSettings, NasSettings.nas_id == Nas.id)
+        .where(Nas.community.is_not(None), Nas.community != "")
+        .order_by(Nas.id)).all()
+    for r in routers:
+        agent = snmp.Agent(r.nasname, r.community, nas_snmp_port, r.snmp_version or "2c", timeout)
+        results.append(_poll(session, "nas", r.id, r.shortname, agent))
+    olts = session.scalars(sa.select(Olt).where(Olt.enabled.is_(True), Olt.community.is_not(None),
+                                                Olt.community != "")
+                           .order_by(Olt.id)).all()
+    for olt in olts:
+        agent = snmp.Agent(olt.host, olt.community, olt.snmp_port, "2c", timeout)
+        results.append(_poll(session, "olt", olt.id, olt.name, agent))
+    monitor.prune(session)
+    return results
+
+
+def _poll(session: Session, kind: str, device_id: int, name: str, agent: snmp.Agent) -> dict:
+    if not claim(session, kind, device_id):
+        return {"kind": kind, "id": device_id, "name": name, "skipped": "polled elsewhere"}
+    with session.begin_nested():
+        status = monitor.poll_device(session, kind, device_id, agent)
+    return {"kind": kind, "id": device_id, "name": name, "up": status.up,
+            "changed_at": status.changed_at.isoformat(), "error": status.last_error}

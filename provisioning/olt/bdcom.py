@@ -1,0 +1,74 @@
+"""BDCOM EPON OLTs (P3310/P3608 series) over the SSH CLI.
+
+`show epon active-onu` / `show epon inactive-onu` list every bound ONU with its MAC (EPON ONUs
+are known by MAC), status and, for active ones, distance; optics come per PON port from
+`show epon optical-transceiver-diagnosis interface epon 0/N` (the OLT's receive power per ONU).
+"""
+from __future__ import annotations
+
+import re
+
+from provisioning.olt.base import Access, OnuInfo, dbm, mac
+from provisioning.olt.cli import CliSession
+
+MAC_RE = r"([0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}|(?:[0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2})"
+ACTIVE_ROW = re.compile(r"^\s*EPON(\d+/\d+):(\d+)\s+" + MAC_RE + r"\s+(\S+)\s+(\S+)\s+(\d+)\s+(\d+)",
+                        re.I)
+INACTIVE_ROW = re.compile(r"^\s*EPON(\d+/\d+):(\d+)\s+" + MAC_RE + r"\s+(\S+)\s+"
+                          r"(?:\S+\s+\S+|N/A)\s+(?:\S+\s+\S+|N/A)\s+(\S+)", re.I)
+OPTICS_ROW = re.compile(r"^\s*epon(\d+/\d+):(\d+)\s+(-?[\d.]+|--)\s*$", re.I)
+# why an ONU left (LastDeregReason) -> our status
+GONE = {"power-off": "dying-gasp", "wire-down": "los", "llid-admin-down": "offline"}
+
+
+def parse_active(text: str) -> list[OnuInfo]:
+    found = []
+    for line in text.splitlines():
+        m = ACTIVE_ROW.match(line)
+        if m:
+            port, onu, raw_mac, _status, _oam, distance, _rtt = m.groups()
+            found.append(OnuInfo(port, int(onu), "online", serial=mac(raw_mac), mac=mac(raw_mac),
+                                 distance=int(distance)))
+    return found
+
+
+def parse_inactive(text: str) -> list[OnuInfo]:
+    found = []
+    for line in text.splitlines():
+        m = INACTIVE_ROW.match(line)
+        if m:
+            port, onu, raw_mac, _status, reason = m.groups()
+            found.append(OnuInfo(port, int(onu), GONE.get(reason.lower(), "offline"),
+                                 serial=mac(raw_mac), mac=mac(raw_mac)))
+    return found
+
+
+def parse_optics(text: str) -> dict[tuple[str, int], object]:
+    found = {}
+    for line in text.splitlines():
+        m = OPTICS_ROW.match(line)
+        if m:
+            found[(m.group(1), int(m.group(2)))] = dbm(m.group(3))
+    return found
+
+
+class Bdcom:
+    brand = "bdcom"
+
+    def __init__(self, access: Access):
+        self.access = access
+
+    def onus(self, optics: bool = False) -> list[OnuInfo]:
+        with CliSession(self.access) as cli:
+            cli.run("enable")
+            cli.run("terminal length 0")
+            active = parse_active(cli.run("show epon active-onu"))
+            inactive = parse_inactive(cli.run("show epon inactive-onu"))
+            if optics and active:
+                rx = {}
+                for port in sorted({o.port for o in active}):
+                    rx.update(parse_optics(cli.run(
+                        f"show epon optical-transceiver-diagnosis interface epon {port}")))
+                for o in active:
+                    o.rx_power = rx.get((o.port, o.onu_id))
+        return active + inactive

@@ -1,0 +1,95 @@
+"""ONU discovery: read an OLT through its driver, upsert its ONUs, map them to customers."""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from provisioning import monitor
+from provisioning.errors import ProvisioningError
+from provisioning.olt import Access, OnuInfo, driver_for
+from radbill.models import Customer, Olt, Onu, RadAcct
+
+log = logging.getLogger("radbill.olt")
+MAP_WINDOW = dt.timedelta(days=30)  # sessions older than this no longer say who is behind an ONU
+
+
+def access(olt: Olt, timeout: float = 10.0) -> Access:
+    return Access(olt.host, olt.username, olt.password, olt.ssh_port, olt.community,
+                  olt.snmp_port, timeout)
+
+
+def optics_due(olt: Olt, now: dt.datetime) -> bool:
+    return olt.last_optics_at is None or \
+        olt.last_optics_at + dt.timedelta(seconds=olt.optics_interval) <= now
+
+
+def sync_olt(session: Session, olt: Olt, optics: bool, timeout: float = 10.0) -> dict:
+    """One OLT; a device that fails leaves every ONU row as it was and says why."""
+    now = dt.datetime.now(dt.timezone.utc)
+    try:
+        found = driver_for(olt.brand, access(olt, timeout)).onus(optics=optics)
+    except ProvisioningError as exc:
+        olt.last_error = str(exc)
+        olt.last_sync_at = now  # wait the full interval before knocking again
+        monitor.set_status(session, "olt", olt.id, False, error=exc.reason)
+        log.warning("OLT %s sync failed: %s", olt.name, exc)
+        return {"olt": olt.name, "ok": False, "error": str(exc)}
+    seen = upsert(session, olt, found, optics, now)
+    missing = session.execute(
+        sa.update(Onu).where(Onu.olt_id == olt.id, Onu.id.not_in(seen) if seen else sa.true(),
+                             Onu.status != "missing")
+        .values(status="missing", updated_at=now)).rowcount
+    mapped = map_customers(session, olt.id)
+    olt.last_sync_at, olt.last_error = now, None
+    if optics:
+        olt.last_optics_at = now
+    monitor.set_status(session, "olt", olt.id, True)
+    return {"olt": olt.name, "ok": True, "onus": len(found), "missing": missing,
+            "mapped": mapped, "optics": optics}
+
+
+def upsert(session: Session, olt: Olt, found: list[OnuInfo], optics: bool,
+           now: dt.datetime) -> list[int]:
+    ids = []
+    for o in found:
+        values = {"olt_id": olt.id, "port": o.port, "onu_id": o.onu_id, "serial": o.serial,
+                  "mac": o.mac, "status": o.status, "distance": o.distance,
+                  "description": o.description, "updated_at": now,
+                  "last_seen_at": now if o.status == "online" else None}
+        if optics:
+            values["rx_power"] = o.rx_power
+        stmt = insert(Onu).values(**values)
+        update = {k: stmt.excluded[k] for k in values if k not in ("olt_id", "port", "onu_id")}
+        # an offline ONU keeps the time it was last seen online
+        update["last_seen_at"] = sa.func.coalesce(stmt.excluded.last_seen_at, Onu.last_seen_at)
+        stmt = stmt.on_conflict_do_update(constraint="uq_onus_olt_port_onu", set_=update)
+        ids.append(session.execute(stmt.returning(Onu.id)).scalar_one())
+    return ids
+
+
+def map_customers(session: Session, olt_id: int) -> int:
+    """Link ONUs to the customer whose latest session came from the ONU's MAC
+    (Calling-Station-Id), else to a customer bound to that MAC."""
+    recent = (sa.select(sa.func.upper(RadAcct.callingstationid).label("mac"), RadAcct.username)
+              .where(RadAcct.acctstarttime > sa.func.now() - MAP_WINDOW,
+                     sa.func.upper(RadAcct.callingstationid).in_(
+                         sa.select(Onu.mac).where(Onu.olt_id == olt_id, Onu.mac.is_not(None))))
+              .order_by(sa.func.upper(RadAcct.callingstationid),
+                        RadAcct.acctstarttime.desc().nulls_last())
+              .distinct(sa.func.upper(RadAcct.callingstationid)).subquery())
+    by_session = (sa.select(Customer.id).join(recent, sa.func.lower(Customer.username)
+                                              == sa.func.lower(recent.c.username))
+                  .where(recent.c.mac == Onu.mac, Customer.deleted_at.is_(None))
+                  .limit(1).scalar_subquery())
+    by_binding = (sa.select(Customer.id).where(Customer.mac == Onu.mac,
+                                               Customer.deleted_at.is_(None))
+                  .limit(1).scalar_subquery())
+    target = sa.func.coalesce(by_session, by_binding)
+    return session.execute(
+        sa.update(Onu).where(Onu.olt_id == olt_id, Onu.mac.is_not(None),
+                             Onu.customer_id.is_distinct_from(target))
+        .values(customer_id=target).execution_options(synchronize_session=False)).rowcount

@@ -1,0 +1,71 @@
+"""VSOL EPON OLTs (V1600 series) over the SSH CLI.
+
+ONU commands exist only inside a PON port's context (`interface epon 0/N`); `show onu auth-info`
+lists the registered ONUs with status, MAC and RTT, `show onu opm-diag` their optics.
+"""
+from __future__ import annotations
+
+import re
+
+from provisioning.errors import DeviceError
+from provisioning.olt.base import Access, OnuInfo, dbm, epon_distance, mac
+from provisioning.olt.cli import CliSession
+
+MAX_PON_PORTS = 16
+AUTH_ROW = re.compile(r"^\s*EPON(\d+/\d+):(\d+)\s+(\d+)\s+(\S+)\s+([0-9A-Fa-f:.-]{12,17})\s+"
+                      r"(\d+|N/A|-+)\s*(.*)$", re.I)
+OPM_ROW = re.compile(r"^\s*EPON(\d+/\d+):(\d+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s*$", re.I)
+STATUS = {"online": "online", "offline": "offline", "los": "los", "dying-gasp": "dying-gasp",
+          "dyinggasp": "dying-gasp", "powerdown": "dying-gasp"}
+
+
+def parse_auth_info(text: str) -> list[OnuInfo]:
+    found = []
+    for line in text.splitlines():
+        m = AUTH_ROW.match(line)
+        if not m:
+            continue
+        port, onu, _llid, status, raw_mac, rtt, descr = m.groups()
+        descr = descr.strip()
+        found.append(OnuInfo(port=port, onu_id=int(onu), status=STATUS.get(status.lower(), "unknown"),
+                             mac=mac(raw_mac), serial=mac(raw_mac),
+                             distance=epon_distance(int(rtt)) if rtt.isdigit() and int(rtt) else None,
+                             description=None if descr in ("", "N/A") else descr))
+    return found
+
+
+def parse_opm_diag(text: str) -> dict[tuple[str, int], object]:
+    """{(port, onu): rx power dBm}; the last column is what the ONU receives."""
+    found = {}
+    for line in text.splitlines():
+        m = OPM_ROW.match(line)
+        if m:
+            found[(m.group(1), int(m.group(2)))] = dbm(m.group(7))
+    return found
+
+
+class Vsol:
+    brand = "vsol"
+
+    def __init__(self, access: Access):
+        self.access = access
+
+    def onus(self, optics: bool = False) -> list[OnuInfo]:
+        found: list[OnuInfo] = []
+        with CliSession(self.access) as cli:
+            cli.run("enable")
+            cli.run("terminal length 0")
+            cli.run("configure terminal")
+            for n in range(1, MAX_PON_PORTS + 1):
+                try:
+                    cli.run(f"interface epon 0/{n}")
+                except DeviceError:
+                    break  # past the last PON port of this model
+                onus = parse_auth_info(cli.run("show onu auth-info"))
+                if optics and onus:
+                    rx = parse_opm_diag(cli.run("show onu opm-diag"))
+                    for o in onus:
+                        o.rx_power = rx.get((o.port, o.onu_id))
+                found += onus
+                cli.run("exit")
+        return found

@@ -1,0 +1,58 @@
+"""ZTE GPON OLTs (ZXA10 C300/C320) over SNMP (ZXGPON-SERVICE-MIB).
+
+Tables are indexed by <PON ifIndex>.<ONU id>; a PON ifIndex is 0x10000000 | slot<<16 | port<<8
+on rack/shelf 1, so 268501248 is gpon-olt_1/1/1. Rx power is raw * 0.002 - 30 dBm.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from provisioning import snmp
+from provisioning.olt.base import Access, OnuInfo
+from provisioning.olt.gpon_snmp import agent, gpon_serial, table
+
+ONU_NAME = ".1.3.6.1.4.1.3902.1012.3.28.1.1.2"
+ONU_DESC = ".1.3.6.1.4.1.3902.1012.3.28.1.1.3"
+ONU_SN = ".1.3.6.1.4.1.3902.1012.3.28.1.1.5"
+ONU_PHASE = ".1.3.6.1.4.1.3902.1012.3.28.2.1.4"
+ONU_DISTANCE = ".1.3.6.1.4.1.3902.1012.3.11.4.1.2"
+ONU_RX_POWER = ".1.3.6.1.4.1.3902.1012.3.50.12.1.1.10"
+PHASES = {"1": "logging", "2": "los", "3": "syncing", "4": "online", "5": "dying-gasp",
+          "6": "auth-failed", "7": "offline"}
+
+
+def port_name(if_index: int) -> str:
+    return f"1/{(if_index >> 16) & 0xFF}/{(if_index >> 8) & 0xFF}"
+
+
+def rx_dbm(raw: str | None) -> Decimal | None:
+    if raw in (None, "") or not raw.lstrip("-").isdigit():
+        return None
+    value = int(raw)
+    if value <= 0 or value >= 65535:  # no light, or the ONU is offline
+        return None
+    return (Decimal(value) * Decimal("0.002") - 30).quantize(Decimal("0.01"))
+
+
+class Zte:
+    brand = "zte"
+
+    def __init__(self, access: Access):
+        self.access = access
+
+    def onus(self, optics: bool = False) -> list[OnuInfo]:
+        a = agent(self.access)
+        s = snmp.session(a)
+        serials = table(a, ONU_SN, s)
+        names, descr = table(a, ONU_NAME, s), table(a, ONU_DESC, s)
+        phase, distance = table(a, ONU_PHASE, s), table(a, ONU_DISTANCE, s)
+        rx = table(a, ONU_RX_POWER, s) if optics else {}
+        found = []
+        for key, serial in sorted(serials.items()):
+            d = distance.get(key)
+            found.append(OnuInfo(
+                port=port_name(key[0]), onu_id=key[1], serial=gpon_serial(serial),
+                status=PHASES.get(phase.get(key, ""), "unknown"),
+                distance=int(d) if d and d.isdigit() else None, rx_power=rx_dbm(rx.get(key)),
+                description=descr.get(key) or names.get(key) or None))
+        return found

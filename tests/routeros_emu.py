@@ -1,0 +1,221 @@
+"""A RouterOS API server (the wire protocol of TCP 8728), enough of it to drive real clients.
+
+Built from MikroTik's API documentation: a word is its length (1-5 bytes, the high bits say how
+many) then its bytes; a sentence is words ended by an empty word; a command is a path word
+(`/ppp/active/print`), `=name=value` attributes, `?name=value` queries and `.tag=`; replies are
+`!re` per row, then `!done` (or `!trap =message=` then `!done`, or `!fatal` and close), each
+echoing the command's tag. `/login` works both ways: post-6.43 `=name= =password=` in clear, and
+the legacy challenge (`!done =ret=<hex>`, then `=response=00<md5(0 + password + challenge)>`).
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+import socketserver
+import threading
+
+
+def encode_length(n: int) -> bytes:
+    if n < 0x80:
+        return bytes([n])
+    if n < 0x4000:
+        return (n | 0x8000).to_bytes(2, "big")
+    if n < 0x200000:
+        return (n | 0xC00000).to_bytes(3, "big")
+    if n < 0x10000000:
+        return (n | 0xE0000000).to_bytes(4, "big")
+    return b"\xf0" + n.to_bytes(4, "big")
+
+
+def read_length(read) -> int:
+    b = read(1)[0]
+    if b < 0x80:
+        return b
+    if b < 0xC0:
+        return ((b & 0x3F) << 8) | read(1)[0]
+    if b < 0xE0:
+        return ((b & 0x1F) << 16) | int.from_bytes(read(2), "big")
+    if b < 0xF0:
+        return ((b & 0x0F) << 24) | int.from_bytes(read(3), "big")
+    return int.from_bytes(read(4), "big")
+
+
+class Trap(Exception):
+    pass
+
+
+class RouterOS:
+    """The router's state: users, login style, and menus of rows (each with a `.id`)."""
+
+    def __init__(self, users: dict[str, str] | None = None, legacy_login: bool = False):
+        self.users = users or {"admin": "secret"}
+        self.legacy_login = legacy_login
+        self.silent = False  # accept connections, never answer (a hung router)
+        self.commands: list[list[str]] = []
+        self._next = 1
+        self.menus: dict[str, list[dict[str, str]]] = {
+            "/system/resource": [{"uptime": "1w2d03:04:05", "version": "6.49.10 (long-term)",
+                                  "cpu-load": "7", "free-memory": "201326592",
+                                  "total-memory": "268435456", "board-name": "CCR1009-7G-1C-1S+",
+                                  "architecture-name": "tile"}],
+            "/system/identity": [{"name": "core1"}],
+            "/ppp/active": [], "/ppp/secret": [], "/ppp/profile": [], "/ip/pool": [],
+        }
+        self.lock = threading.RLock()
+
+    def add(self, menu: str, **row: str) -> str:
+        with self.lock:
+            rid = f"*{self._next:X}"
+            self._next += 1
+            self.menus.setdefault(menu, []).append({".id": rid, **row})
+            return rid
+
+    def rows(self, menu: str) -> list[dict[str, str]]:
+        return self.menus.get(menu, [])
+
+    # -- commands ------------------------------------------------------------------------------
+    def run(self, path: str, attrs: dict[str, str], queries: list[tuple[str, str]]):
+        menu, _, verb = path.rpartition("/")
+        rows = self.menus.get(menu)
+        if rows is None:
+            raise Trap("no such command prefix")
+        if verb in ("print", "getall"):
+            keep = [r for r in rows if all(r.get(k) == v for k, v in queries)]
+            props = attrs.get(".proplist")
+            if props:
+                keep = [{k: r[k] for k in props.split(",") if k in r} for r in keep]
+            return keep, {}
+        if verb == "add":
+            if "name" in attrs and any(r.get("name") == attrs["name"] for r in rows):
+                raise Trap("failure: entry already exists")
+            return [], {"ret": self.add(menu, **attrs)}
+        target = self._find(rows, attrs.pop(".id", None) or attrs.pop("numbers", None))
+        if verb == "set":
+            target.update(attrs)
+            return [], {}
+        if verb == "remove":
+            rows.remove(target)
+            return [], {}
+        raise Trap("no such command")
+
+    @staticmethod
+    def _find(rows, ref):
+        for r in rows:
+            if ref in (r.get(".id"), r.get("name")):
+                return r
+        raise Trap("no such item")
+
+
+class _Handler(socketserver.BaseRequestHandler):
+    def setup(self):
+        self.router: RouterOS = self.server.router
+        self.user: str | None = None
+        self.challenge: bytes | None = None
+
+    def read(self, n: int) -> bytes:
+        data = b""
+        while len(data) < n:
+            chunk = self.request.recv(n - len(data))
+            if not chunk:
+                raise ConnectionError("closed")
+            data += chunk
+        return data
+
+    def sentence(self) -> list[str]:
+        words = []
+        while True:
+            n = read_length(self.read)
+            if n == 0:
+                return words
+            words.append(self.read(n).decode())
+
+    def send(self, *words: str) -> None:
+        out = b"".join(encode_length(len(w.encode())) + w.encode() for w in words)
+        self.request.sendall(out + b"\x00")
+
+    def handle(self):
+        try:
+            while True:
+                words = self.sentence()
+                if not words:
+                    continue
+                self.router.commands.append(words)
+                if self.router.silent:
+                    continue
+                self.dispatch(words)
+        except (ConnectionError, OSError, IndexError):
+            pass
+
+    def dispatch(self, words: list[str]) -> None:
+        attrs, queries, tag = {}, [], []
+        for w in words[1:]:
+            if w.startswith("="):
+                key, _, value = w[1:].partition("=")
+                attrs[key] = value
+            elif w.startswith("?"):
+                key, _, value = w[1:].partition("=")
+                queries.append((key, value))
+            elif w.startswith(".tag="):
+                tag = [w]
+        try:
+            if words[0] == "/login":
+                done = self.login(attrs)
+                self.send("!done", *[f"={k}={v}" for k, v in done.items()], *tag)
+                return
+            if self.user is None:
+                raise Trap("not logged in")
+            with self.router.lock:
+                rows, done = self.router.run(words[0], attrs, queries)
+            for row in rows:
+                self.send("!re", *[f"={k}={v}" for k, v in row.items()], *tag)
+            self.send("!done", *[f"={k}={v}" for k, v in done.items()], *tag)
+        except Trap as exc:
+            self.send("!trap", f"=message={exc}", *tag)
+            self.send("!done", *tag)
+
+    def login(self, attrs: dict[str, str]) -> dict[str, str]:
+        name = attrs.get("name")
+        if "response" in attrs and self.challenge is not None:
+            pw = self.router.users.get(name or "")
+            good = pw is not None and attrs["response"] == "00" + hashlib.md5(
+                b"\x00" + pw.encode() + self.challenge).hexdigest()
+            if not good:
+                raise Trap("cannot log in")
+            self.user = name
+            return {}
+        if self.router.legacy_login:
+            # before 6.43 the router ignores a password and always answers with a challenge
+            self.challenge = os.urandom(16)
+            return {"ret": self.challenge.hex()}
+        if name is None or self.router.users.get(name) != attrs.get("password"):
+            raise Trap("invalid user name or password (6)")
+        self.user = name
+        return {}
+
+
+class Server(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, router: RouterOS):
+        self.router = router
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.port = self.server_address[1]
+        self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.1},
+                                        daemon=True)
+
+    def start(self) -> "Server":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.shutdown()
+        self.server_close()
+
+
+def closed_port() -> int:
+    """A local port nothing listens on (connection refused)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
