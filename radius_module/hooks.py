@@ -49,6 +49,7 @@ def instantiate(_p) -> int:
     STATE.config = Config(interim_interval=int(cfg.get("interim_interval", 300)),
                           suspended_session_timeout=int(cfg.get("suspended_session_timeout", 300)),
                           suspended_address_list=cfg.get("suspended_address_list", "radbill-suspended"))
+    POSTAUTH.seen_every = float(cfg.get("last_seen_every", 60))
     SYNC = Sync(cfg["dsn"], STATE, POSTAUTH, resync_seconds=float(cfg.get("resync_seconds", 300)),
                 flush_seconds=float(cfg.get("flush_seconds", 0.2)))
     SYNC.start()
@@ -72,7 +73,8 @@ def post_auth(p):
     """Log every answer with its reason; turn a deferred reject into the reject it is.
 
     The Post-Auth-Type REJECT section sets Radbill-Stage = reject before calling us: there the
-    password (or our authorize) already refused the request.
+    password or our authorize refused the request, or we did just below (FreeRADIUS runs that
+    section after a post-auth reject too, so the reject is logged there, once).
     """
     req = request_dict(p)
     verdict = req.get("Radbill-Verdict")
@@ -82,9 +84,8 @@ def post_auth(p):
         _log(req, "Access-Reject", reason)
         return UPDATED, {"reply": (("Reply-Message", ":=", reason),)}
     if verdict == policy.DEFER:
-        reason = req.get("Radbill-Reason", "rejected")
-        _log(req, "Access-Reject", reason)
-        return REJECT, {"reply": (("Reply-Message", ":=", reason),)}
+        # the password was right; now the reason that ranks below it decides
+        return REJECT, {"request": (("Radbill-Verdict", ":=", policy.REJECT),)}
     _log(req, "Access-Accept", req.get("Radbill-Reason", "accepted"))
     return NOOP
 

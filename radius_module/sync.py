@@ -26,9 +26,8 @@ class PostAuthLog:
     allowed; detach flushes what is left, so a clean shutdown loses nothing)."""
 
     MAX_ROWS = 2_000_000  # beyond this (a long database outage) the oldest rows are dropped
-    SEEN_EVERY = 60.0  # seconds between two last-seen writes for one customer
-
-    def __init__(self) -> None:
+    def __init__(self, seen_every: float = 60.0) -> None:
+        self.seen_every = seen_every  # seconds between two last-seen writes for one customer
         self.rows: list[tuple] = []
         self.seen: dict[int, float] = {}
         self.written: dict[int, float] = {}
@@ -36,7 +35,7 @@ class PostAuthLog:
 
     def add(self, row: tuple, customer_id: int | None, when: float) -> None:
         self.rows.append(row)
-        if customer_id is not None and when - self.written.get(customer_id, 0.0) >= self.SEEN_EVERY:
+        if customer_id is not None and when - self.written.get(customer_id, 0.0) >= self.seen_every:
             self.seen[customer_id] = when
         if len(self.rows) > self.MAX_ROWS:
             self.dropped += len(self.rows) - self.MAX_ROWS
