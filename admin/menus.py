@@ -20,7 +20,7 @@ SECTIONS = (
     ("Logs", ("audit", "authlog")),
 )
 TITLES = {"nas": "NAS / routers", "pool": "IP pools", "billing_profile": "Billing profiles",
-          "authlog": "Authentication log", "audit": "Audit log", "user": "Staff logins",
+          "authlog": "Authentication log", "audit": "Audit log", "user": "Staff accounts",
           "customer": "Customers", "operator": "Operators", "package": "Packages", "zone": "Zones"}
 MONEY_WORDS = ("bill", "payment", "invoice", "journal", "ledger", "expense", "fund", "card",
                "price", "balance", "amount", "credit", "commission", "vat", "cash", "total",
@@ -28,7 +28,7 @@ MONEY_WORDS = ("bill", "payment", "invoice", "journal", "ledger", "expense", "fu
 # extra pages (not functions) each area shows, with the function the caller must be allowed
 EXTRA = {"Customers": (("Import customers", "customers.import_form", "customer.edit"),),
          "Logs": (("Suspensions", "logs.suspensions", "audit"),
-                  ("Staff logins", "logs.logins", "user"))}
+                  ("Login attempts", "logs.logins", "user"))}
 
 
 @dataclass
