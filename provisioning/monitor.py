@@ -19,7 +19,7 @@ KEEP_SAMPLES = dt.timedelta(days=35)
 def set_status(session: Session, kind: str, device_id: int, up: bool, *, uptime: int | None = None,
                descr: str | None = None, error: str | None = None) -> DeviceStatus:
     """Record a poll's verdict; `changed_at` moves only when up/down flips."""
-    now = sa.func.now()
+    now = sa.func.clock_timestamp()  # not now(): a job's transaction may run for minutes
     stmt = insert(DeviceStatus).values(kind=kind, device_id=device_id, up=up, changed_at=now,
                                        checked_at=now, sys_uptime=uptime, sys_descr=descr,
                                        last_error=error)
