@@ -98,9 +98,10 @@ $fn$;
 
 USAGE_FN = r"""
 CREATE OR REPLACE FUNCTION radbill_usage(p_username text, d_in bigint, d_out bigint, d_time bigint,
-        p_sessionid text, p_nasip text, p_framedip text) RETURNS void LANGUAGE plpgsql AS $fn$
+        p_uniqueid text) RETURNS void LANGUAGE plpgsql AS $fn$
 DECLARE
     c record;
+    s record;
     total bigint;
 BEGIN
     SELECT cu.id, cu.cycle_start, cu.status::text AS status, cu.username, pk.data_cap,
@@ -126,10 +127,13 @@ BEGIN
     IF NOT FOUND THEN
         RETURN;
     END IF;
+    -- the session that crossed is the one to throttle; its address may have come in any packet
+    SELECT acctsessionid, host(nasipaddress) AS nas, host(framedipaddress) AS ip
+      INTO s FROM radacct WHERE acctuniqueid = p_uniqueid;
     INSERT INTO outbox (kind, customer_id, payload, dedupe_key)
     VALUES ('coa', c.id, jsonb_build_object(
-                'username', c.username, 'acctsessionid', p_sessionid,
-                'nasipaddress', nullif(p_nasip, ''), 'framedipaddress', nullif(p_framedip, ''),
+                'username', c.username, 'acctsessionid', s.acctsessionid,
+                'nasipaddress', s.nas, 'framedipaddress', s.ip,
                 'reason', 'fup',
                 'attributes', jsonb_build_object('Mikrotik-Rate-Limit',
                     radbill_rate(c.fup_rate_up) || '/' || radbill_rate(c.fup_rate_down))),
@@ -185,7 +189,7 @@ BEGIN
             nullif(p_nasportid, ''), p_nasporttype, t - make_interval(secs => coalesce(stime, 0)),
             t, CASE WHEN p_status = 'Stop' THEN t END, coalesce(stime, 0), p_authentic,
             p_connectinfo, CASE WHEN p_status = 'Stop' THEN p_connectinfo END, tin, tout,
-            p_called, p_calling, CASE WHEN p_status = 'Stop' THEN p_cause END, p_servicetype,
+            p_called, p_calling, CASE WHEN p_status = 'Stop' THEN nullif(p_cause, '') END, p_servicetype,
             p_framedproto, nullif(p_framedip, '')::inet, nullif(p_framedip6, '')::inet,
             nullif(p_framedprefix6, '')::inet, nullif(p_framedifid, ''),
             nullif(p_delegated6, '')::inet, nullif(p_class, ''))
@@ -218,7 +222,7 @@ BEGIN
         WHERE acctuniqueid = p_uniqueid;
     END IF;
     IF (d_in > 0 OR d_out > 0 OR d_time > 0) AND p_username <> '' THEN
-        PERFORM radbill_usage(p_username, d_in, d_out, d_time, p_sessionid, p_nasip, p_framedip);
+        PERFORM radbill_usage(p_username, d_in, d_out, d_time, p_uniqueid);
     END IF;
     RETURN 1;
 END
@@ -237,6 +241,9 @@ def upgrade() -> None:
                        f"EXECUTE FUNCTION radbill_notify_change({args})")
         op.execute(f"CREATE TRIGGER radbill_notify_truncate AFTER TRUNCATE ON {table} "
                    f"FOR EACH STATEMENT EXECUTE FUNCTION radbill_notify_change({args})")
+    # open sessions are fed by accounting itself; only a wholesale wipe needs a reload
+    op.execute("CREATE TRIGGER radbill_notify_truncate AFTER TRUNCATE ON radacct "
+               "FOR EACH STATEMENT EXECUTE FUNCTION radbill_notify_change('')")
     op.execute(RATE_FN)
     op.execute(USAGE_FN)
     op.execute(ACCT_FN)
@@ -244,8 +251,9 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute("DROP FUNCTION IF EXISTS radbill_acct(" + ", ".join(["text"] * 27) + ")")
-    op.execute("DROP FUNCTION IF EXISTS radbill_usage(text, bigint, bigint, bigint, text, text, text)")
+    op.execute("DROP FUNCTION IF EXISTS radbill_usage(text, bigint, bigint, bigint, text)")
     op.execute("DROP FUNCTION IF EXISTS radbill_rate(bigint)")
+    op.execute("DROP TRIGGER IF EXISTS radbill_notify_truncate ON radacct")
     for table in WATCHED:
         for event in ("insert", "delete", "update", "truncate"):
             op.execute(f"DROP TRIGGER IF EXISTS radbill_notify_{event} ON {table}")
