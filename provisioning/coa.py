@@ -31,6 +31,15 @@ KINDS = {"coa": packet.CoARequest, "disconnect": packet.DisconnectRequest}
 ACKS = (packet.CoAACK, packet.DisconnectACK)
 
 
+class BadAttribute(ValueError):
+    """An attribute the dictionary does not know, or a value of the wrong type: resending the
+    same request cannot succeed."""
+
+    def __init__(self, name: str, value, exc: Exception):
+        self.name = name
+        super().__init__(f"cannot send {name}={value!r}: {type(exc).__name__} {exc}")
+
+
 @lru_cache(maxsize=1)
 def dictionary() -> Dictionary:
     return Dictionary(str(DICTIONARY))
@@ -101,7 +110,10 @@ def send(kind: str, target: Target, session: SessionRef, extra: dict | None = No
                                         if k not in session.attributes()}}
     req = c.CreateCoAPacket(code=KINDS[kind])
     for name, value in attrs.items():
-        req[name] = value
+        try:
+            req[name] = value
+        except (KeyError, TypeError, ValueError) as exc:
+            raise BadAttribute(name, value, exc) from None
     try:
         reply = c.SendPacket(req)
     except radclient.Timeout:

@@ -117,6 +117,8 @@ def handle_radius(session: Session, event: Outbox, policy: Policy) -> Outcome:
             continue
         try:
             reply = coa.send(event.kind, target, s.ref, extra, policy.coa_timeout, policy.coa_retries)
+        except coa.BadAttribute as exc:
+            return Outcome("failed", {"sessions": done}, str(exc))
         except ProvisioningError as exc:
             errors.append(str(exc))
             done[s.key] = {"acked": False, "reply": str(exc)}

@@ -240,3 +240,41 @@ def test_worker_command_once(cli, router):
     assert r.returncode == 0, r.stderr
     assert "1 events handled" in r.stdout
     assert router.received[0]["Acct-Session-Id"] == ["81a00007"]
+
+
+def test_unknown_attribute_fails_at_once_with_the_reason(factory, router):
+    router.add_session("81a00008", "kate")
+    with factory.begin() as s:
+        c = make_customer(s, username="kate")
+        online(s, "kate", "81a00008", ip=None)
+        outbox.enqueue(s, "coa", c.id, {"attributes": {"Mikrotik-Bogus-Limit": "1M"}})
+    worker.drain(factory, fast())
+    [ev] = events(factory)  # the username came from the customer row
+    assert ev.status == "failed" and ev.attempts == 1
+    assert "cannot send Mikrotik-Bogus-Limit='1M'" in ev.last_error
+    assert router.received == []
+
+
+def test_worker_process_drains_and_stops_on_sigterm(cli, router):
+    import os
+    import signal
+    import subprocess
+    from conftest import ROOT
+    from radbill import db
+    router.add_session("81a00009", "liam")
+    proc = subprocess.Popen([str(ROOT / ".venv" / "bin" / "radbill"), "worker", "--poll", "1",
+                             "--coa-timeout", "1"], env=os.environ.copy(),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        with db.session_scope() as s:
+            c = make_customer(s, username="liam")
+            online(s, "liam", "81a00009", ip=None)
+            outbox.disconnect(s, c.id, "liam", "suspend")
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and "81a00009" in router.sessions:
+            time.sleep(0.1)
+        assert "81a00009" not in router.sessions
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=15)
+    assert proc.returncode == 0, out
