@@ -20,6 +20,7 @@ SUBJECTS = {
     "disabled": "Your internet account is disabled",
     "fup": "You have reached your fair-usage limit",
     "expiring": "Your internet package expires soon",
+    "expired": "Your internet package has expired",
     "payment": "Payment received",
     "bill": "New bill",
 }

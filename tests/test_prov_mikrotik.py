@@ -153,6 +153,16 @@ def test_router_that_hangs_times_out(session, nas, ros):
     assert "no API reply within 1s" in err.value.message and err.value.status == 502
 
 
+def test_router_that_is_down_gives_a_clear_error_and_changes_nothing(session):
+    make(session, "nas", name="core9", ip="127.0.0.9", secret="testing123", api_user="admin",
+         api_password="secret", api_port=closed_port())
+    before = counts(session)
+    with pytest.raises(FuncError) as err:
+        fn(session, "router.import", elid="core9", sok="ok")
+    assert err.value.status == 502 and err.value.field == "ip" and "refused" in err.value.message
+    assert counts(session) == before
+
+
 def test_router_that_is_down_is_unreachable():
     with pytest.raises(DeviceUnreachable, match="refused"):
         mikrotik.resources(mikrotik.Router("127.0.0.1", "admin", "x", closed_port(), 1))

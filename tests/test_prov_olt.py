@@ -106,9 +106,18 @@ def test_vsol_sync_discovers_onus_and_maps_customers_by_radacct_mac(session, vso
 
 
 def test_bdcom_sync_reads_active_inactive_and_optics_through_paging(session, bdcom):
+    # a bridging ONU: the subscriber's own router (learned behind EPON0/1:9) dials PPPoE
+    c = make_customer(session, username="karim")
+    session.add(RadAcct(acctsessionid="s2", acctuniqueid="u2", username="karim", nasipaddress="10.0.0.1",
+                        callingstationid="9C:53:22:AA:01:01",
+                        acctstarttime=dt.datetime.now(dt.timezone.utc)))
+    bound = make_customer(session, username="nadia", mac="2C:AB:25:0B:73:8B")
     olt = add_olt(session, "bdcom-1", "bdcom", ssh_port=bdcom.port, username="admin", password="bd-pw")
     [r] = fn(session, "olt.sync", elid=olt.id).rows
-    assert r["ok"] and r["onus"] == 4
+    assert r["ok"] and r["onus"] == 4 and r["mapped"] == 2
+    found = onus(session, olt)
+    assert found[("0/1", 9)].customer_id == c.id
+    assert found[("0/2", 3)].customer_id == bound.id  # by the customer's MAC binding
     found = onus(session, olt)
     assert (found[("0/1", 9)].mac, found[("0/1", 9)].distance, found[("0/1", 9)].rx_power) == \
         ("FC:FA:F7:96:3F:44", 2310, Decimal("-27.30"))

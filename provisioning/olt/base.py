@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Protocol
 
@@ -28,6 +28,7 @@ class OnuInfo:
     rx_power: Decimal | None = None  # dBm
     distance: int | None = None  # metres
     description: str | None = None
+    learned_macs: list[str] = field(default_factory=list)  # devices behind a bridging ONU
 
 
 class Driver(Protocol):

@@ -16,6 +16,7 @@ ACTIVE_ROW = re.compile(r"^\s*EPON(\d+/\d+):(\d+)\s+" + MAC_RE + r"\s+(\S+)\s+(\
                         re.I)
 INACTIVE_ROW = re.compile(r"^\s*EPON(\d+/\d+):(\d+)\s+" + MAC_RE + r"\s+(\S+)\s+"
                           r"(?:\S+\s+\S+|N/A)\s+(?:\S+\s+\S+|N/A)\s+(\S+)", re.I)
+MAC_TABLE_ROW = re.compile(r"^\s*\d+\s+" + MAC_RE + r"\s+\S+\s+epon(\d+/\d+):(\d+)\s*$", re.I)
 OPTICS_ROW = re.compile(r"^\s*epon(\d+/\d+):(\d+)\s+(-?[\d.]+|--)\s*$", re.I)
 # why an ONU left (LastDeregReason) -> our status
 GONE = {"power-off": "dying-gasp", "wire-down": "los", "llid-admin-down": "offline"}
@@ -43,6 +44,17 @@ def parse_inactive(text: str) -> list[OnuInfo]:
     return found
 
 
+def parse_mac_table(text: str) -> dict[tuple[str, int], list[str]]:
+    """MACs learned behind each ONU: with a bridging ONU, the subscriber's router dials PPPoE,
+    so this, not the ONU's own MAC, is the Calling-Station-Id radacct shows."""
+    found: dict[tuple[str, int], list[str]] = {}
+    for line in text.splitlines():
+        m = MAC_TABLE_ROW.match(line)
+        if m:
+            found.setdefault((m.group(2), int(m.group(3))), []).append(mac(m.group(1)))
+    return found
+
+
 def parse_optics(text: str) -> dict[tuple[str, int], object]:
     found = {}
     for line in text.splitlines():
@@ -64,6 +76,9 @@ class Bdcom:
             cli.run("terminal length 0")
             active = parse_active(cli.run("show epon active-onu"))
             inactive = parse_inactive(cli.run("show epon inactive-onu"))
+            learned = parse_mac_table(cli.run("show mac address-table"))
+            for o in active:
+                o.learned_macs = [m for m in learned.get((o.port, o.onu_id), []) if m != o.mac]
             if optics and active:
                 rx = {}
                 for port in sorted({o.port for o in active}):

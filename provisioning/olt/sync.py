@@ -43,7 +43,8 @@ def sync_olt(session: Session, olt: Olt, optics: bool, timeout: float = 10.0) ->
         sa.update(Onu).where(Onu.olt_id == olt.id, Onu.id.not_in(seen) if seen else sa.true(),
                              Onu.status != "missing")
         .values(status="missing", updated_at=now)).rowcount
-    mapped = map_customers(session, olt.id)
+    mapped = map_customers(session, olt.id,
+                           {(o.port, o.onu_id): o.learned_macs for o in found if o.learned_macs})
     olt.last_sync_at, olt.last_error = now, None
     if optics:
         olt.last_optics_at = now
@@ -71,25 +72,39 @@ def upsert(session: Session, olt: Olt, found: list[OnuInfo], optics: bool,
     return ids
 
 
-def map_customers(session: Session, olt_id: int) -> int:
-    """Link ONUs to the customer whose latest session came from the ONU's MAC
-    (Calling-Station-Id), else to a customer bound to that MAC."""
-    recent = (sa.select(sa.func.upper(RadAcct.callingstationid).label("mac"), RadAcct.username)
-              .where(RadAcct.acctstarttime > sa.func.now() - MAP_WINDOW,
-                     sa.func.upper(RadAcct.callingstationid).in_(
-                         sa.select(Onu.mac).where(Onu.olt_id == olt_id, Onu.mac.is_not(None))))
-              .order_by(sa.func.upper(RadAcct.callingstationid),
-                        RadAcct.acctstarttime.desc().nulls_last())
-              .distinct(sa.func.upper(RadAcct.callingstationid)).subquery())
-    by_session = (sa.select(Customer.id).join(recent, sa.func.lower(Customer.username)
-                                              == sa.func.lower(recent.c.username))
-                  .where(recent.c.mac == Onu.mac, Customer.deleted_at.is_(None))
-                  .limit(1).scalar_subquery())
-    by_binding = (sa.select(Customer.id).where(Customer.mac == Onu.mac,
-                                               Customer.deleted_at.is_(None))
-                  .limit(1).scalar_subquery())
-    target = sa.func.coalesce(by_session, by_binding)
-    return session.execute(
-        sa.update(Onu).where(Onu.olt_id == olt_id, Onu.mac.is_not(None),
-                             Onu.customer_id.is_distinct_from(target))
-        .values(customer_id=target).execution_options(synchronize_session=False)).rowcount
+def map_customers(session: Session, olt_id: int,
+                  learned: dict[tuple[str, int], list[str]] | None = None) -> int:
+    """Link each ONU to a customer: first by the latest session (radacct Calling-Station-Id)
+    from the ONU's own MAC, then from a MAC learned behind it (a bridging ONU), then by a
+    customer's MAC binding. Returns how many links changed."""
+    learned = learned or {}
+    rows = session.execute(sa.select(Onu.id, Onu.port, Onu.onu_id, Onu.mac, Onu.customer_id)
+                           .where(Onu.olt_id == olt_id)).all()
+    macs = {m for r in rows for m in [r.mac, *learned.get((r.port, r.onu_id), [])] if m}
+    if not macs:
+        return 0
+    by_session = _latest_users(session, macs)
+    by_binding = dict(session.execute(sa.select(Customer.mac, Customer.id).where(
+        Customer.mac.in_(macs), Customer.deleted_at.is_(None))).all())
+    changed = 0
+    for r in rows:
+        candidates = [m for m in [r.mac, *learned.get((r.port, r.onu_id), [])] if m]
+        target = next((by_session[m] for m in candidates if m in by_session), None) or \
+            next((by_binding[m] for m in candidates if m in by_binding), None)
+        if target != r.customer_id:
+            session.execute(sa.update(Onu).where(Onu.id == r.id).values(customer_id=target))
+            changed += 1
+    return changed
+
+
+def _latest_users(session: Session, macs: set[str]) -> dict[str, int]:
+    """{MAC: customer id} from the newest recent session dialled from each MAC."""
+    mac_col = sa.func.upper(RadAcct.callingstationid)
+    latest = (sa.select(mac_col.label("mac"), RadAcct.username)
+              .where(RadAcct.acctstarttime > sa.func.now() - MAP_WINDOW, mac_col.in_(macs))
+              .order_by(mac_col, RadAcct.acctstarttime.desc().nulls_last())
+              .distinct(mac_col).subquery())
+    stmt = (sa.select(latest.c.mac, Customer.id)
+            .join(Customer, sa.func.lower(Customer.username) == sa.func.lower(latest.c.username))
+            .where(Customer.deleted_at.is_(None)))
+    return dict(session.execute(stmt).all())
