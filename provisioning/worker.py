@@ -169,14 +169,17 @@ def drain(factory: sessionmaker, policy: Policy, limit: int = 10_000) -> int:
 def run(factory: sessionmaker, policy: Policy, stop: threading.Event, poll: float = 5.0) -> None:
     """Drain, then sleep until a NOTIFY on radbill_outbox or `poll` seconds (retries come due)."""
     dsn = settings.get().psycopg_dsn
-    with psycopg.connect(dsn, autocommit=True) as listener:
-        listener.execute(f"LISTEN {CHANNEL}")
-        while not stop.is_set():
-            try:
-                drain(factory, policy)
-            except sa.exc.OperationalError:
-                log.exception("database unavailable; retrying in %ss", poll)
-            _wait(listener, stop, poll)
+    while not stop.is_set():
+        try:
+            with psycopg.connect(dsn, autocommit=True) as listener:
+                listener.execute(f"LISTEN {CHANNEL}")
+                while not stop.is_set():
+                    drain(factory, policy)
+                    _wait(listener, stop, poll)
+        except (psycopg.OperationalError, sa.exc.OperationalError) as exc:
+            # PostgreSQL restarting must not kill the worker (nor `radbill up` with it)
+            log.error("database unavailable (%s); retrying in %ss", exc, poll)
+            stop.wait(poll)
 
 
 def _wait(listener: psycopg.Connection, stop: threading.Event, poll: float) -> None:

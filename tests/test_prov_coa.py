@@ -278,3 +278,18 @@ def test_worker_process_drains_and_stops_on_sigterm(cli, router):
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=15)
     assert proc.returncode == 0, out
+
+
+def test_worker_survives_the_database_being_away(monkeypatch, caplog):
+    import dataclasses
+    from radbill import settings
+    bad = dataclasses.replace(settings.get(), database_url="postgresql+psycopg://x:y@/nodb?host=/nonexistent")
+    monkeypatch.setattr(settings, "get", lambda: bad)
+    stop = threading.Event()
+    t = threading.Thread(target=worker.run, args=(None, fast(), stop, 0.2))
+    t.start()
+    time.sleep(0.7)
+    stop.set()
+    t.join(5)
+    assert not t.is_alive()
+    assert "database unavailable" in caplog.text
