@@ -78,3 +78,18 @@ def _poll(session: Session, kind: str, device_id: int, name: str, agent: snmp.Ag
         status = monitor.poll_device(session, kind, device_id, agent)
     return {"kind": kind, "id": device_id, "name": name, "up": status.up,
             "changed_at": status.changed_at.isoformat(), "error": status.last_error}
+
+
+# -- the scheduler's job shape (rating.jobs.Job: body(session, on) -> summary line) -----------
+def olt_sync_job(session: Session, on: dt.date | None = None) -> str:
+    """Every 15 minutes: `Job("olt_sync", olt_sync_job, "interval", {"minutes": 15})`."""
+    results = sync_olts(session)
+    failed = [r["olt"] for r in results if not r["ok"]]
+    return f"{len(results)} OLTs synced" + (f", failed: {', '.join(failed)}" if failed else "")
+
+
+def device_poll_job(session: Session, on: dt.date | None = None) -> str:
+    """Every 5 minutes: `Job("device_poll", device_poll_job, "interval", {"minutes": 5})`."""
+    results = poll_devices(session)
+    down = [r["name"] for r in results if r.get("up") is False]
+    return f"{len(results)} devices polled" + (f", down: {', '.join(down)}" if down else "")

@@ -193,3 +193,9 @@ def test_two_schedulers_never_poll_one_olt_at_once(committed, vsol):
         t.join(30)
     assert sorted(len(r) for r in results) == [0, 1]
     assert vsol.commands.count("show onu opm-diag") == 2  # one session read both PON ports
+
+
+def test_scheduler_job_shape(session, vsol):
+    add_olt(session, "vsol-5", "vsol", ssh_port=vsol.port, username="admin", password="vsol-pw")
+    assert jobs.olt_sync_job(session, dt.date.today()) == "1 OLTs synced"
+    assert jobs.device_poll_job(session, dt.date.today()) == "0 devices polled"
