@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from radbill.models.base import Base, created_at
 from radbill.models.customers import Customer
+from radbill.models.freeradius import RadAcct
 
 
 class ApiSession(Base):
@@ -72,3 +73,7 @@ sa.Index("ix_customers_ip_pattern", sa.func.lower(sa.cast(_c.static_ip, sa.Text)
          postgresql_ops={"ip_lower": "text_pattern_ops"})
 # the default list order (username, then id) read from an index instead of sorting every row
 sa.Index("ix_customers_username_id", _c.username, _c.id)
+
+# A customer's page shows its latest sessions and 30 days of usage: stock FreeRADIUS indexes
+# radacct by (acctstarttime, username), which makes "this user's sessions" a full scan.
+sa.Index("ix_radacct_user_start", RadAcct.__table__.c.username, RadAcct.__table__.c.acctstarttime)

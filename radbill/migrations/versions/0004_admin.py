@@ -1,4 +1,4 @@
-"""admin: func API sessions, one-time login keys, login attempts, customer search indexes
+"""admin: func API sessions, one-time login keys, login attempts, search and session indexes
 
 Revision ID: 0004
 Revises: 0001
@@ -60,9 +60,12 @@ def upgrade() -> None:
     op.execute("CREATE INDEX ix_customers_ip_pattern ON customers "
                "(lower(CAST(static_ip AS TEXT)) text_pattern_ops)")
     op.create_index('ix_customers_username_id', 'customers', ['username', 'id'])
+    # one customer's sessions, newest first (the stock index leads with acctstarttime)
+    op.create_index('ix_radacct_user_start', 'radacct', ['username', 'acctstarttime'])
 
 
 def downgrade() -> None:
+    op.drop_index('ix_radacct_user_start', table_name='radacct')
     op.drop_index('ix_customers_username_id', table_name='customers')
     for name in ('ix_customers_ip_pattern', 'ix_customers_mac_pattern', 'ix_customers_mobile_pattern'):
         op.execute(f"DROP INDEX {name}")
