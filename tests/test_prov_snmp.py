@@ -93,3 +93,9 @@ def test_poll_devices_stores_rates_and_up_down(session, agent):
     assert rows[0]["in_bps"] == second.in_bps and rows[0]["if_name"] == "lo"
     [dev] = [d for d in fn(session, "device").rows if d["kind"] == "nas"]
     assert dev["up"] is True and dev["name"] == "edge1"
+
+
+def test_snmpv1_agents_give_32_bit_counters(agent):
+    p = snmp.poll(snmp.Agent("127.0.0.1", "s3cret-ro", agent.port, version="1"))
+    lo = next(i for i in p.interfaces if i.name == "lo")
+    assert lo.bits == 32 and lo.in_octets > 0
