@@ -56,6 +56,11 @@ def visible(fn: Function, caller: Caller) -> bool:
     return fn.allowed(caller) and (sees_money(caller) or not is_money(fn.name))
 
 
+def standalone(fn: Function) -> bool:
+    """A list that opens without arguments (router.status needs a router: it is a row link)."""
+    return fn.kind == "list" and not any(p.required for p in fn.params)
+
+
 def menu(caller: Caller) -> list[tuple[str, list[Item]]]:
     registry = load_all()
     placed: set[str] = set()
@@ -64,7 +69,7 @@ def menu(caller: Caller) -> list[tuple[str, list[Item]]]:
         items = []
         for name in names:
             fn = registry.get(name)
-            if fn is not None and fn.kind == "list" and visible(fn, caller):
+            if fn is not None and standalone(fn) and visible(fn, caller):
                 items.append(Item(title(name), name))
             placed.add(name)
         for label, endpoint, needs in EXTRA.get(section, ()):
@@ -74,7 +79,7 @@ def menu(caller: Caller) -> list[tuple[str, list[Item]]]:
         if items:
             out.append((section, items))
     others = [Item(title(n), n) for n, fn in sorted(registry.items())
-              if n not in placed and fn.kind == "list" and visible(fn, caller)]
+              if n not in placed and standalone(fn) and visible(fn, caller)]
     if others:
         out.append(("More", others))
     return out

@@ -231,3 +231,31 @@ def test_pages_show_their_api_call(world, auth):
     auth.login("opera")
     page = auth.get("/billmgr?func=customer&q=al").get_data(as_text=True)
     assert "/billmgr?func=customer&amp;q=al&amp;out=xml" in page
+
+
+def test_per_device_functions_are_row_links_not_menus(world, auth, dbs):
+    from factories import make
+    from radbill.functions.registry import load_all
+    if "router.status" not in load_all():
+        pytest.skip("provisioning not installed")
+    make(dbs, "nas", name="core1", ip="10.0.0.1", secret="testing123")
+    dbs.commit()
+    auth.login("noc1")
+    home = auth.get("/").get_data(as_text=True)
+    assert "func=router.status" not in home  # it needs a router: no menu entry
+    page = auth.get("/billmgr?func=nas").get_data(as_text=True)
+    assert re.search(r'href="/billmgr\?func=router.status&amp;elid=\d+"', page)
+
+
+def test_functions_registered_later_get_pages(world, auth, monkeypatch):
+    from radbill.functions.registry import REGISTRY, ListResult, Param, function
+    monkeypatch.setattr("radbill.functions.registry.REGISTRY", dict(REGISTRY))
+    import radbill.functions.registry as registry
+    function("widget", kind="list", roles=("operator",), params=(Param("colour"),))(
+        lambda call: ListResult([{"id": 1, "name": "sprocket", "colour": call.get("colour")}], 1, 1, 50,
+                                ["id", "name", "colour"]))
+    assert "widget" in registry.REGISTRY
+    auth.login("opera")
+    assert "/billmgr?func=widget" in auth.get("/").get_data(as_text=True)
+    page = auth.get("/billmgr?func=widget&colour=red").get_data(as_text=True)
+    assert "sprocket" in page and "<td>red</td>" in page

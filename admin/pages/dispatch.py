@@ -20,6 +20,7 @@ from admin.pages import forms
 
 LIST_TEMPLATES = {"customer": "customers/list.html", "audit": "logs/audit.html"}
 PAGE_CONTROL = {"back", "_orig"}
+ALIASES = {"nas": ("router",)}  # the router.* functions act on rows of the nas list
 
 
 def page(func: str, fparams: dict[str, str], params: dict[str, str]):
@@ -61,6 +62,24 @@ def takes_elid(fn) -> bool:
     return any(p.name == "elid" for p in fn.params)
 
 
+def children(name: str) -> list[str]:
+    """Functions that act on this list's rows: customer.suspend for customer, router.* for nas."""
+    registry = load_all()
+    prefixes = (name,) + ALIASES.get(name, ())
+    return sorted(n for n, f in registry.items() if f.allowed(g.caller) and n != f"{name}.edit"
+                  and any(n.startswith(p + ".") and n.count(".") == p.count(".") + 1 for p in prefixes)
+                  and (menus.sees_money(g.caller) or not menus.is_money(n)))
+
+
+def row_link(func: str, row: dict) -> str:
+    """A per-row function's URL, its required parameters filled from the row where it has them."""
+    query = {"func": func, "elid": row.get("id")}
+    for p in load_all()[func].params:
+        if p.required and p.name != "elid" and row.get(p.name) is not None:
+            query[p.name] = row[p.name]
+    return "/billmgr?" + urlencode(query)
+
+
 def list_page(fn, fparams: dict[str, str]):
     try:
         result = run(fn.name, fparams)
@@ -73,11 +92,12 @@ def list_page(fn, fparams: dict[str, str]):
         return respond.formatted(result, "xml")
     columns = menus.hide_money(g.caller, result.columns or (list(result.rows[0]) if result.rows else []))
     registry = load_all()
-    mine = sorted(n for n, f in registry.items() if n.startswith(fn.name + ".") and f.allowed(g.caller)
-                  and n.count(".") == fn.name.count(".") + 1 and n != f"{fn.name}.edit")
-    # actions on ticked rows take elid; the others (generate, preview...) get a page of their own
-    actions = [n for n in mine if registry[n].kind == "action" and takes_elid(registry[n])]
-    others = [n for n in mine if n not in actions]
+    mine = children(fn.name)
+    # ticked rows feed actions that need only elid; per-row functions (router.status) get links
+    actions = [n for n in mine if registry[n].kind == "action" and takes_elid(registry[n])
+               and not [p for p in registry[n].params if p.required and p.name != "elid"]]
+    row_links = [n for n in mine if n not in actions and takes_elid(registry[n])]
+    others = [n for n in mine if not takes_elid(registry[n])]
     edit = f"{fn.name}.edit" if f"{fn.name}.edit" in registry and registry[f"{fn.name}.edit"].allowed(g.caller) else None
     filters = [p.name for p in fn.params if p.name not in ("q", "page", "per_page", "sort")]
     base = {k: v for k, v in fparams.items() if k not in ("page",)}
@@ -95,6 +115,7 @@ def list_page(fn, fparams: dict[str, str]):
         from admin.customers.views import decorate
         extra = decorate(result.rows)
     return render_template(template, fn=fn, result=result, columns=columns, actions=actions, others=others,
+                           row_links=row_links, row_link=row_link,
                            edit=edit, filters=filters, params=fparams, pages=pages,
                            title=menus.title(fn.name), api=api_link(fn.name, fparams),
                            export=urlencode({"func": fn.name, **base}), **extra)
