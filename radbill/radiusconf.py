@@ -17,6 +17,8 @@ from radbill.settings import PROJECT_ROOT, Settings
 TEMPLATES = PROJECT_ROOT / "freeradius-config"
 FREERADIUS = shutil.which("freeradius") or "/usr/sbin/freeradius"
 _MARK = re.compile(r"@@(\w+)@@")
+# Debian's stock PostgreSQL queries, copied next to the stock configuration the benchmark runs
+STOCK_QUERIES = Path("/etc/freeradius/3.0/mods-config/sql/main/postgresql/queries.conf")
 
 
 def fill(text: str, values: dict[str, object]) -> str:
@@ -66,6 +68,8 @@ def render(s: Settings | None = None, directory: str | Path | None = None,
     (directory / "radiusd.conf").write_text(text)
     for name in ("dictionary", "access_reject"):
         shutil.copyfile(TEMPLATES / name, directory / name)
+    if template == "stock.conf":
+        shutil.copyfile(STOCK_QUERIES, directory / "queries.conf")
     # the file holds the database password: keep it to the owner
     (directory / "radiusd.conf").chmod(0o600)
     return directory

@@ -10,7 +10,7 @@ import time
 
 from radius_module import policy
 from radius_module.state import Config, State
-from radius_module.sync import PostAuthLog, Sync, stamp
+from radius_module.sync import PostAuthLog, Sync
 
 # rlm_python3 checks exact types and codes (FREERADIUS-NOTES.md): plain ints, plain tuples
 REJECT, FAIL, OK, HANDLED, INVALID, USERLOCK, NOTFOUND, NOOP, UPDATED = range(9)
@@ -58,14 +58,20 @@ def instantiate(_p) -> int:
     return 0
 
 
+def literal(text: str) -> str:
+    """FreeRADIUS un-escapes the values we hand back (as it does rlm_sql's): keep backslashes."""
+    return text.replace("\\", "\\\\")
+
+
 def authorize(p):
     req = request_dict(p)
     if not STATE.loaded:
         return FAIL
     d = policy.decide(STATE, req, time.time())
-    tags = (("Radbill-Verdict", ":=", d.verdict), ("Radbill-Reason", ":=", d.reason))
+    reason = literal(d.reason)
+    tags = (("Radbill-Verdict", ":=", d.verdict), ("Radbill-Reason", ":=", reason))
     if d.verdict == policy.REJECT:
-        return REJECT, {"reply": (("Reply-Message", ":=", d.reason),), "request": tags}
+        return REJECT, {"reply": (("Reply-Message", ":=", reason),), "request": tags}
     return OK, {"reply": d.reply, "config": d.control, "request": tags}
 
 
@@ -82,7 +88,7 @@ def post_auth(p):
         reason = req.get("Radbill-Reason") if verdict == policy.REJECT else None
         reason = reason or _password_reason(req, verdict)
         _log(req, "Access-Reject", reason)
-        return UPDATED, {"reply": (("Reply-Message", ":=", reason),)}
+        return UPDATED, {"reply": (("Reply-Message", ":=", literal(reason)),)}
     if verdict == policy.DEFER:
         # the password was right; now the reason that ranks below it decides
         return REJECT, {"request": (("Radbill-Verdict", ":=", policy.REJECT),)}
@@ -103,8 +109,9 @@ def _log(req: dict[str, str], reply: str, reason: str) -> None:
     now = time.time()
     name = req.get("User-Name", "")
     c = STATE.customers.get(name.lower()) if name else None
+    # pass is left empty: a log is no place for passwords
     POSTAUTH.add((name, None, reply, req.get("Called-Station-Id"), req.get("Calling-Station-Id"),
-                  stamp(now), req.get("Class"), reason), c.id if c else None, now)
+                  req.get("Class"), reason), c.id if c else None, now)
 
 
 def accounting(p):

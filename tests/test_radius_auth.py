@@ -235,6 +235,7 @@ def test_a_change_through_radbill_is_seen_within_a_second(server, world):
 
 def test_post_auth_logs_every_answer_with_its_reason(server, world):
     auth(server, "alice", "bad")
+    auth(server, "odd\tname\\", "x")  # COPY's special characters survive the log
     auth(server, "ghost", "x")
     assert eventually(lambda: world.execute(sa.text(
         "select count(*) from radpostauth where username = 'ghost'")).scalar())
@@ -243,6 +244,7 @@ def test_post_auth_logs_every_answer_with_its_reason(server, world):
     assert ("alice", "Access-Accept", "active") in rows
     assert ("alice", "Access-Reject", "wrong password") in rows
     assert ("ghost", "Access-Reject", "unknown user 'ghost'") in rows
+    assert ("odd\tname\\", "Access-Reject", "unknown user 'odd\\tname\\\\'") in rows
     seen = world.execute(sa.text("select last_seen_at from customers where username = 'alice'"))
     assert seen.scalar() is not None
 

@@ -1,0 +1,175 @@
+"""`radbill bench radius`: radbill's FreeRADIUS against stock rlm_sql, same database, same users.
+
+One run: a throwaway database seeded with N customers (and radcheck/radreply for the same
+users, which is what stock rlm_sql reads), then for each stack a FreeRADIUS on free ports loaded
+by radius_load's generator with PAP Access-Requests and then Start/Interim/Stop accounting.
+Prints throughput, p50/p99 latency and ours/stock.
+"""
+from __future__ import annotations
+
+import io
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import psycopg
+from sqlalchemy.engine import make_url
+
+from radbill import migrate, radiusconf, settings
+from radbill.benchmarks.radius_load import (AcctRequests, PapRequests, Result, drive)
+
+SECRET = "bench-secret"
+STACKS = (("radbill", "radiusd.conf"), ("stock", "stock.conf"))
+
+
+def conninfo(sqlalchemy_url: str) -> str:
+    return radiusconf.conninfo(sqlalchemy_url.replace("postgresql+psycopg://", "postgresql://", 1))
+
+
+def bench_url(base: str, name: str) -> str:
+    return make_url(base).set(database=name).render_as_string(hide_password=False)
+
+
+def admin(url: str, sql: str) -> None:
+    with psycopg.connect(conninfo(bench_url(url, "postgres")), autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def copy_rows(conn: psycopg.Connection, sql: str, rows) -> None:
+    with conn.cursor().copy(sql) as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def seed(url: str, n: int) -> list[tuple[str, str]]:
+    """N active customers on one package, and the same users in radcheck/radreply (COPY)."""
+    users = [(f"u{i:07d}", f"pw{i}") for i in range(n)]
+    with psycopg.connect(conninfo(url)) as conn:
+        op = conn.execute("INSERT INTO operators (name, level, path) VALUES ('bench', 'group', '')"
+                          " RETURNING id").fetchone()[0]
+        conn.execute("UPDATE operators SET path = '/' || id || '/' WHERE id = %s", (op,))
+        pool = conn.execute("INSERT INTO ip_pools (name, cidr) VALUES ('main', '100.64.0.0/10')"
+                            " RETURNING id").fetchone()[0]
+        pkg = conn.execute(
+            "INSERT INTO packages (name, rate_down, rate_up, price, data_cap, fup_rate_down,"
+            " fup_rate_up, pool_id, sim_use) VALUES ('bench', 10000000, 5000000, 0,"
+            " 107374182400, 1000000, 512000, %s, 100) RETURNING id", (pool,)).fetchone()[0]
+        conn.execute("INSERT INTO nas (nasname, shortname, secret) VALUES ('127.0.0.1', 'bench', %s)",
+                     (SECRET,))
+        copy_rows(conn, "COPY customers (username, password, operator_id, package_id) FROM STDIN",
+                  ((u, p, op, pkg) for u, p in users))
+        copy_rows(conn, "COPY radcheck (username, attribute, op, value) FROM STDIN",
+                  ((u, "Cleartext-Password", ":=", p) for u, p in users))
+        replies = (("Mikrotik-Rate-Limit", "5M/10M"), ("Framed-Pool", "main"))
+        copy_rows(conn, "COPY radreply (username, attribute, op, value) FROM STDIN",
+                  ((u, a, ":=", v) for u, _ in users for a, v in replies))
+    with psycopg.connect(conninfo(url), autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
+    return users
+
+
+def reset(url: str) -> None:
+    """Each stack starts from the same empty logs."""
+    with psycopg.connect(conninfo(url), autocommit=True) as conn:
+        conn.execute("TRUNCATE radacct, radpostauth, usage_counters, outbox RESTART IDENTITY")
+        conn.execute("UPDATE customers SET status = 'active', last_seen_at = NULL")
+        conn.execute("VACUUM ANALYZE customers, radacct, radpostauth, usage_counters")
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start(template: str, directory: Path, url: str) -> tuple[subprocess.Popen, int, int]:
+    auth, acct = free_port(), free_port()
+    s = settings.from_env({"RADBILL_DATABASE_URL": url})
+    radiusconf.render(s, directory, template, auth_port=auth, acct_port=acct,
+                      listen_addr="127.0.0.1", secret=SECRET, reject_delay=0)
+    log = open(directory / "stdout.log", "w")
+    proc = subprocess.Popen(radiusconf.argv(directory), stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    deadline = time.monotonic() + 120
+    while "Ready to process requests" not in (directory / "stdout.log").read_text():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            stop(proc)
+            raise RuntimeError(f"{template}: FreeRADIUS did not start; see {directory}/stdout.log")
+        time.sleep(0.1)
+    return proc, auth, acct
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def measure(name: str, template: str, url: str, users, seconds: float, base: Path) -> dict:
+    directory = base / name
+    proc, auth_port, acct_port = start(template, directory, url)
+    try:
+        auth = drive(auth_port, PapRequests(users, SECRET.encode()), seconds)
+        acct = drive(acct_port, AcctRequests([u for u, _ in users], SECRET.encode(), name[:1]),
+                     seconds)
+    finally:
+        stop(proc)
+    with psycopg.connect(conninfo(url)) as conn:
+        rows, stopped = conn.execute("SELECT count(*), count(acctstoptime) FROM radacct").fetchone()
+    return {"auth": auth, "acct": acct, "radacct_rows": rows, "radacct_stopped": stopped}
+
+
+def line(label: str, r: Result) -> str:
+    return (f"  {label:<22} {r.rate:>10,.0f}/s   p50 {r.percentile(0.5):6.2f} ms   "
+            f"p99 {r.percentile(0.99):7.2f} ms   lost {r.lost}")
+
+
+def report(n: int, seconds: float, results: dict) -> None:
+    print(f"\nradbill bench radius: {n:,} customers, {seconds:.0f} s per phase, 128 in flight")
+    for name, res in results.items():
+        print(f"{name}:")
+        print(line("Access-Request (PAP)", res["auth"]))
+        accepts = res["auth"].codes.get(2, 0)
+        print(f"  {'':<22} accepts {accepts:,} of {len(res['auth'].latencies):,}")
+        print(line("Accounting (S/I/S)", res["acct"]))
+        print(f"  {'':<22} acknowledged start/interim/stop {res['acct'].acked}; radacct rows "
+              f"{res['radacct_rows']:,}, closed {res['radacct_stopped']:,}")
+    ours, stock = results.get("radbill"), results.get("stock")
+    if ours and stock:
+        for kind, label in (("auth", "Access-Request"), ("acct", "Accounting")):
+            a, b = ours[kind], stock[kind]
+            print(f"ratio ours/stock {label:<15} throughput {a.rate / b.rate:5.2f}x   "
+                  f"p99 {a.percentile(0.99):.2f} vs {b.percentile(0.99):.2f} ms")
+
+
+def run(args) -> int:
+    s = settings.get()
+    name = f"radbill_bench_{os.getpid()}"
+    url = bench_url(s.database_url, name)
+    base = Path(s.var_dir) / "bench-radius"
+    admin(url, f'CREATE DATABASE "{name}"')
+    try:
+        migrate.upgrade(url)
+        started = time.monotonic()
+        users = seed(url, args.customers)
+        print(f"seeded {len(users):,} customers in {time.monotonic() - started:.1f} s")
+        results = {}
+        for stack, template in STACKS:
+            reset(url)
+            results[stack] = measure(stack, template, url, users, args.seconds, base)
+        report(len(users), args.seconds, results)
+    finally:
+        if args.keep:
+            print(f"kept database {name}")
+        else:
+            from radbill import db
+            db.engine(url).dispose()
+            admin(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return 0
