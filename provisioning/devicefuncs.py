@@ -61,6 +61,13 @@ class Olts(SharedEntity):
                             field="community")
 
 
+    def remove(self, call: Call, obj: Olt) -> None:
+        # device_status and the traffic series name devices by (kind, id), without a foreign key
+        for model in (DeviceStatus, InterfaceSample):
+            call.session.execute(sa.delete(model).where(model.kind == "olt", model.device_id == obj.id))
+        call.session.delete(obj)
+
+
 OLTS = Olts().register()
 
 

@@ -123,6 +123,7 @@ def handle_radius(session: Session, event: Outbox, policy: Policy) -> Outcome:
             errors.append(str(exc))
             done[s.key] = {"acked": False, "reply": str(exc)}
             continue
+        log.info("outbox %s: %s %s -> %s", event.id, event.kind, s.key, reply.summary())
         entry = {"acked": reply.acked, "reply": reply.summary(), "error_cause": reply.error_cause}
         if reply.session_not_found:
             entry.update(acked=True, stale_closed=sessions.close_stale(session, s))

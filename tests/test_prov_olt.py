@@ -124,6 +124,10 @@ def test_bdcom_sync_reads_active_inactive_and_optics_through_paging(session, bdc
     assert found[("0/1", 3)].status == "dying-gasp"  # deregistered by power-off
     assert found[("0/2", 3)].rx_power == Decimal("-19.80")
 
+    fn(session, "olt.delete", elid="bdcom-1")
+    assert session.scalar(sa.select(sa.func.count()).select_from(Onu)) == 0
+    assert session.get(DeviceStatus, ("olt", olt.id)) is None
+
 
 def test_huawei_over_snmp(session, agent):
     olt = add_olt(session, "hw-1", "huawei", community="olt-ro", snmp_port=agent.port)
