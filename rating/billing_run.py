@@ -22,7 +22,7 @@ log = logging.getLogger("rating.billing")
 # :on is the billing day; the period is the one containing it (see pricing.monthly_period).
 GENERATE_SQL = """
 WITH cand AS (
-    SELECT c.id AS customer_id, c.operator_id, p.name AS package,
+    SELECT c.id AS customer_id, c.operator_id,
            CASE WHEN bp.term = 'daily' THEN coalesce(c.custom_price, p.price) / p.validity_days
                 ELSE coalesce(c.custom_price, p.price) END AS base,
            bp.term, bp.discount_kind, bp.discount_value, o.vat_percent,
@@ -31,10 +31,7 @@ WITH cand AS (
                 THEN CAST(date_trunc('month', CAST(:on AS date)) AS date) + bp.due_day - 1
                 ELSE CAST(date_trunc('month', CAST(:on AS date)) - interval '1 month' AS date)
                      + bp.due_day - 1 END AS period_start,
-           CAST(c.created_at AT TIME ZONE :tz AS date) AS created_on,
-           p.wholesale_price, o.parent_id,
-           EXISTS (SELECT 1 FROM bills pb WHERE pb.customer_id = c.id AND pb.kind = 'period')
-               AS billed_before
+           CAST(c.created_at AT TIME ZONE :tz AS date) AS created_on
     FROM customers c
     JOIN billing_profiles bp ON bp.id = c.billing_profile_id
     JOIN packages p ON p.id = c.package_id
@@ -75,19 +72,24 @@ WITH cand AS (
               subtotal, vat, total
 ), lines AS (
     INSERT INTO bill_lines (bill_id, description, amount)
-    SELECT ins.id, priced.package || ', ' || ins.service_from || ' to ' || (ins.service_to - 1)
+    SELECT ins.id, p.name || ', ' || ins.service_from || ' to ' || (ins.service_to - 1)
            || CASE WHEN ins.service_from > ins.period_start
                    THEN ' (' || (ins.service_to - ins.service_from) || ' of '
                         || (ins.service_to - ins.period_start) || ' days)' ELSE '' END,
            ins.subtotal
-    FROM ins JOIN priced USING (customer_id)
+    FROM ins JOIN customers c ON c.id = ins.customer_id JOIN packages p ON p.id = c.package_id
 )
+-- per operator: what was billed, and the wholesale its renewals cost (a customer's first
+-- period was paid for when it was activated)
 SELECT ins.operator_id, count(*) AS n, sum(ins.total) AS total, sum(ins.total - ins.vat) AS net,
        sum(ins.vat) AS vat,
-       coalesce(sum(priced.wholesale_price) FILTER (
-           WHERE priced.billed_before AND priced.parent_id IS NOT NULL), 0) AS wholesale,
-       min(priced.parent_id) AS parent_id
-FROM ins JOIN priced USING (customer_id) GROUP BY ins.operator_id
+       coalesce(sum(p.wholesale_price) FILTER (WHERE o.parent_id IS NOT NULL AND EXISTS (
+           SELECT 1 FROM bills pb WHERE pb.customer_id = ins.customer_id AND pb.kind = 'period'
+             AND pb.period_start < ins.period_start)), 0) AS wholesale,
+       min(o.parent_id) AS parent_id
+FROM ins JOIN customers c ON c.id = ins.customer_id JOIN packages p ON p.id = c.package_id
+JOIN operators o ON o.id = ins.operator_id
+GROUP BY ins.operator_id
 """
 
 

@@ -6,7 +6,7 @@ from radbill.models import Package
 from rating import bills, resellers
 from rating.api import accounts, cards, profiles  # noqa: F401  (registration)
 from rating.api import bills as bill_functions  # noqa: F401
-from rating.api import payments  # noqa: F401
+from rating.api import payments, usage  # noqa: F401
 
 
 def on_created(call, customer) -> None:

@@ -35,6 +35,7 @@ FROM (
     GROUP BY 1, 2
 ) agg
 LEFT JOIN customers c ON lower(c.username) = lower(agg.username)
+ORDER BY 1, 2  -- the key's order: index inserts stay local
 ON CONFLICT (username, day) DO UPDATE SET
     customer_id = excluded.customer_id, bytes_in = excluded.bytes_in,
     bytes_out = excluded.bytes_out, session_time = excluded.session_time,
@@ -61,6 +62,8 @@ def rollup(session: Session, now: dt.datetime | None = None) -> str:
         "SELECT max(greatest(acctstarttime, acctupdatetime, acctstoptime)) FROM radacct"))
     days = sorted(session.scalars(sa.text(CHANGED_DAYS_SQL), {"tz": tz, "since": since}))
     written = 0
+    # the first run aggregates all of radacct: keep the hash aggregate in memory
+    session.execute(sa.text("SET LOCAL work_mem = '128MB'"))
     if days:
         zone = settings.get().tz
         lo = dt.datetime.combine(days[0], dt.time(), zone)

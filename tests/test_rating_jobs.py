@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from conftest import ROOT
-from factories import make_customer, make_package
+from factories import fn, make_customer, make_package
 from radbill.models import Customer, RadAcct, UsageDaily
 from rating import jobs, usage
 from rating_factories import make_profile, outbox_of, pay
@@ -56,6 +56,8 @@ def test_usage_rollup_is_incremental_and_idempotent(session):
     usage.rollup(session)
     assert daily(session)[(c.username, dt.date(2026, 11, 20))] == (125, 1050, 70, 2)
     assert session.scalar(sa.select(UsageDaily.customer_id).limit(1)) == c.id
+    rows = fn(session, "usage.daily", customer=c.username).rows
+    assert [(r["day"], r["bytes_in"]) for r in rows] == [("2026-11-21", 7), ("2026-11-20", 125)]
 
 
 def test_sessions_without_an_interim_for_three_intervals_are_closed(session):

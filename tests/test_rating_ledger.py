@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from factories import caller_of, fn, make_customer, make_isp, make_operator, make_package, make_user
 from radbill.functions.registry import AccessDenied, FuncError
+from radbill.models import Payment
 from rating import ledger, resellers
 from rating_factories import assert_books_balance, pay, postpaid_customer
 
@@ -149,3 +150,40 @@ def test_a_reseller_sees_only_its_subtree_in_the_journal(session):
     assert {r["operator_id"] for r in rows} == {a.id}
     with pytest.raises(AccessDenied):
         fn(session, "ledger", boss, operator=b.name)
+
+
+def test_a_resellers_monthly_renewals_pay_wholesale_in_the_billing_run(session):
+    isp, op = reseller(session)
+    fn(session, "operator.fund", elid=op.name, amount="1000")
+    pkg = make_package(session, price="500", wholesale_price="200")
+    c = postpaid_customer(session, package=pkg.name, operator=op.name)
+    assert resellers.available(session, op) == D("800")  # the activation
+    fn(session, "bill.generate", date="2026-11-01")  # its first bill: already paid for
+    assert resellers.available(session, op) == D("800")
+    fn(session, "bill.generate", date="2026-12-01")  # a renewal
+    assert resellers.available(session, op) == D("600")
+    assert ledger.balance(session, op.id, "wholesale_cost") == D("400")
+    assert c.id
+
+
+def test_the_ledger_balances_after_every_scenario(session):
+    """A month of an ISP's life; then each operator's books sum to zero and agree with the
+    bills, payments and balances they describe."""
+    isp, op = reseller(session, "credit", "5000")
+    pkg = make_package(session, price="500", wholesale_price="150")
+    customers = [postpaid_customer(session, package=pkg.name, operator=op.name) for _ in range(4)]
+    fn(session, "bill.generate", date="2026-11-01")
+    pay(session, customers[0], "500")
+    pay(session, customers[1], "200")
+    p = pay(session, customers[2], "900")
+    fn(session, "payment.reverse", elid=p.elid)
+    fn(session, "bill.edit", sok="ok", customer=customers[3].username, description="Fibre", amount="50")
+    fn(session, "operator.fund", elid=op.name, amount="300")
+    fn(session, "bill.generate", date="2026-12-01")
+    assert_books_balance(session)
+    for operator in (isp, op):
+        total = sum(ledger.balance(session, operator.id, k) for k in ledger.LABELS)
+        assert total == 0, operator.name
+    cash_in = sum(pm.amount for c in customers for pm in session.scalars(
+        sa.select(Payment).where(Payment.customer_id == c.id, Payment.status == "completed")))
+    assert ledger.balance(session, op.id, "cash") == cash_in - D("300")

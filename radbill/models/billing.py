@@ -182,17 +182,20 @@ class LedgerEntry(Base):
 
 
 class UsageDaily(Base):
-    """Bytes and session time per subscriber per day (the ISP's zone), rolled up from radacct."""
+    """Bytes and session time per subscriber per day (the ISP's zone), rolled up from radacct.
+
+    Derived data, rebuilt from radacct at will: `customer_id` is a plain column (no foreign key,
+    no index) because a rollup writes hundreds of thousands of rows and a per-row RI check and
+    a second index would double its cost; look a customer's days up by username (the key)."""
 
     __tablename__ = "usage_daily"
     username: Mapped[str] = mapped_column(sa.Text, primary_key=True)
     day: Mapped[dt.date] = mapped_column(primary_key=True)
-    customer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("customers.id", ondelete="SET NULL"))
+    customer_id: Mapped[int | None]
     bytes_in: Mapped[int] = mapped_column(sa.BigInteger, server_default="0")
     bytes_out: Mapped[int] = mapped_column(sa.BigInteger, server_default="0")
     session_time: Mapped[int] = mapped_column(sa.BigInteger, server_default="0")
     sessions: Mapped[int] = mapped_column(server_default="0")
-    __table_args__ = (sa.Index("ix_usage_daily_customer_day", "customer_id", "day"),)
 
 
 class JobState(Base):

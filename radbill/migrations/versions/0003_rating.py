@@ -126,10 +126,8 @@ def upgrade() -> None:
     sa.Column('bytes_out', sa.BigInteger(), server_default='0', nullable=False),
     sa.Column('session_time', sa.BigInteger(), server_default='0', nullable=False),
     sa.Column('sessions', sa.Integer(), server_default='0', nullable=False),
-    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_usage_daily_customer_id_customers'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('username', 'day', name=op.f('pk_usage_daily'))
     )
-    op.create_index('ix_usage_daily_customer_day', 'usage_daily', ['customer_id', 'day'], unique=False)
     op.create_table('bill_lines',
     sa.Column('id', sa.BigInteger(), nullable=False),
     sa.Column('bill_id', sa.BigInteger(), nullable=False),

@@ -1,0 +1,122 @@
+"""`radbill bench rating --customers N`: time a full monthly billing run for N customers and
+the usage rollup over 1,000,000 radacct rows, on a database of its own (loaded with COPY)."""
+from __future__ import annotations
+
+import datetime as dt
+import random
+import time
+
+import psycopg
+import sqlalchemy as sa
+
+from radbill import db, migrate, settings
+
+RADACCT_ROWS = 1_000_000
+BILL_DAY = dt.date(2026, 11, 1)
+
+
+def _urls() -> tuple[str, str, str]:
+    base = settings.get().database_url
+    name = "radbill_bench_rating"
+    head, _, tail = base.partition("@/")
+    dbname, sep, query = tail.partition("?")
+    url = f"{head}@/{name}{sep}{query}"
+    return url, f"{head}@/postgres{sep}{query}", name
+
+
+def _recreate(admin_url: str, name: str, drop_only: bool = False) -> None:
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if not drop_only:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+
+
+def _load(url: str, customers: int) -> None:
+    """Operators, packages, a profile, customers and radacct, with COPY."""
+    rnd = random.Random(42)
+    dsn = url.replace("postgresql+psycopg://", "postgresql://", 1)
+    with psycopg.connect(dsn) as conn:
+        conn.execute("insert into operators (id, name, level, path, vat_percent) "
+                     "values (1, 'isp', 'group', '/1/', 5)")
+        conn.execute("insert into billing_profiles (id, name, due_day, discount_kind, discount_value)"
+                     " values (1, 'monthly', 1, 'percent', 5)")
+        for i in range(1, 6):
+            conn.execute("insert into packages (id, name, rate_down, rate_up, price) "
+                         "values (%s, %s, 10000000, 5000000, %s)", (i, f"pkg{i}", 300 + 200 * i))
+        joined = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+        with conn.cursor().copy("COPY customers (username, password, operator_id, package_id, "
+                                "billing_profile_id, created_at, custom_price) FROM STDIN") as cp:
+            for i in range(customers):
+                late = joined + dt.timedelta(days=300 + i % 20) if i % 10 == 0 else joined
+                cp.write_row((f"u{i}", "pw", 1, 1 + i % 5, 1, late, 450 if i % 50 == 0 else None))
+        start = dt.datetime(2026, 10, 15, tzinfo=dt.timezone.utc)
+        with conn.cursor().copy("COPY radacct (acctsessionid, acctuniqueid, username, nasipaddress,"
+                                " acctstarttime, acctupdatetime, acctstoptime, acctsessiontime,"
+                                " acctinputoctets, acctoutputoctets) FROM STDIN") as cp:
+            for i in range(RADACCT_ROWS):
+                t0 = start + dt.timedelta(seconds=rnd.randrange(30 * 86400))
+                secs = rnd.randrange(60, 20000)
+                t1 = t0 + dt.timedelta(seconds=secs)
+                cp.write_row((f"s{i}", f"a{i}", f"u{rnd.randrange(customers)}", "10.0.0.1", t0, t1,
+                              t1, secs, rnd.randrange(10**8), rnd.randrange(10**9)))
+        conn.execute("select setval('operators_id_seq', 10), setval('packages_id_seq', 10), "
+                     "setval('billing_profiles_id_seq', 10)")
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
+
+
+def _timed(label: str, rows_label: str, fn) -> tuple[float, object]:
+    t0 = time.perf_counter()
+    result = fn()
+    took = time.perf_counter() - t0
+    n = result[0] if isinstance(result, tuple) else result
+    print(f"{label:<34} {took:7.2f} s   {n:>9} {rows_label}   {n / took:>10,.0f} {rows_label}/s",
+          flush=True)
+    return took, result
+
+
+def run(args) -> int:
+    from rating import billing_run, usage
+    url, admin_url, name = _urls()
+    n = args.customers
+    print(f"rating benchmark: {n:,} customers, {RADACCT_ROWS:,} radacct rows, database {name}")
+    _recreate(admin_url, name)
+    try:
+        migrate.upgrade(url)
+        t0 = time.perf_counter()
+        _load(url, n)
+        print(f"{'load (COPY) and analyze':<34} {time.perf_counter() - t0:7.2f} s")
+
+        def billing():
+            with db.session_scope(url) as s:
+                r = billing_run.generate(s, BILL_DAY)
+            return r.bills
+
+        def billing_again():
+            with db.session_scope(url) as s:
+                billing_run.generate(s, BILL_DAY)
+            return n  # customers examined
+
+        def rollup():
+            with db.session_scope(url) as s:
+                usage.rollup(s)
+            return RADACCT_ROWS
+
+        _timed("monthly billing run", "bills", billing)
+        _timed("billing run again (bills none)", "customers", billing_again)
+        _timed("usage rollup, first run", "radacct rows", rollup)
+        _timed("usage rollup again (incremental)", "radacct rows", rollup)
+        with db.engine(url).connect() as conn:
+            bills, total = conn.execute(sa.text("select count(*), sum(total) from bills")).one()
+            days = conn.scalar(sa.text("select count(*) from usage_daily"))
+            bad = conn.scalar(sa.text("select count(*) from (select transaction_id from ledger_entries"
+                                      " group by 1 having sum(amount) <> 0) x"))
+        print(f"check: {bills:,} bills totalling {total}, {days:,} usage_daily rows, "
+              f"{bad} unbalanced ledger transactions")
+    finally:
+        db.engine(url).dispose()
+        if not args.keep:
+            _recreate(admin_url, name, drop_only=True)
+    return 0
