@@ -1,1 +1,13 @@
-"""Provisioning: how radbill touches the network (CoA, RouterOS API, SNMP, OLTs)."""
+"""Provisioning: how radbill touches the network (CoA, RouterOS API, SNMP, OLTs).
+
+- `worker.py` (run by `radbill worker`) drains the outbox. Payloads it understands:
+  disconnect/coa: {"username", "reason"} (sessions are looked up open in radacct), or the exact
+  session {"username", "acctsessionid", "nasipaddress", "framedipaddress"}; a CoA's attributes
+  as {"attributes": {"Mikrotik-Rate-Limit": "2M/4M"}} or top-level keys named like dictionary
+  attributes. notify: {"event", ...data} for the event's customer (SMTP e-mail via RADBILL_SMTP_*).
+- `coa.py` (pyrad, RFC 5176), `mikrotik.py` (routeros-api), `snmp.py` (easysnmp),
+  `olt/` (a driver per brand): the device adapters, each with explicit timeouts, returning
+  dataclasses and raising `errors.ProvisioningError` subclasses.
+- `jobs.py`: sync_olts / poll_devices for the scheduler; `functions.py`: router.*, olt*, onu,
+  device* for staff (NOC and group admins; no money anywhere).
+"""
