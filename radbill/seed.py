@@ -89,15 +89,17 @@ def catalog(session: Session) -> None:
 
 
 def customers(session: Session, n: int, rng: random.Random, prefix: str = "c",
-              progress: Callable[[int], None] | None = None) -> tuple[int, int]:
-    """COPY n customers; returns (first id, last id)."""
+              progress: Callable[[int], None] | None = None) -> tuple[str, str]:
+    """COPY n customers; returns the first and last username (ids may have gaps)."""
     ops = session.execute(sa.select(Operator.id)).scalars().all()
     zones = {}
     for op_id, zone_id in session.execute(sa.select(Zone.operator_id, Zone.id)):
         zones.setdefault(op_id, []).append(zone_id)
     pkgs = session.execute(sa.select(Package.id)).scalars().all()
     profiles = session.execute(sa.select(BillingProfile.id)).scalars().all()
-    start = (session.scalar(sa.select(sa.func.max(Customer.id))) or 0) + 1
+    last_name = session.scalar(sa.select(sa.func.max(Customer.username))
+                               .where(Customer.username.op("~")(f"^{prefix}[0-9]{{7}}$")))
+    start = int(last_name[len(prefix):]) + 1 if last_name else 1
     now = dt.datetime.now(dt.timezone.utc)
     statuses = [s for s, w in STATUS_WEIGHTS for _ in range(w)]
     hashes: dict[str, str] = {}
@@ -125,14 +127,14 @@ def customers(session: Session, n: int, rng: random.Random, prefix: str = "c",
                 now - dt.timedelta(days=rng.randint(30, 900))))
             if progress and (i + 1) % 10_000 == 0:
                 progress(i + 1)
-    return start, start + n - 1
+    return f"{prefix}{start:07d}", f"{prefix}{start + n - 1:07d}"
 
 
-def sessions(session: Session, first: int, last: int, per_customer: int, rng: random.Random,
+def sessions(session: Session, first: str, last: str, per_customer: int, rng: random.Random,
              online_share: float = 0.6) -> tuple[int, int]:
     """COPY past (closed) sessions and, for some active customers, one open session each."""
     rows = session.execute(sa.select(Customer.id, Customer.username, Customer.status, Customer.mac)
-                           .where(Customer.id.between(first, last))).all()
+                           .where(Customer.username.between(first, last))).all()
     nas_ips = session.execute(sa.select(Nas.nasname)).scalars().all() or ["192.0.2.1"]
     pool = ipaddress.IPv4Network("10.64.0.0/10")
     now = dt.datetime.now(dt.timezone.utc)
