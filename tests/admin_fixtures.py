@@ -16,6 +16,7 @@ from werkzeug.security import generate_password_hash
 from factories import caller_of, make_customer, make_operator, make_package, make_user
 from radbill.functions.caller import SYSTEM
 
+__all__ = ["conn", "dbs", "app", "client", "auth", "world"]
 PASSWORD = "correct-horse"
 CSRF = re.compile(r'name="csrf-token" content="([^"]+)"')
 

@@ -6,7 +6,8 @@ import time
 import pyotp
 import sqlalchemy as sa
 
-from admin_fixtures import PASSWORD, app, auth, client, conn, dbs, world  # noqa: F401
+from admin_fixtures import PASSWORD
+from admin_fixtures import *  # noqa: F401,F403 (the fixtures)
 from radbill.models import StaffUser
 from radbill.models.web import LoginAttempt
 

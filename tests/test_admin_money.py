@@ -4,9 +4,8 @@ from __future__ import annotations
 import re
 
 import pytest
-import sqlalchemy as sa
 
-from admin_fixtures import app, auth, client, conn, dbs, world  # noqa: F401
+from admin_fixtures import *  # noqa: F401,F403 (the fixtures)
 from radbill.functions.registry import load_all
 
 pytestmark = pytest.mark.skipif("payment.edit" not in load_all(), reason="rating not installed")

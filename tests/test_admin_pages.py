@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
-from admin_fixtures import app, auth, client, conn, dbs, world  # noqa: F401
+from admin_fixtures import *  # noqa: F401,F403 (the fixtures)
 from radbill.models import Customer, Operator, RadAcct, RadPostAuth
 
 ROLES = ["root1", "gadmin", "opera", "suba", "mgr", "noc1", "cards1"]

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, g, redirect, request, url_for
-from flask_login import login_user
 
 from radbill.functions import auth as kernel_auth
 from radbill.functions.registry import FuncError, OkResult, load_all
@@ -10,7 +9,7 @@ from radbill.functions.registry import FuncError, OkResult, load_all
 from admin import i18n, security
 from admin.api import respond
 from admin.api.authn import Unauthorized, identify, password_login
-from admin.auth.user import StaffLogin, finish_login
+from admin.auth.user import finish_login
 from admin.calls import client_ip, run
 from admin.dbs import db, keep_writes
 from admin.extensions import csrf
@@ -23,8 +22,11 @@ CONTROL = {"func", "out", "su", "lang", "auth", "authinfo", "redirect", "csrf_to
 
 def flat_params() -> dict[str, str]:
     """GET and POST values; a repeated name (ticked rows) becomes a comma-separated list."""
-    values = request.values
-    return {k: ",".join(v for v in values.getlist(k)) for k in values.keys()}
+    out: dict[str, list[str]] = {}
+    for source in (request.args, request.form):  # in the order given, for a readable log line
+        for k, v in source.items(multi=True):
+            out.setdefault(k, []).append(v)
+    return {k: ",".join(v) for k, v in out.items()}
 
 
 @bp.route("/billmgr", methods=["GET", "POST"])

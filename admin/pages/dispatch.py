@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import json
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from flask import (abort, flash, g, redirect, render_template, request, url_for)
 
@@ -32,7 +32,7 @@ def page(func: str, fparams: dict[str, str], params: dict[str, str]):
     may_change = not g.get("cookie_auth") or request.method == "POST"
     if request.method == "POST" and g.get("cookie_auth"):
         csrf.protect()
-    back = fparams.pop("back", None)
+    back = local_path(fparams.pop("back", None)) or local_path(request.referrer)
     original = json.loads(fparams.pop("_orig", None) or "{}")
     try:
         if fn.kind == "list":
@@ -42,12 +42,23 @@ def page(func: str, fparams: dict[str, str], params: dict[str, str]):
         if may_change and (request.method == "POST" or fparams.get("sok") == "ok"):
             return action_done(fn, fparams, params, back)
         return render_template("pages/action.html", fn=fn, fields=forms.build(fn, g.caller, fparams),
-                               elid=fparams.get("elid", ""), back=back or request.referrer or "/")
+                               elid=fparams.get("elid", ""), back=back or "/")
     except FuncError as exc:
         if exc.status in (403, 404):
             return error_page(exc)
         flash(exc.message, "error")
-        return redirect(back or request.referrer or "/")
+        return redirect(back or "/")
+
+
+def local_path(url: str | None) -> str | None:
+    """Only a path on this site is a place to go back to (no open redirect via back=)."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.netloc and parts.netloc != request.host:
+        return None
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    return path if path.startswith("/") and not path.startswith("//") else None
 
 
 def error_page(exc: FuncError):
@@ -144,7 +155,7 @@ def form_page(fn, fparams, params, original, submit: bool):
                 f.value = prefill[f.name]
         return render_template("pages/form.html", fn=fn, fields=fields, elid=result.elid or "",
                                values=result.values, orig=json.dumps(orig), title=menus.title(fn.name),
-                               api=api_link(fn.name, fparams), back=request.referrer or "")
+                               api=api_link(fn.name, fparams))
     fields = forms.build(fn, g.caller, {}, posted=fparams)
     send = forms.changed(fields, fparams, original, creating)
     if not creating:
