@@ -13,9 +13,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from radbill import settings
-from radbill.models import Bill, Customer
 from radbill.money import ZERO
 from rating import ledger, resellers
+from rating.auto_debit import debit_advances
 
 log = logging.getLogger("rating.billing")
 
@@ -128,23 +128,3 @@ def generate(session: Session, on: dt.date, *, operator_path: str | None = None,
     log.info("billing run %s: %s", on, result)
     return result
 
-
-def debit_advances(session: Session, on: dt.date, operator_path: str | None,
-                   customer_ids: list[int] | None) -> int:
-    """Pay open bills from advance balances (few customers keep one, so one pipeline each)."""
-    from rating import payments
-    from radbill.models import Operator
-    stmt = (sa.select(Customer).where(
-        Customer.advance_balance > 0, Customer.deleted_at.is_(None),
-        Customer.billing_profile_id.is_not(None),
-        sa.exists().where(Bill.customer_id == Customer.id, Bill.status == "open")))
-    if operator_path is not None:
-        stmt = stmt.where(Customer.operator_id.in_(sa.select(Operator.id).where(
-            Operator.path.startswith(operator_path, autoescape=True))))
-    if customer_ids is not None:
-        stmt = stmt.where(Customer.id.in_(customer_ids))
-    n = 0
-    for customer in session.scalars(stmt.order_by(Customer.id)).all():
-        payments.pay(session, customer, "advance", None, on=on)
-        n += 1
-    return n

@@ -220,3 +220,18 @@ def test_a_manual_bill_and_deleting_an_unpaid_bill(session):
     pay(session, c, "10")
     with pytest.raises(FuncError, match="reverse them first"):
         fn(session, "bill.delete", elid=str(bills_of(session, c)[0].id))
+
+
+def test_the_billing_run_debits_what_the_advance_covers_and_leaves_the_rest_due(session):
+    c = postpaid_customer(session, package=make_package(session, price="500").name,
+                          expires="2026-11-30")
+    pay(session, c, "300")  # nothing billed yet: all of it is advance
+    generate(session, dt.date(2026, 11, 1))
+    assert (due(session, c), c.advance_balance) == (D("200"), 0)
+    pay(session, c, "200")
+    assert c.expires_at.date() == dt.date(2026, 12, 1)  # paid through November
+    generate(session, dt.date(2026, 12, 1))
+    pay(session, c, "1200")
+    generate(session, dt.date(2027, 1, 1))
+    assert (due(session, c), c.advance_balance) == (0, D("200"))
+    assert c.expires_at.date() == dt.date(2027, 2, 1)
