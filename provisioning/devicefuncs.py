@@ -17,7 +17,8 @@ class Olts(SharedEntity):
     name = "olt"
     model = Olt
     fields = [
-        F.Field("name", F.text(64, r"[A-Za-z0-9_.-]{1,64}", "letters, digits and _.-"), required=True),
+        F.Field("name", F.text(64, r"[A-Za-z0-9_.-]{1,64}", "letters, digits and _.-"),
+                required=True),
         F.Field("brand", F.choice(*OLT_BRANDS), required=True,
                 help="vsol and bdcom are read over SSH, huawei and zte over SNMP"),
         F.Field("host", F.ipv4, required=True), F.Field("ssh_port", F.port, clearable=False),
@@ -64,7 +65,8 @@ class Olts(SharedEntity):
     def remove(self, call: Call, obj: Olt) -> None:
         # device_status and the traffic series name devices by (kind, id), without a foreign key
         for model in (DeviceStatus, InterfaceSample):
-            call.session.execute(sa.delete(model).where(model.kind == "olt", model.device_id == obj.id))
+            call.session.execute(sa.delete(model).where(model.kind == "olt",
+                                                        model.device_id == obj.id))
         call.session.delete(obj)
 
 
@@ -77,7 +79,8 @@ def sync_now(call: Call) -> ListResult:
     """Discover the OLT's ONUs now (optics only when its optics interval has passed)."""
     import datetime as dt
     olt = OLTS.find(call, call.elid or "", lock=True)
-    result = sync.sync_olt(call.session, olt, sync.optics_due(olt, dt.datetime.now(dt.timezone.utc)))
+    now = dt.datetime.now(dt.timezone.utc)
+    result = sync.sync_olt(call.session, olt, sync.optics_due(olt, now))
     audit.record(call, "olt", olt.id, olt.name, None, result, olt.operator_id)
     return ListResult([result], 1, 1, 1, list(result))
 
@@ -140,7 +143,8 @@ def devices(call: Call) -> ListResult:
             .outerjoin(DeviceStatus, sa.and_(sa.cast(DeviceStatus.kind, sa.Text) == both.c.kind,
                                              DeviceStatus.device_id == both.c.id))
             .order_by(both.c.kind, both.c.name))
-    rows = [{c: audit.jsonable(v) for c, v in r._mapping.items()} for r in call.session.execute(stmt)]
+    rows = [{c: audit.jsonable(v) for c, v in r._mapping.items()}
+            for r in call.session.execute(stmt)]
     return ListResult(rows, len(rows), 1, len(rows), DEVICE_COLUMNS)
 
 

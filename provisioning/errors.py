@@ -32,7 +32,8 @@ class LoginRejected(ProvisioningError):
 
     def __init__(self, host: str, user: str | None, detail: str = ""):
         self.user = user
-        super().__init__(host, f"login as {user!r} was rejected" + (f" ({detail})" if detail else ""))
+        why = f" ({detail})" if detail else ""
+        super().__init__(host, f"login as {user!r} was rejected{why}")
 
 
 class DeviceError(ProvisioningError):

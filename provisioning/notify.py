@@ -115,5 +115,6 @@ def channels_from_settings(s: settings.Settings | None = None) -> list[Channel]:
 def deliver(channels: list[Channel], note: Note) -> list[str]:
     """Send `note` on every channel that wants it; the receipts, or ProvisioningError."""
     if not channels:
-        raise ProvisioningError("notify", "no notification channel is configured (RADBILL_SMTP_HOST)")
+        raise ProvisioningError("notify",
+                                "no notification channel is configured (RADBILL_SMTP_HOST)")
     return [ch.send(note) for ch in channels if ch.wants(note)]

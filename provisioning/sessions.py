@@ -69,7 +69,7 @@ def close_stale(session: Session, s: OpenSession) -> int:
     if s.radacctid is not None:
         stmt = stmt.where(RadAcct.radacctid == s.radacctid)
     else:
-        stmt = stmt.where(RadAcct.acctsessionid == s.ref.acctsessionid,
-                          RadAcct.nasipaddress == sa.cast(s.nasipaddress, RadAcct.nasipaddress.type))
+        nas = sa.cast(s.nasipaddress, RadAcct.nasipaddress.type)
+        stmt = stmt.where(RadAcct.acctsessionid == s.ref.acctsessionid, RadAcct.nasipaddress == nas)
     stmt = stmt.values(acctstoptime=sa.func.now(), acctterminatecause=STALE_CAUSE)
     return session.execute(stmt).rowcount

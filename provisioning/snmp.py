@@ -67,7 +67,8 @@ def _call(agent: Agent, fn, *args):
     try:
         return fn(*args)
     except easysnmp.EasySNMPTimeoutError:
-        raise DeviceTimeout(agent.where, agent.timeout * (agent.retries + 1), "SNMP reply") from None
+        seconds = agent.timeout * (agent.retries + 1)
+        raise DeviceTimeout(agent.where, seconds, "SNMP reply") from None
     except easysnmp.EasySNMPError as exc:
         raise ProtocolError(agent.where, f"SNMP: {exc}") from None
     except SystemError as exc:  # easysnmp's C layer reports some failures this way

@@ -116,7 +116,8 @@ def handle_radius(session: Session, event: Outbox, policy: Policy) -> Outcome:
             errors.append(f"{s.nasipaddress} is not in the nas table")
             continue
         try:
-            reply = coa.send(event.kind, target, s.ref, extra, policy.coa_timeout, policy.coa_retries)
+            reply = coa.send(event.kind, target, s.ref, extra, policy.coa_timeout,
+                             policy.coa_retries)
         except coa.BadAttribute as exc:
             return Outcome("failed", {"sessions": done}, str(exc))
         except ProvisioningError as exc:
@@ -128,7 +129,8 @@ def handle_radius(session: Session, event: Outbox, policy: Policy) -> Outcome:
         if reply.session_not_found:
             entry.update(acked=True, stale_closed=sessions.close_stale(session, s))
         elif not reply.acked and 400 <= (reply.error_cause or 0) < 500:
-            permanent.append(f"{s.key}: {reply.summary()}")  # our request is wrong; resending won't help
+            # 4xx: our request is wrong, so resending it cannot help
+            permanent.append(f"{s.key}: {reply.summary()}")
         elif not reply.acked:
             errors.append(f"{s.key}: {reply.summary()}")
         done[s.key] = entry

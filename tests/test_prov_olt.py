@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import sessionmaker
 
-from factories import fn, make, make_customer
+from factories import fn, make_customer
 from provisioning import jobs
 from provisioning.olt import Access, driver_for
 from radbill.functions.registry import FuncError

@@ -12,8 +12,8 @@ from provisioning.olt.base import Access, OnuInfo, dbm, mac
 from provisioning.olt.cli import CliSession
 
 MAC_RE = r"([0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}|(?:[0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2})"
-ACTIVE_ROW = re.compile(r"^\s*EPON(\d+/\d+):(\d+)\s+" + MAC_RE + r"\s+(\S+)\s+(\S+)\s+(\d+)\s+(\d+)",
-                        re.I)
+ACTIVE_ROW = re.compile(r"^\s*EPON(\d+/\d+):(\d+)\s+" + MAC_RE
+                        + r"\s+(\S+)\s+(\S+)\s+(\d+)\s+(\d+)", re.I)
 INACTIVE_ROW = re.compile(r"^\s*EPON(\d+/\d+):(\d+)\s+" + MAC_RE + r"\s+(\S+)\s+"
                           r"(?:\S+\s+\S+|N/A)\s+(?:\S+\s+\S+|N/A)\s+(\S+)", re.I)
 MAC_TABLE_ROW = re.compile(r"^\s*\d+\s+" + MAC_RE + r"\s+\S+\s+epon(\d+/\d+):(\d+)\s*$", re.I)

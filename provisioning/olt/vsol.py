@@ -27,9 +27,10 @@ def parse_auth_info(text: str) -> list[OnuInfo]:
             continue
         port, onu, _llid, status, raw_mac, rtt, descr = m.groups()
         descr = descr.strip()
-        found.append(OnuInfo(port=port, onu_id=int(onu), status=STATUS.get(status.lower(), "unknown"),
-                             mac=mac(raw_mac), serial=mac(raw_mac),
-                             distance=epon_distance(int(rtt)) if rtt.isdigit() and int(rtt) else None,
+        distance = epon_distance(int(rtt)) if rtt.isdigit() and int(rtt) else None
+        found.append(OnuInfo(port=port, onu_id=int(onu),
+                             status=STATUS.get(status.lower(), "unknown"),
+                             mac=mac(raw_mac), serial=mac(raw_mac), distance=distance,
                              description=None if descr in ("", "N/A") else descr))
     return found
 

@@ -30,7 +30,8 @@ class Olt(Base):
     community: Mapped[str | None] = mapped_column(sa.Text)
     snmp_port: Mapped[int] = mapped_column(server_default="161")
     nas_id: Mapped[int | None] = mapped_column(sa.ForeignKey("nas.id", ondelete="SET NULL"))
-    operator_id: Mapped[int | None] = mapped_column(sa.ForeignKey("operators.id", ondelete="SET NULL"))
+    operator_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("operators.id", ondelete="SET NULL"))
     sync_interval: Mapped[int] = mapped_column(server_default="900")
     optics_interval: Mapped[int] = mapped_column(server_default="3600")
     enabled: Mapped[bool] = mapped_column(server_default=sa.true())
@@ -62,7 +63,8 @@ class Onu(Base):
     rx_power: Mapped[Decimal | None] = mapped_column(sa.Numeric(6, 2))
     distance: Mapped[int | None]
     description: Mapped[str | None] = mapped_column(sa.Text)
-    customer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("customers.id", ondelete="SET NULL"))
+    customer_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("customers.id", ondelete="SET NULL"))
     first_seen_at: Mapped[dt.datetime] = created_at()
     last_seen_at: Mapped[dt.datetime | None]
     updated_at: Mapped[dt.datetime] = mapped_column(server_default=sa.func.now())
