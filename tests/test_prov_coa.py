@@ -293,3 +293,32 @@ def test_worker_survives_the_database_being_away(monkeypatch, caplog):
     t.join(5)
     assert not t.is_alive()
     assert "database unavailable" in caplog.text
+
+
+def test_staff_see_what_failed_and_retry_it(factory, router):
+    from factories import fn, make_isp
+    from radbill.functions.caller import Caller
+    router.force = ("silent", None)
+    router.add_session("81a0000a", "mona")
+    with factory.begin() as s:
+        c = make_customer(s, username="mona")
+        online(s, "mona", "81a0000a", ip=None)
+        outbox.disconnect(s, c.id, "mona", "suspend")
+        other = make_isp(s)
+    worker.drain(factory, fast(max_attempts=1))
+    with factory.begin() as s:
+        [row] = fn(s, "outbox", status="failed").rows
+        assert (row["username"], row["kind"], row["attempts"]) == ("mona", "disconnect", 1)
+        assert "gave up after 1 attempts" in row["last_error"]
+        stranger = Caller(login="op9", role="operator", operator_id=other.id,
+                          operator_path=other.path)
+        assert fn(s, "outbox", stranger).rows == []  # not their customer
+        from radbill.functions.registry import FuncError
+        with pytest.raises(FuncError, match="no such event"):
+            fn(s, "outbox.retry", stranger, elid=row["id"])
+    router.force = None
+    with factory.begin() as s:
+        fn(s, "outbox.retry", elid=row["id"])
+    worker.drain(factory, fast())
+    [ev] = events(factory)
+    assert ev.status == "done" and ev.attempts == 1 and "81a0000a" not in router.sessions
