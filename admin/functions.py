@@ -1,4 +1,5 @@
-"""Functions the admin adds to the registry: one-time login keys and staff two-factor settings.
+"""Functions the admin adds to the registry: one-time login keys, staff two-factor settings, and
+the RADIUS session list (radacct) the NOC and the dashboard's "online now" open.
 
 Flask-free, so `radbill call` and the func API run them like any other function.
 """
@@ -7,13 +8,15 @@ from __future__ import annotations
 import secrets
 
 import pyotp
+import sqlalchemy as sa
 
 from radbill.functions import audit
 from radbill.functions.auth import su
-from radbill.functions.registry import (AccessDenied, Call, FormResult, FuncError, NotFound,
-                                        OkResult, Param, function)
+from radbill.functions.crud import page_params
+from radbill.functions.registry import (AccessDenied, Call, FormResult, FuncError, ListResult,
+                                        NotFound, OkResult, Param, function)
 from radbill.functions.roles import RANK
-from radbill.models import StaffUser
+from radbill.models import Customer, RadAcct, StaffUser
 from radbill.models.web import LoginKey
 
 from admin.security import digest
@@ -116,3 +119,35 @@ def totp_disable(call: Call) -> OkResult:
     call.session.flush()
     audit.record(call, "user", user.id, user.login, before, audit.snapshot(user), user.operator_id)
     return OkResult(user.id)
+
+
+SESSION_COLUMNS = ["id", "username", "nas", "ip", "mac", "started", "stopped", "seconds",
+                   "bytes_down", "bytes_up", "cause"]
+
+
+@function("session", kind="list", roles=("group_admin", "operator", "sub_operator", "manager", "noc"),
+          params=(Param("online", "on: only sessions without a stop (online now)"),
+                  Param("username"), Param("nas", "NAS address"), Param("page"), Param("per_page")))
+def sessions(call: Call) -> ListResult:
+    """RADIUS sessions (radacct) of the caller's customers, newest first; online=on for who is on now."""
+    from radbill.functions.customers import ENTITY as customers
+    acct = RadAcct
+    stmt = sa.select(acct)
+    if call.caller.operator_path is not None or call.caller.role == "manager":
+        stmt = stmt.where(acct.username.in_(customers.visible(call, sa.select(Customer.username))))
+    if call.get("online") in ("on", "1", "yes"):
+        stmt = stmt.where(acct.acctstoptime.is_(None))
+    if call.get("username"):
+        stmt = stmt.where(acct.username == call.get("username"))
+    if call.get("nas"):
+        stmt = stmt.where(sa.cast(acct.nasipaddress, sa.Text).like(call.get("nas") + "%"))
+    page, per_page = page_params(call)
+    total = call.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))
+    rows = call.session.scalars(stmt.order_by(acct.acctstarttime.desc().nulls_last(), acct.radacctid.desc())
+                                .limit(per_page).offset((page - 1) * per_page))
+    return ListResult([{
+        "id": r.radacctid, "username": r.username, "nas": str(r.nasipaddress),
+        "ip": None if r.framedipaddress is None else str(r.framedipaddress), "mac": r.callingstationid,
+        "started": audit.jsonable(r.acctstarttime), "stopped": audit.jsonable(r.acctstoptime),
+        "seconds": r.acctsessiontime, "bytes_down": r.acctoutputoctets, "bytes_up": r.acctinputoctets,
+        "cause": r.acctterminatecause} for r in rows], total, page, per_page, SESSION_COLUMNS)

@@ -45,3 +45,38 @@ def test_bill_pages_generate_preview_and_list(world, auth):
     assert asked.status_code == 200 and 'name="customer"' in asked.get_data(as_text=True)
     gen = auth.get("/billmgr?func=bill.generate")
     assert gen.status_code == 200 and 'id="confirm"' in gen.get_data(as_text=True)
+
+
+def test_generate_bills_download_a_pdf_and_reverse_a_payment(world, auth):
+    auth.login("opera")
+    auth.get("/billmgr?func=bill.generate")
+    done = auth.post("/billmgr", {"func": "bill.generate", "back": "/billmgr?func=bill"})
+    assert done.status_code == 302  # nobody has a billing profile yet: nothing to bill, no error
+    made = auth.post("/billmgr", {"func": "bill.edit", "sok": "ok", "customer": "alice"})
+    assert made.status_code == 302, made.get_data(as_text=True)
+    page = auth.get("/billmgr?func=bill").get_data(as_text=True)
+    ids = re.findall(r'name="elid" value="(\d+)"', page)
+    assert ids, "bill.generate made no bills"
+    pdf = auth.post("/billmgr", {"func": "bill.pdf", "elid": ids[0]})
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    auth.post("/billmgr", {"func": "payment.edit", "sok": "ok", "customer": "alice", "method": "cash",
+                           "amount": "200"})
+    payments = auth.get("/billmgr?func=payment").get_data(as_text=True)
+    pid = re.findall(r'name="elid" value="(\d+)"', payments)[0]
+    assert "reverse" in payments
+    assert auth.post("/billmgr", {"func": "payment.reverse", "elid": pid}).status_code == 302
+    assert "reversed" in auth.get("/billmgr?func=payment").get_data(as_text=True)
+
+
+def test_fund_a_reseller_from_the_operator_list(world, auth):
+    auth.login("gadmin")
+    page = auth.get("/billmgr?func=operator").get_data(as_text=True)
+    link = f"/billmgr?func=operator.fund&elid={world.op_a.id}"
+    assert f'href="/billmgr?func=operator.fund&amp;elid={world.op_a.id}"' in page
+    form = auth.get(link).get_data(as_text=True)
+    assert 'name="amount"' in form and 'id="confirm"' in form
+    elid = re.search(r"elid=(\d+)", link).group(1)
+    resp = auth.post("/billmgr", {"func": "operator.fund", "elid": elid, "amount": "1000",
+                                  "back": "/billmgr?func=operator"})
+    assert resp.status_code == 302
+    assert "Done: operator.fund" in auth.get("/billmgr?func=operator").get_data(as_text=True)

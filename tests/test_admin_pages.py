@@ -152,7 +152,7 @@ def test_online_status_sessions_and_times_in_the_isp_zone(world, app, auth, dbs)
     page = auth.get(f"/customers/{world.cust_a.id}").get_data(as_text=True)
     assert 'id="online-state">online' in page and "2026-01-01 06:00" in page and "100.64.0.9" in page
     assert '<span class="dot on"' in auth.get("/billmgr?func=customer").get_data(as_text=True)
-    assert re.search(r'id="online">1<', auth.get("/").get_data(as_text=True))
+    assert re.search(r">1</a></b>", auth.get("/").get_data(as_text=True))
     assert "<svg" in page  # the usage graph
 
 
@@ -259,3 +259,32 @@ def test_functions_registered_later_get_pages(world, auth, monkeypatch):
     assert "/billmgr?func=widget" in auth.get("/").get_data(as_text=True)
     page = auth.get("/billmgr?func=widget&colour=red").get_data(as_text=True)
     assert "sprocket" in page and "<td>red</td>" in page
+
+
+def test_sessions_list_for_the_noc_and_scoped_for_resellers(world, auth, dbs):
+    dbs.add(RadAcct(acctsessionid="s1", acctuniqueid="u1", username="alice", nasipaddress="10.0.0.1",
+                    acctstarttime=dt.datetime.now(dt.timezone.utc), framedipaddress="100.64.0.9"))
+    dbs.add(RadAcct(acctsessionid="s2", acctuniqueid="u2", username="bob", nasipaddress="10.0.0.1",
+                    acctstarttime=dt.datetime.now(dt.timezone.utc), acctstoptime=dt.datetime.now(dt.timezone.utc)))
+    dbs.commit()
+    auth.login("noc1")
+    online = auth.get("/billmgr?func=session&online=on").get_data(as_text=True)
+    assert "alice" in online and ">bob<" not in online and "100.64.0.9" in online
+    assert ">bob<" in auth.get("/billmgr?func=session").get_data(as_text=True)
+    auth.logout()
+    auth.login("operb")
+    assert "alice" not in auth.get("/billmgr?func=session").get_data(as_text=True)
+
+
+def test_form_times_are_in_the_isp_zone(world, app, auth, monkeypatch):
+    import dataclasses
+
+    from radbill import settings
+    dhaka = dataclasses.replace(settings.get(), time_zone="Asia/Dhaka")
+    monkeypatch.setattr(settings, "get", lambda: dhaka)  # the kernel reads typed times in it too
+    app.config["TZ"] = dhaka.tz
+    auth.login("opera")
+    auth.post("/billmgr", {"func": "customer.edit", "sok": "ok", "elid": world.cust_a.id,
+                           "expires": "2026-12-31 18:00"})
+    page = auth.get(f"/billmgr?func=customer.edit&elid={world.cust_a.id}").get_data(as_text=True)
+    assert 'value="2026-12-31 18:00"' in page

@@ -76,7 +76,7 @@ def show(cid: int):
         bills=related("bill", cid), payments=related("payment", cid), audit=audit,
         actions=[a for a in STATUS_ACTIONS if may(f"customer.{a}")],
         can_edit=may("customer.edit") and caller.role != "manager",
-        can_pay=may("payment.edit") and menus.sees_money(caller),
+        can_pay=may("payment.edit") and menus.sees_money(caller), can_kick=may("router.kick"),
         packages=suggestions(caller, "package") if may("customer.edit") else [],
         sees_money=menus.sees_money(caller))
 

@@ -13,6 +13,7 @@ from radbill.functions.registry import Function, ListResult, call, load_all
 from radbill.functions.registry import SECRET_PARAMS
 
 from admin.dbs import db
+from admin.fmt import ISO, local
 
 # which list function offers the values of a reference parameter
 REFERENCES = {"package": "package", "billing_profile": "billing_profile", "zone": "zone",
@@ -57,6 +58,8 @@ def current(values: dict[str, Any], name: str) -> Any:
             value = values[key]
             if isinstance(value, bool):
                 return "on" if value else "off"
+            if isinstance(value, str) and ISO.match(value):
+                return local(value)  # staff type times in the ISP's zone; fields.when reads them so
             return value
     return ""
 
