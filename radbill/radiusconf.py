@@ -50,7 +50,8 @@ def values_for(s: Settings, directory: Path, **overrides: object) -> dict[str, o
         "interim_interval": s.interim_interval,
         "suspended_session_timeout": s.suspended_session_timeout,
         "suspended_address_list": s.suspended_address_list,
-        "resync_seconds": 300, "reject_delay": 1, "last_seen_every": 60, "client_lifetime": 300,
+        "resync_seconds": 300, "reject_delay": 1, "last_seen_every": 60, "flush_seconds": 0.2,
+        "client_lifetime": 300,
     }
     values.update(overrides)
     return values

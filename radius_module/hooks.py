@@ -10,13 +10,14 @@ import time
 
 from radius_module import policy
 from radius_module.state import Config, State
-from radius_module.sync import PostAuthLog, Sync
+from radius_module.sync import PostAuthLog, SessionEvents, Sync, apply_session_events
 
 # rlm_python3 checks exact types and codes (FREERADIUS-NOTES.md): plain ints, plain tuples
 REJECT, FAIL, OK, HANDLED, INVALID, USERLOCK, NOTFOUND, NOOP, UPDATED = range(9)
 
 STATE = State()
 POSTAUTH = PostAuthLog()
+EVENTS = SessionEvents()
 SYNC: Sync | None = None
 
 
@@ -50,7 +51,7 @@ def instantiate(_p) -> int:
                           suspended_session_timeout=int(cfg.get("suspended_session_timeout", 300)),
                           suspended_address_list=cfg.get("suspended_address_list", "radbill-suspended"))
     POSTAUTH.seen_every = float(cfg.get("last_seen_every", 60))
-    SYNC = Sync(cfg["dsn"], STATE, POSTAUTH, resync_seconds=float(cfg.get("resync_seconds", 300)),
+    SYNC = Sync(cfg["dsn"], STATE, POSTAUTH, EVENTS, resync_seconds=float(cfg.get("resync_seconds", 300)),
                 flush_seconds=float(cfg.get("flush_seconds", 0.2)))
     SYNC.start()
     if not SYNC.ready.wait(float(cfg.get("load_timeout", 30))):
@@ -119,18 +120,23 @@ def accounting(p):
     req = request_dict(p)
     status = req.get("Acct-Status-Type")
     uid = req.get("Acct-Unique-Session-Id")
-    sessions = STATE.sessions
     if status in ("Start", "Interim-Update") and uid and req.get("User-Name"):
-        sessions.open(uid, req["User-Name"].lower(), req.get("NAS-IP-Address", ""))
+        event = ("open", uid, req["User-Name"].lower(), req.get("NAS-IP-Address", ""))
     elif status == "Stop" and uid:
-        sessions.close(uid)
+        event = ("close", uid)
     elif status in ("Accounting-On", "Accounting-Off"):
-        sessions.close_nas(req.get("NAS-IP-Address", ""))
+        event = ("nas", req.get("NAS-IP-Address", ""))
+    else:
+        return NOOP
+    if apply_session_events(STATE.sessions, (event,)):
+        EVENTS.add(*event)
     return NOOP
 
 
 def detach(_p=None) -> int:
     """SIGTERM: stop the thread; it flushes the post-auth buffer on its way out."""
     if SYNC is not None:
+        logging.getLogger("radius_module").info("radbill: stopping; %d post-auth rows to write",
+                                                len(POSTAUTH.rows))
         SYNC.stop()
     return 0

@@ -52,6 +52,9 @@ OPEN_SESSIONS = """
     SELECT acctuniqueid, lower(username), host(nasipaddress)
       FROM radacct WHERE acctstoptime IS NULL AND username IS NOT NULL"""
 
+# Tells the other FreeRADIUS processes which sessions this one saw open and close.
+NOTIFY = "SELECT pg_notify('radbill_radius', %s)"
+
 # Post-auth log, written in bulk by the module's background thread.
 POSTAUTH_COPY = ("COPY radpostauth (username, pass, reply, calledstationid, callingstationid, "
                  "authdate, class, reason) FROM STDIN")

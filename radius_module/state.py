@@ -65,13 +65,17 @@ class Sessions:
     def count(self, user: str) -> int:
         return self.per_user.get(user, 0)
 
-    def open(self, uid: str, user: str, nas_ip: str) -> None:
+    def open(self, uid: str, user: str, nas_ip: str) -> bool:
+        """Count a session as open; False when it already was (or already stopped)."""
         if uid in self.by_id or uid in self.stopped:
-            return
+            return False
         self.by_id[uid] = (user, nas_ip)
         self.per_user[user] = self.per_user.get(user, 0) + 1
+        return True
 
-    def close(self, uid: str) -> None:
+    def close(self, uid: str) -> bool:
+        if uid in self.stopped:
+            return False
         self.stopped[uid] = None
         if len(self.stopped) > 100_000:
             self.stopped = dict.fromkeys(list(self.stopped)[50_000:])
@@ -82,6 +86,7 @@ class Sessions:
                 self.per_user[entry[0]] = left
             else:
                 self.per_user.pop(entry[0], None)
+        return True
 
     def close_nas(self, nas_ip: str) -> None:
         for uid in [u for u, (_, ip) in self.by_id.items() if ip == nas_ip]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 import time
 from datetime import datetime, timezone
@@ -88,11 +89,54 @@ def stamp(epoch: float) -> datetime:
     return datetime.fromtimestamp(epoch, timezone.utc)
 
 
+class SessionEvents:
+    """Open/close events this process saw in accounting, told to the other FreeRADIUS processes
+    (a NAS may send accounting to one and the next Access-Request to another)."""
+
+    def __init__(self) -> None:
+        self.tag = f"{os.getpid()}-{id(self)}"
+        self.events: list[list] = []
+
+    def add(self, *event) -> None:
+        self.events.append(list(event))
+
+    def publish(self, conn: psycopg.Connection) -> None:
+        events, self.events = self.events, []
+        chunk: list[list] = []
+        size = 0
+        for event in events:
+            chunk.append(event)
+            size += sum(len(str(x)) for x in event) + 8
+            if size > 6000:
+                self._send(conn, chunk)
+                chunk, size = [], 0
+        if chunk:
+            self._send(conn, chunk)
+
+    def _send(self, conn: psycopg.Connection, chunk: list[list]) -> None:
+        payload = json.dumps({"t": "sessions", "src": self.tag, "e": chunk})
+        conn.execute(Q.NOTIFY, (payload,))
+
+
+def apply_session_events(sessions: Sessions, events) -> bool:
+    """Apply open/close/nas events; True when the count changed (worth telling the others)."""
+    changed = False
+    for event in events:
+        if event[0] == "open":
+            changed |= sessions.open(event[1], event[2], event[3])
+        elif event[0] == "close":
+            changed |= sessions.close(event[1])
+        elif event[0] == "nas":
+            sessions.close_nas(event[1])
+            changed = True
+    return changed
+
+
 class Sync(threading.Thread):
-    def __init__(self, dsn: str, state: State, postauth: PostAuthLog, resync_seconds: float = 300,
-                 flush_seconds: float = 0.2) -> None:
+    def __init__(self, dsn: str, state: State, postauth: PostAuthLog, events: SessionEvents,
+                 resync_seconds: float = 300, flush_seconds: float = 0.2) -> None:
         super().__init__(name="radbill-sync", daemon=True)
-        self.dsn, self.state, self.postauth = dsn, state, postauth
+        self.dsn, self.state, self.postauth, self.events = dsn, state, postauth, events
         self.resync_seconds, self.flush_seconds = resync_seconds, flush_seconds
         self.stopping = threading.Event()
         self.ready = threading.Event()
@@ -125,12 +169,17 @@ class Sync(threading.Thread):
             self.full_load(work)
             self.ready.set()
             due = time.monotonic() + self.resync_seconds
+            flush_due = time.monotonic() + self.flush_seconds
+            # a short wait, so detach is never kept waiting for long
+            wait = min(self.flush_seconds, 0.25)
             while not self.stopping.is_set():
-                notices = [n.payload for n in
-                           listen.notifies(timeout=self.flush_seconds, stop_after=1)]
+                notices = [n.payload for n in listen.notifies(timeout=wait, stop_after=1)]
                 if notices:
                     self.apply(work, notices)
-                self.postauth.flush(work)
+                self.events.publish(work)
+                if time.monotonic() >= flush_due:
+                    self.postauth.flush(work)
+                    flush_due = time.monotonic() + self.flush_seconds
                 if time.monotonic() >= due:
                     self.full_load(work)
                     due = time.monotonic() + self.resync_seconds
@@ -176,7 +225,10 @@ class Sync(threading.Thread):
                 msg = json.loads(payload)
             except ValueError:
                 continue
-            if msg.get("reload"):
+            if msg.get("t") == "sessions":
+                if msg.get("src") != self.events.tag:
+                    apply_session_events(self.state.sessions, msg.get("e", ()))
+            elif msg.get("reload"):
                 whole.append(msg["t"]) if msg["t"] not in whole else None
             else:
                 keys.setdefault(msg["t"], set()).update(msg.get("k", ()))

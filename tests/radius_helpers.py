@@ -78,6 +78,24 @@ class RadiusServer:
         return c
 
 
+def auth(server, user, password=None, source="127.0.0.1", timeout=2.0, **attrs):
+    """PAP by default; returns (reply name, sorted attributes)."""
+    c = server.client(source, timeout=timeout)
+    req = c.CreateAuthPacket(code=packet.AccessRequest)
+    if user is not None:
+        req["User-Name"] = user
+    if password is not None:
+        req["User-Password"] = req.PwCrypt(password)
+    for name, value in attrs.items():
+        req[name.replace("_", "-")] = value
+    reply = c.SendPacket(req)
+    return code_name(reply.code), reply_pairs(reply)
+
+
+def message(pairs) -> str:
+    return dict(pairs).get("Reply-Message", "")
+
+
 def reply_pairs(reply) -> list[tuple[str, str]]:
     """The reply's attributes as sorted (name, value) strings, for exact comparisons."""
     out = []

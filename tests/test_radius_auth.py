@@ -13,8 +13,8 @@ from pyrad.client import Timeout
 from sqlalchemy.orm import Session
 
 from factories import fn, make, make_customer, make_operator, make_package
-from radius_helpers import (RadiusServer, code_name, eventually, mschapv2_attributes, radclient,
-                            reply_pairs)
+from radius_helpers import (RadiusServer, auth, code_name, eventually, message,
+                            mschapv2_attributes, radclient, reply_pairs)
 
 pytestmark = pytest.mark.integration
 
@@ -49,20 +49,6 @@ def world(db, server):
     return db
 
 
-def auth(server, user, password=None, source="127.0.0.1", timeout=2.0, **attrs):
-    """PAP by default; returns (reply name, sorted attributes)."""
-    c = server.client(source, timeout=timeout)
-    req = c.CreateAuthPacket(code=packet.AccessRequest)
-    if user is not None:
-        req["User-Name"] = user
-    if password is not None:
-        req["User-Password"] = req.PwCrypt(password)
-    for name, value in attrs.items():
-        req[name.replace("_", "-")] = value
-    reply = c.SendPacket(req)
-    return code_name(reply.code), reply_pairs(reply)
-
-
 def chap(server, user, password):
     c = server.client()
     req = c.CreateAuthPacket(code=packet.AccessRequest, User_Name=user)
@@ -81,10 +67,6 @@ def mschap(server, user, password):
         req[name] = value
     reply = c.SendPacket(req)
     return code_name(reply.code), reply.keys()
-
-
-def message(pairs) -> str:
-    return dict(pairs).get("Reply-Message", "")
 
 
 def test_pap_chap_and_mschapv2_with_pyrad(server, world):
