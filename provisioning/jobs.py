@@ -44,8 +44,12 @@ def sync_olts(session: Session, force: bool = False, timeout: float = 10.0) -> l
     for olt in session.scalars(stmt.order_by(Olt.id)).all():
         if not claim(session, "olt-sync", olt.id):
             continue
-        with session.begin_nested():
-            results.append(sync.sync_olt(session, olt, sync.optics_due(olt, now), timeout))
+        try:
+            with session.begin_nested():
+                results.append(sync.sync_olt(session, olt, sync.optics_due(olt, now), timeout))
+        except Exception as exc:  # a driver bug on one OLT must not stop the others
+            log.exception("OLT %s sync crashed", olt.name)
+            results.append({"olt": olt.name, "ok": False, "error": f"{type(exc).__name__}: {exc}"})
     return results
 
 
@@ -74,8 +78,12 @@ def poll_devices(session: Session, nas_snmp_port: int = NAS_SNMP_PORT,
 def _poll(session: Session, kind: str, device_id: int, name: str, agent: snmp.Agent) -> dict:
     if not claim(session, kind, device_id):
         return {"kind": kind, "id": device_id, "name": name, "skipped": "polled elsewhere"}
-    with session.begin_nested():
-        status = monitor.poll_device(session, kind, device_id, agent)
+    try:
+        with session.begin_nested():
+            status = monitor.poll_device(session, kind, device_id, agent)
+    except Exception as exc:  # one device's surprise must not stop the poll of the others
+        log.exception("%s %s poll crashed", kind, name)
+        return {"kind": kind, "id": device_id, "name": name, "error": f"{type(exc).__name__}: {exc}"}
     return {"kind": kind, "id": device_id, "name": name, "up": status.up,
             "changed_at": status.changed_at.isoformat(), "error": status.last_error}
 

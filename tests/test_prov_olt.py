@@ -203,3 +203,21 @@ def test_scheduler_job_shape(session, vsol):
     add_olt(session, "vsol-5", "vsol", ssh_port=vsol.port, username="admin", password="vsol-pw")
     assert jobs.olt_sync_job(session, dt.date.today()) == "1 OLTs synced"
     assert jobs.device_poll_job(session, dt.date.today()) == "0 devices polled"
+
+
+def test_an_olt_listing_nothing_keeps_its_inventory(session, vsol, monkeypatch):
+    from provisioning.olt import vsol as vsol_driver
+    olt = add_olt(session, "vsol-6", "vsol", ssh_port=vsol.port, username="admin", password="vsol-pw")
+    fn(session, "olt.sync", elid=olt.id)
+    monkeypatch.setattr(vsol_driver, "parse_auth_info", lambda text: [])  # a firmware we misread
+    [r] = fn(session, "olt.sync", elid=olt.id).rows
+    assert not r["ok"] and "previous list is kept" in r["error"]
+    assert {o.status for o in onus(session, olt).values()} == {"online", "offline"}
+
+
+def test_a_crashing_driver_does_not_stop_the_job(session, vsol, monkeypatch):
+    from provisioning.olt import vsol as vsol_driver
+    add_olt(session, "vsol-7", "vsol", ssh_port=vsol.port, username="admin", password="vsol-pw")
+    monkeypatch.setattr(vsol_driver.Vsol, "onus", lambda self, optics=False: 1 / 0)
+    [r] = jobs.sync_olts(session, timeout=3)
+    assert r == {"olt": "vsol-7", "ok": False, "error": "ZeroDivisionError: division by zero"}

@@ -38,10 +38,15 @@ def sync_olt(session: Session, olt: Olt, optics: bool, timeout: float = 10.0) ->
         monitor.set_status(session, "olt", olt.id, False, error=exc.reason)
         log.warning("OLT %s sync failed: %s", olt.name, exc)
         return {"olt": olt.name, "ok": False, "error": str(exc)}
+    known = session.scalar(sa.select(sa.func.count()).where(Onu.olt_id == olt.id))
+    if not found and known:
+        # An OLT with every ONU gone is far less likely than output we failed to read:
+        # keep the inventory rather than mark the whole PON missing.
+        olt.last_sync_at, olt.last_error = now, "the OLT listed no ONUs; the previous list is kept"
+        return {"olt": olt.name, "ok": False, "error": olt.last_error}
     seen = upsert(session, olt, found, optics, now)
     missing = session.execute(
-        sa.update(Onu).where(Onu.olt_id == olt.id, Onu.id.not_in(seen) if seen else sa.true(),
-                             Onu.status != "missing")
+        sa.update(Onu).where(Onu.olt_id == olt.id, Onu.id.not_in(seen), Onu.status != "missing")
         .values(status="missing", updated_at=now)).rowcount
     mapped = map_customers(session, olt.id,
                            {(o.port, o.onu_id): o.learned_macs for o in found if o.learned_macs})
