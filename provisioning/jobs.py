@@ -83,7 +83,8 @@ def _poll(session: Session, kind: str, device_id: int, name: str, agent: snmp.Ag
             status = monitor.poll_device(session, kind, device_id, agent)
     except Exception as exc:  # one device's surprise must not stop the poll of the others
         log.exception("%s %s poll crashed", kind, name)
-        return {"kind": kind, "id": device_id, "name": name, "error": f"{type(exc).__name__}: {exc}"}
+        return {"kind": kind, "id": device_id, "name": name,
+                "error": f"{type(exc).__name__}: {exc}"}
     return {"kind": kind, "id": device_id, "name": name, "up": status.up,
             "changed_at": status.changed_at.isoformat(), "error": status.last_error}
 

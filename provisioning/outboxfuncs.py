@@ -25,7 +25,8 @@ def _visible(call: Call, stmt: sa.Select) -> sa.Select:
 
 
 @function("outbox", kind="list", roles=ROLES,
-          params=(Param("status", "pending, done or failed"), Param("kind", "coa, disconnect, notify"),
+          params=(Param("status", "pending, done or failed"),
+                  Param("kind", "coa, disconnect, notify"),
                   Param("customer", "customer id"), Param("page"), Param("per_page")))
 def events(call: Call) -> ListResult:
     """Queued side effects, newest first, with the NAS's answer or why they failed."""
