@@ -40,7 +40,7 @@ def create_app(config: dict | None = None):
     """Build the admin app; `config` overrides the settings-derived defaults (tests use it)."""
     from flask import Flask
 
-    from admin import auth, dbs, fmt, functions, menus  # noqa: F401  (functions registers)
+    from admin import auth, dbs, fmt, functions  # noqa: F401  (functions registers)
     from admin.api import bp as api_bp
     from admin.customers import bp as customers_bp
     from admin.dashboard import bp as dashboard_bp
@@ -67,14 +67,18 @@ def create_app(config: dict | None = None):
         app.register_blueprint(bp)
     init_abort_handlers(app)
 
-    @app.context_processor
-    def navigation():
-        from flask import g
-        from flask_login import current_user
-
-        from admin.calls import page_caller
-        if not current_user.is_authenticated and "caller" not in g:
-            return {"menu": [], "caller": None}
-        caller = page_caller()
-        return {"menu": menus.menu(caller), "caller": caller, "title_of": menus.title}
+    app.context_processor(navigation)
     return app
+
+
+def navigation() -> dict:
+    """The menu of the logged-in caller (or of an API caller viewing a page), for base.html."""
+    from flask import g
+    from flask_login import current_user
+
+    from admin import menus
+    from admin.calls import page_caller
+    if not current_user.is_authenticated and "caller" not in g:
+        return {"menu": [], "caller": None}
+    caller = page_caller()
+    return {"menu": menus.menu(caller), "caller": caller, "title_of": menus.title}

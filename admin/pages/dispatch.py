@@ -132,30 +132,40 @@ def list_page(fn, fparams: dict[str, str]):
                            export=urlencode({"func": fn.name, **base}), **extra)
 
 
+def form_html(fn, fields, elid, values=None, orig="{}", error=None, api=None, status=200):
+    return render_template("pages/form.html", fn=fn, fields=fields, elid=elid or "", values=values or {},
+                           orig=orig, error=error, title=menus.title(fn.name), api=api), status
+
+
 def form_page(fn, fparams, params, original, submit: bool):
+    return submit_form(fn, fparams, params, original) if submit else open_form(fn, fparams)
+
+
+def open_form(fn, fparams):
+    """The form with its current values; values given in the URL prefill it (customer=...)."""
+    fparams.pop("sok", None)
+    try:
+        result = run(fn.name, fparams)
+    except FuncError as exc:
+        if exc.status != 400:
+            raise
+        # a form that needs a value first (bill.preview's customer): ask for it
+        return form_html(fn, forms.build(fn, g.caller, {}, exc.errors, posted=fparams),
+                         fparams.get("elid"), error=exc.message, api=api_link(fn.name, fparams))
+    if not isinstance(result, FormResult):
+        return respond.formatted(result, "xml")
+    fields = forms.build(fn, g.caller, result.values)
+    orig = {f.name: str(f.value) for f in fields if f.kind != "password"}
+    for f in fields:
+        if f.name in fparams and f.name != "elid":
+            f.value = fparams[f.name]
+    return form_html(fn, fields, result.elid, result.values, json.dumps(orig),
+                     api=api_link(fn.name, fparams))
+
+
+def submit_form(fn, fparams, params, original):
+    """Apply the form (sok=ok) with only the changed fields; field errors come back beside them."""
     creating = not fparams.get("elid")
-    if not submit:
-        fparams.pop("sok", None)
-        try:
-            result = run(fn.name, fparams)
-        except FuncError as exc:
-            if exc.status != 400:
-                raise
-            # a form that needs a value first (bill.preview's customer): ask for it
-            return render_template("pages/form.html", fn=fn, fields=forms.build(fn, g.caller, {}, exc.errors,
-                                   posted=fparams), elid=fparams.get("elid", ""), values={}, orig="{}",
-                                   error=exc.message, title=menus.title(fn.name), api=api_link(fn.name, fparams))
-        if not isinstance(result, FormResult):
-            return respond.formatted(result, "xml")
-        fields = forms.build(fn, g.caller, result.values)
-        orig = {f.name: str(f.value) for f in fields if f.kind != "password"}
-        prefill = {k: v for k, v in fparams.items() if k != "elid"}
-        for f in fields:  # values in the URL fill the form (a link can prefill a customer)
-            if f.name in prefill:
-                f.value = prefill[f.name]
-        return render_template("pages/form.html", fn=fn, fields=fields, elid=result.elid or "",
-                               values=result.values, orig=json.dumps(orig), title=menus.title(fn.name),
-                               api=api_link(fn.name, fparams))
     fields = forms.build(fn, g.caller, {}, posted=fparams)
     send = forms.changed(fields, fparams, original, creating)
     if not creating:
@@ -166,10 +176,9 @@ def form_page(fn, fparams, params, original, submit: bool):
     except FuncError as exc:
         if exc.status in (403, 404):
             raise
-        fields = forms.build(fn, g.caller, {}, exc.errors, posted=fparams)
-        return render_template("pages/form.html", fn=fn, fields=fields, elid=fparams.get("elid", ""),
-                               values={}, orig=json.dumps(original), error=exc.message,
-                               title=menus.title(fn.name), api=api_link(fn.name, send)), 400
+        return form_html(fn, forms.build(fn, g.caller, {}, exc.errors, posted=fparams),
+                         fparams.get("elid"), orig=json.dumps(original), error=exc.message,
+                         api=api_link(fn.name, send), status=400)
     if isinstance(result, FileResult):
         return respond.formatted(result, "xml")
     flash(f"Saved ({request_line(fn.name, send)})", "ok")
