@@ -288,3 +288,10 @@ def test_form_times_are_in_the_isp_zone(world, app, auth, monkeypatch):
                            "expires": "2026-12-31 18:00"})
     page = auth.get(f"/billmgr?func=customer.edit&elid={world.cust_a.id}").get_data(as_text=True)
     assert 'value="2026-12-31 18:00"' in page
+
+
+def test_list_filters_offer_the_choices(world, auth):
+    auth.login("opera")
+    page = auth.get("/billmgr?func=customer&status=active").get_data(as_text=True)
+    assert '<select name="status">' in page and "<option selected>active</option>" in page
+    assert "<option>suspended</option>" in page and '<select name="service">' in page

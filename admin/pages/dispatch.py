@@ -110,7 +110,7 @@ def list_page(fn, fparams: dict[str, str]):
     row_links = [n for n in mine if n not in actions and takes_elid(registry[n])]
     others = [n for n in mine if not takes_elid(registry[n])]
     edit = f"{fn.name}.edit" if f"{fn.name}.edit" in registry and registry[f"{fn.name}.edit"].allowed(g.caller) else None
-    filters = [p.name for p in fn.params if p.name not in ("q", "page", "per_page", "sort")]
+    filters = forms.filter_fields(fn, fparams)
     base = {k: v for k, v in fparams.items() if k not in ("page",)}
     pages = {"prev": None, "next": None}
     if result.total is not None and result.per_page:

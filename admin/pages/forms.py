@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import sqlalchemy as sa
+
 from radbill.functions import fields as F
 from radbill.functions.registry import Function, ListResult, call, load_all
 from radbill.functions.registry import SECRET_PARAMS
@@ -117,3 +119,26 @@ def changed(fields: list[FormField], posted: dict[str, str], original: dict[str,
             continue
         params[f.name] = value
     return params
+
+
+def filter_fields(fn: Function, params: dict[str, str]) -> list[FormField]:
+    """A list's filters; one over an enum column (status, service) or a boolean is a select."""
+    owner = getattr(fn.handler, "__self__", None)
+    columns = getattr(owner, "filters", {})
+    model = getattr(owner, "model", None)
+    known = entity_fields(fn)
+    out = []
+    for p in fn.params:
+        if p.name in ("q", "page", "per_page", "sort"):
+            continue
+        f = FormField(p.name, p.name.replace("_", " "), p.help, value=params.get(p.name, ""))
+        column = getattr(model, columns.get(p.name, ""), None) if model is not None else None
+        col_type = getattr(column, "type", None)
+        if isinstance(col_type, sa.Enum):
+            f.kind, f.options = "select", list(col_type.enums)
+        elif isinstance(col_type, sa.Boolean) or p.name == "deleted":
+            f.kind, f.options = "select", ["on", "off"]
+        elif p.name in known and (opts := choices(known[p.name].parse)) is not None:
+            f.kind, f.options = "select", opts
+        out.append(f)
+    return out
