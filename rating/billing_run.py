@@ -47,6 +47,9 @@ WITH cand AS (
 ), svc AS (
     SELECT *, greatest(period_start, created_on) AS service_from FROM per
     WHERE created_on < period_end
+      -- skip the billed cheaply; ON CONFLICT below still decides under concurrency
+      AND NOT EXISTS (SELECT 1 FROM bills b WHERE b.customer_id = per.customer_id
+                      AND b.kind = 'period' AND b.period_start = per.period_start)
 ), amt AS (
     SELECT *, CASE WHEN service_from > period_start
                    THEN round(base * (period_end - service_from) / (period_end - period_start), 2)

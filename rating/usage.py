@@ -15,8 +15,7 @@ CHANGED_DAYS_SQL = """
 SELECT DISTINCT CAST(acctstarttime AT TIME ZONE :tz AS date)
 FROM radacct
 WHERE acctstarttime IS NOT NULL AND username IS NOT NULL
-  AND (CAST(:since AS timestamptz) IS NULL
-       OR greatest(acctstarttime, acctupdatetime, acctstoptime) > :since)
+  AND greatest(acctstarttime, acctupdatetime, acctstoptime) > :since
 """
 
 # Recompute whole days and upsert: running it again writes the same numbers (idempotent);
@@ -30,8 +29,10 @@ FROM (
            sum(coalesce(acctoutputoctets, 0)) AS bytes_out,
            sum(coalesce(acctsessiontime, 0)) AS session_time, count(*) AS sessions
     FROM radacct
-    WHERE acctstarttime >= :lo AND acctstarttime < :hi AND username IS NOT NULL
-      AND CAST(acctstarttime AT TIME ZONE :tz AS date) = ANY(:days)
+    WHERE username IS NOT NULL AND acctstarttime IS NOT NULL
+      AND (CAST(:days AS date[]) IS NULL      -- the first run: everything
+           OR acctstarttime >= :lo AND acctstarttime < :hi
+              AND CAST(acctstarttime AT TIME ZONE :tz AS date) = ANY(CAST(:days AS date[])))
     GROUP BY 1, 2
 ) agg
 LEFT JOIN customers c ON lower(c.username) = lower(agg.username)
@@ -60,10 +61,15 @@ def rollup(session: Session, now: dt.datetime | None = None) -> str:
     since = state.watermark - OVERLAP if state.watermark else None
     mark = session.scalar(sa.text(
         "SELECT max(greatest(acctstarttime, acctupdatetime, acctstoptime)) FROM radacct"))
-    days = sorted(session.scalars(sa.text(CHANGED_DAYS_SQL), {"tz": tz, "since": since}))
-    written = 0
     # the first run aggregates all of radacct: keep the hash aggregate in memory
     session.execute(sa.text("SET LOCAL work_mem = '128MB'"))
+    if since is None:
+        written = session.execute(sa.text(ROLLUP_SQL), {"tz": tz, "lo": None, "hi": None,
+                                                         "days": None}).rowcount
+        state.watermark = mark
+        return f"all days recomputed, {written} rows written"
+    days = sorted(session.scalars(sa.text(CHANGED_DAYS_SQL), {"tz": tz, "since": since}))
+    written = 0
     if days:
         zone = settings.get().tz
         lo = dt.datetime.combine(days[0], dt.time(), zone)

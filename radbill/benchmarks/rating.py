@@ -46,11 +46,15 @@ def _load(url: str, customers: int) -> None:
             conn.execute("insert into packages (id, name, rate_down, rate_up, price) "
                          "values (%s, %s, 10000000, 5000000, %s)", (i, f"pkg{i}", 300 + 200 * i))
         joined = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+        # every 10th joined mid-month (pro-rated), every 50th has a custom price, every 20th
+        # keeps an advance balance the run auto-debits
         with conn.cursor().copy("COPY customers (username, password, operator_id, package_id, "
-                                "billing_profile_id, created_at, custom_price) FROM STDIN") as cp:
+                                "billing_profile_id, created_at, custom_price, advance_balance)"
+                                " FROM STDIN") as cp:
             for i in range(customers):
                 late = joined + dt.timedelta(days=300 + i % 20) if i % 10 == 0 else joined
-                cp.write_row((f"u{i}", "pw", 1, 1 + i % 5, 1, late, 450 if i % 50 == 0 else None))
+                cp.write_row((f"u{i}", "pw", 1, 1 + i % 5, 1, late, 450 if i % 50 == 0 else None,
+                              2000 if i % 20 == 7 else 0))
         start = dt.datetime(2026, 10, 15, tzinfo=dt.timezone.utc)
         with conn.cursor().copy("COPY radacct (acctsessionid, acctuniqueid, username, nasipaddress,"
                                 " acctstarttime, acctupdatetime, acctstoptime, acctsessiontime,"
@@ -92,6 +96,7 @@ def run(args) -> int:
         def billing():
             with db.session_scope(url) as s:
                 r = billing_run.generate(s, BILL_DAY)
+            print(f"  ({r})")
             return r.bills
 
         def billing_again():
