@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from radbill.models import Customer, Operator, Package, RechargeCard
 from rating import payments
 from rating.errors import RatingError
+from rating.terms import today
 
 PIN_DIGITS = 14  # ~47 bits: guessing one of a million live cards takes ~10^8 tries
 
@@ -57,7 +58,7 @@ def redeem(session: Session, customer: Customer, pin: str, **extra) -> payments.
         return payments.pay(session, customer, "card", card.amount, reference, card_id=card.id, **extra)
     if card.status != "unused":
         raise RatingError(f"this card is {card.status}", field="pin")
-    if card.valid_until is not None and card.valid_until < dt.date.today():
+    if card.valid_until is not None and card.valid_until < today():
         raise RatingError("this card has expired", field="pin")
     owner_path = session.scalar(sa.select(Operator.path).where(Operator.id == customer.operator_id))
     if f"/{card.operator_id}/" not in owner_path:

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from factories import fn, make, make_customer, make_package
+from factories import fn, make, make_customer
 from radbill.functions.caller import SYSTEM
 from radbill.models import Bill, Customer, Outbox, Payment
 from rating import ledger

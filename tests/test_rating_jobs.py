@@ -10,13 +10,12 @@ import threading
 import time
 from decimal import Decimal as D
 
-import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from conftest import ROOT
 from factories import fn, make_customer, make_package
-from radbill.models import Customer, RadAcct, UsageDaily
+from radbill.models import RadAcct, UsageDaily
 from rating import jobs, usage
 from rating_factories import make_profile, outbox_of, pay
 

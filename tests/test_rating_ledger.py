@@ -1,7 +1,6 @@
 """The ledger: resellers' balances, funding and transfers, the balance trigger, journal, reports."""
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal as D
 
 import pytest

@@ -145,3 +145,18 @@ def test_a_manager_collects_cash_only_from_its_customers(session):
     assert [r["customer"] for r in fn(session, "payment", as_manager).rows] == [mine.username]
     with pytest.raises(AccessDenied):
         fn(session, "payment.reverse", as_manager, elid=str(payments_of(session, mine)[0].id))
+
+
+def test_forms_without_sok_show_what_would_happen_and_write_nothing(session):
+    c = postpaid_customer(session, package=make_package(session, price="500").name)
+    fn(session, "bill.generate", date="2026-11-01")
+    form = fn(session, "payment.edit", customer=c.username).values
+    assert (form["method"], form["due"]) == ("cash", "500.00")
+    preview = fn(session, "bill.edit", customer=c.username, date="2026-12-05").values
+    assert (preview["period_start"], preview["payable"]) == (dt.date(2026, 12, 1), "500.00")
+    assert len(bills_of(session, c)) == 1 and payments_of(session, c) == []
+    [bill] = bills_of(session, c)
+    opened = fn(session, "bill.edit", elid=str(bill.id)).values
+    assert opened["lines"][0]["amount"] == "500.00" and opened["due"] == "500.00"
+    pay(session, c, "100")
+    assert [r["amount"] for r in fn(session, "payment", customer=c.username).rows] == ["100.00"]

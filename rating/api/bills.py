@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from radbill.functions import audit
 from radbill.functions import fields as F
 from radbill.functions.crud import Entity, in_subtree
-from radbill.functions.registry import (Call, FileResult, FormResult, FuncError, NotFound, OkResult,
+from radbill.functions.registry import (Call, FileResult, FormResult, NotFound, OkResult,
                                         Param, function)
 from radbill.functions.roles import MONEY_STAFF, RESELLERS
 from radbill.models import Bill, Customer, Operator

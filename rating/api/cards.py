@@ -10,7 +10,7 @@ from radbill.functions import fields as F
 from radbill.functions.crud import Entity, in_subtree, resolve_operator
 from radbill.functions.registry import Call, FuncError, NotFound, OkResult, Param, function
 from radbill.functions.roles import RESELLERS
-from radbill.models import Package, RechargeCard, StaffUser
+from radbill.models import RechargeCard, StaffUser
 from rating import cards
 from rating.api.common import money, optional_day
 

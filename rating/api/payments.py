@@ -41,6 +41,12 @@ class Payments(Entity):
             raise NotFound(f"no payment {ref!r}", field=field)
         return obj
 
+    def filter(self, stmt, param, column, value):
+        if param == "customer" and not value.isdigit():
+            return stmt.where(Payment.customer_id.in_(sa.select(Customer.id).where(
+                sa.func.lower(Customer.username) == value.lower())))
+        return super().filter(stmt, param, column, value)
+
     def row(self, obj: Payment) -> dict:
         row = {c: audit.jsonable(getattr(obj, c)) for c in self.columns if c != "customer"}
         row["customer"] = obj_username(obj)
