@@ -235,3 +235,24 @@ def test_the_billing_run_debits_what_the_advance_covers_and_leaves_the_rest_due(
     generate(session, dt.date(2027, 1, 1))
     assert (due(session, c), c.advance_balance) == (0, D("200"))
     assert c.expires_at.date() == dt.date(2027, 2, 1)
+
+
+def test_a_daily_profile_bills_the_package_price_spread_over_its_validity(session):
+    daily = make_profile(session, term="daily")
+    c = postpaid_customer(session, daily, package=make_package(session, price="300",
+                                                                validity_days="30").name)
+    generate(session, dt.date(2026, 11, 5))
+    generate(session, dt.date(2026, 11, 6))
+    generate(session, dt.date(2026, 11, 6))
+    assert [(b.period_start, b.total) for b in bills_of(session, c)] == [
+        (dt.date(2026, 11, 5), D("10.00")), (dt.date(2026, 11, 6), D("10.00"))]
+
+
+def test_free_and_disabled_customers_are_not_billed(session):
+    free = postpaid_customer(session, make_profile(session, term="free"))
+    disabled = postpaid_customer(session)
+    fn(session, "customer.disable", elid=disabled.username)
+    generate(session, dt.date(2026, 11, 1))
+    assert bills_of(session, free) == [] and bills_of(session, disabled) == []
+    with pytest.raises(FuncError, match="free"):
+        fn(session, "bill.edit", sok="ok", customer=free.username)
