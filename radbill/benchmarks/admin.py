@@ -126,6 +126,7 @@ def cases(n: int, rnd: random.Random) -> dict[str, list[str]]:
         "customer page": [f"/customers/{i}" for i in ids],
         "list via API": ["/billmgr?func=customer&out=xml"],
         "dashboard": ["/"],
+        "online sessions": ["/billmgr?func=session&online=on"],
     }
 
 
