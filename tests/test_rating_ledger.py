@@ -108,6 +108,16 @@ def test_the_trigger_refuses_removing_one_leg_of_a_transaction(committed):
                          {"t": tx})
 
 
+def test_posted_legs_are_never_edited(session):
+    op = make_isp(session)
+    tx = ledger.post(session, "manual", "capital", [(op.id, "cash", D("50")),
+                                                    (op.id, "revenue", D("-50"))])
+    with pytest.raises(sa.exc.DBAPIError, match="never edited"):
+        with session.begin_nested():
+            session.execute(sa.text("update ledger_entries set amount = -amount "
+                                    "where transaction_id = :t"), {"t": tx})
+
+
 def test_python_refuses_an_unbalanced_posting_first(session):
     op = make_isp(session)
     with pytest.raises(FuncError, match="unbalanced"):

@@ -60,7 +60,6 @@ class Bill(Base):
         sa.Index("uq_bills_customer_period", "customer_id", "period_start", unique=True,
                  postgresql_where=sa.text("kind = 'period'")),
         sa.Index("ix_bills_open", "customer_id", "due_date", postgresql_where=sa.text("status = 'open'")),
-        sa.Index("ix_bills_operator_issued", "operator_id", "issued_on"),
     )
 
 

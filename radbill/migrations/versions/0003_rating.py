@@ -41,6 +41,15 @@ CREATE CONSTRAINT TRIGGER ledger_balanced
     AFTER INSERT OR UPDATE OR DELETE ON ledger_entries
     DEFERRABLE INITIALLY DEFERRED
     FOR EACH ROW EXECUTE FUNCTION ledger_check_balanced();
+
+-- a posted leg is never edited: a correction is a reversing transaction
+CREATE FUNCTION ledger_refuse_update() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'ledger entries are never edited; post a reversing transaction'
+        USING ERRCODE = 'check_violation', CONSTRAINT = 'ledger_immutable';
+END $$;
+CREATE TRIGGER ledger_immutable BEFORE UPDATE ON ledger_entries
+    FOR EACH ROW EXECUTE FUNCTION ledger_refuse_update();
 """
 
 
@@ -90,7 +99,6 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_bills'))
     )
     op.create_index('ix_bills_open', 'bills', ['customer_id', 'due_date'], unique=False, postgresql_where=sa.text("status = 'open'"))
-    op.create_index('ix_bills_operator_issued', 'bills', ['operator_id', 'issued_on'], unique=False)
     op.create_index('uq_bills_customer_period', 'bills', ['customer_id', 'period_start'], unique=True, postgresql_where=sa.text("kind = 'period'"))
     op.create_table('recharge_cards',
     sa.Column('id', sa.BigInteger(), nullable=False),
@@ -210,7 +218,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute("DROP TRIGGER IF EXISTS ledger_immutable ON ledger_entries")
     op.execute("DROP TRIGGER IF EXISTS ledger_balanced ON ledger_entries")
+    op.execute("DROP FUNCTION IF EXISTS ledger_refuse_update()")
     op.execute("DROP FUNCTION IF EXISTS ledger_check_balanced()")
     for table in TABLES:
         op.drop_table(table)
