@@ -23,6 +23,8 @@ class Olts(SharedEntity):
                 help="vsol and bdcom are read over SSH, huawei and zte over SNMP"),
         F.Field("host", F.ipv4, required=True), F.Field("ssh_port", F.port, clearable=False),
         F.Field("username", F.text(64)), F.Field("password", F.text(128)),
+        F.Field("ssh_host_key", F.text(4000), help="pinned on the first sync; empty it after "
+                "replacing the OLT"),
         F.Field("community", F.text(64), help="SNMP community"),
         F.Field("snmp_port", F.port, clearable=False),
         F.Field("nas", str, help="the NAS router behind this OLT"),
@@ -53,6 +55,8 @@ class Olts(SharedEntity):
             from radbill.functions.nas import ENTITY as nas_entity
             ref = values.pop("nas")
             obj.nas_id = None if ref is None else nas_entity.find(call, ref, field="nas").id
+        if not creating and values.get("host", obj.host) != obj.host:
+            values.setdefault("ssh_host_key", None)  # another device: its key is not pinned yet
         super().apply(call, obj, values, creating)
         if obj.brand in ("vsol", "bdcom") and not (obj.username and obj.password):
             raise FuncError(f"{obj.brand} OLTs are read over SSH: give username and password",
@@ -125,7 +129,7 @@ function("onu", kind="list", roles=DEVICE_STAFF,
                  Param("customer"), Param("page"), Param("per_page")))(ONUS.list)
 
 DEVICE_COLUMNS = ["kind", "id", "name", "host", "up", "changed_at", "checked_at", "sys_uptime",
-                  "last_error"]
+                  "last_error", "api_ok", "api_checked_at", "api_version", "api_error"]
 
 
 @function("device", kind="list", roles=DEVICE_STAFF)
@@ -139,7 +143,9 @@ def devices(call: Call) -> ListResult:
            .where(usable(call, Olt.operator_id)))
     both = sa.union_all(nas, olt).subquery()
     stmt = (sa.select(both, DeviceStatus.up, DeviceStatus.changed_at, DeviceStatus.checked_at,
-                      DeviceStatus.sys_uptime, DeviceStatus.last_error)
+                      DeviceStatus.sys_uptime, DeviceStatus.last_error, DeviceStatus.api_ok,
+                      DeviceStatus.api_checked_at, DeviceStatus.api_version,
+                      DeviceStatus.api_error)
             .outerjoin(DeviceStatus, sa.and_(sa.cast(DeviceStatus.kind, sa.Text) == both.c.kind,
                                              DeviceStatus.device_id == both.c.id))
             .order_by(both.c.kind, both.c.name))

@@ -36,6 +36,18 @@ class LoginRejected(ProvisioningError):
         super().__init__(host, f"login as {user!r} was rejected{why}")
 
 
+class HostKeyMismatch(ProvisioningError):
+    """The device showed a different SSH host key than on first contact: it may be an impostor
+    (or a replaced OLT, in which case staff clear the stored key)."""
+
+    field = "ssh_host_key"
+
+    def __init__(self, host: str, expected: str, got: str):
+        self.expected, self.got = expected, got
+        super().__init__(host, f"SSH host key changed (expected {expected}, got {got}); "
+                               "clear ssh_host_key if the OLT was replaced")
+
+
 class DeviceError(ProvisioningError):
     """The device answered but refused the command (a RouterOS !trap, a CLI error)."""
 

@@ -16,13 +16,14 @@ import logging
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from provisioning import monitor, snmp
+from provisioning import mikrotik, monitor, snmp
+from provisioning.errors import ProvisioningError
 from provisioning.olt import sync
 from radbill.models import Nas, NasSettings, Olt
 
 log = logging.getLogger("radbill.jobs")
 NAS_SNMP_PORT = 161  # nas_settings has no column for it; routers answer SNMP on 161
-LOCK_SPACE = {"olt-sync": 70510, "nas": 70511, "olt": 70512}
+LOCK_SPACE = {"olt-sync": 70510, "nas": 70511, "olt": 70512, "api": 70513}
 
 
 def claim(session: Session, what: str, device_id: int) -> bool:
@@ -89,12 +90,45 @@ def _poll(session: Session, kind: str, device_id: int, name: str, agent: snmp.Ag
             "changed_at": status.changed_at.isoformat(), "error": status.last_error}
 
 
+def check_router_apis(session: Session, timeout: float = 5.0) -> list[dict]:
+    """Log in to every router with API credentials and read its version: the daily proof that
+    router.* functions will work when staff need them."""
+    rows = session.execute(
+        sa.select(Nas.id, Nas.shortname, Nas.nasname, NasSettings.api_user,
+                  NasSettings.api_password, NasSettings.api_port)
+        .join(NasSettings, NasSettings.nas_id == Nas.id)
+        .where(NasSettings.api_user.is_not(None), NasSettings.api_user != "")
+        .order_by(Nas.id)).all()
+    results = []
+    for r in rows:
+        if not claim(session, "api", r.id):
+            continue
+        router = mikrotik.Router(r.nasname, r.api_user, r.api_password or "", r.api_port, timeout)
+        try:
+            version, error = mikrotik.resources(router).version, None
+        except ProvisioningError as exc:
+            version, error = None, str(exc)
+            log.warning("router %s API check failed: %s", r.shortname, exc)
+        monitor.set_api_status(session, r.id, error is None, version, error)
+        results.append({"nas": r.shortname, "ok": error is None, "version": version,
+                        "error": error})
+    return results
+
+
 # -- the scheduler's job shape (rating.jobs.Job: body(session, on) -> summary line) -----------
 def olt_sync_job(session: Session, on: dt.date | None = None) -> str:
     """Every 15 minutes: `Job("olt_sync", olt_sync_job, "interval", {"minutes": 15})`."""
     results = sync_olts(session)
     failed = [r["olt"] for r in results if not r["ok"]]
     return f"{len(results)} OLTs synced" + (f", failed: {', '.join(failed)}" if failed else "")
+
+
+def router_api_job(session: Session, on: dt.date | None = None) -> str:
+    """Daily: `Job("router_api_check", router_api_job, "cron", {"hour": 6, "minute": 0})`."""
+    results = check_router_apis(session)
+    failed = [r["nas"] for r in results if not r["ok"]]
+    return f"{len(results)} router APIs checked" + (f", failing: {', '.join(failed)}"
+                                                    if failed else "")
 
 
 def device_poll_job(session: Session, on: dt.date | None = None) -> str:

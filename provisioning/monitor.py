@@ -35,6 +35,21 @@ def set_status(session: Session, kind: str, device_id: int, up: bool, *, uptime:
     return session.get(DeviceStatus, (kind, device_id), populate_existing=True)
 
 
+def set_api_status(session: Session, nas_id: int, ok: bool, version: str | None,
+                   error: str | None) -> None:
+    """Record a router's API check beside its SNMP verdict (a new row takes `up` from it)."""
+    now = sa.func.clock_timestamp()
+    stmt = insert(DeviceStatus).values(kind="nas", device_id=nas_id, up=ok, changed_at=now,
+                                       checked_at=now, api_ok=ok, api_checked_at=now,
+                                       api_version=version, api_error=error)
+    ex = stmt.excluded
+    session.execute(stmt.on_conflict_do_update(
+        index_elements=["kind", "device_id"],
+        set_={"api_ok": ex.api_ok, "api_checked_at": ex.api_checked_at,
+              "api_version": sa.func.coalesce(ex.api_version, DeviceStatus.api_version),
+              "api_error": ex.api_error}))
+
+
 def latest_samples(session: Session, kind: str, device_id: int) -> dict[int, InterfaceSample]:
     stmt = (sa.select(InterfaceSample)
             .where(InterfaceSample.kind == kind, InterfaceSample.device_id == device_id)

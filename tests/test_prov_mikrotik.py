@@ -197,3 +197,16 @@ def test_noc_sees_routers_but_operators_do_not(session, nas, ros):
         fn(session, "router.status", reseller, elid="core1")
     with pytest.raises(AccessDenied):  # imports create customers: the ISP's admins only
         fn(session, "router.import", noc, elid="core1")
+
+
+@pytest.mark.parametrize("ros", ["post-6.43"], indirect=True)
+def test_daily_api_check_records_each_router(session, nas, ros):
+    from provisioning import jobs
+    make(session, "nas", name="core2", ip="127.0.0.2", secret="testing123", api_user="admin",
+         api_password="secret", api_port=closed_port())
+    make(session, "nas", name="no-api", ip="127.0.0.3", secret="testing123")
+    assert jobs.router_api_job(session) == "2 router APIs checked, failing: core2"
+    rows = {d["name"]: d for d in fn(session, "device").rows}
+    assert (rows["core1"]["api_ok"], rows["core1"]["api_version"]) == (True, "6.49.10 (long-term)")
+    assert rows["core2"]["api_ok"] is False and "refused" in rows["core2"]["api_error"]
+    assert rows["no-api"]["api_ok"] is None

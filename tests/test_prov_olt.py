@@ -221,3 +221,21 @@ def test_a_crashing_driver_does_not_stop_the_job(session, vsol, monkeypatch):
     monkeypatch.setattr(vsol_driver.Vsol, "onus", lambda self, optics=False: 1 / 0)
     [r] = jobs.sync_olts(session, timeout=3)
     assert r == {"olt": "vsol-7", "ok": False, "error": "ZeroDivisionError: division by zero"}
+
+
+def test_ssh_host_key_is_pinned_on_first_use(session, vsol):
+    olt = add_olt(session, "vsol-8", "vsol", ssh_port=vsol.port, username="admin", password="vsol-pw")
+    fn(session, "olt.sync", elid=olt.id)
+    session.refresh(olt)
+    assert olt.ssh_host_key == f"ssh-rsa {vsol.key.get_base64()}"
+    impostor = OltSshServer("vsol.txt", users={"admin": "vsol-pw"})
+    impostor.sock.close()
+    olt.ssh_host_key = f"ssh-rsa {impostor.key.get_base64()}"  # as if another device had answered
+    session.flush()
+    before = {k: o.status for k, o in onus(session, olt).items()}
+    [r] = fn(session, "olt.sync", elid=olt.id).rows
+    assert not r["ok"] and "SSH host key changed" in r["error"]
+    assert vsol.commands.count("enable") == 1  # the password never went to the impostor
+    assert {k: o.status for k, o in onus(session, olt).items()} == before
+    fn(session, "olt.edit", elid=olt.id, sok="ok", ssh_host_key="")  # the OLT was replaced
+    assert fn(session, "olt.sync", elid=olt.id).rows[0]["ok"]

@@ -16,6 +16,7 @@ class Access:
     community: str | None = None
     snmp_port: int = 161
     timeout: float = 10.0
+    host_key: str | None = None  # 'ssh-ed25519 AAAA...': the only key the device may show
 
 
 @dataclass

@@ -69,9 +69,11 @@ class Bdcom:
 
     def __init__(self, access: Access):
         self.access = access
+        self.host_key: str | None = None  # the SSH key the OLT showed, to pin on first use
 
     def onus(self, optics: bool = False) -> list[OnuInfo]:
         with CliSession(self.access) as cli:
+            self.host_key = cli.seen_key
             cli.run("enable")
             cli.run("terminal length 0")
             active = parse_active(cli.run("show epon active-onu"))

@@ -19,7 +19,7 @@ MAP_WINDOW = dt.timedelta(days=30)  # sessions older than this no longer say who
 
 def access(olt: Olt, timeout: float = 10.0) -> Access:
     return Access(olt.host, olt.username, olt.password, olt.ssh_port, olt.community,
-                  olt.snmp_port, timeout)
+                  olt.snmp_port, timeout, olt.ssh_host_key)
 
 
 def optics_due(olt: Olt, now: dt.datetime) -> bool:
@@ -30,14 +30,17 @@ def optics_due(olt: Olt, now: dt.datetime) -> bool:
 def sync_olt(session: Session, olt: Olt, optics: bool, timeout: float = 10.0) -> dict:
     """One OLT; a device that fails leaves every ONU row as it was and says why."""
     now = dt.datetime.now(dt.timezone.utc)
+    driver = driver_for(olt.brand, access(olt, timeout))
     try:
-        found = driver_for(olt.brand, access(olt, timeout)).onus(optics=optics)
+        found = driver.onus(optics=optics)
     except ProvisioningError as exc:
         olt.last_error = str(exc)
         olt.last_sync_at = now  # wait the full interval before knocking again
         monitor.set_status(session, "olt", olt.id, False, error=exc.reason)
         log.warning("OLT %s sync failed: %s", olt.name, exc)
         return {"olt": olt.name, "ok": False, "error": str(exc)}
+    if olt.ssh_host_key is None and getattr(driver, "host_key", None):
+        olt.ssh_host_key = driver.host_key  # trust on first use
     known = session.scalar(sa.select(sa.func.count()).where(Onu.olt_id == olt.id))
     if not found and known:
         # An OLT with every ONU gone is far less likely than output we failed to read:

@@ -50,10 +50,12 @@ class Vsol:
 
     def __init__(self, access: Access):
         self.access = access
+        self.host_key: str | None = None  # the SSH key the OLT showed, to pin on first use
 
     def onus(self, optics: bool = False) -> list[OnuInfo]:
         found: list[OnuInfo] = []
         with CliSession(self.access) as cli:
+            self.host_key = cli.seen_key
             cli.run("enable")
             cli.run("terminal length 0")
             cli.run("configure terminal")

@@ -27,6 +27,9 @@ class Olt(Base):
     ssh_port: Mapped[int] = mapped_column(server_default="22")
     username: Mapped[str | None] = mapped_column(sa.Text)
     password: Mapped[str | None] = mapped_column(sa.Text)
+    # the key the OLT showed on first contact; a different one later is refused (trust on
+    # first use), so a device impersonating the OLT never receives its password
+    ssh_host_key: Mapped[str | None] = mapped_column(sa.Text)
     community: Mapped[str | None] = mapped_column(sa.Text)
     snmp_port: Mapped[int] = mapped_column(server_default="161")
     nas_id: Mapped[int | None] = mapped_column(sa.ForeignKey("nas.id", ondelete="SET NULL"))
@@ -88,6 +91,11 @@ class DeviceStatus(Base):
     sys_uptime: Mapped[int | None] = mapped_column(sa.BigInteger)
     sys_descr: Mapped[str | None] = mapped_column(sa.Text)
     last_error: Mapped[str | None] = mapped_column(sa.Text)
+    # a router's RouterOS API login, checked by its own job (SNMP may answer while it fails)
+    api_ok: Mapped[bool | None]
+    api_checked_at: Mapped[dt.datetime | None]
+    api_version: Mapped[str | None] = mapped_column(sa.Text)
+    api_error: Mapped[str | None] = mapped_column(sa.Text)
 
 
 class InterfaceSample(Base):
