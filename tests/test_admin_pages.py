@@ -295,3 +295,11 @@ def test_list_filters_offer_the_choices(world, auth):
     page = auth.get("/billmgr?func=customer&status=active").get_data(as_text=True)
     assert '<select name="status">' in page and "<option selected>active</option>" in page
     assert "<option>suspended</option>" in page and '<select name="service">' in page
+
+
+def test_audit_shows_before_and_after(world, auth):
+    auth.login("opera")
+    auth.post("/billmgr", {"func": "customer.edit", "sok": "ok", "elid": world.cust_a.id, "name": "Alice Z"})
+    page = auth.get("/billmgr?func=audit&object_type=customer").get_data(as_text=True)
+    assert re.search(r"<b>name</b>: Alice A &rarr; Alice Z", page)
+    assert f"func=customer.edit&amp;name=Alice+Z&amp;elid={world.cust_a.id}&amp;sok=ok" in page

@@ -36,6 +36,8 @@ def billmgr():
     g.lang = i18n.pick(params.get("lang"))
     out = params.get("out") or None
     func = params.get("func", "")
+    if not func and out is None:
+        return redirect("/")  # a browser at the bare URL: the panel
     try:
         if not func:
             raise FuncError("name a function with func=", field="func")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from urllib.parse import urlencode, urlsplit
 
-from flask import (abort, flash, g, redirect, render_template, request, url_for)
+from flask import flash, g, redirect, render_template, request, url_for
 
 from radbill.functions.registry import (FileResult, FormResult, FuncError, ListResult, OkResult,
                                         load_all, request_line)
@@ -206,7 +206,10 @@ def action_done(fn, fparams, params, back):
 
 
 def init_abort_handlers(app) -> None:
+    from flask_wtf.csrf import CSRFError
     for code in (403, 404):
         app.register_error_handler(code, lambda e, code=code: (render_template(
             "error.html", message=getattr(e, "description", ""), status=code), code))
-    _ = abort
+    app.register_error_handler(CSRFError, lambda e: (render_template(
+        "error.html", message="The form had no valid security token (it may have expired); "
+                              "go back, reload the page and try again.", status=400), 400))
