@@ -158,3 +158,22 @@ def test_the_scheduler_runs_in_its_own_process(committed):
         os.killpg(proc.pid, signal.SIGTERM)
         out = proc.communicate(timeout=10)[0]
     assert "scheduler: 6 jobs" in out
+
+
+def test_rating_functions_from_radbill_call(cli, committed):
+    import json
+    with Session(committed) as s, s.begin():
+        c = make_customer(s, billing_profile=make_profile(s).name,
+                          package=make_package(s, price="500").name)
+        c.created_at = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+        username = c.username
+    preview = cli("call", "bill.preview", f"customer={username}", "date=2026-11-03", "out=json")
+    assert json.loads(preview.stdout)["doc"]["payable"] == "500.00", preview.stderr
+    assert cli("call", "bill.generate", "date=2026-11-03").returncode == 0
+    bills = json.loads(cli("call", "bill", "out=JSONdata").stdout)
+    assert [b["total"] for b in bills] == ["500.00"]
+    pdf = subprocess.run([str(ROOT / ".venv" / "bin" / "radbill"), "call", "bill.pdf",
+                          f"elid={bills[0]['id']}"], capture_output=True, env=os.environ.copy())
+    assert pdf.stdout.startswith(b"%PDF")
+    bad = cli("call", "payment.edit", "sok=ok", f"customer={username}", "amount=-5")
+    assert bad.returncode == 1 and "amount" in bad.stderr
