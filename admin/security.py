@@ -121,6 +121,8 @@ def check_second_factor(session: Session, user: StaffUser, code: str) -> bool:
 
 # -- func API sessions and one-time keys ------------------------------------------------------
 def open_api_session(session: Session, user: StaffUser, ip: str | None, via: str) -> str:
+    """A new session id; sessions idle past the hour are swept here, so the table stays small."""
+    session.execute(sa.delete(ApiSession).where(ApiSession.last_used_at < now() - API_SESSION_IDLE))
     token = secrets.token_hex(16)
     session.add(ApiSession(token_hash=digest(token), user_id=user.id, ip=ip, via=via))
     return token
