@@ -32,7 +32,11 @@ WITH overdue AS (
 ), upd AS (
     UPDATE customers c SET status = 'suspended', status_reason = :reason, updated_at = now()
     FROM overdue WHERE c.id = overdue.customer_id
-    RETURNING c.id, c.username
+    RETURNING c.id, c.username, c.operator_id
+), audited AS (
+    INSERT INTO audit_log (actor, func, object_type, object_id, object_name, operator_id, after)
+    SELECT 'scheduler', 'job.suspension', 'customer', id, username, operator_id,
+           jsonb_build_object('status', 'suspended', 'status_reason', :reason) FROM upd
 ), dis AS (
     INSERT INTO outbox (kind, customer_id, payload)
     SELECT 'disconnect', id, jsonb_build_object('username', username, 'reason', :reason) FROM upd
@@ -48,7 +52,11 @@ WITH upd AS (
     UPDATE customers c SET status = 'suspended', status_reason = 'expired', updated_at = now()
     WHERE c.billing_profile_id IS NULL AND c.expires_at <= :now AND c.status IN ('active', 'fup')
       AND c.deleted_at IS NULL
-    RETURNING c.id, c.username
+    RETURNING c.id, c.username, c.operator_id
+), audited AS (
+    INSERT INTO audit_log (actor, func, object_type, object_id, object_name, operator_id, after)
+    SELECT 'scheduler', 'job.expiry', 'customer', id, username, operator_id,
+           jsonb_build_object('status', 'suspended', 'status_reason', 'expired') FROM upd
 ), dis AS (
     INSERT INTO outbox (kind, customer_id, payload)
     SELECT 'disconnect', id, jsonb_build_object('username', username, 'reason', 'expired') FROM upd

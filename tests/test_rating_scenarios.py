@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from factories import fn, make_customer, make_package
 from radbill.functions.registry import FuncError
+from radbill.models import AuditLog
 from radbill.money import q
 from rating import jobs, pricing
 from rating.terms import today
@@ -173,6 +174,9 @@ def test_unpaid_after_grace_is_suspended_and_paying_resumes(session):
     session.refresh(c)
     assert (c.status, c.status_reason) == ("suspended", "unpaid")
     assert outbox_of(session, c, "disconnect")[-1].payload["reason"] == "unpaid"
+    audit = session.scalars(sa.select(AuditLog).where(AuditLog.object_id == c.id,
+                                                      AuditLog.func == "job.suspension")).one()
+    assert audit.after["status"] == "suspended"
     pay(session, c, "500")
     assert c.status == "active"
     kinds = [(o.kind, o.payload.get("event")) for o in outbox_of(session, c)]
