@@ -13,6 +13,7 @@ from admin import menus, queries, svg
 from admin.calls import may, page_caller, run, run_or_abort
 from admin.customers import imports
 from admin.dbs import db
+from admin.fmt import size
 from admin.pages.forms import suggestions
 
 bp = Blueprint("customers", __name__)
@@ -64,7 +65,7 @@ def show(cid: int):
     usage = queries.daily_usage(db(), c["username"], tz)
     days = svg.last_days(dt.datetime.now(tz).date())
     chart = svg.bars(days, {"download": {d: o for d, i, o in usage}, "upload": {d: i for d, i, o in usage}},
-                     fmt=lambda v: f"{v / 1048576:,.1f} MiB")
+                     fmt=size)
     audit = None
     if may("audit"):
         audit = run("audit", {"object_type": "customer", "object_id": str(cid), "per_page": "20"})
@@ -74,7 +75,8 @@ def show(cid: int):
         online=queries.sessions(db(), c["username"], open_only=True),
         history=queries.sessions(db(), c["username"]), chart=chart,
         bills=related("bill", cid), payments=related("payment", cid), audit=audit,
-        actions=[a for a in STATUS_ACTIONS if may(f"customer.{a}")],
+        actions=[a for a in STATUS_ACTIONS if may(f"customer.{a}")
+                 and (a != "restore" or c.get("deleted_at")) and (a != "delete" or not c.get("deleted_at"))],
         can_edit=may("customer.edit") and caller.role != "manager",
         can_pay=may("payment.edit") and menus.sees_money(caller), can_kick=may("router.kick"),
         packages=suggestions(caller, "package") if may("customer.edit") else [],

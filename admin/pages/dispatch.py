@@ -19,6 +19,9 @@ from admin.extensions import csrf
 from admin.pages import forms
 
 LIST_TEMPLATES = {"customer": "customers/list.html", "audit": "logs/audit.html"}
+# lists too wide to read whole: the columns shown (CSV export and the API keep every column)
+LIST_COLUMNS = {"customer": ["username", "name", "mobile", "mac", "static_ip", "status", "package",
+                             "expires_at", "advance_balance", "last_seen_at"]}
 PAGE_CONTROL = {"back", "_orig"}
 ALIASES = {"nas": ("router",)}  # the router.* functions act on rows of the nas list
 
@@ -101,7 +104,8 @@ def list_page(fn, fparams: dict[str, str]):
         result = ListResult([], 0, 1, 50, [])
     if isinstance(result, FileResult):
         return respond.formatted(result, "xml")
-    columns = menus.hide_money(g.caller, result.columns or (list(result.rows[0]) if result.rows else []))
+    columns = LIST_COLUMNS.get(fn.name) or result.columns or (list(result.rows[0]) if result.rows else [])
+    columns = menus.hide_money(g.caller, columns)
     registry = load_all()
     mine = children(fn.name)
     # ticked rows feed actions that need only elid; per-row functions (router.status) get links
@@ -132,9 +136,16 @@ def list_page(fn, fparams: dict[str, str]):
                            export=urlencode({"func": fn.name, **base}), **extra)
 
 
+def form_title(func: str, elid) -> str:
+    if func.endswith(".edit"):
+        what = menus.title(func[:-5]).rstrip("s") if func[:-5] in menus.TITLES else menus.title(func[:-5])
+        return f"Edit {what.lower()} #{elid}" if elid else f"New {what.lower()}"
+    return menus.title(func)
+
+
 def form_html(fn, fields, elid, values=None, orig="{}", error=None, api=None, status=200):
     return render_template("pages/form.html", fn=fn, fields=fields, elid=elid or "", values=values or {},
-                           orig=orig, error=error, title=menus.title(fn.name), api=api), status
+                           orig=orig, error=error, title=form_title(fn.name, elid), api=api), status
 
 
 def form_page(fn, fparams, params, original, submit: bool):
