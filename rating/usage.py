@@ -18,9 +18,8 @@ WHERE acctstarttime IS NOT NULL AND username IS NOT NULL
   AND greatest(acctstarttime, acctupdatetime, acctstoptime) > :since
 """
 
-# Recompute whole days and upsert: running it again writes the same numbers (idempotent);
-# rows whose numbers did not change are not rewritten.
-ROLLUP_SQL = """
+# Whole days recomputed from radacct, in the key's order (index inserts stay local).
+AGGREGATE_SQL = """
 INSERT INTO usage_daily (username, day, customer_id, bytes_in, bytes_out, session_time, sessions)
 SELECT agg.username, agg.day, c.id, agg.bytes_in, agg.bytes_out, agg.session_time, agg.sessions
 FROM (
@@ -30,13 +29,18 @@ FROM (
            sum(coalesce(acctsessiontime, 0)) AS session_time, count(*) AS sessions
     FROM radacct
     WHERE username IS NOT NULL AND acctstarttime IS NOT NULL
-      AND (CAST(:days AS date[]) IS NULL      -- the first run: everything
+      AND (CAST(:days AS date[]) IS NULL      -- everything
            OR acctstarttime >= :lo AND acctstarttime < :hi
               AND CAST(acctstarttime AT TIME ZONE :tz AS date) = ANY(CAST(:days AS date[])))
     GROUP BY 1, 2
 ) agg
 LEFT JOIN customers c ON lower(c.username) = lower(agg.username)
-ORDER BY 1, 2  -- the key's order: index inserts stay local
+ORDER BY 1, 2
+"""
+
+# Upsert: running it again writes the same numbers (idempotent), and rows whose numbers did
+# not change are not rewritten. Into an empty table a plain insert is cheaper.
+UPSERT_SQL = AGGREGATE_SQL + """
 ON CONFLICT (username, day) DO UPDATE SET
     customer_id = excluded.customer_id, bytes_in = excluded.bytes_in,
     bytes_out = excluded.bytes_out, session_time = excluded.session_time,
@@ -64,8 +68,9 @@ def rollup(session: Session, now: dt.datetime | None = None) -> str:
     # the first run aggregates all of radacct: keep the hash aggregate in memory
     session.execute(sa.text("SET LOCAL work_mem = '128MB'"))
     if since is None:
-        written = session.execute(sa.text(ROLLUP_SQL), {"tz": tz, "lo": None, "hi": None,
-                                                         "days": None}).rowcount
+        empty = session.scalar(sa.text("SELECT NOT EXISTS (SELECT 1 FROM usage_daily)"))
+        written = session.execute(sa.text(AGGREGATE_SQL if empty else UPSERT_SQL), {
+            "tz": tz, "lo": None, "hi": None, "days": None}).rowcount
         state.watermark = mark
         return f"all days recomputed, {written} rows written"
     days = sorted(session.scalars(sa.text(CHANGED_DAYS_SQL), {"tz": tz, "since": since}))
@@ -74,7 +79,7 @@ def rollup(session: Session, now: dt.datetime | None = None) -> str:
         zone = settings.get().tz
         lo = dt.datetime.combine(days[0], dt.time(), zone)
         hi = dt.datetime.combine(days[-1] + dt.timedelta(days=1), dt.time(), zone)
-        written = session.execute(sa.text(ROLLUP_SQL), {
+        written = session.execute(sa.text(UPSERT_SQL), {
             "tz": tz, "lo": lo, "hi": hi, "days": days}).rowcount
     state.watermark = mark or state.watermark
     return f"{len(days)} days recomputed, {written} rows written"

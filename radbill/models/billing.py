@@ -1,6 +1,7 @@
 """Money: bills and their lines, payments, recharge cards, the double-entry ledger, daily usage.
 
-Invariants that protect money live here as constraints: one period bill per customer per
+Invariants that protect money live here as constraints (and money history outlives a customer:
+customers are soft-deleted, so bills and payments refuse a hard delete): one period bill per customer per
 period, one payment per reference, a bill never paid beyond its total, and (in the migration)
 a deferred trigger that refuses a ledger transaction whose legs do not sum to zero.
 """
@@ -29,7 +30,7 @@ class Bill(Base):
 
     __tablename__ = "bills"
     id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
-    customer_id: Mapped[int] = mapped_column(sa.ForeignKey("customers.id", ondelete="CASCADE"))
+    customer_id: Mapped[int] = mapped_column(sa.ForeignKey("customers.id", ondelete="RESTRICT"))
     operator_id: Mapped[int] = mapped_column(sa.ForeignKey("operators.id", ondelete="RESTRICT"))
     kind: Mapped[str] = mapped_column(pg_enum("bill_kind", *BILL_KINDS), server_default="period")
     period_start: Mapped[dt.date | None]
@@ -78,7 +79,7 @@ class Payment(Base):
 
     __tablename__ = "payments"
     id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
-    customer_id: Mapped[int] = mapped_column(sa.ForeignKey("customers.id", ondelete="CASCADE"))
+    customer_id: Mapped[int] = mapped_column(sa.ForeignKey("customers.id", ondelete="RESTRICT"))
     operator_id: Mapped[int] = mapped_column(sa.ForeignKey("operators.id", ondelete="RESTRICT"))
     method: Mapped[str] = mapped_column(pg_enum("payment_method", *PAYMENT_METHODS))
     amount: Mapped[Decimal]

@@ -94,7 +94,7 @@ def upgrade() -> None:
     sa.CheckConstraint('paid >= 0 and paid <= total', name=op.f('ck_bills_paid_range')),
     sa.CheckConstraint('subtotal >= 0 and discount >= 0 and vat >= 0', name=op.f('ck_bills_amounts_nonneg')),
     sa.CheckConstraint('total = subtotal - discount + vat', name=op.f('ck_bills_total_adds_up')),
-    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_bills_customer_id_customers'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_bills_customer_id_customers'), ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['operator_id'], ['operators.id'], name=op.f('fk_bills_operator_id_operators'), ondelete='RESTRICT'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_bills'))
     )
@@ -168,7 +168,7 @@ def upgrade() -> None:
     sa.CheckConstraint('applied >= 0 and to_advance >= 0', name=op.f('ck_payments_parts_nonneg')),
     sa.ForeignKeyConstraint(['card_id'], ['recharge_cards.id'], name=op.f('fk_payments_card_id_recharge_cards'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['collected_by'], ['staff_users.id'], name=op.f('fk_payments_collected_by_staff_users'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_payments_customer_id_customers'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_payments_customer_id_customers'), ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['operator_id'], ['operators.id'], name=op.f('fk_payments_operator_id_operators'), ondelete='RESTRICT'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_payments')),
     sa.UniqueConstraint('reference', name=op.f('uq_payments_reference'))
