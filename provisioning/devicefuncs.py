@@ -22,6 +22,9 @@ class Olts(SharedEntity):
         F.Field("brand", F.choice(*OLT_BRANDS), required=True,
                 help="vsol and bdcom are read over SSH, huawei and zte over SNMP"),
         F.Field("host", F.ipv4, required=True), F.Field("ssh_port", F.port, clearable=False),
+        F.Field("cli_transport", F.choice("ssh", "telnet"), clearable=False,
+                help="how vsol and bdcom OLTs are reached (ssh by default)"),
+        F.Field("telnet_port", F.port, clearable=False),
         F.Field("username", F.text(64)), F.Field("password", F.text(128)),
         F.Field("ssh_host_key", F.text(4000), help="pinned on the first sync; empty it after "
                 "replacing the OLT"),
@@ -36,9 +39,10 @@ class Olts(SharedEntity):
         F.Field("enabled", F.boolean, clearable=False), F.Field("description", F.text(200)),
         F.Field("operator", str),
     ]
-    columns = ["id", "name", "brand", "host", "ssh_port", "username", "snmp_port", "nas_id",
-               "operator_id", "sync_interval", "optics_interval", "enabled", "last_sync_at",
-               "last_optics_at", "last_error", "description"]
+    columns = ["id", "name", "brand", "host", "cli_transport", "ssh_port", "telnet_port",
+               "username", "snmp_port", "nas_id", "operator_id", "sync_interval",
+               "optics_interval", "enabled", "last_sync_at", "last_optics_at", "last_error",
+               "description"]
     search = ["name", "host"]
     filters = {"brand": "brand"}
     list_roles = DEVICE_STAFF
@@ -46,8 +50,8 @@ class Olts(SharedEntity):
 
     def form(self, call: Call, obj):
         if obj is None:
-            return {"ssh_port": 22, "snmp_port": 161, "sync_interval": 900,
-                    "optics_interval": 3600, "enabled": True}
+            return {"cli_transport": "ssh", "ssh_port": 22, "telnet_port": 23, "snmp_port": 161,
+                    "sync_interval": 900, "optics_interval": 3600, "enabled": True}
         return self.row(obj)
 
     def apply(self, call: Call, obj: Olt, values: dict, creating: bool) -> None:

@@ -108,9 +108,9 @@ class OltSshServer:
             if not data:
                 return
             buf += data.decode(errors="replace")
-            while "\n" in buf or "\r" in buf:
-                line, buf = re.split(r"\r\n|\n|\r", buf, maxsplit=1)
-                cmd = line.strip()
+            while "\n" in buf:
+                line, buf = buf.split("\n", 1)
+                cmd = line.strip()  # a Telnet client ends lines with CR LF
                 self.commands.append(cmd)
                 out, after = self.replies.get((prompt, cmd), ("% Unknown command.", prompt)) \
                     if cmd else ("", prompt)
@@ -127,3 +127,59 @@ class OltSshServer:
                 chan.send(" --More-- ")
                 chan.recv(1)
                 chan.send("\r          \r")
+
+
+class _TelnetIO:
+    """A Telnet server socket as the replay needs it: text in and out, negotiation dropped."""
+
+    def __init__(self, sock: socket.socket):
+        self.sock = sock
+        self.raw = b""  # may end in half a command sequence
+        self.text = b""
+
+    def send(self, text: str) -> None:
+        self.sock.sendall(text.encode())
+
+    def _fill(self) -> bool:
+        from provisioning.olt.telnet import strip_commands
+        data = self.sock.recv(1024)
+        if not data:
+            return False
+        text, self.raw, _ = strip_commands(self.raw + data)
+        self.text += text
+        return True
+
+    def recv(self, n: int) -> bytes:
+        while not self.text:
+            if not self._fill():
+                return b""
+        out, self.text = self.text[:n], self.text[n:]
+        return out
+
+    def readline(self) -> str:
+        while b"\n" not in self.text:
+            if not self._fill():
+                raise EOFError
+        line, self.text = self.text.split(b"\n", 1)
+        return line.decode(errors="replace").strip()
+
+
+class OltTelnetServer(OltSshServer):
+    """The same replay behind a Telnet login (Username:/Password:), offering ECHO and SGA."""
+
+    def _serve(self, conn: socket.socket) -> None:
+        io = _TelnetIO(conn)
+        try:
+            conn.sendall(bytes([255, 251, 1, 255, 251, 3]))  # IAC WILL ECHO, IAC WILL SGA
+            io.send("\r\nUser Access Verification\r\n\r\nUsername: ")
+            user = io.readline()
+            io.send("Password: ")
+            password = io.readline()
+            if self.users.get(user) != password:
+                io.send("\r\n% Authentication failed.\r\n\r\nUsername: ")
+                return
+            self._shell(io)
+        except (EOFError, OSError):
+            pass
+        finally:
+            conn.close()

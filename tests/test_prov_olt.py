@@ -239,3 +239,27 @@ def test_ssh_host_key_is_pinned_on_first_use(session, vsol):
     assert {k: o.status for k, o in onus(session, olt).items()} == before
     fn(session, "olt.edit", elid=olt.id, sok="ok", ssh_host_key="")  # the OLT was replaced
     assert fn(session, "olt.sync", elid=olt.id).rows[0]["ok"]
+
+
+def test_bdcom_over_telnet(session):
+    from ssh_olt import OltTelnetServer
+    srv = OltTelnetServer("bdcom.txt", users={"admin": "bd-pw"}, page=4).start()
+    try:
+        olt = add_olt(session, "bdcom-t", "bdcom", cli_transport="telnet", telnet_port=srv.port,
+                      username="admin", password="bd-pw")
+        [r] = fn(session, "olt.sync", elid=olt.id).rows
+        assert r["ok"] and r["onus"] == 4, r
+        assert onus(session, olt)[("0/1", 9)].rx_power == Decimal("-27.30")
+        assert olt.ssh_host_key is None
+        fn(session, "olt.edit", elid=olt.id, sok="ok", password="nope")
+        [r] = fn(session, "olt.sync", elid=olt.id).rows
+        assert not r["ok"] and "login as 'admin' was rejected (Telnet)" in r["error"]
+    finally:
+        srv.stop()
+
+
+def test_telnet_negotiation_is_refused_and_stripped():
+    from provisioning.olt.telnet import strip_commands
+    text, rest, replies = strip_commands(b"\xff\xfb\x01\xff\xfd\x18ab\xff\xffc\xff\xfa\x18\x01\xff\xf0d\xff")
+    assert (text, rest) == (b"ab\xffcd", b"\xff")
+    assert replies == b"\xff\xfe\x01\xff\xfc\x18"  # DONT echo, WONT terminal-type

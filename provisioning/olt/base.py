@@ -12,11 +12,12 @@ class Access:
     host: str
     username: str | None = None
     password: str | None = None
-    ssh_port: int = 22
+    cli_port: int = 22  # SSH or Telnet, as `transport` says
     community: str | None = None
     snmp_port: int = 161
     timeout: float = 10.0
     host_key: str | None = None  # 'ssh-ed25519 AAAA...': the only key the device may show
+    transport: str = "ssh"  # ssh | telnet
 
 
 @dataclass

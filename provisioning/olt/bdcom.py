@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from provisioning.olt.base import Access, OnuInfo, dbm, mac
-from provisioning.olt.cli import CliSession
+from provisioning.olt.cli import open_cli
 
 MAC_RE = r"([0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}|(?:[0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2})"
 ACTIVE_ROW = re.compile(r"^\s*EPON(\d+/\d+):(\d+)\s+" + MAC_RE
@@ -72,7 +72,7 @@ class Bdcom:
         self.host_key: str | None = None  # the SSH key the OLT showed, to pin on first use
 
     def onus(self, optics: bool = False) -> list[OnuInfo]:
-        with CliSession(self.access) as cli:
+        with open_cli(self.access) as cli:
             self.host_key = cli.seen_key
             cli.run("enable")
             cli.run("terminal length 0")

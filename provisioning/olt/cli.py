@@ -1,4 +1,4 @@
-"""An interactive SSH CLI session (paramiko) for OLTs that only speak a Cisco-like shell."""
+"""An interactive CLI session for OLTs that only speak a Cisco-like shell, over SSH or Telnet."""
 from __future__ import annotations
 
 import base64
@@ -17,17 +17,69 @@ MORE = re.compile(r"--\s*More\s*--|<--- More --->", re.I)
 ERROR = re.compile(r"^\s*%\s*(Unknown|Invalid|Incomplete|Ambiguous).*$|Invalid input", re.I | re.M)
 
 
-class CliSession:
-    """Send a command, read until the prompt comes back; paging and echoes are stripped."""
+class Cli:
+    """Send a command, read until the prompt comes back; paging and echoes are stripped.
+    A transport supplies _recv (text, '' when closed, socket.timeout) and _send."""
+
+    seen_key: str | None = None
 
     def __init__(self, access: Access):
         self.access = access
-        self.where = f"{access.host}:{access.ssh_port}"
+        self.where = f"{access.host}:{access.cli_port}"
+
+    def _recv(self) -> str:
+        raise NotImplementedError
+
+    def _send(self, text: str) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> "Cli":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+    def read_until(self, pattern: re.Pattern, what: str = "CLI prompt") -> str:
+        buf = ""
+        deadline = time.monotonic() + self.access.timeout
+        while time.monotonic() < deadline:
+            try:
+                chunk = self._recv()
+            except (socket.timeout, TimeoutError):
+                break
+            if not chunk:
+                raise DeviceUnreachable(self.where, "the OLT closed the CLI session")
+            buf += chunk.replace("\0", "")  # NVT padding (CR NUL)
+            if MORE.search(buf[-40:]):
+                buf = MORE.sub("", buf)
+                self._send(" ")  # some firmwares ignore 'terminal length 0'
+                continue
+            if pattern.search(buf.rsplit("\n", 1)[-1]):
+                return buf.replace("\r", "")
+        raise DeviceTimeout(self.where, self.access.timeout, what)
+
+    def read_until_prompt(self) -> str:
+        return self.read_until(PROMPT)
+
+    def run(self, command: str, check: bool = True) -> str:
+        self._send(command + "\n")
+        out = self.read_until_prompt()
+        lines = out.split("\n")
+        if lines and lines[0].strip().endswith(command):
+            lines = lines[1:]  # the echo of our own command
+        body = "\n".join(lines[:-1])  # drop the prompt
+        if check and ERROR.search(body):
+            raise DeviceError(self.where, command, ERROR.search(body).group(0).strip())
+        return body
+
+
+class SshCli(Cli):
+    def __init__(self, access: Access):
+        super().__init__(access)
         self.client = paramiko.SSHClient()
         # first contact: accept and report the key (seen_key) so the caller can pin it
         self.client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
         self.chan = None
-        self.seen_key: str | None = None
 
     def _pin(self) -> None:
         name, _, b64 = (self.access.host_key or "").partition(" ")
@@ -35,16 +87,16 @@ class CliSession:
             key = paramiko.PKey.from_type_string(name, base64.b64decode(b64))
         except (ValueError, paramiko.SSHException) as exc:
             raise HostKeyMismatch(self.where, self.access.host_key[:40], f"unreadable: {exc}")
-        port = self.access.ssh_port
+        port = self.access.cli_port
         entry = self.access.host if port == 22 else f"[{self.access.host}]:{port}"
         self.client.get_host_keys().add(entry, name, key)
 
-    def __enter__(self) -> "CliSession":
+    def __enter__(self) -> "SshCli":
         a = self.access
         if a.host_key:
             self._pin()
         try:
-            self.client.connect(a.host, port=a.ssh_port, username=a.username, password=a.password,
+            self.client.connect(a.host, port=a.cli_port, username=a.username, password=a.password,
                                 timeout=a.timeout, banner_timeout=a.timeout, auth_timeout=a.timeout,
                                 look_for_keys=False, allow_agent=False)
         except paramiko.AuthenticationException:
@@ -66,32 +118,15 @@ class CliSession:
     def __exit__(self, *exc) -> None:
         self.client.close()
 
-    def read_until_prompt(self) -> str:
-        buf = ""
-        deadline = time.monotonic() + self.access.timeout
-        while time.monotonic() < deadline:
-            try:
-                chunk = self.chan.recv(65536).decode(errors="replace")
-            except socket.timeout:
-                break
-            if not chunk:
-                raise DeviceUnreachable(self.where, "the OLT closed the SSH session")
-            buf += chunk
-            if MORE.search(buf[-40:]):
-                buf = MORE.sub("", buf)
-                self.chan.send(" ")  # some firmwares ignore 'terminal length 0'
-                continue
-            if PROMPT.search(buf.rsplit("\n", 1)[-1]):
-                return buf.replace("\r", "")
-        raise DeviceTimeout(self.where, self.access.timeout, "CLI prompt")
+    def _recv(self) -> str:
+        return self.chan.recv(65536).decode(errors="replace")
 
-    def run(self, command: str, check: bool = True) -> str:
-        self.chan.send(command + "\n")
-        out = self.read_until_prompt()
-        lines = out.split("\n")
-        if lines and lines[0].strip().endswith(command):
-            lines = lines[1:]  # the echo of our own command
-        body = "\n".join(lines[:-1])  # drop the prompt
-        if check and ERROR.search(body):
-            raise DeviceError(self.where, command, ERROR.search(body).group(0).strip())
-        return body
+    def _send(self, text: str) -> None:
+        self.chan.send(text)
+
+
+def open_cli(access: Access) -> Cli:
+    if access.transport == "telnet":
+        from provisioning.olt.telnet import TelnetCli
+        return TelnetCli(access)
+    return SshCli(access)

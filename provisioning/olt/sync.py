@@ -18,8 +18,10 @@ MAP_WINDOW = dt.timedelta(days=30)  # sessions older than this no longer say who
 
 
 def access(olt: Olt, timeout: float = 10.0) -> Access:
-    return Access(olt.host, olt.username, olt.password, olt.ssh_port, olt.community,
-                  olt.snmp_port, timeout, olt.ssh_host_key)
+    telnet = olt.cli_transport == "telnet"
+    return Access(olt.host, olt.username, olt.password,
+                  olt.telnet_port if telnet else olt.ssh_port, olt.community, olt.snmp_port,
+                  timeout, olt.ssh_host_key, olt.cli_transport)
 
 
 def optics_due(olt: Olt, now: dt.datetime) -> bool:

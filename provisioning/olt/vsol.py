@@ -9,7 +9,7 @@ import re
 
 from provisioning.errors import DeviceError
 from provisioning.olt.base import Access, OnuInfo, dbm, epon_distance, mac
-from provisioning.olt.cli import CliSession
+from provisioning.olt.cli import open_cli
 
 MAX_PON_PORTS = 16
 AUTH_ROW = re.compile(r"^\s*EPON(\d+/\d+):(\d+)\s+(\d+)\s+(\S+)\s+([0-9A-Fa-f:.-]{12,17})\s+"
@@ -54,7 +54,7 @@ class Vsol:
 
     def onus(self, optics: bool = False) -> list[OnuInfo]:
         found: list[OnuInfo] = []
-        with CliSession(self.access) as cli:
+        with open_cli(self.access) as cli:
             self.host_key = cli.seen_key
             cli.run("enable")
             cli.run("terminal length 0")

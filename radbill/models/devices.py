@@ -25,6 +25,9 @@ class Olt(Base):
     brand: Mapped[str] = mapped_column(pg_enum("olt_brand", *OLT_BRANDS))
     host: Mapped[str] = mapped_column(sa.Text)
     ssh_port: Mapped[int] = mapped_column(server_default="22")
+    # many EPON OLTs ship with Telnet alone; SSH where the device has it
+    cli_transport: Mapped[str] = mapped_column(sa.Text, server_default="ssh")
+    telnet_port: Mapped[int] = mapped_column(server_default="23")
     username: Mapped[str | None] = mapped_column(sa.Text)
     password: Mapped[str | None] = mapped_column(sa.Text)
     # the key the OLT showed on first contact; a different one later is refused (trust on
@@ -49,6 +52,8 @@ class Olt(Base):
         sa.CheckConstraint("ssh_port between 1 and 65535 and snmp_port between 1 and 65535",
                            name="port_range"),
         sa.CheckConstraint("name ~ '^[A-Za-z0-9_.-]{1,64}$'", name="name_format"),
+        sa.CheckConstraint("cli_transport in ('ssh', 'telnet')", name="cli_transport_valid"),
+        sa.CheckConstraint("telnet_port between 1 and 65535", name="telnet_port_range"),
     )
 
 
