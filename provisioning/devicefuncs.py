@@ -6,7 +6,8 @@ import sqlalchemy as sa
 from provisioning.olt import sync
 from radbill.functions import audit, fields as F
 from radbill.functions.crud import Entity, page_params, usable
-from radbill.functions.registry import Call, FuncError, ListResult, Param, function
+from radbill.functions.registry import (Call, FileResult, FuncError, ListResult, Param,
+                                        function)
 from radbill.functions.roles import DEVICE_STAFF
 from radbill.functions.shared import SharedEntity
 from radbill.models import Customer, DeviceStatus, InterfaceSample, Nas, NasSettings, Olt, Onu
@@ -91,6 +92,23 @@ def sync_now(call: Call) -> ListResult:
     result = sync.sync_olt(call.session, olt, sync.optics_due(olt, now))
     audit.record(call, "olt", olt.id, olt.name, None, result, olt.operator_id)
     return ListResult([result], 1, 1, 1, list(result))
+
+
+@function("olt.config", kind="file", roles=DEVICE_STAFF,
+          params=(Param("elid", "the OLT's id or name", True),))
+def running_config(call: Call) -> FileResult:
+    """Download the OLT's running configuration (SSH/Telnet brands)."""
+    from provisioning.errors import ProvisioningError
+    from provisioning.olt import driver_for
+    olt = OLTS.find(call, call.elid or "")
+    try:
+        text = driver_for(olt.brand, sync.access(olt)).running_config()
+    except ProvisioningError as exc:
+        raise FuncError(str(exc), field=exc.field, status=502) from None
+    audit.record(call, "olt", olt.id, olt.name, None, {"downloaded": "running-config"},
+                 olt.operator_id)
+    return FileResult(f"{olt.name}-running-config.txt", "text/plain; charset=utf-8",
+                      text.encode())
 
 
 class Onus(Entity):

@@ -263,3 +263,13 @@ def test_telnet_negotiation_is_refused_and_stripped():
     text, rest, replies = strip_commands(b"\xff\xfb\x01\xff\xfd\x18ab\xff\xffc\xff\xfa\x18\x01\xff\xf0d\xff")
     assert (text, rest) == (b"ab\xffcd", b"\xff")
     assert replies == b"\xff\xfe\x01\xff\xfc\x18"  # DONT echo, WONT terminal-type
+
+
+def test_running_config_download(session, vsol, agent):
+    add_olt(session, "vsol-9", "vsol", ssh_port=vsol.port, username="admin", password="vsol-pw")
+    f = fn(session, "olt.config", elid="vsol-9")
+    assert f.filename == "vsol-9-running-config.txt"
+    assert f.data.decode().startswith("!\nhostname epon-olt\n") and "onu 1 description" in f.data.decode()
+    add_olt(session, "hw-2", "huawei", community="olt-ro", snmp_port=agent.port)
+    with pytest.raises(FuncError, match="read over SNMP"):
+        fn(session, "olt.config", elid="hw-2")

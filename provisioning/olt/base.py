@@ -39,6 +39,9 @@ class Driver(Protocol):
     def onus(self, optics: bool = False) -> list[OnuInfo]:
         """Every ONU known to the OLT; rx power only when `optics` (it is costly for the OLT)."""
 
+    def running_config(self) -> str:
+        """The OLT's running configuration as its CLI prints it (CLI brands only)."""
+
 
 def mac(raw: str | None) -> str | None:
     """'70a5.6add.7e1d', '70:a5:6a:dd:7e:1d', '70-A5-...' -> '70:A5:6A:DD:7E:1D'."""

@@ -89,3 +89,10 @@ class Bdcom:
                 for o in active:
                     o.rx_power = rx.get((o.port, o.onu_id))
         return active + inactive
+
+    def running_config(self) -> str:
+        with open_cli(self.access) as cli:
+            self.host_key = cli.seen_key
+            cli.run("enable")
+            cli.run("terminal length 0")
+            return cli.run("show running-config").strip("\n") + "\n"

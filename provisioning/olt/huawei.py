@@ -8,6 +8,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from provisioning import snmp
+from provisioning.errors import DeviceError
 from provisioning.olt.base import Access, OnuInfo
 from provisioning.olt.gpon_snmp import agent, gpon_serial, table
 
@@ -50,3 +51,7 @@ class Huawei:
                 rx_power=None if r is None or r in INVALID else Decimal(int(r)) / 100,
                 description=descr.get(key) or None))
         return found
+
+    def running_config(self) -> str:
+        raise DeviceError(self.access.host, "running-config",
+                          "this OLT is read over SNMP, which does not carry its configuration")

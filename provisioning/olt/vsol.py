@@ -72,3 +72,10 @@ class Vsol:
                 found += onus
                 cli.run("exit")
         return found
+
+    def running_config(self) -> str:
+        with open_cli(self.access) as cli:
+            self.host_key = cli.seen_key
+            cli.run("enable")
+            cli.run("terminal length 0")
+            return cli.run("show running-config").strip("\n") + "\n"

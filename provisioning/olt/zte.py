@@ -8,6 +8,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from provisioning import snmp
+from provisioning.errors import DeviceError
 from provisioning.olt.base import Access, OnuInfo
 from provisioning.olt.gpon_snmp import agent, gpon_serial, table
 
@@ -56,3 +57,7 @@ class Zte:
                 distance=int(d) if d and d.isdigit() else None, rx_power=rx_dbm(rx.get(key)),
                 description=descr.get(key) or names.get(key) or None))
         return found
+
+    def running_config(self) -> str:
+        raise DeviceError(self.access.host, "running-config",
+                          "this OLT is read over SNMP, which does not carry its configuration")
