@@ -70,7 +70,7 @@ def new_recovery_codes(user: StaffUser, n: int = 8) -> list[str]:
     return codes
 
 
-@function("user.totp", kind="form",
+@function("me.totp", kind="form",
           params=(Param("secret", "the base32 secret shown at enrolment"),
                   Param("totp", "a current 6-digit code from the authenticator")))
 def totp(call: Call) -> FormResult | OkResult:
@@ -96,7 +96,7 @@ def totp(call: Call) -> FormResult | OkResult:
     return OkResult(user.id, {"recovery_codes": codes})
 
 
-@function("user.recovery", params=())
+@function("me.recovery", params=())
 def recovery(call: Call) -> OkResult:
     """Replace your recovery codes; the old ones stop working."""
     user = _own_or_managed(call, None)
@@ -108,8 +108,8 @@ def recovery(call: Call) -> OkResult:
     return OkResult(user.id, {"recovery_codes": codes})
 
 
-@function("user.totp.disable", params=(Param("elid", "login or id; default yourself"),))
-def totp_disable(call: Call) -> OkResult:
+@function("user.totp_reset", params=(Param("elid", "login or id; default yourself"),))
+def totp_reset(call: Call) -> OkResult:
     """Switch two-factor off (yours, or a lower login's when its phone is lost)."""
     user = _own_or_managed(call, call.elid)
     if user.role == "admin" and RANK.get(call.caller.role, 9) > 0:

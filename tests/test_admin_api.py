@@ -215,4 +215,4 @@ def test_the_noc_sees_no_money_over_the_api(world, client):
 
 def test_radbill_call_info_lists_the_admins_functions():
     from radbill.functions.registry import load_all
-    assert {"session.newkey", "user.totp", "user.recovery"} <= set(load_all())
+    assert {"session.newkey", "me.totp", "me.recovery"} <= set(load_all())

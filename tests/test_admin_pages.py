@@ -303,3 +303,17 @@ def test_audit_shows_before_and_after(world, auth):
     page = auth.get("/billmgr?func=audit&object_type=customer").get_data(as_text=True)
     assert re.search(r"<b>name</b>: Alice A &rarr; Alice Z", page)
     assert f"func=customer.edit&amp;name=Alice+Z&amp;elid={world.cust_a.id}&amp;sok=ok" in page
+
+
+def test_a_reseller_resets_a_lost_phone_from_the_staff_list(world, auth, dbs):
+    from radbill.models import StaffUser
+    world.sub.totp_secret, world.sub.totp_enabled = "JBSWY3DPEHPK3PXP", True
+    dbs.commit()
+    auth.login("opera")
+    page = auth.get("/billmgr?func=user").get_data(as_text=True)
+    assert 'value="user.totp_reset"' in page
+    auth.post("/billmgr", {"func": "user.totp_reset", "elid": world.sub.id})
+    dbs.expire_all()
+    assert dbs.get(StaffUser, world.sub.id).totp_enabled is False
+    # the group admin above is outside opera's subtree: not found, as any other operator's object
+    assert auth.post("/billmgr", {"func": "user.totp_reset", "elid": world.group_admin.id}).status_code == 404

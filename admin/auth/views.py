@@ -83,14 +83,14 @@ def enrol():
         return redirect(url_for("auth.login"))
     caller = caller_for(db(), user, client_ip())
     if request.method == "GET" or "enrol_secret" not in session:
-        form = call(db(), caller, "user.totp", {})
+        form = call(db(), caller, "me.totp", {})
         session["enrol_secret"] = form.values["secret"]
         return render_template("auth/enrol.html", secret=form.values["secret"],
                                qr=qr_svg(form.values["uri"]), forced=user.id != _current_id())
     params = {"sok": "ok", "secret": session["enrol_secret"], "totp": request.form.get("code", "")}
-    log_request(caller, "user.totp", params)
+    log_request(caller, "me.totp", params)
     try:
-        result = call(db(), caller, "user.totp", params)
+        result = call(db(), caller, "me.totp", params)
     except FuncError as exc:
         from pyotp import TOTP
         secret = session["enrol_secret"]
@@ -119,7 +119,7 @@ def account():
 @login_required
 def recovery():
     try:
-        result = run("user.recovery", {})
+        result = run("me.recovery", {})
     except FuncError as exc:
         flash(exc.message, "error")
         return redirect(url_for("auth.account"))
@@ -134,7 +134,7 @@ def totp_off():
     user = db().get(StaffUser, int(current_user.get_id()))
     if security.needs_2fa(db(), user):
         abort(403, "your operator requires two-factor logins")
-    run("user.totp.disable", {})
+    run("user.totp_reset", {})
     flash("Two-factor login is off.", "ok")
     return redirect(url_for("auth.account"))
 
