@@ -40,7 +40,7 @@ def create_app(config: dict | None = None):
     """Build the admin app; `config` overrides the settings-derived defaults (tests use it)."""
     from flask import Flask
 
-    from admin import auth, dbs, fmt, functions  # noqa: F401  (functions registers)
+    from admin import auth, dbs, fmt, functions, headers  # noqa: F401  (functions registers)
     from admin.api import bp as api_bp
     from admin.customers import bp as customers_bp
     from admin.dashboard import bp as dashboard_bp
@@ -62,6 +62,7 @@ def create_app(config: dict | None = None):
     login_manager.init_app(app)
     dbs.init_app(app)
     fmt.init_app(app)
+    headers.init_app(app)
     auth.init_app(app)
     for bp in (api_bp, pages_bp, dashboard_bp, customers_bp, logs_bp):
         app.register_blueprint(bp)

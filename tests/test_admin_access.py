@@ -105,3 +105,9 @@ def test_suspended_operator_shuts_its_staff_out(world, auth, dbs):
     dbs.commit()
     resp = auth.login("suba")  # the sub-operator under it too
     assert resp.status_code == 401 and "suspended" in resp.get_data(as_text=True)
+
+
+def test_pages_forbid_scripts_and_framing(world, client):
+    resp = client.get("/login")
+    assert "script-src 'none'" in resp.headers["Content-Security-Policy"]
+    assert resp.headers["X-Frame-Options"] == "DENY"
