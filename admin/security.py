@@ -153,4 +153,4 @@ def use_key(session: Session, login: str, key: str) -> StaffUser | None:
     if not secrets.compare_digest(row.key_hash, digest(key)):
         return None  # a wrong guess must not burn the real key
     session.delete(row)
-    return None if user.disabled else user
+    return None if user.disabled or operator_suspended(session, user) else user

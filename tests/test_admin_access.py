@@ -111,3 +111,12 @@ def test_pages_forbid_scripts_and_framing(world, client):
     resp = client.get("/login")
     assert "script-src 'none'" in resp.headers["Content-Security-Policy"]
     assert resp.headers["X-Frame-Options"] == "DENY"
+
+
+def test_an_enrolled_login_cannot_skip_its_code_by_enrolling_again(world, auth, client, dbs):
+    world.operator_a.totp_secret, world.operator_a.totp_enabled = pyotp.random_base32(), True
+    dbs.commit()
+    auth.login("opera")
+    resp = client.get("/login/enrol")
+    assert resp.status_code == 302 and resp.location.endswith("/login/2fa")
+    assert client.get("/").status_code == 302

@@ -77,6 +77,9 @@ def second_factor():
 def enrol():
     """Show a QR code and the secret; a correct code from the phone switches two-factor on."""
     user = pending_user()
+    if user is not None and user.totp_enabled:
+        # enrolling anew would skip the second factor this login still owes
+        return redirect(url_for("auth.second_factor"))
     if user is None and current_user.is_authenticated:
         user = db().get(StaffUser, int(current_user.get_id()))
     if user is None:
