@@ -9,12 +9,15 @@ import datetime as dt
 import hashlib
 import secrets
 from dataclasses import dataclass
+from functools import lru_cache
 
 import pyotp
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from radbill.functions.auth import check_password, find_user
+from werkzeug.security import check_password_hash
+
+from radbill.functions.auth import check_password, find_user, hash_password
 from radbill.models import Operator, StaffUser
 from radbill.models.web import ApiSession, LoginAttempt, LoginKey
 
@@ -53,6 +56,8 @@ def check_login(session: Session, login: str, password: str, ip: str | None,
     if user is not None and locked(user):
         record(session, login, user, ip, policy.channel, False, "locked")
         raise LoginRefused("too many failed logins; try again later")
+    if user is None:
+        _burn(password)  # as slow as a real check, so timing does not tell which logins exist
     if user is None or user.disabled or not check_password(user, password):
         reason = "disabled" if user is not None and user.disabled else "bad password"
         failed(session, login, user, ip, policy, reason)
@@ -61,6 +66,15 @@ def check_login(session: Session, login: str, password: str, ip: str | None,
         record(session, login, user, ip, policy.channel, False, "operator suspended")
         raise LoginRefused("your operator is suspended; ask the one above it")
     return user
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    return hash_password(secrets.token_hex(8))
+
+
+def _burn(password: str) -> None:
+    check_password_hash(_dummy_hash(), password)
 
 
 def failed(session: Session, login: str, user: StaffUser | None, ip: str | None, policy: Policy,
