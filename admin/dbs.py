@@ -1,4 +1,4 @@
-"""One SQLAlchemy session per request: committed when the response is a success, else rolled back."""
+"""One SQLAlchemy session per request: committed when the response succeeds, else rolled back."""
 from __future__ import annotations
 
 from flask import Flask, current_app, g
@@ -13,7 +13,7 @@ def db() -> Session:
 
 
 def keep_writes() -> None:
-    """Commit this request's writes even though it answers with an error (a failed login's record)."""
+    """Commit this request's writes though it answers with an error (a failed login's record)."""
     g.keep_writes = True
 
 

@@ -15,7 +15,7 @@ from radbill.functions.auth import su
 from radbill.functions.crud import page_params
 from radbill.functions.registry import (AccessDenied, Call, FormResult, FuncError, ListResult,
                                         NotFound, OkResult, Param, function)
-from radbill.functions.roles import RANK
+from radbill.functions.roles import CUSTOMER_VIEWERS, RANK
 from radbill.models import Customer, RadAcct, StaffUser
 from radbill.models.web import LoginKey
 
@@ -65,7 +65,7 @@ def _own_or_managed(call: Call, ref: str | None) -> StaffUser:
 
 
 def new_recovery_codes(user: StaffUser, n: int = 8) -> list[str]:
-    codes = [f"{secrets.token_hex(2)}-{secrets.token_hex(2)}-{secrets.token_hex(2)}" for _ in range(n)]
+    codes = ["-".join(secrets.token_hex(2) for _ in range(3)) for _ in range(n)]
     user.recovery_codes = [digest(c) for c in codes]
     return codes
 
@@ -74,7 +74,7 @@ def new_recovery_codes(user: StaffUser, n: int = 8) -> list[str]:
           params=(Param("secret", "the base32 secret shown at enrolment"),
                   Param("totp", "a current 6-digit code from the authenticator")))
 def totp(call: Call) -> FormResult | OkResult:
-    """Enrol your TOTP authenticator: without sok a fresh secret, with sok=ok it is checked and kept."""
+    """Enrol a TOTP authenticator: without sok a new secret; sok=ok checks a code, keeps it."""
     user = _own_or_managed(call, None)
     if not call.sok:
         secret = pyotp.random_base32()
@@ -125,11 +125,11 @@ SESSION_COLUMNS = ["id", "username", "nas", "ip", "mac", "started", "stopped", "
                    "bytes_down", "bytes_up", "cause"]
 
 
-@function("session", kind="list", roles=("group_admin", "operator", "sub_operator", "manager", "noc"),
+@function("session", kind="list", roles=CUSTOMER_VIEWERS,
           params=(Param("online", "on: only sessions without a stop (online now)"),
                   Param("username"), Param("nas", "NAS address"), Param("page"), Param("per_page")))
 def sessions(call: Call) -> ListResult:
-    """RADIUS sessions (radacct) of the caller's customers, newest first; online=on for who is on now."""
+    """RADIUS sessions (radacct) of the caller's customers, newest first; online=on: who is on."""
     from radbill.functions.customers import ENTITY as customers
     acct = RadAcct
     stmt = sa.select(acct)
@@ -143,11 +143,13 @@ def sessions(call: Call) -> ListResult:
         stmt = stmt.where(sa.cast(acct.nasipaddress, sa.Text).like(call.get("nas") + "%"))
     page, per_page = page_params(call)
     total = call.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))
-    rows = call.session.scalars(stmt.order_by(acct.acctstarttime.desc().nulls_last(), acct.radacctid.desc())
-                                .limit(per_page).offset((page - 1) * per_page))
+    stmt = stmt.order_by(acct.acctstarttime.desc().nulls_last(), acct.radacctid.desc())
+    rows = call.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page))
     return ListResult([{
         "id": r.radacctid, "username": r.username, "nas": str(r.nasipaddress),
-        "ip": None if r.framedipaddress is None else str(r.framedipaddress), "mac": r.callingstationid,
+        "ip": None if r.framedipaddress is None else str(r.framedipaddress),
+        "mac": r.callingstationid,
         "started": audit.jsonable(r.acctstarttime), "stopped": audit.jsonable(r.acctstoptime),
-        "seconds": r.acctsessiontime, "bytes_down": r.acctoutputoctets, "bytes_up": r.acctinputoctets,
+        "seconds": r.acctsessiontime, "bytes_down": r.acctoutputoctets,
+        "bytes_up": r.acctinputoctets,
         "cause": r.acctterminatecause} for r in rows], total, page, per_page, SESSION_COLUMNS)

@@ -1,4 +1,4 @@
-"""Messages the admin itself says, in the languages it knows; anything else falls back to English."""
+"""Messages the admin itself says, in the languages it knows; the rest falls back to English."""
 from __future__ import annotations
 
 DEFAULT = "en"
@@ -6,13 +6,18 @@ CATALOG: dict[str, dict[str, str]] = {
     "ru": {
         "authorization required": "требуется авторизация",
         "wrong login or password": "неверный логин или пароль",
-        "too many failed logins; try again later": "слишком много неудачных попыток; попробуйте позже",
+        "too many failed logins; try again later":
+            "слишком много неудачных попыток; попробуйте позже",
         "access denied": "доступ запрещён",
         "not found": "не найдено",
-        "the session has expired; log in again": "сессия истекла; войдите снова",
-        "two-factor code required": "требуется код двухфакторной аутентификации",
-        "authinfo is not allowed from this address": "authinfo с этого адреса запрещён",
-        "the key is wrong or already used": "ключ неверен или уже использован",
+        "the session has expired; log in again":
+            "сессия истекла; войдите снова",
+        "two-factor code required":
+            "требуется код двухфакторной аутентификации",
+        "authinfo is not allowed from this address":
+            "authinfo с этого адреса запрещён",
+        "the key is wrong or already used":
+            "ключ неверен или уже использован",
         "name a function with func=": "укажите функцию в параметре func=",
     },
     "bn": {

@@ -21,7 +21,8 @@ SECTIONS = (
 )
 TITLES = {"nas": "NAS / routers", "pool": "IP pools", "billing_profile": "Billing profiles",
           "authlog": "Authentication log", "audit": "Audit log", "user": "Staff accounts",
-          "customer": "Customers", "session": "Sessions", "operator": "Operators", "package": "Packages", "zone": "Zones"}
+          "customer": "Customers", "session": "Sessions", "operator": "Operators",
+          "package": "Packages", "zone": "Zones"}
 MONEY_WORDS = ("bill", "payment", "invoice", "journal", "ledger", "expense", "fund", "card",
                "price", "balance", "amount", "credit", "commission", "vat", "cash", "total",
                "paid", "due")

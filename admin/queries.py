@@ -30,7 +30,8 @@ def visible_customers(session: Session, caller: Caller) -> sa.Select:
 def status_counts(session: Session, caller: Caller) -> dict[str, int]:
     """Customers per status, and how many are past their expiry, in one pass over the table."""
     expired = sa.func.count().filter(Customer.expires_at < sa.func.now())
-    stmt = CUSTOMERS.visible(_call(session, caller), sa.select(Customer.status, sa.func.count(), expired))
+    stmt = CUSTOMERS.visible(_call(session, caller),
+                             sa.select(Customer.status, sa.func.count(), expired))
     counts: dict[str, int] = {"expired": 0}
     for status, n, late in session.execute(stmt.group_by(Customer.status)):
         counts[status] = n
@@ -40,7 +41,8 @@ def status_counts(session: Session, caller: Caller) -> dict[str, int]:
 
 def online_count(session: Session, caller: Caller) -> int:
     """Open radacct sessions (no stop time) of the caller's customers."""
-    stmt = sa.select(sa.func.count(sa.distinct(RadAcct.username))).where(RadAcct.acctstoptime.is_(None))
+    stmt = (sa.select(sa.func.count(sa.distinct(RadAcct.username)))
+            .where(RadAcct.acctstoptime.is_(None)))
     if caller.operator_path is not None or caller.role == "manager":
         names = CUSTOMERS.visible(_call(session, caller), sa.select(Customer.username))
         stmt = stmt.where(RadAcct.username.in_(names))
@@ -54,7 +56,8 @@ def online_usernames(session: Session, usernames: list[str]) -> set[str]:
         RadAcct.acctstoptime.is_(None), RadAcct.username.in_(usernames))))
 
 
-def sessions(session: Session, username: str, open_only: bool = False, limit: int = 20) -> list[dict]:
+def sessions(session: Session, username: str, open_only: bool = False,
+             limit: int = 20) -> list[dict]:
     cols = [getattr(RadAcct, c) for c in SESSION_COLUMNS]
     stmt = sa.select(*cols).where(RadAcct.username == username)
     if open_only:
@@ -63,11 +66,13 @@ def sessions(session: Session, username: str, open_only: bool = False, limit: in
     return [dict(r._mapping) for r in session.execute(stmt)]
 
 
-def daily_usage(session: Session, username: str, tz, days: int = 30) -> list[tuple[dt.date, int, int]]:
+def daily_usage(session: Session, username: str, tz,
+                days: int = 30) -> list[tuple[dt.date, int, int]]:
     """(day, bytes in, bytes out) per day in the ISP's zone, for the usage graph."""
     since = dt.datetime.now(tz) - dt.timedelta(days=days)
     day = sa.func.date(sa.func.timezone(str(tz), RadAcct.acctstarttime))
-    stmt = (sa.select(day, sa.func.sum(RadAcct.acctinputoctets), sa.func.sum(RadAcct.acctoutputoctets))
+    stmt = (sa.select(day, sa.func.sum(RadAcct.acctinputoctets),
+                      sa.func.sum(RadAcct.acctoutputoctets))
             .where(RadAcct.username == username, RadAcct.acctstarttime >= since)
             .group_by(day).order_by(day))
     return [(d, int(i or 0), int(o or 0)) for d, i, o in session.execute(stmt)]

@@ -27,7 +27,8 @@ def bars(days: list[dt.date], series: dict[str, dict], width: int = 720, height:
             h = v / top * (height - 20)
             parts.append(f'<rect x="{x0 + j * bar_w:.1f}" y="{height - h:.1f}" width="{bar_w:.1f}" '
                          f'height="{h:.1f}" fill="{COLOURS[j % len(COLOURS)]}">'
-                         f'<title>{escape(day.isoformat())} {escape(name)}: {escape(fmt(v))}</title></rect>')
+                         f'<title>{escape(day.isoformat())} {escape(name)}: '
+                         f'{escape(fmt(v))}</title></rect>')
         if i % 5 == 0:
             parts.append(f'<text x="{x0:.1f}" y="{height + 14}" font-size="10">{day:%d %b}</text>')
     for j, name in enumerate(series):

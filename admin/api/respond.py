@@ -63,13 +63,14 @@ def auth_doc(token: str, level: str, out: str) -> Response:
         return Response(json.dumps({"doc": {"auth": {"id": token, "level": level}}}),
                         content_type="application/json")
     if out == "JSONdata":
-        return Response(json.dumps({"auth": token, "level": level}), content_type="application/json")
+        return Response(json.dumps({"auth": token, "level": level}),
+                        content_type="application/json")
     if out == "text":
         return Response(f"auth={token}\n", content_type="text/plain")
     root = ET.Element("doc")
     ET.SubElement(root, "auth", {"id": token, "level": level}).text = token
-    return Response('<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode"),
-                    content_type="application/xml; charset=utf-8")
+    body = '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode")
+    return Response(body, content_type="application/xml; charset=utf-8")
 
 
 def startform(params: dict[str, str], result) -> str | None:

@@ -97,14 +97,16 @@ def enrol():
     except FuncError as exc:
         from pyotp import TOTP
         secret = session["enrol_secret"]
-        return render_template("auth/enrol.html", secret=secret, error=exc.errors.get("totp", exc.message),
-                               qr=qr_svg(TOTP(secret).provisioning_uri(user.login, issuer_name="radbill")),
+        uri = TOTP(secret).provisioning_uri(user.login, issuer_name="radbill")
+        return render_template("auth/enrol.html", secret=secret, qr=qr_svg(uri),
+                               error=exc.errors.get("totp", exc.message),
                                forced=user.id != _current_id()), 400
     session.pop("enrol_secret", None)
     next_url = (session.get("pending") or {}).get("next", url_for("auth.account"))
     if session.get("pending"):
         finish_login(user)
-    return render_template("auth/recovery.html", codes=result.extra["recovery_codes"], next=next_url)
+    return render_template("auth/recovery.html", codes=result.extra["recovery_codes"],
+                           next=next_url)
 
 
 def _current_id() -> int | None:

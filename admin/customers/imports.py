@@ -14,7 +14,8 @@ from admin.calls import run
 
 ALIASES = {"phone": "mobile", "cell": "mobile", "user": "username", "login": "username",
            "pass": "password", "plan": "package", "mac address": "mac", "ip": "static_ip",
-           "full name": "name", "customer name": "name", "expiry": "expires", "profile": "billing_profile"}
+           "full name": "name", "customer name": "name", "expiry": "expires",
+           "profile": "billing_profile"}
 MAX_ROWS = 100_000
 
 
@@ -61,7 +62,8 @@ def apply(session: Session, caller: Caller, rows: list[list[str]], mapping: dict
     for line, row in enumerate(rows, start=2):
         if not any(cell.strip() for cell in row):
             continue
-        params = {name: row[i].strip() for i, name in mapping.items() if i < len(row) and row[i].strip()}
+        params = {name: row[i].strip() for i, name in mapping.items()
+                  if i < len(row) and row[i].strip()}
         params["sok"] = "ok"
         inner = session.begin_nested()
         try:

@@ -64,8 +64,8 @@ def show(cid: int):
     tz = current_app.config["TZ"]
     usage = queries.daily_usage(db(), c["username"], tz)
     days = svg.last_days(dt.datetime.now(tz).date())
-    chart = svg.bars(days, {"download": {d: o for d, i, o in usage}, "upload": {d: i for d, i, o in usage}},
-                     fmt=size)
+    series = {"download": {d: o for d, i, o in usage}, "upload": {d: i for d, i, o in usage}}
+    chart = svg.bars(days, series, fmt=size)
     audit = None
     if may("audit"):
         audit = run("audit", {"object_type": "customer", "object_id": str(cid), "per_page": "20"})
@@ -76,18 +76,22 @@ def show(cid: int):
         history=queries.sessions(db(), c["username"]), chart=chart,
         bills=related("bill", cid), payments=related("payment", cid), audit=audit,
         actions=[a for a in STATUS_ACTIONS if may(f"customer.{a}")
-                 and (a != "restore" or c.get("deleted_at")) and (a != "delete" or not c.get("deleted_at"))],
+                 and a != ("delete" if c.get("deleted_at") else "restore")],
         can_edit=may("customer.edit") and caller.role != "manager",
         can_pay=may("payment.edit") and menus.sees_money(caller), can_kick=may("router.kick"),
         packages=suggestions(caller, "package") if may("customer.edit") else [],
         sees_money=menus.sees_money(caller))
 
 
+def refused():
+    return render_template("error.html", message="you may not create customers", status=403), 403
+
+
 @bp.route("/customers/import", methods=["GET"])
 @login_required
 def import_form():
     if not may("customer.edit"):
-        return render_template("error.html", message="you may not create customers", status=403), 403
+        return refused()
     return render_template("customers/import.html", stage="upload")
 
 
@@ -95,7 +99,7 @@ def import_form():
 @login_required
 def import_run():
     if not may("customer.edit"):
-        return render_template("error.html", message="you may not create customers", status=403), 403
+        return refused()
     upload = request.files.get("file")
     text = upload.read().decode("utf-8-sig", "replace") if upload else request.form.get("csv", "")
     try:

@@ -41,10 +41,12 @@ def page(func: str, fparams: dict[str, str], params: dict[str, str]):
         if fn.kind == "list":
             return list_page(fn, fparams)
         if fn.kind == "form":
-            return form_page(fn, fparams, params, original, may_change and fparams.get("sok") == "ok")
+            submit = may_change and fparams.get("sok") == "ok"
+            return form_page(fn, fparams, params, original, submit)
         if may_change and (request.method == "POST" or fparams.get("sok") == "ok"):
             return action_done(fn, fparams, params, back)
-        return render_template("pages/action.html", fn=fn, fields=forms.build(fn, g.caller, fparams),
+        return render_template("pages/action.html", fn=fn,
+                               fields=forms.build(fn, g.caller, fparams),
                                elid=fparams.get("elid", ""), back=back or "/")
     except FuncError as exc:
         if exc.status in (403, 404):
@@ -81,7 +83,8 @@ def children(name: str) -> list[str]:
     registry = load_all()
     prefixes = (name,) + ALIASES.get(name, ())
     return sorted(n for n, f in registry.items() if f.allowed(g.caller) and n != f"{name}.edit"
-                  and any(n.startswith(p + ".") and n.count(".") == p.count(".") + 1 for p in prefixes)
+                  and any(n.startswith(p + ".") and n.count(".") == p.count(".") + 1
+                          for p in prefixes)
                   and (menus.sees_money(g.caller) or not menus.is_money(n)))
 
 
@@ -104,7 +107,8 @@ def list_page(fn, fparams: dict[str, str]):
         result = ListResult([], 0, 1, 50, [])
     if isinstance(result, FileResult):
         return respond.formatted(result, "xml")
-    columns = LIST_COLUMNS.get(fn.name) or result.columns or (list(result.rows[0]) if result.rows else [])
+    columns = (LIST_COLUMNS.get(fn.name) or result.columns
+               or (list(result.rows[0]) if result.rows else []))
     columns = menus.hide_money(g.caller, columns)
     registry = load_all()
     mine = children(fn.name)
@@ -113,7 +117,8 @@ def list_page(fn, fparams: dict[str, str]):
                and not [p for p in registry[n].params if p.required and p.name != "elid"]]
     row_links = [n for n in mine if n not in actions and takes_elid(registry[n])]
     others = [n for n in mine if not takes_elid(registry[n])]
-    edit = f"{fn.name}.edit" if f"{fn.name}.edit" in registry and registry[f"{fn.name}.edit"].allowed(g.caller) else None
+    edit_fn = registry.get(f"{fn.name}.edit")
+    edit = edit_fn.name if edit_fn is not None and edit_fn.allowed(g.caller) else None
     filters = forms.filter_fields(fn, fparams)
     base = {k: v for k, v in fparams.items() if k not in ("page",)}
     pages = {"prev": None, "next": None}
@@ -129,7 +134,8 @@ def list_page(fn, fparams: dict[str, str]):
     if fn.name == "customer":
         from admin.customers.views import decorate
         extra = decorate(result.rows)
-    return render_template(template, fn=fn, result=result, columns=columns, actions=actions, others=others,
+    return render_template(template, fn=fn, result=result, columns=columns, actions=actions,
+                           others=others,
                            row_links=row_links, row_link=row_link,
                            edit=edit, filters=filters, params=fparams, pages=pages,
                            title=menus.title(fn.name), api=api_link(fn.name, fparams),
@@ -138,14 +144,16 @@ def list_page(fn, fparams: dict[str, str]):
 
 def form_title(func: str, elid) -> str:
     if func.endswith(".edit"):
-        what = menus.title(func[:-5]).rstrip("s") if func[:-5] in menus.TITLES else menus.title(func[:-5])
+        base = func[:-5]
+        what = menus.title(base).rstrip("s") if base in menus.TITLES else menus.title(base)
         return f"Edit {what.lower()} #{elid}" if elid else f"New {what.lower()}"
     return menus.title(func)
 
 
 def form_html(fn, fields, elid, values=None, orig="{}", error=None, api=None, status=200):
-    return render_template("pages/form.html", fn=fn, fields=fields, elid=elid or "", values=values or {},
-                           orig=orig, error=error, title=form_title(fn.name, elid), api=api), status
+    return render_template("pages/form.html", fn=fn, fields=fields, elid=elid or "",
+                           values=values or {}, orig=orig, error=error,
+                           title=form_title(fn.name, elid), api=api), status
 
 
 def form_page(fn, fparams, params, original, submit: bool):
@@ -210,7 +218,8 @@ def action_done(fn, fparams, params, back):
     if isinstance(result, FileResult):
         return respond.formatted(result, "xml")
     if isinstance(result, OkResult) and result.extra.get("recovery_codes"):
-        return render_template("auth/recovery.html", codes=result.extra["recovery_codes"], next=back or "/")
+        return render_template("auth/recovery.html", codes=result.extra["recovery_codes"],
+                               next=back or "/")
     shown = {k: v for k, v in (result.extra or {}).items()} if isinstance(result, OkResult) else {}
     flash(f"Done: {fn.name}" + (f" {shown}" if shown else ""), "ok")
     return redirect(respond.startform(params, result) or back or after_save(fn.name, result))

@@ -68,7 +68,8 @@ def load(url: str, n: int) -> dict:
         copy(cur, "operators", ("name", "parent_id", "level", "path"),
              ((f"reseller{i}", 1, "operator", f"/1/{i + 1}/") for i in range(1, OPERATORS + 1)))
         cur.execute("SELECT setval('operators_id_seq', (SELECT max(id) FROM operators))")
-        cur.execute("INSERT INTO packages (name, rate_down, rate_up, price) VALUES ('home10', 10000000, 5000000, 500)")
+        cur.execute("INSERT INTO packages (name, rate_down, rate_up, price) "
+                    "VALUES ('home10', 10000000, 5000000, 500)")
         statuses = ["active"] * 17 + ["suspended", "disabled", "fup"]
         copy(cur, "customers", ("username", "password", "name", "mobile", "mac", "status",
                                 "operator_id", "package_id", "expires_at"),
@@ -77,11 +78,13 @@ def load(url: str, n: int) -> dict:
                statuses[i % len(statuses)], 2 + i % OPERATORS, 1,
                f"2026-{1 + i % 12:02d}-15 00:00:00+00") for i in range(1, n + 1)))
         copy(cur, "radacct", ("acctsessionid", "acctuniqueid", "username", "nasipaddress",
-                              "acctstarttime", "acctstoptime", "acctinputoctets", "acctoutputoctets"),
+                              "acctstarttime", "acctstoptime", "acctinputoctets",
+                              "acctoutputoctets"),
              ((f"s{i}-{k}", f"u{i}-{k}", f"user{i:06d}", "10.0.0.1",
                f"2026-11-{1 + k * 5:02d} 10:00:00+00",
                None if k == 2 and i % 10 == 0 else f"2026-11-{2 + k * 5:02d} 10:00:00+00",
-               rnd.randrange(10 ** 9), rnd.randrange(10 ** 10)) for i in range(1, n + 1) for k in range(3)))
+               rnd.randrange(10 ** 9), rnd.randrange(10 ** 10))
+              for i in range(1, n + 1) for k in range(3)))
         cur.execute("INSERT INTO staff_users (login, password_hash, role, operator_id) VALUES "
                     "('benchadmin', %s, 'admin', 1), ('benchreseller', %s, 'operator', 2)",
                     (hash_password(PASSWORD), hash_password(PASSWORD)))
@@ -120,8 +123,8 @@ def measure(client, paths, seconds: float) -> list[float]:
 def cases(n: int, rnd: random.Random) -> dict[str, list[str]]:
     ids = [rnd.randrange(1, n + 1) for _ in range(200)]
     return {
-        "customer list": ["/billmgr?func=customer"] + [f"/billmgr?func=customer&page={rnd.randrange(1, 50)}"
-                                                       for _ in range(20)],
+        "customer list": ["/billmgr?func=customer"] +
+                         [f"/billmgr?func=customer&page={rnd.randrange(1, 50)}" for _ in range(20)],
         "search by mobile": [f"/billmgr?func=customer&q=01{7 + i % 3}{i:08d}" for i in ids],
         "customer page": [f"/customers/{i}" for i in ids],
         "list via API": ["/billmgr?func=customer&out=xml"],
@@ -134,7 +137,8 @@ def run(args) -> int:
     import logging
 
     from admin import create_app
-    logging.getLogger("radbill.requests").setLevel(logging.WARNING)  # one line per request: noise here
+    # one log line per request is noise here
+    logging.getLogger("radbill.requests").setLevel(logging.WARNING)
     n, seconds = args.customers, args.seconds
     url = bench_url()
     print(f"admin bench: database {DB_NAME}, {n:,} customers", flush=True)
@@ -151,12 +155,14 @@ def run(args) -> int:
             for name, paths in cases(n, random.Random(2)).items():
                 if login == "benchreseller" and name == "customer page":
                     # a reseller's own customers: operator 2 owns ids with i % OPERATORS == 0
-                    paths = [f"/customers/{i * OPERATORS}" for i in range(1, min(n // OPERATORS, 200))]
+                    paths = [f"/customers/{i * OPERATORS}"
+                             for i in range(1, min(n // OPERATORS, 200))]
                 times = measure(client, paths, seconds)
                 p50 = statistics.median(times)
                 p95 = statistics.quantiles(times, n=20)[18]
                 worst = max(worst, p95)
-                print(f"  {login:<14} {name:<17} n={len(times):<5} p50={p50:7.1f} ms  p95={p95:7.1f} ms",
+                print(f"  {login:<14} {name:<17} n={len(times):<5} "
+                      f"p50={p50:7.1f} ms  p95={p95:7.1f} ms",
                       flush=True)
         verdict = "OK" if worst < TARGET_MS else "OVER"
         print(f"  worst p95 {worst:.1f} ms (target {TARGET_MS:.0f} ms): {verdict}")

@@ -16,7 +16,7 @@ from radbill.models.freeradius import RadAcct
 
 
 class ApiSession(Base):
-    """A func API session (`auth=ID`); only the token's SHA-256 is kept, so a dump can't replay it."""
+    """A func API session (`auth=ID`); only the token's SHA-256 is kept: a dump can't replay it."""
 
     __tablename__ = "api_sessions"
     token_hash: Mapped[str] = mapped_column(sa.Text, primary_key=True)
@@ -49,7 +49,8 @@ class LoginAttempt(Base):
     id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
     at: Mapped[dt.datetime] = created_at()
     login: Mapped[str] = mapped_column(sa.Text)
-    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_users.id", ondelete="SET NULL"))
+    user_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("staff_users.id", ondelete="SET NULL"))
     ip: Mapped[str | None] = mapped_column(sa.Text)
     channel: Mapped[str] = mapped_column(sa.Text)
     ok: Mapped[bool]
