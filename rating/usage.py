@@ -10,7 +10,8 @@ from radbill import outbox, settings
 from radbill.models import JobState
 
 # Days whose sessions changed since the watermark. A session's bytes count on the day it
-# started (radacct keeps running totals, not per-day deltas).
+# started (radacct keeps running totals, not per-day deltas). Sessions of usernames that are
+# no customer's are not counted.
 CHANGED_DAYS_SQL = """
 SELECT DISTINCT CAST(acctstarttime AT TIME ZONE :tz AS date)
 FROM radacct
@@ -20,8 +21,9 @@ WHERE acctstarttime IS NOT NULL AND username IS NOT NULL
 
 # Whole days recomputed from radacct, in the key's order (index inserts stay local).
 AGGREGATE_SQL = """
-INSERT INTO usage_daily (username, day, customer_id, bytes_in, bytes_out, session_time, sessions)
-SELECT agg.username, agg.day, c.id, agg.bytes_in, agg.bytes_out, agg.session_time, agg.sessions
+INSERT INTO usage_daily (customer_id, day, bytes_in, bytes_out, session_time, sessions)
+SELECT c.id, agg.day, sum(agg.bytes_in), sum(agg.bytes_out), sum(agg.session_time),
+       sum(agg.sessions)
 FROM (
     SELECT username, CAST(acctstarttime AT TIME ZONE :tz AS date) AS day,
            sum(coalesce(acctinputoctets, 0)) AS bytes_in,
@@ -34,21 +36,21 @@ FROM (
               AND CAST(acctstarttime AT TIME ZONE :tz AS date) = ANY(CAST(:days AS date[])))
     GROUP BY 1, 2
 ) agg
-LEFT JOIN customers c ON lower(c.username) = lower(agg.username)
+JOIN customers c ON lower(c.username) = lower(agg.username)
+GROUP BY c.id, agg.day  -- usernames differing only in case are one customer
 ORDER BY 1, 2
 """
 
 # Upsert: running it again writes the same numbers (idempotent), and rows whose numbers did
 # not change are not rewritten. Into an empty table a plain insert is cheaper.
 UPSERT_SQL = AGGREGATE_SQL + """
-ON CONFLICT (username, day) DO UPDATE SET
-    customer_id = excluded.customer_id, bytes_in = excluded.bytes_in,
-    bytes_out = excluded.bytes_out, session_time = excluded.session_time,
-    sessions = excluded.sessions
-WHERE (usage_daily.customer_id, usage_daily.bytes_in, usage_daily.bytes_out,
-       usage_daily.session_time, usage_daily.sessions)
-      IS DISTINCT FROM (excluded.customer_id, excluded.bytes_in, excluded.bytes_out,
-                        excluded.session_time, excluded.sessions)
+ON CONFLICT (customer_id, day) DO UPDATE SET
+    bytes_in = excluded.bytes_in, bytes_out = excluded.bytes_out,
+    session_time = excluded.session_time, sessions = excluded.sessions
+WHERE (usage_daily.bytes_in, usage_daily.bytes_out, usage_daily.session_time,
+       usage_daily.sessions)
+      IS DISTINCT FROM (excluded.bytes_in, excluded.bytes_out, excluded.session_time,
+                        excluded.sessions)
 """
 
 # Accounting that commits a little after our snapshot may carry a slightly older time.

@@ -34,7 +34,7 @@ def acct(session, username, start, *, octets=(0, 0), seconds=0, updated=None, st
 
 
 def daily(session):
-    return {(u.username, u.day): (u.bytes_in, u.bytes_out, u.session_time, u.sessions)
+    return {(u.customer_id, u.day): (u.bytes_in, u.bytes_out, u.session_time, u.sessions)
             for u in session.scalars(sa.select(UsageDaily).execution_options(populate_existing=True))}
 
 
@@ -46,15 +46,17 @@ def test_usage_rollup_is_incremental_and_idempotent(session):
     acct(session, c.username, day1 + dt.timedelta(days=1), octets=(7, 70), seconds=5)
     usage.rollup(session)
     first = daily(session)
-    assert first[(c.username, dt.date(2026, 11, 20))] == (105, 1050, 70, 2)
-    assert first[(c.username, dt.date(2026, 11, 21))] == (7, 70, 5, 1)
+    assert first[(c.id, dt.date(2026, 11, 20))] == (105, 1050, 70, 2)
+    assert first[(c.id, dt.date(2026, 11, 21))] == (7, 70, 5, 1)
     assert usage.rollup(session).endswith(", 0 rows written")  # nothing changed: nothing rewritten
     assert daily(session) == first
     live.acctinputoctets, live.acctupdatetime = 25, NOW  # an interim update arrives
     session.flush()
     usage.rollup(session)
-    assert daily(session)[(c.username, dt.date(2026, 11, 20))] == (125, 1050, 70, 2)
-    assert session.scalar(sa.select(UsageDaily.customer_id).limit(1)) == c.id
+    assert daily(session)[(c.id, dt.date(2026, 11, 20))] == (125, 1050, 70, 2)
+    acct(session, "nobody-we-know", day1, octets=(1, 1), updated=NOW)
+    usage.rollup(session)
+    assert {k[0] for k in daily(session)} == {c.id}
     rows = fn(session, "usage.daily", customer=c.username).rows
     assert [(r["day"], r["bytes_in"]) for r in rows] == [("2026-11-21", 7), ("2026-11-20", 125)]
 

@@ -16,9 +16,9 @@ from rating.api.common import customer, optional_day
                   Param("per_page")))
 def daily(call: Call) -> ListResult:
     """Daily usage, newest first: one customer's, or every customer's in your subtree."""
-    stmt = (sa.select(UsageDaily.day, UsageDaily.username, UsageDaily.bytes_in,
+    stmt = (sa.select(UsageDaily.day, Customer.username, UsageDaily.bytes_in,
                       UsageDaily.bytes_out, UsageDaily.session_time, UsageDaily.sessions)
-            .join(Customer, sa.func.lower(Customer.username) == sa.func.lower(UsageDaily.username))
+            .join(Customer, Customer.id == UsageDaily.customer_id)
             .where(in_subtree(call, Customer.operator_id)))
     if call.get("customer"):
         stmt = stmt.where(Customer.id == customer(call).id)
@@ -26,6 +26,6 @@ def daily(call: Call) -> ListResult:
         stmt = stmt.where(UsageDaily.day >= start)
     if end := optional_day(call, "to"):
         stmt = stmt.where(UsageDaily.day <= end)
-    stmt = stmt.order_by(UsageDaily.day.desc(), UsageDaily.username)
+    stmt = stmt.order_by(UsageDaily.day.desc(), Customer.username)
     return _listed(call, stmt, ["day", "username", "bytes_in", "bytes_out", "session_time",
                                 "sessions"])

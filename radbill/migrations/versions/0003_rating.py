@@ -127,14 +127,13 @@ def upgrade() -> None:
     op.create_index('ix_recharge_cards_batch', 'recharge_cards', ['batch'], unique=False)
     op.create_index('ix_recharge_cards_distributor', 'recharge_cards', ['distributor_id', 'status'], unique=False)
     op.create_table('usage_daily',
-    sa.Column('username', sa.Text(), nullable=False),
+    sa.Column('customer_id', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('day', sa.Date(), nullable=False),
-    sa.Column('customer_id', sa.Integer(), nullable=True),
     sa.Column('bytes_in', sa.BigInteger(), server_default='0', nullable=False),
     sa.Column('bytes_out', sa.BigInteger(), server_default='0', nullable=False),
     sa.Column('session_time', sa.BigInteger(), server_default='0', nullable=False),
     sa.Column('sessions', sa.Integer(), server_default='0', nullable=False),
-    sa.PrimaryKeyConstraint('username', 'day', name=op.f('pk_usage_daily'))
+    sa.PrimaryKeyConstraint('customer_id', 'day', name=op.f('pk_usage_daily'))
     )
     op.create_table('bill_lines',
     sa.Column('id', sa.BigInteger(), nullable=False),
