@@ -31,7 +31,8 @@ def conn(engine):
 
 
 def _factory(conn):
-    return lambda: Session(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    return lambda: Session(bind=conn, join_transaction_mode="create_savepoint",
+                           expire_on_commit=False)
 
 
 @pytest.fixture
@@ -113,13 +114,15 @@ def world(dbs, monkeypatch):
     sub_a = make_operator(dbs, name="subA", parent="opA")
     w = SimpleNamespace(isp=isp, op_a=op_a, op_b=op_b, sub_a=sub_a, dbs=dbs)
     w.admin = make_user(dbs, login="root1", role="admin", operator="isp", password=PASSWORD)
-    w.group_admin = make_user(dbs, login="gadmin", role="group_admin", operator="isp", password=PASSWORD)
+    w.group_admin = make_user(dbs, login="gadmin", role="group_admin", operator="isp",
+                              password=PASSWORD)
     w.operator_a = make_user(dbs, login="opera", role="operator", operator="opA", password=PASSWORD)
     w.operator_b = make_user(dbs, login="operb", role="operator", operator="opB", password=PASSWORD)
     w.sub = make_user(dbs, login="suba", role="sub_operator", operator="subA", password=PASSWORD)
     w.manager = make_user(dbs, login="mgr", role="manager", operator="opA", password=PASSWORD)
     w.noc = make_user(dbs, login="noc1", role="noc", operator="isp", password=PASSWORD)
-    w.cards = make_user(dbs, login="cards1", role="card_distributor", operator="opA", password=PASSWORD)
+    w.cards = make_user(dbs, login="cards1", role="card_distributor", operator="opA",
+                        password=PASSWORD)
     w.package = make_package(dbs, name="home10")
     w.cust_a = make_customer(dbs, caller_of(dbs, w.operator_a), username="alice", package="home10",
                              mobile="01711000001", name="Alice A", manager="mgr")

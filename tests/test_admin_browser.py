@@ -46,7 +46,8 @@ def secret(committed):
     with db.session_scope() as s:
         make_operator(s, name="isp")
         make_operator(s, name="resellerA", parent="isp", require_2fa="on")
-        user = make_user(s, login="reseller", role="operator", operator="resellerA", password="correct-horse")
+        user = make_user(s, login="reseller", role="operator", operator="resellerA",
+                         password="correct-horse")
         s.get(StaffUser, user.id).totp_secret = totp
         s.get(StaffUser, user.id).totp_enabled = True
         make_package(s, name="home10", price="500")
@@ -92,7 +93,8 @@ def click(driver, element_id: str) -> None:
     WebDriverWait(driver, 15).until(EC.staleness_of(old))
 
 
-def test_staff_member_logs_in_with_2fa_creates_a_customer_and_takes_cash(live_admin, secret, browser):
+def test_staff_member_logs_in_with_2fa_creates_a_customer_and_takes_cash(live_admin, secret,
+                                                                         browser):
     from selenium.webdriver.common.by import By
     from radbill.functions.registry import load_all
     b = browser

@@ -17,7 +17,8 @@ def test_record_a_cash_payment_from_the_customer_page(world, auth, dbs):
     link = re.search(r'id="record-payment" href="([^"]+)"', page).group(1).replace("&amp;", "&")
     form = auth.get(link)
     assert form.status_code == 200 and 'name="amount"' in form.get_data(as_text=True)
-    resp = auth.post("/billmgr", {"func": "payment.edit", "sok": "ok", "customer": str(world.cust_a.id),
+    resp = auth.post("/billmgr", {"func": "payment.edit", "sok": "ok",
+                                  "customer": str(world.cust_a.id),
                                   "method": "cash", "amount": "500"})
     assert resp.status_code == 302, resp.get_data(as_text=True)
     payments = auth.get(f"/customers/{world.cust_a.id}").get_data(as_text=True)
@@ -59,7 +60,8 @@ def test_generate_bills_download_a_pdf_and_reverse_a_payment(world, auth):
     assert ids, "bill.generate made no bills"
     pdf = auth.post("/billmgr", {"func": "bill.pdf", "elid": ids[0]})
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
-    auth.post("/billmgr", {"func": "payment.edit", "sok": "ok", "customer": "alice", "method": "cash",
+    auth.post("/billmgr", {"func": "payment.edit", "sok": "ok", "customer": "alice",
+                           "method": "cash",
                            "amount": "200"})
     payments = auth.get("/billmgr?func=payment").get_data(as_text=True)
     pid = re.findall(r'name="elid" value="(\d+)"', payments)[0]

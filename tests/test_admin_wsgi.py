@@ -32,8 +32,9 @@ def test_gunicorn_serves_pages_and_the_func_api(committed):
         make_user(s, login="gunny", role="group_admin", operator="isp", password="correct-horse")
     port = free_port()
     proc = subprocess.Popen([str(ROOT / ".venv" / "bin" / "gunicorn"), "--workers", "1", "--bind",
-                             f"127.0.0.1:{port}", "admin.wsgi:app"], cwd=ROOT, env=os.environ.copy(),
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+                             f"127.0.0.1:{port}", "admin.wsgi:app"],
+                            cwd=ROOT, env=os.environ.copy(), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, start_new_session=True)
     try:
         base = f"http://127.0.0.1:{port}"
         for _ in range(100):
