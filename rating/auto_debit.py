@@ -13,6 +13,15 @@ from radbill import outbox, settings
 from radbill.models import Customer
 from rating import ledger
 
+LOCK_SQL = """
+SELECT c.id FROM customers c JOIN operators o ON o.id = c.operator_id
+WHERE c.advance_balance > 0 AND c.deleted_at IS NULL AND c.billing_profile_id IS NOT NULL
+  AND (CAST(:path AS text) IS NULL OR o.path LIKE CAST(:path AS text) || '%')
+  AND (CAST(:ids AS int[]) IS NULL OR c.id = ANY(CAST(:ids AS int[])))
+  AND EXISTS (SELECT 1 FROM bills b WHERE b.customer_id = c.id AND b.status = 'open')
+ORDER BY c.id FOR UPDATE OF c
+"""
+
 # `upto` is the running total due, oldest bill first; a bill gets what the advance has left.
 DEBIT_SQL = """
 WITH open AS (
@@ -68,6 +77,8 @@ def debit_advances(session: Session, on: dt.date, operator_path: str | None = No
     """Pay open postpaid bills from advance balances; returns how many customers paid."""
     from rating import payments
     session.flush()
+    # lock first, so payments in flight have committed before DEBIT_SQL takes its snapshot
+    session.execute(sa.text(LOCK_SQL), {"path": operator_path, "ids": customer_ids})
     rows = session.execute(sa.text(DEBIT_SQL), {"path": operator_path, "ids": customer_ids,
                                                 "tz": settings.get().time_zone}).all()
     paid: list[int] = []

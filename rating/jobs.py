@@ -21,14 +21,19 @@ from rating.terms import today
 
 log = logging.getLogger("rating.jobs")
 
-SUSPEND_SQL = """
-WITH overdue AS (
-    SELECT DISTINCT b.customer_id
+OVERDUE = """
+    SELECT b.customer_id
     FROM bills b
     JOIN customers c ON c.id = b.customer_id
     JOIN billing_profiles bp ON bp.id = c.billing_profile_id
     WHERE b.status = 'open' AND b.due_date + bp.grace_days < CAST(:today AS date)
       AND c.status IN ('active', 'fup') AND c.deleted_at IS NULL AND bp.term <> 'free'
+"""
+
+LOCK_OVERDUE_SQL = f"SELECT id FROM customers WHERE id IN ({OVERDUE}) ORDER BY id FOR UPDATE"
+
+SUSPEND_SQL = """
+WITH overdue AS (SELECT DISTINCT customer_id FROM (""" + OVERDUE + """) o
 ), upd AS (
     UPDATE customers c SET status = 'suspended', status_reason = :reason, updated_at = now()
     FROM overdue WHERE c.id = overdue.customer_id
@@ -81,6 +86,9 @@ def suspension(session: Session, on: dt.date) -> str:
     """Suspend postpaid customers with a bill unpaid past due date + grace; the Disconnect
     makes them re-authenticate into the suspension pool."""
     session.flush()
+    # Lock the candidates first: a payment in flight holds its customer's row, so once we
+    # have the locks it has committed, and the next statement's snapshot sees it.
+    session.execute(sa.text(LOCK_OVERDUE_SQL), {"today": on})
     n = session.scalar(sa.text(SUSPEND_SQL), {"today": on, "reason": "unpaid"})
     _notify_worker(session, n)
     return f"{n} customers suspended for unpaid bills"
