@@ -72,7 +72,7 @@ def seed(url: str, n: int) -> list[tuple[str, str]]:
 
 
 def reset(url: str) -> None:
-    """Each stack starts from the same empty logs."""
+    """Start from empty logs (radacct, radpostauth, counters) and analysed tables."""
     with psycopg.connect(conninfo(url), autocommit=True) as conn:
         conn.execute("TRUNCATE radacct, radpostauth, usage_counters, outbox RESTART IDENTITY")
         conn.execute("UPDATE customers SET status = 'active', last_seen_at = NULL")
@@ -112,41 +112,90 @@ def stop(proc: subprocess.Popen) -> None:
             proc.wait()
 
 
-def measure(name: str, template: str, url: str, users, seconds: float, base: Path) -> dict:
-    directory = base / name
-    proc, auth_port, acct_port = start(template, directory, url)
+def cpu_meter(url: str, pid: int):
+    """CPU seconds so far of FreeRADIUS (all threads) plus the PostgreSQL backends of the
+    benchmark database, read from /proc (we run as root, so the backends are readable)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    conn = psycopg.connect(conninfo(url), autocommit=True)
+
+    def ticks(p: int) -> int:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            return int(fields[11]) + int(fields[12])
+        except (OSError, IndexError):
+            return 0
+
+    def total() -> tuple[float, float]:
+        pids = [r[0] for r in conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()")]
+        return ticks(pid) / tick, sum(ticks(p) for p in pids) / tick
+    return total, conn
+
+
+ROUNDS = 3  # phases alternate between the stacks; medians damp other load on the machine
+
+
+def measure(url: str, users, seconds: float, base: Path) -> dict:
+    """Both servers up at once; each round runs auth then accounting on ours, then on stock."""
+    servers, meters = {}, {}
+    generators = {stack: AcctRequests([u for u, _ in users], SECRET.encode(), stack[:1])
+                  for stack, _ in STACKS}
+    results: dict = {stack: {"auth": [], "acct": []} for stack, _ in STACKS}
     try:
-        auth = drive(auth_port, PapRequests(users, SECRET.encode()), seconds)
-        acct = drive(acct_port, AcctRequests([u for u, _ in users], SECRET.encode(), name[:1]),
-                     seconds)
+        for stack, template in STACKS:
+            servers[stack] = start(template, base / stack, url)
+            meters[stack] = cpu_meter(url, servers[stack][0].pid)
+        for _ in range(ROUNDS):
+            for kind in ("auth", "acct"):
+                for stack, _ in STACKS:
+                    _, auth_port, acct_port = servers[stack]
+                    build = PapRequests(users, SECRET.encode()) if kind == "auth" \
+                        else generators[stack]
+                    port = auth_port if kind == "auth" else acct_port
+                    results[stack][kind].append(drive(port, build, seconds,
+                                                      cpu=meters[stack][0]))
     finally:
-        stop(proc)
+        for stack in servers:
+            meters[stack][1].close()
+            stop(servers[stack][0])
     with psycopg.connect(conninfo(url)) as conn:
-        rows, stopped = conn.execute("SELECT count(*), count(acctstoptime) FROM radacct").fetchone()
-    return {"auth": auth, "acct": acct, "radacct_rows": rows, "radacct_stopped": stopped}
+        for stack, _ in STACKS:
+            results[stack]["radacct"] = conn.execute(
+                "SELECT count(*), count(acctstoptime) FROM radacct WHERE acctsessionid LIKE %s",
+                (stack[:1] + "%",)).fetchone()
+    return results
+
+
+def median(runs: list[Result]) -> Result:
+    return sorted(runs, key=lambda r: r.rate)[len(runs) // 2]
 
 
 def line(label: str, r: Result) -> str:
     return (f"  {label:<22} {r.rate:>10,.0f}/s   p50 {r.percentile(0.5):6.2f} ms   "
-            f"p99 {r.percentile(0.99):7.2f} ms   lost {r.lost}")
+            f"p99 {r.percentile(0.99):7.2f} ms   lost {r.lost}\n  {'':<22} server CPU {r.cpu_us:6.1f} us/req"
+            f" (FreeRADIUS {r.radius_us:.1f}, PostgreSQL {r.cpu_us - r.radius_us:.1f})")
 
 
 def report(n: int, seconds: float, results: dict) -> None:
-    print(f"\nradbill bench radius: {n:,} customers, {seconds:.0f} s per phase, 128 in flight")
+    print(f"\nradbill bench radius: {n:,} customers, {ROUNDS} rounds of {seconds:.0f} s per phase,"
+          f" 128 requests in flight; the median round of each")
     for name, res in results.items():
+        auth, acct = median(res["auth"]), median(res["acct"])
         print(f"{name}:")
-        print(line("Access-Request (PAP)", res["auth"]))
-        accepts = res["auth"].codes.get(2, 0)
-        print(f"  {'':<22} accepts {accepts:,} of {len(res['auth'].latencies):,}")
-        print(line("Accounting (S/I/S)", res["acct"]))
-        print(f"  {'':<22} acknowledged start/interim/stop {res['acct'].acked}; radacct rows "
-              f"{res['radacct_rows']:,}, closed {res['radacct_stopped']:,}")
-    ours, stock = results.get("radbill"), results.get("stock")
-    if ours and stock:
-        for kind, label in (("auth", "Access-Request"), ("acct", "Accounting")):
-            a, b = ours[kind], stock[kind]
-            print(f"ratio ours/stock {label:<15} throughput {a.rate / b.rate:5.2f}x   "
-                  f"p99 {a.percentile(0.99):.2f} vs {b.percentile(0.99):.2f} ms")
+        print(line("Access-Request (PAP)", auth))
+        print(f"  {'':<22} all rounds {', '.join(f'{r.rate:,.0f}' for r in res['auth'])}/s; "
+              f"accepts {auth.codes.get(2, 0):,} of {len(auth.latencies):,}")
+        print(line("Accounting (S/I/S)", acct))
+        print(f"  {'':<22} all rounds {', '.join(f'{r.rate:,.0f}' for r in res['acct'])}/s; "
+              f"acknowledged start/interim/stop {acct.acked}; radacct rows "
+              f"{res['radacct'][0]:,}, closed {res['radacct'][1]:,}")
+    ours, stock = results["radbill"], results["stock"]
+    for kind, label in (("auth", "Access-Request"), ("acct", "Accounting")):
+        a, b = median(ours[kind]), median(stock[kind])
+        print(f"ratio ours/stock {label:<15} throughput {a.rate / b.rate:5.2f}x   "
+              f"p99 {a.percentile(0.99):.2f} vs {b.percentile(0.99):.2f} ms   "
+              f"server CPU per request {a.cpu_us / b.cpu_us:5.2f}x")
 
 
 def run(args) -> int:
@@ -160,11 +209,8 @@ def run(args) -> int:
         started = time.monotonic()
         users = seed(url, args.customers)
         print(f"seeded {len(users):,} customers in {time.monotonic() - started:.1f} s")
-        results = {}
-        for stack, template in STACKS:
-            reset(url)
-            results[stack] = measure(stack, template, url, users, args.seconds, base)
-        report(len(users), args.seconds, results)
+        reset(url)
+        report(len(users), args.seconds, measure(url, users, args.seconds, base))
     finally:
         if args.keep:
             print(f"kept database {name}")

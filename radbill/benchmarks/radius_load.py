@@ -81,6 +81,8 @@ class AcctRequests:
 @dataclass
 class Result:
     seconds: float = 0.0
+    cpu: float = 0.0  # CPU seconds the server side (FreeRADIUS and its PostgreSQL backends) used
+    cpu_radius: float = 0.0  # of which FreeRADIUS itself
     latencies: list[float] = field(default_factory=list)
     codes: dict[int, int] = field(default_factory=dict)
     acked: list[int] = field(default_factory=lambda: [0, 0, 0])  # by kind (acct: start/int/stop)
@@ -89,6 +91,15 @@ class Result:
     @property
     def rate(self) -> float:
         return len(self.latencies) / self.seconds if self.seconds else 0.0
+
+    @property
+    def cpu_us(self) -> float:
+        """Server CPU per answered request: unlike the rate, barely moved by other load."""
+        return self.cpu / len(self.latencies) * 1e6 if self.latencies else float("nan")
+
+    @property
+    def radius_us(self) -> float:
+        return self.cpu_radius / len(self.latencies) * 1e6 if self.latencies else float("nan")
 
     def percentile(self, q: float) -> float:
         if not self.latencies:
@@ -99,8 +110,10 @@ class Result:
 
 class Generator:
     def __init__(self, port: int, build: Callable[[int], tuple[bytes, int]], window: int = 128,
-                 sockets: int = 4, timeout: float = 3.0) -> None:
+                 sockets: int = 4, timeout: float = 3.0, cpu: Callable[[], float] | None = None
+                 ) -> None:
         self.build, self.window, self.timeout = build, window, timeout
+        self.cpu = cpu or (lambda: (0.0, 0.0))
         self.socks = []
         for _ in range(sockets):
             s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -159,11 +172,15 @@ class Generator:
             for i in range(self.window):
                 self.send(i % len(self.socks))
             await asyncio.sleep(warmup)
+            cpu_before = self.cpu()
             self.measuring, started = True, time.perf_counter()
             while time.perf_counter() - started < seconds:
                 await asyncio.sleep(0.1)
                 self.sweep()
             self.result.seconds = time.perf_counter() - started
+            cpu_after = self.cpu()
+            self.result.cpu_radius = cpu_after[0] - cpu_before[0]
+            self.result.cpu = self.result.cpu_radius + cpu_after[1] - cpu_before[1]
             self.measuring = False
             self.stopping = True
             await asyncio.sleep(0.5)
@@ -174,5 +191,5 @@ class Generator:
         return self.result
 
 
-def drive(port: int, build, seconds: float, window: int = 128) -> Result:
-    return asyncio.run(Generator(port, build, window).run(seconds))
+def drive(port: int, build, seconds: float, window: int = 128, cpu=None) -> Result:
+    return asyncio.run(Generator(port, build, window, cpu=cpu).run(seconds))

@@ -102,22 +102,36 @@ CREATE OR REPLACE FUNCTION radbill_usage(p_username text, d_in bigint, d_out big
 DECLARE
     c record;
     s record;
-    total bigint;
 BEGIN
-    SELECT cu.id, cu.cycle_start, cu.status::text AS status, cu.username, pk.data_cap,
-           pk.fup_rate_down, pk.fup_rate_up
-      INTO c FROM customers cu JOIN packages pk ON pk.id = cu.package_id
-     WHERE lower(cu.username) = lower(p_username);
+    -- the common case, one statement: the customer's counter for this cycle exists and grows
+    UPDATE usage_counters u
+       SET bytes_in = u.bytes_in + d_in, bytes_out = u.bytes_out + d_out,
+           session_time = u.session_time + d_time, updated_at = now()
+      FROM customers cu JOIN packages pk ON pk.id = cu.package_id
+     WHERE lower(cu.username) = lower(p_username) AND u.customer_id = cu.id
+       AND u.cycle_start = cu.cycle_start
+    RETURNING cu.id, cu.cycle_start, cu.status::text AS status, cu.username, pk.data_cap,
+              pk.fup_rate_down, pk.fup_rate_up, u.bytes_in + u.bytes_out AS total INTO c;
     IF NOT FOUND THEN
-        RETURN;
+        -- the cycle's first usage (or an unknown user: then nothing is inserted)
+        WITH cu AS (
+            SELECT cu.id, cu.cycle_start, cu.status::text AS status, cu.username, pk.data_cap,
+                   pk.fup_rate_down, pk.fup_rate_up
+              FROM customers cu JOIN packages pk ON pk.id = cu.package_id
+             WHERE lower(cu.username) = lower(p_username)
+        ), up AS (
+            INSERT INTO usage_counters AS u (customer_id, cycle_start, bytes_in, bytes_out,
+                                             session_time)
+            SELECT id, cycle_start, d_in, d_out, d_time FROM cu
+            ON CONFLICT (customer_id, cycle_start) DO UPDATE
+               SET bytes_in = u.bytes_in + excluded.bytes_in,
+                   bytes_out = u.bytes_out + excluded.bytes_out,
+                   session_time = u.session_time + excluded.session_time, updated_at = now()
+            RETURNING u.customer_id, u.bytes_in + u.bytes_out AS total
+        )
+        SELECT cu.*, up.total INTO c FROM cu JOIN up ON up.customer_id = cu.id;
     END IF;
-    INSERT INTO usage_counters AS u (customer_id, cycle_start, bytes_in, bytes_out, session_time)
-    VALUES (c.id, c.cycle_start, d_in, d_out, d_time)
-    ON CONFLICT (customer_id, cycle_start) DO UPDATE
-       SET bytes_in = u.bytes_in + excluded.bytes_in, bytes_out = u.bytes_out + excluded.bytes_out,
-           session_time = u.session_time + excluded.session_time, updated_at = now()
-    RETURNING u.bytes_in + u.bytes_out INTO total;
-    IF c.data_cap IS NULL OR c.status <> 'active' OR total < c.data_cap THEN
+    IF c.id IS NULL OR c.data_cap IS NULL OR c.status <> 'active' OR c.total < c.data_cap THEN
         RETURN;
     END IF;
     -- only the transaction that moves the customer from active to fup queues the CoA; the
@@ -157,9 +171,11 @@ CREATE OR REPLACE FUNCTION radbill_acct(
 DECLARE
     t timestamptz := to_timestamp(p_event::bigint);
     stime bigint := nullif(p_sesstime, '')::bigint;
-    tin bigint := (coalesce(nullif(p_in_giga, ''), '0')::bigint << 32) + coalesce(nullif(p_in, ''), '0')::bigint;
-    tout bigint := (coalesce(nullif(p_out_giga, ''), '0')::bigint << 32) + coalesce(nullif(p_out, ''), '0')::bigint;
-    o record;
+    tin bigint := (coalesce(nullif(p_in_giga, ''), '0')::bigint << 32)
+                  + coalesce(nullif(p_in, ''), '0')::bigint;
+    tout bigint := (coalesce(nullif(p_out_giga, ''), '0')::bigint << 32)
+                   + coalesce(nullif(p_out, ''), '0')::bigint;
+    is_stop boolean := p_status = 'Stop';
     d_in bigint;
     d_out bigint;
     d_time bigint;
@@ -175,10 +191,38 @@ BEGIN
     IF p_status NOT IN ('Start', 'Interim-Update', 'Stop') THEN
         RETURN 1;
     END IF;
-    SELECT acctinputoctets AS i, acctoutputoctets AS o, acctsessiontime AS s, acctstoptime AS stop
-      INTO o FROM radacct WHERE acctuniqueid = p_uniqueid FOR UPDATE;
-    IF NOT FOUND THEN
-        -- first record of the session (or its Start was lost): everything in it is new usage
+    IF p_status <> 'Start' THEN
+        -- the common case: the session exists. The sub-select hands back the totals before
+        -- this packet, so the delta comes out of the same statement; instead of a row lock (a
+        -- WAL record of its own) the update requires those totals unchanged, so a concurrent
+        -- twin of this packet makes it find nothing and go round again below. Counters only
+        -- grow: a retransmit or a late Interim adds nothing and lowers nothing.
+        UPDATE radacct r SET
+            acctinputoctets = greatest(coalesce(prev.i, 0), tin),
+            acctoutputoctets = greatest(coalesce(prev.o, 0), tout),
+            acctsessiontime = greatest(coalesce(prev.s, 0), coalesce(stime, 0)),
+            acctupdatetime = greatest(r.acctupdatetime, t),
+            acctinterval = CASE WHEN NOT is_stop AND prev.stopped IS NULL
+                THEN extract(epoch FROM t - coalesce(r.acctupdatetime, r.acctstarttime))::bigint
+                ELSE r.acctinterval END,
+            acctstoptime = CASE WHEN is_stop THEN coalesce(prev.stopped, t) ELSE prev.stopped END,
+            acctterminatecause = CASE WHEN is_stop THEN coalesce(nullif(p_cause, ''), r.acctterminatecause)
+                ELSE r.acctterminatecause END,
+            connectinfo_stop = CASE WHEN is_stop THEN p_connectinfo ELSE r.connectinfo_stop END,
+            framedipaddress = coalesce(nullif(p_framedip, '')::inet, r.framedipaddress)
+          FROM (SELECT radacctid, acctinputoctets AS i, acctoutputoctets AS o,
+                       acctsessiontime AS s, acctstoptime AS stopped
+                  FROM radacct WHERE acctuniqueid = p_uniqueid) prev
+         WHERE r.radacctid = prev.radacctid AND r.acctinputoctets IS NOT DISTINCT FROM prev.i
+           AND r.acctoutputoctets IS NOT DISTINCT FROM prev.o
+           AND r.acctsessiontime IS NOT DISTINCT FROM prev.s
+           AND r.acctstoptime IS NOT DISTINCT FROM prev.stopped
+        RETURNING greatest(tin - coalesce(prev.i, 0), 0), greatest(tout - coalesce(prev.o, 0), 0),
+                  greatest(coalesce(stime, 0) - coalesce(prev.s, 0), 0)
+             INTO d_in, d_out, d_time;
+    END IF;
+    IF d_in IS NULL THEN
+        -- a Start, or the first record of a session whose Start was lost: all of it is new
         INSERT INTO radacct (acctsessionid, acctuniqueid, username, realm, nasipaddress, nasportid,
             nasporttype, acctstarttime, acctupdatetime, acctstoptime, acctsessiontime,
             acctauthentic, connectinfo_start, connectinfo_stop, acctinputoctets, acctoutputoctets,
@@ -187,15 +231,19 @@ BEGIN
             delegatedipv6prefix, class)
         VALUES (p_sessionid, p_uniqueid, p_username, nullif(p_realm, ''), p_nasip::inet,
             nullif(p_nasportid, ''), p_nasporttype, t - make_interval(secs => coalesce(stime, 0)),
-            t, CASE WHEN p_status = 'Stop' THEN t END, coalesce(stime, 0), p_authentic,
-            p_connectinfo, CASE WHEN p_status = 'Stop' THEN p_connectinfo END, tin, tout,
-            p_called, p_calling, CASE WHEN p_status = 'Stop' THEN nullif(p_cause, '') END, p_servicetype,
+            t, CASE WHEN is_stop THEN t END, coalesce(stime, 0), p_authentic,
+            p_connectinfo, CASE WHEN is_stop THEN p_connectinfo END, tin, tout,
+            p_called, p_calling, CASE WHEN is_stop THEN nullif(p_cause, '') END, p_servicetype,
             p_framedproto, nullif(p_framedip, '')::inet, nullif(p_framedip6, '')::inet,
             nullif(p_framedprefix6, '')::inet, nullif(p_framedifid, ''),
             nullif(p_delegated6, '')::inet, nullif(p_class, ''))
         ON CONFLICT (acctuniqueid) DO NOTHING;
         IF NOT FOUND THEN
-            -- a twin of this packet won the insert a moment ago: account as an update
+            -- the session is there after all (a repeated Start, a twin packet that won the
+            -- insert or changed the totals a moment ago): account this packet as an update
+            IF p_status = 'Start' THEN
+                p_status := 'Interim-Update';
+            END IF;
             RETURN radbill_acct(p_status, p_sessionid, p_uniqueid, p_username, p_realm, p_nasip,
                 p_nasportid, p_nasporttype, p_event, p_sesstime, p_authentic, p_connectinfo, p_in,
                 p_in_giga, p_out, p_out_giga, p_called, p_calling, p_cause, p_servicetype,
@@ -203,23 +251,6 @@ BEGIN
                 p_delegated6, p_class);
         END IF;
         d_in := tin; d_out := tout; d_time := coalesce(stime, 0);
-    ELSE
-        -- counters only grow: a retransmit or a late Interim adds nothing and lowers nothing
-        d_in := greatest(tin - coalesce(o.i, 0), 0);
-        d_out := greatest(tout - coalesce(o.o, 0), 0);
-        d_time := greatest(coalesce(stime, 0) - coalesce(o.s, 0), 0);
-        UPDATE radacct SET
-            acctinputoctets = acctinputoctets + d_in, acctoutputoctets = acctoutputoctets + d_out,
-            acctsessiontime = coalesce(acctsessiontime, 0) + d_time,
-            acctupdatetime = greatest(acctupdatetime, t),
-            acctinterval = CASE WHEN p_status = 'Interim-Update' AND o.stop IS NULL
-                THEN extract(epoch FROM t - coalesce(acctupdatetime, acctstarttime))::bigint
-                ELSE acctinterval END,
-            acctstoptime = CASE WHEN p_status = 'Stop' THEN coalesce(acctstoptime, t) ELSE acctstoptime END,
-            acctterminatecause = CASE WHEN p_status = 'Stop' THEN coalesce(nullif(p_cause, ''), acctterminatecause) ELSE acctterminatecause END,
-            connectinfo_stop = CASE WHEN p_status = 'Stop' THEN p_connectinfo ELSE connectinfo_stop END,
-            framedipaddress = coalesce(nullif(p_framedip, '')::inet, framedipaddress)
-        WHERE acctuniqueid = p_uniqueid;
     END IF;
     IF (d_in > 0 OR d_out > 0 OR d_time > 0) AND p_username <> '' THEN
         PERFORM radbill_usage(p_username, d_in, d_out, d_time, p_uniqueid);
