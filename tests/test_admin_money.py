@@ -81,4 +81,4 @@ def test_fund_a_reseller_from_the_operator_list(world, auth):
     resp = auth.post("/billmgr", {"func": "operator.fund", "elid": elid, "amount": "1000",
                                   "back": "/billmgr?func=operator"})
     assert resp.status_code == 302
-    assert "Done: operator.fund" in auth.get("/billmgr?func=operator").get_data(as_text=True)
+    assert "Done: func=operator.fund&amp;elid=" in auth.get("/billmgr?func=operator").get_data(as_text=True)

@@ -214,14 +214,15 @@ def after_save(func: str, result) -> str:
 
 
 def action_done(fn, fparams, params, back):
-    result = run(fn.name, {k: v for k, v in fparams.items() if k not in PAGE_CONTROL})
+    send = {k: v for k, v in fparams.items() if k not in PAGE_CONTROL}
+    result = run(fn.name, send)
     if isinstance(result, FileResult):
         return respond.formatted(result, "xml")
     if isinstance(result, OkResult) and result.extra.get("recovery_codes"):
         return render_template("auth/recovery.html", codes=result.extra["recovery_codes"],
                                next=back or "/")
     shown = {k: v for k, v in (result.extra or {}).items()} if isinstance(result, OkResult) else {}
-    flash(f"Done: {fn.name}" + (f" {shown}" if shown else ""), "ok")
+    flash(f"Done: {request_line(fn.name, send)}" + (f" {shown}" if shown else ""), "ok")
     return redirect(respond.startform(params, result) or back or after_save(fn.name, result))
 
 
