@@ -335,3 +335,12 @@ def test_a_reseller_resets_a_lost_phone_from_the_staff_list(world, auth, dbs):
     # the group admin above is outside opera's subtree: not found, as any other operator's object
     assert auth.post("/billmgr", {"func": "user.totp_reset",
                                   "elid": world.group_admin.id}).status_code == 404
+
+
+def test_every_sort_link_works(world, auth):
+    auth.login("opera")
+    page = auth.get("/billmgr?func=customer").get_data(as_text=True)
+    links = re.findall(r'href="(/billmgr\?func=customer&amp;sort=[^"]+)"', page)
+    assert links and not any("sort=package" in link for link in links)  # not a column
+    for link in links:
+        assert auth.get(link.replace("&amp;", "&")).status_code == 200

@@ -120,6 +120,7 @@ def list_page(fn, fparams: dict[str, str]):
     edit_fn = registry.get(f"{fn.name}.edit")
     edit = edit_fn.name if edit_fn is not None and edit_fn.allowed(g.caller) else None
     filters = forms.filter_fields(fn, fparams)
+    sortable = forms.sortable(fn, columns)
     base = {k: v for k, v in fparams.items() if k not in ("page",)}
     pages = {"prev": None, "next": None}
     if result.total is not None and result.per_page:
@@ -135,7 +136,7 @@ def list_page(fn, fparams: dict[str, str]):
         from admin.customers.views import decorate
         extra = decorate(result.rows)
     return render_template(template, fn=fn, result=result, columns=columns, actions=actions,
-                           others=others,
+                           others=others, sortable=sortable,
                            row_links=row_links, row_link=row_link,
                            edit=edit, filters=filters, params=fparams, pages=pages,
                            title=menus.title(fn.name), api=api_link(fn.name, fparams),

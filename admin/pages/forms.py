@@ -142,3 +142,14 @@ def filter_fields(fn: Function, params: dict[str, str]) -> list[FormField]:
             f.kind, f.options = "select", opts
         out.append(f)
     return out
+
+
+def sortable(fn: Function, columns: list[str]) -> set[str]:
+    """Columns a list sorts by: an Entity's table columns; for others all, if it takes sort."""
+    if not any(p.name == "sort" for p in fn.params):
+        return set()
+    model = getattr(getattr(fn.handler, "__self__", None), "model", None)
+    table = getattr(model, "__table__", None)
+    if table is None:
+        return set(columns)
+    return {c for c in columns if c in table.columns}
