@@ -64,8 +64,9 @@ WITH open AS (
     FROM pay WHERE c.id = pay.customer_id
 ), noted AS (
     INSERT INTO outbox (kind, customer_id, payload)
-    SELECT 'notify', customer_id, jsonb_build_object('event', 'payment_received', 'payment_id', id,
-                                                     'amount', CAST(amount AS text), 'method', 'advance')
+    SELECT 'notify', customer_id,
+           jsonb_build_object('event', 'payment_received', 'payment_id', id,
+                              'amount', CAST(amount AS text), 'method', 'advance')
     FROM pay
 )
 SELECT operator_id, count(*), sum(amount), array_agg(customer_id) FROM pay GROUP BY operator_id

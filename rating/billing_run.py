@@ -64,7 +64,8 @@ WITH cand AS (
     SELECT *, round((gross - discount) * vat_percent / 100, 2) AS vat FROM disc
 ), ins AS (
     INSERT INTO bills (customer_id, operator_id, kind, period_start, service_from, service_to,
-                       issued_on, due_date, subtotal, discount, vat_percent, vat, total, paid, status)
+                       issued_on, due_date, subtotal, discount, vat_percent, vat, total, paid,
+                       status)
     SELECT customer_id, operator_id, 'period', period_start, service_from, period_end,
            CAST(:on AS date), service_from, gross, discount, vat_percent, vat,
            gross - discount + vat, 0,

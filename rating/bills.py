@@ -25,7 +25,8 @@ def period_of(t: Terms, on: dt.date) -> tuple[dt.date, dt.date] | None:
     return pricing.period_for(t.profile.term, t.profile.due_day, on)
 
 
-def quote(session: Session, customer: Customer, on: dt.date | None = None) -> tuple[pricing.Quote, tuple]:
+def quote(session: Session, customer: Customer,
+          on: dt.date | None = None) -> tuple[pricing.Quote, tuple]:
     """The period bill `customer` would get on `on`, with the advance it would absorb."""
     on = on or today()
     t = terms_of(session, customer)
@@ -49,8 +50,8 @@ def issue_period_bill(session: Session, customer: Customer, on: dt.date | None =
     q, (start, service_from, end) = quote(session, customer, on)
     if start is None:
         raise RatingError("the customer's billing profile is free", field="customer")
-    taken = session.scalar(sa.select(Bill.id).where(Bill.customer_id == customer.id,
-                                                    Bill.kind == "period", Bill.period_start == start))
+    taken = session.scalar(sa.select(Bill.id).where(
+        Bill.customer_id == customer.id, Bill.kind == "period", Bill.period_start == start))
     if taken is not None:
         raise AlreadyBilled(customer.username, start)
     renewal = session.scalar(sa.select(sa.func.count()).select_from(Bill).where(
@@ -112,7 +113,8 @@ def change_package(session: Session, customer: Customer, old: Package, on: dt.da
         credit = -q.total
         customer.advance_balance += credit
         ledger.post(session, "change_credit", f"downgrade credit to {customer.username}",
-                    [(customer.operator_id, "revenue", -q.net), (customer.operator_id, "vat_payable", -q.vat),
+                    [(customer.operator_id, "revenue", -q.net),
+                     (customer.operator_id, "vat_payable", -q.vat),
                      (customer.operator_id, "advances", -credit)], operator_id=customer.operator_id)
     return None
 

@@ -55,7 +55,8 @@ def redeem(session: Session, customer: Customer, pin: str, **extra) -> payments.
         raise RatingError("no such card", field="pin")
     reference = f"card:{card.serial}"
     if card.status == "used" and card.used_by == customer.id:
-        return payments.pay(session, customer, "card", card.amount, reference, card_id=card.id, **extra)
+        return payments.pay(session, customer, "card", card.amount, reference, card_id=card.id,
+                            **extra)
     if card.status != "unused":
         raise RatingError(f"this card is {card.status}", field="pin")
     if card.valid_until is not None and card.valid_until < today():

@@ -11,7 +11,8 @@ from rating.api import payments, usage  # noqa: F401
 
 def on_created(call, customer) -> None:
     """Activation: a reseller pays its parent the wholesale price, or cannot activate."""
-    resellers.charge_activation(call.session, customer, call.session.get(Package, customer.package_id))
+    package = call.session.get(Package, customer.package_id)
+    resellers.charge_activation(call.session, customer, package)
 
 
 def on_changed(call, customer, before: dict) -> None:

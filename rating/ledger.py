@@ -41,8 +41,9 @@ def account_ids(session: Session, keys: Iterable[tuple[int, str]]) -> dict[tuple
         return {}
     session.execute(insert(LedgerAccount).values([{"operator_id": o, "kind": k} for o, k in keys])
                     .on_conflict_do_nothing(constraint="uq_ledger_accounts_operator_kind"))
-    rows = session.execute(sa.select(LedgerAccount.operator_id, LedgerAccount.kind, LedgerAccount.id)
-                           .where(sa.tuple_(LedgerAccount.operator_id, LedgerAccount.kind).in_(keys)))
+    acc = LedgerAccount
+    rows = session.execute(sa.select(acc.operator_id, acc.kind, acc.id)
+                           .where(sa.tuple_(acc.operator_id, acc.kind).in_(keys)))
     return {(o, k): i for o, k, i in rows}
 
 
@@ -66,7 +67,8 @@ def post(session: Session, kind: str, description: str, legs: list[Leg], *,
     return tx.id
 
 
-def reverse(session: Session, tx_ids: Iterable[int], kind: str, description: str, **links) -> int | None:
+def reverse(session: Session, tx_ids: Iterable[int], kind: str, description: str,
+            **links) -> int | None:
     """A transaction that undoes others leg by leg (the ledger is never edited)."""
     rows = session.execute(
         sa.select(LedgerAccount.operator_id, LedgerAccount.kind, sa.func.sum(LedgerEntry.amount))

@@ -160,7 +160,8 @@ def reverse(session: Session, p: Payment, reason: str | None = None) -> None:
     if p.to_advance > customer.advance_balance:
         raise RatingError(f"{p.to_advance} of it went to the advance balance and has been spent",
                           field="elid")
-    for alloc in session.scalars(sa.select(PaymentAllocation).where(PaymentAllocation.payment_id == p.id)):
+    allocs = sa.select(PaymentAllocation).where(PaymentAllocation.payment_id == p.id)
+    for alloc in session.scalars(allocs):
         bill = session.get(Bill, alloc.bill_id, with_for_update=True)
         bill.paid -= alloc.amount
         bill.status = "open"
@@ -174,7 +175,8 @@ def reverse(session: Session, p: Payment, reason: str | None = None) -> None:
         card.status, card.used_by, card.used_at = "unused", None, None
         p.reference = None  # the card may be used again, so its reference must be free
     p.status, p.reversed_at = "reversed", sa.func.now()
-    txs = session.scalars(sa.select(LedgerTransaction.id).where(LedgerTransaction.payment_id == p.id))
+    txs = session.scalars(sa.select(LedgerTransaction.id)
+                          .where(LedgerTransaction.payment_id == p.id))
     ledger.reverse(session, list(txs), "payment_reversal",
                    f"payment {p.id} reversed" + (f": {reason}" if reason else ""),
                    operator_id=p.operator_id, payment_id=p.id)

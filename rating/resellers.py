@@ -72,5 +72,6 @@ def transfer(session: Session, src: Operator, dst: Operator, amount: Decimal,
         raise InsufficientBalance(src.name, have, amount, field="amount")
     return ledger.post(session, "transfer", note or f"transfer {src.name} -> {dst.name}",
                        [(src.id, "upstream", -amount), (dst.id, "upstream", amount),
-                        (src.parent_id, "downstream", amount), (dst.parent_id, "downstream", -amount)],
+                        (src.parent_id, "downstream", amount),
+                        (dst.parent_id, "downstream", -amount)],
                        operator_id=src.id)

@@ -126,13 +126,15 @@ WITH due AS (
 ), upd AS (
     UPDATE customers c
     SET cycle_start = due.new_start,
-        status = CASE WHEN c.status = 'fup' THEN CAST('active' AS customer_status) ELSE c.status END,
+        status = CASE WHEN c.status = 'fup' THEN CAST('active' AS customer_status)
+                      ELSE c.status END,
         updated_at = now()
     FROM due WHERE c.id = due.id AND due.new_start > c.cycle_start
     RETURNING c.id, c.username, due.old_status
 ), queued AS (
     INSERT INTO outbox (kind, customer_id, payload)
-    SELECT 'disconnect', id, jsonb_build_object('username', username, 'reason', 'new cycle: FUP reset')
+    SELECT 'disconnect', id,
+           jsonb_build_object('username', username, 'reason', 'new cycle: FUP reset')
     FROM upd WHERE old_status = 'fup'
     RETURNING 1
 )

@@ -40,8 +40,8 @@ def _load(url: str, customers: int) -> None:
     with psycopg.connect(dsn) as conn:
         conn.execute("insert into operators (id, name, level, path, vat_percent) "
                      "values (1, 'isp', 'group', '/1/', 5)")
-        conn.execute("insert into billing_profiles (id, name, due_day, discount_kind, discount_value)"
-                     " values (1, 'monthly', 1, 'percent', 5)")
+        conn.execute("insert into billing_profiles (id, name, due_day, discount_kind,"
+                     " discount_value) values (1, 'monthly', 1, 'percent', 5)")
         for i in range(1, 6):
             conn.execute("insert into packages (id, name, rate_down, rate_up, price) "
                          "values (%s, %s, 10000000, 5000000, %s)", (i, f"pkg{i}", 300 + 200 * i))
@@ -125,8 +125,8 @@ def run(args) -> int:
         with db.engine(url).connect() as conn:
             bills, total = conn.execute(sa.text("select count(*), sum(total) from bills")).one()
             days = conn.scalar(sa.text("select count(*) from usage_daily"))
-            bad = conn.scalar(sa.text("select count(*) from (select transaction_id from ledger_entries"
-                                      " group by 1 having sum(amount) <> 0) x"))
+            bad = conn.scalar(sa.text("select count(*) from (select transaction_id from"
+                                      " ledger_entries group by 1 having sum(amount) <> 0) x"))
         print(f"check: {bills:,} bills totalling {total}, {days:,} usage_daily rows, "
               f"{bad} unbalanced ledger transactions")
     finally:

@@ -35,7 +35,8 @@ def fund(call: Call) -> OkResult:
     """Record a reseller's payment to its parent: a debit one tops up, a credit one pays down."""
     op = _below(call, call.elid, "elid")
     tx = resellers.fund(call.session, op, money(call), call.get("note"))
-    audit.record(call, "operator", op.id, op.name, None, {"funded": str(money(call)), "tx": tx}, op.id)
+    audit.record(call, "operator", op.id, op.name, None, {"funded": str(money(call)), "tx": tx},
+                 op.id)
     return OkResult(tx, {"available": str(resellers.available(call.session, op))})
 
 
@@ -87,7 +88,8 @@ def journal(call: Call) -> ListResult:
                      LedgerTransaction.reference, legs.label("legs"))
     stmt = stmt.where(in_subtree(call, LedgerTransaction.operator_id))
     if call.get("operator"):
-        stmt = stmt.where(LedgerTransaction.operator_id == resolve_operator(call, call.get("operator")).id)
+        op = resolve_operator(call, call.get("operator"))
+        stmt = stmt.where(LedgerTransaction.operator_id == op.id)
     if call.get("kind"):
         stmt = stmt.where(LedgerTransaction.kind == call.get("kind"))
     stmt = _dates(call, stmt, LedgerTransaction.at).order_by(LedgerTransaction.id.desc())
@@ -108,10 +110,12 @@ def account_ledger(call: Call) -> ListResult:
     if acc is None:
         return ListResult([], 0, 1, 50, [])
     running = sa.func.sum(LedgerEntry.amount).over(order_by=LedgerEntry.id)
-    inner = (sa.select(LedgerEntry.id, LedgerTransaction.at, LedgerTransaction.id.label("transaction"),
+    amount = LedgerEntry.amount
+    inner = (sa.select(LedgerEntry.id, LedgerTransaction.at,
+                       LedgerTransaction.id.label("transaction"),
                        LedgerTransaction.kind, LedgerTransaction.description,
-                       sa.case((LedgerEntry.amount > 0, LedgerEntry.amount), else_=0).label("debit"),
-                       sa.case((LedgerEntry.amount < 0, -LedgerEntry.amount), else_=0).label("credit"),
+                       sa.case((amount > 0, amount), else_=0).label("debit"),
+                       sa.case((amount < 0, -amount), else_=0).label("credit"),
                        running.label("balance"))
              .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
              .where(LedgerEntry.account_id == acc).subquery())
@@ -132,10 +136,11 @@ def cash_report(call: Call) -> ListResult:
     op = resolve_operator(call, call.get("operator"))
     bucket = sa.func.date_trunc(unit, sa.func.timezone(settings.get().time_zone,
                                                        LedgerTransaction.at)).label("period")
+    amount, total = LedgerEntry.amount, sa.func.sum(LedgerEntry.amount)
     stmt = (sa.select(bucket,
-                      sa.func.coalesce(sa.func.sum(LedgerEntry.amount).filter(LedgerEntry.amount > 0), 0).label("cash_in"),
-                      sa.func.coalesce(-sa.func.sum(LedgerEntry.amount).filter(LedgerEntry.amount < 0), 0).label("cash_out"),
-                      sa.func.sum(LedgerEntry.amount).label("net"))
+                      sa.func.coalesce(total.filter(amount > 0), 0).label("cash_in"),
+                      sa.func.coalesce(-total.filter(amount < 0), 0).label("cash_out"),
+                      total.label("net"))
             .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
             .join(LedgerAccount, LedgerAccount.id == LedgerEntry.account_id)
             .where(LedgerAccount.operator_id == op.id, LedgerAccount.kind == "cash"))

@@ -61,7 +61,8 @@ class Bills(Entity):
 
 def obj_username(bill: Bill) -> str | None:
     from sqlalchemy.orm import object_session
-    return object_session(bill).scalar(sa.select(Customer.username).where(Customer.id == bill.customer_id))
+    return object_session(bill).scalar(sa.select(Customer.username)
+                                       .where(Customer.id == bill.customer_id))
 
 
 ENTITY = Bills()
@@ -89,7 +90,8 @@ def edit(call: Call):
         if call.get("note") is not None:
             bill.note = F.text(500)(call.get("note")) or None
         call.session.flush()
-        audit.record(call, "bill", bill.id, str(bill.id), before, audit.snapshot(bill), bill.operator_id)
+        audit.record(call, "bill", bill.id, str(bill.id), before, audit.snapshot(bill),
+                     bill.operator_id)
         return OkResult(bill.id)
     if not call.sok:
         return preview(call) if call.get("customer") else FormResult(None, {})
@@ -129,10 +131,12 @@ def generate(call: Call) -> OkResult:
         path = resolve_operator(call, call.get("operator")).path
     ids = None
     if call.get("customer"):
-        ids = [customer(call, ref=r.strip()).id for r in call.get("customer").split(",") if r.strip()]
+        ids = [customer(call, ref=r.strip()).id
+               for r in call.get("customer").split(",") if r.strip()]
     result = billing_run.generate(call.session, day(call), operator_path=path, customer_ids=ids,
                                   auto_only=call.get("all") not in ("on", "yes", "1"))
-    audit.record(call, "bill", None, "bulk", None, {"bills": result.bills, "total": str(result.total)})
+    audit.record(call, "bill", None, "bulk", None,
+                 {"bills": result.bills, "total": str(result.total)})
     return OkResult(None, {"bills": result.bills, "total": str(result.total),
                            "auto_debited": result.auto_debited})
 

@@ -45,7 +45,8 @@ function("card", kind="list", roles=VIEWERS,
          params=(Param("q", "serial or batch"), Param("page"), Param("per_page"), Param("sort"))
          + tuple(Param(k, "filter") for k in Cards.filters))(ENTITY.list)
 function("card.delete", roles=RESELLERS,
-         params=(Param("elid", "card ids or serials, comma-separated; unused only"),))(ENTITY.delete)
+         params=(Param("elid", "card ids or serials, comma-separated; unused only"),)
+         )(ENTITY.delete)
 
 
 @function("card.generate", roles=RESELLERS, params=(
@@ -61,7 +62,9 @@ def generate(call: Call) -> OkResult:
     except ValueError as exc:
         raise FuncError(str(exc), field="count") from None
     op = resolve_operator(call, call.get("operator"))
-    package = packages.find(call, call.get("package"), field="package") if call.get("package") else None
+    package = None
+    if call.get("package"):
+        package = packages.find(call, call.get("package"), field="package")
     amount = money(call, required=package is None) or (package.price if package else None)
     if not amount or amount <= 0:
         raise FuncError("must be above zero (the package is free)", field="amount")

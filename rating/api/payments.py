@@ -55,7 +55,8 @@ class Payments(Entity):
 
 def obj_username(p: Payment) -> str | None:
     from sqlalchemy.orm import object_session
-    return object_session(p).scalar(sa.select(Customer.username).where(Customer.id == p.customer_id))
+    return object_session(p).scalar(sa.select(Customer.username)
+                                    .where(Customer.id == p.customer_id))
 
 
 ENTITY = Payments()
