@@ -344,3 +344,37 @@ def test_every_sort_link_works(world, auth):
     assert links and not any("sort=package" in link for link in links)  # not a column
     for link in links:
         assert auth.get(link.replace("&amp;", "&")).status_code == 200
+
+
+BOUNDARIES = {  # page -> the roles (logins) that may open it; every other role gets 403
+    "/billmgr?func=audit": {"root1", "gadmin", "opera", "suba"},
+    "/billmgr?func=customer": {"root1", "gadmin", "opera", "suba", "mgr", "noc1"},
+    "/billmgr?func=customer.edit": {"root1", "gadmin", "opera", "suba"},
+    "/billmgr?func=user": {"root1", "gadmin", "opera", "suba"},
+    "/billmgr?func=session": {"root1", "gadmin", "opera", "suba", "mgr", "noc1"},
+    "/customers/import": {"root1", "gadmin", "opera", "suba"},
+    "/logs/logins": {"root1", "gadmin", "opera", "suba"},
+    "/logs/suspensions": {"root1", "gadmin", "opera", "suba"},
+}
+
+
+@pytest.mark.parametrize("login", ROLES)
+def test_role_boundaries(world, auth, login):
+    auth.login(login)
+    for path, allowed in BOUNDARIES.items():
+        status = auth.get(path).status_code
+        assert status == (200 if login in allowed else 403), (login, path, status)
+
+
+def test_a_sub_operator_sees_only_its_own_subtree(world, auth, dbs):
+    auth.login("suba")
+    assert "alice" not in auth.get("/billmgr?func=customer").get_data(as_text=True)
+    resp = auth.post("/billmgr", {"func": "customer.edit", "sok": "ok", "username": "subcust",
+                                  "password": "pw", "package": "home10"})
+    assert resp.status_code == 302
+    assert dbs.scalars(sa.select(Customer).where(Customer.username == "subcust")).one() \
+        .operator_id == world.sub_a.id
+    assert auth.get(f"/customers/{world.cust_a.id}").status_code == 404
+    auth.logout()
+    auth.login("opera")  # the operator above sees its sub-operator's customers
+    assert "subcust" in auth.get("/billmgr?func=customer").get_data(as_text=True)
