@@ -160,3 +160,9 @@ def test_forms_without_sok_show_what_would_happen_and_write_nothing(session):
     assert opened["lines"][0]["amount"] == "500.00" and opened["due"] == "500.00"
     pay(session, c, "100")
     assert [r["amount"] for r in fn(session, "payment", customer=c.username).rows] == ["100.00"]
+    assert fn(session, "payment", customer=c.username, to="2020-01-01").rows == []
+    assert len(fn(session, "bill", customer=c.username, **{"from": "2026-11-01"}).rows) == 1
+    assert fn(session, "bill", customer=c.username, to="2026-10-31").rows == []
+    with pytest.raises(FuncError) as err:
+        fn(session, "bill", to="yesterday")
+    assert err.value.field == "to"

@@ -11,7 +11,7 @@ from radbill.functions.registry import (Call, FileResult, FormResult, NotFound, 
 from radbill.functions.roles import MONEY_STAFF, RESELLERS
 from radbill.models import Bill, Customer, Operator
 from rating import billing_run, bills, invoice
-from rating.api.common import customer, day, money, optional_day
+from rating.api.common import customer, day, money, optional_day, parse_day
 
 
 class Bills(Entity):
@@ -22,7 +22,8 @@ class Bills(Entity):
                "service_to", "issued_on", "due_date", "subtotal", "discount", "vat", "total",
                "paid", "status"]
     filters = {"customer": "customer_id", "status": "status", "kind": "kind",
-               "operator": "operator_id", "period": "period_start"}
+               "operator": "operator_id", "period": "period_start", "from": "issued_on",
+               "to": "issued_on"}
     list_roles = MONEY_STAFF
     edit_roles = RESELLERS
     default_sort = "-id"
@@ -47,6 +48,9 @@ class Bills(Entity):
         if param == "customer" and not value.isdigit():
             return stmt.where(Bill.customer_id.in_(sa.select(Customer.id).where(
                 sa.func.lower(Customer.username) == value.lower())))
+        if param in ("from", "to"):
+            when = parse_day(value, param)
+            return stmt.where(Bill.issued_on >= when if param == "from" else Bill.issued_on <= when)
         return super().filter(stmt, param, column, value)
 
     def row(self, obj: Bill) -> dict:

@@ -21,10 +21,12 @@ def customer(call: Call, field: str = "customer", lock: bool = False,
 
 def day(call: Call, name: str = "date") -> dt.date:
     raw = (call.get(name) or "").strip()
-    if not raw:
-        return today()
+    return parse_day(raw, name) if raw else today()
+
+
+def parse_day(raw: str, name: str) -> dt.date:
     try:
-        return F.day(raw)
+        return F.day(raw.strip())
     except ValueError as exc:
         raise FuncError(str(exc), field=name) from None
 

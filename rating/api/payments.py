@@ -1,6 +1,8 @@
 """payment, payment.edit, payment.reverse."""
 from __future__ import annotations
 
+import datetime as dt
+
 import sqlalchemy as sa
 
 from radbill.functions import audit
@@ -12,7 +14,8 @@ from radbill.functions.roles import MONEY_STAFF, RESELLERS
 from radbill.models import Bill, Customer, Payment
 from radbill.models.billing import PAYMENT_METHODS
 from rating import cards, gateways, payments
-from rating.api.common import customer, money
+from rating.api.common import customer, money, parse_day
+from rating.terms import midnight
 
 PAYERS = MONEY_STAFF + ("card_distributor",)
 
@@ -24,7 +27,8 @@ class Payments(Entity):
     columns = ["id", "customer", "operator_id", "method", "amount", "applied", "to_advance",
                "reference", "gateway", "status", "received_at", "collected_by", "reversed_at"]
     filters = {"customer": "customer_id", "method": "method", "status": "status",
-               "operator": "operator_id", "gateway": "gateway", "collected_by": "collected_by"}
+               "operator": "operator_id", "gateway": "gateway", "collected_by": "collected_by",
+               "from": "received_at", "to": "received_at"}
     default_sort = "-id"
 
     def visible(self, call: Call, stmt: sa.Select) -> sa.Select:
@@ -33,6 +37,17 @@ class Payments(Entity):
             stmt = stmt.where(Payment.collected_by == call.caller.user_id)
         return stmt
 
+    def filter(self, stmt, param, column, value):
+        if param == "customer" and not value.isdigit():
+            return stmt.where(Payment.customer_id.in_(sa.select(Customer.id).where(
+                sa.func.lower(Customer.username) == value.lower())))
+        if param in ("from", "to"):
+            edge = midnight(parse_day(value, param)
+                            + dt.timedelta(days=0 if param == "from" else 1))
+            return stmt.where(Payment.received_at >= edge if param == "from"
+                              else Payment.received_at < edge)
+        return super().filter(stmt, param, column, value)
+
     def find(self, call: Call, ref: str, field: str = "elid", lock: bool = False) -> Payment:
         stmt = self.visible(call, sa.select(Payment).where(
             Payment.id == int(ref) if str(ref).isdigit() else sa.false()))
@@ -40,12 +55,6 @@ class Payments(Entity):
         if obj is None:
             raise NotFound(f"no payment {ref!r}", field=field)
         return obj
-
-    def filter(self, stmt, param, column, value):
-        if param == "customer" and not value.isdigit():
-            return stmt.where(Payment.customer_id.in_(sa.select(Customer.id).where(
-                sa.func.lower(Customer.username) == value.lower())))
-        return super().filter(stmt, param, column, value)
 
     def row(self, obj: Payment) -> dict:
         row = {c: audit.jsonable(getattr(obj, c)) for c in self.columns if c != "customer"}
