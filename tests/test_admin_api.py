@@ -235,3 +235,14 @@ def test_the_noc_sees_no_money_over_the_api(world, client):
 def test_radbill_call_info_lists_the_admins_functions():
     from radbill.functions.registry import load_all
     assert {"session.newkey", "me.totp", "me.recovery"} <= set(load_all())
+
+
+def test_newkey_without_out_sends_the_browser_on_to_log_in(world, app):
+    script = app.test_client()  # the outside system, as an administrator
+    resp = api(script, func="session.newkey", authinfo=f"gadmin:{PASSWORD}", username="opera",
+               key="0123456789abcdefghij")
+    assert resp.status_code == 302 and "func=auth" in resp.location and "key=" in resp.location
+    browser = app.test_client()  # the person's browser follows the redirect
+    assert browser.get(resp.location, environ_base={"REMOTE_ADDR": "198.51.100.4"}).status_code == 302
+    assert browser.get("/").status_code == 200
+    assert "/login" in app.test_client().get(resp.location).location  # used: back to the login

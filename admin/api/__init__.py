@@ -1,6 +1,8 @@
 """/billmgr: the func API over HTTP (GET and POST), with every convention of the seed."""
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import Blueprint, g, redirect, request, url_for
 
 from radbill.functions import auth as kernel_auth
@@ -52,6 +54,8 @@ def billmgr():
     except FuncError as exc:
         return failure(exc, out)
     fparams = {k: v for k, v in params.items() if k not in CONTROL}
+    if func == "session.newkey" and out is None and not g.cookie_auth:
+        return key_redirect(fparams)
     if out is None:
         from admin.pages.dispatch import page
         return page(func, fparams, params)
@@ -59,6 +63,17 @@ def billmgr():
         return failure(FuncError("changes from the browser need POST with its CSRF token",
                                  status=403), out)
     return answer(func, fparams, params, out)
+
+
+def key_redirect(fparams: dict[str, str]):
+    """The seed's flow: an outside system makes the key and sends the person's browser on to
+    func=auth&username=..&key=.., which logs them in once."""
+    try:
+        run("session.newkey", fparams, g.caller)
+    except FuncError as exc:
+        return failure(exc, "xml")
+    return redirect("/billmgr?" + urlencode({"func": "auth", "username": fparams.get("username", ""),
+                                             "key": fparams.get("key", "")}))
 
 
 def changes(func: str, fparams: dict[str, str]) -> bool:
