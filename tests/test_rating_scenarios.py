@@ -87,6 +87,7 @@ def test_preview_writes_nothing_and_matches_the_bill(session):
         str(bill.subtotal), str(bill.discount), str(bill.vat), str(bill.total))
     assert preview["lines"][0]["description"] == bill.lines[0].description
     assert preview["payable"] == str(bill.total)
+    assert (preview["package_price"], preview["term"]) == ("777.00", "monthly")
 
 
 def test_upgrade_mid_cycle_is_pro_rated(session):

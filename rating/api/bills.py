@@ -12,6 +12,7 @@ from radbill.functions.roles import MONEY_STAFF, RESELLERS
 from radbill.models import Bill, Customer, Operator
 from rating import billing_run, bills, invoice
 from rating.api.common import customer, day, money, optional_day, parse_day
+from rating.terms import terms_of
 
 
 class Bills(Entity):
@@ -117,7 +118,10 @@ def preview(call: Call) -> FormResult:
     cust = customer(call)
     on = day(call)
     quote, (start, service_from, end) = bills.quote(call.session, cust, on)
-    return FormResult(None, {"customer": cust.username, "period_start": start,
+    t = terms_of(call.session, cust)
+    return FormResult(None, {"customer": cust.username, "package": t.package.name,
+                             "package_price": str(t.price), "term": t.term,
+                             "period_start": start,
                              "service_from": service_from, "service_to": end,
                              "due_date": service_from, **quote.as_dict()})
 
