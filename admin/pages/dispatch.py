@@ -36,7 +36,7 @@ def page(func: str, fparams: dict[str, str], params: dict[str, str]):
     if request.method == "POST" and g.get("cookie_auth"):
         csrf.protect()
     back = local_path(fparams.pop("back", None)) or local_path(request.referrer)
-    original = json.loads(fparams.pop("_orig", None) or "{}")
+    original = original_values(fparams.pop("_orig", None))
     try:
         if fn.kind == "list":
             return list_page(fn, fparams)
@@ -53,6 +53,15 @@ def page(func: str, fparams: dict[str, str], params: dict[str, str]):
             return error_page(exc)
         flash(exc.message, "error")
         return redirect(back or "/")
+
+
+def original_values(raw: str | None) -> dict:
+    """The values a form was opened with (to send only changes); anything odd counts as none."""
+    try:
+        values = json.loads(raw or "{}")
+    except ValueError:
+        return {}
+    return values if isinstance(values, dict) else {}
 
 
 def local_path(url: str | None) -> str | None:
