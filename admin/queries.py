@@ -84,24 +84,29 @@ def money_table(name: str) -> sa.Table | None:
 
 
 def daily_money(session: Session, caller: Caller, tz, days: int = 30) -> dict[str, dict]:
-    """Bills issued and payments received per day (ISP zone), in the caller's subtree."""
+    """Bills issued and payments received per day (ISP zone), in the caller's subtree; a
+    manager's only for the customers assigned to them."""
     out: dict[str, dict] = {}
     start = (dt.datetime.now(tz) - dt.timedelta(days=days - 1)).date()
-    call = _call(session, caller)
     bills, payments = money_table("bills"), money_table("payments")
     if bills is not None:
         day = bills.c.issued_on
-        stmt = (sa.select(day, sa.func.sum(bills.c.total)).where(day >= start,
-                in_subtree(call, bills.c.operator_id)).group_by(day))
-        out["bills"] = dict(session.execute(stmt).all())
+        stmt = sa.select(day, sa.func.sum(bills.c.total)).where(day >= start)
+        stmt = _scope(session, caller, stmt, bills)
+        out["bills"] = dict(session.execute(stmt.group_by(day)).all())
     if payments is not None:
         day = sa.func.date(sa.func.timezone(str(tz), payments.c.received_at))
         stmt = sa.select(day, sa.func.sum(payments.c.amount)).where(
-            payments.c.received_at >= dt.datetime.combine(start, dt.time(), tz),
-            in_subtree(call, payments.c.operator_id))
+            payments.c.received_at >= dt.datetime.combine(start, dt.time(), tz))
         if "status" in payments.c:
             stmt = stmt.where(payments.c.status != "reversed")
-        if caller.role == "manager" and "collected_by" in payments.c:
-            stmt = stmt.where(payments.c.collected_by == caller.user_id)
+        stmt = _scope(session, caller, stmt, payments)
         out["payments"] = dict(session.execute(stmt.group_by(day)).all())
     return out
+
+
+def _scope(session: Session, caller: Caller, stmt: sa.Select, table: sa.Table) -> sa.Select:
+    stmt = stmt.where(in_subtree(_call(session, caller), table.c.operator_id))
+    if caller.role == "manager":
+        stmt = stmt.where(table.c.customer_id.in_(visible_customers(session, caller)))
+    return stmt

@@ -82,3 +82,13 @@ def test_fund_a_reseller_from_the_operator_list(world, auth):
                                   "back": "/billmgr?func=operator"})
     assert resp.status_code == 302
     assert "Done: func=operator.fund&amp;elid=" in auth.get("/billmgr?func=operator").get_data(as_text=True)
+
+
+def test_a_managers_dashboard_counts_only_assigned_customers_money(world, auth):
+    auth.login("opera")
+    for who in ("alice", "amos"):
+        auth.post("/billmgr", {"func": "payment.edit", "sok": "ok", "customer": who,
+                               "method": "cash", "amount": "100"})
+    auth.logout()
+    auth.login("mgr")
+    assert re.search(r'id="today">100(\.00)?<', auth.get("/").get_data(as_text=True))
