@@ -37,9 +37,19 @@ def cell(value: Any) -> Markup | str:
         return "yes" if value else "no"
     if isinstance(value, str) and ISO.match(value):
         return local(value)
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        return rows_table(value)  # bill lines, interface samples...
     if isinstance(value, (dict, list)):
         return Markup(f"<code>{escape(json.dumps(value, ensure_ascii=False))}</code>")
     return str(value)
+
+
+def rows_table(rows: list[dict]) -> Markup:
+    keys = list(dict.fromkeys(k for r in rows for k in r))
+    head = "".join(f"<th>{escape(k)}</th>" for k in keys)
+    body = "".join("<tr>" + "".join(f"<td>{escape(cell(r.get(k)))}</td>" for k in keys) + "</tr>"
+                   for r in rows)
+    return Markup(f'<table class="inner"><tr>{head}</tr>{body}</table>')
 
 
 def size(value: Any) -> str:
