@@ -80,7 +80,8 @@ def show(cid: int):
         can_edit=may("customer.edit") and caller.role != "manager",
         can_pay=may("payment.edit") and menus.sees_money(caller), can_kick=may("router.kick"),
         packages=suggestions(caller, "package") if may("customer.edit") else [],
-        sees_money=menus.sees_money(caller))
+        sees_money=menus.sees_money(caller),
+        api=f"/billmgr?func=customer.edit&elid={cid}&out=xml" if may("customer.edit") else None)
 
 
 def refused():
