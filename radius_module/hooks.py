@@ -47,11 +47,13 @@ def instantiate(_p) -> int:
     logger = logging.getLogger("radius_module")
     logger.handlers[:] = [_RadLog()]
     logger.setLevel(logging.INFO)
-    STATE.config = Config(interim_interval=int(cfg.get("interim_interval", 300)),
-                          suspended_session_timeout=int(cfg.get("suspended_session_timeout", 300)),
-                          suspended_address_list=cfg.get("suspended_address_list", "radbill-suspended"))
+    STATE.config = Config(
+        interim_interval=int(cfg.get("interim_interval", 300)),
+        suspended_session_timeout=int(cfg.get("suspended_session_timeout", 300)),
+        suspended_address_list=cfg.get("suspended_address_list", "radbill-suspended"))
     POSTAUTH.seen_every = float(cfg.get("last_seen_every", 60))
-    SYNC = Sync(cfg["dsn"], STATE, POSTAUTH, EVENTS, resync_seconds=float(cfg.get("resync_seconds", 300)),
+    SYNC = Sync(cfg["dsn"], STATE, POSTAUTH, EVENTS,
+                resync_seconds=float(cfg.get("resync_seconds", 300)),
                 flush_seconds=float(cfg.get("flush_seconds", 0.2)))
     SYNC.start()
     if not SYNC.ready.wait(float(cfg.get("load_timeout", 30))):

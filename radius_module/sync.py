@@ -160,7 +160,8 @@ class Sync(threading.Thread):
             with psycopg.connect(self.dsn, autocommit=True, connect_timeout=5) as conn:
                 self.postauth.flush(conn)
         except Exception as exc:
-            log.error("radbill sync: %d post-auth rows not written: %s", len(self.postauth.rows), exc)
+            log.error("radbill sync: %d post-auth rows not written: %s",
+                      len(self.postauth.rows), exc)
 
     def serve(self) -> None:
         with psycopg.connect(self.dsn, autocommit=True, connect_timeout=5) as listen, \

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from radius_module import policy
-from radius_module.state import Config, Customer, Nas, Package, State
+from radius_module.state import Config, Customer, Package, State
 
 NOW = 1_800_000_000.0
 

@@ -7,7 +7,6 @@ Prints throughput, p50/p99 latency and ours/stock.
 """
 from __future__ import annotations
 
-import io
 import os
 import signal
 import socket
@@ -57,8 +56,8 @@ def seed(url: str, n: int) -> list[tuple[str, str]]:
             "INSERT INTO packages (name, rate_down, rate_up, price, data_cap, fup_rate_down,"
             " fup_rate_up, pool_id, sim_use) VALUES ('bench', 10000000, 5000000, 0,"
             " 107374182400, 1000000, 512000, %s, 100) RETURNING id", (pool,)).fetchone()[0]
-        conn.execute("INSERT INTO nas (nasname, shortname, secret) VALUES ('127.0.0.1', 'bench', %s)",
-                     (SECRET,))
+        conn.execute("INSERT INTO nas (nasname, shortname, secret) "
+                     "VALUES ('127.0.0.1', 'bench', %s)", (SECRET,))
         copy_rows(conn, "COPY customers (username, password, operator_id, package_id) FROM STDIN",
                   ((u, p, op, pkg) for u, p in users))
         copy_rows(conn, "COPY radcheck (username, attribute, op, value) FROM STDIN",
@@ -173,7 +172,8 @@ def median(runs: list[Result]) -> Result:
 
 def line(label: str, r: Result) -> str:
     return (f"  {label:<22} {r.rate:>10,.0f}/s   p50 {r.percentile(0.5):6.2f} ms   "
-            f"p99 {r.percentile(0.99):7.2f} ms   lost {r.lost}\n  {'':<22} server CPU {r.cpu_us:6.1f} us/req"
+            f"p99 {r.percentile(0.99):7.2f} ms   lost {r.lost}\n"
+            f"  {'':<22} server CPU {r.cpu_us:6.1f} us/req"
             f" (FreeRADIUS {r.radius_us:.1f}, PostgreSQL {r.cpu_us - r.radius_us:.1f})")
 
 

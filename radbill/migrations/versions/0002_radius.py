@@ -46,7 +46,8 @@ BEGIN
         RETURN NULL;  -- the module's own bulk last-seen update: nothing authorize reads changed
     END IF;
     IF TG_OP = 'TRUNCATE' OR keycol IS NULL THEN
-        PERFORM pg_notify('radbill_radius', json_build_object('t', TG_TABLE_NAME, 'reload', true)::text);
+        PERFORM pg_notify('radbill_radius', json_build_object('t', TG_TABLE_NAME,
+                                                              'reload', true)::text);
         RETURN NULL;
     END IF;
     IF TG_OP = 'INSERT' THEN
@@ -68,12 +69,14 @@ BEGIN
         RETURN NULL;
     END IF;
     IF cardinality(keys) > 1000 THEN
-        PERFORM pg_notify('radbill_radius', json_build_object('t', TG_TABLE_NAME, 'reload', true)::text);
+        PERFORM pg_notify('radbill_radius', json_build_object('t', TG_TABLE_NAME,
+                                                              'reload', true)::text);
         RETURN NULL;
     END IF;
     FOREACH k IN ARRAY keys LOOP
         IF size + length(k) > 6000 THEN
-            PERFORM pg_notify('radbill_radius', json_build_object('t', TG_TABLE_NAME, 'k', chunk)::text);
+            PERFORM pg_notify('radbill_radius',
+                              json_build_object('t', TG_TABLE_NAME, 'k', chunk)::text);
             chunk := '{}';
             size := 0;
         END IF;
@@ -206,7 +209,8 @@ BEGIN
                 THEN extract(epoch FROM t - coalesce(r.acctupdatetime, r.acctstarttime))::bigint
                 ELSE r.acctinterval END,
             acctstoptime = CASE WHEN is_stop THEN coalesce(prev.stopped, t) ELSE prev.stopped END,
-            acctterminatecause = CASE WHEN is_stop THEN coalesce(nullif(p_cause, ''), r.acctterminatecause)
+            acctterminatecause = CASE WHEN is_stop
+                THEN coalesce(nullif(p_cause, ''), r.acctterminatecause)
                 ELSE r.acctterminatecause END,
             connectinfo_stop = CASE WHEN is_stop THEN p_connectinfo ELSE r.connectinfo_stop END,
             framedipaddress = coalesce(nullif(p_framedip, '')::inet, r.framedipaddress)
@@ -265,7 +269,8 @@ def upgrade() -> None:
     op.execute(NOTIFY_FN)
     for table, (key, ignored) in WATCHED.items():
         args = ", ".join(f"'{a}'" for a in (key or "", *ignored))
-        for event, refs in (("INSERT", "NEW TABLE AS new_rows"), ("DELETE", "OLD TABLE AS old_rows"),
+        for event, refs in (("INSERT", "NEW TABLE AS new_rows"),
+                            ("DELETE", "OLD TABLE AS old_rows"),
                             ("UPDATE", "NEW TABLE AS new_rows OLD TABLE AS old_rows")):
             op.execute(f"CREATE TRIGGER radbill_notify_{event.lower()} AFTER {event} ON {table} "
                        f"REFERENCING {refs} FOR EACH STATEMENT "
