@@ -120,3 +120,26 @@ def test_an_enrolled_login_cannot_skip_its_code_by_enrolling_again(world, auth, 
     resp = client.get("/login/enrol")
     assert resp.status_code == 302 and resp.location.endswith("/login/2fa")
     assert client.get("/").status_code == 302
+
+
+def test_account_page_enrol_renew_codes_and_switch_off(world, auth, client, dbs):
+    auth.login("opera")
+    page = auth.get("/account").get_data(as_text=True)
+    assert "Off." in page and "/login/enrol" in page
+    enrol(client, auth)
+    page = auth.get("/account").get_data(as_text=True)
+    assert "On. 8 recovery codes left" in page
+    renewed = auth.post("/account/recovery", {})
+    assert renewed.status_code == 200 and renewed.get_data(as_text=True).count("<li><code>") == 8
+    assert auth.post("/account/2fa-off", {}).status_code == 302
+    dbs.expire_all()
+    assert dbs.get(StaffUser, world.operator_a.id).totp_enabled is False
+
+
+def test_enforced_two_factor_cannot_be_switched_off(world, auth, client, dbs):
+    world.op_a.require_2fa = True
+    dbs.commit()
+    auth.login("opera")
+    enrol(client, auth)
+    assert "Switch off" not in auth.get("/account").get_data(as_text=True)
+    assert auth.post("/account/2fa-off", {}).status_code == 403
