@@ -1,7 +1,9 @@
 """The functions rlm_python3 calls. Thin: pairs become a dict once, `policy.decide` decides,
 the decision is mapped back. Nothing here waits on PostgreSQL (FREERADIUS-NOTES.md): authorize
-reads the in-process state, post-auth appends to a buffer, accounting only updates the
-open-session count after rlm_sql has committed the record.
+reads the in-process state and post-auth appends to a buffer. Accounting does not come through
+Python at all: rlm_sql calls radbill_acct() concurrently, and the sync thread learns of opened
+and closed sessions from radbill_drain()'s notices (measured: a python3 call per record cost
+~40 us of FreeRADIUS CPU per record under load, which stock does not pay).
 """
 from __future__ import annotations
 
@@ -10,14 +12,13 @@ import time
 
 from radius_module import policy
 from radius_module.state import Config, State
-from radius_module.sync import PostAuthLog, SessionEvents, Sync, apply_session_events
+from radius_module.sync import PostAuthLog, Sync
 
 # rlm_python3 checks exact types and codes (FREERADIUS-NOTES.md): plain ints, plain tuples
 REJECT, FAIL, OK, HANDLED, INVALID, USERLOCK, NOTFOUND, NOOP, UPDATED = range(9)
 
 STATE = State()
 POSTAUTH = PostAuthLog()
-EVENTS = SessionEvents()
 SYNC: Sync | None = None
 
 
@@ -52,7 +53,7 @@ def instantiate(_p) -> int:
         suspended_session_timeout=int(cfg.get("suspended_session_timeout", 300)),
         suspended_address_list=cfg.get("suspended_address_list", "radbill-suspended"))
     POSTAUTH.seen_every = float(cfg.get("last_seen_every", 60))
-    SYNC = Sync(cfg["dsn"], STATE, POSTAUTH, EVENTS,
+    SYNC = Sync(cfg["dsn"], STATE, POSTAUTH,
                 resync_seconds=float(cfg.get("resync_seconds", 300)),
                 flush_seconds=float(cfg.get("flush_seconds", 0.2)))
     SYNC.start()
@@ -115,24 +116,6 @@ def _log(req: dict[str, str], reply: str, reason: str) -> None:
     # pass is left empty: a log is no place for passwords
     POSTAUTH.add((name, None, reply, req.get("Called-Station-Id"), req.get("Calling-Station-Id"),
                   req.get("Class"), reason), c.id if c else None, now)
-
-
-def accounting(p):
-    """rlm_sql has committed the record by now; keep the open-session count in step with it."""
-    req = request_dict(p)
-    status = req.get("Acct-Status-Type")
-    uid = req.get("Acct-Unique-Session-Id")
-    if status in ("Start", "Interim-Update") and uid and req.get("User-Name"):
-        event = ("open", uid, req["User-Name"].lower(), req.get("NAS-IP-Address", ""))
-    elif status == "Stop" and uid:
-        event = ("close", uid)
-    elif status in ("Accounting-On", "Accounting-Off"):
-        event = ("nas", req.get("NAS-IP-Address", ""))
-    else:
-        return NOOP
-    if apply_session_events(STATE.sessions, (event,)):
-        EVENTS.add(*event)
-    return NOOP
 
 
 def detach(_p=None) -> int:

@@ -52,8 +52,9 @@ OPEN_SESSIONS = """
     SELECT acctuniqueid, lower(username), host(nasipaddress)
       FROM radacct WHERE acctstoptime IS NULL AND username IS NOT NULL"""
 
-# Tells the other FreeRADIUS processes which sessions this one saw open and close.
-NOTIFY = "SELECT pg_notify('radbill_radius', %s)"
+# Accounting appends to radius_acct_log in its own commit; this turns the log into usage
+# counters, fair-usage crossings and session notices, one drainer at a time (migration 0002).
+DRAIN = "SELECT radbill_drain()"
 
 # Post-auth log, written in bulk by the module's background thread.
 POSTAUTH_COPY = ("COPY radpostauth (username, pass, reply, calledstationid, callingstationid, "

@@ -3,13 +3,13 @@
 rlm_python3 runs one call at a time (FREERADIUS-NOTES.md), so nothing here runs inside a call:
 this thread LISTENs (before its first full load, so no change committed meanwhile is lost),
 re-reads on a second connection exactly the keys each notice names, reloads everything when the
-listening connection dies and on a timer, and flushes the buffered post-auth rows between notices.
+listening connection dies and on a timer, flushes the buffered post-auth rows between notices,
+and drains accounting's log (radbill_drain(): usage counters, fair usage, session notices).
 """
 from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 import time
 from datetime import datetime, timezone
@@ -89,54 +89,22 @@ def stamp(epoch: float) -> datetime:
     return datetime.fromtimestamp(epoch, timezone.utc)
 
 
-class SessionEvents:
-    """Open/close events this process saw in accounting, told to the other FreeRADIUS processes
-    (a NAS may send accounting to one and the next Access-Request to another)."""
-
-    def __init__(self) -> None:
-        self.tag = f"{os.getpid()}-{id(self)}"
-        self.events: list[list] = []
-
-    def add(self, *event) -> None:
-        self.events.append(list(event))
-
-    def publish(self, conn: psycopg.Connection) -> None:
-        events, self.events = self.events, []
-        chunk: list[list] = []
-        size = 0
-        for event in events:
-            chunk.append(event)
-            size += sum(len(str(x)) for x in event) + 8
-            if size > 6000:
-                self._send(conn, chunk)
-                chunk, size = [], 0
-        if chunk:
-            self._send(conn, chunk)
-
-    def _send(self, conn: psycopg.Connection, chunk: list[list]) -> None:
-        payload = json.dumps({"t": "sessions", "src": self.tag, "e": chunk})
-        conn.execute(Q.NOTIFY, (payload,))
-
-
-def apply_session_events(sessions: Sessions, events) -> bool:
-    """Apply open/close/nas events; True when the count changed (worth telling the others)."""
-    changed = False
-    for event in events:
-        if event[0] == "open":
-            changed |= sessions.open(event[1], event[2], event[3])
-        elif event[0] == "close":
-            changed |= sessions.close(event[1])
-        elif event[0] == "nas":
-            sessions.close_nas(event[1])
-            changed = True
-    return changed
+def apply_session_events(sessions: Sessions, events) -> None:
+    """Sessions that opened and closed, as radbill_drain() announces them to every process."""
+    for kind, uid, user, nas_ip in events:
+        if kind == "open":
+            sessions.open(uid, user, nas_ip)
+        elif kind == "close":
+            sessions.close(uid)
+        elif kind == "nas":
+            sessions.close_nas(nas_ip)
 
 
 class Sync(threading.Thread):
-    def __init__(self, dsn: str, state: State, postauth: PostAuthLog, events: SessionEvents,
+    def __init__(self, dsn: str, state: State, postauth: PostAuthLog,
                  resync_seconds: float = 300, flush_seconds: float = 0.2) -> None:
         super().__init__(name="radbill-sync", daemon=True)
-        self.dsn, self.state, self.postauth, self.events = dsn, state, postauth, events
+        self.dsn, self.state, self.postauth = dsn, state, postauth
         self.resync_seconds, self.flush_seconds = resync_seconds, flush_seconds
         self.stopping = threading.Event()
         self.ready = threading.Event()
@@ -177,7 +145,8 @@ class Sync(threading.Thread):
                 notices = [n.payload for n in listen.notifies(timeout=wait, stop_after=1)]
                 if notices:
                     self.apply(work, notices)
-                self.events.publish(work)
+                # accounting's log becomes usage, fair-usage crossings and session notices
+                work.execute(Q.DRAIN)
                 if time.monotonic() >= flush_due:
                     self.postauth.flush(work)
                     flush_due = time.monotonic() + self.flush_seconds
@@ -227,8 +196,7 @@ class Sync(threading.Thread):
             except ValueError:
                 continue
             if msg.get("t") == "sessions":
-                if msg.get("src") != self.events.tag:
-                    apply_session_events(self.state.sessions, msg.get("e", ()))
+                apply_session_events(self.state.sessions, msg.get("e", ()))
             elif msg.get("reload"):
                 whole.append(msg["t"]) if msg["t"] not in whole else None
             else:

@@ -58,7 +58,14 @@ def radacct(db, session="sess-1"):
         "acctterminatecause from radacct where acctsessionid = :s"), {"s": session}).one()
 
 
+def drained(db) -> None:
+    """Wait for the module's thread to turn accounting's log into counters (every 0.2 s)."""
+    assert eventually(lambda: db.execute(sa.text(
+        "select count(*) = 0 from radius_acct_log")).scalar())
+
+
 def counters(db):
+    drained(db)
     return db.execute(sa.text("select bytes_in, bytes_out, session_time from usage_counters")).one()
 
 
@@ -126,11 +133,13 @@ def test_crossing_the_cap_mid_session_queues_exactly_one_coa(server, db):
     nas = Nas(server)
     nas.send("Start", Framed_IP_Address="100.65.0.7")
     nas.send("Interim-Update", **nas.usage(GIB // 4, GIB // 2, 60))
+    drained(db)
     assert db.execute(sa.text("select status from customers")).scalar() == "active"
     nas.send("Interim-Update", **nas.usage(GIB // 4, GIB, 120))  # 1.25 GiB > 1 GiB
     nas.send("Interim-Update", **nas.usage(GIB // 4, GIB, 120))  # retransmit
     nas.send("Interim-Update", **nas.usage(GIB, 2 * GIB, 180))  # still over
     nas.send("Stop", **nas.usage(GIB, 2 * GIB, 200))
+    drained(db)
     assert db.execute(sa.text("select status from customers")).scalar() == "fup"
     coa = db.execute(sa.text("select kind, payload, dedupe_key, customer_id from outbox")).all()
     assert len(coa) == 1

@@ -5,6 +5,7 @@ from radbill.models.customers import Customer, UsageCounter
 from radbill.models.freeradius import (Nas, NasReload, RadAcct, RadCheck, RadGroupCheck,
                                        RadGroupReply, RadPostAuth, RadReply, RadUserGroup)
 from radbill.models.operators import Operator, StaffUser, Zone
+from radbill.models.radius import radius_acct_log  # noqa: F401
 from radbill.models.system import AuditLog, NasSettings, Outbox
 
 __all__ = [

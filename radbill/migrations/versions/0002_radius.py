@@ -9,8 +9,12 @@ The triggers are statement-level with transition tables: one notice per statemen
 into as few payloads as fit), and a single "reload" for a mass change or a TRUNCATE.
 
 Accounting is one call of `radbill_acct(...)` per record, made by rlm_sql so records are written
-concurrently and the Accounting-Response leaves only after the commit (RFC 2866).
+concurrently and the Accounting-Response leaves only after the commit (RFC 2866). It writes
+radacct and appends one row to radius_acct_log; `radbill_drain()`, called a few times a second
+by a FreeRADIUS process, turns those rows into usage counters, fair-usage crossings (status fup
+and one CoA in the outbox) and session notices for simultaneous use.
 """
+import sqlalchemy as sa
 from alembic import op
 
 revision = '0002'
@@ -99,66 +103,85 @@ CREATE OR REPLACE FUNCTION radbill_rate(bps bigint) RETURNS text LANGUAGE sql IM
 $fn$;
 """
 
-USAGE_FN = r"""
-CREATE OR REPLACE FUNCTION radbill_usage(p_username text, d_in bigint, d_out bigint, d_time bigint,
-        p_uniqueid text) RETURNS void LANGUAGE plpgsql AS $fn$
+DRAIN_FN = r"""
+CREATE OR REPLACE FUNCTION radbill_drain() RETURNS int LANGUAGE plpgsql AS $fn$
 DECLARE
+    batch jsonb;
+    n int;
     c record;
     s record;
+    events jsonb;
 BEGIN
-    -- the common case, one statement: the customer's counter for this cycle exists and grows
-    UPDATE usage_counters u
-       SET bytes_in = u.bytes_in + d_in, bytes_out = u.bytes_out + d_out,
-           session_time = u.session_time + d_time, updated_at = now()
-      FROM customers cu JOIN packages pk ON pk.id = cu.package_id
-     WHERE lower(cu.username) = lower(p_username) AND u.customer_id = cu.id
-       AND u.cycle_start = cu.cycle_start
-    RETURNING cu.id, cu.cycle_start, cu.status::text AS status, cu.username, pk.data_cap,
-              pk.fup_rate_down, pk.fup_rate_up, u.bytes_in + u.bytes_out AS total INTO c;
-    IF NOT FOUND THEN
-        -- the cycle's first usage (or an unknown user: then nothing is inserted)
-        WITH cu AS (
-            SELECT cu.id, cu.cycle_start, cu.status::text AS status, cu.username, pk.data_cap,
-                   pk.fup_rate_down, pk.fup_rate_up
-              FROM customers cu JOIN packages pk ON pk.id = cu.package_id
-             WHERE lower(cu.username) = lower(p_username)
+    -- one drainer at a time, whichever FreeRADIUS process comes first
+    IF NOT pg_try_advisory_xact_lock(hashtext('radbill_drain')) THEN
+        RETURN 0;
+    END IF;
+    WITH moved AS (DELETE FROM radius_acct_log RETURNING *)
+    SELECT jsonb_agg(to_jsonb(moved) ORDER BY id), count(*) INTO batch, n FROM moved;
+    IF n = 0 THEN
+        RETURN 0;
+    END IF;
+    -- every customer's usage in the batch, in one statement; those who crossed their cap
+    -- (and were active) come back to be moved to fup
+    FOR c IN
+        WITH d AS (
+            SELECT lower(x.username) AS u, sum(x.d_in) AS i, sum(x.d_out) AS o,
+                   sum(x.d_time) AS t, (array_agg(x.uniqueid ORDER BY x.id DESC))[1] AS uid
+              FROM jsonb_to_recordset(batch) AS x(id bigint, username text, uniqueid text,
+                                                  d_in bigint, d_out bigint, d_time bigint)
+             WHERE x.d_in > 0 OR x.d_out > 0 OR x.d_time > 0
+             GROUP BY 1
         ), up AS (
-            INSERT INTO usage_counters AS u (customer_id, cycle_start, bytes_in, bytes_out,
-                                             session_time)
-            SELECT id, cycle_start, d_in, d_out, d_time FROM cu
+            INSERT INTO usage_counters AS uc (customer_id, cycle_start, bytes_in, bytes_out,
+                                              session_time)
+            SELECT cu.id, cu.cycle_start, d.i, d.o, d.t
+              FROM d JOIN customers cu ON lower(cu.username) = d.u
             ON CONFLICT (customer_id, cycle_start) DO UPDATE
-               SET bytes_in = u.bytes_in + excluded.bytes_in,
-                   bytes_out = u.bytes_out + excluded.bytes_out,
-                   session_time = u.session_time + excluded.session_time, updated_at = now()
-            RETURNING u.customer_id, u.bytes_in + u.bytes_out AS total
+               SET bytes_in = uc.bytes_in + excluded.bytes_in,
+                   bytes_out = uc.bytes_out + excluded.bytes_out,
+                   session_time = uc.session_time + excluded.session_time, updated_at = now()
+            RETURNING uc.customer_id, uc.bytes_in + uc.bytes_out AS total
         )
-        SELECT cu.*, up.total INTO c FROM cu JOIN up ON up.customer_id = cu.id;
-    END IF;
-    IF c.id IS NULL OR c.data_cap IS NULL OR c.status <> 'active' OR c.total < c.data_cap THEN
-        RETURN;
-    END IF;
-    -- only the transaction that moves the customer from active to fup queues the CoA; the
-    -- dedupe key keeps it to one per cycle even across a reset and a second crossing
-    UPDATE customers SET status = 'fup', status_reason = 'data cap reached'
-     WHERE id = c.id AND status = 'active';
-    IF NOT FOUND THEN
-        RETURN;
-    END IF;
-    -- the session that crossed is the one to throttle; its address may have come in any packet
-    SELECT acctsessionid, host(nasipaddress) AS nas, host(framedipaddress) AS ip
-      INTO s FROM radacct WHERE acctuniqueid = p_uniqueid;
-    INSERT INTO outbox (kind, customer_id, payload, dedupe_key)
-    VALUES ('coa', c.id, jsonb_build_object(
-                'username', c.username, 'acctsessionid', s.acctsessionid,
-                'nasipaddress', s.nas, 'framedipaddress', s.ip,
-                'reason', 'fup',
-                'attributes', jsonb_build_object('Mikrotik-Rate-Limit',
-                    radbill_rate(c.fup_rate_up) || '/' || radbill_rate(c.fup_rate_down))),
-            'fup:' || c.id || ':' || c.cycle_start)
-    ON CONFLICT (dedupe_key) DO NOTHING;
-    IF FOUND THEN
-        PERFORM pg_notify('radbill_outbox', 'coa');
-    END IF;
+        SELECT cu.id, cu.username, cu.cycle_start, pk.fup_rate_up, pk.fup_rate_down, d.uid
+          FROM up JOIN customers cu ON cu.id = up.customer_id
+          JOIN packages pk ON pk.id = cu.package_id
+          JOIN d ON d.u = lower(cu.username)
+         WHERE cu.status = 'active' AND pk.data_cap IS NOT NULL AND up.total >= pk.data_cap
+    LOOP
+        -- only the drain that moves the customer from active to fup queues the CoA; the
+        -- dedupe key keeps it to one per cycle even across a reset and a second crossing
+        UPDATE customers SET status = 'fup', status_reason = 'data cap reached'
+         WHERE id = c.id AND status = 'active';
+        CONTINUE WHEN NOT FOUND;
+        -- the session that crossed is the one to throttle
+        SELECT acctsessionid, host(nasipaddress) AS nas, host(framedipaddress) AS ip
+          INTO s FROM radacct WHERE acctuniqueid = c.uid;
+        INSERT INTO outbox (kind, customer_id, payload, dedupe_key)
+        VALUES ('coa', c.id, jsonb_build_object(
+                    'username', c.username, 'acctsessionid', s.acctsessionid,
+                    'nasipaddress', s.nas, 'framedipaddress', s.ip, 'reason', 'fup',
+                    'attributes', jsonb_build_object('Mikrotik-Rate-Limit',
+                        radbill_rate(c.fup_rate_up) || '/' || radbill_rate(c.fup_rate_down))),
+                'fup:' || c.id || ':' || c.cycle_start)
+        ON CONFLICT (dedupe_key) DO NOTHING;
+        IF FOUND THEN
+            PERFORM pg_notify('radbill_outbox', 'coa');
+        END IF;
+    END LOOP;
+    -- tell every FreeRADIUS process which sessions opened and closed (simultaneous use), in
+    -- payloads that stay under NOTIFY's 8000 bytes
+    FOR events IN
+        SELECT jsonb_agg(jsonb_build_array(kind, left(uniqueid, 64), left(lower(username), 64),
+                                           left(nasip, 45)) ORDER BY id)
+          FROM (SELECT x.*, (row_number() OVER (ORDER BY x.id) - 1) / 40 AS chunk
+                  FROM jsonb_to_recordset(batch) AS x(id bigint, kind text, username text,
+                                                      uniqueid text, nasip text)
+                 WHERE x.kind IN ('open', 'close', 'nas')) e
+         GROUP BY chunk ORDER BY chunk
+    LOOP
+        PERFORM pg_notify('radbill_radius', jsonb_build_object('t', 'sessions', 'e', events)::text);
+    END LOOP;
+    RETURN n;
 END
 $fn$;
 """
@@ -179,6 +202,8 @@ DECLARE
     tout bigint := (coalesce(nullif(p_out_giga, ''), '0')::bigint << 32)
                    + coalesce(nullif(p_out, ''), '0')::bigint;
     is_stop boolean := p_status = 'Stop';
+    was_open boolean;
+    kind text;
     d_in bigint;
     d_out bigint;
     d_time bigint;
@@ -189,6 +214,7 @@ BEGIN
                acctsessiontime = extract(epoch FROM t - acctstarttime)::bigint,
                acctterminatecause = coalesce(nullif(p_cause, ''), 'NAS-Reboot')
          WHERE acctstoptime IS NULL AND nasipaddress = p_nasip::inet AND acctstarttime <= t;
+        INSERT INTO radius_acct_log (kind, nasip) VALUES ('nas', p_nasip);
         RETURN 1;
     END IF;
     IF p_status NOT IN ('Start', 'Interim-Update', 'Stop') THEN
@@ -222,8 +248,10 @@ BEGIN
            AND r.acctsessiontime IS NOT DISTINCT FROM prev.s
            AND r.acctstoptime IS NOT DISTINCT FROM prev.stopped
         RETURNING greatest(tin - coalesce(prev.i, 0), 0), greatest(tout - coalesce(prev.o, 0), 0),
-                  greatest(coalesce(stime, 0) - coalesce(prev.s, 0), 0)
-             INTO d_in, d_out, d_time;
+                  greatest(coalesce(stime, 0) - coalesce(prev.s, 0), 0), prev.stopped IS NULL
+             INTO d_in, d_out, d_time, was_open;
+        kind := CASE WHEN is_stop AND was_open THEN 'close'
+                     WHEN d_in > 0 OR d_out > 0 OR d_time > 0 THEN 'use' END;
     END IF;
     IF d_in IS NULL THEN
         -- a Start, or the first record of a session whose Start was lost: all of it is new
@@ -255,9 +283,12 @@ BEGIN
                 p_delegated6, p_class);
         END IF;
         d_in := tin; d_out := tout; d_time := coalesce(stime, 0);
+        kind := CASE WHEN is_stop THEN 'close' ELSE 'open' END;
     END IF;
-    IF (d_in > 0 OR d_out > 0 OR d_time > 0) AND p_username <> '' THEN
-        PERFORM radbill_usage(p_username, d_in, d_out, d_time, p_uniqueid);
+    -- what the drain needs, in this transaction: acknowledged usage is never lost
+    IF kind IS NOT NULL THEN
+        INSERT INTO radius_acct_log (kind, username, uniqueid, nasip, d_in, d_out, d_time)
+        VALUES (kind, p_username, p_uniqueid, p_nasip, d_in, d_out, d_time);
     END IF;
     RETURN 1;
 END
@@ -266,6 +297,19 @@ $fn$;
 
 
 def upgrade() -> None:
+    op.create_table(
+        "radius_acct_log",
+        sa.Column("id", sa.BigInteger(), sa.Identity(always=True), nullable=False),
+        sa.Column("kind", sa.Text(), nullable=False),
+        sa.Column("username", sa.Text(), server_default="", nullable=False),
+        sa.Column("uniqueid", sa.Text(), server_default="", nullable=False),
+        sa.Column("nasip", sa.Text(), server_default="", nullable=False),
+        sa.Column("d_in", sa.BigInteger(), server_default="0", nullable=False),
+        sa.Column("d_out", sa.BigInteger(), server_default="0", nullable=False),
+        sa.Column("d_time", sa.BigInteger(), server_default="0", nullable=False),
+        sa.CheckConstraint("kind in ('open', 'use', 'close', 'nas')",
+                           name=op.f("ck_radius_acct_log_kind_valid")),
+    )
     op.execute(NOTIFY_FN)
     for table, (key, ignored) in WATCHED.items():
         args = ", ".join(f"'{a}'" for a in (key or "", *ignored))
@@ -281,16 +325,17 @@ def upgrade() -> None:
     op.execute("CREATE TRIGGER radbill_notify_truncate AFTER TRUNCATE ON radacct "
                "FOR EACH STATEMENT EXECUTE FUNCTION radbill_notify_change('')")
     op.execute(RATE_FN)
-    op.execute(USAGE_FN)
+    op.execute(DRAIN_FN)
     op.execute(ACCT_FN)
 
 
 def downgrade() -> None:
     op.execute("DROP FUNCTION IF EXISTS radbill_acct(" + ", ".join(["text"] * 27) + ")")
-    op.execute("DROP FUNCTION IF EXISTS radbill_usage(text, bigint, bigint, bigint, text)")
+    op.execute("DROP FUNCTION IF EXISTS radbill_drain()")
     op.execute("DROP FUNCTION IF EXISTS radbill_rate(bigint)")
     op.execute("DROP TRIGGER IF EXISTS radbill_notify_truncate ON radacct")
     for table in WATCHED:
         for event in ("insert", "delete", "update", "truncate"):
             op.execute(f"DROP TRIGGER IF EXISTS radbill_notify_{event} ON {table}")
     op.execute("DROP FUNCTION IF EXISTS radbill_notify_change()")
+    op.drop_table("radius_acct_log")
