@@ -91,6 +91,8 @@ def click(driver, element_id: str) -> None:
     old = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(By.ID, element_id).click()
     WebDriverWait(driver, 15).until(EC.staleness_of(old))
+    WebDriverWait(driver, 15).until(
+        lambda d: d.execute_script("return document.readyState") == "complete")
 
 
 def test_staff_member_logs_in_with_2fa_creates_a_customer_and_takes_cash(live_admin, secret,
