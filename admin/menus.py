@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from radbill.functions.caller import Caller
-from radbill.functions.registry import Function, load_all
+from radbill.functions.registry import Function, ListResult, load_all
 
 SECTIONS = (
     ("Customers", ("customer", "zone", "card")),
@@ -88,3 +88,10 @@ def menu(caller: Caller) -> list[tuple[str, list[Item]]]:
 
 def hide_money(caller: Caller, columns: list[str]) -> list[str]:
     return columns if sees_money(caller) else [c for c in columns if not is_money(c)]
+
+
+def without_money(result: ListResult) -> ListResult:
+    """A list with its money columns dropped, for the NOC (API, print and CSV alike)."""
+    columns = [c for c in result.columns if not is_money(c)]
+    rows = [{k: v for k, v in r.items() if not is_money(k)} for r in result.rows]
+    return ListResult(rows, result.total, result.page, result.per_page, columns)

@@ -6,9 +6,9 @@ from urllib.parse import urlencode
 from flask import Blueprint, g, redirect, request, url_for
 
 from radbill.functions import auth as kernel_auth
-from radbill.functions.registry import FuncError, OkResult, load_all
+from radbill.functions.registry import FuncError, ListResult, OkResult, load_all
 
-from admin import i18n, security
+from admin import i18n, menus, security
 from admin.api import respond
 from admin.api.authn import Unauthorized, identify, password_login
 from admin.auth.user import finish_login
@@ -32,7 +32,7 @@ def flat_params() -> dict[str, str]:
 
 
 @bp.route("/billmgr", methods=["GET", "POST"])
-@csrf.exempt  # token callers carry no cookie; cookie callers are checked in `changes_allowed`
+@csrf.exempt  # token callers carry no cookie; cookie callers are checked in cookie_change_ok
 def billmgr():
     params = flat_params()
     g.lang = i18n.pick(params.get("lang"))
@@ -96,12 +96,8 @@ def answer(func: str, fparams: dict[str, str], params: dict[str, str], out: str)
         result = run(func, fparams, g.caller)
     except FuncError as exc:
         return failure(exc, out)
-    from admin.menus import hide_money
-    from radbill.functions.registry import ListResult
-    if isinstance(result, ListResult) and hide_money(g.caller, result.columns) != result.columns:
-        keep = hide_money(g.caller, list(result.rows[0]) if result.rows else result.columns)
-        result.rows = [{k: r[k] for k in keep if k in r} for r in result.rows]
-        result.columns = hide_money(g.caller, result.columns)
+    if isinstance(result, ListResult) and not menus.sees_money(g.caller):
+        result = menus.without_money(result)
     if isinstance(result, OkResult) and (target := respond.startform(params, result)):
         return redirect(target)
     if out == "devel":
@@ -110,10 +106,10 @@ def answer(func: str, fparams: dict[str, str], params: dict[str, str], out: str)
 
 
 def failure(exc: FuncError, out: str | None):
+    if out is None and isinstance(exc, Unauthorized) and exc.status == 401:
+        return redirect(url_for("auth.login", next=request.full_path))
     exc = respond.translated(exc, g.get("lang", "en"))
     if out is None:
-        if isinstance(exc, Unauthorized) and exc.status == 401:
-            return redirect(url_for("auth.login", next=request.full_path))
         from admin.pages.dispatch import error_page
         return error_page(exc)
     return respond.formatted(exc, "xml" if out == "devel" else out, exc.status)
