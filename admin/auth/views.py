@@ -1,6 +1,7 @@
 """Login, second factor, enrolment, account and logout pages."""
 from __future__ import annotations
 
+import pyotp
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
                    session, url_for)
 from flask_login import current_user, login_required, logout_user
@@ -13,6 +14,7 @@ from admin import security
 from admin.auth.user import finish_login, qr_svg
 from admin.calls import client_ip, log_request, run
 from admin.dbs import db, keep_writes
+from admin.functions import ISSUER
 
 bp = Blueprint("auth", __name__)
 
@@ -95,9 +97,8 @@ def enrol():
     try:
         result = call(db(), caller, "me.totp", params)
     except FuncError as exc:
-        from pyotp import TOTP
         secret = session["enrol_secret"]
-        uri = TOTP(secret).provisioning_uri(user.login, issuer_name="radbill")
+        uri = pyotp.TOTP(secret).provisioning_uri(user.login, issuer_name=ISSUER)
         return render_template("auth/enrol.html", secret=secret, qr=qr_svg(uri),
                                error=exc.errors.get("totp", exc.message),
                                forced=user.id != _current_id()), 400

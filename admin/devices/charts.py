@@ -1,0 +1,130 @@
+"""Traffic graphs: device.traffic rows turned into one inline SVG line chart per interface."""
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from markupsafe import Markup, escape
+
+from admin.svg import COLOURS
+
+# a chart wider than this many points shows nothing more on a screen; averaging buckets keeps
+# a month of 5-minute polls readable and the SVG small
+MAX_POINTS = 300
+
+
+def rate(bps: float | None) -> str:
+    """Bits per second as people read them (1000-based, like the package rates)."""
+    if bps is None:
+        return ""
+    for unit, mult in (("Gbit/s", 1e9), ("Mbit/s", 1e6), ("kbit/s", 1e3)):
+        if bps >= mult:
+            return f"{bps / mult:.1f} {unit}"
+    return f"{bps:.0f} bit/s"
+
+
+@dataclass
+class Series:
+    if_index: int
+    if_name: str
+    points: list[tuple[dt.datetime, float, float]] = field(default_factory=list)  # at, in, out
+
+    @property
+    def peak_in(self) -> float:
+        return max((p[1] for p in self.points), default=0.0)
+
+    @property
+    def peak_out(self) -> float:
+        return max((p[2] for p in self.points), default=0.0)
+
+
+def parse_at(value: str) -> dt.datetime:
+    at = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return at if at.tzinfo else at.replace(tzinfo=dt.timezone.utc)
+
+
+def series(rows: list[dict], start: dt.datetime, end: dt.datetime) -> list[Series]:
+    """Rows (any order) grouped per interface, oldest first, averaged into MAX_POINTS buckets.
+    The first poll after a counter reset has no rate (None): it is skipped, not drawn as zero."""
+    by_if: dict[int, Series] = {}
+    buckets: dict[int, dict[int, list[tuple[float, float]]]] = defaultdict(lambda: defaultdict(list))
+    span = max((end - start).total_seconds(), 1.0)
+    for r in rows:
+        s = by_if.setdefault(r["if_index"], Series(r["if_index"], r["if_name"] or ""))
+        s.if_name = s.if_name or r["if_name"] or ""
+        if r["in_bps"] is None and r["out_bps"] is None:
+            continue
+        at = parse_at(r["at"])
+        slot = min(int((at - start).total_seconds() / span * MAX_POINTS), MAX_POINTS - 1)
+        buckets[r["if_index"]][max(slot, 0)].append((float(r["in_bps"] or 0),
+                                                     float(r["out_bps"] or 0)))
+    for idx, s in by_if.items():
+        for slot in sorted(buckets[idx]):
+            values = buckets[idx][slot]
+            at = start + dt.timedelta(seconds=(slot + 0.5) * span / MAX_POINTS)
+            s.points.append((at, sum(v[0] for v in values) / len(values),
+                             sum(v[1] for v in values) / len(values)))
+    return [by_if[k] for k in sorted(by_if)]
+
+
+def line_chart(s: Series, start: dt.datetime, end: dt.datetime, tz: ZoneInfo,
+               width: int = 720, height: int = 180) -> Markup:
+    """In and out rates over the range; hour or day ticks in the ISP's zone; no script."""
+    pad_l, pad_b = 70, 20
+    top = max(s.peak_in, s.peak_out) or 1.0
+    span = max((end - start).total_seconds(), 1.0)
+
+    def x(at: dt.datetime) -> float:
+        return pad_l + (at - start).total_seconds() / span * (width - pad_l)
+
+    def y(v: float) -> float:
+        return height - v / top * (height - 10)
+
+    parts = [f'<svg class="chart traffic" viewBox="0 0 {width} {height + pad_b + 16}" '
+             f'width="100%" role="img" xmlns="http://www.w3.org/2000/svg">'
+             f'<title>{escape(s.if_name)} traffic</title>',
+             f'<line x1="{pad_l}" y1="{height}" x2="{width}" y2="{height}" stroke="#999"/>',
+             f'<text x="0" y="14" font-size="10">{escape(rate(top))}</text>',
+             f'<text x="0" y="{height}" font-size="10">0</text>']
+    for at in ticks(start, end, tz):
+        parts.append(f'<line x1="{x(at):.1f}" y1="{height}" x2="{x(at):.1f}" y2="{height + 4}" '
+                     f'stroke="#999"/><text x="{x(at) - 14:.1f}" y="{height + 15}" '
+                     f'font-size="10">{escape(tick_label(at, span, tz))}</text>')
+    for j, (name, k) in enumerate((("in", 1), ("out", 2))):
+        pts = " ".join(f"{x(p[0]):.1f},{y(p[k]):.1f}" for p in s.points)
+        if pts:
+            parts.append(f'<polyline fill="none" stroke="{COLOURS[j]}" stroke-width="1.5" '
+                         f'points="{pts}"><title>{name}</title></polyline>')
+        peak = s.peak_in if k == 1 else s.peak_out
+        parts.append(f'<rect x="{pad_l + j * 200}" y="{height + pad_b + 4}" width="10" '
+                     f'height="10" fill="{COLOURS[j]}"/><text x="{pad_l + j * 200 + 14}" '
+                     f'y="{height + pad_b + 13}" font-size="11">{name} (peak '
+                     f'{escape(rate(peak))})</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def ticks(start: dt.datetime, end: dt.datetime, tz: ZoneInfo) -> list[dt.datetime]:
+    """Round local hours (or local midnights for long ranges), about six of them."""
+    hours = (end - start).total_seconds() / 3600
+    step = next((h for h in (1, 2, 3, 6, 12, 24, 48, 96, 168) if hours / h <= 7), 168)
+    local = start.astimezone(tz).replace(minute=0, second=0, microsecond=0)
+    if step >= 24:
+        local = local.replace(hour=0)
+    out = []
+    while local <= end:
+        # local wall-clock steps, so ticks stay on midnight across a DST change
+        if local >= start and (step >= 24 or local.hour % step == 0):
+            out.append(local)
+        local = (local.replace(tzinfo=None) + dt.timedelta(hours=1 if step < 24 else 24)
+                 ).replace(tzinfo=tz)
+        if step >= 24 and out and (local - out[-1]).days < step // 24:
+            continue
+    return out[:: max(1, len(out) // 7 + (1 if len(out) % 7 else 0))] if len(out) > 8 else out
+
+
+def tick_label(at: dt.datetime, span_seconds: float, tz: ZoneInfo) -> str:
+    local = at.astimezone(tz)
+    return local.strftime("%d %b") if span_seconds > 2 * 86400 else local.strftime("%H:%M")
