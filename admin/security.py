@@ -19,7 +19,7 @@ from werkzeug.security import check_password_hash
 
 from radbill.functions.auth import check_password, find_user, hash_password
 from radbill.models import Operator, StaffUser
-from radbill.models.web import ApiSession, LoginAttempt, LoginKey
+from radbill.models.web import ApiSession, LoginAttempt, LoginKey, TotpStep
 
 LOCK_MINUTES = 15
 API_SESSION_IDLE = dt.timedelta(hours=1)
@@ -125,12 +125,31 @@ def check_second_factor(session: Session, user: StaffUser, code: str) -> bool:
     if not code or not user.totp_secret:
         return False
     if code.isdigit() and len(code) == 6:
-        return pyotp.TOTP(user.totp_secret).verify(code, valid_window=1)
+        return fresh_totp(session, user, code)
     hashed = digest(code.lower())
     if hashed in (user.recovery_codes or []):
         user.recovery_codes = [c for c in user.recovery_codes if c != hashed]
         return True
     return False
+
+
+def fresh_totp(session: Session, user: StaffUser, code: str) -> bool:
+    """A code for the current step (or one either side, for clock drift) not used before;
+    an observed code cannot be replayed within its 30 seconds."""
+    totp = pyotp.TOTP(user.totp_secret)
+    base = totp.timecode(now())
+    step = next((base + d for d in (0, -1, 1)
+                 if secrets.compare_digest(totp.generate_otp(base + d), code)), None)
+    if step is None:
+        return False
+    row = session.get(TotpStep, user.id, with_for_update=True)
+    if row is not None and step <= row.last_step:
+        return False
+    if row is None:
+        session.add(TotpStep(user_id=user.id, last_step=step))
+    else:
+        row.last_step = step
+    return True
 
 
 # -- func API sessions and one-time keys ------------------------------------------------------

@@ -143,3 +143,17 @@ def test_enforced_two_factor_cannot_be_switched_off(world, auth, client, dbs):
     enrol(client, auth)
     assert "Switch off" not in auth.get("/account").get_data(as_text=True)
     assert auth.post("/account/2fa-off", {}).status_code == 403
+
+
+def test_a_totp_code_works_only_once(world, auth, client, dbs):
+    secret = pyotp.random_base32()
+    world.operator_a.totp_secret, world.operator_a.totp_enabled = secret, True
+    dbs.commit()
+    code = pyotp.TOTP(secret).now()
+    auth.login("opera")
+    auth.get("/login/2fa")
+    assert auth.post("/login/2fa", {"code": code}).status_code == 302
+    auth.logout()
+    auth.login("opera")  # someone who saw the code over a shoulder tries it at once
+    auth.get("/login/2fa")
+    assert auth.post("/login/2fa", {"code": code}).status_code == 401

@@ -43,7 +43,8 @@ class LoginKey(Base):
 
 
 class LoginAttempt(Base):
-    """Every staff login attempt, web or API, so failures can be shown and counted."""
+    """Every login attempt (staff on the web or API, customers on the portal), so failures can
+    be shown and counted."""
 
     __tablename__ = "login_attempts"
     id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
@@ -56,7 +57,7 @@ class LoginAttempt(Base):
     ok: Mapped[bool]
     reason: Mapped[str | None] = mapped_column(sa.Text)
     __table_args__ = (
-        sa.CheckConstraint("channel in ('web', 'api')", name="channel_valid"),
+        sa.CheckConstraint("channel in ('web', 'api', 'portal')", name="channel_valid"),
         sa.Index("ix_login_attempts_at", "at"),
         sa.Index("ix_login_attempts_user", "user_id"),
     )
@@ -78,3 +79,12 @@ sa.Index("ix_customers_username_id", _c.username, _c.id)
 # A customer's page shows its latest sessions and 30 days of usage: stock FreeRADIUS indexes
 # radacct by (acctstarttime, username), which makes "this user's sessions" a full scan.
 sa.Index("ix_radacct_user_start", RadAcct.__table__.c.username, RadAcct.__table__.c.acctstarttime)
+
+
+class TotpStep(Base):
+    """The last TOTP time step each login used: a code works once, even inside its 30 seconds."""
+
+    __tablename__ = "totp_steps"
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("staff_users.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    last_step: Mapped[int] = mapped_column(sa.BigInteger)
