@@ -44,6 +44,7 @@ def create_app(config: dict | None = None):
     from admin.api import bp as api_bp
     from admin.customers import bp as customers_bp
     from admin.dashboard import bp as dashboard_bp
+    from admin.devices import bp as devices_bp
     from admin.extensions import csrf, login_manager
     from admin.logs import bp as logs_bp
     from admin.pages import bp as pages_bp
@@ -64,7 +65,7 @@ def create_app(config: dict | None = None):
     fmt.init_app(app)
     headers.init_app(app)
     auth.init_app(app)
-    for bp in (api_bp, pages_bp, dashboard_bp, customers_bp, logs_bp):
+    for bp in (api_bp, pages_bp, dashboard_bp, customers_bp, logs_bp, devices_bp):
         app.register_blueprint(bp)
     init_abort_handlers(app)
 

@@ -28,6 +28,7 @@ MONEY_WORDS = ("bill", "payment", "invoice", "journal", "ledger", "expense", "fu
                "paid", "due")
 # extra pages (not functions) each area shows, with the function the caller must be allowed
 EXTRA = {"Customers": (("Import customers", "customers.import_form", "customer.edit"),),
+         "Network": (("Device overview", "devices.overview", "device"),),
          "Logs": (("Suspensions", "logs.suspensions", "audit"),
                   ("Login attempts", "logs.logins", "user"))}
 

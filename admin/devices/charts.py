@@ -49,7 +49,7 @@ def series(rows: list[dict], start: dt.datetime, end: dt.datetime) -> list[Serie
     """Rows (any order) grouped per interface, oldest first, averaged into MAX_POINTS buckets.
     The first poll after a counter reset has no rate (None): it is skipped, not drawn as zero."""
     by_if: dict[int, Series] = {}
-    buckets: dict[int, dict[int, list[tuple[float, float]]]] = defaultdict(lambda: defaultdict(list))
+    buckets: dict[int, dict[int, list]] = defaultdict(lambda: defaultdict(list))
     span = max((end - start).total_seconds(), 1.0)
     for r in rows:
         s = by_if.setdefault(r["if_index"], Series(r["if_index"], r["if_name"] or ""))
@@ -72,6 +72,9 @@ def series(rows: list[dict], start: dt.datetime, end: dt.datetime) -> list[Serie
 def line_chart(s: Series, start: dt.datetime, end: dt.datetime, tz: ZoneInfo,
                width: int = 720, height: int = 180) -> Markup:
     """In and out rates over the range; hour or day ticks in the ISP's zone; no script."""
+    if not s.points:
+        return Markup('<p class="no-rates">No rates in this range yet (a rate needs two polls; '
+                      'the first poll after a counter reset has none).</p>')
     pad_l, pad_b = 70, 20
     top = max(s.peak_in, s.peak_out) or 1.0
     span = max((end - start).total_seconds(), 1.0)
@@ -93,8 +96,12 @@ def line_chart(s: Series, start: dt.datetime, end: dt.datetime, tz: ZoneInfo,
                      f'stroke="#999"/><text x="{x(at) - 14:.1f}" y="{height + 15}" '
                      f'font-size="10">{escape(tick_label(at, span, tz))}</text>')
     for j, (name, k) in enumerate((("in", 1), ("out", 2))):
-        pts = " ".join(f"{x(p[0]):.1f},{y(p[k]):.1f}" for p in s.points)
-        if pts:
+        for run in runs(s.points):
+            if len(run) == 1:  # a lone poll between gaps: a dot, or it would not show at all
+                parts.append(f'<circle cx="{x(run[0][0]):.1f}" cy="{y(run[0][k]):.1f}" r="2" '
+                             f'fill="{COLOURS[j]}"><title>{name}</title></circle>')
+                continue
+            pts = " ".join(f"{x(p[0]):.1f},{y(p[k]):.1f}" for p in run)
             parts.append(f'<polyline fill="none" stroke="{COLOURS[j]}" stroke-width="1.5" '
                          f'points="{pts}"><title>{name}</title></polyline>')
         peak = s.peak_in if k == 1 else s.peak_out
@@ -106,23 +113,35 @@ def line_chart(s: Series, start: dt.datetime, end: dt.datetime, tz: ZoneInfo,
     return Markup("".join(parts))
 
 
+def runs(points: list[tuple]) -> list[list[tuple]]:
+    """Points split where polling stopped, so an outage is a gap and not a straight line.
+    A gap is more than three times the usual spacing (the poll interval, whatever it is)."""
+    if len(points) < 3:
+        return [points] if points else []
+    gaps = sorted((b[0] - a[0]).total_seconds() for a, b in zip(points, points[1:]))
+    limit = 3 * gaps[len(gaps) // 2]
+    out = [[points[0]]]
+    for a, b in zip(points, points[1:]):
+        if (b[0] - a[0]).total_seconds() > limit:
+            out.append([])
+        out[-1].append(b)
+    return out
+
+
 def ticks(start: dt.datetime, end: dt.datetime, tz: ZoneInfo) -> list[dt.datetime]:
-    """Round local hours (or local midnights for long ranges), about six of them."""
-    hours = (end - start).total_seconds() / 3600
-    step = next((h for h in (1, 2, 3, 6, 12, 24, 48, 96, 168) if hours / h <= 7), 168)
+    """Round local hours (local midnights past two days), at most eight of them."""
+    days = (end - start).total_seconds() > 2 * 86400
     local = start.astimezone(tz).replace(minute=0, second=0, microsecond=0)
-    if step >= 24:
-        local = local.replace(hour=0)
-    out = []
+    found = []
     while local <= end:
-        # local wall-clock steps, so ticks stay on midnight across a DST change
-        if local >= start and (step >= 24 or local.hour % step == 0):
-            out.append(local)
-        local = (local.replace(tzinfo=None) + dt.timedelta(hours=1 if step < 24 else 24)
-                 ).replace(tzinfo=tz)
-        if step >= 24 and out and (local - out[-1]).days < step // 24:
-            continue
-    return out[:: max(1, len(out) // 7 + (1 if len(out) % 7 else 0))] if len(out) > 8 else out
+        if local >= start and (not days or local.hour == 0):
+            found.append(local)
+        # step the wall clock, so ticks stay on the hour across a DST change
+        local = (local.replace(tzinfo=None) + dt.timedelta(hours=1)).replace(tzinfo=tz)
+    if not days:  # hours a person would pick: every 3 hours, not 17:00, 20:00, 23:00...
+        step = next((h for h in (1, 2, 3, 4, 6, 12) if len(found) / h <= 8), 24)
+        return [t for t in found if t.hour % step == 0]
+    return found[::-(-len(found) // 8) or 1]
 
 
 def tick_label(at: dt.datetime, span_seconds: float, tz: ZoneInfo) -> str:

@@ -1,0 +1,172 @@
+"""Device pages: the overview, a router (resources, PPP sessions, traffic), an OLT (its ONUs).
+
+Every read and every button is one function call as the logged-in staff member (logged as its
+func request line by admin.calls.run); nothing here decides anything about the network.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
+                   url_for)
+from flask_login import login_required
+
+from radbill.functions.registry import FuncError, ListResult, request_line
+
+from admin.calls import may, run_or_abort
+from admin.devices import charts
+
+bp = Blueprint("devices", __name__, url_prefix="/devices")
+# the ranges a traffic graph offers, in hours (device.traffic keeps 35 days)
+RANGES = {"6h": 6, "24h": 24, "7d": 168, "30d": 720}
+DEFAULT_RANGE = "24h"
+TRAFFIC_PAGE = 1000  # registry's MAX_PER_PAGE
+TRAFFIC_MAX_PAGES = 20  # a month of 5-minute polls on ~2 interfaces; enough for a screen
+ONU_PAGE = 200
+
+
+def need(func: str) -> None:
+    """The role's normal refusal for a page whose function it may not call."""
+    if not may(func):
+        abort(403, f"your role may not use {func}")
+
+
+def device_row(kind: str, device_id: int) -> dict | None:
+    """The device's SNMP and API verdicts from the `device` list (already scoped to the caller)."""
+    rows = run_or_abort("device").rows
+    return next((r for r in rows if r["kind"] == kind and r["id"] == device_id), None)
+
+
+def api_params(elid: int) -> dict[str, str]:
+    params = {"elid": str(elid)}
+    if current_app.config.get("DEVICE_API_TIMEOUT"):  # tests shorten the wait for a hung router
+        params["timeout"] = str(current_app.config["DEVICE_API_TIMEOUT"])
+    return params
+
+
+def ask_router(func: str, elid: int) -> tuple[ListResult | None, FuncError | None]:
+    """A router.* read, or why it failed (a 502 names the setting to check)."""
+    try:
+        return run_or_abort(func, api_params(elid)), None
+    except FuncError as exc:
+        return None, exc
+
+
+def traffic(kind: str, elid: int) -> dict:
+    """The selected range's samples (all pages) as one chart per interface."""
+    chosen = request.args.get("range", DEFAULT_RANGE)
+    hours = RANGES.get(chosen, RANGES[DEFAULT_RANGE])
+    params = {"kind": kind, "elid": str(elid), "hours": str(hours),
+              "per_page": str(TRAFFIC_PAGE)}
+    if request.args.get("if_index", "").isdigit():
+        params["if_index"] = request.args["if_index"]
+    end = dt.datetime.now(dt.timezone.utc)
+    start = end - dt.timedelta(hours=hours)
+    rows: list[dict] = []
+    for page in range(1, TRAFFIC_MAX_PAGES + 1):
+        result = run_or_abort("device.traffic", {**params, "page": str(page)})
+        rows += result.rows
+        if len(rows) >= (result.total or 0) or not result.rows:
+            break
+    tz = current_app.config["TZ"]
+    graphs = [(s, charts.line_chart(s, start, end, tz)) for s in charts.series(rows, start, end)]
+    return {"graphs": graphs, "ranges": list(RANGES), "range": chosen,
+            "if_index": params.get("if_index"), "truncated": len(rows) < (result.total or 0),
+            "start": start, "end": end}
+
+
+@bp.route("/")
+@login_required
+def overview():
+    """Every router and OLT the caller may see: up or down and since when, uptime, last poll."""
+    need("device")
+    rows = run_or_abort("device").rows
+    return render_template("devices/overview.html", rows=rows, title="Devices",
+                           api="/billmgr?func=device&out=xml")
+
+
+@bp.route("/nas/<int:elid>")
+@login_required
+def router(elid: int):
+    """A router: resources and PPP sessions over its API, traffic from the SNMP polls."""
+    need("router.status")
+    status, error = ask_router("router.status", elid)
+    sessions = None
+    if status is not None:  # a router that failed once would only make us wait twice
+        sessions, error = ask_router("router.sessions", elid)
+    info = status.rows[0] if status else None
+    snmp = device_row("nas", elid)
+    if info is None and snmp is None:
+        abort(404, f"no router {elid}")
+    return render_template(
+        "devices/router.html", elid=elid, info=info, sessions=sessions, error=error, snmp=snmp,
+        name=(info or snmp)["name"], can_kick=may("router.kick"),
+        can_push=may("router.push_profiles"), **traffic("nas", elid),
+        title=f"Router {(info or snmp)['name']}",
+        api=f"/billmgr?{request_line('router.status', {'elid': str(elid)})}&out=xml"
+    ), 200 if error is None else error.status
+
+
+@bp.route("/olt/<int:elid>")
+@login_required
+def olt(elid: int):
+    """An OLT: its settings' summary, status, traffic, and its ONUs with their customers."""
+    need("onu")
+    values = run_or_abort("olt.edit", {"elid": str(elid)}).values
+    page = request.args.get("page", "1")
+    params = {"olt": str(elid), "per_page": str(ONU_PAGE),
+              "page": page if page.isdigit() and int(page) > 0 else "1"}
+    if request.args.get("status"):
+        params["status"] = request.args["status"]
+    onus = run_or_abort("onu", params)
+    return render_template(
+        "devices/olt.html", elid=elid, olt=values, onus=onus, snmp=device_row("olt", elid),
+        can_sync=may("olt.sync"), status_filter=params.get("status", ""),
+        last_page=max(1, -(-(onus.total or 0) // ONU_PAGE)), **traffic("olt", elid),
+        title=f"OLT {values['name']}",
+        api=f"/billmgr?{request_line('onu', {'olt': str(elid)})}&out=xml")
+
+
+def act(func: str, params: dict[str, str], back: str, summary) -> object:
+    """A button: call the function, flash its request line (or its error), go back."""
+    try:
+        result = run_or_abort(func, params)
+    except FuncError as exc:
+        flash(f"{request_line(func, params)} failed: {exc.message}", "error")
+        return redirect(back)
+    flash(f"Done: {request_line(func, params)} {summary(result)}".rstrip(), "ok")
+    return redirect(back)
+
+
+@bp.route("/nas/<int:elid>/kick", methods=["POST"])
+@login_required
+def kick(elid: int):
+    """Disconnect one PPP user; the router removes the session and the user may redial."""
+    need("router.kick")
+    username = request.form.get("username", "")
+    return act("router.kick", {**api_params(elid), "username": username},
+               url_for("devices.router", elid=elid),
+               lambda r: f"({r.extra.get('removed', 0)} session(s) removed)")
+
+
+@bp.route("/nas/<int:elid>/push", methods=["POST"])
+@login_required
+def push(elid: int):
+    """Create or update the router's PPP profiles and pools from the packages."""
+    need("router.push_profiles")
+    params = api_params(elid)
+    for name in ("package", "local_address"):
+        if request.form.get(name, "").strip():
+            params[name] = request.form[name].strip()
+    return act("router.push_profiles", params, url_for("devices.router", elid=elid),
+               lambda r: "(" + ", ".join(f"{x['kind']} {x['name']}: {x['action']}"
+                                         for x in r.rows) + ")")
+
+
+@bp.route("/olt/<int:elid>/sync", methods=["POST"])
+@login_required
+def sync(elid: int):
+    """Discover the OLT's ONUs now."""
+    need("olt.sync")
+    return act("olt.sync", {"elid": str(elid)}, url_for("devices.olt", elid=elid),
+               lambda r: "(" + ", ".join(f"{k}: {v}" for k, v in r.rows[0].items()) + ")")
