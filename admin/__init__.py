@@ -68,6 +68,8 @@ def create_app(config: dict | None = None):
     for bp in (api_bp, pages_bp, dashboard_bp, customers_bp, logs_bp, devices_bp):
         app.register_blueprint(bp)
     init_abort_handlers(app)
+    from admin.portal import bp as portal_bp  # customers' pages: none of the staff machinery
+    app.register_blueprint(portal_bp)
 
     app.context_processor(navigation)
     return app

@@ -33,6 +33,8 @@ class Settings:
     isp_name: str = "radbill ISP"
     authinfo_networks: str = ""
     session_idle_minutes: int = 30
+    portal_trusted_proxies: str = ""  # networks whose X-Forwarded-For the portal believes
+    portal_hotspot_hosts: str = ""  # hotspot login hosts by name, beside private addresses
     lockout_after: int = 5
     smtp_host: str = ""  # empty: no e-mail notifications
     smtp_port: int = 25

@@ -20,6 +20,8 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def idle_timeout():
         """Log out a browser that sat idle longer than settings.session_idle_minutes."""
+        if request.blueprint == "portal":
+            return None  # customers' pages: the portal keeps its own session and idle rule
         if not current_user.is_authenticated:
             return None
         now, seen = time.time(), session.get("seen", 0)

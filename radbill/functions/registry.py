@@ -29,6 +29,7 @@ FUNCTION_MODULES = (
     "rating.functions",
     "provisioning.functions",
     "admin.functions",  # session.newkey, user.totp: Flask-free, so the CLI lists them too
+    "radbill.functions.portal",  # portal.*: customers' own functions (role "customer")
 )
 
 

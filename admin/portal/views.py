@@ -1,0 +1,147 @@
+"""The portal's routes: thin callers of the portal.* functions as the customer."""
+from __future__ import annotations
+
+from flask import (abort, flash, g, make_response, redirect, render_template, request, url_for)
+
+from radbill.functions import registry
+from radbill.functions.portal import customer_at, customer_caller
+from radbill.functions.registry import FileResult, FuncError, OkResult
+from radbill.models import Customer
+
+from admin.calls import log_request
+from admin.dbs import db, keep_writes
+from admin.portal import access, hotspot
+from admin.portal import bp
+
+PAID = "Paid. Your connection will come back within a few seconds."
+
+
+def run(customer: Customer, func: str, params: dict[str, str] | None = None):
+    """Call a portal function as the customer, logged as its func request line like staff's."""
+    caller = customer_caller(db(), customer, access.source_ip(), g.get("lang", "en"))
+    params = params or {}
+    log_request(caller, func, params)
+    return registry.call(db(), caller, func, params)
+
+
+def recharge(customer: Customer, pin: str) -> OkResult:
+    """Pay with a card; a wrong PIN counts towards its own lockout. Raises access.Refused."""
+    if access.locked(db(), customer.username, "pin"):
+        access.record(db(), customer.username, False, "pin locked")
+        raise access.Refused("too many wrong PINs; try again later")
+    try:
+        with db().begin_nested():  # a refused payment leaves nothing behind but the attempt
+            return run(customer, "portal.recharge", {"pin": pin})
+    except FuncError as exc:
+        if exc.field == "pin":
+            access.record(db(), customer.username, False, "bad pin")
+        raise access.Refused(exc.errors.get(exc.field or "", exc.message)) from None
+
+
+def refused(template: str, error: str, **context):
+    keep_writes()  # the attempt's record stays, though the answer is an error
+    return render_template(template, error=error, **context), 400
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if request.method == "GET":
+        if access.signed_in(db()):
+            return redirect(url_for("portal.home"))
+        return render_template("portal/login.html")
+    username = request.form.get("username", "").strip()
+    try:
+        customer = access.check_login(db(), username, request.form.get("password", ""))
+    except access.Refused as exc:
+        return refused("portal/login.html", str(exc), username=username)
+    access.sign_in(customer)
+    return redirect(url_for("portal.home"))
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    access.sign_out()
+    return redirect(url_for("portal.login"))
+
+
+@bp.route("/")
+def home():
+    customer = access.signed_in(db())
+    if customer is None:
+        return redirect(url_for("portal.login"))
+    return render_template("portal/home.html", me=run(customer, "portal.status").values)
+
+
+@bp.route("/recharge", methods=["POST"])
+def recharge_page():
+    customer = access.signed_in(db())
+    if customer is None:
+        return redirect(url_for("portal.login"))
+    try:
+        result = recharge(customer, request.form.get("pin", ""))
+    except access.Refused as exc:
+        return refused("portal/home.html", str(exc), me=run(customer, "portal.status").values)
+    flash(paid_message(result), "ok")
+    return redirect(url_for("portal.home"))
+
+
+def paid_message(result: OkResult) -> str:
+    if result.extra.get("replayed"):
+        return "This card was already applied to your account; it counts once."
+    return PAID if result.extra.get("resumed") else "Paid. Thank you."
+
+
+@bp.route("/bills/<int:bill_id>.pdf")
+def invoice(bill_id: int):
+    customer = access.signed_in(db())
+    if customer is None:
+        return redirect(url_for("portal.login"))
+    try:
+        result = run(customer, "portal.invoice", {"elid": str(bill_id)})
+    except FuncError as exc:
+        abort(exc.status if exc.status in (403, 404) else 400)
+    assert isinstance(result, FileResult)
+    resp = make_response(result.data)
+    resp.headers["Content-Type"] = result.content_type
+    resp.headers["Content-Disposition"] = f'attachment; filename="{result.filename}"'
+    return resp
+
+
+@bp.route("/suspended", methods=["GET", "POST"])
+def suspended():
+    """The walled garden's redirect target: who is at this address, why, what is due."""
+    customer = customer_at(db(), access.source_ip())
+    if customer is None:
+        if request.method == "POST":
+            return refused("portal/suspended.html", "we could not tell which account this "
+                           "connection belongs to; please log in", me=None)
+        return render_template("portal/suspended.html", me=None)
+    if request.method == "POST":
+        try:
+            result = recharge(customer, request.form.get("pin", ""))
+        except access.Refused as exc:
+            return refused("portal/suspended.html", str(exc),
+                           me=run(customer, "portal.status").values)
+        flash(paid_message(result), "ok")
+        return redirect(url_for("portal.suspended"))
+    return render_template("portal/suspended.html", me=run(customer, "portal.status").values)
+
+
+@bp.route("/hotspot/login")
+def hotspot_login():
+    """MikroTik's external login page; the router's variables arrive as query parameters."""
+    args = request.args
+    link = args.get("link-login-only", "")
+    origin = hotspot.router_origin(link)
+    chap_id, challenge = (hotspot.chap_bytes(args.get("chap-id")),
+                          hotspot.chap_bytes(args.get("chap-challenge")))
+    nonce = hotspot.new_nonce()
+    html = render_template(
+        "portal/hotspot_login.html", link=link if origin else None, nonce=nonce,
+        chap_id=chap_id.hex() if chap_id is not None else "",
+        chap_challenge=challenge.hex() if challenge is not None else "",
+        dst=args.get("dst", args.get("link-orig", ""))[:2000],
+        router_error=args.get("error", "")[:300], username=args.get("username", "")[:64])
+    resp = make_response(html, 200 if origin else 400)
+    resp.headers["Content-Security-Policy"] = hotspot.csp(nonce, origin)
+    return resp
