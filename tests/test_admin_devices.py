@@ -292,6 +292,21 @@ def test_sync_button_discovers_onus_over_ssh(world, auth, olt, vsol, caplog):
 
 
 @integration
+def test_a_failed_sync_says_why_and_keeps_the_onus(world, auth, olt, dbs):
+    dbs.add(Onu(olt_id=olt.id, port="0/1", onu_id=1, serial="VSOL0001", status="online"))
+    dbs.execute(sa.update(Olt).where(Olt.id == olt.id).values(password="wrong"))
+    dbs.commit()
+    auth.login("noc1")
+    auth.get(f"/devices/olt/{olt.id}")
+    assert auth.post(f"/devices/olt/{olt.id}/sync", {}).status_code == 302
+    page = text(auth.get(f"/devices/olt/{olt.id}"))
+    flash = re.search(r'class="flash error">([^<]*)<', page).group(1)
+    assert f"func=olt.sync&elid={olt.id} failed:" in flash and "rejected" in flash
+    assert "VSOL0001" in page and "online" in page.split('id="onus"')[1]
+    assert "rejected" in page.split('id="olt-info"')[1].split("</table>")[0]  # last_error
+
+
+@integration
 def test_device_pages_show_no_money(world, auth, nas, olt):
     auth.login("noc1")
     for path in ("/devices/", f"/devices/nas/{nas.id}", f"/devices/olt/{olt.id}"):

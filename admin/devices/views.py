@@ -134,6 +134,11 @@ def act(func: str, params: dict[str, str], back: str, summary) -> object:
     except FuncError as exc:
         flash(f"{request_line(func, params)} failed: {exc.message}", "error")
         return redirect(back)
+    if isinstance(result, ListResult) and result.rows and result.rows[0].get("ok") is False:
+        # olt.sync reports a device that did not answer in its result (it records the error
+        # on the OLT, so the call itself succeeds)
+        flash(f"{request_line(func, params)} failed: {result.rows[0].get('error')}", "error")
+        return redirect(back)
     flash(f"Done: {request_line(func, params)} {summary(result)}".rstrip(), "ok")
     return redirect(back)
 
