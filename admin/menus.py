@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from radbill.functions.caller import Caller
 from radbill.functions.registry import Function, ListResult, load_all
+from radbill.models.operators import ROLES as STAFF_ROLES
 
 SECTIONS = (
     ("Customers", ("customer", "zone", "card")),
@@ -55,7 +56,9 @@ def title(func: str) -> str:
 
 
 def visible(fn: Function, caller: Caller) -> bool:
-    return fn.allowed(caller) and (sees_money(caller) or not is_money(fn.name))
+    # a function only non-staff may call (the customer portal's) is no staff page, even for root
+    staff = fn.roles is None or bool(fn.roles & set(STAFF_ROLES))
+    return staff and fn.allowed(caller) and (sees_money(caller) or not is_money(fn.name))
 
 
 def standalone(fn: Function) -> bool:

@@ -378,3 +378,11 @@ def test_a_sub_operator_sees_only_its_own_subtree(world, auth, dbs):
     auth.logout()
     auth.login("opera")  # the operator above sees its sub-operator's customers
     assert "subcust" in auth.get("/billmgr?func=customer").get_data(as_text=True)
+
+
+def test_functions_for_customers_only_are_no_staff_pages(world, auth, monkeypatch):
+    from radbill.functions.registry import REGISTRY, ListResult, function
+    monkeypatch.setattr("radbill.functions.registry.REGISTRY", dict(REGISTRY))
+    function("mybills", kind="list", roles=("customer",))(lambda call: ListResult([], 0))
+    auth.login("root1")
+    assert "func=mybills" not in auth.get("/").get_data(as_text=True)
