@@ -386,3 +386,15 @@ def test_functions_for_customers_only_are_no_staff_pages(world, auth, monkeypatc
     function("mybills", kind="list", roles=("customer",))(lambda call: ListResult([], 0))
     auth.login("root1")
     assert "func=mybills" not in auth.get("/").get_data(as_text=True)
+
+
+def test_search_by_mac_and_ip(world, auth, dbs):
+    from factories import make_customer
+    from factories import caller_of
+    make_customer(dbs, caller_of(dbs, world.operator_b), username="statik", package="home10",
+                  service="static", static_ip="10.20.30.40")
+    dbs.commit()
+    auth.login("operb")
+    assert "bob" in auth.get("/billmgr?func=customer&q=aa:bb:cc:00").get_data(as_text=True)
+    page = auth.get("/billmgr?func=customer&q=10.20.30").get_data(as_text=True)
+    assert "statik" in page and ">bob<" not in page
