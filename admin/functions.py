@@ -17,11 +17,13 @@ from radbill.functions.registry import (AccessDenied, Call, FormResult, FuncErro
                                         NotFound, OkResult, Param, function)
 from radbill.functions.roles import CUSTOMER_VIEWERS, RANK
 from radbill.models import Customer, RadAcct, StaffUser
+from radbill.models.operators import ROLES
 from radbill.models.web import LoginKey
 
 from admin.security import digest
 
 KEY_MIN = 16
+STAFF = tuple(r for r in ROLES if r != "admin")  # staff logins (admin may do anything anyway)
 ISSUER = "radbill"
 
 
@@ -70,7 +72,7 @@ def new_recovery_codes(user: StaffUser, n: int = 8) -> list[str]:
     return codes
 
 
-@function("me.totp", kind="form",
+@function("me.totp", kind="form", roles=STAFF,
           params=(Param("secret", "the base32 secret shown at enrolment"),
                   Param("totp", "a current 6-digit code from the authenticator")))
 def totp(call: Call) -> FormResult | OkResult:
@@ -96,7 +98,7 @@ def totp(call: Call) -> FormResult | OkResult:
     return OkResult(user.id, {"recovery_codes": codes})
 
 
-@function("me.recovery", params=())
+@function("me.recovery", roles=STAFF, params=())
 def recovery(call: Call) -> OkResult:
     """Replace your recovery codes; the old ones stop working."""
     user = _own_or_managed(call, None)
@@ -108,7 +110,8 @@ def recovery(call: Call) -> OkResult:
     return OkResult(user.id, {"recovery_codes": codes})
 
 
-@function("user.totp_reset", params=(Param("elid", "login or id; default yourself"),))
+@function("user.totp_reset", roles=STAFF,
+          params=(Param("elid", "login or id; default yourself"),))
 def totp_reset(call: Call) -> OkResult:
     """Switch two-factor off (yours, or a lower login's when its phone is lost)."""
     user = _own_or_managed(call, call.elid)
