@@ -6,6 +6,7 @@ import datetime as dt
 import html
 import logging
 import re
+import time
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -17,7 +18,9 @@ from admin_fixtures import *  # noqa: F401,F403 (the fixtures)
 from factories import fn, make
 from radbill.models import DeviceStatus, InterfaceSample, Olt, Onu
 from routeros_emu import RouterOS, Server, closed_port
+from snmp_agent import SnmpAgent
 from ssh_olt import OltSshServer
+from test_prov_snmp import loopback_traffic
 
 integration = pytest.mark.integration  # all but the chart tests (pure logic, no database)
 DHAKA = ZoneInfo("Asia/Dhaka")  # UTC+6 all year: local times below are exact
@@ -55,6 +58,13 @@ def olt(world, vsol):
     o = world.dbs.scalars(sa.select(Olt).where(Olt.name == "olt-north")).one()
     world.dbs.commit()
     return o
+
+
+@pytest.fixture(scope="module")
+def snmpd(tmp_path_factory):
+    a = SnmpAgent(tmp_path_factory.mktemp("snmpd"), community="noc-ro").start()
+    yield a
+    a.stop()
 
 
 @pytest.fixture
@@ -252,6 +262,23 @@ def test_traffic_graph_per_interface_with_a_range_selector(world, auth, nas, dbs
     one = text(auth.get(f"/devices/nas/{nas.id}?range=6h&if_index=7"))
     assert "sfp1" in one and "ether1" not in one
     assert "all interfaces" in one
+
+
+@integration
+def test_the_real_poll_feeds_the_overview_and_the_graph(world, auth, nas, snmpd, dbs):
+    from provisioning import jobs
+    fn(dbs, "nas.edit", elid=nas.id, sok="ok", community="noc-ro")
+    jobs.poll_devices(dbs, nas_snmp_port=snmpd.port)
+    loopback_traffic(4_000_000)
+    time.sleep(6)  # snmpd caches interface counters for a few seconds
+    jobs.poll_devices(dbs, nas_snmp_port=snmpd.port)  # the second poll gives the first rate
+    dbs.commit()
+    auth.login("noc1")
+    row = text(auth.get("/devices/")).split(">core1</a>")[1].split("</tr>")[0]
+    assert "<td>up</td>" in row and re.search(r"<td>(\d+d )?\d\d:\d\d</td>", row)  # uptime
+    page = text(auth.get(f"/devices/nas/{nas.id}"))
+    lo = re.search(r">lo\s*<small>.*?</svg>", page, re.S).group(0)
+    assert "<circle" in lo and re.search(r"in \(peak [\d.]+ [kMG]bit/s\)", lo)
 
 
 @integration
