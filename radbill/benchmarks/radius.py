@@ -73,7 +73,8 @@ def seed(url: str, n: int) -> list[tuple[str, str]]:
 def reset(url: str) -> None:
     """Start from empty logs (radacct, radpostauth, counters) and analysed tables."""
     with psycopg.connect(conninfo(url), autocommit=True) as conn:
-        conn.execute("TRUNCATE radacct, radpostauth, usage_counters, outbox RESTART IDENTITY")
+        conn.execute("TRUNCATE radacct, radpostauth, usage_counters, outbox, radius_acct_log "
+                     "RESTART IDENTITY")
         conn.execute("UPDATE customers SET status = 'active', last_seen_at = NULL")
         conn.execute("VACUUM ANALYZE customers, radacct, radpostauth, usage_counters")
 
@@ -124,11 +125,14 @@ def cpu_meter(url: str, pid: int):
         except (OSError, IndexError):
             return 0
 
-    def total() -> tuple[float, float]:
-        pids = [r[0] for r in conn.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-            "AND pid <> pg_backend_pid()")]
-        return ticks(pid) / tick, sum(ticks(p) for p in pids) / tick
+    def total() -> tuple[float, float, float]:
+        """FreeRADIUS, all backends, and the backends of radius_module's own thread (the ones
+        without rlm_sql's application_name)."""
+        rows = conn.execute(
+            "SELECT pid, application_name LIKE 'FreeRADIUS%' FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()").fetchall()
+        return (ticks(pid) / tick, sum(ticks(p) for p, _ in rows) / tick,
+                sum(ticks(p) for p, sql in rows if not sql) / tick)
     return total, conn
 
 
@@ -174,7 +178,8 @@ def line(label: str, r: Result) -> str:
     return (f"  {label:<22} {r.rate:>10,.0f}/s   p50 {r.percentile(0.5):6.2f} ms   "
             f"p99 {r.percentile(0.99):7.2f} ms   lost {r.lost}\n"
             f"  {'':<22} server CPU {r.cpu_us:6.1f} us/req"
-            f" (FreeRADIUS {r.radius_us:.1f}, PostgreSQL {r.cpu_us - r.radius_us:.1f})")
+            f" (FreeRADIUS {r.radius_us:.1f}, PostgreSQL {r.cpu_us - r.radius_us:.1f}, of which"
+            f" for radius_module's thread {r.module_us:.1f})")
 
 
 def report(n: int, seconds: float, results: dict) -> None:

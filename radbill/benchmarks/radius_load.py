@@ -83,6 +83,7 @@ class Result:
     seconds: float = 0.0
     cpu: float = 0.0  # CPU seconds the server side (FreeRADIUS and its PostgreSQL backends) used
     cpu_radius: float = 0.0  # of which FreeRADIUS itself
+    cpu_module: float = 0.0  # of which the backends of radius_module's thread
     latencies: list[float] = field(default_factory=list)
     codes: dict[int, int] = field(default_factory=dict)
     acked: list[int] = field(default_factory=lambda: [0, 0, 0])  # by kind (acct: start/int/stop)
@@ -101,6 +102,10 @@ class Result:
     def radius_us(self) -> float:
         return self.cpu_radius / len(self.latencies) * 1e6 if self.latencies else float("nan")
 
+    @property
+    def module_us(self) -> float:
+        return self.cpu_module / len(self.latencies) * 1e6 if self.latencies else float("nan")
+
     def percentile(self, q: float) -> float:
         if not self.latencies:
             return float("nan")
@@ -113,7 +118,7 @@ class Generator:
                  sockets: int = 4, timeout: float = 3.0, cpu: Callable[[], float] | None = None
                  ) -> None:
         self.build, self.window, self.timeout = build, window, timeout
-        self.cpu = cpu or (lambda: (0.0, 0.0))
+        self.cpu = cpu or (lambda: (0.0, 0.0, 0.0))
         self.socks = []
         for _ in range(sockets):
             s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -181,6 +186,7 @@ class Generator:
             cpu_after = self.cpu()
             self.result.cpu_radius = cpu_after[0] - cpu_before[0]
             self.result.cpu = self.result.cpu_radius + cpu_after[1] - cpu_before[1]
+            self.result.cpu_module = cpu_after[2] - cpu_before[2]
             self.measuring = False
             self.stopping = True
             await asyncio.sleep(0.5)
