@@ -2,8 +2,9 @@
 the decision is mapped back. Nothing here waits on PostgreSQL (FREERADIUS-NOTES.md): authorize
 reads the in-process state and post-auth appends to a buffer. Accounting does not come through
 Python at all: rlm_sql calls radbill_acct() concurrently, and the sync thread learns of opened
-and closed sessions from radbill_drain()'s notices (measured: a python3 call per record cost
-~40 us of FreeRADIUS CPU per record under load, which stock does not pay).
+and closed sessions from radbill_drain()'s notices (radbill bench radius, 100k customers:
+FreeRADIUS spent ~215 us of CPU per accounting record with a python3 call on Start/Stop, ~132 us
+without; stock rlm_sql ~146-155 us).
 """
 from __future__ import annotations
 

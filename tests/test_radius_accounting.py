@@ -156,3 +156,19 @@ def test_crossing_the_cap_mid_session_queues_exactly_one_coa(server, db):
     throttled = lambda r: r.get("Mikrotik-Rate-Limit") == ["512k/1M"]  # noqa: E731
     reply = eventually(lambda: throttled(r := c.SendPacket(req)) and r)
     assert reply and reply["Framed-Pool"] == ["slow"]
+
+
+def test_odd_accounting_requests_are_answered_and_change_nothing_they_should_not(server, db):
+    nas = Nas(server)
+    c = nas.client
+    bare = c.CreateAcctPacket(Acct_Status_Type="Start", Acct_Session_Id="anon",
+                              NAS_IP_Address="127.0.0.1")  # no User-Name at all
+    assert c.SendPacket(bare).code == packet.AccountingResponse
+    odd = c.CreateAcctPacket(User_Name="bob", Acct_Session_Id="odd", NAS_IP_Address="127.0.0.1")
+    odd["Acct-Status-Type"] = 15  # Failed: recorded by nobody, still acknowledged
+    assert c.SendPacket(odd).code == packet.AccountingResponse
+    nas.send("Interim-Update", user="stranger", session="x", **nas.usage(10, 10, 1))
+    drained(db)
+    assert db.execute(sa.text("select count(*) from usage_counters")).scalar() == 0
+    assert radacct(db, "x")[:2] == (10, 10)
+    assert server.alive()
