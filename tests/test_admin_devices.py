@@ -151,6 +151,7 @@ def test_router_page_reads_resources_and_sessions_over_the_api(world, auth, nas,
     sessions = page_html.split('id="sessions"')[1].split("</table>")[0]
     assert "alice" in sessions and "AA:BB:CC:00:11:22" in sessions and "10.0.0.6" in sessions
     assert 'id="kick-alice"' in sessions and 'name="csrf_token"' in sessions
+    assert 'href="/billmgr?func=customer&q=alice"' in sessions  # one click to the customer
     logged = [r.getMessage() for r in caplog.records]
     assert f"Request [127.0.0.1][noc1] 'func=router.status&elid={nas.id}'" in logged
     assert f"Request [127.0.0.1][noc1] 'func=router.sessions&elid={nas.id}'" in logged
