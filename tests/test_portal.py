@@ -7,7 +7,6 @@ import json
 import re
 import shutil
 import subprocess
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -20,7 +19,6 @@ from radbill.functions.registry import AccessDenied, call
 from radbill.models import AuditLog, Customer, Outbox, RadAcct, UsageCounter
 from rating_factories import bills_of, make_profile, postpaid_customer
 
-ROOT = Path(__file__).resolve().parent.parent
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 GIB = 1024 ** 3
 
@@ -64,7 +62,8 @@ def session_row(username, sid, start, ip, stop=None):
 
 
 def token(client, path="/portal/login", **kw) -> str:
-    return TOKEN.search(client.get(path, **kw).get_data(as_text=True)).group(1)
+    page = client.get(path, follow_redirects=True, **kw)
+    return TOKEN.search(page.get_data(as_text=True)).group(1)
 
 
 def login(client, username="alice", password="s3cret"):
@@ -114,6 +113,17 @@ def test_a_wrong_password_is_refused_and_repeated_failures_lock_the_login(client
     assert client.get("/portal/").status_code == 302  # not signed in
 
 
+def test_a_good_login_clears_earlier_failures_and_an_idle_session_ends(app, client, shop):
+    login(client, "alice", "nope")
+    login(client, "alice", "nope")
+    assert login(client, "alice", "s3cret").status_code == 302
+    login(client, "alice", "nope")
+    assert login(client, "alice", "s3cret").status_code == 302  # 1 failure since, not 3
+    assert client.get("/portal/").status_code == 200
+    app.config["IDLE_MINUTES"] = 0
+    assert client.get("/portal/").status_code == 302
+
+
 def test_the_staff_login_knows_no_customer(client, shop):
     staff = client.post("/login", data={"login": "alice", "password": "s3cret",
                                         "csrf_token": token(client, "/login")})
@@ -126,7 +136,8 @@ def test_one_customer_cannot_open_anothers_bill_pdf(client, shop):
     mine = client.get(f"/portal/bills/{shop.alice_bill.id}.pdf")
     assert mine.status_code == 200 and mine.data.startswith(b"%PDF")
     assert client.get(f"/portal/bills/{shop.bob_bill.id}.pdf").status_code == 404
-    assert client.get("/portal/bills/999999.pdf").status_code == 404
+    missing = client.get("/portal/bills/999999.pdf")
+    assert missing.status_code == 404 and 'id="not-found"' in missing.get_data(as_text=True)
 
 
 def test_portal_functions_are_for_customers_only(dbs, shop):
@@ -153,6 +164,22 @@ def test_a_card_resumes_a_suspended_customer_at_once_and_queues_one_disconnect(c
     assert alice.status == "active" and bills_of(dbs, alice)[0].status == "paid"
     audit = dbs.scalars(sa.select(AuditLog).where(AuditLog.func == "payment.edit")).all()
     assert [a.actor for a in audit] == ["customer:alice"] and shop.pins[0] not in audit[0].request
+
+
+def test_an_expired_prepaid_customer_pays_by_card_and_is_redialled_once(client, shop, dbs):
+    dave = make_customer(dbs, username="dave", password="d4ve", package="home10",
+                         operator="isp")
+    dave.expires_at = dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1)
+    fn(dbs, "card.generate", count="1", package="home10", batch="pre", operator="isp")
+    pin = fn(dbs, "card", batch="pre").rows[0]["pin"]
+    dbs.commit()
+    login(client, "dave", "d4ve")
+    assert 'id="state">Expired' in client.get("/portal/").get_data(as_text=True)
+    client.post("/portal/recharge", data={"pin": pin, "csrf_token": token(client, "/portal/")})
+    page = client.get("/portal/").get_data(as_text=True)
+    assert 'id="state">Active' in page and "come back within a few seconds" in page
+    assert disconnects(dbs, dave) == 1
+    assert dbs.get(Customer, dave.id).expires_at > dt.datetime.now(dt.timezone.utc)
 
 
 def test_a_replayed_pin_counts_once(client, shop, dbs):
@@ -220,11 +247,13 @@ HOTSPOT = {"link-login-only": "http://10.5.50.1/login", "chap-id": "\\347",
 
 
 def test_the_hotspot_page_carries_the_routers_variables(client):
-    resp = client.get("/portal/hotspot/login", query_string={**HOTSPOT, "error": "invalid password"})
+    resp = client.get("/portal/hotspot/login",
+                      query_string={**HOTSPOT, "error": "invalid password"})
     page = resp.get_data(as_text=True)
     assert resp.status_code == 200
     assert 'action="http://10.5.50.1/login"' in page and 'value="http://example.com/"' in page
-    assert 'data-chap-id="e7"' in page and 'data-chap-challenge="123456789abcdef00123456789abcdef"' in page
+    assert 'data-chap-id="e7"' in page
+    assert 'data-chap-challenge="123456789abcdef00123456789abcdef"' in page
     assert "invalid password" in page
     csp = resp.headers["Content-Security-Policy"]
     nonce = re.search(r"'nonce-([^']+)'", csp).group(1)
@@ -242,7 +271,8 @@ def test_the_hotspot_page_posts_nowhere_but_a_router(client):
 def test_the_pages_md5_answers_chap_like_python(client):
     page = client.get("/portal/hotspot/login", query_string=HOTSPOT).get_data(as_text=True)
     script = re.search(r"<script nonce=\"[^\"]+\">(.*?)</script>", page, re.S).group(1)
-    vectors = ["", "abc", "message digest", "x" * 55, "y" * 56, "z" * 64, "q" * 200, "পাসওয়ার্ড"]
+    vectors = ["", "abc", "message digest", "x" * 55, "y" * 56, "z" * 64, "q" * 200,
+               "পাসওয়ার্ড"]  # block edges, and a password beyond ASCII (sent as UTF-8)
     probe = script + "\nconsole.log(JSON.stringify({md5: %s.map(function (t) { return " \
         "md5Hex(utf8Bytes(t)); }), chap: chapResponse('e7', 's3cret', '%s')}));" % (
             json.dumps(vectors), "123456789abcdef00123456789abcdef")

@@ -145,3 +145,9 @@ def hotspot_login():
     resp = make_response(html, 200 if origin else 400)
     resp.headers["Content-Security-Policy"] = hotspot.csp(nonce, origin)
     return resp
+
+
+@bp.errorhandler(404)
+def not_found(exc):
+    """A customer's 404 in the portal's own layout, not the staff one with its dashboard link."""
+    return render_template("portal/error.html", message="There is nothing here."), 404
