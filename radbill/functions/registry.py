@@ -28,7 +28,7 @@ FUNCTION_MODULES = (
     "radbill.functions.logs",
     "rating.functions",
     "provisioning.functions",
-    "admin.functions",  # session.newkey, user.totp: Flask-free, so the CLI lists them too
+    "admin.functions",  # session.newkey, me.totp, session: Flask-free, so the CLI lists them
     "radbill.functions.portal",  # portal.*: customers' own functions (role "customer")
 )
 
