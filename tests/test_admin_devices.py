@@ -356,6 +356,7 @@ def test_samples_average_into_buckets_per_interface_skipping_resets():
     ether1, ether2 = charts.series(rows, start, end)
     assert (ether1.if_name, ether1.points) == ("ether1", [])
     assert len(ether2.points) == 1 and ether2.points[0][1:] == (200.0, 200.0)
+    assert ether2.peak_in == 300.0  # the legend's peak is a real poll, not an average
 
 
 def test_a_polling_outage_breaks_the_line():

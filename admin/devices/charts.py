@@ -30,14 +30,9 @@ class Series:
     if_index: int
     if_name: str
     points: list[tuple[dt.datetime, float, float]] = field(default_factory=list)  # at, in, out
-
-    @property
-    def peak_in(self) -> float:
-        return max((p[1] for p in self.points), default=0.0)
-
-    @property
-    def peak_out(self) -> float:
-        return max((p[2] for p in self.points), default=0.0)
+    # the highest single poll: bucket averages over a month would hide a short burst
+    peak_in: float = 0.0
+    peak_out: float = 0.0
 
 
 def parse_at(value: str) -> dt.datetime:
@@ -56,6 +51,8 @@ def series(rows: list[dict], start: dt.datetime, end: dt.datetime) -> list[Serie
         s.if_name = s.if_name or r["if_name"] or ""
         if r["in_bps"] is None and r["out_bps"] is None:
             continue
+        s.peak_in = max(s.peak_in, float(r["in_bps"] or 0))
+        s.peak_out = max(s.peak_out, float(r["out_bps"] or 0))
         at = parse_at(r["at"])
         slot = min(int((at - start).total_seconds() / span * MAX_POINTS), MAX_POINTS - 1)
         buckets[r["if_index"]][max(slot, 0)].append((float(r["in_bps"] or 0),
@@ -76,7 +73,7 @@ def line_chart(s: Series, start: dt.datetime, end: dt.datetime, tz: ZoneInfo,
         return Markup('<p class="no-rates">No rates in this range yet (a rate needs two polls; '
                       'the first poll after a counter reset has none).</p>')
     pad_l, pad_b = 70, 20
-    top = max(s.peak_in, s.peak_out) or 1.0
+    top = max(max(p[1], p[2]) for p in s.points) or 1.0
     span = max((end - start).total_seconds(), 1.0)
 
     def x(at: dt.datetime) -> float:

@@ -101,7 +101,7 @@ def router(elid: int):
     return render_template(
         "devices/router.html", elid=elid, info=info, sessions=sessions, error=error, snmp=snmp,
         name=(info or snmp)["name"], can_kick=may("router.kick"),
-        can_see_customers=may("customer"),
+        can_see_customers=may("customer"), can_edit_nas=may("nas.edit"),
         can_push=may("router.push_profiles"), **traffic("nas", elid),
         title=f"Router {(info or snmp)['name']}",
         api=f"/billmgr?{request_line('router.status', {'elid': str(elid)})}&out=xml"
