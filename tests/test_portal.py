@@ -282,3 +282,74 @@ def test_the_pages_md5_answers_chap_like_python(client):
     expected = hashlib.md5(bytes([0o347]) + b"s3cret"
                            + bytes.fromhex("123456789abcdef00123456789abcdef")).hexdigest()
     assert out["chap"] == expected
+
+
+@pytest.fixture
+def fake_router():
+    """A hotspot router's login URL on a free port, remembering what browsers post to it."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+    from urllib.parse import parse_qs
+    posts = []
+
+    class Login(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
+            posts.append({k: v[0] for k, v in parse_qs(body).items()})
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            self.wfile.write(b"<html><body><h1 id='in'>You are logged in</h1></body></html>")
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Login)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://localhost:{server.server_port}/login", posts
+    server.shutdown()
+    thread.join(5)
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not shutil.which("chromedriver"), reason="no chromedriver")
+def test_in_chromium_the_hotspot_page_posts_only_the_chap_hash(engine, fake_router):
+    """The real page in headless Chromium (CSP, nonce and all) against a fake router."""
+    import tempfile
+    import threading
+
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+    from werkzeug.serving import make_server
+
+    from admin import create_app
+    from test_admin_browser import CHROME_FLAGS
+    link, posts = fake_router
+    app = create_app({"SECRET_KEY": "hotspot-test", "PORTAL_HOTSPOT_HOSTS": "localhost"})
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
+    profile = tempfile.mkdtemp(prefix="radbill-chrome-")
+    for flag in CHROME_FLAGS + (f"--user-data-dir={profile}",):
+        opts.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=opts)
+    try:
+        from urllib.parse import urlencode
+        driver.get(f"http://127.0.0.1:{server.server_port}/portal/hotspot/login?"
+                   + urlencode({**HOTSPOT, "link-login-only": link}))
+        driver.find_element(By.ID, "username").send_keys("alice")
+        driver.find_element(By.ID, "password").send_keys("s3cret")
+        driver.find_element(By.CSS_SELECTOR, "#login button").click()
+        WebDriverWait(driver, 15).until(lambda d: d.find_elements(By.ID, "in"))
+    finally:
+        driver.quit()
+        server.shutdown()
+        shutil.rmtree(profile, ignore_errors=True)
+    expected = hashlib.md5(bytes([0o347]) + b"s3cret"
+                           + bytes.fromhex("123456789abcdef00123456789abcdef")).hexdigest()
+    assert posts == [{"username": "alice", "password": expected, "dst": "http://example.com/",
+                      "popup": "true"}]
