@@ -79,6 +79,10 @@ sa.Index("ix_customers_username_id", _c.username, _c.id)
 # A customer's page shows its latest sessions and 30 days of usage: stock FreeRADIUS indexes
 # radacct by (acctstarttime, username), which makes "this user's sessions" a full scan.
 sa.Index("ix_radacct_user_start", RadAcct.__table__.c.username, RadAcct.__table__.c.acctstarttime)
+# The suspension page knows a walled-garden subscriber by the address of their open session;
+# every web request they make lands there, so that lookup must not scan radacct.
+sa.Index("ix_radacct_open_framedip", RadAcct.__table__.c.framedipaddress,
+         postgresql_where=sa.text("acctstoptime IS NULL"))
 
 
 class TotpStep(Base):
