@@ -353,3 +353,28 @@ def test_in_chromium_the_hotspot_page_posts_only_the_chap_hash(engine, fake_rout
                            + bytes.fromhex("123456789abcdef00123456789abcdef")).hexdigest()
     assert posts == [{"username": "alice", "password": expected, "dst": "http://example.com/",
                       "popup": "true"}]
+
+
+# -- pure pieces -------------------------------------------------------------------------------
+def test_routeros_chap_variables_decode_from_octal_escapes_or_hex():
+    from admin.portal.hotspot import chap_bytes
+    assert chap_bytes("\\347") == b"\xe7"
+    assert chap_bytes("\\000\\377") == b"\x00\xff"
+    assert chap_bytes("e7ff") == b"\xe7\xff"
+    assert chap_bytes("") is None and chap_bytes("x" * 300) is None
+
+
+def test_the_portal_states_follow_the_radius_policys_precedence():
+    from radbill.functions.portal import state_of
+    now = dt.datetime(2026, 11, 22, tzinfo=dt.timezone.utc)
+    past, future = now - dt.timedelta(days=1), now + dt.timedelta(days=1)
+
+    def c(status, reason=None, expires=None):
+        return SimpleNamespace(status=status, status_reason=reason, expires_at=expires)
+    assert state_of(c("active", expires=future), now) == ("active", None)
+    assert state_of(c("suspended", "unpaid", past), now) == ("suspended", "unpaid bills")
+    assert state_of(c("suspended", "moved house"), now) == ("suspended", "moved house")
+    assert state_of(c("fup", "data cap reached", past), now)[0] == "expired"
+    assert state_of(c("fup", "data cap reached"), now) == ("fup",
+                                                           "this cycle's data cap is used up")
+    assert state_of(c("disabled"), now)[0] == "disabled"
