@@ -34,7 +34,8 @@ class RadiusServer:
         self.auth_port, self.acct_port = free_udp_port(), free_udp_port()
         self.directory = radiusconf.render(
             settings.get(), directory, auth_port=self.auth_port, acct_port=self.acct_port,
-            listen_addr="127.0.0.1", reject_delay=0, last_seen_every=0, **overrides)
+            listen_addr="127.0.0.1", reject_delay=0, last_seen_every=0, max_threads=8,
+            **overrides)
         self.log = self.directory / "stdout.log"
         self.proc: subprocess.Popen | None = None
 

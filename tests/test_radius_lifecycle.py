@@ -93,7 +93,8 @@ def test_a_nas_added_in_radbill_is_a_client_without_a_restart(pair, db):
 def test_a_dead_listener_reconnects_and_reloads(pair, db):
     with psycopg.connect(dsn(), autocommit=True) as conn:
         killed = conn.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                              "WHERE query = 'LISTEN radbill_radius'").fetchone()[0]
+                              "WHERE query = 'LISTEN radbill_radius' "
+                              "AND datname = current_database()").fetchone()[0]
     assert killed == len(pair)
     fn(db, "customer.disable", elid="alice")
     db.commit()
