@@ -113,6 +113,16 @@ def test_a_wrong_password_is_refused_and_repeated_failures_lock_the_login(client
     assert client.get("/portal/").status_code == 302  # not signed in
 
 
+def test_a_customer_over_the_cap_sees_the_reduced_speed(client, shop, dbs):
+    bob = dbs.get(Customer, shop.bob.id)
+    bob.status, bob.status_reason = "fup", "data cap reached"
+    dbs.commit()
+    login(client, "bob", "bobpass")
+    page = client.get("/portal/").get_data(as_text=True)
+    assert 'id="state">Reduced speed' in page and "data cap is used up" in page
+    assert "now 1M/1M bit/s until the next cycle" in page
+
+
 def test_a_good_login_clears_earlier_failures_and_an_idle_session_ends(app, client, shop):
     login(client, "alice", "nope")
     login(client, "alice", "nope")

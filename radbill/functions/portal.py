@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from radbill.functions.audit import jsonable
-from radbill.functions.caller import Caller
 from radbill import outbox
 from radbill.functions import registry
+from radbill.functions.audit import jsonable
+from radbill.functions.caller import Caller
 from radbill.functions.registry import (AccessDenied, Call, FileResult, FormResult, FuncError,
                                         NotFound, OkResult, Param, function)
 from radbill.models import Bill, Customer, Operator, Package, Payment, RadAcct, UsageCounter
@@ -62,7 +61,7 @@ def customer_at(session: Session, ip: str | None) -> Customer | None:
         Customer.deleted_at.is_(None))).first()
 
 
-def me(call: Call, lock: bool = False) -> Customer:
+def me(call: Call) -> Customer:
     """The calling customer; anyone else, the system administrator included, is refused."""
     login = call.caller.login
     if call.caller.role != "customer" or not login.startswith(PREFIX):
@@ -70,7 +69,7 @@ def me(call: Call, lock: bool = False) -> Customer:
     stmt = sa.select(Customer).where(
         sa.func.lower(Customer.username) == login[len(PREFIX):].lower(),
         Customer.operator_id == call.caller.operator_id, Customer.deleted_at.is_(None))
-    found = call.session.scalars(stmt.with_for_update() if lock else stmt).first()
+    found = call.session.scalars(stmt).first()
     if found is None:
         raise NotFound("no such customer")
     return found
@@ -118,8 +117,7 @@ def money(session: Session, customer: Customer) -> dict[str, Any]:
                             .order_by(Bill.id.desc()).limit(12)).all()
     pays = session.scalars(sa.select(Payment).where(Payment.customer_id == customer.id)
                            .order_by(Payment.id.desc()).limit(12)).all()
-    due = sum((b.total - b.paid for b in bills if b.status == "open"), ZERO)
-    return {"due": str(due), "bills": [
+    return {"bills": [
         {"id": b.id, "issued_on": jsonable(b.issued_on), "due_date": jsonable(b.due_date),
          "service_from": jsonable(b.service_from), "service_to": jsonable(b.service_to),
          "total": str(b.total), "paid": str(b.paid), "due": str(b.total - b.paid),
@@ -134,21 +132,21 @@ def status(call: Call) -> FormResult:
     c = me(call)
     package = call.session.get(Package, c.package_id)
     state, why = state_of(c, _now())
+    throttled = state == "fup" and package.fup_rate_down is not None
     recent = sessions(call.session, c)
     online = next((s for s in recent if s["acctstoptime"] is None), None)
     values = {"username": c.username, "name": c.name, "service": c.service, "state": state,
               "reason": why, "package": package.name, "rate_down": package.rate_down,
               "rate_up": package.rate_up,
               "speed": f"{format_rate(package.rate_down)}/{format_rate(package.rate_up)}",
-              "price": str(c.custom_price if c.custom_price
-                                                       is not None else package.price),
+              "fup_speed": (f"{format_rate(package.fup_rate_down)}/"
+                            f"{format_rate(package.fup_rate_up)}") if throttled else None,
+              "price": str(package.price if c.custom_price is None else c.custom_price),
               "expires_at": jsonable(c.expires_at), "advance_balance": str(c.advance_balance),
               "usage": usage(call.session, c, package), "online": online, "sessions": recent,
               **money(call.session, c)}
-    # the recent-bills window may miss an old open bill; the amount due must not
-    if any(b["status"] == "open" for b in values["bills"]) or len(values["bills"]) == 12:
-        values["due"] = str(_due(call.session, c))
-    values["owes"] = Decimal(values["due"]) > 0
+    due = _due(call.session, c)  # all open bills, not only the recent ones listed
+    values.update(due=str(due), owes=due > 0)
     return FormResult(c.id, values)
 
 
