@@ -2,12 +2,15 @@
 the fair-usage crossing and its single CoA."""
 from __future__ import annotations
 
+import psycopg
 import pytest
 import sqlalchemy as sa
 from pyrad import packet
+from pyrad.client import Timeout
 from sqlalchemy.orm import Session
 
 from factories import fn, make, make_customer, make_package
+from radbill import radiusconf, settings
 from radius_helpers import RadiusServer, eventually, radclient
 
 pytestmark = pytest.mark.integration
@@ -172,3 +175,18 @@ def test_odd_accounting_requests_are_answered_and_change_nothing_they_should_not
     assert db.execute(sa.text("select count(*) from usage_counters")).scalar() == 0
     assert radacct(db, "x")[:2] == (10, 10)
     assert server.alive()
+
+
+def test_the_response_waits_for_the_commit(server, db):
+    """RFC 2866: answer only what is stored. While radacct cannot be written, nothing is
+    acknowledged; the NAS's retransmission is then recorded once."""
+    c = server.client(timeout=0.7, retries=1)
+    start = c.CreateAcctPacket(User_Name="bob", Acct_Status_Type="Start", Acct_Session_Id="w1",
+                               NAS_IP_Address="127.0.0.1")
+    with psycopg.connect(radiusconf.conninfo(settings.get().psycopg_dsn)) as blocker:
+        blocker.execute("LOCK TABLE radacct IN ACCESS EXCLUSIVE MODE")
+        with pytest.raises(Timeout):
+            c.SendPacket(start)
+    Nas(server).send("Start", session="w1")
+    assert db.execute(sa.text("select count(*) from radacct where acctsessionid = 'w1'")
+                      ).scalar() == 1
