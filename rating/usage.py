@@ -22,22 +22,16 @@ WHERE acctstarttime IS NOT NULL AND username IS NOT NULL
 # Whole days recomputed from radacct, in the key's order (index inserts stay local).
 AGGREGATE_SQL = """
 INSERT INTO usage_daily (customer_id, day, bytes_in, bytes_out, session_time, sessions)
-SELECT c.id, agg.day, sum(agg.bytes_in), sum(agg.bytes_out), sum(agg.session_time),
-       sum(agg.sessions)
-FROM (
-    SELECT username, CAST(acctstarttime AT TIME ZONE :tz AS date) AS day,
-           sum(coalesce(acctinputoctets, 0)) AS bytes_in,
-           sum(coalesce(acctoutputoctets, 0)) AS bytes_out,
-           sum(coalesce(acctsessiontime, 0)) AS session_time, count(*) AS sessions
-    FROM radacct
-    WHERE username IS NOT NULL AND acctstarttime IS NOT NULL
-      AND (CAST(:days AS date[]) IS NULL      -- everything
-           OR acctstarttime >= :lo AND acctstarttime < :hi
-              AND CAST(acctstarttime AT TIME ZONE :tz AS date) = ANY(CAST(:days AS date[])))
-    GROUP BY 1, 2
-) agg
-JOIN customers c ON lower(c.username) = lower(agg.username)
-GROUP BY c.id, agg.day  -- usernames differing only in case are one customer
+SELECT c.id, CAST(r.acctstarttime AT TIME ZONE :tz AS date) AS day,
+       sum(coalesce(r.acctinputoctets, 0)), sum(coalesce(r.acctoutputoctets, 0)),
+       sum(coalesce(r.acctsessiontime, 0)), count(*)
+FROM radacct r
+JOIN customers c ON lower(c.username) = lower(r.username)  -- NAS may change the case
+WHERE r.username IS NOT NULL AND r.acctstarttime IS NOT NULL
+  AND (CAST(:days AS date[]) IS NULL      -- everything
+       OR r.acctstarttime >= :lo AND r.acctstarttime < :hi
+          AND CAST(r.acctstarttime AT TIME ZONE :tz AS date) = ANY(CAST(:days AS date[])))
+GROUP BY 1, 2
 ORDER BY 1, 2
 """
 
