@@ -149,17 +149,22 @@ def test_radbill_job_run_from_the_command_line(cli, committed):
         assert name in listed
 
 
-def test_the_scheduler_runs_in_its_own_process(committed):
+def test_the_scheduler_runs_in_its_own_process(committed, tmp_path):
     exe = ROOT / ".venv" / "bin" / "radbill"
-    proc = subprocess.Popen([str(exe), "scheduler"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, env=os.environ.copy(), start_new_session=True)
+    log = tmp_path / "scheduler.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen([str(exe), "scheduler"], stdout=out, stderr=subprocess.STDOUT,
+                                env=os.environ.copy(), start_new_session=True)
     try:
-        time.sleep(3)
+        deadline = time.monotonic() + 60
+        while "scheduler: 6 jobs" not in log.read_text() and time.monotonic() < deadline:
+            assert proc.poll() is None, log.read_text()
+            time.sleep(0.2)
+        assert "scheduler: 6 jobs" in log.read_text()
         assert proc.poll() is None
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
-        out = proc.communicate(timeout=10)[0]
-    assert "scheduler: 6 jobs" in out
+        proc.wait(timeout=10)
 
 
 def test_rating_functions_from_radbill_call(cli, committed):
