@@ -398,3 +398,18 @@ def test_search_by_mac_and_ip(world, auth, dbs):
     assert "bob" in auth.get("/billmgr?func=customer&q=aa:bb:cc:00").get_data(as_text=True)
     page = auth.get("/billmgr?func=customer&q=10.20.30").get_data(as_text=True)
     assert "statik" in page and ">bob<" not in page
+
+
+def test_the_noc_dashboard_counts_devices_down(world, auth, dbs):
+    from factories import make
+    from radbill.functions.registry import load_all
+    if "device" not in load_all():
+        pytest.skip("provisioning not installed")
+    make(dbs, "nas", name="core1", ip="10.0.0.1", secret="testing123")
+    dbs.commit()
+    auth.login("noc1")
+    assert re.search(r'id="devices-down"><a href="[^"]+">0</a></b> of 1',
+                     auth.get("/").get_data(as_text=True))
+    auth.logout()
+    auth.login("opera")  # not a device role: no card
+    assert 'id="devices-down"' not in auth.get("/").get_data(as_text=True)

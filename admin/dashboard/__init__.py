@@ -1,13 +1,15 @@
-"""The dashboard: who is online, customers by status, and (with rating installed) money."""
+"""The dashboard: who is online, customers by status, devices down and (with rating) money."""
 from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, current_app, render_template, url_for
 from flask_login import login_required
 
 from admin import menus, queries, svg
-from admin.calls import exists, page_caller
+from radbill.functions.registry import FuncError
+
+from admin.calls import exists, may, page_caller, run
 from admin.dbs import db
 
 bp = Blueprint("dashboard", __name__)
@@ -27,4 +29,16 @@ def index():
         ctx["money"] = {"today": series["payments"].get(days[-1], 0),
                         "billed": svg.total(series["bills"]), "paid": svg.total(series["payments"]),
                         "chart": svg.bars(days, series)}
+    ctx["devices"] = devices_down() if may("device") else None
     return render_template("dashboard.html", **ctx)
+
+
+def devices_down() -> dict | None:
+    """Routers and OLTs the last poll found down, for the NOC's eye (from provisioning's list)."""
+    try:
+        rows = run("device", {"per_page": "1000"}).rows
+    except FuncError:
+        return None
+    link = url_for("devices.overview") if "devices.overview" in current_app.view_functions \
+        else "/billmgr?func=device"
+    return {"down": sum(1 for r in rows if r.get("up") is False), "total": len(rows), "link": link}
