@@ -166,3 +166,21 @@ def test_forms_without_sok_show_what_would_happen_and_write_nothing(session):
     with pytest.raises(FuncError) as err:
         fn(session, "bill", to="yesterday")
     assert err.value.field == "to"
+
+
+def test_reversing_a_card_payment_frees_the_card_and_old_cards_are_refused(session):
+    pkg = make_package(session, price="500")
+    c = postpaid_customer(session, package=pkg.name)
+    fn(session, "bill.generate", date="2026-11-01")
+    fn(session, "card.generate", count="1", package=pkg.name, batch="rev")
+    pin = fn(session, "card", batch="rev").rows[0]["pin"]
+    p = pay(session, c, method="card", pin=pin)
+    fn(session, "payment.reverse", elid=p.elid)
+    assert fn(session, "card", batch="rev").rows[0]["status"] == "unused" and due(session, c) == 500
+    pay(session, c, method="card", pin=pin)  # the card can pay again
+    assert due(session, c) == 0
+    fn(session, "card.generate", count="1", amount="100", batch="old", valid_until="2020-01-01")
+    with pytest.raises(FuncError, match="expired"):
+        pay(session, c, method="card", pin=fn(session, "card", batch="old").rows[0]["pin"])
+    fn(session, "card.delete", elid=fn(session, "card", batch="old").rows[0]["serial"])
+    assert fn(session, "card", batch="old").rows == []
