@@ -51,7 +51,7 @@ def values_for(s: Settings, directory: Path, **overrides: object) -> dict[str, o
         "suspended_session_timeout": s.suspended_session_timeout,
         "suspended_address_list": s.suspended_address_list,
         "resync_seconds": 300, "reject_delay": 1, "last_seen_every": 60, "flush_seconds": 0.2,
-        "client_lifetime": 300, "max_threads": 32,
+        "client_lifetime": 300, "max_threads": 16,
     }
     values.update(overrides)
     return values
