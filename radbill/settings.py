@@ -20,7 +20,6 @@ class Settings:
     admin_workers: int = 2
     radius_auth_port: int = 1812
     radius_acct_port: int = 1813
-    radius_backends: int = 4
     radius_dir: str = str(PROJECT_ROOT / "var" / "freeradius")
     time_zone: str = "UTC"
     currency: str = "BDT"
