@@ -138,7 +138,7 @@ def once(client, n: int) -> None:
     t0 = time.perf_counter()
     resp = client.get("/export.csv?func=customer")
     rows = resp.get_data(as_text=True).count("\n") - 1
-    print(f"  export.csv of all customers: {rows:,} rows in {time.perf_counter() - t0:.1f}s")
+    print(f"  export.csv of all customers: {rows:,} rows in {time.perf_counter() - t0:.2f}s")
     page = client.get("/customers/import").get_data(as_text=True)
     token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
     csv_text = "username,password,package,mobile\n" + "".join(
@@ -148,7 +148,7 @@ def once(client, n: int) -> None:
         "csv": csv_text, "mode": "dry", "col0": "username", "col1": "password",
         "col2": "package", "col3": "mobile", "csrf_token": token})
     assert "would import" in resp.get_data(as_text=True), "import dry run failed"
-    print(f"  import dry run of 1,000 rows: {time.perf_counter() - t0:.1f}s")
+    print(f"  import dry run of 1,000 rows: {time.perf_counter() - t0:.2f}s")
 
 
 def run(args) -> int:
