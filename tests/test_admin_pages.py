@@ -413,3 +413,14 @@ def test_the_noc_dashboard_counts_devices_down(world, auth, dbs):
     auth.logout()
     auth.login("opera")  # not a device role: no card
     assert 'id="devices-down"' not in auth.get("/").get_data(as_text=True)
+
+
+def test_suspension_log_includes_the_scheduler(world, auth, dbs):
+    from radbill.models import AuditLog
+    dbs.add(AuditLog(actor="scheduler", func="job.suspension", object_type="customer",
+                     object_id=world.cust_a.id, object_name="alice", operator_id=world.op_a.id,
+                     after={"status": "suspended", "status_reason": "unpaid bill"}))
+    dbs.commit()
+    auth.login("opera")
+    page = auth.get("/logs/suspensions").get_data(as_text=True)
+    assert "job.suspension" in page and "unpaid bill" in page

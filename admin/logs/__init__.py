@@ -14,24 +14,32 @@ from radbill.models import StaffUser
 from radbill.models.web import LoginAttempt
 
 bp = Blueprint("logs", __name__)
-STATUS_FUNCS = ("customer.suspend", "customer.resume", "customer.disable", "customer.enable")
+# what changes a customer's status: staff actions, and the rating jobs (suspension, expiry)
+STATUS_FUNCS = ("customer.suspend", "customer.resume", "customer.disable", "customer.enable",
+                "job.suspension", "job.expiry")
 
 
 @bp.route("/logs/suspensions")
 @login_required
 def suspensions():
-    """Suspension and reactivation history: the audit log of the status functions, merged."""
+    """Suspension and reactivation history: every audit record that changed a customer's status
+    (staff actions, the scheduler's jobs, a payment that resumed service), newest first."""
     if not may("audit"):
         abort(403)
-    rows = []
-    for func in STATUS_FUNCS:
+    rows: dict[int, dict] = {}
+    queries = [{"q": func, "per_page": "100"} for func in STATUS_FUNCS]
+    queries.append({"object_type": "customer", "per_page": "300"})
+    for params in queries:
         try:
-            rows += run("audit", {"q": func, "per_page": "100"}).rows
+            rows.update((r["id"], r) for r in run("audit", params).rows if changes_status(r))
         except FuncError:
             continue
-    rows = [r for r in rows if r["func"] in STATUS_FUNCS or r["func"].startswith("suspension")]
-    rows.sort(key=lambda r: r["at"], reverse=True)
-    return render_template("logs/suspensions.html", rows=rows[:200])
+    ordered = sorted(rows.values(), key=lambda r: (r["at"], r["id"]), reverse=True)
+    return render_template("logs/suspensions.html", rows=ordered[:200])
+
+
+def changes_status(row: dict) -> bool:
+    return row.get("object_type") == "customer" and "status" in (row.get("after") or {})
 
 
 @bp.route("/logs/logins")
