@@ -176,6 +176,8 @@ def test_logs_audit_authentication_and_logins(world, auth, dbs):
     dbs.commit()
     auth.login("operb", "wrong")
     auth.login("opera")
+    mine = auth.get(f"/customers/{world.cust_a.id}").get_data(as_text=True)
+    assert "Access-Reject" in mine.split('id="authlog"')[1] and "bad password" in mine
     authlog = auth.get("/billmgr?func=authlog").get_data(as_text=True)
     assert "Access-Reject" in authlog and ">bob<" not in authlog
     audit = auth.get("/billmgr?func=audit").get_data(as_text=True)

@@ -70,11 +70,15 @@ def show(cid: int):
     if may("audit"):
         audit = run("audit", {"object_type": "customer", "object_id": str(cid), "per_page": "20"})
     caller = page_caller()
+    authlog = None
+    if may("authlog"):  # why a customer cannot connect: the last accepts and rejects
+        authlog = run("authlog", {"username": c["username"], "per_page": "10"})
     return render_template(
         "customers/show.html", c=c, cid=cid,
         online=queries.sessions(db(), c["username"], open_only=True),
         history=queries.sessions(db(), c["username"]), chart=chart,
         bills=related("bill", cid), payments=related("payment", cid), audit=audit,
+        authlog=authlog,
         actions=[a for a in STATUS_ACTIONS if may(f"customer.{a}")
                  and a != ("delete" if c.get("deleted_at") else "restore")],
         can_edit=may("customer.edit") and caller.role != "manager",
