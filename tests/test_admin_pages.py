@@ -288,6 +288,7 @@ def test_sessions_list_for_the_noc_and_scoped_for_resellers(world, auth, dbs):
     auth.login("noc1")
     online = auth.get("/billmgr?func=session&online=on").get_data(as_text=True)
     assert "alice" in online and ">bob<" not in online and "100.64.0.9" in online
+    assert '<meta http-equiv="refresh" content="60">' in online  # a wall display
     assert ">bob<" in auth.get("/billmgr?func=session").get_data(as_text=True)
     auth.logout()
     auth.login("operb")

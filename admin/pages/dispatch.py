@@ -149,7 +149,13 @@ def list_page(fn, fparams: dict[str, str]):
                            row_links=row_links, row_link=row_link,
                            edit=edit, filters=filters, params=fparams, pages=pages,
                            title=menus.title(fn.name), api=api_link(fn.name, fparams),
-                           export=urlencode({"func": fn.name, **base}), **extra)
+                           export=urlencode({"func": fn.name, **base}),
+                           refresh=refresh(fn, fparams), **extra)
+
+
+def refresh(fn, fparams: dict[str, str]) -> int | None:
+    """Who is online now is a wall display for the NOC: it reloads itself (no script needed)."""
+    return 60 if fn.name == "session" and fparams.get("online") in ("on", "1", "yes") else None
 
 
 def form_title(func: str, elid) -> str:
