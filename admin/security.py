@@ -22,6 +22,7 @@ from radbill.models import Operator, StaffUser
 from radbill.models.web import ApiSession, LoginAttempt, LoginKey, TotpStep
 
 LOCK_MINUTES = 15
+ADDRESS_FACTOR = 4
 API_SESSION_IDLE = dt.timedelta(hours=1)
 
 
@@ -52,6 +53,9 @@ def record(session: Session, login: str, user: StaffUser | None, ip: str | None,
 def check_login(session: Session, login: str, password: str, ip: str | None,
                 policy: Policy) -> StaffUser:
     """The user whose password this is, or LoginRefused; failures count towards a lockout."""
+    if address_blocked(session, ip, policy):
+        record(session, login, None, ip, policy.channel, False, "address blocked")
+        raise LoginRefused("too many failed logins from this address; try again later")
     user = find_user(session, login) if login else None
     if user is not None and locked(user):
         record(session, login, user, ip, policy.channel, False, "locked")
@@ -87,6 +91,17 @@ def failed(session: Session, login: str, user: StaffUser | None, ip: str | None,
             user.failed_logins = 0
             reason += "; locked"
     record(session, login, user, ip, policy.channel, False, reason)
+
+
+def address_blocked(session: Session, ip: str | None, policy: Policy) -> bool:
+    """Guessing across many logins from one address (which no per-login lockout sees) stops
+    after ADDRESS_FACTOR times the per-login limit of failures within LOCK_MINUTES."""
+    if not ip:
+        return False
+    since = now() - dt.timedelta(minutes=LOCK_MINUTES)
+    failures = session.scalar(sa.select(sa.func.count()).select_from(LoginAttempt).where(
+        LoginAttempt.at > since, LoginAttempt.ip == ip, LoginAttempt.ok.is_(False)))
+    return failures >= policy.lockout_after * ADDRESS_FACTOR
 
 
 def locked(user: StaffUser) -> bool:

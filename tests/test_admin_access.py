@@ -157,3 +157,10 @@ def test_a_totp_code_works_only_once(world, auth, client, dbs):
     auth.login("opera")  # someone who saw the code over a shoulder tries it at once
     auth.get("/login/2fa")
     assert auth.post("/login/2fa", {"code": code}).status_code == 401
+
+
+def test_guessing_across_logins_from_one_address_is_stopped(world, auth):
+    for i in range(12):  # LOCKOUT_AFTER 3 x 4: a dozen failures over several logins
+        auth.login(f"nobody{i}", "guess")
+    resp = auth.login("opera")  # even a right password, from that address, waits
+    assert resp.status_code == 401 and "from this address" in resp.get_data(as_text=True)
