@@ -220,6 +220,8 @@ def test_forms_show_choices_and_references(world, auth):
 
 def test_customer_import_dry_run_and_all_or_nothing(world, auth, dbs):
     auth.login("opera")
+    template = auth.get("/customers/import/template.csv").get_data(as_text=True)
+    assert template.startswith("username,password,")
     csv_bad = ("login,pass,plan,phone\n"
                "imp1,pw1,home10,01711000101\n"
                "imp2,pw2,home10,bad-phone\n"

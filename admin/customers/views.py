@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask_login import login_required
 
 from radbill.functions.customers import ENTITY as CUSTOMERS
@@ -98,6 +98,16 @@ def import_form():
     if not may("customer.edit"):
         return refused()
     return render_template("customers/import.html", stage="upload")
+
+
+@bp.route("/customers/import/template.csv")
+@login_required
+def import_template():
+    """A CSV with one column per customer.edit parameter, to fill in and upload."""
+    if not may("customer.edit"):
+        return refused()
+    return Response(",".join(imports.targets()) + "\n", content_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="customers.csv"'})
 
 
 @bp.route("/customers/import", methods=["POST"])
