@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from provisioning import mikrotik, monitor, snmp
 from provisioning.errors import ProvisioningError
 from provisioning.olt import sync
+from radbill.jobs import Job, register
 from radbill.models import Nas, NasSettings, Olt
 
 log = logging.getLogger("radbill.jobs")
@@ -115,7 +116,7 @@ def check_router_apis(session: Session, timeout: float = 5.0) -> list[dict]:
     return results
 
 
-# -- the scheduler's job shape (rating.jobs.Job: body(session, on) -> summary line) -----------
+# -- scheduled jobs (radbill.jobs: body(session, on) -> summary line) ----------------------
 def olt_sync_job(session: Session, on: dt.date | None = None) -> str:
     """Every 15 minutes: `Job("olt_sync", olt_sync_job, "interval", {"minutes": 15})`."""
     results = sync_olts(session)
@@ -136,3 +137,8 @@ def device_poll_job(session: Session, on: dt.date | None = None) -> str:
     results = poll_devices(session)
     down = [r["name"] for r in results if r.get("up") is False]
     return f"{len(results)} devices polled" + (f", down: {', '.join(down)}" if down else "")
+
+
+register(Job("olt_sync", olt_sync_job, "interval", {"minutes": 15}),
+         Job("device_poll", device_poll_job, "interval", {"minutes": 5}),
+         Job("router_api_check", router_api_job, "cron", {"hour": 6, "minute": 0}))

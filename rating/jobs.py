@@ -1,23 +1,17 @@
-"""Scheduled jobs. Each body is one function over a session that the CLI (`radbill job run
-NAME`) and the scheduler both call through `run`, which holds a PostgreSQL advisory lock for
-the job's transaction, so two schedulers never run the same job at once. Every job is
-idempotent, so running it again later is harmless."""
+"""Rating's scheduled jobs. Each body is one function over a session that the CLI (`radbill
+job run NAME`) and the scheduler both call through radbill.jobs.run (advisory lock, one
+transaction)."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
-from dataclasses import dataclass
-from typing import Callable
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from radbill import db
-from radbill.models import Customer, JobState
+from radbill.jobs import JOBS, Job, lock_key, register, run  # noqa: F401  (re-exported)
+from radbill.models import Customer
 from rating import billing_run, usage
-from rating.terms import today
 
 log = logging.getLogger("rating.jobs")
 
@@ -127,49 +121,17 @@ def usage_rollup(session: Session, on: dt.date) -> str:
     return usage.rollup(session)
 
 
-@dataclass(frozen=True)
-class Job:
-    name: str
-    body: Callable[[Session, dt.date], str]
-    trigger: str  # apscheduler trigger name
-    when: dict
-
-
-def _jobs() -> dict[str, Job]:
+def _jobs() -> tuple[Job, ...]:
     from radbill import settings
     interim = settings.get().interim_interval
-    return {j.name: j for j in (
+    return (
         Job("billing", billing, "cron", {"hour": 0, "minute": 20}),
         Job("suspension", suspension, "cron", {"minute": 5}),
         Job("expiry", expiry, "interval", {"minutes": 5}),
         Job("fup_reset", fup_reset, "cron", {"hour": 0, "minute": 1}),
         Job("stale_sessions", stale_sessions, "interval", {"seconds": interim}),
         Job("usage_rollup", usage_rollup, "interval", {"minutes": 10}),
-    )}
+    )
 
 
-JOBS = _jobs()
-
-
-def lock_key(name: str) -> int:
-    """A stable signed 64-bit advisory lock key per job."""
-    return int.from_bytes(hashlib.sha256(f"radbill.job.{name}".encode()).digest()[:8], "big",
-                          signed=True)
-
-
-def run(name: str, on: dt.date | None = None, url: str | None = None) -> str | None:
-    """Run job `name` in one transaction under its advisory lock; None if another holds it."""
-    job = JOBS[name]
-    on = on or today()
-    with db.session_scope(url) as session:
-        if not session.scalar(sa.select(sa.func.pg_try_advisory_xact_lock(lock_key(name)))):
-            log.info("%s: skipped, another scheduler is running it", name)
-            return None
-        session.execute(insert(JobState).values(name=name, last_started_at=sa.func.now())
-                        .on_conflict_do_update(index_elements=["name"],
-                                               set_={"last_started_at": sa.func.now()}))
-        result = job.body(session, on)
-        session.execute(sa.update(JobState).where(JobState.name == name).values(
-            last_finished_at=sa.func.now(), last_result=result))
-    log.info("%s: %s", name, result)
-    return result
+register(*_jobs())

@@ -19,13 +19,13 @@ def register(sub) -> None:
 
 
 def job(args) -> int:
-    from rating import jobs
+    from radbill import jobs
     if args.action == "list":
-        for j in jobs.JOBS.values():
+        for j in jobs.load_all().values():
             print(f"{j.name:<16} {j.trigger} {j.when}")
         return 0
-    if args.name not in jobs.JOBS:
-        print(f"radbill job: name one of {', '.join(jobs.JOBS)}", file=sys.stderr)
+    if args.name not in jobs.load_all():
+        print(f"radbill job: name one of {', '.join(jobs.load_all())}", file=sys.stderr)
         return 2
     result = jobs.run(args.name, args.date)
     print(f"{args.name}: {result if result is not None else 'skipped: another scheduler holds it'}")
@@ -34,7 +34,7 @@ def job(args) -> int:
 
 def _guarded(name: str) -> None:
     """One scheduled firing: a failing job is logged and retried at its next firing."""
-    from rating import jobs
+    from radbill import jobs
     try:
         jobs.run(name)
     except Exception:
@@ -45,13 +45,13 @@ def scheduler(args) -> int:
     from apscheduler.schedulers.blocking import BlockingScheduler
 
     from radbill import settings
-    from rating import jobs
+    from radbill import jobs
     sched = BlockingScheduler(timezone=settings.get().tz)
-    for j in jobs.JOBS.values():
+    for j in jobs.load_all().values():
         sched.add_job(_guarded, j.trigger, args=[j.name], id=j.name, name=j.name,
                       coalesce=True, max_instances=1, misfire_grace_time=3600,
                       replace_existing=True, **j.when)
-    log.info("scheduler: %d jobs: %s", len(jobs.JOBS), ", ".join(jobs.JOBS))
+    log.info("scheduler: %d jobs: %s", len(jobs.load_all()), ", ".join(jobs.load_all()))
     try:
         sched.start()
     except (KeyboardInterrupt, SystemExit):
