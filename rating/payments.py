@@ -78,11 +78,18 @@ def pay(session: Session, customer: Customer, method: str, amount: Decimal | Non
         return receipt
     p = receipt.payment
     p.expires_before = customer.expires_at
+    now = dt.datetime.now(dt.timezone.utc)
+    walled = customer.expires_at is not None and customer.expires_at <= now
     p.applied = settle(session, customer, p, on)
     p.to_advance = ZERO if method == "advance" else amount - p.applied
     customer.advance_balance += p.to_advance - (p.applied if method == "advance" else ZERO)
     p.expires_after = customer.expires_at
-    resume_if_settled(session, customer, on)
+    resumed = resume_if_settled(session, customer, on)
+    if walled and not resumed and customer.status in ("active", "fup") \
+            and customer.expires_at is not None and customer.expires_at > now:
+        # expired but not yet suspended by the expiry job: authorize put the live session in
+        # the walled garden all the same, so it must re-dial now that validity is good again
+        outbox.disconnect(session, customer.id, customer.username, "paid: leave the suspension pool")
     outbox.notify(session, customer.id, "payment_received", payment_id=p.id, amount=str(amount),
                   method=method)
     source = "advances" if method == "advance" else "cash"

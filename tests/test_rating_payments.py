@@ -184,3 +184,20 @@ def test_reversing_a_card_payment_frees_the_card_and_old_cards_are_refused(sessi
         pay(session, c, method="card", pin=fn(session, "card", batch="old").rows[0]["pin"])
     fn(session, "card.delete", elid=fn(session, "card", batch="old").rows[0]["serial"])
     assert fn(session, "card", batch="old").rows == []
+
+
+def test_paying_cash_after_expiry_brings_the_walled_garden_session_back_at_once(session):
+    """Expired but not yet suspended by the expiry job: authorize already put the subscriber in
+    the suspension pool, so the payment that renews validity must queue one Disconnect."""
+    from factories import make_customer
+    from rating_factories import outbox_of
+    c = make_customer(session, package=make_package(session, price="500").name,
+                      expires="2026-01-01")
+    assert c.status == "active" and c.expires_at < dt.datetime.now(dt.timezone.utc)
+    pay(session, c, "500")
+    session.refresh(c)
+    assert c.expires_at > dt.datetime.now(dt.timezone.utc)
+    assert [o.payload["reason"] for o in outbox_of(session, c, "disconnect")] == \
+        ["paid: leave the suspension pool"]
+    pay(session, c, "500")  # a renewal while valid re-dials nobody
+    assert len(outbox_of(session, c, "disconnect")) == 1

@@ -15,7 +15,6 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from radbill import outbox
 from radbill.functions import registry
 from radbill.functions.audit import jsonable
 from radbill.functions.caller import Caller
@@ -174,10 +173,6 @@ def recharge(call: Call) -> OkResult:
         raise FuncError("could not apply the card to this account", field="pin")
     call.session.refresh(c)
     after = state_of(c, _now())[0]
-    if before == "expired" and after in ("active", "fup"):
-        # the pipeline re-dials only suspensions; an expiry the suspension job has not yet
-        # turned into one sits in the walled garden too, and must come out as promptly
-        outbox.disconnect(call.session, c.id, c.username, "paid: leave the suspension pool")
     return OkResult(result.elid, {**result.extra, "status": after,
                                   "resumed": before in ("suspended", "expired")
                                   and after in ("active", "fup")})
