@@ -17,6 +17,7 @@ def default_config() -> dict:
         "LOCKOUT_AFTER": s.lockout_after,
         "IDLE_MINUTES": s.session_idle_minutes,
         "AUTHINFO_NETWORKS": s.authinfo_networks,
+        "PROXIES": s.admin_proxies,
         "ISP_NAME": s.isp_name,
         "CURRENCY": s.currency,
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the (idle-limited) session
@@ -58,6 +59,12 @@ def create_app(config: dict | None = None):
     if app.config["SESSION_FACTORY"] is None:
         app.config["SESSION_FACTORY"] = db.session_factory()
     app.permanent_session_lifetime = dt.timedelta(minutes=app.config["IDLE_MINUTES"])
+    if app.config["PROXIES"]:
+        # behind nginx & co. the client's address (authinfo whitelist, lockouts, audit) is the
+        # one the trusted proxies put in X-Forwarded-For, never one a client could forge
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        n = int(app.config["PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
     load_all()
     csrf.init_app(app)
     login_manager.init_app(app)

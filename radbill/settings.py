@@ -18,6 +18,7 @@ class Settings:
     admin_host: str = "127.0.0.1"
     admin_port: int = 8080
     admin_workers: int = 2
+    admin_proxies: int = 0  # reverse proxies in front of the admin whose X-Forwarded-* to trust
     radius_auth_port: int = 1812
     radius_acct_port: int = 1813
     radius_dir: str = str(PROJECT_ROOT / "var" / "freeradius")
