@@ -23,7 +23,6 @@ from radbill.jobs import Job, register
 from radbill.models import Nas, NasSettings, Olt
 
 log = logging.getLogger("radbill.jobs")
-NAS_SNMP_PORT = 161  # nas_settings has no column for it; routers answer SNMP on 161
 LOCK_SPACE = {"olt-sync": 70510, "nas": 70511, "olt": 70512, "api": 70513}
 
 
@@ -55,17 +54,21 @@ def sync_olts(session: Session, force: bool = False, timeout: float = 10.0) -> l
     return results
 
 
-def poll_devices(session: Session, nas_snmp_port: int = NAS_SNMP_PORT,
+def poll_devices(session: Session, nas_snmp_port: int | None = None,
                  timeout: float = 2.0) -> list[dict]:
-    """SNMP-poll routers and OLTs: up/down (with when it changed) and interface rates."""
+    """SNMP-poll routers and OLTs: up/down (with when it changed) and interface rates.
+
+    `nas_snmp_port` overrides every router's own nas_settings.snmp_port (tests use it)."""
     results = []
     routers = session.execute(
-        sa.select(Nas.id, Nas.shortname, Nas.nasname, Nas.community, NasSettings.snmp_version)
+        sa.select(Nas.id, Nas.shortname, Nas.nasname, Nas.community, NasSettings.snmp_version,
+                  NasSettings.snmp_port)
         .outerjoin(NasSettings, NasSettings.nas_id == Nas.id)
         .where(Nas.community.is_not(None), Nas.community != "")
         .order_by(Nas.id)).all()
     for r in routers:
-        agent = snmp.Agent(r.nasname, r.community, nas_snmp_port, r.snmp_version or "2c", timeout)
+        port = nas_snmp_port or r.snmp_port or 161
+        agent = snmp.Agent(r.nasname, r.community, port, r.snmp_version or "2c", timeout)
         results.append(_poll(session, "nas", r.id, r.shortname, agent))
     olts = session.scalars(sa.select(Olt).where(Olt.enabled.is_(True), Olt.community.is_not(None),
                                                 Olt.community != "")

@@ -99,3 +99,13 @@ def test_snmpv1_agents_give_32_bit_counters(agent):
     p = snmp.poll(snmp.Agent("127.0.0.1", "s3cret-ro", agent.port, version="1"))
     lo = next(i for i in p.interfaces if i.name == "lo")
     assert lo.bits == 32 and lo.in_octets > 0
+
+
+def test_each_router_is_polled_on_its_own_snmp_port(session, agent):
+    nas = make(session, "nas", name="edge2", ip="127.0.0.1", secret="testing123",
+               community="s3cret-ro", snmp_port=str(agent.port))
+    assert fn(session, "nas.edit", elid=nas.id).values["snmp_port"] == agent.port
+    [r] = jobs.poll_devices(session)  # no override: nas_settings.snmp_port is used
+    assert r["up"] is True
+    with pytest.raises(Exception, match="snmp_port"):
+        fn(session, "nas.edit", elid=nas.id, sok="ok", snmp_port="70000")

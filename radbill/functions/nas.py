@@ -34,12 +34,13 @@ class NasEntity(Entity):
         F.Field("description", F.text(200)),
         F.Field("community", F.text(64), help="SNMP community"),
         F.Field("snmp_version", F.choice("1", "2c"), clearable=False),
+        F.Field("snmp_port", F.port, clearable=False),
         F.Field("api_user", F.text(64)), F.Field("api_password", F.text(128)),
         F.Field("api_port", F.port, clearable=False),
         F.Field("operator", str),
     ]
     columns = ["id", "name", "ip", "type", "coa_port", "description", "operator_id", "api_user",
-               "api_port", "snmp_version"]
+               "api_port", "snmp_version", "snmp_port"]
     search = ["shortname", "nasname"]
     list_roles = CUSTOMER_VIEWERS
     edit_roles = RESELLERS + DEVICE_STAFF
@@ -70,7 +71,8 @@ class NasEntity(Entity):
         return {"id": obj.id, "name": obj.shortname, "ip": obj.nasname, "type": obj.type,
                 "coa_port": s.coa_port if s else 3799, "description": obj.description,
                 "operator_id": s.operator_id if s else None, "api_user": s.api_user if s else None,
-                "api_port": s.api_port if s else 8728, "snmp_version": s.snmp_version if s else "2c"}
+                "api_port": s.api_port if s else 8728, "snmp_version": s.snmp_version if s else "2c",
+                "snmp_port": s.snmp_port if s else 161}
 
     def list(self, call: Call):
         result = super().list(call)
@@ -81,12 +83,13 @@ class NasEntity(Entity):
             s = found.get(r["id"])
             if s:
                 r.update(coa_port=s.coa_port, operator_id=s.operator_id, api_user=s.api_user,
-                         api_port=s.api_port, snmp_version=s.snmp_version)
+                         api_port=s.api_port, snmp_version=s.snmp_version, snmp_port=s.snmp_port)
         return result
 
     def form(self, call: Call, obj):
         if obj is None:
-            return {"type": "mikrotik", "coa_port": 3799, "api_port": 8728, "snmp_version": "2c"}
+            return {"type": "mikrotik", "coa_port": 3799, "api_port": 8728, "snmp_version": "2c",
+                    "snmp_port": 161}
         obj.__dict__["_settings"] = self.settings(call, obj)
         return self.row(obj)
 

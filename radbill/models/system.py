@@ -68,7 +68,9 @@ class NasSettings(Base):
     api_password: Mapped[str | None] = mapped_column(sa.Text)
     api_port: Mapped[int] = mapped_column(server_default="8728")
     snmp_version: Mapped[str] = mapped_column(sa.Text, server_default="2c")
+    snmp_port: Mapped[int] = mapped_column(server_default="161")
     __table_args__ = (
+        sa.CheckConstraint("snmp_port between 1 and 65535", name="snmp_port_range"),
         sa.CheckConstraint("coa_port between 1 and 65535", name="coa_port_range"),
         sa.CheckConstraint("api_port between 1 and 65535", name="api_port_range"),
     )
