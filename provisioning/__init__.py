@@ -4,7 +4,10 @@
   disconnect/coa: {"username", "reason"} (sessions are looked up open in radacct), or the exact
   session {"username", "acctsessionid", "nasipaddress", "framedipaddress"}; a CoA's attributes
   as {"attributes": {"Mikrotik-Rate-Limit": "2M/4M"}} or top-level keys named like dictionary
-  attributes. notify: {"event", ...data} for the event's customer (SMTP e-mail via RADBILL_SMTP_*).
+  attributes. notify: {"event", ...data} for the event's customer, on every configured channel
+  (SMTP e-mail via RADBILL_SMTP_*, HTTP SMS gateway via RADBILL_SMS_*); the row's result keeps
+  {"channels": {name: {"sent", "receipt" | "error"} or {"skipped"}}} so a retry resends only on
+  the channels that have not got through.
 - `coa.py` (pyrad, RFC 5176), `mikrotik.py` (routeros-api), `snmp.py` (easysnmp),
   `olt/` (a driver per brand): the device adapters, each with explicit timeouts, returning
   dataclasses and raising `errors.ProvisioningError` subclasses.

@@ -1,18 +1,25 @@
-"""Telling subscribers what happened to their account: pluggable channels, SMTP e-mail built in.
+"""Telling subscribers what happened to their account: pluggable channels, SMTP e-mail and
+HTTP SMS (`sms.py`) built in.
 
 A channel is any object with `name`, `wants(note)` and `send(note) -> str` (a receipt for the
-outbox's result); `send` raises ProvisioningError when delivery should be retried.
+outbox's result), and optionally `needs` (what a customer lacks when `wants` says no); `send`
+raises ProvisioningError when delivery should be retried.
 """
 from __future__ import annotations
 
+import datetime as dt
+import logging
 import smtplib
 import socket
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Any, Protocol
 
+from provisioning import sms
 from provisioning.errors import DeviceUnreachable, LoginRejected, ProvisioningError
 from radbill import settings
+
+log = logging.getLogger("radbill.notify")
 
 SUBJECTS = {
     "suspended": "Your internet service is suspended",
@@ -33,6 +40,7 @@ class Note:
     name: str | None = None
     email: str | None = None
     mobile: str | None = None
+    expires: dt.datetime | None = None
     data: dict[str, Any] = field(default_factory=dict)
 
     def subject(self, isp: str) -> str:
@@ -70,6 +78,7 @@ class SmtpEmail:
     isp: str = "radbill ISP"
     timeout: float = 10.0
     name: str = "email"
+    needs: str = "e-mail address"
 
     def wants(self, note: Note) -> bool:
         return bool(note.email)
@@ -104,17 +113,52 @@ class SmtpEmail:
 
 
 def channels_from_settings(s: settings.Settings | None = None) -> list[Channel]:
+    """The configured channels; ValueError names a setting that is set but unusable."""
     s = s or settings.get()
     found: list[Channel] = []
     if s.smtp_host:
         found.append(SmtpEmail(s.smtp_host, s.smtp_port, s.smtp_from, s.smtp_user,
                                s.smtp_password, bool(s.smtp_starttls), s.isp_name))
+    if s.sms_url:
+        found.append(sms.HttpSms(s.sms_url, s.sms_params, s.sms_method, s.sms_key, s.sms_ok,
+                                 s.isp_name, s.currency, s.time_zone))
     return found
 
 
-def deliver(channels: list[Channel], note: Note) -> list[str]:
-    """Send `note` on every channel that wants it; the receipts, or ProvisioningError."""
+@dataclass
+class Delivery:
+    """What each channel did with one notice; kept in the outbox row so a retry skips the
+    channels that already got it through."""
+
+    channels: dict[str, dict] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+    def receipts(self) -> list[str]:
+        return [c["receipt"] for c in self.channels.values() if c.get("sent")]
+
+
+def deliver(channels: list[Channel], note: Note, before: dict | None = None) -> Delivery:
+    """Send `note` on every channel that wants it and has not sent it yet (per `before`)."""
     if not channels:
-        raise ProvisioningError("notify",
-                                "no notification channel is configured (RADBILL_SMTP_HOST)")
-    return [ch.send(note) for ch in channels if ch.wants(note)]
+        raise ProvisioningError("notify", "no notification channel is configured "
+                                          "(RADBILL_SMTP_HOST, RADBILL_SMS_URL)")
+    before, out = before or {}, Delivery()
+    for ch in channels:
+        if (before.get(ch.name) or {}).get("sent"):
+            out.channels[ch.name] = before[ch.name]  # got through on an earlier attempt
+            continue
+        if not ch.wants(note):
+            out.channels[ch.name] = {"skipped": f"no {getattr(ch, 'needs', 'address')}"}
+            continue
+        try:
+            out.channels[ch.name] = {"sent": True, "receipt": ch.send(note)}
+        except ProvisioningError as exc:
+            reason = str(exc)
+        except Exception as exc:  # a bug in one channel must not undo what the others sent
+            log.exception("notify channel %s crashed", ch.name)
+            reason = f"{type(exc).__name__}: {exc}"
+        else:
+            continue
+        out.channels[ch.name] = {"sent": False, "error": reason}
+        out.errors.append(f"{ch.name}: {reason}")
+    return out

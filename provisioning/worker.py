@@ -153,9 +153,15 @@ def handle_notify(session: Session, event: Outbox, policy: Policy) -> Outcome:
                        name=customer.name if customer else None,
                        email=customer.email if customer else payload.pop("email", None),
                        mobile=customer.mobile if customer else payload.pop("mobile", None),
+                       expires=customer.expires_at if customer else None,
                        data=payload)
-    receipts = notify.deliver(policy.channels, note)
-    return Outcome("done", {"deliveries": receipts or ["no channel reaches this customer"]})
+    sent = notify.deliver(policy.channels, note, _previous(event).get("channels"))
+    result = {"channels": sent.channels,
+              "deliveries": sent.receipts() or ([] if sent.errors
+                                                else ["no channel reaches this customer"])}
+    if sent.errors:
+        return Outcome("retry", result, "; ".join(sent.errors))
+    return Outcome("done", result)
 
 
 HANDLERS = {"coa": handle_radius, "disconnect": handle_radius, "notify": handle_notify}

@@ -42,6 +42,11 @@ class Settings:
     smtp_password: str = ""
     smtp_from: str = "radbill@localhost"
     smtp_starttls: int = 0
+    sms_url: str = ""  # empty: no SMS notifications (provisioning/sms.py)
+    sms_method: str = "POST"
+    sms_params: str = "api_key={key}&to={to}&msg={text}"
+    sms_key: str = ""
+    sms_ok: str = ""  # a text the gateway's reply must contain; empty: any 2xx
     extra: dict = field(default_factory=dict)
 
     @property

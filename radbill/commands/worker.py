@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 
 
@@ -20,8 +21,13 @@ def run(args) -> int:
     from provisioning import notify, worker
     from radbill import db
 
+    try:
+        channels = notify.channels_from_settings()
+    except ValueError as exc:  # a notification setting is set but unusable: say which, not a trace
+        print(f"radbill worker: {exc}", file=sys.stderr)
+        return 2
     policy = worker.Policy(max_attempts=args.max_attempts, base_delay=args.retry_delay,
-                           coa_timeout=args.coa_timeout, channels=notify.channels_from_settings())
+                           coa_timeout=args.coa_timeout, channels=channels)
     factory = db.session_factory()
     if args.once:
         print(f"{worker.drain(factory, policy)} events handled")
