@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 
-from provisioning.olt.base import Access, OnuInfo, dbm, mac
-from provisioning.olt.cli import open_cli
+from provisioning.olt.base import OnuInfo, dbm, mac
+from provisioning.olt.cli import CliDriver
 
 MAC_RE = r"([0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}|(?:[0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2})"
 ACTIVE_ROW = re.compile(r"^\s*EPON(\d+/\d+):(\d+)\s+" + MAC_RE
@@ -64,18 +64,11 @@ def parse_optics(text: str) -> dict[tuple[str, int], object]:
     return found
 
 
-class Bdcom:
+class Bdcom(CliDriver):
     brand = "bdcom"
 
-    def __init__(self, access: Access):
-        self.access = access
-        self.host_key: str | None = None  # the SSH key the OLT showed, to pin on first use
-
     def onus(self, optics: bool = False) -> list[OnuInfo]:
-        with open_cli(self.access) as cli:
-            self.host_key = cli.seen_key
-            cli.run("enable")
-            cli.run("terminal length 0")
+        with self.session() as cli:
             active = parse_active(cli.run("show epon active-onu"))
             inactive = parse_inactive(cli.run("show epon inactive-onu"))
             learned = parse_mac_table(cli.run("show mac address-table"))
@@ -89,10 +82,3 @@ class Bdcom:
                 for o in active:
                     o.rx_power = rx.get((o.port, o.onu_id))
         return active + inactive
-
-    def running_config(self) -> str:
-        with open_cli(self.access) as cli:
-            self.host_key = cli.seen_key
-            cli.run("enable")
-            cli.run("terminal length 0")
-            return cli.run("show running-config").strip("\n") + "\n"

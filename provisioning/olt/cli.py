@@ -5,6 +5,8 @@ import base64
 import re
 import socket
 import time
+from contextlib import contextmanager
+from typing import Iterator
 
 import paramiko
 
@@ -130,3 +132,25 @@ def open_cli(access: Access) -> Cli:
         from provisioning.olt.telnet import TelnetCli
         return TelnetCli(access)
     return SshCli(access)
+
+
+class CliDriver:
+    """An OLT driven over its CLI (VSOL, BDCOM): each call is one privileged, unpaged session."""
+
+    brand = ""
+
+    def __init__(self, access: Access):
+        self.access = access
+        self.host_key: str | None = None  # the SSH key the OLT showed, to pin on first use
+
+    @contextmanager
+    def session(self) -> Iterator[Cli]:
+        with open_cli(self.access) as cli:
+            self.host_key = cli.seen_key
+            cli.run("enable")
+            cli.run("terminal length 0")
+            yield cli
+
+    def running_config(self) -> str:
+        with self.session() as cli:
+            return cli.run("show running-config").strip("\n") + "\n"

@@ -8,8 +8,8 @@ from __future__ import annotations
 import re
 
 from provisioning.errors import DeviceError
-from provisioning.olt.base import Access, OnuInfo, dbm, epon_distance, mac
-from provisioning.olt.cli import open_cli
+from provisioning.olt.base import OnuInfo, dbm, epon_distance, mac
+from provisioning.olt.cli import CliDriver
 
 MAX_PON_PORTS = 16
 AUTH_ROW = re.compile(r"^\s*EPON(\d+/\d+):(\d+)\s+(\d+)\s+(\S+)\s+([0-9A-Fa-f:.-]{12,17})\s+"
@@ -45,19 +45,12 @@ def parse_opm_diag(text: str) -> dict[tuple[str, int], object]:
     return found
 
 
-class Vsol:
+class Vsol(CliDriver):
     brand = "vsol"
-
-    def __init__(self, access: Access):
-        self.access = access
-        self.host_key: str | None = None  # the SSH key the OLT showed, to pin on first use
 
     def onus(self, optics: bool = False) -> list[OnuInfo]:
         found: list[OnuInfo] = []
-        with open_cli(self.access) as cli:
-            self.host_key = cli.seen_key
-            cli.run("enable")
-            cli.run("terminal length 0")
+        with self.session() as cli:
             cli.run("configure terminal")
             for n in range(1, MAX_PON_PORTS + 1):
                 try:
@@ -72,10 +65,3 @@ class Vsol:
                 found += onus
                 cli.run("exit")
         return found
-
-    def running_config(self) -> str:
-        with open_cli(self.access) as cli:
-            self.host_key = cli.seen_key
-            cli.run("enable")
-            cli.run("terminal length 0")
-            return cli.run("show running-config").strip("\n") + "\n"
