@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from radbill.units import format_rate as rate  # RouterOS' shortest exact form: 10M, 1500k
 from radius_module.state import Customer, Package, State
 
 ACCEPT, REJECT, DEFER = "accept", "reject", "defer"
@@ -160,14 +161,6 @@ def rate_limit(pkg: Package) -> str:
     if pkg.burst_time:
         text += f" {pkg.burst_time}/{pkg.burst_time}"
     return text
-
-
-def rate(bps: int) -> str:
-    """Bits/s in RouterOS' shortest exact form (as radbill.units.format_rate): 10M, 1500k."""
-    for suffix, mult in (("G", 10**9), ("M", 10**6), ("k", 10**3)):
-        if bps >= mult and bps % mult == 0:
-            return f"{bps // mult}{suffix}"
-    return str(bps)
 
 
 def merge(pairs: list[tuple[str, str]], extra: list[tuple[str, str, str]]) -> tuple:
