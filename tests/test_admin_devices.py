@@ -15,32 +15,16 @@ import sqlalchemy as sa
 
 from admin.devices import charts
 from admin_fixtures import *  # noqa: F401,F403 (the fixtures)
+from device_fixtures import ros, vsol  # noqa: F401 (fixtures)
 from factories import fn, make
 from radbill.models import DeviceStatus, InterfaceSample, Olt, Onu
-from routeros_emu import RouterOS, Server, closed_port
+from routeros_emu import closed_port
 from snmp_agent import SnmpAgent
-from ssh_olt import OltSshServer
 from test_prov_snmp import loopback_traffic
 
 integration = pytest.mark.integration  # all but the chart tests (pure logic, no database)
 DHAKA = ZoneInfo("Asia/Dhaka")  # UTC+6 all year: local times below are exact
 UTC = dt.timezone.utc
-
-
-@pytest.fixture
-def ros():
-    router = RouterOS(users={"admin": "secret"})
-    srv = Server(router).start()
-    router.port = srv.port
-    yield router
-    srv.stop()
-
-
-@pytest.fixture
-def vsol():
-    s = OltSshServer("vsol.txt", users={"admin": "vsol-pw"}).start()
-    yield s
-    s.stop()
 
 
 @pytest.fixture

@@ -8,9 +8,8 @@ import time
 
 import pytest
 import sqlalchemy as sa
-from aiosmtpd.controller import Controller
-from sqlalchemy.orm import sessionmaker
 
+from device_fixtures import *  # noqa: F401,F403 (factory, smtp)
 from factories import make, make_customer
 from nas_sim import NasSimulator
 from provisioning import notify, worker
@@ -25,11 +24,6 @@ def nas():
     sim = NasSimulator(secret="testing123").start()
     yield sim
     sim.stop()
-
-
-@pytest.fixture
-def factory(committed):
-    return sessionmaker(bind=committed, expire_on_commit=False)
 
 
 @pytest.fixture
@@ -180,25 +174,6 @@ def test_worker_wakes_on_notify(factory, router):
     finally:
         stop.set()
         t.join(10)
-
-
-class Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(envelope)
-        return "250 Message accepted for delivery"
-
-
-@pytest.fixture
-def smtp():
-    from nas_sim import free_udp_port
-    inbox = Inbox()
-    ctl = Controller(inbox, hostname="127.0.0.1", port=free_udp_port())
-    ctl.start()
-    yield ctl, inbox
-    ctl.stop()
 
 
 def test_suspension_notice_is_emailed(factory, smtp):

@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import sessionmaker
 
+from device_fixtures import bdcom, vsol  # noqa: F401 (fixtures)
 from factories import fn, make_customer
 from provisioning import jobs
 from provisioning.olt import Access, driver_for
@@ -55,20 +56,6 @@ def agent(tmp_path_factory):
     a = SnmpAgent(tmp_path_factory.mktemp("olt-snmpd"), community="olt-ro", tables=TABLES).start()
     yield a
     a.stop()
-
-
-@pytest.fixture
-def vsol():
-    s = OltSshServer("vsol.txt", users={"admin": "vsol-pw"}).start()
-    yield s
-    s.stop()
-
-
-@pytest.fixture
-def bdcom():
-    s = OltSshServer("bdcom.txt", users={"admin": "bd-pw"}, page=4).start()  # with --More--
-    yield s
-    s.stop()
 
 
 def add_olt(session, name, brand, **kw):

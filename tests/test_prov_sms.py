@@ -3,16 +3,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import socket
 import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import sqlalchemy as sa
-from aiosmtpd.controller import Controller
-from sqlalchemy.orm import sessionmaker
 
+from device_fixtures import *  # noqa: F401,F403 (factory, smtp)
 from factories import make_customer
 from provisioning import notify, sms, worker
 from radbill import outbox
@@ -66,32 +64,6 @@ def gateway():
     yield gw
     gw.server.shutdown()
     gw.server.server_close()
-
-
-class Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(envelope)
-        return "250 Message accepted for delivery"
-
-
-@pytest.fixture
-def smtp():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    inbox = Inbox()
-    ctl = Controller(inbox, hostname="127.0.0.1", port=port)
-    ctl.start()
-    yield ctl, inbox
-    ctl.stop()
-
-
-@pytest.fixture
-def factory(committed):
-    return sessionmaker(bind=committed, expire_on_commit=False)
 
 
 def policy(channels, **kw) -> worker.Policy:
@@ -171,9 +143,7 @@ def test_gateway_error_keeps_the_notice_pending_with_the_key_masked(factory, gat
 
 @pytest.mark.integration
 def test_gateway_down_keeps_the_notice_pending(factory):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_tcp_port()  # nothing listens there
     paid(factory)
     worker.drain(factory, policy([sms.HttpSms(f"http://127.0.0.1:{port}/", key=KEY, timeout=1)]))
     ev = the_event(factory)
