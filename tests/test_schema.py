@@ -36,10 +36,14 @@ def test_stock_freeradius_tables_have_every_column_and_index(engine):
 
 
 def test_stock_rlm_sql_queries_run_against_our_tables(engine):
-    """The queries stock rlm_sql sends at authorize and accounting time are valid here."""
-    with engine.begin() as conn:
-        conn.execute(sa.text("SELECT id, UserName, Attribute, Value, Op FROM radcheck "
-                             "WHERE Username = 'x' ORDER BY id"))
+    """The statements stock rlm_sql sends at authorize and accounting time work here."""
+    with engine.connect() as conn:
+        trans = conn.begin()
+        conn.execute(sa.text("INSERT INTO radcheck (UserName, Attribute, op, Value) "
+                             "VALUES ('x', 'Cleartext-Password', ':=', 'pw')"))
+        rows = conn.execute(sa.text("SELECT id, UserName, Attribute, Value, Op FROM radcheck "
+                                    "WHERE Username = 'x' ORDER BY id")).all()
+        assert [(r.attribute, r.value, r.op) for r in rows] == [("Cleartext-Password", "pw", ":=")]
         conn.execute(sa.text("SELECT GroupName FROM radusergroup WHERE UserName='x' ORDER BY priority"))
         conn.execute(sa.text(
             "INSERT INTO radacct (AcctSessionId, AcctUniqueId, UserName, NASIPAddress, AcctStartTime,"
@@ -47,7 +51,9 @@ def test_stock_rlm_sql_queries_run_against_our_tables(engine):
             " now(), now(), 0, 0)"))
         conn.execute(sa.text("INSERT INTO radpostauth (username, pass, reply, authdate) "
                              "VALUES ('x', '', 'Access-Accept', now())"))
-        conn.execute(sa.text("ROLLBACK"))
+        assert conn.execute(sa.text("SELECT count(*) FROM radacct WHERE AcctUniqueId = 'u' "
+                                    "AND AcctStopTime IS NULL")).scalar() == 1
+        trans.rollback()
 
 
 def test_models_and_migrations_agree(database_url):
