@@ -187,3 +187,14 @@ def test_lists_paginate_and_search(session, tree):
     assert [r["username"] for r in fn(session, "customer", q="+880170000000").rows][:1] == ["page0"]
     with pytest.raises(FuncError):
         fn(session, "customer", per_page="0")
+
+
+def test_nas_list_and_audit_carry_radbills_settings(session, tree):
+    anna = tree["as"]["a"]
+    fn(session, "nas.edit", anna, sok="ok", name="a-edge", ip="192.0.2.9", secret="testing123",
+       coa_port="1700", snmp_port="1161")
+    [row] = fn(session, "nas", anna, q="a-edge").rows
+    assert (row["coa_port"], row["snmp_port"], row["operator_id"]) == (1700, 1161, tree["a"].id)
+    entry = session.scalars(sa.select(AuditLog).where(AuditLog.func == "nas.edit")).one()
+    assert entry.operator_id == tree["a"].id and entry.after["secret"] == "***"
+    assert fn(session, "nas", tree["as"]["b"], q="a-edge").rows == []

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from radbill.functions import audit
 from radbill.functions import fields as F
 from radbill.functions.crud import Entity, may_manage, resolve_operator, usable
 from radbill.functions.registry import AccessDenied, Call, FuncError
@@ -67,30 +66,17 @@ class NasEntity(Entity):
             return obj
 
     def row(self, obj: Nas) -> dict:
-        s = obj.__dict__.get("_settings")
+        s = obj.settings or NasSettings()
         return {"id": obj.id, "name": obj.shortname, "ip": obj.nasname, "type": obj.type,
-                "coa_port": s.coa_port if s else 3799, "description": obj.description,
-                "operator_id": s.operator_id if s else None, "api_user": s.api_user if s else None,
-                "api_port": s.api_port if s else 8728, "snmp_version": s.snmp_version if s else "2c",
-                "snmp_port": s.snmp_port if s else 161}
-
-    def list(self, call: Call):
-        result = super().list(call)
-        ids = [r["id"] for r in result.rows]
-        found = {s.nas_id: s for s in call.session.scalars(
-            sa.select(NasSettings).where(NasSettings.nas_id.in_(ids)))}
-        for r in result.rows:
-            s = found.get(r["id"])
-            if s:
-                r.update(coa_port=s.coa_port, operator_id=s.operator_id, api_user=s.api_user,
-                         api_port=s.api_port, snmp_version=s.snmp_version, snmp_port=s.snmp_port)
-        return result
+                "coa_port": s.coa_port or 3799, "description": obj.description,
+                "operator_id": s.operator_id, "api_user": s.api_user,
+                "api_port": s.api_port or 8728, "snmp_version": s.snmp_version or "2c",
+                "snmp_port": s.snmp_port or 161}
 
     def form(self, call: Call, obj):
         if obj is None:
             return {"type": "mikrotik", "coa_port": 3799, "api_port": 8728, "snmp_version": "2c",
                     "snmp_port": 161}
-        obj.__dict__["_settings"] = self.settings(call, obj)
         return self.row(obj)
 
     def apply(self, call: Call, obj: Nas, values: dict, creating: bool) -> None:
@@ -126,17 +112,13 @@ class NasEntity(Entity):
         call.session.flush()
         s.nas_id = obj.id
         call.session.add(s)
+        call.session.expire(obj, ["settings"])  # viewonly: reload it to see a new settings row
 
     def remove(self, call: Call, obj: Nas) -> None:
         call.session.delete(obj)
 
     def operator_of(self, obj: Nas) -> int | None:
-        s = obj.__dict__.get("_settings")
-        return s.operator_id if s else None
-
-
-def snapshot_nas(obj: Nas) -> dict | None:
-    return audit.snapshot(obj)
+        return obj.settings.operator_id if obj.settings else None
 
 
 ENTITY = NasEntity().register()

@@ -9,7 +9,7 @@ import datetime as dt
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import INET
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from radbill.models.base import Base
 
@@ -129,6 +129,9 @@ class Nas(Base):
     server: Mapped[str | None] = mapped_column(sa.Text)
     community: Mapped[str | None] = mapped_column(sa.Text)
     description: Mapped[str | None] = mapped_column(sa.Text)
+    # radbill's own settings for this NAS (coa port, owner, API, SNMP); the stock table stays stock
+    settings: Mapped[NasSettings | None] = relationship(uselist=False, viewonly=True,
+                                                         lazy="selectin")
     __table_args__ = (sa.Index("nas_nasname", "nasname"),)
 
 
