@@ -17,7 +17,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from radbill.functions.caller import SYSTEM
-from radbill.functions.registry import call
+from radbill.functions.crud import root_operator
+from radbill.functions.registry import Call, call
 from radbill.models import BillingProfile, Customer, IpPool, Nas, Operator, Package, Zone
 from radbill.nthash import nt_hash
 
@@ -72,8 +73,6 @@ def catalog(session: Session) -> None:
            discount_kind="percent", discount_value="5")
         fn("billing_profile.edit", name="Daily", term="daily", grace_days="0")
     if session.scalar(sa.select(sa.func.count()).select_from(Operator)) <= 1:
-        from radbill.functions.crud import root_operator
-        from radbill.functions.registry import Call
         root = root_operator(Call(session, SYSTEM, "seed", {}))
         for i, area in enumerate(AREAS[:5], 1):
             fn("operator.edit", name=f"{area}-Net", parent=root.name,

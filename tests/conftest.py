@@ -69,9 +69,6 @@ def session(engine):
         conn.close()
 
 
-OUR_TABLES = None
-
-
 @pytest.fixture
 def committed(engine):
     """For tests whose data must be committed (other processes read it): wiped afterwards."""
