@@ -14,6 +14,7 @@ branch_labels = ${repr(branch_labels)}
 depends_on = ${repr(depends_on)}
 
 
+# Tables only (one linear history): functions and triggers live in radbill/sql/*.sql.
 def upgrade() -> None:
     ${upgrades if upgrades else "pass"}
 

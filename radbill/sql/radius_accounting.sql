@@ -1,99 +1,15 @@
-"""radius: change notices for FreeRADIUS' in-process state, and the accounting function
+-- Accounting (issue 3; HACKING.md "How the AAA hot path works").
+--
+-- Accounting is one call of `radbill_acct(...)` per record, made by rlm_sql so records are written
+-- concurrently and the Accounting-Response leaves only after the commit (RFC 2866). It writes
+-- radacct and appends one row to radius_acct_log; `radbill_drain()`, called a few times a second
+-- by a FreeRADIUS process, turns those rows into usage counters, fair-usage crossings (status fup
+-- and one CoA in the outbox) and session notices for simultaneous use.
+--
+-- Applied by `radbill db upgrade` after the migrations, every time: keep it re-appliable
+-- (CREATE OR REPLACE). `radbill db check` compares the database with this file.
 
-Revision ID: 0002
-Revises: 0001
-
-Authorize answers from state each FreeRADIUS process keeps in memory (FREERADIUS-NOTES.md), so
-every table that state is built from announces its changes on the `radbill_radius` channel.
-The triggers are statement-level with transition tables: one notice per statement (keys packed
-into as few payloads as fit), and a single "reload" for a mass change or a TRUNCATE.
-
-Accounting is one call of `radbill_acct(...)` per record, made by rlm_sql so records are written
-concurrently and the Accounting-Response leaves only after the commit (RFC 2866). It writes
-radacct and appends one row to radius_acct_log; `radbill_drain()`, called a few times a second
-by a FreeRADIUS process, turns those rows into usage counters, fair-usage crossings (status fup
-and one CoA in the outbox) and session notices for simultaneous use.
-"""
-import sqlalchemy as sa
-from alembic import op
-
-revision = '0002'
-down_revision = '0001'
-branch_labels = None
-depends_on = None
-
-# table -> (key column sent in the notice, or None to have the table reloaded whole; columns
-# whose change alone is not worth a notice: post-auth writes last_seen_at in bulk)
-WATCHED = {
-    "customers": ("id", ("last_seen_at", "updated_at")),
-    "radreply": ("username", ()),
-    "radusergroup": ("username", ()),
-    "packages": (None, ()),
-    "ip_pools": (None, ()),
-    "nas": (None, ()),
-    "nas_settings": (None, ()),
-    "operators": (None, ()),
-    "radgroupreply": (None, ()),
-}
-
-NOTIFY_FN = r"""
-CREATE OR REPLACE FUNCTION radbill_notify_change() RETURNS trigger LANGUAGE plpgsql AS $fn$
-DECLARE
-    keycol text := nullif(TG_ARGV[0], '');
-    ignored text[] := TG_ARGV[1:];
-    keys text[];
-    chunk text[] := '{}';
-    size int := 0;
-    k text;
-BEGIN
-    IF current_setting('radbill.quiet', true) = 'on' THEN
-        RETURN NULL;  -- the module's own bulk last-seen update: nothing authorize reads changed
-    END IF;
-    IF TG_OP = 'TRUNCATE' OR keycol IS NULL THEN
-        PERFORM pg_notify('radbill_radius', json_build_object('t', TG_TABLE_NAME,
-                                                              'reload', true)::text);
-        RETURN NULL;
-    END IF;
-    IF TG_OP = 'INSERT' THEN
-        EXECUTE format('SELECT array_agg(DISTINCT %I::text) FROM new_rows', keycol) INTO keys;
-    ELSIF TG_OP = 'DELETE' THEN
-        EXECUTE format('SELECT array_agg(DISTINCT %I::text) FROM old_rows', keycol) INTO keys;
-    ELSE
-        -- an update announces the old and the new key (a renamed user) unless only ignored
-        -- columns changed
-        EXECUTE format($q$
-            SELECT array_agg(DISTINCT v.k) FROM (
-                SELECT n.%1$I::text AS nk, o.%1$I::text AS ok
-                FROM new_rows n JOIN old_rows o ON o.id = n.id
-                WHERE (to_jsonb(n) - $1) IS DISTINCT FROM (to_jsonb(o) - $1)
-            ) c, LATERAL (VALUES (c.nk), (c.ok)) v(k)$q$, keycol)
-            USING ignored INTO keys;
-    END IF;
-    IF keys IS NULL THEN
-        RETURN NULL;
-    END IF;
-    IF cardinality(keys) > 1000 THEN
-        PERFORM pg_notify('radbill_radius', json_build_object('t', TG_TABLE_NAME,
-                                                              'reload', true)::text);
-        RETURN NULL;
-    END IF;
-    FOREACH k IN ARRAY keys LOOP
-        IF size + length(k) > 6000 THEN
-            PERFORM pg_notify('radbill_radius',
-                              json_build_object('t', TG_TABLE_NAME, 'k', chunk)::text);
-            chunk := '{}';
-            size := 0;
-        END IF;
-        chunk := chunk || k;
-        size := size + length(k) + 4;
-    END LOOP;
-    PERFORM pg_notify('radbill_radius', json_build_object('t', TG_TABLE_NAME, 'k', chunk)::text);
-    RETURN NULL;
-END
-$fn$;
-"""
-
-RATE_FN = r"""
+-- a rate in bits/s as Mikrotik-Rate-Limit writes it (used by radbill_drain's CoA)
 CREATE OR REPLACE FUNCTION radbill_rate(bps bigint) RETURNS text LANGUAGE sql IMMUTABLE AS $fn$
     -- the shortest exact RouterOS form, as radbill.units.format_rate writes it
     SELECT CASE WHEN bps >= 1000000000 AND bps % 1000000000 = 0 THEN (bps / 1000000000) || 'G'
@@ -101,9 +17,8 @@ CREATE OR REPLACE FUNCTION radbill_rate(bps bigint) RETURNS text LANGUAGE sql IM
                 WHEN bps >= 1000 AND bps % 1000 = 0 THEN (bps / 1000) || 'k'
                 ELSE bps::text END
 $fn$;
-"""
 
-DRAIN_FN = r"""
+-- radius_acct_log -> usage counters, fup crossings (one CoA each), session open/close notices
 CREATE OR REPLACE FUNCTION radbill_drain() RETURNS int LANGUAGE plpgsql AS $fn$
 DECLARE
     batch jsonb;
@@ -184,9 +99,8 @@ BEGIN
     RETURN n;
 END
 $fn$;
-"""
 
-ACCT_FN = r"""
+-- one accounting record, as rlm_sql's accounting queries call it (freeradius-config/)
 CREATE OR REPLACE FUNCTION radbill_acct(
         p_status text, p_sessionid text, p_uniqueid text, p_username text, p_realm text,
         p_nasip text, p_nasportid text, p_nasporttype text, p_event text, p_sesstime text,
@@ -293,49 +207,3 @@ BEGIN
     RETURN 1;
 END
 $fn$;
-"""
-
-
-def upgrade() -> None:
-    op.create_table(
-        "radius_acct_log",
-        sa.Column("id", sa.BigInteger(), sa.Identity(always=True), nullable=False),
-        sa.Column("kind", sa.Text(), nullable=False),
-        sa.Column("username", sa.Text(), server_default="", nullable=False),
-        sa.Column("uniqueid", sa.Text(), server_default="", nullable=False),
-        sa.Column("nasip", sa.Text(), server_default="", nullable=False),
-        sa.Column("d_in", sa.BigInteger(), server_default="0", nullable=False),
-        sa.Column("d_out", sa.BigInteger(), server_default="0", nullable=False),
-        sa.Column("d_time", sa.BigInteger(), server_default="0", nullable=False),
-        sa.CheckConstraint("kind in ('open', 'use', 'close', 'nas')",
-                           name=op.f("ck_radius_acct_log_kind_valid")),
-    )
-    op.execute(NOTIFY_FN)
-    for table, (key, ignored) in WATCHED.items():
-        args = ", ".join(f"'{a}'" for a in (key or "", *ignored))
-        for event, refs in (("INSERT", "NEW TABLE AS new_rows"),
-                            ("DELETE", "OLD TABLE AS old_rows"),
-                            ("UPDATE", "NEW TABLE AS new_rows OLD TABLE AS old_rows")):
-            op.execute(f"CREATE TRIGGER radbill_notify_{event.lower()} AFTER {event} ON {table} "
-                       f"REFERENCING {refs} FOR EACH STATEMENT "
-                       f"EXECUTE FUNCTION radbill_notify_change({args})")
-        op.execute(f"CREATE TRIGGER radbill_notify_truncate AFTER TRUNCATE ON {table} "
-                   f"FOR EACH STATEMENT EXECUTE FUNCTION radbill_notify_change({args})")
-    # open sessions are fed by accounting itself; only a wholesale wipe needs a reload
-    op.execute("CREATE TRIGGER radbill_notify_truncate AFTER TRUNCATE ON radacct "
-               "FOR EACH STATEMENT EXECUTE FUNCTION radbill_notify_change('')")
-    op.execute(RATE_FN)
-    op.execute(DRAIN_FN)
-    op.execute(ACCT_FN)
-
-
-def downgrade() -> None:
-    op.execute("DROP FUNCTION IF EXISTS radbill_acct(" + ", ".join(["text"] * 27) + ")")
-    op.execute("DROP FUNCTION IF EXISTS radbill_drain()")
-    op.execute("DROP FUNCTION IF EXISTS radbill_rate(bigint)")
-    op.execute("DROP TRIGGER IF EXISTS radbill_notify_truncate ON radacct")
-    for table in WATCHED:
-        for event in ("insert", "delete", "update", "truncate"):
-            op.execute(f"DROP TRIGGER IF EXISTS radbill_notify_{event} ON {table}")
-    op.execute("DROP FUNCTION IF EXISTS radbill_notify_change()")
-    op.drop_table("radius_acct_log")
