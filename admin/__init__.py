@@ -41,7 +41,7 @@ def create_app(config: dict | None = None):
     """Build the admin app; `config` overrides the settings-derived defaults (tests use it)."""
     from flask import Flask
 
-    from admin import auth, dbs, fmt, functions, headers  # noqa: F401  (functions registers)
+    from admin import auth, dbs, fmt, headers  # noqa: F401
     from admin.api import bp as api_bp
     from admin.customers import bp as customers_bp
     from admin.dashboard import bp as dashboard_bp

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from radbill.functions.caller import Caller
 from radbill.functions.crud import in_subtree
-from radbill.functions.customers import ENTITY as CUSTOMERS
+from customers.functions.customers import ENTITY as CUSTOMERS
 from radbill.functions.registry import Call
 from radbill.models import Base, Customer, RadAcct
 

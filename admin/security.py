@@ -6,7 +6,6 @@ person makes to their own account (enrolling TOTP, new recovery codes) goes thro
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import secrets
 from dataclasses import dataclass
 from functools import lru_cache
@@ -17,12 +16,13 @@ from sqlalchemy.orm import Session
 
 from werkzeug.security import check_password_hash
 
-from radbill.functions.auth import check_password, find_user, hash_password
+from radbill.functions.auth import (check_password, digest, find_user, hash_password,
+                                    requires_2fa)
+from radbill import lockout
 from radbill.models import Operator, StaffUser
-from radbill.models.web import ApiSession, LoginAttempt, LoginKey, TotpStep
+from radbill.models.web import ApiSession, LoginKey, TotpStep
 
-LOCK_MINUTES = 15
-ADDRESS_FACTOR = 4
+LOCK_MINUTES = lockout.LOCK_MINUTES
 API_SESSION_IDLE = dt.timedelta(hours=1)
 
 
@@ -40,14 +40,9 @@ def now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
-def digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
 def record(session: Session, login: str, user: StaffUser | None, ip: str | None, channel: str,
            ok: bool, reason: str | None = None) -> None:
-    session.add(LoginAttempt(login=login[:64], user_id=user.id if user else None, ip=ip,
-                             channel=channel, ok=ok, reason=reason))
+    lockout.record(session, channel, login, ok, reason, ip, user.id if user else None)
 
 
 def check_login(session: Session, login: str, password: str, ip: str | None,
@@ -95,13 +90,9 @@ def failed(session: Session, login: str, user: StaffUser | None, ip: str | None,
 
 def address_blocked(session: Session, ip: str | None, policy: Policy) -> bool:
     """Guessing across many logins from one address (which no per-login lockout sees) stops
-    after ADDRESS_FACTOR times the per-login limit of failures within LOCK_MINUTES."""
-    if not ip:
-        return False
-    since = now() - dt.timedelta(minutes=LOCK_MINUTES)
-    failures = session.scalar(sa.select(sa.func.count()).select_from(LoginAttempt).where(
-        LoginAttempt.at > since, LoginAttempt.ip == ip, LoginAttempt.ok.is_(False)))
-    return failures >= policy.lockout_after * ADDRESS_FACTOR
+    after ADDRESS_FACTOR times the per-login limit of this channel's failures (radbill.lockout:
+    portal logins, PINs and the other staff channel do not count, nor do refusals)."""
+    return lockout.address_blocked(session, policy.channel, ip, policy.lockout_after)
 
 
 def locked(user: StaffUser) -> bool:
@@ -130,8 +121,7 @@ def succeeded(session: Session, user: StaffUser, ip: str | None, channel: str) -
 
 def needs_2fa(session: Session, user: StaffUser) -> bool:
     """Whether the user's operator, or any above it, requires two-factor logins."""
-    return bool(session.scalar(sa.select(sa.func.bool_or(Operator.require_2fa))
-                               .where(Operator.id.in_(_chain(session, user)))))
+    return requires_2fa(session, user)
 
 
 def check_second_factor(session: Session, user: StaffUser, code: str) -> bool:

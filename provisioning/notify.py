@@ -17,21 +17,9 @@ from typing import Any, Protocol
 
 from provisioning import sms
 from provisioning.errors import DeviceUnreachable, LoginRejected, ProvisioningError
-from radbill import settings
+from radbill import events, settings
 
 log = logging.getLogger("radbill.notify")
-
-SUBJECTS = {
-    "suspended": "Your internet service is suspended",
-    "activated": "Your internet service is active again",
-    "disabled": "Your internet account is disabled",
-    "fup": "You have reached your fair-usage limit",
-    "expiring": "Your internet package expires soon",
-    "expired": "Your internet package has expired",
-    "payment": "Payment received",
-    "bill": "New bill",
-}
-
 
 @dataclass
 class Note:
@@ -43,12 +31,16 @@ class Note:
     expires: dt.datetime | None = None
     data: dict[str, Any] = field(default_factory=dict)
 
+    def title(self) -> str:
+        """What happened, as the event catalogue (radbill/events.py) words it."""
+        known = events.CATALOGUE.get(self.event)
+        return known.title if known else self.event.replace("_", " ").capitalize()
+
     def subject(self, isp: str) -> str:
-        return f"{isp}: {SUBJECTS.get(self.event, self.event.replace('_', ' ').capitalize())}"
+        return f"{isp}: {self.title()}"
 
     def body(self, isp: str) -> str:
-        lines = [f"Dear {self.name or self.username or 'customer'},", "",
-                 SUBJECTS.get(self.event, f"Account event: {self.event}") + "."]
+        lines = [f"Dear {self.name or self.username or 'customer'},", "", self.title() + "."]
         if self.username:
             lines.append(f"Account: {self.username}")
         for key, value in sorted(self.data.items()):

@@ -27,21 +27,27 @@ if TYPE_CHECKING:
 PLACEHOLDERS = {"key", "to", "text"}
 MAX_REPLY = 64 * 1024
 
-# One line per event; a text whose fields the notice lacks falls back to GENERIC.
+# One line per event of radbill/events.py (or "event:reason" where the reason changes what to
+# say); a text whose fields the notice lacks falls back to GENERIC.
 TEXTS = {
-    "payment_received": "Dear {name}, we received {amount} {currency} for {username}.{until}",
-    "payment_reversed": "Dear {name}, the payment of {amount} {currency} for {username} "
+    "payment.received": "Dear {name}, we received {amount} {currency} for {username}.{until}",
+    "payment.reversed": "Dear {name}, the payment of {amount} {currency} for {username} "
                         "was reversed.",
-    "activated": "Dear {name}, your internet account {username} is active again.{until}",
-    "suspended": "Dear {name}, your internet account {username} is suspended. "
-                 "Please pay to reconnect.",
-    "disabled": "Dear {name}, your internet account {username} is disabled.",
-    "expiring": "Dear {name}, your package for {username} expires on {expires}. "
-                "Please recharge.",
-    "expired": "Dear {name}, your package for {username} expired on {expires}. "
-               "Please recharge.",
-    "fup": "Dear {name}, {username} has reached its fair-usage limit; speed is reduced.",
-    "bill": "Dear {name}, a new bill of {amount} {currency} is due for {username}.",
+    "customer.activated": "Dear {name}, your internet account {username} is active again.{until}",
+    "customer.suspended": "Dear {name}, your internet account {username} is suspended. "
+                          "Please pay to reconnect.",
+    "customer.suspended:expired": "Dear {name}, your package for {username} expired on "
+                                  "{expires}. Please recharge.",
+    "customer.suspended:manual": "Dear {name}, your internet account {username} is suspended. "
+                                 "Please contact us.",
+    "customer.disabled": "Dear {name}, your internet account {username} is disabled.",
+    "customer.expiring": "Dear {name}, your package for {username} expires on {expires}. "
+                         "Please recharge.",
+    "customer.fup_reached": "Dear {name}, {username} has reached its fair-usage limit; speed "
+                            "is reduced.",
+    "bill.created": "Dear {name}, a new bill of {total} {currency} for {username} is due on "
+                    "{due_date}.",
+    "bill.due": "Dear {name}, your bill of {due} {currency} for {username} is due today.",
 }
 GENERIC = "Dear {name}, account {username}: {event}."
 
@@ -52,12 +58,13 @@ def text(note: Note, isp: str, currency: str, tz: str = "UTC") -> str:
         if isinstance(note.expires, dt.datetime) else None
     values = {k: v for k, v in note.data.items() if v is not None and v != ""}
     values.update(name=note.name or note.username or "customer", username=note.username or "",
-                  currency=currency, event=note.event.replace("_", " "),
+                  currency=currency, event=note.title(),
                   until=f" Valid until {expires}." if expires else "")
     if expires:
         values["expires"] = expires
     try:
-        body = TEXTS.get(note.event, GENERIC).format_map(values)
+        body = TEXTS.get(f"{note.event}:{note.data.get('reason')}",
+                         TEXTS.get(note.event, GENERIC)).format_map(values)
     except KeyError:
         body = GENERIC.format_map(values)
     return f"{body} - {isp}"

@@ -18,11 +18,12 @@ import psycopg
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
-from provisioning import coa, notify, sessions
+from provisioning import coa, notify, radius_sessions
 from provisioning.errors import ProvisioningError
 from radbill import settings
-from radbill.models import Customer, Outbox
+from radbill.models import Customer, Outbox, Package
 from radbill.outbox import CHANNEL
+from radbill.units import format_rate
 
 log = logging.getLogger("radbill.worker")
 
@@ -105,13 +106,14 @@ def handle_radius(session: Session, event: Outbox, policy: Policy) -> Outcome:
     if not payload.get("username") and event.customer_id:
         payload = {**payload, "username": session.scalar(
             sa.select(Customer.username).where(Customer.id == event.customer_id))}
-    extra = {**coa.known_attributes(payload), **(payload.get("attributes") or {})}
+    extra = {**coa.known_attributes(payload), **(payload.get("attributes") or {}),
+             **event_attributes(session, event)}
     done = _previous(event).get("sessions", {})
     errors, permanent = [], []
-    for s in sessions.open_sessions(session, payload):
+    for s in radius_sessions.open_sessions(session, payload):
         if done.get(s.key, {}).get("acked"):
             continue  # acknowledged on an earlier attempt; never send it twice
-        target = sessions.target_for(session, s.nasipaddress)
+        target = radius_sessions.target_for(session, s.nasipaddress)
         if target is None:
             errors.append(f"{s.nasipaddress} is not in the nas table")
             continue
@@ -127,7 +129,7 @@ def handle_radius(session: Session, event: Outbox, policy: Policy) -> Outcome:
         log.info("outbox %s: %s %s -> %s", event.id, event.kind, s.key, reply.summary())
         entry = {"acked": reply.acked, "reply": reply.summary(), "error_cause": reply.error_cause}
         if reply.session_not_found:
-            entry.update(acked=True, stale_closed=sessions.close_stale(session, s))
+            entry.update(acked=True, stale_closed=radius_sessions.close_stale(session, s))
         elif not reply.acked and 400 <= (reply.error_cause or 0) < 500:
             # 4xx: our request is wrong, so resending it cannot help
             permanent.append(f"{s.key}: {reply.summary()}")
@@ -142,6 +144,19 @@ def handle_radius(session: Session, event: Outbox, policy: Policy) -> Outcome:
     if not done:
         result["note"] = "no open session"
     return Outcome("done", result)
+
+
+def event_attributes(session: Session, event: Outbox) -> dict[str, str]:
+    """What a CoA derived from an event changes on the live session, worked out when it is
+    sent (so a package changed since the event counts)."""
+    name = (event.payload or {}).get("event")
+    if name == "customer.fup_reached" and event.customer_id is not None:
+        pkg = session.scalars(sa.select(Package).join(Customer, Customer.package_id == Package.id)
+                              .where(Customer.id == event.customer_id)).first()
+        if pkg is not None and pkg.fup_rate_up and pkg.fup_rate_down:
+            return {"Mikrotik-Rate-Limit":
+                    f"{format_rate(pkg.fup_rate_up)}/{format_rate(pkg.fup_rate_down)}"}
+    return {}
 
 
 # -- notifications ----------------------------------------------------------------------------

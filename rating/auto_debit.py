@@ -1,7 +1,7 @@
 """Auto-debit after a billing run, set-based: each postpaid customer's advance balance pays
 its open bills, oldest first, as one 'advance' payment per customer -- the same records the
-payment pipeline writes (payment, allocations, bills, balance, expiry, notification), then one
-ledger transaction per operator."""
+payment pipeline writes (payment, allocations, bills, balance, expiry, the payment.received
+event), then one ledger transaction per operator."""
 from __future__ import annotations
 
 import datetime as dt
@@ -9,7 +9,8 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from radbill import outbox, settings
+from radbill import settings
+from radbill.lifecycle import Actor
 from radbill.models import Customer
 from rating import ledger
 
@@ -21,6 +22,8 @@ WHERE c.advance_balance > 0 AND c.deleted_at IS NULL AND c.billing_profile_id IS
   AND EXISTS (SELECT 1 FROM bills b WHERE b.customer_id = c.id AND b.status = 'open')
 ORDER BY c.id FOR UPDATE OF c
 """
+
+AUTO_DEBIT = Actor("scheduler", "job.billing")
 
 # `upto` is the running total due, oldest bill first; a bill gets what the advance has left.
 DEBIT_SQL = """
@@ -63,11 +66,11 @@ WITH open AS (
             WHERE s.customer_id = c.id AND s.status = 'paid' AND s.kind = 'period')) END
     FROM pay WHERE c.id = pay.customer_id
 ), noted AS (
-    INSERT INTO outbox (kind, customer_id, payload)
-    SELECT 'notify', customer_id,
-           jsonb_build_object('event', 'payment_received', 'payment_id', id,
-                              'amount', CAST(amount AS text), 'method', 'advance')
-    FROM pay
+    INSERT INTO events (name, customer_id, operator_id, actor, data)
+    SELECT 'payment.received', pay.customer_id, pay.operator_id, 'scheduler',
+           jsonb_build_object('payment_id', pay.id, 'username', c.username,
+                              'amount', CAST(pay.amount AS text), 'method', 'advance')
+    FROM pay JOIN customers c ON c.id = pay.customer_id ORDER BY pay.id
 )
 SELECT operator_id, count(*), sum(amount), array_agg(customer_id) FROM pay GROUP BY operator_id
 """
@@ -89,10 +92,9 @@ def debit_advances(session: Session, on: dt.date, operator_path: str | None = No
                     operator_id=operator_id)
         paid += customer_ids_paid
     if paid:
-        session.execute(sa.select(sa.func.pg_notify(outbox.CHANNEL, "notify")))
         session.expire_all()  # the statement changed rows the session may hold
         suspended = session.scalars(sa.select(Customer).where(
             Customer.id.in_(paid), Customer.status == "suspended")).all()
         for customer in suspended:  # rare: one pipeline step each
-            payments.resume_if_settled(session, customer, on)
+            payments.resume_if_settled(session, customer, on, AUTO_DEBIT)
     return len(paid)

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from radbill import events
 from radbill.models import Customer, Operator, Package, RechargeCard
 from rating import payments
 from rating.errors import RatingError
@@ -47,7 +48,8 @@ def generate(session: Session, *, operator: Operator, count: int, amount: Decima
                                 .order_by(RechargeCard.id)))
 
 
-def redeem(session: Session, customer: Customer, pin: str, **extra) -> payments.Receipt:
+def redeem(session: Session, customer: Customer, pin: str,
+           actor: payments.Actor = payments.SYSTEM_ACTOR, **extra) -> payments.Receipt:
     """Pay with a card: the PIN must be live, of the customer's operator line and package."""
     card = session.scalars(sa.select(RechargeCard).where(RechargeCard.pin == pin.strip())
                            .with_for_update()).first()
@@ -56,7 +58,7 @@ def redeem(session: Session, customer: Customer, pin: str, **extra) -> payments.
     reference = f"card:{card.serial}"
     if card.status == "used" and card.used_by == customer.id:
         return payments.pay(session, customer, "card", card.amount, reference, card_id=card.id,
-                            **extra)
+                            actor=actor, **extra)
     if card.status != "unused":
         raise RatingError(f"this card is {card.status}", field="pin")
     if card.valid_until is not None and card.valid_until < today():
@@ -69,4 +71,10 @@ def redeem(session: Session, customer: Customer, pin: str, **extra) -> payments.
         raise RatingError(f"this card is for package {name!r}", field="pin")
     card.status, card.used_by, card.used_at = "used", customer.id, sa.func.now()
     session.flush()
-    return payments.pay(session, customer, "card", card.amount, reference, card_id=card.id, **extra)
+    receipt = payments.pay(session, customer, "card", card.amount, reference, card_id=card.id,
+                           actor=actor, **extra)
+    events.emit(session, "card.redeemed", customer_id=customer.id,
+                operator_id=customer.operator_id, actor=actor.login, card_id=card.id,
+                serial=card.serial, username=customer.username, amount=card.amount,
+                payment_id=receipt.payment.id)
+    return receipt

@@ -10,10 +10,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from radbill.jobs import JOBS, Job, lock_key, register, run  # noqa: F401  (re-exported)
+from radbill.lifecycle import Actor
 from radbill.models import Customer
 from rating import billing_run, usage
 
 log = logging.getLogger("rating.jobs")
+EXPIRY = Actor("scheduler", "job.expiry")
 
 OVERDUE = """
     SELECT b.customer_id
@@ -26,50 +28,15 @@ OVERDUE = """
 
 LOCK_OVERDUE_SQL = f"SELECT id FROM customers WHERE id IN ({OVERDUE}) ORDER BY id FOR UPDATE"
 
-SUSPEND_SQL = """
-WITH overdue AS (SELECT DISTINCT customer_id FROM (""" + OVERDUE + """) o
-), upd AS (
-    UPDATE customers c SET status = 'suspended', status_reason = :reason, updated_at = now()
-    FROM overdue WHERE c.id = overdue.customer_id
-    RETURNING c.id, c.username, c.operator_id
-), audited AS (
-    INSERT INTO audit_log (actor, func, object_type, object_id, object_name, operator_id, after)
-    SELECT 'scheduler', 'job.suspension', 'customer', id, username, operator_id,
-           jsonb_build_object('status', 'suspended', 'status_reason', :reason) FROM upd
-), dis AS (
-    INSERT INTO outbox (kind, customer_id, payload)
-    SELECT 'disconnect', id, jsonb_build_object('username', username, 'reason', :reason) FROM upd
-), note AS (
-    INSERT INTO outbox (kind, customer_id, payload)
-    SELECT 'notify', id, jsonb_build_object('event', 'suspended', 'reason', :reason) FROM upd
-)
-SELECT count(*) FROM upd
+# the lifecycle's set-based form over every candidate at once (radbill/sql/lifecycle.sql)
+TRANSITION_SQL = """
+SELECT count(*) FROM radbill_transition(ARRAY({ids}), 'suspended', :reason, 'scheduler', :func)
 """
-
-EXPIRE_SQL = """
-WITH upd AS (
-    UPDATE customers c SET status = 'suspended', status_reason = 'expired', updated_at = now()
+SUSPEND_SQL = TRANSITION_SQL.format(ids=f"SELECT DISTINCT customer_id FROM ({OVERDUE}) o")
+EXPIRE_SQL = TRANSITION_SQL.format(ids="""
+    SELECT c.id FROM customers c
     WHERE c.billing_profile_id IS NULL AND c.expires_at <= :now AND c.status IN ('active', 'fup')
-      AND c.deleted_at IS NULL
-    RETURNING c.id, c.username, c.operator_id
-), audited AS (
-    INSERT INTO audit_log (actor, func, object_type, object_id, object_name, operator_id, after)
-    SELECT 'scheduler', 'job.expiry', 'customer', id, username, operator_id,
-           jsonb_build_object('status', 'suspended', 'status_reason', 'expired') FROM upd
-), dis AS (
-    INSERT INTO outbox (kind, customer_id, payload)
-    SELECT 'disconnect', id, jsonb_build_object('username', username, 'reason', 'expired') FROM upd
-), note AS (
-    INSERT INTO outbox (kind, customer_id, payload)
-    SELECT 'notify', id, jsonb_build_object('event', 'expired') FROM upd
-)
-SELECT count(*) FROM upd
-"""
-
-
-def _notify_worker(session: Session, n: int) -> None:
-    if n:
-        session.execute(sa.select(sa.func.pg_notify("radbill_outbox", "disconnect")))
+      AND c.deleted_at IS NULL""")
 
 
 def billing(session: Session, on: dt.date) -> str:
@@ -83,8 +50,8 @@ def suspension(session: Session, on: dt.date) -> str:
     # Lock the candidates first: a payment in flight holds its customer's row, so once we
     # have the locks it has committed, and the next statement's snapshot sees it.
     session.execute(sa.text(LOCK_OVERDUE_SQL), {"today": on})
-    n = session.scalar(sa.text(SUSPEND_SQL), {"today": on, "reason": "unpaid"})
-    _notify_worker(session, n)
+    n = session.scalar(sa.text(SUSPEND_SQL), {"today": on, "reason": "unpaid",
+                                              "func": "job.suspension"})
     return f"{n} customers suspended for unpaid bills"
 
 
@@ -101,11 +68,10 @@ def expiry(session: Session, on: dt.date) -> str:
     for customer in expiring:
         quote, _ = bills.quote(session, customer, on)
         if customer.advance_balance >= quote.total > 0:
-            payments.pay(session, customer, "advance", None, on=on)
+            payments.pay(session, customer, "advance", None, on=on, actor=EXPIRY)
             renewed += 1
     session.flush()
-    n = session.scalar(sa.text(EXPIRE_SQL), {"now": now})
-    _notify_worker(session, n)
+    n = session.scalar(sa.text(EXPIRE_SQL), {"now": now, "reason": "expired", "func": "job.expiry"})
     return f"{renewed} renewed from advance, {n} suspended as expired"
 
 

@@ -1,6 +1,7 @@
 """The payment pipeline, in the caller's transaction: record -> settle open bills oldest first ->
-extend expiry -> resume a suspended customer (and queue a Disconnect) -> queue the notification
--> ledger entries. A reversal undoes exactly what its payment did."""
+extend expiry -> resume a suspended customer (through the lifecycle) -> the payment.received
+event (its consumers send the receipt, and a Disconnect when needed) -> ledger entries. A
+reversal undoes exactly what its payment did."""
 from __future__ import annotations
 
 import datetime as dt
@@ -11,13 +12,17 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from radbill import outbox
+from radbill import events, lifecycle
+from radbill.lifecycle import AUTO_REASONS, Actor
 from radbill.models import (Bill, BillingProfile, Customer, LedgerTransaction, Payment,
                             PaymentAllocation, RechargeCard)
 from radbill.money import ZERO
 from rating import bills, ledger
 from rating.errors import RatingError
-from rating.terms import AUTO_REASONS, midnight, today
+from rating.terms import midnight, today
+
+
+SYSTEM_ACTOR = Actor("system", "payment")
 
 
 @dataclass
@@ -58,7 +63,8 @@ def _by_reference(session: Session, customer: Customer, amount: Decimal | None,
 
 
 def pay(session: Session, customer: Customer, method: str, amount: Decimal | None,
-        reference: str | None = None, on: dt.date | None = None, **extra) -> Receipt:
+        reference: str | None = None, on: dt.date | None = None, actor: Actor = SYSTEM_ACTOR,
+        **extra) -> Receipt:
     """Take a payment through the whole pipeline (see the module docstring)."""
     on = on or today()
     session.refresh(customer, with_for_update=True)  # one payment per customer at a time
@@ -84,14 +90,15 @@ def pay(session: Session, customer: Customer, method: str, amount: Decimal | Non
     p.to_advance = ZERO if method == "advance" else amount - p.applied
     customer.advance_balance += p.to_advance - (p.applied if method == "advance" else ZERO)
     p.expires_after = customer.expires_at
-    resumed = resume_if_settled(session, customer, on)
-    if walled and not resumed and customer.status in ("active", "fup") \
-            and customer.expires_at is not None and customer.expires_at > now:
-        # expired but not yet suspended by the expiry job: authorize put the live session in
-        # the walled garden all the same, so it must re-dial now that validity is good again
-        outbox.disconnect(session, customer.id, customer.username, "paid: leave the suspension pool")
-    outbox.notify(session, customer.id, "payment_received", payment_id=p.id, amount=str(amount),
-                  method=method)
+    resumed = resume_if_settled(session, customer, on, actor)
+    # expired but not yet suspended by the expiry job: authorize put the live session in the
+    # walled garden all the same, so it must dial again now that validity is good again
+    redial = walled and not resumed and customer.status in ("active", "fup") \
+        and customer.expires_at is not None and customer.expires_at > now
+    events.emit(session, "payment.received", customer_id=customer.id,
+                operator_id=customer.operator_id, actor=actor.login, payment_id=p.id,
+                username=customer.username, amount=amount, method=method, reference=reference,
+                redial=redial or None)
     source = "advances" if method == "advance" else "cash"
     ledger.post(session, "payment", f"{method} payment {p.id} from {customer.username}",
                 [(customer.operator_id, source, amount),
@@ -144,22 +151,22 @@ def overdue(session: Session, customer: Customer, on: dt.date) -> bool:
         Bill.due_date + grace < on)) > 0
 
 
-def resume_if_settled(session: Session, customer: Customer, on: dt.date) -> bool:
+def resume_if_settled(session: Session, customer: Customer, on: dt.date,
+                      actor: Actor = SYSTEM_ACTOR) -> bool:
     """Lift a suspension rating made once nothing is overdue and validity is good."""
-    if customer.status != "suspended" or (customer.status_reason or "unpaid") not in AUTO_REASONS:
+    if customer.deleted_at is not None or customer.status != "suspended" \
+            or customer.status_reason not in AUTO_REASONS:
         return False
     if overdue(session, customer, on):
         return False
     if customer.expires_at is not None and customer.expires_at <= dt.datetime.now(dt.timezone.utc):
         return False
-    customer.status, customer.status_reason = "active", None
-    session.flush()
-    outbox.disconnect(session, customer.id, customer.username, "paid: leave the suspension pool")
-    outbox.notify(session, customer.id, "activated")
+    lifecycle.change(session, [customer], "active", "payment", actor)
     return True
 
 
-def reverse(session: Session, p: Payment, reason: str | None = None) -> None:
+def reverse(session: Session, p: Payment, reason: str | None = None,
+            actor: Actor = SYSTEM_ACTOR) -> None:
     """Undo a payment: bills open again, the advance and the expiry go back, the ledger reverses."""
     if p.status == "reversed":
         return
@@ -187,5 +194,7 @@ def reverse(session: Session, p: Payment, reason: str | None = None) -> None:
     ledger.reverse(session, list(txs), "payment_reversal",
                    f"payment {p.id} reversed" + (f": {reason}" if reason else ""),
                    operator_id=p.operator_id, payment_id=p.id)
-    outbox.notify(session, customer.id, "payment_reversed", payment_id=p.id, amount=str(p.amount))
+    events.emit(session, "payment.reversed", customer_id=customer.id,
+                operator_id=customer.operator_id, actor=actor.login, payment_id=p.id,
+                username=customer.username, amount=p.amount, reason=reason)
     session.flush()

@@ -11,8 +11,6 @@ from radbill import settings
 from radbill.models import BillingProfile, Customer, Operator, Package
 from radbill.money import ZERO
 
-AUTO_REASONS = ("unpaid", "expired")  # suspensions rating made, which a payment may lift
-
 
 def today() -> dt.date:
     return dt.datetime.now(settings.get().tz).date()

@@ -6,7 +6,7 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from radbill import outbox, settings
+from radbill import lifecycle, settings
 from radbill.models import JobState
 
 # Days whose sessions changed since the watermark. A session's bytes count on the day it
@@ -118,29 +118,21 @@ WITH due AS (
     LEFT JOIN billing_profiles bp ON bp.id = c.billing_profile_id
     WHERE c.deleted_at IS NULL AND c.cycle_start < CAST(:today AS date)
 ), upd AS (
-    UPDATE customers c
-    SET cycle_start = due.new_start,
-        status = CASE WHEN c.status = 'fup' THEN CAST('active' AS customer_status)
-                      ELSE c.status END,
-        updated_at = now()
+    UPDATE customers c SET cycle_start = due.new_start, updated_at = now()
     FROM due WHERE c.id = due.id AND due.new_start > c.cycle_start
-    RETURNING c.id, c.username, due.old_status
-), queued AS (
-    INSERT INTO outbox (kind, customer_id, payload)
-    SELECT 'disconnect', id,
-           jsonb_build_object('username', username, 'reason', 'new cycle: FUP reset')
-    FROM upd WHERE old_status = 'fup'
-    RETURNING 1
+    RETURNING c.id, c.status
 )
-SELECT (SELECT count(*) FROM upd), (SELECT count(*) FROM queued)
+SELECT id, status FROM upd
 """
 
 
 def fup_reset(session: Session, today: dt.date) -> str:
     """Start a new usage cycle for every customer whose cycle ended: counters start from zero
-    (a new usage_counters key) and throttled ones get their speed back."""
+    (a new usage_counters key) and throttled ones get their speed back (the lifecycle's
+    fup -> active, whose event's Disconnect makes them dial in at full speed)."""
     session.flush()
-    cycles, restored = session.execute(sa.text(FUP_RESET_SQL), {"today": today}).one()
-    if restored:
-        session.execute(sa.select(sa.func.pg_notify(outbox.CHANNEL, "disconnect")))
+    rows = session.execute(sa.text(FUP_RESET_SQL), {"today": today}).all()
+    restored = lifecycle.apply(session, [r.id for r in rows if r.status == "fup"], "active",
+                               "new_cycle", lifecycle.Actor("scheduler", "job.fup_reset"))
+    cycles, restored = len(rows), len(restored)
     return f"{cycles} cycles started, {restored} customers back from FUP"

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -23,7 +22,8 @@ from sqlalchemy.orm import Session  # noqa: E402
 from radbill import db, migrate, settings  # noqa: E402
 from radbill.functions.caller import SYSTEM  # noqa: E402
 
-sys.path.insert(0, str(ROOT / "tests"))
+# fixtures shared across folders: the admin app and client, devices and their emulators
+pytest_plugins = ["tests.support.admin_fixtures", "tests.support.device_fixtures"]
 
 
 def _admin_url() -> str:
@@ -79,7 +79,8 @@ def committed(engine):
 def wipe(engine) -> None:
     with engine.begin() as conn:
         tables = conn.execute(sa.text(
-            "select tablename from pg_tables where schemaname='public' and tablename <> 'alembic_version'"
+            "select tablename from pg_tables where schemaname='public' and tablename not in "
+            "('alembic_version', 'event_types', 'customer_transitions')"  # written by db upgrade
         )).scalars().all()
         conn.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
 

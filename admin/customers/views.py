@@ -6,7 +6,7 @@ import datetime as dt
 from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask_login import login_required
 
-from radbill.functions.customers import ENTITY as CUSTOMERS
+from customers.functions.customers import ENTITY as CUSTOMERS
 from radbill.functions.registry import Call, FuncError, ListResult, load_all
 
 from admin import menus, queries, svg
@@ -82,9 +82,9 @@ def show(cid: int):
         actions=[a for a in STATUS_ACTIONS if may(f"customer.{a}")
                  and a != ("delete" if c.get("deleted_at") else "restore")],
         can_edit=may("customer.edit") and caller.role != "manager",
-        can_pay=may("payment.edit") and menus.sees_money(caller), can_kick=may("router.kick"),
+        can_pay=may("payment.edit"), can_kick=may("router.kick"),
         packages=suggestions(caller, "package") if may("customer.edit") else [],
-        sees_money=menus.sees_money(caller),
+        sees_money=caller.sees_money,
         api=f"/billmgr?func=customer.edit&elid={cid}&out=xml" if may("customer.edit") else None)
 
 
@@ -128,7 +128,7 @@ def import_run():
     mapping = {i: request.form.get(f"col{i}") for i in range(len(header))}
     mapping = {i: name for i, name in mapping.items() if name in imports.targets()}
     commit = request.form["mode"] == "commit"
-    outcome = imports.apply(db(), page_caller(), rows, mapping, commit)
+    outcome = imports.apply(text, len(rows), mapping, commit)
     status = 400 if commit and outcome.errors else 200
     return render_template("customers/import.html", stage="done", outcome=outcome, header=header,
                            csv=text, mapping=mapping, targets=imports.targets(), commit=commit,

@@ -2,11 +2,10 @@
 counted for a lockout, a flask session key of its own, and the client's real address.
 
 Customers never touch the staff machinery (flask-login, StaffUser, page_caller): they live
-under session["portal"], and act only as a `customer` Caller (radbill.functions.portal).
+under session["portal"], and act only as a `customer` Caller (customers.functions.portal).
 """
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import hmac
 import ipaddress
@@ -16,24 +15,16 @@ import sqlalchemy as sa
 from flask import current_app, request, session
 from sqlalchemy.orm import Session
 
-from radbill import settings
+from radbill import lockout, settings
 from radbill.models import Customer
-from radbill.models.web import LoginAttempt
 from radbill.nthash import nt_hash
 
 KEY = "portal"  # the flask session key; staff sessions use flask-login's keys
-LOCK_MINUTES = 15
 CHANNEL = "portal"
-# which failures count towards which lock: a wrong password locks logins, wrong PINs recharges
-COUNTED = {"login": ("bad password", "unknown login"), "pin": ("bad pin",)}
 
 
 class Refused(Exception):
     """Why a login or recharge was refused, in words fit to show a customer."""
-
-
-def now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
 
 
 # -- addresses ---------------------------------------------------------------------------------
@@ -69,25 +60,13 @@ def source_ip() -> str | None:
 
 # -- attempts and lockout ----------------------------------------------------------------------
 def record(db: Session, login: str, ok: bool, reason: str | None = None) -> None:
-    db.add(LoginAttempt(login=login[:64], user_id=None, ip=source_ip(), channel=CHANNEL, ok=ok,
-                        reason=reason))
-    db.flush()
+    lockout.record(db, CHANNEL, login, ok, reason, source_ip())
 
 
-def locked(db: Session, login: str, kind: str = "login") -> bool:
-    """Whether `lockout_after` counted failures sit in the last LOCK_MINUTES (for logins, since
-    the last successful one); refused attempts while locked do not count, so a lock does end.
-    A login does not forgive wrong PINs: else anyone could guess cards between two logins."""
-    name = login.lower()[:64]
-    since = now() - dt.timedelta(minutes=LOCK_MINUTES)
-    mine = (LoginAttempt.channel == CHANNEL, sa.func.lower(LoginAttempt.login) == name,
-            LoginAttempt.at > since)
-    stmt = sa.select(sa.func.count()).select_from(LoginAttempt).where(
-        *mine, LoginAttempt.ok.is_(False), LoginAttempt.reason.in_(COUNTED[kind]))
-    if kind == "login":  # ids, not times: now() is the transaction's, equal within one
-        last_ok = sa.select(sa.func.max(LoginAttempt.id)).where(*mine, LoginAttempt.ok.is_(True))
-        stmt = stmt.where(LoginAttempt.id > sa.func.coalesce(last_ok.scalar_subquery(), 0))
-    return db.scalar(stmt) >= current_app.config["LOCKOUT_AFTER"]
+def locked(db: Session, login: str) -> bool:
+    """Whether the login's portal counter is full (radbill.lockout; wrong PINs are counted
+    apart, in portal.recharge)."""
+    return lockout.blocked(db, "portal", login, current_app.config["LOCKOUT_AFTER"])
 
 
 def _same(a: str, b: str) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import (abort, flash, g, make_response, redirect, render_template, request, url_for)
 
 from radbill.functions import registry
-from radbill.functions.portal import customer_at, customer_caller
+from customers.functions.portal import customer_at, customer_caller
 from radbill.functions.registry import FileResult, FuncError, OkResult
 from radbill.models import Customer
 
@@ -18,23 +18,20 @@ PAID = "Paid. Your connection will come back within a few seconds."
 
 def run(customer: Customer, func: str, params: dict[str, str] | None = None):
     """Call a portal function as the customer, logged as its func request line like staff's."""
-    caller = customer_caller(db(), customer, access.source_ip(), g.get("lang", "en"))
+    caller = customer_caller(db(), customer, access.source_ip(), g.get("lang", "en")).via(
+        "portal", request.method == "POST")  # the portal's POSTs are CSRF-checked
     params = params or {}
     log_request(caller, func, params)
     return registry.call(db(), caller, func, params)
 
 
 def recharge(customer: Customer, pin: str) -> OkResult:
-    """Pay with a card; a wrong PIN counts towards its own lockout. Raises access.Refused."""
-    if access.locked(db(), customer.username, "pin"):
-        access.record(db(), customer.username, False, "pin locked")
-        raise access.Refused("too many wrong PINs; try again later")
+    """Pay with a card (portal.recharge counts wrong PINs itself). Raises access.Refused."""
     try:
-        with db().begin_nested():  # a refused payment leaves nothing behind but the attempt
-            return run(customer, "portal.recharge", {"pin": pin})
+        return run(customer, "portal.recharge", {"pin": pin})
     except FuncError as exc:
-        if exc.field == "pin":
-            access.record(db(), customer.username, False, "bad pin")
+        if exc.keep:
+            keep_writes()  # the wrong PIN's record
         raise access.Refused(exc.errors.get(exc.field or "", exc.message)) from None
 
 

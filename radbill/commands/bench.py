@@ -16,5 +16,5 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    module = importlib.import_module(f"radbill.benchmarks.{args.suite}")
+    module = importlib.import_module(f"benchmarks.{args.suite}")
     return int(module.run(args) or 0)

@@ -27,7 +27,7 @@ def run(args) -> int:
     for d in migrate.pending_model_changes():
         print(f"model differs from the migrations: {d}", file=sys.stderr)
         failed = True
-    for d in migrate.sql_differences():
+    for d in migrate.sql_differences() + migrate.table_differences():
         print(d, file=sys.stderr)
         failed = True
     return 1 if failed else 0

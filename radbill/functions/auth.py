@@ -1,6 +1,9 @@
 """Staff identities: password hashing, and turning a login into a Caller."""
 from __future__ import annotations
 
+import hashlib
+from dataclasses import replace
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -11,6 +14,11 @@ from radbill.models import Operator, StaffUser
 
 # Reseller roles may act as (su=) their own staff; every other role may not use su at all.
 SU_ROLES = ("group_admin", "operator", "sub_operator")
+
+
+def digest(secret: str) -> str:
+    """A one-time secret (login key, recovery code, API session id) as it is stored."""
+    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 def hash_password(password: str) -> str:
@@ -29,12 +37,30 @@ def caller_for(session: Session, user: StaffUser, ip: str | None = None, lang: s
     return Caller(user.login, user.role, user.operator_id, path, user.id, ip, lang)
 
 
+def operator_chain(session: Session, user: StaffUser) -> list[int]:
+    """The ids of the user's operator and every operator above it."""
+    path = session.scalar(sa.select(Operator.path).where(Operator.id == user.operator_id)) or ""
+    return [int(x) for x in path.strip("/").split("/") if x] or [user.operator_id]
+
+
+def requires_2fa(session: Session, user: StaffUser) -> bool:
+    """Whether the user's operator, or any above it, requires two-factor logins."""
+    return bool(session.scalar(sa.select(sa.func.bool_or(Operator.require_2fa))
+                               .where(Operator.id.in_(operator_chain(session, user)))))
+
+
 def find_user(session: Session, login: str) -> StaffUser | None:
     return session.scalars(sa.select(StaffUser).where(sa.func.lower(StaffUser.login) == login.lower())).first()
 
 
 def su(session: Session, caller: Caller, login: str) -> Caller:
-    """Act as `login`: the system administrator as anyone, a reseller as its subtree's staff."""
+    """Act as `login`: the system administrator as anyone, a reseller as its subtree's staff
+    (by the same channel: acting as someone else never makes a cookie GET a change)."""
+    as_target = _su(session, caller, login)
+    return replace(as_target, may_change=caller.may_change, channel=caller.channel)
+
+
+def _su(session: Session, caller: Caller, login: str) -> Caller:
     target = find_user(session, login)
     if target is None or target.disabled:
         raise FuncError(f"no staff login {login!r}", field="su", status=403)

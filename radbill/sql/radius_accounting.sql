@@ -3,28 +3,22 @@
 -- Accounting is one call of `radbill_acct(...)` per record, made by rlm_sql so records are written
 -- concurrently and the Accounting-Response leaves only after the commit (RFC 2866). It writes
 -- radacct and appends one row to radius_acct_log; `radbill_drain()`, called a few times a second
--- by a FreeRADIUS process, turns those rows into usage counters, fair-usage crossings (status fup
--- and one CoA in the outbox) and session notices for simultaneous use.
+-- by a FreeRADIUS process, turns those rows into usage counters, fair-usage crossings (through
+-- the lifecycle: status fup and the customer.fup_reached event) and session notices for
+-- simultaneous use.
 --
 -- Applied by `radbill db upgrade` after the migrations, every time: keep it re-appliable
 -- (CREATE OR REPLACE). `radbill db check` compares the database with this file.
 
--- a rate in bits/s as Mikrotik-Rate-Limit writes it (used by radbill_drain's CoA)
-CREATE OR REPLACE FUNCTION radbill_rate(bps bigint) RETURNS text LANGUAGE sql IMMUTABLE AS $fn$
-    -- the shortest exact RouterOS form, as radbill.units.format_rate writes it
-    SELECT CASE WHEN bps >= 1000000000 AND bps % 1000000000 = 0 THEN (bps / 1000000000) || 'G'
-                WHEN bps >= 1000000 AND bps % 1000000 = 0 THEN (bps / 1000000) || 'M'
-                WHEN bps >= 1000 AND bps % 1000 = 0 THEN (bps / 1000) || 'k'
-                ELSE bps::text END
-$fn$;
+-- retired: the CoA's rate is now the worker's to work out (provisioning/worker.py)
+DROP FUNCTION IF EXISTS radbill_rate(bigint);
 
--- radius_acct_log -> usage counters, fup crossings (one CoA each), session open/close notices
+-- radius_acct_log -> usage counters, fup crossings (through the lifecycle), session notices
 CREATE OR REPLACE FUNCTION radbill_drain() RETURNS int LANGUAGE plpgsql AS $fn$
 DECLARE
     batch jsonb;
     n int;
-    c record;
-    s record;
+    crossed int[];
     events jsonb;
 BEGIN
     -- one drainer at a time, whichever FreeRADIUS process comes first
@@ -38,51 +32,34 @@ BEGIN
     END IF;
     -- every customer's usage in the batch, in one statement; those who crossed their cap
     -- (and were active) come back to be moved to fup
-    FOR c IN
-        WITH d AS (
-            SELECT lower(x.username) AS u, sum(x.d_in) AS i, sum(x.d_out) AS o,
-                   sum(x.d_time) AS t, (array_agg(x.uniqueid ORDER BY x.id DESC))[1] AS uid
-              FROM jsonb_to_recordset(batch) AS x(id bigint, username text, uniqueid text,
-                                                  d_in bigint, d_out bigint, d_time bigint)
-             WHERE x.d_in > 0 OR x.d_out > 0 OR x.d_time > 0
-             GROUP BY 1
-        ), up AS (
-            INSERT INTO usage_counters AS uc (customer_id, cycle_start, bytes_in, bytes_out,
-                                              session_time)
-            SELECT cu.id, cu.cycle_start, d.i, d.o, d.t
-              FROM d JOIN customers cu ON lower(cu.username) = d.u
-            ON CONFLICT (customer_id, cycle_start) DO UPDATE
-               SET bytes_in = uc.bytes_in + excluded.bytes_in,
-                   bytes_out = uc.bytes_out + excluded.bytes_out,
-                   session_time = uc.session_time + excluded.session_time, updated_at = now()
-            RETURNING uc.customer_id, uc.bytes_in + uc.bytes_out AS total
-        )
-        SELECT cu.id, cu.username, cu.cycle_start, pk.fup_rate_up, pk.fup_rate_down, d.uid
-          FROM up JOIN customers cu ON cu.id = up.customer_id
-          JOIN packages pk ON pk.id = cu.package_id
-          JOIN d ON d.u = lower(cu.username)
-         WHERE cu.status = 'active' AND pk.data_cap IS NOT NULL AND up.total >= pk.data_cap
-    LOOP
-        -- only the drain that moves the customer from active to fup queues the CoA; the
-        -- dedupe key keeps it to one per cycle even across a reset and a second crossing
-        UPDATE customers SET status = 'fup', status_reason = 'data cap reached'
-         WHERE id = c.id AND status = 'active';
-        CONTINUE WHEN NOT FOUND;
-        -- the session that crossed is the one to throttle
-        SELECT acctsessionid, host(nasipaddress) AS nas, host(framedipaddress) AS ip
-          INTO s FROM radacct WHERE acctuniqueid = c.uid;
-        INSERT INTO outbox (kind, customer_id, payload, dedupe_key)
-        VALUES ('coa', c.id, jsonb_build_object(
-                    'username', c.username, 'acctsessionid', s.acctsessionid,
-                    'nasipaddress', s.nas, 'framedipaddress', s.ip, 'reason', 'fup',
-                    'attributes', jsonb_build_object('Mikrotik-Rate-Limit',
-                        radbill_rate(c.fup_rate_up) || '/' || radbill_rate(c.fup_rate_down))),
-                'fup:' || c.id || ':' || c.cycle_start)
-        ON CONFLICT (dedupe_key) DO NOTHING;
-        IF FOUND THEN
-            PERFORM pg_notify('radbill_outbox', 'coa');
-        END IF;
-    END LOOP;
+    WITH d AS (
+        SELECT lower(x.username) AS u, sum(x.d_in) AS i, sum(x.d_out) AS o, sum(x.d_time) AS t
+          FROM jsonb_to_recordset(batch) AS x(id bigint, username text, d_in bigint,
+                                              d_out bigint, d_time bigint)
+         WHERE x.d_in > 0 OR x.d_out > 0 OR x.d_time > 0
+         GROUP BY 1
+    ), up AS (
+        INSERT INTO usage_counters AS uc (customer_id, cycle_start, bytes_in, bytes_out,
+                                          session_time)
+        SELECT cu.id, cu.cycle_start, d.i, d.o, d.t
+          FROM d JOIN customers cu ON lower(cu.username) = d.u
+        ON CONFLICT (customer_id, cycle_start) DO UPDATE
+           SET bytes_in = uc.bytes_in + excluded.bytes_in,
+               bytes_out = uc.bytes_out + excluded.bytes_out,
+               session_time = uc.session_time + excluded.session_time, updated_at = now()
+        RETURNING uc.customer_id, uc.bytes_in + uc.bytes_out AS total
+    )
+    SELECT array_agg(cu.id ORDER BY cu.id) INTO crossed
+      FROM up JOIN customers cu ON cu.id = up.customer_id
+      JOIN packages pk ON pk.id = cu.package_id
+     WHERE cu.status = 'active' AND pk.data_cap IS NOT NULL AND up.total >= pk.data_cap;
+    -- active -> fup through the lifecycle (radbill/sql/lifecycle.sql): the status, the audit
+    -- and status-log rows and the customer.fup_reached event, whose consumers queue one CoA
+    -- (the throttled rate) and the notice. Only the drain that moves a customer out of
+    -- active emits it, so a cycle has one crossing whatever the packets do.
+    IF crossed IS NOT NULL THEN
+        PERFORM radbill_transition(crossed, 'fup', 'data_cap', 'radius', 'radius.accounting');
+    END IF;
     -- tell every FreeRADIUS process which sessions opened and closed (simultaneous use), in
     -- payloads that stay under NOTIFY's 8000 bytes
     FOR events IN

@@ -1,0 +1,1 @@
+"""Customers: the subscriber, its zones, its RADIUS sessions and its own portal functions."""

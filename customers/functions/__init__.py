@@ -1,0 +1,10 @@
+"""The functions the customers domain registers (listed in radbill.functions.registry.FUNCTION_MODULES)."""
+from customers.functions import customers, imports, portal, sessions, zones  # noqa: F401  (registers them)
+from radbill.functions.registry import declare
+
+# customer's money columns and form values (declared here while customers.py is being rewritten
+# for the lifecycle; move them into Customers.money when that lands)
+MONEY = frozenset({"advance_balance", "custom_price", "billing_profile"})
+for _name in ("customer", "customer.edit"):
+    declare(_name, money=MONEY)
+declare("customer.delete", money=False)

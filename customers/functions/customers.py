@@ -1,0 +1,290 @@
+"""customer, customer.edit, customer.delete and the status actions (the transitions themselves
+are radbill/lifecycle.py's)."""
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+
+from radbill import events, lifecycle
+from radbill.functions import audit, hooks
+from radbill.functions import fields as F
+from radbill.functions.crud import Entity, in_subtree, resolve_operator, shared_with
+from radbill.functions.registry import Call, FuncError, OkResult, Param, function
+from radbill.functions.roles import CUSTOMER_VIEWERS, RESELLERS
+from radbill.models import Customer, Operator, Package, StaffUser, Zone
+from radbill.models.customers import SERVICES, USERNAME_RE
+from radbill.nthash import nt_hash
+
+
+def mobile(raw: str) -> str:
+    value = re.sub(r"[\s()-]", "", raw)
+    if not re.fullmatch(r"\+?[0-9]{6,15}", value):
+        raise ValueError(f"{raw!r} is not a phone number")
+    return value
+
+
+def password(raw: str) -> str:
+    if len(raw) > 64 or any(ord(c) < 32 for c in raw):
+        raise ValueError("must be at most 64 printable characters")
+    return raw
+
+
+# what authorize hands out or checks: a live session must dial again to get the new values
+RELOGIN = {"package_id", "mac", "static_ip", "service", "username"}
+# columns that change on their own, or are secrets (named in `changed` without their values)
+NOT_CHANGES = {"updated_at", "last_seen_at"}
+
+
+class Customers(Entity):
+    name = "customer"
+    model = Customer
+    label = "username"
+    fields = [
+        F.Field("username", F.text(64, USERNAME_RE.strip("^$"), "1-64 letters, digits or _.@-"),
+                required=True),
+        F.Field("password", password, clearable=False),
+        F.Field("hash_only", F.boolean, clearable=False,
+                help="store only the NT hash (PAP and MS-CHAPv2 work, CHAP does not)"),
+        F.Field("name", F.text(100)), F.Field("mobile", mobile), F.Field("email", F.text(100)),
+        F.Field("address", F.text(300)), F.Field("mac", F.mac, help="MAC binding"),
+        F.Field("service", F.choice(*SERVICES), clearable=False),
+        F.Field("static_ip", F.ipv4),
+        F.Field("package", str, help="package id or name; required when creating"),
+        F.Field("operator", str), F.Field("zone", str), F.Field("billing_profile", str),
+        F.Field("expires", F.when, help="ISO date or date-time in the ISP's zone"),
+        F.Field("custom_price", F.amount()), F.Field("parent", str, help="parent customer"),
+        F.Field("manager", str, help="manager login who collects from this customer"),
+        F.Field("notes", F.text(2000)),
+    ]
+    columns = ["id", "username", "name", "mobile", "mac", "service", "static_ip", "status",
+               "expires_at", "operator_id", "package", "zone_id", "advance_balance",
+               "last_seen_at", "created_at", "deleted_at"]
+    search = ["username", "name", "mobile", "mac", "static_ip"]
+    filters = {"status": "status", "service": "service", "operator": "operator_id",
+               "package": "package_id", "zone": "zone_id", "deleted": "deleted_at"}
+    list_roles = CUSTOMER_VIEWERS
+    edit_roles = RESELLERS
+    default_sort = "username"
+
+    def visible(self, call: Call, stmt: sa.Select, deleted: bool = False) -> sa.Select:
+        stmt = stmt.where(in_subtree(call, Customer.operator_id))
+        if call.caller.role == "manager":
+            stmt = stmt.where(Customer.manager_id == call.caller.user_id)
+        if not deleted and call.get("deleted") not in ("1", "on", "yes"):
+            stmt = stmt.where(Customer.deleted_at.is_(None))
+        return stmt
+
+    def filter(self, stmt, param, column, value):
+        if param == "deleted":
+            return stmt.where(Customer.deleted_at.is_not(None)) if value in ("1", "on", "yes") else stmt
+        if param == "package" and not value.isdigit():
+            return stmt.where(Customer.package_id.in_(
+                sa.select(Package.id).where(sa.func.lower(Package.name) == value.lower())))
+        return super().filter(stmt, param, column, value)
+
+    def row(self, obj: Customer) -> dict:
+        row = {c: audit.jsonable(getattr(obj, c)) for c in self.columns if c != "package"}
+        row["package"] = obj.package.name if obj.package else None
+        return row
+
+    def form(self, call: Call, obj):
+        if obj is None:
+            return {"service": "pppoe"}
+        values = self.row(obj)
+        values.update(email=obj.email, address=obj.address, notes=obj.notes,
+                      custom_price=audit.jsonable(obj.custom_price),
+                      billing_profile=obj.billing_profile.name if obj.billing_profile else None,
+                      zone=obj.zone.name if obj.zone else None, hash_only=obj.password is None,
+                      custom_fields=obj.custom_fields, parent_id=obj.parent_id,
+                      manager_id=obj.manager_id, cycle_start=audit.jsonable(obj.cycle_start))
+        return values
+
+    def apply(self, call: Call, obj: Customer, values: dict, creating: bool) -> None:
+        errors: dict[str, str] = {}
+        if creating and "package" not in values:
+            errors["package"] = "is required"
+        if creating and "password" not in values:
+            errors["password"] = "is required"
+        if errors:
+            raise FuncError(errors=errors)
+        # taken before _refs moves package_id, so hooks see the real old values
+        old_package, old_mac = obj.package_id, obj.mac
+        before = audit.snapshot(obj) if not creating else None
+        if creating or "operator" in values:
+            obj.operator_id = resolve_operator(call, values.pop("operator", None)).id
+        self._refs(call, obj, values)
+        self._secret(obj, values)
+        if "expires" in values:
+            obj.expires_at = values.pop("expires")
+        custom = {k[3:]: v for k, v in call.params.items() if k.startswith("cf_")}
+        if custom:
+            obj.custom_fields = {**(obj.custom_fields or {}), **custom}
+        super().apply(call, obj, values, creating)
+        if obj.service is None:
+            obj.service = "pppoe"
+        self._unique(call, obj)
+        if obj.service == "static" and not obj.static_ip:
+            raise FuncError("is required for the static service", field="static_ip")
+        call.session.add(obj)
+        call.session.flush()
+        if creating:
+            hooks.run("customer_created", call, obj)
+            events.emit(call.session, "customer.created", customer_id=obj.id,
+                        operator_id=obj.operator_id, actor=call.caller.login,
+                        username=obj.username, package=obj.package.name, service=obj.service)
+        else:
+            hooks.run("customer_changed", call, obj, before)
+            after = audit.snapshot(obj)
+            changed = sorted(k for k in after if k not in NOT_CHANGES and after[k] != before.get(k))
+            if changed:
+                events.emit(call.session, "customer.updated", customer_id=obj.id,
+                            operator_id=obj.operator_id, actor=call.caller.login,
+                            username=obj.username, changed=changed,
+                            relogin=bool(RELOGIN & set(changed)) or obj.package_id != old_package
+                            or obj.mac != old_mac)
+
+    def _refs(self, call: Call, obj: Customer, values: dict) -> None:
+        from rating.functions.billing_profiles import ENTITY as profiles
+        from packages.functions.packages import ENTITY as packages
+        if "package" in values:
+            pkg = packages.find(call, values.pop("package"), field="package")
+            self._usable_by(call, obj, Package, pkg.id, "package")
+            obj.package_id = pkg.id
+        if "billing_profile" in values:
+            ref = values.pop("billing_profile")
+            obj.billing_profile_id = None if ref is None else \
+                profiles.find(call, ref, field="billing_profile").id
+        if "zone" in values:
+            ref = values.pop("zone")
+            obj.zone_id = None if ref is None else self._zone(call, obj, ref)
+        if "parent" in values:
+            ref = values.pop("parent")
+            obj.parent_id = None if ref is None else self.find(call, ref, field="parent").id
+            if obj.parent_id is not None and obj.parent_id == obj.id:
+                raise FuncError("cannot be the customer itself", field="parent")
+        if "manager" in values:
+            ref = values.pop("manager")
+            obj.manager_id = None if ref is None else self._manager(call, ref)
+
+    def _usable_by(self, call: Call, obj: Customer, model, obj_id: int, field: str) -> None:
+        """A package must be offered to the customer's operator (its own, an ancestor's or global)."""
+        owner = call.session.get(Operator, obj.operator_id)
+        stmt = sa.select(model.id).where(model.id == obj_id, shared_with(owner.path, model.operator_id))
+        if call.session.scalar(stmt) is None:
+            raise FuncError(f"is not offered to operator {owner.name!r}", field=field)
+
+    def _zone(self, call: Call, obj: Customer, ref: str) -> int:
+        stmt = sa.select(Zone.id).where(Zone.operator_id == obj.operator_id)
+        stmt = stmt.where(Zone.id == int(ref)) if ref.isdigit() else \
+            stmt.where(sa.func.lower(Zone.name) == ref.lower())
+        zone_id = call.session.scalar(stmt)
+        if zone_id is None:
+            raise FuncError(f"no zone {ref!r} for this customer's operator", field="zone")
+        return zone_id
+
+    def _manager(self, call: Call, ref: str) -> int:
+        user = call.session.scalars(sa.select(StaffUser).where(
+            sa.func.lower(StaffUser.login) == ref.lower(), StaffUser.role == "manager",
+            in_subtree(call, StaffUser.operator_id))).first()
+        if user is None:
+            raise FuncError(f"no manager login {ref!r} in your subtree", field="manager")
+        return user.id
+
+    def _secret(self, obj: Customer, values: dict) -> None:
+        hash_only = values.pop("hash_only", None)
+        if "password" in values:
+            pw = values.pop("password")
+            obj.nt_hash = nt_hash(pw)
+            obj.password = None if hash_only else pw
+        elif hash_only is True:
+            obj.password = None
+        elif hash_only is False and obj.password is None:
+            raise FuncError("give the password again to store it in clear", field="password")
+
+    def _unique(self, call: Call, obj: Customer) -> None:
+        def taken(*conds) -> str | None:
+            return call.session.scalar(sa.select(Customer.username).where(
+                Customer.id.is_distinct_from(obj.id), *conds).limit(1))
+        errors = {}
+        if taken(sa.func.lower(Customer.username) == obj.username.lower()):
+            errors["username"] = f"{obj.username!r} is taken"
+        if obj.mac and (other := taken(Customer.mac == obj.mac, Customer.deleted_at.is_(None))):
+            errors["mac"] = f"{obj.mac} is bound to {other!r}"
+        if obj.static_ip and (other := taken(Customer.static_ip == obj.static_ip,
+                                             Customer.deleted_at.is_(None))):
+            errors["static_ip"] = f"{obj.static_ip} belongs to {other!r}"
+        if errors:
+            raise FuncError(errors=errors)
+
+    def delete(self, call: Call) -> OkResult:
+        """Soft-delete: the lifecycle writes the audit row, the event and the Disconnect."""
+        for ref in [r.strip() for r in (call.elid or "").split(",") if r.strip()]:
+            try:
+                obj = self.find(call, ref, lock=True)
+            except NotFound:
+                continue  # the seed's convention: deleting nothing succeeds
+            _transition(call, [obj], "deleted")
+        return OkResult()
+
+
+ENTITY = Customers().register()
+
+
+def _transition(call: Call, customers: list[Customer], dest: str) -> None:
+    """`reason` is a code the lifecycle knows for this change (suspend: unpaid or expired, so
+    the payment that settles it lifts it) or else a free note; the code defaults to manual."""
+    given = (call.get("reason") or "").strip()
+    codes = {r for t in lifecycle.TRANSITIONS if t.dest == dest for r in t.reasons}
+    reason = given if given in codes else "manual"
+    note = None if given in codes else (given or None)
+    try:
+        lifecycle.change(call.session, customers, dest, reason, lifecycle.Actor.of(call), note)
+    except lifecycle.TransitionRefused as exc:
+        raise FuncError(str(exc), field="elid", status=409) from None
+
+
+def _status_action(name: str, doc: str, dest: str):
+    @function(f"customer.{name}", roles=RESELLERS,
+              params=(Param("elid", "customer ids or usernames, comma-separated", True),
+                      Param("reason", "why: a note for the suspension log; suspend also "
+                                      "takes unpaid or expired, which a payment lifts")))
+    def action(call: Call) -> OkResult:
+        refs = [r.strip() for r in (call.elid or "").split(",") if r.strip()]
+        if not refs:
+            raise FuncError("is required", field="elid")
+        if call.get("reason") is not None and len(call.get("reason")) > 500:
+            raise FuncError("must be at most 500 characters", field="reason")
+        _transition(call, [ENTITY.find(call, ref, lock=True) for ref in refs], dest)
+        return OkResult()
+    action.__doc__ = doc
+    return action
+
+
+_status_action("suspend", "Suspend: the subscriber is sent to the suspension pool.", "suspended")
+_status_action("resume", "Resume a suspended subscriber.", "active")
+_status_action("disable", "Disable: authentication is rejected until enabled.", "disabled")
+_status_action("enable", "Enable a disabled subscriber.", "active")
+
+
+@function("customer.restore", roles=RESELLERS,
+          params=(Param("elid", "deleted customer ids or usernames", True),))
+def restore(call: Call) -> OkResult:
+    """Restore soft-deleted customers with their history."""
+    for ref in [r.strip() for r in (call.elid or "").split(",") if r.strip()]:
+        stmt = ENTITY.visible(call, sa.select(Customer), deleted=True)
+        stmt = stmt.where(sa.or_(Customer.id == int(ref)) if ref.isdigit() else
+                          sa.func.lower(Customer.username) == ref.lower())
+        obj = call.session.scalars(stmt.with_for_update()).first()
+        if obj is None:
+            raise FuncError(f"no customer {ref!r}", field="elid", status=404)
+        if obj.deleted_at is None:
+            continue
+        with call.session.no_autoflush:  # checked as if restored: are its name, MAC, IP free?
+            obj.deleted_at = None
+            try:
+                ENTITY._unique(call, obj)
+            finally:
+                call.session.expire(obj, ["deleted_at"])
+        _transition(call, [obj], lifecycle.RESTORED)
+    return OkResult()

@@ -1,0 +1,1 @@
+"""Logs: the audit log and the RADIUS authentication log."""

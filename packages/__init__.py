@@ -1,0 +1,1 @@
+"""Packages and the IP pools they hand out."""

@@ -1,0 +1,109 @@
+"""package, package.edit, package.delete: what subscribers buy."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from radbill import units
+from radbill.functions import fields as F
+from radbill.functions.registry import Call, FuncError
+from radbill.functions.roles import CUSTOMER_VIEWERS, RESELLERS
+from radbill.functions.shared import SharedEntity
+from radbill.models import Customer, IpPool, Package
+
+RATE_FIELDS = ("rate_down", "rate_up", "burst_down", "burst_up", "burst_threshold_down",
+               "burst_threshold_up", "fup_rate_down", "fup_rate_up")
+
+
+class Packages(SharedEntity):
+    name = "package"
+    model = Package
+    fields = [
+        F.Field("name", F.name_text, required=True),
+        F.Field("rate_down", F.rate, required=True, help="download rate, e.g. 10M"),
+        F.Field("rate_up", F.rate, required=True, help="upload rate, e.g. 5M"),
+        F.Field("burst_down", F.rate), F.Field("burst_up", F.rate),
+        F.Field("burst_threshold_down", F.rate), F.Field("burst_threshold_up", F.rate),
+        F.Field("burst_time", F.integer(1, 3600), help="seconds"),
+        F.Field("price", F.amount(), required=True),
+        F.Field("wholesale_price", F.amount(), help="what a reseller pays per activation"),
+        F.Field("validity_days", F.integer(1, 3660), clearable=False),
+        F.Field("data_cap", F.size, help="per cycle, e.g. 50G; empty for unlimited"),
+        F.Field("fup_rate_down", F.rate), F.Field("fup_rate_up", F.rate),
+        F.Field("pool", str, help="IP pool name"), F.Field("fup_pool", str, help="IP pool over the cap"),
+        F.Field("sim_use", F.integer(1, 100), clearable=False, help="simultaneous sessions"),
+        F.Field("parent", str, help="master package"),
+        F.Field("operator", str),
+    ]
+    columns = ["id", "name", "rate_down", "rate_up", "price", "wholesale_price", "validity_days",
+               "data_cap", "fup_rate_down", "fup_rate_up", "pool", "fup_pool", "sim_use",
+               "operator_id", "parent_id", "burst_down", "burst_up", "burst_threshold_down",
+               "burst_threshold_up", "burst_time"]
+    search = ["name"]
+    money = frozenset({"price", "wholesale_price"})
+    list_roles = CUSTOMER_VIEWERS
+    edit_roles = RESELLERS
+
+    def row(self, obj: Package) -> dict:
+        row = {c: getattr(obj, c) for c in self.columns if c not in ("pool", "fup_pool")}
+        for key in RATE_FIELDS:
+            row[key] = units.format_rate(row[key]) or None
+        row["data_cap"] = units.format_size(obj.data_cap) or None
+        row["price"] = str(obj.price)
+        row["wholesale_price"] = None if obj.wholesale_price is None else str(obj.wholesale_price)
+        row["pool"] = obj.pool.name if obj.pool else None
+        row["fup_pool"] = obj.fup_pool.name if obj.fup_pool else None
+        return row
+
+    def form(self, call: Call, obj):
+        return self.row(obj) if obj is not None else {"validity_days": 30, "sim_use": 1}
+
+    def apply(self, call: Call, obj: Package, values: dict, creating: bool) -> None:
+        for key, attr in (("pool", "pool_id"), ("fup_pool", "fup_pool_id")):
+            if key in values:
+                ref = values.pop(key)
+                setattr(obj, attr, None if ref is None else self._pool(call, ref, key).id)
+        if "parent" in values:
+            ref = values.pop("parent")
+            obj.parent_id = None if ref is None else self.find(call, ref, field="parent").id
+        super().apply(call, obj, values, creating)
+        if obj.validity_days is None:
+            obj.validity_days = 30
+        if obj.sim_use is None:
+            obj.sim_use = 1
+        self._check(obj)
+
+    def _pool(self, call: Call, ref: str, field: str) -> IpPool:
+        from packages.functions.pools import ENTITY as pools
+        return pools.find(call, ref, field=field)
+
+    @staticmethod
+    def _check(p: Package) -> None:
+        errors = {}
+        if (p.burst_down is None) != (p.burst_up is None):
+            errors["burst_up"] = "burst_down and burst_up go together"
+        if p.burst_down is not None and p.burst_down <= p.rate_down:
+            errors["burst_down"] = "must be above rate_down"
+        if p.burst_up is not None and p.burst_up <= p.rate_up:
+            errors["burst_up"] = "must be above rate_up"
+        if (p.fup_rate_down is None) != (p.fup_rate_up is None):
+            errors["fup_rate_up"] = "fup_rate_down and fup_rate_up go together"
+        if p.data_cap is not None and p.fup_rate_down is None:
+            errors["fup_rate_down"] = "is required with a data_cap"
+        if p.fup_rate_down is not None and p.fup_rate_down >= p.rate_down:
+            errors["fup_rate_down"] = "must be below rate_down"
+        if p.fup_rate_up is not None and p.fup_rate_up >= p.rate_up:
+            errors["fup_rate_up"] = "must be below rate_up"
+        if p.parent_id is not None and p.parent_id == p.id:
+            errors["parent"] = "cannot be the package itself"
+        if errors:
+            raise FuncError(errors=errors)
+
+    def remove(self, call: Call, obj: Package) -> None:
+        n = call.session.scalar(sa.select(sa.func.count()).select_from(Customer).where(
+            Customer.package_id == obj.id))
+        if n:
+            raise FuncError(f"{n} customers use this package; move them first", field="elid")
+        call.session.delete(obj)
+
+
+ENTITY = Packages().register()

@@ -1,0 +1,226 @@
+"""olt, olt.edit, olt.delete, olt.sync, onu, device, device.traffic: devices without money."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from provisioning.olt import sync
+from radbill.functions import audit, fields as F
+from radbill.functions.crud import Entity, page_params, usable
+from radbill.functions.registry import (Call, FileResult, FuncError, ListResult, Param,
+                                        function)
+from radbill.functions.roles import DEVICE_STAFF
+from radbill.functions.shared import SharedEntity
+from radbill.models import Customer, DeviceStatus, InterfaceSample, Nas, NasSettings, Olt, Onu
+from radbill.models.devices import MIN_OPTICS_INTERVAL, MIN_SYNC_INTERVAL, OLT_BRANDS
+
+
+class Olts(SharedEntity):
+    name = "olt"
+    model = Olt
+    fields = [
+        F.Field("name", F.text(64, r"[A-Za-z0-9_.-]{1,64}", "letters, digits and _.-"),
+                required=True),
+        F.Field("brand", F.choice(*OLT_BRANDS), required=True,
+                help="vsol and bdcom are read over SSH, huawei and zte over SNMP"),
+        F.Field("host", F.ipv4, required=True), F.Field("ssh_port", F.port, clearable=False),
+        F.Field("cli_transport", F.choice("ssh", "telnet"), clearable=False,
+                help="how vsol and bdcom OLTs are reached (ssh by default)"),
+        F.Field("telnet_port", F.port, clearable=False),
+        F.Field("username", F.text(64)), F.Field("password", F.text(128)),
+        F.Field("ssh_host_key", F.text(4000), help="pinned on the first sync; empty it after "
+                "replacing the OLT"),
+        F.Field("community", F.text(64), help="SNMP community"),
+        F.Field("snmp_port", F.port, clearable=False),
+        F.Field("nas", str, help="the NAS router behind this OLT"),
+        F.Field("sync_interval", F.integer(MIN_SYNC_INTERVAL, 86400), clearable=False,
+                help=f"seconds between ONU discoveries (at least {MIN_SYNC_INTERVAL})"),
+        F.Field("optics_interval", F.integer(MIN_OPTICS_INTERVAL, 7 * 86400), clearable=False,
+                help=f"seconds between optical readings (at least {MIN_OPTICS_INTERVAL}: polling "
+                     "every ONU's optics more often crashes some OLT line cards)"),
+        F.Field("enabled", F.boolean, clearable=False), F.Field("description", F.text(200)),
+        F.Field("operator", str),
+    ]
+    columns = ["id", "name", "brand", "host", "cli_transport", "ssh_port", "telnet_port",
+               "username", "snmp_port", "nas_id", "operator_id", "sync_interval",
+               "optics_interval", "enabled", "last_sync_at", "last_optics_at", "last_error",
+               "description"]
+    search = ["name", "host"]
+    filters = {"brand": "brand"}
+    list_roles = DEVICE_STAFF
+    edit_roles = DEVICE_STAFF
+
+    def form(self, call: Call, obj):
+        if obj is None:
+            return {"cli_transport": "ssh", "ssh_port": 22, "telnet_port": 23, "snmp_port": 161,
+                    "sync_interval": 900, "optics_interval": 3600, "enabled": True}
+        return self.row(obj)
+
+    def apply(self, call: Call, obj: Olt, values: dict, creating: bool) -> None:
+        if "nas" in values:
+            from provisioning.functions.nas import ENTITY as nas_entity
+            ref = values.pop("nas")
+            obj.nas_id = None if ref is None else nas_entity.find(call, ref, field="nas").id
+        if not creating and values.get("host", obj.host) != obj.host:
+            values.setdefault("ssh_host_key", None)  # another device: its key is not pinned yet
+        super().apply(call, obj, values, creating)
+        if obj.brand in ("vsol", "bdcom") and not (obj.username and obj.password):
+            raise FuncError(f"{obj.brand} OLTs are read over SSH: give username and password",
+                            field="username")
+        if obj.brand in ("huawei", "zte") and not obj.community:
+            raise FuncError(f"{obj.brand} OLTs are read over SNMP: give the community",
+                            field="community")
+
+
+    def remove(self, call: Call, obj: Olt) -> None:
+        # device_status and the traffic series name devices by (kind, id), without a foreign key
+        for model in (DeviceStatus, InterfaceSample):
+            call.session.execute(sa.delete(model).where(model.kind == "olt",
+                                                        model.device_id == obj.id))
+        call.session.delete(obj)
+
+
+OLTS = Olts().register()
+
+
+@function("olt.sync", kind="list", changes=True, roles=DEVICE_STAFF,
+          params=(Param("elid", "the OLT's id or name", True),))
+def sync_now(call: Call) -> ListResult:
+    """Discover the OLT's ONUs now (optics only when its optics interval has passed)."""
+    import datetime as dt
+    olt = OLTS.find(call, call.elid or "", lock=True)
+    now = dt.datetime.now(dt.timezone.utc)
+    result = sync.sync_olt(call.session, olt, sync.optics_due(olt, now))
+    audit.record(call, "olt", olt.id, olt.name, None, result, olt.operator_id)
+    return ListResult([result], 1, 1, 1, list(result))
+
+
+@function("olt.config", kind="file", roles=DEVICE_STAFF,
+          params=(Param("elid", "the OLT's id or name", True),))
+def running_config(call: Call) -> FileResult:
+    """Download the OLT's running configuration (SSH/Telnet brands)."""
+    from provisioning.errors import ProvisioningError
+    from provisioning.olt import driver_for
+    olt = OLTS.find(call, call.elid or "")
+    try:
+        text = driver_for(olt.brand, sync.access(olt)).running_config()
+    except ProvisioningError as exc:
+        raise FuncError(str(exc), field=exc.field, status=502) from None
+    audit.record(call, "olt", olt.id, olt.name, None, {"downloaded": "running-config"},
+                 olt.operator_id)
+    return FileResult(f"{olt.name}-running-config.txt", "text/plain; charset=utf-8",
+                      text.encode())
+
+
+class Onus(Entity):
+    name = "onu"
+    model = Onu
+    label = "serial"
+    columns = ["id", "olt_id", "port", "onu_id", "serial", "mac", "status", "rx_power",
+               "distance", "description", "customer_id", "customer", "last_seen_at", "updated_at"]
+    search = ["serial", "mac", "description"]
+    filters = {"olt": "olt_id", "status": "status", "customer": "customer_id"}
+    list_roles = DEVICE_STAFF
+    default_sort = "port"
+
+    def visible(self, call: Call, stmt: sa.Select) -> sa.Select:
+        return stmt.join(Olt, Olt.id == Onu.olt_id).where(usable(call, Olt.operator_id))
+
+    def order(self, call: Call) -> list:
+        if (call.get("sort") or "port") == "port":
+            return [Onu.olt_id, Onu.port, Onu.onu_id]
+        return super().order(call)
+
+    def row(self, obj: Onu) -> dict:
+        row = {c: audit.jsonable(getattr(obj, c)) for c in self.columns if c != "customer"}
+        row["customer"] = obj.__dict__.get("_customer")
+        return row
+
+    def list(self, call: Call) -> ListResult:
+        result = super().list(call)
+        ids = {r["customer_id"] for r in result.rows if r["customer_id"]}
+        names = dict(call.session.execute(sa.select(Customer.id, Customer.username)
+                                          .where(Customer.id.in_(ids))).all()) if ids else {}
+        for r in result.rows:
+            r["customer"] = names.get(r["customer_id"])
+        return result
+
+
+ONUS = Onus()
+function("onu", kind="list", roles=DEVICE_STAFF,
+         params=(Param("q", "serial, MAC or description"), Param("olt"), Param("status"),
+                 Param("customer"), Param("page"), Param("per_page")))(ONUS.list)
+
+DEVICE_COLUMNS = ["kind", "id", "name", "host", "up", "changed_at", "checked_at", "sys_uptime",
+                  "last_error", "api_ok", "api_checked_at", "api_version", "api_error"]
+
+
+@function("device", kind="list", roles=DEVICE_STAFF)
+def devices(call: Call) -> ListResult:
+    """Routers and OLTs with their last SNMP verdict and since when it holds."""
+    nas = (sa.select(sa.literal("nas").label("kind"), Nas.id, Nas.shortname.label("name"),
+                     Nas.nasname.label("host"))
+           .outerjoin(NasSettings, NasSettings.nas_id == Nas.id)
+           .where(usable(call, NasSettings.operator_id)))
+    olt = (sa.select(sa.literal("olt").label("kind"), Olt.id, Olt.name, Olt.host)
+           .where(usable(call, Olt.operator_id)))
+    both = sa.union_all(nas, olt).subquery()
+    stmt = (sa.select(both, DeviceStatus.up, DeviceStatus.changed_at, DeviceStatus.checked_at,
+                      DeviceStatus.sys_uptime, DeviceStatus.last_error, DeviceStatus.api_ok,
+                      DeviceStatus.api_checked_at, DeviceStatus.api_version,
+                      DeviceStatus.api_error)
+            .outerjoin(DeviceStatus, sa.and_(sa.cast(DeviceStatus.kind, sa.Text) == both.c.kind,
+                                             DeviceStatus.device_id == both.c.id))
+            .order_by(both.c.kind, both.c.name))
+    rows = [{c: audit.jsonable(v) for c, v in r._mapping.items()}
+            for r in call.session.execute(stmt)]
+    return ListResult(rows, len(rows), 1, len(rows), DEVICE_COLUMNS)
+
+
+TRAFFIC_COLUMNS = ["at", "if_index", "if_name", "in_bps", "out_bps"]
+
+
+@function("device.traffic", kind="list", roles=DEVICE_STAFF,
+          params=(Param("kind", "nas or olt", True), Param("elid", "the device id", True),
+                  Param("if_index"), Param("hours", "how far back (default 24)"),
+                  Param("page"), Param("per_page")))
+def traffic(call: Call) -> ListResult:
+    """Per-interface traffic rates (bits/s) of one device, newest first."""
+    kind = call.get("kind")
+    if kind not in ("nas", "olt"):
+        raise FuncError("must be nas or olt", field="kind")
+    device_id = number(call, "elid", 1, None, None)
+    if device_id is None:
+        raise FuncError("is required", field="elid")
+    if not _visible_device(call, kind, device_id):
+        raise FuncError(f"no {kind} {device_id}", field="elid", status=404)
+    hours = number(call, "hours", 1, 24 * 35, 24)
+    stmt = sa.select(InterfaceSample).where(
+        InterfaceSample.kind == kind, InterfaceSample.device_id == device_id,
+        InterfaceSample.at > sa.func.now() - sa.func.make_interval(0, 0, 0, 0, hours))
+    if call.get("if_index"):
+        stmt = stmt.where(InterfaceSample.if_index == number(call, "if_index", 0, None, 0))
+    total = call.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))
+    page, per_page = page_params(call)
+    stmt = stmt.order_by(InterfaceSample.at.desc(), InterfaceSample.if_index)
+    rows = [{c: audit.jsonable(getattr(s, c)) for c in TRAFFIC_COLUMNS}
+            for s in call.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page))]
+    return ListResult(rows, total, page, per_page, TRAFFIC_COLUMNS)
+
+
+def number(call: Call, name: str, lo: int, hi: int | None, default: int | None) -> int | None:
+    raw = call.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return F.integer(lo, hi)(raw)
+    except ValueError as exc:
+        raise FuncError(str(exc), field=name) from None
+
+
+def _visible_device(call: Call, kind: str, device_id: int) -> bool:
+    if kind == "olt":
+        stmt = sa.select(Olt.id).where(Olt.id == device_id, usable(call, Olt.operator_id))
+    else:
+        stmt = (sa.select(Nas.id).outerjoin(NasSettings, NasSettings.nas_id == Nas.id)
+                .where(Nas.id == device_id, usable(call, NasSettings.operator_id)))
+    return call.session.scalar(stmt) is not None

@@ -1,0 +1,133 @@
+"""router.status, router.sessions, router.kick, router.push_profiles, router.import (RouterOS API).
+
+A router that does not answer, refuses the login or times out gives a FuncError (HTTP 502)
+naming the setting to check; nothing in radbill changes in that case.
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from provisioning import mikrotik, ppp
+from provisioning.errors import ProvisioningError
+from radbill.functions import audit, fields as F
+from radbill.functions.crud import usable
+from radbill.functions.registry import Call, FuncError, ListResult, OkResult, Param, function
+from radbill.functions.roles import DEVICE_STAFF, ISP_ADMINS
+from radbill.models import DeviceStatus, Nas, NasSettings, Package
+
+ELID = Param("elid", "the NAS id, name or address", True)
+
+
+def device_error(exc: ProvisioningError) -> FuncError:
+    return FuncError(str(exc), field=exc.field, status=502)
+
+
+def router_of(call: Call) -> tuple[Nas, mikrotik.Router]:
+    from provisioning.functions.nas import ENTITY as nas_entity
+    if not call.elid:
+        raise FuncError("is required", field="elid")
+    nas = nas_entity.find(call, call.elid)
+    s = call.session.get(NasSettings, nas.id)
+    if s is None or not s.api_user:
+        raise FuncError("set api_user and api_password on this NAS first (nas.edit)",
+                        field="api_user")
+    from provisioning.functions.devices import number
+    timeout = number(call, "timeout", 1, 60, 5)
+    return nas, mikrotik.Router(nas.nasname, s.api_user, s.api_password or "", s.api_port,
+                                float(timeout))
+
+
+@function("router.status", kind="list", roles=DEVICE_STAFF, params=(ELID,))
+def status(call: Call) -> ListResult:
+    """Test the API login and read CPU, memory, uptime and RouterOS version."""
+    nas, router = router_of(call)
+    try:
+        r = mikrotik.resources(router)
+    except ProvisioningError as exc:
+        raise device_error(exc) from None
+    snmp = call.session.get(DeviceStatus, ("nas", nas.id))
+    row = {"id": nas.id, "name": nas.shortname, "ip": nas.nasname, "api": "ok",
+           "version": r.version, "board": r.board, "uptime": r.uptime,
+           "uptime_seconds": r.uptime_seconds, "cpu_load": r.cpu_load,
+           "memory_used_percent": r.memory_used_percent, "free_memory": r.free_memory,
+           "total_memory": r.total_memory, "snmp_up": snmp.up if snmp else None,
+           "snmp_changed_at": audit.jsonable(snmp.changed_at) if snmp else None}
+    return ListResult([row], 1, 1, 1, list(row))
+
+
+SESSION_COLUMNS = ["id", "name", "service", "caller_id", "address", "uptime", "session_id"]
+
+
+@function("router.sessions", kind="list", roles=DEVICE_STAFF, params=(ELID,))
+def sessions(call: Call) -> ListResult:
+    """Active PPP sessions on the router, as it reports them."""
+    _, router = router_of(call)
+    try:
+        found = mikrotik.active_sessions(router)
+    except ProvisioningError as exc:
+        raise device_error(exc) from None
+    rows = [{c: getattr(s, c) for c in SESSION_COLUMNS} for s in found]
+    return ListResult(rows, len(rows), 1, len(rows), SESSION_COLUMNS)
+
+
+@function("router.kick", roles=DEVICE_STAFF,
+          params=(ELID, Param("username", "the PPP user to disconnect", True)))
+def kick(call: Call) -> OkResult:
+    """Remove a user's active PPP session from the router (it may dial again at once)."""
+    nas, router = router_of(call)
+    username = (call.get("username") or "").strip()
+    if not username:
+        raise FuncError("is required", field="username")
+    try:
+        removed = mikrotik.kick(router, username)
+    except ProvisioningError as exc:
+        raise device_error(exc) from None
+    audit.record(call, "nas", nas.id, nas.shortname, None, {"kicked": username, "removed": removed})
+    return OkResult(nas.id, {"removed": removed})
+
+
+@function("router.push_profiles", kind="list", changes=True, roles=DEVICE_STAFF,
+          params=(ELID, Param("package", "package names, comma-separated (default: all)"),
+                  Param("local_address", "the router's address inside the PPP profiles")))
+def push_profiles(call: Call) -> ListResult:
+    """Create or update a PPP profile (and its IP pool) on the router for each package."""
+    nas, router = router_of(call)
+    local = call.get("local_address") or ""
+    if local:
+        try:
+            local = F.ipv4(local)
+        except ValueError as exc:
+            raise FuncError(str(exc), field="local_address") from None
+    stmt = sa.select(Package).where(usable(call, Package.operator_id)).order_by(Package.name)
+    names = [n.strip() for n in (call.get("package") or "").split(",") if n.strip()]
+    if names:
+        stmt = stmt.where(sa.func.lower(Package.name).in_([n.lower() for n in names]))
+    packages = list(call.session.scalars(stmt))
+    missing = {n.lower() for n in names} - {p.name.lower() for p in packages}
+    if missing:
+        raise FuncError(f"no package {sorted(missing)[0]!r}", field="package")
+    pools, profiles = ppp.push_plan(call.session, packages, local)
+    try:
+        done = mikrotik.push(router, pools, profiles)
+    except ProvisioningError as exc:
+        raise device_error(exc) from None
+    rows = [{"kind": k, "name": n, "action": a} for k, n, a in done]
+    audit.record(call, "nas", nas.id, nas.shortname, None, {"pushed": rows})
+    return ListResult(rows, len(rows), 1, len(rows), ["kind", "name", "action"])
+
+
+@function("router.import", kind="list", changes="sok", roles=ISP_ADMINS,
+          params=(ELID, Param("sok", "ok to create what the dry run lists")))
+def import_(call: Call) -> ListResult:
+    """PPP secrets, profiles and IP pools into customers, packages and pools; a dry run first."""
+    nas, router = router_of(call)
+    try:
+        secrets, profiles, pools = mikrotik.inventory(router)
+    except ProvisioningError as exc:
+        raise device_error(exc) from None
+    steps = ppp.plan_import(call.session, secrets, profiles, pools)
+    rows = ppp.run_import(call, steps, apply=call.sok)
+    if call.sok:
+        created = sum(r["action"] == "create" for r in rows)
+        audit.record(call, "nas", nas.id, nas.shortname, None, {"imported": created})
+    return ListResult(rows, len(rows), 1, len(rows), ["kind", "name", "action", "detail"])

@@ -1,0 +1,192 @@
+"""The event catalogue: every change someone downstream cares about, in one file.
+
+An event is appended to the `events` table in the same transaction as the change it reports
+(`emit` here, or an INSERT INTO events in a set-based SQL statement). The table is append-only
+(the database refuses UPDATE and DELETE), and a statement trigger (radbill/sql) checks each row
+against this catalogue and derives the side effects: for every route of the event's type whose
+`match` the payload contains (and whose `exclude` it does not), one outbox row of that
+consumer's kind, carrying the event's payload. Nobody builds an outbox payload by hand.
+
+`radbill db upgrade` copies the catalogue into the `event_types` table the trigger reads;
+`radbill db check` fails when the two differ.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+CONSUMERS = ("disconnect", "coa", "notify")  # the outbox kinds a route may name
+
+
+@dataclass(frozen=True)
+class Route:
+    """One consumer of an event: `match`/`exclude` are JSON containment tests on the payload."""
+
+    consumer: str
+    match: dict[str, Any] = field(default_factory=dict)
+    exclude: dict[str, Any] = field(default_factory=dict)
+
+    def applies(self, data: dict[str, Any]) -> bool:
+        return _contains(data, self.match) and not (self.exclude and _contains(data, self.exclude))
+
+    def as_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"consumer": self.consumer}
+        if self.match:
+            out["match"] = self.match
+        if self.exclude:
+            out["exclude"] = self.exclude
+        return out
+
+
+@dataclass(frozen=True)
+class EventType:
+    name: str
+    title: str  # what happened, in words a subscriber reads (a notice's subject)
+    fields: tuple[str, ...]  # payload keys every event of this type carries
+    optional: tuple[str, ...] = ()
+    emitters: tuple[str, ...] = ()  # who emits it: functions, jobs, the RADIUS drain
+    routes: tuple[Route, ...] = ()
+
+    def check(self, data: dict[str, Any]) -> None:
+        missing = [f for f in self.fields if f not in data]
+        extra = [k for k in data if k not in self.fields and k not in self.optional]
+        if missing or extra:
+            raise ValueError(f"event {self.name}: missing {missing}, unknown {extra}")
+
+
+# A status change's payload: who, from which status, and why (lifecycle.REASONS).
+_STATUS = ("username", "from", "reason")
+_NOTE = ("note",)
+DISCONNECT, COA, NOTIFY = Route("disconnect"), Route("coa"), Route("notify")
+
+CATALOGUE: dict[str, EventType] = {t.name: t for t in (
+    EventType("customer.created", "Your internet account is ready",
+              ("username", "package", "service"),
+              emitters=("customer.edit", "customer.import")),
+    EventType("customer.updated", "Your account details changed",
+              ("username", "changed", "relogin"),
+              emitters=("customer.edit",),
+              # what authorize hands out changed (package, MAC, address): dial again
+              routes=(Route("disconnect", match={"relogin": True}),)),
+    EventType("customer.suspended", "Your internet service is suspended", _STATUS, _NOTE,
+              emitters=("customer.suspend", "job.suspension", "job.expiry"),
+              routes=(DISCONNECT, NOTIFY)),
+    EventType("customer.activated", "Your internet service is active again", _STATUS, _NOTE,
+              emitters=("customer.resume", "customer.enable", "payment.edit", "job.billing",
+                        "job.expiry"),
+              # after a payment the receipt says it; one notice, not two
+              routes=(DISCONNECT, Route("notify", exclude={"reason": "payment"}))),
+    EventType("customer.disabled", "Your internet account is disabled", _STATUS, _NOTE,
+              emitters=("customer.disable",), routes=(DISCONNECT, NOTIFY)),
+    EventType("customer.deleted", "Your internet account is closed", _STATUS, _NOTE,
+              emitters=("customer.delete",), routes=(DISCONNECT,)),
+    EventType("customer.restored", "Your internet account is restored", _STATUS, _NOTE,
+              emitters=("customer.restore",)),
+    EventType("customer.fup_reached", "You have reached your fair-usage limit", _STATUS,
+              emitters=("radius.accounting",), routes=(COA, NOTIFY)),
+    EventType("customer.fup_reset", "Your full speed is back for the new cycle", _STATUS,
+              emitters=("job.fup_reset",), routes=(DISCONNECT,)),
+    EventType("customer.expiring", "Your internet package expires soon",
+              ("username", "expires_at", "days_left"),
+              emitters=("job.reminders",), routes=(NOTIFY,)),
+    EventType("bill.created", "New bill", ("bill_id", "username", "total", "due_date"),
+              ("period_from", "period_to"),
+              emitters=("job.billing", "bill.edit", "bill.generate", "payment.edit"),
+              routes=(NOTIFY,)),
+    EventType("bill.due", "Your bill is due today", ("bill_id", "username", "total", "due",
+                                                      "due_date"),
+              emitters=("job.reminders",), routes=(NOTIFY,)),
+    EventType("payment.received", "Payment received",
+              ("payment_id", "username", "amount", "method"), ("reference", "redial"),
+              emitters=("payment.edit", "portal.recharge", "job.billing", "job.expiry"),
+              # validity came back before the expiry job suspended them: the live session is
+              # still in the walled garden, so it must dial again
+              routes=(NOTIFY, Route("disconnect", match={"redial": True}))),
+    EventType("payment.reversed", "Payment reversed", ("payment_id", "username", "amount"),
+              ("reason",), emitters=("payment.reverse",), routes=(NOTIFY,)),
+    EventType("card.redeemed", "Recharge card used",
+              ("card_id", "serial", "username", "amount", "payment_id"),
+              emitters=("payment.edit", "portal.recharge")),
+    EventType("device.down", "A device stopped answering", ("kind", "device_id", "name"),
+              ("error",), emitters=("job.device_poll", "job.router_api_check")),
+    EventType("device.up", "A device answers again", ("kind", "device_id", "name"),
+              ("down_seconds",), emitters=("job.device_poll", "job.router_api_check")),
+)}
+
+
+def get(name: str) -> EventType:
+    try:
+        return CATALOGUE[name]
+    except KeyError:
+        raise ValueError(f"{name!r} is not in the event catalogue") from None
+
+
+def emit(session: Session, name: str, *, customer_id: int | None = None,
+         operator_id: int | None = None, actor: str = "", dedupe_key: str | None = None,
+         **data: Any) -> int | None:
+    """Append one event in the caller's transaction; returns its id (None: a duplicate of
+    `dedupe_key` was emitted before, so nothing happened)."""
+    from radbill.models import Event
+    payload = {k: jsonable(v) for k, v in data.items() if v is not None}
+    get(name).check(payload)
+    stmt = insert(Event).values(name=name, customer_id=customer_id, operator_id=operator_id,
+                                actor=actor, data=payload, dedupe_key=dedupe_key)
+    if dedupe_key is not None:
+        stmt = stmt.on_conflict_do_nothing(index_elements=["dedupe_key"])
+    return session.scalar(stmt.returning(Event.id))
+
+
+def jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
+    if isinstance(value, (ipaddress.IPv4Address, ipaddress.IPv6Address)):
+        return str(value)
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def catalogue_rows() -> list[dict[str, Any]]:
+    """The catalogue as the `event_types` table holds it."""
+    return [{"name": t.name, "fields": list(t.fields),
+             "routes": [r.as_json() for r in t.routes]} for t in CATALOGUE.values()]
+
+
+def sync(conn: sa.Connection) -> None:
+    """Make the `event_types` table the catalogue (run by `radbill db upgrade`)."""
+    import json
+    conn.execute(sa.text("DELETE FROM event_types"))
+    conn.execute(sa.text("INSERT INTO event_types (name, fields, routes) "
+                         "VALUES (:name, :fields, CAST(:routes AS jsonb))"),
+                 [{**r, "routes": json.dumps(r["routes"])} for r in catalogue_rows()])
+
+
+def differences(conn: sa.Connection) -> list[str]:
+    """How the database's `event_types` differs from the catalogue (for `radbill db check`)."""
+    have = {r.name: {"name": r.name, "fields": list(r.fields), "routes": r.routes}
+            for r in conn.execute(sa.text("SELECT name, fields, routes FROM event_types"))}
+    want = {r["name"]: r for r in catalogue_rows()}
+    out = [f"event type {n} is in the catalogue but not the database" for n in want if n not in have]
+    out += [f"event type {n} is in the database but not the catalogue" for n in have if n not in want]
+    out += [f"event type {n} differs from the catalogue" for n in want
+            if n in have and have[n] != want[n]]
+    return out
+
+
+def _contains(data: Any, part: Any) -> bool:
+    """JSON containment as PostgreSQL's @> decides it, so Python and the trigger agree."""
+    if isinstance(part, dict):
+        return isinstance(data, dict) and all(k in data and _contains(data[k], v)
+                                              for k, v in part.items())
+    if isinstance(part, list):
+        return isinstance(data, list) and all(any(_contains(d, p) for d in data) for p in part)
+    return data == part

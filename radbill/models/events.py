@@ -1,0 +1,75 @@
+"""The event stream, the catalogue and transition tables it is checked against, and the
+customer status log."""
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from radbill.models.base import Base, created_at
+
+
+class Event(Base):
+    """One thing that happened (radbill/events.py). Append-only: the database refuses updates
+    and deletes."""
+
+    __tablename__ = "events"
+    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(always=False), primary_key=True)
+    at: Mapped[dt.datetime] = created_at()
+    name: Mapped[str] = mapped_column(sa.Text)
+    # plain ids, no foreign keys: history outlives what it names, and a row never changes
+    customer_id: Mapped[int | None]
+    operator_id: Mapped[int | None]
+    actor: Mapped[str] = mapped_column(sa.Text, server_default="")
+    data: Mapped[dict] = mapped_column(JSONB, server_default=sa.text("'{}'::jsonb"))
+    dedupe_key: Mapped[str | None] = mapped_column(sa.Text)
+    __table_args__ = (
+        sa.Index("ix_events_customer", "customer_id", "id"),
+        sa.Index("ix_events_operator", "operator_id", "id"),
+        sa.Index("ix_events_name", "name", "id"),
+        sa.Index("uq_events_dedupe_key", "dedupe_key", unique=True,
+                 postgresql_where=sa.text("dedupe_key is not null")),
+    )
+
+
+class EventType(Base):
+    """radbill/events.py's catalogue as the events trigger reads it (written by db upgrade)."""
+
+    __tablename__ = "event_types"
+    name: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    fields: Mapped[list[str]] = mapped_column(ARRAY(sa.Text))
+    routes: Mapped[list] = mapped_column(JSONB, server_default=sa.text("'[]'::jsonb"))
+
+
+class CustomerTransition(Base):
+    """radbill/lifecycle.py's table as radbill_transition() reads it (written by db upgrade)."""
+
+    __tablename__ = "customer_transitions"
+    from_state: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    to_state: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    reason: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    event: Mapped[str] = mapped_column(sa.Text)
+
+
+class StatusChange(Base):
+    """The suspension log: every change of a customer's status, by whom and why."""
+
+    __tablename__ = "customer_status_log"
+    id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
+    at: Mapped[dt.datetime] = created_at()
+    customer_id: Mapped[int] = mapped_column(sa.ForeignKey("customers.id", ondelete="CASCADE"))
+    operator_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("operators.id", ondelete="SET NULL"))
+    from_state: Mapped[str] = mapped_column(sa.Text)
+    to_state: Mapped[str] = mapped_column(sa.Text)
+    reason: Mapped[str] = mapped_column(sa.Text)
+    note: Mapped[str | None] = mapped_column(sa.Text)
+    actor: Mapped[str] = mapped_column(sa.Text)
+    func: Mapped[str] = mapped_column(sa.Text)
+    event_id: Mapped[int | None] = mapped_column(sa.BigInteger)
+    __table_args__ = (
+        sa.Index("ix_customer_status_log_customer", "customer_id", "id"),
+        sa.Index("ix_customer_status_log_operator_at", "operator_id", "at"),
+    )

@@ -1,1 +1,0 @@
-"""The functions rating registers (bill, payment, card, ledger, reports): thin over rating/."""

@@ -1,0 +1,1 @@
+"""Staff: operators (the reseller tree), logins, two-factor and one-time keys."""

@@ -1,0 +1,192 @@
+"""Accounting-Requests against a real FreeRADIUS: radacct with stock semantics, usage counters,
+the fair-usage crossing and its single CoA."""
+from __future__ import annotations
+
+import psycopg
+import pytest
+import sqlalchemy as sa
+from pyrad import packet
+from pyrad.client import Timeout
+from sqlalchemy.orm import Session
+
+from tests.support.factories import fn, make, make_customer, make_package
+from radbill import radiusconf, settings
+from tests.support.radius_helpers import RadiusServer, eventually, radclient
+
+pytestmark = pytest.mark.integration
+GIB = 2**30
+
+
+@pytest.fixture(scope="module")
+def server(database_url, tmp_path_factory):
+    srv = RadiusServer(tmp_path_factory.mktemp("radius-acct")).start()
+    yield srv
+    assert srv.stop() == 0, srv.output()[-3000:]
+
+
+@pytest.fixture
+def db(committed, server):
+    with Session(committed, expire_on_commit=False) as s:
+        fn(s, "nas.edit", sok="ok", name="lo", ip="127.0.0.1", secret="testing123")
+        make(s, "pool", name="slow", cidr="100.65.0.0/16")
+        make_package(s, name="Capped", rate_down="10M", rate_up="5M", data_cap="1G",
+                     fup_rate_down="1M", fup_rate_up="512k", fup_pool="slow")
+        make_customer(s, username="bob", password="pw", package="Capped")
+        s.commit()
+        yield s
+
+
+class Nas:
+    """One NAS talking accounting: every packet must be answered (i.e. committed)."""
+
+    def __init__(self, server: RadiusServer) -> None:
+        self.client = server.client()
+
+    def send(self, status: str, session: str = "sess-1", user: str = "bob", **attrs) -> None:
+        pkt = self.client.CreateAcctPacket(User_Name=user, Acct_Status_Type=status,
+                                           Acct_Session_Id=session, NAS_IP_Address="127.0.0.1")
+        for name, value in attrs.items():
+            pkt[name.replace("_", "-")] = value
+        assert self.client.SendPacket(pkt).code == packet.AccountingResponse
+
+    def usage(self, octets_in: int, octets_out: int, seconds: int) -> dict:
+        return {"Acct_Input_Octets": octets_in % 2**32, "Acct_Input_Gigawords": octets_in >> 32,
+                "Acct_Output_Octets": octets_out % 2**32,
+                "Acct_Output_Gigawords": octets_out >> 32, "Acct_Session_Time": seconds}
+
+
+def radacct(db, session="sess-1"):
+    return db.execute(sa.text(
+        "select acctinputoctets, acctoutputoctets, acctsessiontime, acctstoptime is not null, "
+        "acctterminatecause from radacct where acctsessionid = :s"), {"s": session}).one()
+
+
+def drained(db) -> None:
+    """Wait for the module's thread to turn accounting's log into counters (every 0.2 s)."""
+    assert eventually(lambda: db.execute(sa.text(
+        "select count(*) = 0 from radius_acct_log")).scalar())
+
+
+def counters(db):
+    drained(db)
+    return db.execute(sa.text("select bytes_in, bytes_out, session_time from usage_counters")).one()
+
+
+def test_start_interim_stop_fill_radacct_and_grow_the_counter_by_deltas(server, db):
+    nas = Nas(server)
+    nas.send("Start", Framed_IP_Address="100.65.0.7")
+    assert radacct(db) == (0, 0, 0, False, None)
+    nas.send("Interim-Update", **nas.usage(1000, 5000, 60))
+    nas.send("Interim-Update", **nas.usage(3000, 9000, 120))
+    assert counters(db) == (3000, 9000, 120)
+    nas.send("Stop", Acct_Terminate_Cause="User-Request", **nas.usage(4000, 10000, 130))
+    assert radacct(db) == (4000, 10000, 130, True, "User-Request")
+    assert counters(db) == (4000, 10000, 130)
+    uid = db.execute(sa.text("select acctuniqueid from radacct")).scalar()
+    assert len(uid) == 32  # md5 from the stock acct_unique policy
+
+
+def test_gigawords_carry_octets_beyond_4_gib(server, db):
+    nas = Nas(server)
+    nas.send("Start")
+    nas.send("Interim-Update", **nas.usage(5 * 2**32 + 7, 2**32 - 1, 60))
+    assert radacct(db)[:2] == (5 * 2**32 + 7, 2**32 - 1)
+    assert counters(db)[:2] == (5 * 2**32 + 7, 2**32 - 1)
+
+
+def test_retransmitted_interim_and_late_packets_add_nothing(server, db):
+    nas = Nas(server)
+    nas.send("Start")
+    for _ in range(3):  # the NAS resends (a new Id each time) when our answer was lost
+        nas.send("Interim-Update", **nas.usage(100, 200, 10))
+    assert counters(db) == (100, 200, 10)
+    nas.send("Interim-Update", **nas.usage(50, 100, 5))  # an older one, delivered late
+    assert counters(db) == (100, 200, 10)
+    assert radacct(db)[:3] == (100, 200, 10)
+
+
+def test_stop_before_interim_keeps_the_session_closed(server, db):
+    nas = Nas(server)
+    nas.send("Stop", **nas.usage(700, 800, 90))  # Start and Interim lost or still in flight
+    assert radacct(db) == (700, 800, 90, True, None)
+    nas.send("Interim-Update", **nas.usage(300, 400, 40))
+    nas.send("Start")
+    assert radacct(db) == (700, 800, 90, True, None)
+    assert counters(db) == (700, 800, 90)
+
+
+def test_accounting_on_closes_the_nas_sessions(server, db):
+    nas = Nas(server)
+    nas.send("Start", session="a")
+    nas.send("Start", session="b")
+    nas.send("Accounting-On", session="", user="")
+    rows = db.execute(sa.text("select acctstoptime is not null, acctterminatecause from radacct"
+                              " where username = 'bob'")).all()
+    assert rows == [(True, "NAS-Reboot")] * 2
+
+
+def test_radclient_accounting_is_acknowledged(server, db):
+    code, _ = radclient(server, "acct", {"User-Name": "bob", "Acct-Status-Type": "Start",
+                                         "Acct-Session-Id": "rc-1", "NAS-IP-Address": "127.0.0.1"})
+    assert code == "Accounting-Response"
+    assert radacct(db, "rc-1")[3] is False
+
+
+def test_crossing_the_cap_mid_session_queues_exactly_one_coa(server, db):
+    nas = Nas(server)
+    nas.send("Start", Framed_IP_Address="100.65.0.7")
+    nas.send("Interim-Update", **nas.usage(GIB // 4, GIB // 2, 60))
+    drained(db)
+    assert db.execute(sa.text("select status from customers")).scalar() == "active"
+    nas.send("Interim-Update", **nas.usage(GIB // 4, GIB, 120))  # 1.25 GiB > 1 GiB
+    nas.send("Interim-Update", **nas.usage(GIB // 4, GIB, 120))  # retransmit
+    nas.send("Interim-Update", **nas.usage(GIB, 2 * GIB, 180))  # still over
+    nas.send("Stop", **nas.usage(GIB, 2 * GIB, 200))
+    drained(db)
+    assert db.execute(sa.text("select status from customers")).scalar() == "fup"
+    coa = db.execute(sa.text("select kind, payload, dedupe_key, customer_id from outbox")).all()
+    assert len(coa) == 1
+    kind, payload, key, cid = coa[0]
+    cycle = db.execute(sa.text("select cycle_start from customers")).scalar()
+    assert (kind, key) == ("coa", f"fup:{cid}:{cycle}")
+    assert payload == {"username": "bob", "acctsessionid": "sess-1", "nasipaddress": "127.0.0.1",
+                       "framedipaddress": "100.65.0.7", "reason": "fup",
+                       "attributes": {"Mikrotik-Rate-Limit": "512k/1M"}}
+    # and the next login is throttled
+    c = server.client()
+    req = c.CreateAuthPacket(code=packet.AccessRequest, User_Name="bob")
+    req["User-Password"] = req.PwCrypt("pw")
+    throttled = lambda r: r.get("Mikrotik-Rate-Limit") == ["512k/1M"]  # noqa: E731
+    reply = eventually(lambda: throttled(r := c.SendPacket(req)) and r)
+    assert reply and reply["Framed-Pool"] == ["slow"]
+
+
+def test_odd_accounting_requests_are_answered_and_change_nothing_they_should_not(server, db):
+    nas = Nas(server)
+    c = nas.client
+    bare = c.CreateAcctPacket(Acct_Status_Type="Start", Acct_Session_Id="anon",
+                              NAS_IP_Address="127.0.0.1")  # no User-Name at all
+    assert c.SendPacket(bare).code == packet.AccountingResponse
+    odd = c.CreateAcctPacket(User_Name="bob", Acct_Session_Id="odd", NAS_IP_Address="127.0.0.1")
+    odd["Acct-Status-Type"] = 15  # Failed: recorded by nobody, still acknowledged
+    assert c.SendPacket(odd).code == packet.AccountingResponse
+    nas.send("Interim-Update", user="stranger", session="x", **nas.usage(10, 10, 1))
+    drained(db)
+    assert db.execute(sa.text("select count(*) from usage_counters")).scalar() == 0
+    assert radacct(db, "x")[:2] == (10, 10)
+    assert server.alive()
+
+
+def test_the_response_waits_for_the_commit(server, db):
+    """RFC 2866: answer only what is stored. While radacct cannot be written, nothing is
+    acknowledged; the NAS's retransmission is then recorded once."""
+    c = server.client(timeout=0.7, retries=1)
+    start = c.CreateAcctPacket(User_Name="bob", Acct_Status_Type="Start", Acct_Session_Id="w1",
+                               NAS_IP_Address="127.0.0.1")
+    with psycopg.connect(radiusconf.conninfo(settings.get().psycopg_dsn)) as blocker:
+        blocker.execute("LOCK TABLE radacct IN ACCESS EXCLUSIVE MODE")
+        with pytest.raises(Timeout):
+            c.SendPacket(start)
+    Nas(server).send("Start", session="w1")
+    assert db.execute(sa.text("select count(*) from radacct where acctsessionid = 'w1'")
+                      ).scalar() == 1
