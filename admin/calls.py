@@ -11,7 +11,7 @@ from radbill.functions.caller import Caller
 from radbill.functions.registry import REGISTRY, FuncError, Result, call, load_all, request_line
 from radbill.models import StaffUser
 
-from admin.dbs import db
+from admin.dbs import db, keep_writes
 
 log = logging.getLogger("radbill.requests")
 
@@ -24,7 +24,9 @@ def page_caller() -> Caller:
     """The caller a page acts as (cached for the request)."""
     if "caller" not in g:
         user = db().get(StaffUser, int(current_user.get_id()))
-        g.caller = caller_for(db(), user, client_ip(), g.get("lang", "en"))
+        # CSRFProtect has checked every POST to a page before the view runs
+        g.caller = caller_for(db(), user, client_ip(), g.get("lang", "en")).via(
+            "web", request.method == "POST")
     return g.caller
 
 
@@ -41,7 +43,12 @@ def run(func: str, params: dict[str, str] | None = None, caller: Caller | None =
     caller = caller or page_caller()
     params = {k: v for k, v in (params or {}).items() if v is not None}
     log_request(caller, func, params)
-    return call(db(), caller, func, params)
+    try:
+        return call(db(), caller, func, params)
+    except FuncError as exc:
+        if exc.keep:
+            keep_writes()  # the refusal's record (a wrong PIN) stays
+        raise
 
 
 def run_or_abort(func: str, params: dict[str, str] | None = None) -> Result:
@@ -60,7 +67,7 @@ def exists(func: str) -> bool:
 
 def may(func: str, caller: Caller | None = None) -> bool:
     fn = load_all().get(func)
-    return fn is not None and fn.allowed(caller or page_caller())
+    return fn is not None and fn.permits(caller or page_caller())
 
 
 def registered() -> dict:

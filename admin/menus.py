@@ -1,14 +1,14 @@
 """The menu each role sees: every registered list function the caller may call, grouped by area.
 
 Functions other domains register later (bill, payment, router.status, olt...) appear on their
-own; the NOC never sees money, whatever a function's roles say.
+own; what is money is declared on each function (`money=`) and enforced by the registry.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from radbill.functions.caller import Caller
-from radbill.functions.registry import Function, ListResult, load_all
+from radbill.functions.registry import Function, load_all
 from radbill.models.operators import ROLES as STAFF_ROLES
 
 SECTIONS = (
@@ -18,19 +18,18 @@ SECTIONS = (
                  "onu", "device")),
     ("Catalog", ("package", "billing_profile")),
     ("Staff", ("operator", "user")),
-    ("Logs", ("audit", "authlog")),
+    ("Logs", ("audit", "authlog", "event")),
 )
+# lists that have a page of their own (EXTRA) instead of the generic one in the menu
+OWN_PAGE = ("suspension",)
 TITLES = {"nas": "NAS / routers", "pool": "IP pools", "billing_profile": "Billing profiles",
           "authlog": "Authentication log", "audit": "Audit log", "user": "Staff accounts",
           "customer": "Customers", "session": "Sessions", "operator": "Operators",
-          "package": "Packages", "zone": "Zones"}
-MONEY_WORDS = ("bill", "payment", "invoice", "journal", "ledger", "expense", "fund", "card",
-               "price", "balance", "amount", "credit", "commission", "vat", "cash", "total",
-               "paid", "due")
+          "package": "Packages", "zone": "Zones", "event": "Events"}
 # extra pages (not functions) each area shows, with the function the caller must be allowed
 EXTRA = {"Customers": (("Import customers", "customers.import_form", "customer.edit"),),
          "Network": (("Device overview", "devices.overview", "device"),),
-         "Logs": (("Suspensions", "logs.suspensions", "audit"),
+         "Logs": (("Suspensions", "logs.suspensions", "suspension"),
                   ("Login attempts", "logs.logins", "user"))}
 
 
@@ -41,16 +40,6 @@ class Item:
     endpoint: str | None = None
 
 
-def is_money(name: str) -> bool:
-    """Whether a function or column name is about money (hidden from the NOC)."""
-    low = name.lower()
-    return any(w in low for w in MONEY_WORDS)
-
-
-def sees_money(caller: Caller) -> bool:
-    return caller.role != "noc"
-
-
 def title(func: str) -> str:
     return TITLES.get(func) or func.replace(".", " ").replace("_", " ").capitalize()
 
@@ -58,7 +47,7 @@ def title(func: str) -> str:
 def visible(fn: Function, caller: Caller) -> bool:
     # a function only non-staff may call (the customer portal's) is no staff page, even for root
     staff = fn.roles is None or bool(fn.roles & set(STAFF_ROLES))
-    return staff and fn.allowed(caller) and (sees_money(caller) or not is_money(fn.name))
+    return staff and fn.permits(caller)
 
 
 def standalone(fn: Function) -> bool:
@@ -68,7 +57,7 @@ def standalone(fn: Function) -> bool:
 
 def menu(caller: Caller) -> list[tuple[str, list[Item]]]:
     registry = load_all()
-    placed: set[str] = set()
+    placed: set[str] = set(OWN_PAGE)
     out = []
     for section, names in SECTIONS:
         items = []
@@ -79,7 +68,7 @@ def menu(caller: Caller) -> list[tuple[str, list[Item]]]:
             placed.add(name)
         for label, endpoint, needs in EXTRA.get(section, ()):
             fn = registry.get(needs)
-            if fn is not None and fn.allowed(caller):
+            if fn is not None and fn.permits(caller):
                 items.append(Item(label, endpoint=endpoint))
         if items:
             out.append((section, items))
@@ -88,14 +77,3 @@ def menu(caller: Caller) -> list[tuple[str, list[Item]]]:
     if others:
         out.append(("More", others))
     return out
-
-
-def hide_money(caller: Caller, columns: list[str]) -> list[str]:
-    return columns if sees_money(caller) else [c for c in columns if not is_money(c)]
-
-
-def without_money(result: ListResult) -> ListResult:
-    """A list with its money columns dropped, for the NOC (API, print and CSV alike)."""
-    columns = [c for c in result.columns if not is_money(c)]
-    rows = [{k: v for k, v in r.items() if not is_money(k)} for r in result.rows]
-    return ListResult(rows, result.total, result.page, result.per_page, columns)

@@ -6,9 +6,9 @@ from urllib.parse import urlencode
 from flask import Blueprint, g, redirect, request, url_for
 
 from radbill.functions import auth as kernel_auth
-from radbill.functions.registry import FuncError, ListResult, OkResult, load_all
+from radbill.functions.registry import FuncError, OkResult, load_all
 
-from admin import i18n, menus, security
+from admin import i18n, security
 from admin.api import respond
 from admin.api.authn import Unauthorized, identify, password_login
 from admin.auth.user import finish_login
@@ -20,6 +20,14 @@ bp = Blueprint("api", __name__)
 # parameters about the call itself, never handed to the function
 CONTROL = {"func", "out", "su", "lang", "auth", "authinfo", "redirect", "csrf_token", "totp",
            "clicked_button", "sfrom", "progressid", "operafake"}
+
+
+def function_params(func: str, params: dict[str, str]) -> dict[str, str]:
+    """What the function gets: every parameter but the control ones, except those the function
+    itself takes (`totp` is authinfo's second factor, and me.totp's enrolment code)."""
+    fn = load_all().get(func)
+    own = {p.name for p in fn.params} if fn is not None else set()
+    return {k: v for k, v in params.items() if k not in CONTROL or k in own}
 
 
 def flat_params() -> dict[str, str]:
@@ -47,21 +55,21 @@ def billmgr():
             return login(params, out)
         user, how = identify(params)
         g.cookie_auth = how == "cookie"
-        caller = kernel_auth.caller_for(db(), user, client_ip(), g.lang)
+        # a browser cookie may change data only by POST with its CSRF token; authinfo and API
+        # sessions carry their own credential, which a third-party page cannot make a browser send
+        caller = kernel_auth.caller_for(db(), user, client_ip(), g.lang).via(
+            "web" if g.cookie_auth else "api", not g.cookie_auth or cookie_change_ok())
         if params.get("su"):
             caller = kernel_auth.su(db(), caller, params["su"])
         g.caller = caller
     except FuncError as exc:
         return failure(exc, out)
-    fparams = {k: v for k, v in params.items() if k not in CONTROL}
+    fparams = function_params(func, params)
     if func == "session.newkey" and out is None and not g.cookie_auth:
         return key_redirect(fparams)
     if out is None:
         from admin.pages.dispatch import page
         return page(func, fparams, params)
-    if g.cookie_auth and changes(func, fparams) and not cookie_change_ok():
-        return failure(FuncError("changes from the browser need POST with its CSRF token",
-                                 status=403), out)
     return answer(func, fparams, params, out)
 
 
@@ -74,11 +82,6 @@ def key_redirect(fparams: dict[str, str]):
         return failure(exc, "xml")
     return redirect("/billmgr?" + urlencode({"func": "auth", "username": fparams.get("username", ""),
                                              "key": fparams.get("key", "")}))
-
-
-def changes(func: str, fparams: dict[str, str]) -> bool:
-    fn = load_all().get(func)
-    return fn is not None and (fn.kind == "action" or fparams.get("sok") == "ok")
 
 
 def cookie_change_ok() -> bool:
@@ -96,8 +99,6 @@ def answer(func: str, fparams: dict[str, str], params: dict[str, str], out: str)
         result = run(func, fparams, g.caller)
     except FuncError as exc:
         return failure(exc, out)
-    if isinstance(result, ListResult) and not menus.sees_money(g.caller):
-        result = menus.without_money(result)
     if isinstance(result, OkResult) and (target := respond.startform(params, result)):
         return redirect(target)
     if out == "devel":

@@ -6,7 +6,7 @@ import datetime as dt
 from flask import Blueprint, current_app, render_template, url_for
 from flask_login import login_required
 
-from admin import menus, queries, svg
+from admin import queries, svg
 from radbill.functions.registry import FuncError
 
 from admin.calls import exists, may, page_caller, run
@@ -22,7 +22,7 @@ def index():
     tz = current_app.config["TZ"]
     counts = queries.status_counts(db(), caller)
     ctx = {"online": queries.online_count(db(), caller), "counts": counts, "money": None}
-    if menus.sees_money(caller) and (exists("payment") or exists("bill")):
+    if caller.sees_money and (exists("payment") or exists("bill")):
         days = svg.last_days(dt.datetime.now(tz).date())
         money = queries.daily_money(db(), caller, tz)
         series = {"bills": money.get("bills", {}), "payments": money.get("payments", {})}

@@ -36,8 +36,8 @@ def export():
             abort(exc.status if exc.status in (403, 404) else 400, exc.message)
         assert isinstance(result, ListResult)
         if writer is None:
-            columns = menus.hide_money(page_caller(), result.columns or
-                                       (list(result.rows[0]) if result.rows else []))
+            columns = fn.shown(page_caller(), result.columns or
+                               (list(result.rows[0]) if result.rows else []))
             writer = csv.DictWriter(buf, columns, extrasaction="ignore")
             writer.writeheader()
         writer.writerows({k: json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else v

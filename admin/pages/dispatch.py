@@ -30,15 +30,17 @@ def page(func: str, fparams: dict[str, str], params: dict[str, str]):
     fn = load_all().get(func)
     if fn is None:
         return error_page(FuncError(f"unknown function {func!r}", field="func", status=404))
-    if not menus.sees_money(g.caller) and menus.is_money(func):
-        return error_page(FuncError("the NOC role sees no money", status=403))
-    may_change = not g.get("cookie_auth") or request.method == "POST"
+    may_change = g.caller.may_change
     if request.method == "POST" and g.get("cookie_auth"):
         csrf.protect()
     back = local_path(fparams.pop("back", None)) or local_path(request.referrer)
     original = original_values(fparams.pop("_orig", None))
     try:
         if fn.kind == "list":
+            if fn.changes_with(fparams) and not may_change:  # a list that writes: confirm first
+                return render_template("pages/action.html", fn=fn,
+                                       fields=forms.build(fn, g.caller, fparams),
+                                       elid=fparams.get("elid", ""), back=back or "/")
             return list_page(fn, fparams)
         if fn.kind == "form":
             submit = may_change and fparams.get("sok") == "ok"
@@ -91,10 +93,9 @@ def children(name: str) -> list[str]:
     """Functions that act on this list's rows: customer.suspend for customer, router.* for nas."""
     registry = load_all()
     prefixes = (name,) + ALIASES.get(name, ())
-    return sorted(n for n, f in registry.items() if f.allowed(g.caller) and n != f"{name}.edit"
+    return sorted(n for n, f in registry.items() if f.permits(g.caller) and n != f"{name}.edit"
                   and any(n.startswith(p + ".") and n.count(".") == p.count(".") + 1
-                          for p in prefixes)
-                  and (menus.sees_money(g.caller) or not menus.is_money(n)))
+                          for p in prefixes))
 
 
 def row_link(func: str, row: dict) -> str:
@@ -118,7 +119,7 @@ def list_page(fn, fparams: dict[str, str]):
         return respond.formatted(result, "xml")
     columns = (LIST_COLUMNS.get(fn.name) or result.columns
                or (list(result.rows[0]) if result.rows else []))
-    columns = menus.hide_money(g.caller, columns)
+    columns = fn.shown(g.caller, columns)
     registry = load_all()
     mine = children(fn.name)
     # ticked rows feed actions that need only elid; per-row functions (router.status) get links

@@ -199,7 +199,7 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
-@function("portal.invoice", money=True, roles=CUSTOMER, params=(Param("elid", "bill id", True),))
+@function("portal.invoice", money=True, changes=False, roles=CUSTOMER, params=(Param("elid", "bill id", True),))
 def invoice(call: Call) -> FileResult:
     """One of my bills as a PDF invoice; anyone else's bill does not exist for me."""
     c = me(call)

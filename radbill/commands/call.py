@@ -33,12 +33,20 @@ def run(args) -> int:
         params[key] = value
     out = params.pop("out", "text")
     su = params.pop("su", None)
+    refused = None
     try:
         with db.session_scope() as session:
             caller = auth.system_caller(session, su)
-            result = call_function(session, caller, args.func, params)
+            try:
+                result = call_function(session, caller, args.func, params)
+            except FuncError as exc:
+                if not exc.keep:
+                    raise
+                refused = exc  # committed: the refusal's own record (a wrong PIN) counts
     except FuncError as exc:
         return emit_error(exc, out)
+    if refused is not None:
+        return emit_error(refused, out)
     if isinstance(result, FileResult):
         sys.stdout.buffer.write(result.data)
         return 0

@@ -1,7 +1,7 @@
 """Who is calling: a staff login with a role and a place in the operator tree."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -13,6 +13,10 @@ class Caller:
     user_id: int | None = None
     ip: str | None = None
     lang: str = "en"
+    # whether the channel the call came by may change data: False for a browser cookie without
+    # a valid CSRF-checked POST; True for POST + CSRF, authinfo / API sessions, the CLI
+    may_change: bool = True
+    channel: str = "cli"  # web, api, portal or cli: which lockout counters a refusal feeds
 
     @property
     def is_sysadmin(self) -> bool:
@@ -24,9 +28,17 @@ class Caller:
             return True
         return path is not None and path.startswith(self.operator_path)
 
+    @property
+    def sees_money(self) -> bool:
+        from radbill.functions.roles import sees_money
+        return sees_money(self.role)
+
     def with_ip(self, ip: str | None) -> Caller:
-        return Caller(self.login, self.role, self.operator_id, self.operator_path,
-                      self.user_id, ip, self.lang)
+        return replace(self, ip=ip)
+
+    def via(self, channel: str, may_change: bool) -> Caller:
+        """The same caller arriving by `channel`, which may or may not change data."""
+        return replace(self, channel=channel, may_change=may_change)
 
 
 SYSTEM = Caller(login="root", role="admin")

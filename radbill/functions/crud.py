@@ -31,6 +31,9 @@ class Entity:
     list_roles: tuple[str, ...] | None = None
     edit_roles: tuple[str, ...] | None = None
     default_sort: str = "id"
+    # money: True when the whole object is about money (bills, payments...), else the names of
+    # its money columns and fields (stripped for roles that see none); None: not declared
+    money: bool | frozenset[str] | None = None
 
     # -- hooks a subclass fills in ------------------------------------------------------------
     def visible(self, call: Call, stmt: sa.Select) -> sa.Select:
@@ -141,12 +144,14 @@ class Entity:
 
     def register(self) -> Entity:
         params = tuple(f.param() for f in self.fields)
-        function(self.name, kind="list", roles=self.list_roles,
+        money = self.money
+        function(self.name, kind="list", roles=self.list_roles, money=money,
                  params=(Param("q", "search"), Param("page"), Param("per_page"), Param("sort"))
                  + tuple(Param(k, "filter") for k in self.filters))(self.list)
-        function(f"{self.name}.edit", kind="form", roles=self.edit_roles,
+        function(f"{self.name}.edit", kind="form", roles=self.edit_roles, money=money,
                  params=(Param("elid", f"the {self.name}'s id or {self.label}"),) + params)(self.edit)
         function(f"{self.name}.delete", roles=self.edit_roles,
+                 money=None if money is None else money is True,
                  params=(Param("elid", "ids or names, comma-separated"),))(self.delete)
         return self
 

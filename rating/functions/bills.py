@@ -150,7 +150,7 @@ def generate(call: Call) -> OkResult:
                            "auto_debited": result.auto_debited})
 
 
-@function("bill.pdf", money=True, roles=MONEY_STAFF, params=(Param("elid", "bill id", True),))
+@function("bill.pdf", money=True, changes=False, roles=MONEY_STAFF, params=(Param("elid", "bill id", True),))
 def pdf(call: Call) -> FileResult:
     """The bill as a PDF invoice."""
     bill = ENTITY.find(call, call.elid or "")
