@@ -99,7 +99,7 @@ CATALOGUE: dict[str, EventType] = {t.name: t for t in (
     EventType("bill.created", "New bill", ("bill_id", "username", "total", "due_date"),
               ("period_from", "period_to"),
               emitters=("job.billing", "bill.edit", "bill.generate", "payment.edit"),
-              routes=(NOTIFY,)),
+              routes=(Route("notify", exclude={"total": "0.00"}),)),  # nothing to pay
     EventType("bill.due", "Your bill is due today", ("bill_id", "username", "total", "due",
                                                       "due_date"),
               emitters=("job.reminders",), routes=(NOTIFY,)),
@@ -115,9 +115,9 @@ CATALOGUE: dict[str, EventType] = {t.name: t for t in (
               ("card_id", "serial", "username", "amount", "payment_id"),
               emitters=("payment.edit", "portal.recharge")),
     EventType("device.down", "A device stopped answering", ("kind", "device_id", "name"),
-              ("error",), emitters=("job.device_poll", "job.router_api_check")),
+              ("error",), emitters=("job.device_poll", "job.olt_sync", "olt.sync", "job.router_api_check")),
     EventType("device.up", "A device answers again", ("kind", "device_id", "name"),
-              ("down_seconds",), emitters=("job.device_poll", "job.router_api_check")),
+              ("down_seconds",), emitters=("job.device_poll", "job.olt_sync", "olt.sync", "job.router_api_check")),
 )}
 
 
@@ -128,18 +128,20 @@ def get(name: str) -> EventType:
         raise ValueError(f"{name!r} is not in the event catalogue") from None
 
 
-def emit(session: Session, name: str, *, customer_id: int | None = None,
+def emit(session: Session, name: str, /, *, customer_id: int | None = None,
          operator_id: int | None = None, actor: str = "", dedupe_key: str | None = None,
          **data: Any) -> int | None:
     """Append one event in the caller's transaction; returns its id (None: a duplicate of
-    `dedupe_key` was emitted before, so nothing happened)."""
+    `dedupe_key` was emitted before, so nothing happened). `data` is the payload; it may have
+    a field called name (a device's), hence the positional-only event name."""
     from radbill.models import Event
     payload = {k: jsonable(v) for k, v in data.items() if v is not None}
     get(name).check(payload)
     stmt = insert(Event).values(name=name, customer_id=customer_id, operator_id=operator_id,
                                 actor=actor, data=payload, dedupe_key=dedupe_key)
     if dedupe_key is not None:
-        stmt = stmt.on_conflict_do_nothing(index_elements=["dedupe_key"])
+        stmt = stmt.on_conflict_do_nothing(index_elements=["dedupe_key"],
+                                           index_where=sa.text("dedupe_key IS NOT NULL"))
     return session.scalar(stmt.returning(Event.id))
 
 

@@ -26,6 +26,7 @@ class Settings:
     currency: str = "BDT"
     secret_key: str = ""
     interim_interval: int = 300
+    expiry_notice_days: int = 3  # prepaid customers hear this many days before validity ends
     suspended_session_timeout: int = 300
     suspended_address_list: str = "radbill-suspended"
     log_level: str = "INFO"

@@ -82,6 +82,14 @@ WITH cand AS (
                         || (ins.service_to - ins.period_start) || ' days)' ELSE '' END,
            ins.subtotal
     FROM ins JOIN customers c ON c.id = ins.customer_id JOIN packages p ON p.id = c.package_id
+), announced AS (
+    INSERT INTO events (name, customer_id, operator_id, actor, data)
+    SELECT 'bill.created', ins.customer_id, ins.operator_id, CAST(:actor AS text),
+           jsonb_build_object('bill_id', ins.id, 'username', c.username,
+                              'total', CAST(ins.total AS text), 'due_date', ins.service_from,
+                              'period_from', ins.service_from, 'period_to', ins.service_to - 1)
+    FROM ins JOIN customers c ON c.id = ins.customer_id
+    ORDER BY ins.id
 )
 -- per operator: what was billed, and the wholesale its renewals cost (a customer's first
 -- period was paid for when it was activated)
@@ -110,12 +118,12 @@ class RunResult:
 
 def generate(session: Session, on: dt.date, *, operator_path: str | None = None,
              customer_ids: list[int] | None = None, auto_only: bool = True,
-             auto_debit: bool = True) -> RunResult:
+             auto_debit: bool = True, actor: str = "scheduler") -> RunResult:
     """Bill every eligible customer for the period containing `on`; safe to run again."""
     session.flush()  # raw SQL does not autoflush, and it must see pending changes
     rows = session.execute(sa.text(GENERATE_SQL), {
         "on": on, "tz": settings.get().time_zone, "auto_only": auto_only,
-        "path": operator_path, "ids": customer_ids}).all()
+        "path": operator_path, "ids": customer_ids, "actor": actor}).all()
     result = RunResult()
     for operator_id, n, total, net, vat, wholesale, parent_id in rows:
         ledger.post(session, "billing_run", f"billing run of {on}: {n} bills",

@@ -8,6 +8,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from radbill import events
 from radbill.models import Bill, BillLine, Customer, Package, PaymentAllocation
 from radbill.money import ZERO
 from rating import ledger, pricing, resellers
@@ -81,6 +82,11 @@ def write_bill(session: Session, customer: Customer, q: pricing.Quote, *, kind: 
     ledger.post(session, "bill", f"bill {bill.id} to {customer.username}",
                 ledger.bill_legs(customer.operator_id, bill.total, bill.total - bill.vat, bill.vat),
                 operator_id=customer.operator_id, bill_id=bill.id)
+    events.emit(session, "bill.created", customer_id=customer.id,
+                operator_id=customer.operator_id, actor="system", bill_id=bill.id,
+                username=customer.username, total=bill.total, due_date=bill.due_date,
+                period_from=bill.service_from,
+                period_to=bill.service_to - dt.timedelta(days=1) if bill.service_to else None)
     return bill
 
 

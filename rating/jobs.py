@@ -13,6 +13,7 @@ from radbill.jobs import JOBS, Job, lock_key, register, run  # noqa: F401  (re-e
 from radbill.lifecycle import Actor
 from radbill.models import Customer
 from rating import billing_run, usage
+from rating import reminders as reminders_module
 
 log = logging.getLogger("rating.jobs")
 EXPIRY = Actor("scheduler", "job.expiry")
@@ -83,6 +84,10 @@ def stale_sessions(session: Session, on: dt.date) -> str:
     return usage.close_stale(session)
 
 
+def reminders(session: Session, on: dt.date) -> str:
+    return reminders_module.remind(session, on)
+
+
 def usage_rollup(session: Session, on: dt.date) -> str:
     return usage.rollup(session)
 
@@ -95,6 +100,7 @@ def _jobs() -> tuple[Job, ...]:
         Job("suspension", suspension, "cron", {"minute": 5}),
         Job("expiry", expiry, "interval", {"minutes": 5}),
         Job("fup_reset", fup_reset, "cron", {"hour": 0, "minute": 1}),
+        Job("reminders", reminders, "cron", {"hour": 10, "minute": 0}),
         Job("stale_sessions", stale_sessions, "interval", {"seconds": interim}),
         Job("usage_rollup", usage_rollup, "interval", {"minutes": 10}),
     )

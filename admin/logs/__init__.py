@@ -14,32 +14,25 @@ from radbill.models import StaffUser
 from radbill.models.web import LoginAttempt
 
 bp = Blueprint("logs", __name__)
-# what changes a customer's status: staff actions, and the rating jobs (suspension, expiry)
-STATUS_FUNCS = ("customer.suspend", "customer.resume", "customer.disable", "customer.enable",
-                "job.suspension", "job.expiry")
+FILTERS = ("customer", "to", "reason", "since", "until", "page")
 
 
 @bp.route("/logs/suspensions")
 @login_required
 def suspensions():
-    """Suspension and reactivation history: every audit record that changed a customer's status
-    (staff actions, the scheduler's jobs, a payment that resumed service), newest first."""
-    if not may("audit"):
+    """The suspension log (the `suspension` function): every status change, staff's, the
+    jobs', a payment's and accounting's, newest first."""
+    if not may("suspension"):
         abort(403)
-    rows: dict[int, dict] = {}
-    queries = [{"q": func, "per_page": "100"} for func in STATUS_FUNCS]
-    queries.append({"object_type": "customer", "per_page": "300"})
-    for params in queries:
-        try:
-            rows.update((r["id"], r) for r in run("audit", params).rows if changes_status(r))
-        except FuncError:
-            continue
-    ordered = sorted(rows.values(), key=lambda r: (r["at"], r["id"]), reverse=True)
-    return render_template("logs/suspensions.html", rows=ordered[:200])
-
-
-def changes_status(row: dict) -> bool:
-    return row.get("object_type") == "customer" and "status" in (row.get("after") or {})
+    params = {k: request.args[k] for k in FILTERS if request.args.get(k)}
+    try:
+        result = run("suspension", {**params, "per_page": "100"})
+    except FuncError as exc:
+        return render_template("logs/suspensions.html", rows=[], error=exc, params=params,
+                               total=0, page=1, pages=1), exc.status
+    pages = max(1, -(-(result.total or 0) // result.per_page))
+    return render_template("logs/suspensions.html", rows=result.rows, error=None, params=params,
+                           total=result.total, page=result.page, pages=pages)
 
 
 @bp.route("/logs/logins")

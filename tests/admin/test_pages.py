@@ -420,11 +420,16 @@ def test_the_noc_dashboard_counts_devices_down(world, auth, dbs):
 
 
 def test_suspension_log_includes_the_scheduler(world, auth, dbs):
-    from radbill.models import AuditLog
-    dbs.add(AuditLog(actor="scheduler", func="job.suspension", object_type="customer",
-                     object_id=world.cust_a.id, object_name="alice", operator_id=world.op_a.id,
-                     after={"status": "suspended", "status_reason": "unpaid bill"}))
+    from radbill import lifecycle
+    lifecycle.apply(dbs, [world.cust_a.id], "suspended", "unpaid",
+                    lifecycle.Actor("scheduler", "job.suspension"))
     dbs.commit()
     auth.login("opera")
     page = auth.get("/logs/suspensions").get_data(as_text=True)
-    assert "job.suspension" in page and "unpaid bill" in page
+    assert "job.suspension" in page and "unpaid" in page and "active &rarr; suspended" in page
+    page = auth.get("/logs/suspensions?reason=manual").get_data(as_text=True)
+    assert "job.suspension" not in page
+    assert "is not a date" in auth.get("/logs/suspensions?since=yesterday").get_data(as_text=True)
+    auth.logout()
+    auth.login("operb")  # another reseller sees none of it
+    assert "alice" not in auth.get("/logs/suspensions").get_data(as_text=True)

@@ -2,6 +2,8 @@
 the fair-usage crossing and its single CoA."""
 from __future__ import annotations
 
+import datetime as dt
+
 import psycopg
 import pytest
 import sqlalchemy as sa
@@ -144,14 +146,29 @@ def test_crossing_the_cap_mid_session_queues_exactly_one_coa(server, db):
     nas.send("Stop", **nas.usage(GIB, 2 * GIB, 200))
     drained(db)
     assert db.execute(sa.text("select status from customers")).scalar() == "fup"
-    coa = db.execute(sa.text("select kind, payload, dedupe_key, customer_id from outbox")).all()
-    assert len(coa) == 1
-    kind, payload, key, cid = coa[0]
-    cycle = db.execute(sa.text("select cycle_start from customers")).scalar()
-    assert (kind, key) == ("coa", f"fup:{cid}:{cycle}")
-    assert payload == {"username": "bob", "acctsessionid": "sess-1", "nasipaddress": "127.0.0.1",
-                       "framedipaddress": "100.65.0.7", "reason": "fup",
-                       "attributes": {"Mikrotik-Rate-Limit": "512k/1M"}}
+    # the lifecycle's rows: one event, one audit row, one status-log row, and the event's
+    # consumers: exactly one CoA and one notice
+    cid = db.execute(sa.text("select id from customers")).scalar()
+    events = db.execute(sa.text("select name, actor, data from events where name like "
+                                "'customer.fup%'")).all()
+    assert [(e.name, e.actor, e.data) for e in events] == [
+        ("customer.fup_reached", "radius",
+         {"username": "bob", "from": "active", "reason": "data_cap"})]
+    audit = db.execute(sa.text("select func, before, after from audit_log "
+                               "where func = 'radius.accounting'")).all()
+    assert len(audit) == 1 and audit[0].before["status"] == "active" \
+        and audit[0].after["status"] == "fup"
+    assert db.execute(sa.text("select to_state, reason from customer_status_log")).all() == \
+        [("fup", "data_cap")]
+    out = db.execute(sa.text("select kind, payload from outbox order by id")).all()
+    assert [(o.kind, o.payload["event"]) for o in out] == [
+        ("coa", "customer.fup_reached"), ("notify", "customer.fup_reached")]
+    # what the worker sends: the package's FUP rate, worked out from the event
+    from provisioning import worker
+    from radbill.models import Outbox
+    assert worker.event_attributes(db, db.get(Outbox, db.execute(sa.text(
+        "select id from outbox where kind = 'coa'")).scalar())) == \
+        {"Mikrotik-Rate-Limit": "512k/1M"}
     # and the next login is throttled
     c = server.client()
     req = c.CreateAuthPacket(code=packet.AccessRequest, User_Name="bob")
@@ -159,6 +176,21 @@ def test_crossing_the_cap_mid_session_queues_exactly_one_coa(server, db):
     throttled = lambda r: r.get("Mikrotik-Rate-Limit") == ["512k/1M"]  # noqa: E731
     reply = eventually(lambda: throttled(r := c.SendPacket(req)) and r)
     assert reply and reply["Framed-Pool"] == ["slow"]
+    # the cycle ends: full speed again, through the lifecycle, with one Disconnect
+    from rating import jobs
+    cycle = db.execute(sa.text("select cycle_start from customers")).scalar()
+    assert jobs.fup_reset(db, cycle + dt.timedelta(days=30)).endswith("1 customers back from FUP")
+    db.commit()
+    assert db.execute(sa.text("select status from customers")).scalar() == "active"
+    reset = db.execute(sa.text("select data from events where name = 'customer.fup_reset'")).all()
+    assert [r.data for r in reset] == [{"username": "bob", "from": "fup", "reason": "new_cycle"}]
+    assert db.execute(sa.text("select count(*) from outbox where kind = 'disconnect' and "
+                              "payload->>'event' = 'customer.fup_reset'")).scalar() == 1
+    def login():  # a new packet each time: FreeRADIUS answers a repeated one from its cache
+        fresh = c.CreateAuthPacket(code=packet.AccessRequest, User_Name="bob")
+        fresh["User-Password"] = fresh.PwCrypt("pw")
+        return c.SendPacket(fresh)
+    assert eventually(lambda: not throttled(login()))
 
 
 def test_odd_accounting_requests_are_answered_and_change_nothing_they_should_not(server, db):

@@ -1,0 +1,176 @@
+"""The event stream and the lifecycle: every emitter against the catalogue, the database's own
+guards, and the transitions the table refuses."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+
+from provisioning import monitor
+from radbill import events, lifecycle
+from radbill.functions.registry import FuncError
+from radbill.models import AuditLog, Event, Outbox, StatusChange
+from rating import jobs
+from rating.terms import today
+from tests.support.factories import fn, make, make_customer, make_package
+from tests.support.rating_factories import make_profile, pay, postpaid_customer
+
+
+def emitted(session) -> list[Event]:
+    session.flush()
+    return list(session.scalars(sa.select(Event).order_by(Event.id)))
+
+
+def test_every_emitter_matches_the_catalogue(session):
+    """Drive every emitter once -- functions, jobs, the accounting drain, the device monitor --
+    then check each event against the catalogue, and that every catalogued type was seen."""
+    on = today()
+    pkg = make_package(session, price="500", data_cap="1G", fup_rate_down="1M",
+                       fup_rate_up="1M", validity_days="30")
+    c = make_customer(session, username="walker", package=pkg.name)  # customer.created
+    fn(session, "customer.edit", sok="ok", elid="walker", mac="AA:BB:CC:00:11:22")  # updated
+    fn(session, "customer.suspend", elid="walker")  # suspended
+    fn(session, "customer.resume", elid="walker")  # activated
+    fn(session, "customer.disable", elid="walker")  # disabled
+    fn(session, "customer.enable", elid="walker")
+    fn(session, "customer.delete", elid="walker")  # deleted
+    fn(session, "customer.restore", elid="walker")  # restored
+    # the accounting drain (SQL): usage over the cap moves walker to fup
+    session.execute(sa.text("insert into radius_acct_log (kind, username, uniqueid, d_in, d_out) "
+                            "values ('use', 'walker', 'u1', 1073741824, 1)"))
+    session.execute(sa.text("select radbill_drain()"))
+    session.refresh(c)
+    assert c.status == "fup"
+    jobs.fup_reset(session, c.cycle_start + dt.timedelta(days=30))  # fup_reset
+    # prepaid validity ending soon, a bill due today
+    prepaid = make_customer(session, package=make_package(session, price="200").name)
+    prepaid.expires_at = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=2)
+    post = postpaid_customer(session, make_profile(session, grace_days="0"),
+                             package=make_package(session, price="300").name,
+                             since=on.replace(day=1) - dt.timedelta(days=40))
+    jobs.billing(session, on)  # bill.created (set-based)
+    due_day = session.scalar(sa.text("select due_date from bills where customer_id = :c"),
+                             {"c": post.id})
+    jobs.reminders(session, due_day)  # bill.due, customer.expiring
+    receipt = pay(session, post, "300")  # payment.received
+    fn(session, "payment.reverse", elid=receipt.elid, reason="bounced")  # payment.reversed
+    card = fn(session, "card.generate", sok="ok", count="1", amount="200").extra
+    pin = session.scalar(sa.text("select pin from recharge_cards order by id desc limit 1"))
+    assert card is not None
+    pay(session, prepaid, method="card", pin=pin)  # card.redeemed
+    nas = make(session, "nas", name="edge9", ip="10.250.0.9", secret="s3cret")
+    monitor.set_status(session, "nas", nas.id, True)
+    monitor.set_status(session, "nas", nas.id, False, error="timeout")  # device.down
+    monitor.set_status(session, "nas", nas.id, True)  # device.up
+
+    seen = emitted(session)
+    for ev in seen:
+        events.get(ev.name).check(ev.data)  # raises on a missing or unknown field
+    assert {e.name for e in seen} == set(events.CATALOGUE)
+    # and each derived outbox row is one of its type's routes
+    for row in session.scalars(sa.select(Outbox)):
+        ev = session.get(Event, row.event_id)
+        routes = [r for r in events.get(ev.name).routes if r.applies(ev.data)]
+        assert row.kind in {r.consumer for r in routes}
+
+
+def test_the_database_checks_events_against_the_catalogue(session):
+    with pytest.raises(sa.exc.IntegrityError, match="does not match the catalogue"):
+        with session.begin_nested():
+            session.execute(sa.text("insert into events (name, data) values "
+                                    "('customer.suspended', '{\"username\": \"x\"}')"))
+    with pytest.raises(sa.exc.IntegrityError, match="does not match the catalogue"):
+        with session.begin_nested():
+            session.execute(sa.text("insert into events (name) values ('made.up')"))
+    with pytest.raises(ValueError, match="missing"):
+        events.emit(session, "payment.received", username="x")
+
+
+def test_events_are_append_only(session):
+    c = make_customer(session, username="keeper")
+    ev = session.scalars(sa.select(Event).where(Event.customer_id == c.id)).first()
+    for sql in ("update events set actor = 'someone else' where id = :i",
+                "delete from events where id = :i"):
+        with pytest.raises(sa.exc.DBAPIError, match="append-only"):
+            with session.begin_nested():
+                session.execute(sa.text(sql), {"i": ev.id})
+
+
+def test_a_forbidden_transition_names_the_current_status(session):
+    from radbill.models import Customer
+    gone = make_customer(session, username="gone")
+    fn(session, "customer.delete", elid="gone")
+    with pytest.raises(FuncError) as err:
+        fn(session, "customer.resume", elid="gone")
+    assert err.value.status == 404  # the status actions do not find deleted customers
+    session.refresh(gone)
+    with pytest.raises(lifecycle.TransitionRefused, match="'gone' is deleted; cannot activate"):
+        lifecycle.change(session, [gone], "active", "manual", lifecycle.Actor("t", "t"))
+    fn(session, "customer.restore", elid="gone")
+    with pytest.raises(FuncError, match="'gone' is active; cannot activate it") as err:
+        fn(session, "customer.resume", elid="gone")
+    assert err.value.field == "elid" and err.value.status == 409
+    assert session.get(Customer, gone.id).status == "active"
+
+
+def test_a_refused_change_in_a_batch_changes_nobody(session):
+    make_customer(session, username="one")
+    make_customer(session, username="two")
+    fn(session, "customer.disable", elid="two")
+    with pytest.raises(FuncError, match="'two' is disabled; cannot suspend it"):
+        fn(session, "customer.suspend", elid="one,two")
+    assert session.scalar(sa.text("select status from customers where username = 'one'")) == \
+        "active"
+
+
+def test_the_set_based_form_skips_what_the_table_refuses(session):
+    a = make_customer(session, username="a1")
+    b = make_customer(session, username="b1")
+    fn(session, "customer.disable", elid="b1")
+    moved = lifecycle.apply(session, [a.id, b.id], "suspended", "unpaid",
+                            lifecycle.Actor("scheduler", "job.suspension"))
+    assert moved == [a.id]
+    log = session.scalars(sa.select(StatusChange).where(StatusChange.func == "job.suspension")).all()
+    assert [(r.customer_id, r.from_state, r.to_state) for r in log] == [(a.id, "active", "suspended")]
+    audit = session.scalars(sa.select(AuditLog).where(AuditLog.func == "job.suspension")).one()
+    assert (audit.before["status"], audit.after["status"], audit.actor) == \
+        ("active", "suspended", "scheduler")
+
+
+def test_the_python_and_database_tables_agree(session):
+    conn = session.connection()
+    assert events.differences(conn) == [] and lifecycle.differences(conn) == []
+    # every transition's event is catalogued, and every reason is explained
+    for t in lifecycle.TRANSITIONS:
+        assert t.event in events.CATALOGUE
+        assert set(t.reasons) <= set(lifecycle.REASONS)
+
+
+def test_routes_agree_with_postgres_containment(session):
+    """The Python mirror of @> (used to explain routes) decides as PostgreSQL does."""
+    cases = [({"a": 1, "b": [1, 2]}, {"b": [2]}), ({"a": True}, {"a": True}),
+             ({"a": "0.00"}, {"a": "0.00"}), ({"a": 1}, {"a": 2}), ({"x": {"y": 1}}, {"x": {}})]
+    for data, part in cases:
+        pg = session.scalar(sa.text("select cast(:d as jsonb) @> cast(:p as jsonb)"),
+                            {"d": __import__("json").dumps(data), "p": __import__("json").dumps(part)})
+        assert events._contains(data, part) is pg, (data, part)
+
+
+def test_a_deduplicated_event_is_appended_once(session):
+    c = make_customer(session, username="twice")
+    first = events.emit(session, "customer.expiring", customer_id=c.id, dedupe_key="k:1",
+                        username="twice", expires_at="2027-01-01", days_left=3)
+    again = events.emit(session, "customer.expiring", customer_id=c.id, dedupe_key="k:1",
+                        username="twice", expires_at="2027-01-01", days_left=3)
+    assert first is not None and again is None
+    assert session.scalar(sa.select(sa.func.count()).select_from(Outbox).where(
+        Outbox.customer_id == c.id, Outbox.kind == "notify")) == 1
+
+
+def test_reminders_run_twice_remind_once(session):
+    on = today()
+    prepaid = make_customer(session, package=make_package(session, price="200").name)
+    prepaid.expires_at = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=1)
+    assert jobs.reminders(session, on) == "0 bills due today, 1 customers expiring soon"
+    assert jobs.reminders(session, on) == "0 bills due today, 0 customers expiring soon"
