@@ -85,8 +85,51 @@ def _timed(label: str, unit: str, count: int, fn, tries: int = 1) -> float:
     return best
 
 
+# The first wave's suspension statement (status, a hand-written audit row and two hand-built
+# outbox rows), kept here only as the baseline the lifecycle's form is measured against.
+FIRST_WAVE_SUSPEND_SQL = """
+WITH overdue AS (SELECT DISTINCT customer_id FROM (%s) o
+), upd AS (
+    UPDATE customers c SET status = 'suspended', status_reason = :reason, updated_at = now()
+    FROM overdue WHERE c.id = overdue.customer_id
+    RETURNING c.id, c.username, c.operator_id
+), audited AS (
+    INSERT INTO audit_log (actor, func, object_type, object_id, object_name, operator_id, after)
+    SELECT 'scheduler', 'job.suspension', 'customer', id, username, operator_id,
+           jsonb_build_object('status', 'suspended', 'status_reason', :reason) FROM upd
+), dis AS (
+    INSERT INTO outbox (kind, customer_id, payload)
+    SELECT 'disconnect', id, jsonb_build_object('username', username, 'reason', :reason) FROM upd
+), note AS (
+    INSERT INTO outbox (kind, customer_id, payload)
+    SELECT 'notify', id, jsonb_build_object('event', 'suspended', 'reason', :reason) FROM upd
+)
+SELECT count(*) FROM upd
+"""
+
+
+def _without_events(sql: str) -> str:
+    """The billing statement as the first wave had it: without the bill.created events."""
+    start = sql.index("), announced AS (")
+    end = sql.index("\n)\n-- per operator", start)
+    return sql[:start] + sql[end:]
+
+
+def _versus(label: str, unit: str, count: int, ours, baseline, tries: int = 3) -> None:
+    """Time both (alternating, best of `tries`) and print the ratio."""
+    times: dict[str, list[float]] = {"ours": [], "baseline": []}
+    for _ in range(tries):
+        for key, fn in (("baseline", baseline), ("ours", ours)):
+            t0 = time.perf_counter()
+            fn()
+            times[key].append(time.perf_counter() - t0)
+    a, b = min(times["ours"]), min(times["baseline"])
+    print(f"{label:<36} {a:7.2f} s  {count:>9,} {unit}  first-wave form {b:.2f} s  "
+          f"ratio {a / b:.2f}x  (best of {tries}, rolled back)", flush=True)
+
+
 def run(args) -> int:
-    from rating import billing_run, usage
+    from rating import billing_run, jobs, usage
     url, admin_url, name = _urls()
     n = args.customers
     print(f"rating benchmark: {n:,} customers, {RADACCT_ROWS:,} radacct rows, database {name}")
@@ -113,9 +156,24 @@ def run(args) -> int:
             return go
 
         bill = lambda s: billing_run.generate(s, BILL_DAY)  # noqa: E731
+
+        def first_wave_bill(s):
+            ours = billing_run.GENERATE_SQL
+            billing_run.GENERATE_SQL = _without_events(ours)
+            try:
+                billing_run.generate(s, BILL_DAY)
+            finally:
+                billing_run.GENERATE_SQL = ours
+        _versus("monthly billing run (with events)", "bills", n, rehearsal(bill),
+                rehearsal(first_wave_bill))
         _timed("monthly billing run (rolled back)", "bills", n, rehearsal(bill), tries=3)
         _timed("monthly billing run (committed)", "bills", n, committed(bill))
         _timed("billing run again (bills nobody)", "customers", n, committed(bill))
+        late = BILL_DAY + dt.timedelta(days=40)
+        _versus("suspension run (lifecycle, events)", "customers", n,
+                rehearsal(lambda s: jobs.suspension(s, late)),
+                rehearsal(lambda s: s.execute(sa.text(FIRST_WAVE_SUSPEND_SQL % jobs.OVERDUE),
+                                              {"today": late, "reason": "unpaid"})))
         _timed("usage rollup, first (rolled back)", "radacct rows", RADACCT_ROWS,
                rehearsal(usage.rollup), tries=3)
         _timed("usage rollup, first (committed)", "radacct rows", RADACCT_ROWS,

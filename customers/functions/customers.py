@@ -10,7 +10,7 @@ from radbill import events, lifecycle
 from radbill.functions import audit, hooks
 from radbill.functions import fields as F
 from radbill.functions.crud import Entity, in_subtree, resolve_operator, shared_with
-from radbill.functions.registry import Call, FuncError, OkResult, Param, function
+from radbill.functions.registry import Call, FuncError, NotFound, OkResult, Param, function
 from radbill.functions.roles import CUSTOMER_VIEWERS, RESELLERS
 from radbill.models import Customer, Operator, Package, StaffUser, Zone
 from radbill.models.customers import SERVICES, USERNAME_RE

@@ -18,6 +18,7 @@ from tests.support.factories import fn, make_customer, make_operator, make_packa
 from customers.functions.portal import customer_caller
 from radbill.functions.registry import AccessDenied, call
 from radbill.models import AuditLog, Customer, Outbox, RadAcct, UsageCounter
+from rating.terms import today
 from tests.support.rating_factories import bills_of, make_profile, postpaid_customer
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -38,7 +39,7 @@ def shop(dbs):
                               package="home10", operator="isp")
     w.hashed = make_customer(dbs, username="carol", password="nt-only", hash_only="on",
                              package="home10", operator="isp")
-    fn(dbs, "bill.generate", date=dt.date.today().isoformat())
+    fn(dbs, "bill.generate", date=today().isoformat())  # the ISP's day, not the UTC one
     fn(dbs, "customer.suspend", elid="alice", reason="unpaid")
     [w.alice_bill] = bills_of(dbs, w.alice)
     [w.bob_bill] = bills_of(dbs, w.bob)
@@ -173,8 +174,13 @@ def test_a_card_resumes_a_suspended_customer_at_once_and_queues_one_disconnect(c
     assert disconnects(dbs, shop.alice) == before + 1
     alice = dbs.get(Customer, shop.alice.id)
     assert alice.status == "active" and bills_of(dbs, alice)[0].status == "paid"
-    audit = dbs.scalars(sa.select(AuditLog).where(AuditLog.func == "payment.edit")).all()
-    assert [a.actor for a in audit] == ["customer:alice"] and shop.pins[0] not in audit[0].request
+    audit = dbs.scalars(sa.select(AuditLog).where(AuditLog.func == "payment.edit")
+                        .order_by(AuditLog.id)).all()
+    # the status change (by the lifecycle) and the payment, both the customer's own doing
+    assert [(a.actor, a.object_type) for a in audit] == [("customer:alice", "customer"),
+                                                        ("customer:alice", "payment")]
+    assert audit[0].after["reason"] == "payment"
+    assert all(shop.pins[0] not in (a.request or "") for a in audit)
 
 
 def test_an_expired_prepaid_customer_pays_by_card_and_is_redialled_once(client, shop, dbs):
@@ -337,7 +343,7 @@ def test_in_chromium_the_hotspot_page_posts_only_the_chap_hash(engine, fake_rout
     from werkzeug.serving import make_server
 
     from admin import create_app
-    from test_admin_browser import CHROME_FLAGS
+    from tests.admin.test_browser import CHROME_FLAGS
     link, posts = fake_router
     app = create_app({"SECRET_KEY": "hotspot-test", "PORTAL_HOTSPOT_HOSTS": "localhost"})
     server = make_server("127.0.0.1", 0, app, threaded=True)

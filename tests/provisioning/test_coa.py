@@ -233,7 +233,7 @@ def test_worker_process_drains_and_stops_on_sigterm(cli, router):
     import os
     import signal
     import subprocess
-    from conftest import ROOT
+    from tests.conftest import ROOT
     from radbill import db
     router.add_session("81a00009", "liam")
     proc = subprocess.Popen([str(ROOT / ".venv" / "bin" / "radbill"), "worker", "--poll", "1",

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from tests.support.factories import make_customer
 from provisioning import notify, sms, worker
 from tests.support import outbox_rows as outbox
+from tests.support.device_fixtures import free_tcp_port
 from radbill.models import Customer, Outbox
 from radbill.settings import Settings
 
@@ -208,14 +209,15 @@ def test_bad_gateway_settings_fail_at_start(kw, message):
 
 
 def test_texts_fill_what_the_notice_has():
-    note = notify.Note("expired", username="bob", name="Bob",
+    note = notify.Note("customer.suspended", username="bob", name="Bob", data={"reason": "expired"},
                        expires=dt.datetime(2026, 1, 31, 18, tzinfo=dt.timezone.utc))
     assert sms.text(note, "Net ISP", "BDT", "Asia/Dhaka") == (
         "Dear Bob, your package for bob expired on 2026-02-01 00:00. Please recharge. - Net ISP")
-    assert sms.text(notify.Note("expired", username="bob"), "Net ISP", "BDT") == (
-        "Dear bob, account bob: expired. - Net ISP")
+    assert sms.text(notify.Note("customer.suspended", username="bob", data={"reason": "expired"}),
+                    "Net ISP", "BDT") == (
+        "Dear bob, account bob: Your internet service is suspended. - Net ISP")
     assert sms.text(notify.Note("router_moved", username="bob"), "Net ISP", "BDT") == (
-        "Dear bob, account bob: router moved. - Net ISP")
+        "Dear bob, account bob: Router moved. - Net ISP")
 
 
 @pytest.mark.integration

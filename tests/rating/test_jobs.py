@@ -10,6 +10,7 @@ import threading
 import time
 from decimal import Decimal as D
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -17,6 +18,7 @@ from tests.conftest import ROOT
 from tests.support.factories import fn, make_customer, make_package
 from radbill.models import RadAcct, UsageDaily
 from rating import jobs, usage
+from rating.terms import today
 from tests.support.rating_factories import make_profile, outbox_of, pay
 
 NOW = dt.datetime.now(dt.timezone.utc)
@@ -93,6 +95,26 @@ def test_fup_resets_at_the_start_of_each_customers_cycle(session):
     assert jobs.fup_reset(session, dt.date(2026, 11, 15)).startswith("0 cycles")
 
 
+@pytest.mark.xfail(strict=True, reason="defect in rating/usage.py FUP_RESET_SQL (issue 9 note): "
+                   "a monthly cycle from the 29th-31st resets a day late in a shorter month, "
+                   "then stays on the 28th")
+def test_a_monthly_cycle_from_the_31st_ends_with_the_shorter_month(session):
+    pkg = make_package(session, price="500", validity_days="30", data_cap="10G",
+                       fup_rate_down="1M", fup_rate_up="1M")
+    c = make_customer(session, package=pkg.name, billing_profile=make_profile(session).name)
+    c.cycle_start, c.status = dt.date(2027, 1, 31), "fup"
+    session.flush()
+    jobs.fup_reset(session, dt.date(2027, 2, 28))  # a month after 31 January, as SQL counts it
+    session.refresh(c)
+    assert (c.status, c.cycle_start) == ("active", dt.date(2027, 2, 28))
+    jobs.fup_reset(session, dt.date(2027, 3, 28))
+    session.refresh(c)
+    assert c.cycle_start == dt.date(2027, 2, 28)  # the cycle is anchored on the 31st
+    jobs.fup_reset(session, dt.date(2027, 3, 31))
+    session.refresh(c)
+    assert c.cycle_start == dt.date(2027, 3, 31)
+
+
 def test_expired_prepaid_is_suspended_or_renewed_from_advance(session):
     pkg = make_package(session, price="500", validity_days="30")
     lapsed, saver = make_customer(session, package=pkg.name), make_customer(session, package=pkg.name)
@@ -103,7 +125,7 @@ def test_expired_prepaid_is_suspended_or_renewed_from_advance(session):
     from rating import ledger
     ledger.post(session, "opening", "advance brought forward",
                 [(saver.operator_id, "cash", D("600")), (saver.operator_id, "advances", D("-600"))])
-    assert jobs.expiry(session, dt.date.today()) == "1 renewed from advance, 1 suspended as expired"
+    assert jobs.expiry(session, today()) == "1 renewed from advance, 1 suspended as expired"
     session.refresh(lapsed)
     session.refresh(saver)
     assert (lapsed.status, lapsed.status_reason) == ("suspended", "expired")
@@ -160,10 +182,10 @@ def test_the_scheduler_runs_in_its_own_process(committed, tmp_path):
                                 env=os.environ.copy(), start_new_session=True)
     try:
         deadline = time.monotonic() + 60
-        while "scheduler: 9 jobs" not in log.read_text() and time.monotonic() < deadline:
+        while "scheduler: 10 jobs" not in log.read_text() and time.monotonic() < deadline:
             assert proc.poll() is None, log.read_text()
             time.sleep(0.2)
-        assert "scheduler: 9 jobs" in log.read_text()
+        assert "scheduler: 10 jobs" in log.read_text()
         assert proc.poll() is None
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
