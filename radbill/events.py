@@ -98,8 +98,9 @@ CATALOGUE: dict[str, EventType] = {t.name: t for t in (
               emitters=("job.reminders",), routes=(NOTIFY,)),
     EventType("bill.created", "New bill", ("bill_id", "username", "total", "due_date"),
               ("period_from", "period_to"),
-              emitters=("job.billing", "bill.edit", "bill.generate", "payment.edit"),
-              routes=(Route("notify", exclude={"total": "0.00"}),)),  # nothing to pay
+              # no notice of its own: a bill is announced on its due day (bill.due), which for
+              # a billing run's bills is the day of the run
+              emitters=("job.billing", "bill.edit", "bill.generate", "payment.edit")),
     EventType("bill.due", "Your bill is due today", ("bill_id", "username", "total", "due",
                                                       "due_date"),
               emitters=("job.reminders",), routes=(NOTIFY,)),

@@ -27,8 +27,6 @@ class Event(Base):
     dedupe_key: Mapped[str | None] = mapped_column(sa.Text)
     __table_args__ = (
         sa.Index("ix_events_customer", "customer_id", "id"),
-        sa.Index("ix_events_operator", "operator_id", "id"),
-        sa.Index("ix_events_name", "name", "id"),
         sa.Index("uq_events_dedupe_key", "dedupe_key", unique=True,
                  postgresql_where=sa.text("dedupe_key is not null")),
     )
@@ -71,5 +69,4 @@ class StatusChange(Base):
     event_id: Mapped[int | None] = mapped_column(sa.BigInteger)
     __table_args__ = (
         sa.Index("ix_customer_status_log_customer", "customer_id", "id"),
-        sa.Index("ix_customer_status_log_operator_at", "operator_id", "at"),
     )

@@ -50,12 +50,10 @@ class Outbox(Base):
     last_error: Mapped[str | None] = mapped_column(sa.Text)
     result: Mapped[str | None] = mapped_column(sa.Text)
     done_at: Mapped[dt.datetime | None]
-    dedupe_key: Mapped[str | None] = mapped_column(sa.Text, unique=True)
     event_id: Mapped[int | None] = mapped_column(sa.BigInteger)  # the event it was derived from
     __table_args__ = (
         sa.Index("ix_outbox_pending", "next_attempt_at", postgresql_where=sa.text("status = 'pending'")),
         sa.Index("ix_outbox_customer", "customer_id"),
-        sa.Index("ix_outbox_event", "event_id"),
     )
 
 

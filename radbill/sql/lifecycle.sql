@@ -16,12 +16,14 @@ CREATE OR REPLACE FUNCTION radbill_transition(
 BEGIN
     RETURN QUERY
     WITH cur AS (
+        -- a join, not `id = ANY(p_ids)`: a job passes 100,000 ids, and ANY tests each row
+        -- against the whole array
         SELECT c.id, c.username, c.operator_id, c.status_reason,
                CASE WHEN c.deleted_at IS NOT NULL THEN 'deleted' ELSE c.status::text END AS state
           FROM customers c
-         WHERE c.id = ANY(p_ids)
+          JOIN (SELECT DISTINCT unnest(p_ids) AS id) ids ON ids.id = c.id
          ORDER BY c.id
-           FOR UPDATE
+           FOR UPDATE OF c
     ), allowed AS (
         SELECT cur.*, t.event
           FROM cur JOIN customer_transitions t

@@ -13,12 +13,9 @@ from radbill.outbox import CHANNEL
 
 
 def enqueue(session: Session, kind: str, customer_id: int | None = None,
-            payload: dict[str, Any] | None = None, dedupe_key: str | None = None) -> None:
-    stmt = insert(Outbox).values(kind=kind, customer_id=customer_id, payload=payload or {},
-                                 dedupe_key=dedupe_key)
-    if dedupe_key is not None:
-        stmt = stmt.on_conflict_do_nothing(index_elements=["dedupe_key"])
-    session.execute(stmt)
+            payload: dict[str, Any] | None = None) -> None:
+    session.execute(insert(Outbox).values(kind=kind, customer_id=customer_id,
+                                          payload=payload or {}))
     session.execute(sa.select(sa.func.pg_notify(CHANNEL, kind)))
 
 
