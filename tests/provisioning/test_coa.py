@@ -10,7 +10,6 @@ import pytest
 import sqlalchemy as sa
 
 from tests.support.factories import make, make_customer
-from tests.support.nas_sim import NasSimulator
 from provisioning import notify, worker
 from tests.support import outbox_rows as outbox
 from radbill.models import Outbox, RadAcct
@@ -19,10 +18,8 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def nas():
-    sim = NasSimulator(secret="testing123").start()
-    yield sim
-    sim.stop()
+def nas(coa_nas):
+    return coa_nas
 
 
 @pytest.fixture

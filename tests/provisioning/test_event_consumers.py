@@ -13,17 +13,14 @@ from radbill.models import AuditLog, Event, Outbox, RadAcct, StatusChange
 from rating import jobs
 from rating.terms import today
 from tests.support.factories import make, make_package
-from tests.support.nas_sim import NasSimulator
 from tests.support.rating_factories import make_profile, pay, postpaid_customer
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def nas():
-    sim = NasSimulator(secret="testing123").start()
-    yield sim
-    sim.stop()
+def nas(coa_nas):
+    return coa_nas
 
 
 def policy(smtp) -> worker.Policy:

@@ -1,7 +1,9 @@
-"""Devices the provisioning and admin tests talk to, as pytest fixtures (import them with *).
+"""Devices the provisioning and admin tests talk to, as pytest fixtures (a plugin of the root
+conftest).
 
 Each speaks its real protocol on a free loopback port: an SMTP server (aiosmtpd), the RouterOS
-API emulator, and SSH servers replaying VSOL and BDCOM CLI transcripts.
+API emulator, SSH servers replaying VSOL and BDCOM CLI transcripts, and a NAS answering CoA and
+Disconnect requests (pyrad).
 """
 from __future__ import annotations
 
@@ -11,10 +13,11 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy.orm import sessionmaker
 
+from tests.support.nas_sim import NasSimulator
 from tests.support.routeros_emu import RouterOS, Server
 from tests.support.ssh_olt import OltSshServer
 
-__all__ = ["Inbox", "factory", "smtp", "ros", "vsol", "bdcom", "free_tcp_port"]
+__all__ = ["Inbox", "factory", "smtp", "ros", "vsol", "bdcom", "coa_nas", "free_tcp_port"]
 
 
 def free_tcp_port() -> int:
@@ -45,6 +48,14 @@ def smtp():
     ctl.start()
     yield ctl, inbox
     ctl.stop()
+
+
+@pytest.fixture
+def coa_nas():
+    """A NAS that answers CoA and Disconnect-Requests for the sessions it is told it has."""
+    sim = NasSimulator(secret="testing123").start()
+    yield sim
+    sim.stop()
 
 
 @pytest.fixture
