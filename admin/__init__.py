@@ -18,6 +18,7 @@ def default_config() -> dict:
         "IDLE_MINUTES": s.session_idle_minutes,
         "AUTHINFO_NETWORKS": s.authinfo_networks,
         "PROXIES": s.admin_proxies,
+        "SECURE_COOKIES": s.admin_secure_cookies,
         "ISP_NAME": s.isp_name,
         "CURRENCY": s.currency,
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the (idle-limited) session
@@ -25,6 +26,15 @@ def default_config() -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,  # CSV imports
     }
+
+
+def secure_cookies(app) -> None:
+    """Behind HTTPS every cookie (the session, which holds the CSRF token, and flask-login's
+    remember cookie) is Secure: SECURE_COOKIES 1 or 0, or -1 for on when proxies are trusted."""
+    wanted = int(app.config.get("SECURE_COOKIES", -1))
+    secure = bool(int(app.config.get("PROXIES") or 0) > 0) if wanted < 0 else bool(wanted)
+    app.config.update(SESSION_COOKIE_SECURE=secure, REMEMBER_COOKIE_SECURE=secure,
+                      REMEMBER_COOKIE_HTTPONLY=True, REMEMBER_COOKIE_SAMESITE="Lax")
 
 
 def _stored_secret(var_dir: Path) -> str:
@@ -59,6 +69,7 @@ def create_app(config: dict | None = None):
     if app.config["SESSION_FACTORY"] is None:
         app.config["SESSION_FACTORY"] = db.session_factory()
     app.permanent_session_lifetime = dt.timedelta(minutes=app.config["IDLE_MINUTES"])
+    secure_cookies(app)
     if app.config["PROXIES"]:
         # behind nginx & co. the client's address (authinfo whitelist, lockouts, audit) is the
         # one the trusted proxies put in X-Forwarded-For, never one a client could forge

@@ -129,7 +129,7 @@ def check_second_factor(session: Session, user: StaffUser, code: str) -> bool:
     code = (code or "").replace(" ", "").strip()
     if not code or not user.totp_secret:
         return False
-    if code.isdigit() and len(code) == 6:
+    if code.isascii() and code.isdigit() and len(code) == 6:
         return fresh_totp(session, user, code)
     hashed = digest(code.lower())
     if hashed in (user.recovery_codes or []):
@@ -157,10 +157,17 @@ def fresh_totp(session: Session, user: StaffUser, code: str) -> bool:
     return True
 
 
-# -- func API sessions and one-time keys ------------------------------------------------------
+# -- staff sessions (func API and browser) and one-time keys -----------------------------------
+# A session is a row (ApiSession): deleting it ends the session in every worker at once. Logout
+# deletes it; radbill/sql/sessions.sql deletes a login's rows when its password, role, operator
+# or disabled flag changes, and when its operator or one above it is suspended.
+WEB_TOUCH = dt.timedelta(minutes=1)  # a browser row's last use is written at most this often
+
+
 def open_api_session(session: Session, user: StaffUser, ip: str | None, via: str) -> str:
     """A new session id; sessions idle past the hour are swept here, so the table stays small."""
-    session.execute(sa.delete(ApiSession).where(ApiSession.last_used_at < now() - API_SESSION_IDLE))
+    session.execute(sa.delete(ApiSession).where(ApiSession.via != "web",
+                                                 ApiSession.last_used_at < now() - API_SESSION_IDLE))
     token = secrets.token_hex(16)
     session.add(ApiSession(token_hash=digest(token), user_id=user.id, ip=ip, via=via))
     return token
@@ -169,7 +176,7 @@ def open_api_session(session: Session, user: StaffUser, ip: str | None, via: str
 def api_session_user(session: Session, token: str, ip: str | None) -> StaffUser | None:
     """The user of a live API session, refreshing it; None once it sat idle for an hour."""
     row = session.get(ApiSession, digest(token))
-    if row is None:
+    if row is None or row.via == "web":
         return None
     if row.last_used_at < now() - API_SESSION_IDLE or (row.ip and ip and row.ip != ip):
         if row.last_used_at < now() - API_SESSION_IDLE:
@@ -178,6 +185,41 @@ def api_session_user(session: Session, token: str, ip: str | None) -> StaffUser 
     row.last_used_at = now()
     user = session.get(StaffUser, row.user_id)
     return None if user is None or user.disabled else user
+
+
+def close_api_session(session: Session, token: str) -> None:
+    session.execute(sa.delete(ApiSession).where(ApiSession.token_hash == digest(token)))
+
+
+def open_web_session(session: Session, user: StaffUser, idle: dt.timedelta) -> str:
+    """A browser login's session id (kept in the signed cookie); idle browser rows are swept."""
+    session.execute(sa.delete(ApiSession).where(ApiSession.via == "web",
+                                                ApiSession.last_used_at < now() - idle))
+    token = secrets.token_hex(16)
+    session.add(ApiSession(token_hash=digest(token), user_id=user.id, ip=None, via="web"))
+    return token
+
+
+def web_session_user(session: Session, token: str, user_id: int) -> StaffUser | None:
+    """The user of a live browser session: its row exists (not logged out, not revoked) and
+    is this user's. One query per request, as reading the user alone was; the last use is
+    written at most once a minute."""
+    found = session.execute(sa.select(ApiSession, StaffUser)  # one query: the row and its user
+                            .join(StaffUser, StaffUser.id == ApiSession.user_id)
+                            .where(ApiSession.token_hash == digest(token),
+                                   ApiSession.via == "web", ApiSession.user_id == user_id)).first()
+    if found is None:
+        return None
+    row, user = found
+    if row.last_used_at < now() - WEB_TOUCH:
+        row.last_used_at = now()
+    return None if user.disabled else user
+
+
+def close_web_session(session: Session, token: str | None) -> None:
+    if token:
+        session.execute(sa.delete(ApiSession).where(ApiSession.token_hash == digest(token),
+                                                    ApiSession.via == "web"))
 
 
 def use_key(session: Session, login: str, key: str) -> StaffUser | None:

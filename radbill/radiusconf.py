@@ -42,10 +42,38 @@ def conninfo(url: str) -> str:
     return make_conninfo("", **conninfo_to_dict(url))
 
 
+def passfile_line(password: str, user: str = "*") -> str:
+    """A libpq password file line for `user` (any host, port and database)."""
+    def esc(v: str) -> str:
+        return v.replace("\\", "\\\\").replace(":", "\\:")
+    return f"*:*:*:{esc(user)}:{esc(password)}\n"
+
+
+def secret_free_conninfo(url: str, directory: Path) -> str:
+    """The connection string FreeRADIUS gets, with no password in it: rlm_sql_postgresql and
+    `radiusd -X` print the string they connect with, and the configuration dump prints both
+    settings holding it. A password in `url` moves to `directory`/pgpass (mode 0600) and the
+    string names that file (libpq's `passfile`); without one, libpq's own PGPASSFILE or
+    ~/.pgpass (or peer authentication) applies as for any client."""
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+    params = conninfo_to_dict(url)
+    password = params.pop("password", None)
+    if password:
+        path = directory / "pgpass"
+        tmp = path.with_suffix(".tmp")
+        tmp.touch(mode=0o600)
+        tmp.chmod(0o600)
+        tmp.write_text(passfile_line(str(password), str(params.get("user") or "*")))
+        tmp.replace(path)
+        params["passfile"] = str(path)
+    return make_conninfo("", **params)
+
+
 def values_for(s: Settings, directory: Path, **overrides: object) -> dict[str, object]:
     values: dict[str, object] = {
         "confdir": directory, "logdir": directory / "log", "rundir": directory / "run",
-        "dsn": conninfo(s.psycopg_dsn), "python_path": python_path(), "listen_addr": "*",
+        "dsn": secret_free_conninfo(s.psycopg_dsn, directory), "python_path": python_path(),
+        "listen_addr": "*",
         "auth_port": s.radius_auth_port, "acct_port": s.radius_acct_port,
         "interim_interval": s.interim_interval,
         "suspended_session_timeout": s.suspended_session_timeout,

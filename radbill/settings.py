@@ -19,6 +19,8 @@ class Settings:
     admin_port: int = 8080
     admin_workers: int = 2
     admin_proxies: int = 0  # reverse proxies in front of the admin whose X-Forwarded-* to trust
+    # cookies only over HTTPS (Secure): 1 on, 0 off, -1 on when admin_proxies > 0 (behind TLS)
+    admin_secure_cookies: int = -1
     radius_auth_port: int = 1812
     radius_acct_port: int = 1813
     radius_dir: str = str(PROJECT_ROOT / "var" / "freeradius")

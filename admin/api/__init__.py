@@ -31,12 +31,16 @@ def function_params(func: str, params: dict[str, str]) -> dict[str, str]:
 
 
 def flat_params() -> dict[str, str]:
-    """GET and POST values; a repeated name (ticked rows) becomes a comma-separated list."""
+    """GET and POST values; a repeated name (ticked rows) becomes a comma-separated list.
+    An `Idempotency-Key` header is the `idempotency_key` parameter (a change counts once)."""
     out: dict[str, list[str]] = {}
     for source in (request.args, request.form):  # in the order given, for a readable log line
         for k, v in source.items(multi=True):
             out.setdefault(k, []).append(v)
-    return {k: ",".join(v) for k, v in out.items()}
+    params = {k: ",".join(v) for k, v in out.items()}
+    if request.headers.get("Idempotency-Key") and "idempotency_key" not in params:
+        params["idempotency_key"] = request.headers["Idempotency-Key"]
+    return params
 
 
 @bp.route("/billmgr", methods=["GET", "POST"])
@@ -53,6 +57,9 @@ def billmgr():
             raise FuncError("name a function with func=", field="func")
         if func == "auth":
             return login(params, out)
+        if func == "logout" and params.get("auth"):
+            security.close_api_session(db(), params["auth"])  # the id is dead everywhere at once
+            return respond.formatted(OkResult(), out or "xml")
         user, how = identify(params)
         g.cookie_auth = how == "cookie"
         # a browser cookie may change data only by POST with its CSRF token; authinfo and API

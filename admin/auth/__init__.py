@@ -4,9 +4,9 @@ from __future__ import annotations
 import time
 
 from flask import Flask, flash, redirect, request, session, url_for
-from flask_login import current_user, logout_user
+from flask_login import current_user
 
-from admin.auth.user import load_user
+from admin.auth.user import end_session, load_user
 from admin.auth.views import bp
 from admin.extensions import login_manager
 
@@ -26,8 +26,7 @@ def init_app(app: Flask) -> None:
             return None
         now, seen = time.time(), session.get("seen", 0)
         if now - seen > app.config["IDLE_MINUTES"] * 60:
-            logout_user()
-            session.clear()
+            end_session()
             if request.endpoint in OPEN_ENDPOINTS:
                 return None
             flash("Your session was idle too long; log in again.", "error")

@@ -4,14 +4,14 @@ from __future__ import annotations
 import pyotp
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
                    session, url_for)
-from flask_login import current_user, login_required, logout_user
+from flask_login import current_user, login_required
 
 from radbill.functions.auth import caller_for
 from radbill.functions.registry import FuncError, OkResult, call
 from radbill.models import StaffUser
 
 from admin import security
-from admin.auth.user import finish_login, qr_svg
+from admin.auth.user import end_session, finish_login, qr_svg
 from admin.calls import client_ip, log_request, run
 from admin.dbs import db, keep_writes
 from staff.functions.logins import ISSUER
@@ -147,6 +147,5 @@ def totp_off():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    logout_user()
-    session.clear()
+    end_session()  # the session row goes: a copy of the cookie is logged out too
     return redirect(url_for("auth.login"))

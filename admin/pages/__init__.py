@@ -4,6 +4,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
+import secrets
 
 from flask import Blueprint, Response, abort, request
 from flask_login import login_required
@@ -14,8 +16,30 @@ from admin import menus
 from admin.calls import page_caller, run
 
 bp = Blueprint("pages", __name__)
+
+
+@bp.app_context_processor
+def one_time_keys() -> dict:
+    """`one_time_key()` for every form that changes data: a double click or a resubmitted form
+    sends the same key, and registry.call counts the change once (radbill.functions.idempotency)."""
+    return {"one_time_key": lambda: secrets.token_urlsafe(18)}
 EXPORT_PAGE = 1000
 EXPORT_MAX = 1_000_000
+
+
+# A cell a spreadsheet would run as a formula (OWASP "CSV injection"): one starting with = + - @
+# or a tab / carriage return. A plain number (-500.00, a refund) is no formula and stays a number.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+PLAIN_NUMBER = re.compile(r"-?\d+(\.\d+)?")
+
+
+def safe_cell(value):
+    """The value as a CSV cell that opens as text, never as a formula: a leading ' when it
+    starts like one (the spreadsheet shows the text without it)."""
+    if isinstance(value, str) and value.startswith(FORMULA_START) \
+            and not PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
 
 
 @bp.route("/export.csv")
@@ -40,7 +64,8 @@ def export():
                                (list(result.rows[0]) if result.rows else []))
             writer = csv.DictWriter(buf, columns, extrasaction="ignore")
             writer.writeheader()
-        writer.writerows({k: json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else v
+        writer.writerows({k: safe_cell(json.dumps(v, ensure_ascii=False)
+                                       if isinstance(v, (dict, list)) else v)
                           for k, v in row.items()} for row in result.rows)
         if len(result.rows) < EXPORT_PAGE or result.total is None:
             break

@@ -9,8 +9,8 @@ from urllib.parse import urlencode, urlsplit
 
 from flask import flash, g, redirect, render_template, request, url_for
 
-from radbill.functions.registry import (FileResult, FormResult, FuncError, ListResult, OkResult,
-                                        load_all, request_line)
+from radbill.functions.registry import (IDEMPOTENCY_KEY, FileResult, FormResult, FuncError,
+                                        ListResult, OkResult, load_all, request_line)
 
 from admin import menus
 from admin.api import respond
@@ -167,10 +167,11 @@ def form_title(func: str, elid) -> str:
     return menus.title(func)
 
 
-def form_html(fn, fields, elid, values=None, orig="{}", error=None, api=None, status=200):
+def form_html(fn, fields, elid, values=None, orig="{}", error=None, api=None, status=200,
+              once_key=None):
     return render_template("pages/form.html", fn=fn, fields=fields, elid=elid or "",
                            values=values or {}, orig=orig, error=error,
-                           title=form_title(fn.name, elid), api=api), status
+                           title=form_title(fn.name, elid), api=api, once_key=once_key), status
 
 
 def form_page(fn, fparams, params, original, submit: bool):
@@ -207,6 +208,8 @@ def submit_form(fn, fparams, params, original):
     if not creating:
         send["elid"] = fparams["elid"]
     send["sok"] = "ok"
+    if fparams.get(IDEMPOTENCY_KEY):  # the form's one-time key: a resubmission counts once
+        send[IDEMPOTENCY_KEY] = fparams[IDEMPOTENCY_KEY]
     try:
         result = run(fn.name, send)
     except FuncError as exc:
@@ -214,7 +217,8 @@ def submit_form(fn, fparams, params, original):
             raise
         return form_html(fn, forms.build(fn, g.caller, {}, exc.errors, posted=fparams),
                          fparams.get("elid"), orig=json.dumps(original), error=exc.message,
-                         api=api_link(fn.name, send), status=400)
+                         api=api_link(fn.name, send), status=400,
+                         once_key=fparams.get(IDEMPOTENCY_KEY))
     if isinstance(result, FileResult):
         return respond.formatted(result, "xml")
     flash(f"Saved ({request_line(fn.name, send)})", "ok")

@@ -107,9 +107,18 @@ def check_login(db: Session, username: str, password: str) -> Customer:
 
 
 # -- the customer's browser session ------------------------------------------------------------
+def credential_mark(customer: Customer) -> str:
+    """A keyed digest of the customer's password as it is now: a session signed in with an
+    older password stops working the moment it changes (in every worker: the row is the state)."""
+    material = f"{customer.id}:{customer.password or ''}:{customer.nt_hash or ''}"
+    key = str(current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(key, material.encode(), hashlib.sha256).hexdigest()[:32]
+
+
 def sign_in(customer: Customer) -> None:
     # only our key is replaced: a staff login in the same browser is none of our business
-    session[KEY] = {"cid": customer.id, "u": customer.username, "seen": time.time()}
+    session[KEY] = {"cid": customer.id, "u": customer.username, "seen": time.time(),
+                    "pw": credential_mark(customer)}
     session.permanent = True
 
 
@@ -118,7 +127,8 @@ def sign_out() -> None:
 
 
 def signed_in(db: Session) -> Customer | None:
-    """The signed-in customer, or None once idle too long, deleted, disabled or renamed."""
+    """The signed-in customer, or None once idle too long, deleted, disabled, renamed or given
+    a new password."""
     data = session.get(KEY)
     if not isinstance(data, dict) or not isinstance(data.get("cid"), int):
         return None
@@ -127,7 +137,8 @@ def signed_in(db: Session) -> Customer | None:
         return None
     customer = db.get(Customer, data["cid"])
     if customer is None or customer.deleted_at is not None or customer.status == "disabled" \
-            or customer.username != data.get("u"):
+            or customer.username != data.get("u") \
+            or not hmac.compare_digest(str(data.get("pw", "")), credential_mark(customer)):
         sign_out()
         return None
     data["seen"] = time.time()

@@ -41,7 +41,10 @@ def parts(s: settings.Settings) -> list[Part]:
     if importlib.util.find_spec("admin.wsgi") is not None:
         found.append(Part("admin", [bin_path("gunicorn"), "--workers", str(s.admin_workers),
                                     "--bind", f"{s.admin_host}:{s.admin_port}",
-                                    "--access-logfile", "-", "admin.wsgi:app"],
+                                    "--access-logfile", "-",
+                                    # credentials in query strings never reach a log line
+                                    "--logger-class", "admin.accesslog.RedactingLogger",
+                                    "admin.wsgi:app"],
                           f"http://{s.admin_host}:{s.admin_port}/"))
     radbill = bin_path("radbill")
     if importlib.util.find_spec("radbill.commands.jobs") is not None:

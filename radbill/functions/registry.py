@@ -153,7 +153,11 @@ class Function:
 
 REGISTRY: dict[str, Function] = {}
 CONTROL_PARAMS = {"func", "sok", "out", "su", "lang", "auth", "authinfo", "redirect", "elid",
-                  "plid", "elname", "clicked_button", "sfrom", "progressid", "csrf_token"}
+                  "plid", "elname", "clicked_button", "sfrom", "progressid", "csrf_token",
+                  "idempotency_key"}
+# a one-time key (a form's token, /billmgr's Idempotency-Key header): a call that changes data
+# and carries one counts once; a resubmission gets the first result (radbill/functions/idempotency.py)
+IDEMPOTENCY_KEY = "idempotency_key"
 
 
 def function(name: str, *, kind: str = "action", roles: tuple[str, ...] | None = None,
@@ -231,7 +235,13 @@ def call(session: Session, caller: Caller, name: str, params: dict[str, str] | N
     if fn.changes_with(params) and not caller.may_change:
         raise AccessDenied(f"{name} changes data: from a browser send it by POST with the "
                            "page's CSRF token (or call with authinfo or an API session)")
-    result = fn.handler(Call(session, caller, name, params))
+    key = params.pop(IDEMPOTENCY_KEY, None)  # a one-time key: the change counts once
+    if key is not None and fn.changes_with(params):
+        from radbill.functions.idempotency import run_once
+        result = run_once(session, caller, name, params, key,
+                          lambda: fn.handler(Call(session, caller, name, params)))
+    else:
+        result = fn.handler(Call(session, caller, name, params))
     if fn.money_fields and not sees_money(caller.role):
         result = without_money(fn, result)
     return result

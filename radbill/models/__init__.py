@@ -16,7 +16,7 @@ __all__ = [
     "CustomerTransition", "Event", "EventType", "StatusChange",
 ]
 from radbill.models.devices import DeviceStatus, InterfaceSample, Olt, Onu  # noqa: E402,F401
-from radbill.models.web import ApiSession, LoginAttempt, LoginKey  # noqa: E402,F401
+from radbill.models.web import ApiSession, IdempotencyKey, LoginAttempt, LoginKey  # noqa: E402,F401
 from radbill.models.billing import (Bill, BillLine, JobState, LedgerAccount, LedgerEntry,  # noqa: E402,F401
                                     LedgerTransaction, Payment, PaymentAllocation, RechargeCard,
                                     UsageDaily)

@@ -16,7 +16,9 @@ from radbill.models.freeradius import RadAcct
 
 
 class ApiSession(Base):
-    """A func API session (`auth=ID`); only the token's SHA-256 is kept: a dump can't replay it."""
+    """A staff session: a func API session (`auth=ID`) or a browser login (via 'web', its id in
+    the signed cookie). Only the token's SHA-256 is kept: a dump can't replay it. Rows die with
+    a password, role, operator or disabled change and an operator's suspension (sessions.sql)."""
 
     __tablename__ = "api_sessions"
     token_hash: Mapped[str] = mapped_column(sa.Text, primary_key=True)
@@ -26,9 +28,23 @@ class ApiSession(Base):
     created_at: Mapped[dt.datetime] = created_at()
     last_used_at: Mapped[dt.datetime] = mapped_column(server_default=sa.func.now())
     __table_args__ = (
-        sa.CheckConstraint("via in ('password', 'key')", name="via_valid"),
+        sa.CheckConstraint("via in ('password', 'key', 'web')", name="via_valid"),
         sa.Index("ix_api_sessions_user", "user_id"),
     )
+
+
+class IdempotencyKey(Base):
+    """A change made under a one-time key (a form's token, an Idempotency-Key header) and its
+    result: a resubmission with the key gets that result again instead of a second change."""
+
+    __tablename__ = "idempotency_keys"
+    scope: Mapped[str] = mapped_column(sa.Text, primary_key=True)  # who: the caller's login
+    key: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    func: Mapped[str] = mapped_column(sa.Text)
+    request_hash: Mapped[str] = mapped_column(sa.Text)  # the same key with other values is refused
+    result: Mapped[dict | None]
+    created_at: Mapped[dt.datetime] = created_at()
+    __table_args__ = (sa.Index("ix_idempotency_keys_created_at", "created_at"),)
 
 
 class LoginKey(Base):
