@@ -51,8 +51,15 @@ def generate(session: Session, *, operator: Operator, count: int, amount: Decima
 def redeem(session: Session, customer: Customer, pin: str,
            actor: payments.Actor = payments.SYSTEM_ACTOR, **extra) -> payments.Receipt:
     """Pay with a card: the PIN must be live, of the customer's operator line and package."""
-    card = session.scalars(sa.select(RechargeCard).where(RechargeCard.pin == pin.strip())
-                           .with_for_update()).first()
+    # a card outside the customer's operator line (the operator and those above it) is not even
+    # read: it is answered exactly as a PIN that does not exist, before anything about it
+    # (status, expiry, package) is said, so the answer never confirms someone else's PIN (issue 10)
+    owner_path = session.scalar(sa.select(Operator.path).where(Operator.id == customer.operator_id))
+    line = [int(x) for x in (owner_path or "").strip("/").split("/") if x]
+    card = session.scalars(sa.select(RechargeCard).where(
+        RechargeCard.pin == pin.strip(),
+        sa.or_(RechargeCard.operator_id.in_(line), RechargeCard.used_by == customer.id))
+        .with_for_update()).first()
     if card is None:
         raise RatingError("no such card", field="pin")
     reference = f"card:{card.serial}"
@@ -63,9 +70,6 @@ def redeem(session: Session, customer: Customer, pin: str,
         raise RatingError(f"this card is {card.status}", field="pin")
     if card.valid_until is not None and card.valid_until < today():
         raise RatingError("this card has expired", field="pin")
-    owner_path = session.scalar(sa.select(Operator.path).where(Operator.id == customer.operator_id))
-    if f"/{card.operator_id}/" not in owner_path:
-        raise RatingError("this card belongs to another operator", field="pin")
     if card.package_id is not None and card.package_id != customer.package_id:
         name = session.scalar(sa.select(Package.name).where(Package.id == card.package_id))
         raise RatingError(f"this card is for package {name!r}", field="pin")

@@ -206,14 +206,23 @@ class Customers(Entity):
         def taken(*conds) -> str | None:
             return call.session.scalar(sa.select(Customer.username).where(
                 Customer.id.is_distinct_from(obj.id), *conds).limit(1))
+
+        def holder(*conds) -> str | None:
+            """Who holds the value: named when in the caller's subtree, else only "another
+            customer" (issue 10: an error must not reveal another tenant's customers)."""
+            other = taken(*conds)
+            if other is None:
+                return None
+            mine = taken(*conds, in_subtree(call, Customer.operator_id))
+            return repr(mine) if mine else "another customer"
         errors = {}
         if taken(sa.func.lower(Customer.username) == obj.username.lower()):
             errors["username"] = f"{obj.username!r} is taken"
-        if obj.mac and (other := taken(Customer.mac == obj.mac, Customer.deleted_at.is_(None))):
-            errors["mac"] = f"{obj.mac} is bound to {other!r}"
-        if obj.static_ip and (other := taken(Customer.static_ip == obj.static_ip,
-                                             Customer.deleted_at.is_(None))):
-            errors["static_ip"] = f"{obj.static_ip} belongs to {other!r}"
+        if obj.mac and (other := holder(Customer.mac == obj.mac, Customer.deleted_at.is_(None))):
+            errors["mac"] = f"{obj.mac} is bound to {other}"
+        if obj.static_ip and (other := holder(Customer.static_ip == obj.static_ip,
+                                              Customer.deleted_at.is_(None))):
+            errors["static_ip"] = f"{obj.static_ip} belongs to {other}"
         if errors:
             raise FuncError(errors=errors)
 

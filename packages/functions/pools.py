@@ -28,10 +28,13 @@ class Pools(SharedEntity):
 
     def apply(self, call: Call, obj: IpPool, values: dict, creating: bool) -> None:
         super().apply(call, obj, values, creating)
-        overlap = call.session.scalars(sa.select(IpPool.name).where(
-            IpPool.id.is_distinct_from(obj.id), sa.text("ip_pools.cidr && cast(:c as cidr)").bindparams(c=obj.cidr))).first()
-        if overlap:
-            raise FuncError(f"{obj.cidr} overlaps pool {overlap!r}", field="cidr")
+        overlaps = sa.select(IpPool.name).where(
+            IpPool.id.is_distinct_from(obj.id), sa.text("ip_pools.cidr && cast(:c as cidr)").bindparams(c=obj.cidr))
+        if call.session.scalars(overlaps).first():
+            # name the pool only when the caller can see it (issue 10: no other tenant's names)
+            seen = call.session.scalars(self.visible(call, overlaps)).first()
+            what = f"pool {seen!r}" if seen else "another operator's pool"
+            raise FuncError(f"{obj.cidr} overlaps {what}", field="cidr")
         if obj.suspended:
             other = call.session.scalars(sa.select(IpPool.name).where(
                 IpPool.suspended.is_(True), IpPool.id.is_distinct_from(obj.id))).first()

@@ -2,6 +2,10 @@
 
 A router that does not answer, refuses the login or times out gives a FuncError (HTTP 502)
 naming the setting to check; nothing in radbill changes in that case.
+
+A router the caller's operator does not own (the ISP's shared NAS seen by a reseller's NOC) is
+shared with other tenants: there the caller sees and kicks only its own subtree's sessions and
+may neither push profiles nor import (issue 10). The ISP's own staff own its global routers.
 """
 from __future__ import annotations
 
@@ -10,10 +14,11 @@ import sqlalchemy as sa
 from provisioning import mikrotik, ppp
 from provisioning.errors import ProvisioningError
 from radbill.functions import audit, fields as F
-from radbill.functions.crud import usable
-from radbill.functions.registry import Call, FuncError, ListResult, OkResult, Param, function
+from radbill.functions.crud import in_subtree, operator_path, usable
+from radbill.functions.registry import (AccessDenied, Call, FuncError, ListResult, OkResult, Param,
+                                        function)
 from radbill.functions.roles import DEVICE_STAFF, ISP_ADMINS
-from radbill.models import DeviceStatus, Nas, NasSettings, Package
+from radbill.models import Customer, DeviceStatus, Nas, NasSettings, Operator, Package
 
 ELID = Param("elid", "the NAS id, name or address", True)
 
@@ -35,6 +40,35 @@ def router_of(call: Call) -> tuple[Nas, mikrotik.Router]:
     timeout = number(call, "timeout", 1, 60, 5)
     return nas, mikrotik.Router(nas.nasname, s.api_user, s.api_password or "", s.api_port,
                                 float(timeout))
+
+
+def owns(call: Call, nas: Nas) -> bool:
+    """Whether the caller's operator owns this router (or sits above its owner). A global NAS
+    (no operator) is the ISP's: owned by staff at the top of the tree only."""
+    path = call.caller.operator_path
+    if path is None:
+        return True
+    owner = nas.settings.operator_id if nas.settings else None
+    if owner is None:
+        top = call.session.scalar(sa.select(Operator.parent_id.is_(None))
+                                  .where(Operator.id == call.caller.operator_id))
+        return bool(top)
+    return call.caller.sees(operator_path(call, owner))
+
+
+def own_users(call: Call, names: list[str]) -> set[str]:
+    """Of these PPP user names, the (lower-cased) ones of customers in the caller's subtree."""
+    wanted = sorted({n.lower() for n in names if n})
+    if not wanted:
+        return set()
+    return set(call.session.scalars(sa.select(sa.func.lower(Customer.username)).where(
+        sa.func.lower(Customer.username).in_(wanted), in_subtree(call, Customer.operator_id))))
+
+
+def owner_only(call: Call, nas: Nas, what: str) -> None:
+    if not owns(call, nas):
+        raise AccessDenied(f"this router is shared with other operators; only its owner {what}",
+                           field="elid")
 
 
 @function("router.status", kind="list", roles=DEVICE_STAFF, params=(ELID,))
@@ -60,12 +94,16 @@ SESSION_COLUMNS = ["id", "name", "service", "caller_id", "address", "uptime", "s
 
 @function("router.sessions", kind="list", roles=DEVICE_STAFF, params=(ELID,))
 def sessions(call: Call) -> ListResult:
-    """Active PPP sessions on the router, as it reports them."""
-    _, router = router_of(call)
+    """Active PPP sessions on the router, as it reports them (on a shared router, only those of
+    the caller's own customers)."""
+    nas, router = router_of(call)
     try:
         found = mikrotik.active_sessions(router)
     except ProvisioningError as exc:
         raise device_error(exc) from None
+    if not owns(call, nas):
+        mine = own_users(call, [s.name for s in found])
+        found = [s for s in found if s.name.lower() in mine]
     rows = [{c: getattr(s, c) for c in SESSION_COLUMNS} for s in found]
     return ListResult(rows, len(rows), 1, len(rows), SESSION_COLUMNS)
 
@@ -78,6 +116,10 @@ def kick(call: Call) -> OkResult:
     username = (call.get("username") or "").strip()
     if not username:
         raise FuncError("is required", field="username")
+    if not owns(call, nas) and username.lower() not in own_users(call, [username]):
+        # the same words whether the user exists elsewhere or not at all: nothing leaks
+        raise AccessDenied("this router is shared with other operators; you may disconnect "
+                           "only your own customers", field="username")
     try:
         removed = mikrotik.kick(router, username)
     except ProvisioningError as exc:
@@ -92,6 +134,7 @@ def kick(call: Call) -> OkResult:
 def push_profiles(call: Call) -> ListResult:
     """Create or update a PPP profile (and its IP pool) on the router for each package."""
     nas, router = router_of(call)
+    owner_only(call, nas, "pushes profiles to it")
     local = call.get("local_address") or ""
     if local:
         try:
@@ -121,6 +164,7 @@ def push_profiles(call: Call) -> ListResult:
 def import_(call: Call) -> ListResult:
     """PPP secrets, profiles and IP pools into customers, packages and pools; a dry run first."""
     nas, router = router_of(call)
+    owner_only(call, nas, "imports from it")
     try:
         secrets, profiles, pools = mikrotik.inventory(router)
     except ProvisioningError as exc:

@@ -77,7 +77,27 @@ BEGIN
 END
 $fn$;
 
--- one accounting record, as rlm_sql's accounting queries call it (freeradius-config/)
+-- A record refused because its NAS may not account for it (radbill_acct below): the NAS still
+-- gets its Accounting-Response (else it retransmits forever), radacct and usage do not change,
+-- and the refusal is logged where the NOC reads RADIUS answers (radpostauth, the authlog list,
+-- visible to the customer's operator) with reply 'Accounting-Refused' and the reason.
+CREATE OR REPLACE FUNCTION radbill_acct_refuse(p_status text, p_username text, p_nasip text,
+        p_called text, p_calling text, p_class text, p_why text) RETURNS int
+LANGUAGE plpgsql AS $fn$
+BEGIN
+    INSERT INTO radpostauth (username, reply, calledstationid, callingstationid, class, reason)
+    VALUES (coalesce(p_username, ''), 'Accounting-Refused', nullif(p_called, ''),
+            nullif(p_calling, ''), nullif(p_class, ''),
+            format('%s from NAS %s not recorded: %s', p_status, p_nasip, p_why));
+    RETURN 0;
+END
+$fn$;
+
+-- one accounting record, as rlm_sql's accounting queries call it (freeradius-config/).
+-- p_nasip is the address of the client that sent the packet (Packet-Src-IP-Address: the `nas`
+-- row FreeRADIUS matched, whose secret verified the packet), never the NAS-IP-Address the packet
+-- claims: a NAS is what it is, not what it says (issue 10). radacct.nasipaddress is therefore a
+-- `nas`.nasname, which is also what CoA/Disconnect and router.kick look up.
 CREATE OR REPLACE FUNCTION radbill_acct(
         p_status text, p_sessionid text, p_uniqueid text, p_username text, p_realm text,
         p_nasip text, p_nasportid text, p_nasporttype text, p_event text, p_sesstime text,
@@ -87,6 +107,7 @@ CREATE OR REPLACE FUNCTION radbill_acct(
         p_framedifid text, p_delegated6 text, p_class text) RETURNS int LANGUAGE plpgsql AS $fn$
 DECLARE
     t timestamptz := to_timestamp(p_event::bigint);
+    nas_path text;
     stime bigint := nullif(p_sesstime, '')::bigint;
     tin bigint := (coalesce(nullif(p_in_giga, ''), '0')::bigint << 32)
                   + coalesce(nullif(p_in, ''), '0')::bigint;
@@ -99,6 +120,15 @@ DECLARE
     d_out bigint;
     d_time bigint;
 BEGIN
+    -- Event-Timestamp is the NAS's clock. One that is far off (a router without NTP sends 1970;
+    -- 0xFFFFFFFF made a session start in 2106 that no Accounting-On could close, since that
+    -- closes only sessions started before it) is replaced by our clock: a record cannot come
+    -- from the future (5 minutes allow for skew), and a day back still keeps the real time of
+    -- records a NAS buffered through an outage. Whole seconds, as Event-Timestamp and the
+    -- request time (%l) are, so a later record of the same second is not "before" it.
+    IF t > now() + interval '5 minutes' OR t < now() - interval '1 day' THEN
+        t := date_trunc('second', now());
+    END IF;
     IF p_status IN ('Accounting-On', 'Accounting-Off') THEN
         -- the NAS restarted: nothing it had open is open any more (stock semantics)
         UPDATE radacct SET acctstoptime = t, acctupdatetime = t,
@@ -110,6 +140,19 @@ BEGIN
     END IF;
     IF p_status NOT IN ('Start', 'Interim-Update', 'Stop') THEN
         RETURN 1;
+    END IF;
+    -- the rule authorize applies (radius_module/policy.py nas_allowed): a NAS owned by an
+    -- operator serves only customers in that operator's subtree; a global NAS serves everyone.
+    -- One indexed lookup per record (nas_nasname), a second only for an operator's NAS.
+    SELECT o.path INTO nas_path
+      FROM nas n JOIN nas_settings ns ON ns.nas_id = n.id JOIN operators o ON o.id = ns.operator_id
+     WHERE n.nasname = p_nasip
+     LIMIT 1;
+    IF nas_path IS NOT NULL AND NOT EXISTS (
+            SELECT 1 FROM customers c JOIN operators o ON o.id = c.operator_id
+             WHERE lower(c.username) = lower(p_username) AND starts_with(o.path, nas_path)) THEN
+        RETURN radbill_acct_refuse(p_status, p_username, p_nasip, p_called, p_calling, p_class,
+                                   'this NAS does not serve the customer''s operator');
     END IF;
     IF p_status <> 'Start' THEN
         -- the common case: the session exists. The sub-select hands back the totals before
@@ -134,7 +177,8 @@ BEGIN
           FROM (SELECT radacctid, acctinputoctets AS i, acctoutputoctets AS o,
                        acctsessiontime AS s, acctstoptime AS stopped
                   FROM radacct WHERE acctuniqueid = p_uniqueid) prev
-         WHERE r.radacctid = prev.radacctid AND r.acctinputoctets IS NOT DISTINCT FROM prev.i
+         WHERE r.radacctid = prev.radacctid AND r.nasipaddress = p_nasip::inet
+           AND r.acctinputoctets IS NOT DISTINCT FROM prev.i
            AND r.acctoutputoctets IS NOT DISTINCT FROM prev.o
            AND r.acctsessiontime IS NOT DISTINCT FROM prev.s
            AND r.acctstoptime IS NOT DISTINCT FROM prev.stopped
@@ -162,6 +206,13 @@ BEGIN
             nullif(p_delegated6, '')::inet, nullif(p_class, ''))
         ON CONFLICT (acctuniqueid) DO NOTHING;
         IF NOT FOUND THEN
+            -- a session opened by another NAS (whose unique id this packet reproduces) is not
+            -- this one's to update or close
+            IF EXISTS (SELECT 1 FROM radacct WHERE acctuniqueid = p_uniqueid
+                                               AND nasipaddress <> p_nasip::inet) THEN
+                RETURN radbill_acct_refuse(p_status, p_username, p_nasip, p_called, p_calling,
+                                           p_class, 'the session belongs to another NAS');
+            END IF;
             -- the session is there after all (a repeated Start, a twin packet that won the
             -- insert or changed the totals a moment ago): account this packet as an update
             IF p_status = 'Start' THEN
