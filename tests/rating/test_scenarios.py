@@ -13,7 +13,7 @@ from radbill.functions.registry import FuncError
 from radbill.models import AuditLog
 from radbill.money import q
 from rating import jobs, pricing
-from rating.terms import today
+from rating.terms import local_day, today
 from tests.support.rating_factories import (assert_books_balance, bills_of, due, make_profile, outbox_of, pay,
                               payments_of, postpaid_customer)
 
@@ -234,12 +234,12 @@ def test_the_billing_run_debits_what_the_advance_covers_and_leaves_the_rest_due(
     generate(session, dt.date(2026, 11, 1))
     assert (due(session, c), c.advance_balance) == (D("200"), 0)
     pay(session, c, "200")
-    assert c.expires_at.date() == dt.date(2026, 12, 1)  # paid through November
+    assert local_day(c.expires_at) == dt.date(2026, 12, 1)  # paid through November (ISP day)
     generate(session, dt.date(2026, 12, 1))
     pay(session, c, "1200")
     generate(session, dt.date(2027, 1, 1))
     assert (due(session, c), c.advance_balance) == (0, D("200"))
-    assert c.expires_at.date() == dt.date(2027, 2, 1)
+    assert local_day(c.expires_at) == dt.date(2027, 2, 1)
 
 
 def test_a_daily_profile_bills_the_package_price_spread_over_its_validity(session):
