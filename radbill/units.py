@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
-_RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kKmMgG]?)(?:bps|b)?\s*$")
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kKmMgGtT]?)(?:i?B)?\s*$")
+_RATE = re.compile(r"^\s*(\d{1,15}(?:\.\d{1,6})?)\s*([kKmMgG]?)(?:bps|b)?\s*$", re.ASCII)
+_SIZE = re.compile(r"^\s*(\d{1,15}(?:\.\d{1,6})?)\s*([kKmMgGtT]?)(?:i?B)?\s*$", re.ASCII)
 _RATE_MULT = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9}
 _SIZE_MULT = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}
 
@@ -14,7 +15,7 @@ def parse_rate(text: str) -> int:
     m = _RATE.match(str(text))
     if not m:
         raise ValueError(f"{text!r} is not a rate like 512k, 10M or 1G")
-    return int(float(m.group(1)) * _RATE_MULT[m.group(2).lower()])
+    return int(Decimal(m.group(1)) * _RATE_MULT[m.group(2).lower()])
 
 
 def parse_size(text: str) -> int:
@@ -22,7 +23,7 @@ def parse_size(text: str) -> int:
     m = _SIZE.match(str(text))
     if not m:
         raise ValueError(f"{text!r} is not a size like 500M, 50G or 1T")
-    return int(float(m.group(1)) * _SIZE_MULT[m.group(2).lower()])
+    return int(Decimal(m.group(1)) * _SIZE_MULT[m.group(2).lower()])
 
 
 def format_rate(bps: int | None) -> str:

@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, g, redirect, request, url_for
 
 from radbill.functions import auth as kernel_auth
-from radbill.functions.registry import FuncError, OkResult, load_all
+from radbill.functions.registry import FuncError, OkResult, join_repeated, load_all
 
 from admin import i18n, security
 from admin.api import respond
@@ -30,14 +30,20 @@ def function_params(func: str, params: dict[str, str]) -> dict[str, str]:
     return {k: v for k, v in params.items() if k not in CONTROL or k in own}
 
 
-def flat_params() -> dict[str, str]:
-    """GET and POST values; a repeated name (ticked rows) becomes a comma-separated list.
-    An `Idempotency-Key` header is the `idempotency_key` parameter (a change counts once)."""
+def param_lists() -> dict[str, list[str]]:
+    """GET and POST values, each name with every value it was given."""
     out: dict[str, list[str]] = {}
     for source in (request.args, request.form):  # in the order given, for a readable log line
         for k, v in source.items(multi=True):
             out.setdefault(k, []).append(v)
-    params = {k: ",".join(v) for k, v in out.items()}
+    return out
+
+
+def flat_params() -> dict[str, str]:
+    """GET and POST values; a repeated name (ticked rows) becomes a comma-separated list (the
+    call is refused unless the function declares that parameter multi-valued: join_repeated).
+    An `Idempotency-Key` header is the `idempotency_key` parameter (a change counts once)."""
+    params = {k: ",".join(v) for k, v in param_lists().items()}
     if request.headers.get("Idempotency-Key") and "idempotency_key" not in params:
         params["idempotency_key"] = request.headers["Idempotency-Key"]
     return params
@@ -55,6 +61,7 @@ def billmgr():
     try:
         if not func:
             raise FuncError("name a function with func=", field="func")
+        join_repeated(func, param_lists())  # a repeated name only where the function takes a list
         if func == "auth":
             return login(params, out)
         if func == "logout" and params.get("auth"):

@@ -6,6 +6,7 @@ func request line by admin.calls.run); nothing here decides anything about the n
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
                    url_for)
@@ -58,7 +59,7 @@ def traffic(kind: str, elid: int) -> dict:
     hours = RANGES.get(chosen, RANGES[DEFAULT_RANGE])
     params = {"kind": kind, "elid": str(elid), "hours": str(hours),
               "per_page": str(TRAFFIC_PAGE)}
-    if request.args.get("if_index", "").isdigit():
+    if re.fullmatch(r"[0-9]{1,9}", request.args.get("if_index", "")):
         params["if_index"] = request.args["if_index"]
     end = dt.datetime.now(dt.timezone.utc)
     start = end - dt.timedelta(hours=hours)
@@ -116,7 +117,7 @@ def olt(elid: int):
     values = run_or_abort("olt.edit", {"elid": str(elid)}).values
     page = request.args.get("page", "1")
     params = {"olt": str(elid), "per_page": str(ONU_PAGE),
-              "page": page if page.isdigit() and int(page) > 0 else "1"}
+              "page": page if re.fullmatch(r"[0-9]{1,9}", page) and int(page) > 0 else "1"}
     if request.args.get("status"):
         params["status"] = request.args["status"]
     onus = run_or_abort("onu", params)

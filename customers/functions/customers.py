@@ -49,7 +49,7 @@ class Customers(Entity):
         F.Field("name", F.text(100)), F.Field("mobile", mobile), F.Field("email", F.text(100)),
         F.Field("address", F.text(300)), F.Field("mac", F.mac, help="MAC binding"),
         F.Field("service", F.choice(*SERVICES), clearable=False),
-        F.Field("static_ip", F.ipv4),
+        F.Field("static_ip", F.subscriber_ipv4),
         F.Field("package", str, help="package id or name; required when creating"),
         F.Field("operator", str), F.Field("zone", str), F.Field("billing_profile", str),
         F.Field("expires", F.when, help="ISO date or date-time in the ISP's zone"),
@@ -78,7 +78,7 @@ class Customers(Entity):
     def filter(self, stmt, param, column, value):
         if param == "deleted":
             return stmt.where(Customer.deleted_at.is_not(None)) if value in ("1", "on", "yes") else stmt
-        if param == "package" and not value.isdigit():
+        if param == "package" and not F.is_id(value):
             return stmt.where(Customer.package_id.in_(
                 sa.select(Package.id).where(sa.func.lower(Package.name) == value.lower())))
         return super().filter(stmt, param, column, value)
@@ -117,13 +117,21 @@ class Customers(Entity):
         self._secret(obj, values)
         if "expires" in values:
             obj.expires_at = values.pop("expires")
-        custom = {k[3:]: v for k, v in call.params.items() if k.startswith("cf_")}
+        custom = {k[3:]: F.parse_one(k, F.text(500), v.strip())
+                  for k, v in call.params.items() if k.startswith("cf_")}
+        bad = [k for k in custom if not re.fullmatch(r"[A-Za-z0-9_]{1,64}", k)]
+        if bad:
+            raise FuncError("a custom field is named by 1-64 letters, digits or _",
+                            field=f"cf_{bad[0]}"[:70])
         if custom:
             obj.custom_fields = {**(obj.custom_fields or {}), **custom}
         super().apply(call, obj, values, creating)
         if obj.service is None:
             obj.service = "pppoe"
-        self._unique(call, obj)
+        with call.session.no_autoflush:  # checked before the row is written, not by its failure
+            self._unique(call, obj)
+            if "static_ip" in values and obj.static_ip:
+                self._host_in_pool(call, obj.static_ip)
         if obj.service == "static" and not obj.static_ip:
             raise FuncError("is required for the static service", field="static_ip")
         call.session.add(obj)
@@ -176,7 +184,7 @@ class Customers(Entity):
 
     def _zone(self, call: Call, obj: Customer, ref: str) -> int:
         stmt = sa.select(Zone.id).where(Zone.operator_id == obj.operator_id)
-        stmt = stmt.where(Zone.id == int(ref)) if ref.isdigit() else \
+        stmt = stmt.where(Zone.id == F.as_id(ref)) if F.is_id(ref) else \
             stmt.where(sa.func.lower(Zone.name) == ref.lower())
         zone_id = call.session.scalar(stmt)
         if zone_id is None:
@@ -201,6 +209,16 @@ class Customers(Entity):
             obj.password = None
         elif hash_only is False and obj.password is None:
             raise FuncError("give the password again to store it in clear", field="password")
+
+    def _host_in_pool(self, call: Call, ip: str) -> None:
+        """A static address inside a pool's subnet must not be its network or broadcast."""
+        edge = call.session.scalar(sa.text(
+            "select 1 from ip_pools where cidr >>= cast(:ip as inet) and masklen(cidr) < 31 "
+            "and host(cast(:ip as inet)) in (host(network(cidr)), host(broadcast(cidr))) limit 1"),
+            {"ip": ip})
+        if edge:
+            raise FuncError(f"{ip} is the network or broadcast address of its subnet, not a host",
+                            field="static_ip")
 
     def _unique(self, call: Call, obj: Customer) -> None:
         def taken(*conds) -> str | None:
@@ -255,7 +273,7 @@ def _transition(call: Call, customers: list[Customer], dest: str) -> None:
 
 def _status_action(name: str, doc: str, dest: str):
     @function(f"customer.{name}", roles=RESELLERS,
-              params=(Param("elid", "customer ids or usernames, comma-separated", True),
+              params=(Param("elid", "customer ids or usernames, comma-separated", True, multi=True),
                       Param("reason", "why: a note for the suspension log; suspend also "
                                       "takes unpaid or expired, which a payment lifts")))
     def action(call: Call) -> OkResult:
@@ -277,12 +295,12 @@ _status_action("enable", "Enable a disabled subscriber.", "active")
 
 
 @function("customer.restore", roles=RESELLERS,
-          params=(Param("elid", "deleted customer ids or usernames", True),))
+          params=(Param("elid", "deleted customer ids or usernames", True, multi=True),))
 def restore(call: Call) -> OkResult:
     """Restore soft-deleted customers with their history."""
     for ref in [r.strip() for r in (call.elid or "").split(",") if r.strip()]:
         stmt = ENTITY.visible(call, sa.select(Customer), deleted=True)
-        stmt = stmt.where(sa.or_(Customer.id == int(ref)) if ref.isdigit() else
+        stmt = stmt.where(sa.or_(Customer.id == F.as_id(ref)) if F.is_id(ref) else
                           sa.func.lower(Customer.username) == ref.lower())
         obj = call.session.scalars(stmt.with_for_update()).first()
         if obj is None:

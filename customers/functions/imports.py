@@ -59,7 +59,7 @@ def parse_mapping(raw: str | None, header: list[str]) -> dict[int, str]:
     for item in raw.split(","):
         col, _, param = item.partition(":")
         col, param = col.strip(), param.strip()
-        if col.isdigit() and int(col) < len(header):
+        if col.isascii() and col.isdigit() and int(col) < len(header):
             index = int(col)
         elif col.lower() in lowered:
             index = lowered.index(col.lower())

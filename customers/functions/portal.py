@@ -20,6 +20,7 @@ from radbill import lockout
 from radbill.functions import registry
 from radbill.functions.audit import jsonable
 from radbill.functions.caller import Caller
+from radbill.functions.fields import as_id, is_id
 from radbill.functions.registry import (AccessDenied, Call, FileResult, FormResult, FuncError,
                                         NotFound, OkResult, Param, function)
 from radbill.models import Bill, Customer, Operator, Package, Payment, RadAcct, UsageCounter
@@ -167,12 +168,12 @@ def recharge(call: Call) -> OkResult:
     pin = "".join((call.get("pin") or "").split()).replace("-", "")
     if not pin:
         raise FuncError("is required", field="pin")
-    if not pin.isdigit() or len(pin) > 32:
+    if not (pin.isascii() and pin.isdigit()) or len(pin) > 32:
         lockout.pin_failed(call.session, caller.channel, caller.login, c.username, caller.ip)
         raise FuncError("a PIN is the digits printed on the card", field="pin", keep=True)
     before = state_of(c, _now())[0]
     # by username, unless it is all digits: customer.find reads a number as an id first
-    ref = str(c.id) if c.username.isdigit() else c.username
+    ref = str(c.id) if is_id(c.username) else c.username
     attempt = call.session.begin_nested()  # a refused payment leaves nothing but its record
     try:
         result = registry.call(call.session, delegate(call, PAY_AS), "payment.edit",
@@ -204,7 +205,7 @@ def invoice(call: Call) -> FileResult:
     """One of my bills as a PDF invoice; anyone else's bill does not exist for me."""
     c = me(call)
     ref = call.elid or ""
-    if not ref.isdigit() or call.session.scalar(sa.select(Bill.customer_id).where(
-            Bill.id == int(ref))) != c.id:
+    if not is_id(ref, Bill.id) or call.session.scalar(sa.select(Bill.customer_id).where(
+            Bill.id == as_id(ref, Bill.id))) != c.id:
         raise NotFound(f"no bill {ref!r}", field="elid")
     return registry.call(call.session, delegate(call, INVOICE_AS), "bill.pdf", {"elid": ref})

@@ -5,6 +5,7 @@ import sqlalchemy as sa
 
 from radbill.functions.audit import jsonable
 from radbill.functions.crud import in_subtree, page_params
+from radbill.functions.fields import as_id, is_id
 from radbill.functions.registry import Call, ListResult, Param, function
 from radbill.functions.roles import CUSTOMER_VIEWERS, RESELLERS
 from radbill.models import AuditLog, Customer, RadPostAuth
@@ -24,8 +25,8 @@ def audit_list(call: Call) -> ListResult:
     for param in ("object_type", "actor"):
         if call.get(param):
             stmt = stmt.where(getattr(AuditLog, param) == call.get(param))
-    if (oid := call.get("object_id")) and oid.isdigit():
-        stmt = stmt.where(AuditLog.object_id == int(oid))
+    if (oid := call.get("object_id")) and is_id(oid, AuditLog.object_id):
+        stmt = stmt.where(AuditLog.object_id == as_id(oid, AuditLog.object_id))
     if q := call.get("q"):
         stmt = stmt.where(sa.or_(AuditLog.object_name.ilike(f"%{q}%"), AuditLog.func.ilike(f"%{q}%")))
     return _page(call, stmt, AuditLog.at.desc(), AuditLog.id.desc(), columns=AUDIT_COLUMNS)

@@ -22,7 +22,7 @@ class Olts(SharedEntity):
                 required=True),
         F.Field("brand", F.choice(*OLT_BRANDS), required=True,
                 help="vsol and bdcom are read over SSH, huawei and zte over SNMP"),
-        F.Field("host", F.ipv4, required=True), F.Field("ssh_port", F.port, clearable=False),
+        F.Field("host", F.host_ipv4, required=True), F.Field("ssh_port", F.port, clearable=False),
         F.Field("cli_transport", F.choice("ssh", "telnet"), clearable=False,
                 help="how vsol and bdcom OLTs are reached (ssh by default)"),
         F.Field("telnet_port", F.port, clearable=False),

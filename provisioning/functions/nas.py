@@ -26,7 +26,7 @@ class NasEntity(Entity):
     label = "shortname"
     fields = [
         F.Field("name", F.text(64, r"[A-Za-z0-9_.-]{1,64}", "letters, digits and _.-"), required=True),
-        F.Field("ip", F.ipv4, required=True, help="the address the NAS sends RADIUS from"),
+        F.Field("ip", F.host_ipv4, required=True, help="the address the NAS sends RADIUS from"),
         F.Field("secret", secret, required=True, clearable=False),
         F.Field("type", F.choice(*NAS_TYPES), clearable=False),
         F.Field("coa_port", F.port, clearable=False),

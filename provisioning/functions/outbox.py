@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from radbill import outbox as queue
 from radbill.functions import audit
 from radbill.functions.crud import in_subtree, page_params
+from radbill.functions.fields import as_id, is_id
 from radbill.functions.registry import Call, FuncError, ListResult, OkResult, Param, function
 from radbill.functions.roles import DEVICE_STAFF, RESELLERS
 from radbill.models import Customer, Outbox
@@ -40,9 +41,9 @@ def events(call: Call) -> ListResult:
                 raise FuncError(f"must be one of {', '.join(allowed)}", field=name)
             stmt = stmt.where(column == value)
     if call.get("customer"):
-        if not call.get("customer").isdigit():
+        if not is_id(call.get("customer")):
             raise FuncError("must be a customer id", field="customer")
-        stmt = stmt.where(Outbox.customer_id == int(call.get("customer")))
+        stmt = stmt.where(Outbox.customer_id == as_id(call.get("customer")))
     total = call.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))
     page, per_page = page_params(call)
     stmt = stmt.order_by(Outbox.id.desc()).limit(per_page).offset((page - 1) * per_page)
@@ -54,14 +55,15 @@ def events(call: Call) -> ListResult:
     return ListResult(rows, total, page, per_page, COLUMNS)
 
 
-@function("outbox.retry", roles=ROLES, params=(Param("elid", "event ids, comma-separated", True),))
+@function("outbox.retry", roles=ROLES,
+          params=(Param("elid", "event ids, comma-separated", True, multi=True),))
 def retry(call: Call) -> OkResult:
     """Send failed events again from a fresh start (after fixing, say, the NAS's CoA port)."""
     ids = [r.strip() for r in (call.elid or "").split(",") if r.strip()]
-    if not ids or not all(i.isdigit() for i in ids):
+    if not ids or not all(is_id(i, Outbox.id) for i in ids):
         raise FuncError("give event ids", field="elid")
     found = call.session.scalars(_visible(call, sa.select(Outbox).where(
-        Outbox.id.in_([int(i) for i in ids]))).with_for_update()).all()
+        Outbox.id.in_([as_id(i, Outbox.id) for i in ids]))).with_for_update()).all()
     if len(found) != len(ids):
         raise FuncError("no such event", field="elid", status=404)
     for ev in found:

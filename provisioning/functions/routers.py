@@ -138,7 +138,7 @@ def push_profiles(call: Call) -> ListResult:
     local = call.get("local_address") or ""
     if local:
         try:
-            local = F.ipv4(local)
+            local = F.host_ipv4(local)
         except ValueError as exc:
             raise FuncError(str(exc), field="local_address") from None
     stmt = sa.select(Package).where(usable(call, Package.operator_id)).order_by(Package.name)

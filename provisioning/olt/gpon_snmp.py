@@ -17,7 +17,7 @@ def table(a: snmp.Agent, base: str, s=None) -> dict[tuple[int, int], str]:
     out = {}
     for idx, value in snmp.walk(a, base, s).items():
         parts = idx.split(".")
-        if len(parts) >= 2 and parts[0].isdigit() and parts[1].isdigit():
+        if len(parts) >= 2 and parts[0].isascii() and parts[0].isdigit() and parts[1].isascii() and parts[1].isdigit():
             out[(int(parts[0]), int(parts[1]))] = value
     return out
 

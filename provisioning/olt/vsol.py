@@ -27,7 +27,7 @@ def parse_auth_info(text: str) -> list[OnuInfo]:
             continue
         port, onu, _llid, status, raw_mac, rtt, descr = m.groups()
         descr = descr.strip()
-        distance = epon_distance(int(rtt)) if rtt.isdigit() and int(rtt) else None
+        distance = epon_distance(int(rtt)) if rtt.isascii() and rtt.isdigit() and int(rtt) else None
         found.append(OnuInfo(port=port, onu_id=int(onu),
                              status=STATUS.get(status.lower(), "unknown"),
                              mac=mac(raw_mac), serial=mac(raw_mac), distance=distance,

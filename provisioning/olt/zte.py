@@ -27,7 +27,7 @@ def port_name(if_index: int) -> str:
 
 
 def rx_dbm(raw: str | None) -> Decimal | None:
-    if raw in (None, "") or not raw.lstrip("-").isdigit():
+    if raw in (None, "") or not (raw.isascii() and raw.lstrip("-").isdigit()):
         return None
     value = int(raw)
     if value <= 0 or value >= 65535:  # no light, or the ONU is offline
@@ -54,7 +54,7 @@ class Zte:
             found.append(OnuInfo(
                 port=port_name(key[0]), onu_id=key[1], serial=gpon_serial(serial),
                 status=PHASES.get(phase.get(key, ""), "unknown"),
-                distance=int(d) if d and d.isdigit() else None, rx_power=rx_dbm(rx.get(key)),
+                distance=int(d) if d and d.isascii() and d.isdigit() else None, rx_power=rx_dbm(rx.get(key)),
                 description=descr.get(key) or names.get(key) or None))
         return found
 

@@ -6,7 +6,7 @@ import sys
 from radbill import db
 from radbill.functions import auth, output
 from radbill.functions.registry import (REGISTRY, FileResult, FuncError, call as call_function,
-                                        load_all)
+                                        join_repeated, load_all)
 
 
 def register(sub) -> None:
@@ -24,14 +24,20 @@ def run(args) -> int:
     if not args.func:
         print("radbill call: name a function (radbill call -i lists them)", file=sys.stderr)
         return 2
-    params = {}
+    given: dict[str, list[str]] = {}
     for item in args.params:
         if "=" not in item:
             print(f"radbill call: {item!r} is not name=value", file=sys.stderr)
             return 2
         key, value = item.split("=", 1)
-        params[key] = value
-    out = params.pop("out", "text")
+        given.setdefault(key, []).append(value)
+    out = (given.get("out") or ["text"])[-1]
+    try:
+        # a name given twice is refused unless the function takes a list (name=a name=b)
+        params = join_repeated(args.func, given)
+    except FuncError as exc:
+        return emit_error(exc, out if len(given.get("out", [])) == 1 else "text")
+    params.pop("out", None)
     su = params.pop("su", None)
     refused = None
     try:

@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from radbill.functions import audit
-from radbill.functions.fields import Field, parse_fields
+from radbill.functions.fields import Field, as_id, integer, is_id, parse_fields, short
 from radbill.functions.registry import (AccessDenied, Call, FormResult, FuncError, ListResult,
                                         NotFound, OkResult, Param, function)
 from radbill.models import Operator
@@ -64,16 +64,16 @@ class Entity:
         """The visible object whose id or label is `ref`, else NotFound (never another's)."""
         stmt = sa.select(self.model)
         col = getattr(self.model, self.label)
-        if str(ref).isdigit():
-            stmt = stmt.where(sa.or_(self.model.id == int(ref), col == str(ref)))
+        if (ref_id := as_id(ref, self.model.id)) is not None:
+            stmt = stmt.where(sa.or_(self.model.id == ref_id, col == str(ref)))
         else:
-            stmt = stmt.where(sa.func.lower(col) == str(ref).lower())
+            stmt = stmt.where(sa.func.lower(as_text(col)) == str(ref).lower())
         stmt = self.visible(call, stmt)
         if lock:
             stmt = stmt.with_for_update()
         obj = call.session.scalars(stmt.limit(1)).first()
         if obj is None:
-            raise NotFound(f"no {self.name} {ref!r}", field=field)
+            raise NotFound(f"no {self.name} {short(str(ref))!r}", field=field)
         return obj
 
     def list(self, call: Call) -> ListResult:
@@ -100,9 +100,9 @@ class Entity:
         sort = call.get("sort") or self.default_sort
         desc = sort.startswith("-")
         key = sort.lstrip("-")
-        if key not in self.columns and key != "id":
-            raise FuncError(f"cannot sort by {key!r}", field="sort")
-        col = getattr(self.model, key)
+        col = getattr(self.model, key, None) if key in self.columns or key == "id" else None
+        if not isinstance(getattr(col, "property", None), sa.orm.ColumnProperty):
+            raise FuncError(f"cannot sort by {short(key)!r}", field="sort")
         return [col.desc() if desc else col.asc(), self.model.id]
 
     def edit(self, call: Call) -> FormResult | OkResult:
@@ -152,7 +152,7 @@ class Entity:
                  params=(Param("elid", f"the {self.name}'s id or {self.label}"),) + params)(self.edit)
         function(f"{self.name}.delete", roles=self.edit_roles,
                  money=None if money is None else money is True,
-                 params=(Param("elid", "ids or names, comma-separated"),))(self.delete)
+                 params=(Param("elid", "ids or names, comma-separated", multi=True),))(self.delete)
         return self
 
 
@@ -161,15 +161,23 @@ def as_text(col):
     return col if isinstance(col.type, (sa.Text, sa.String)) else sa.cast(col, sa.Text)
 
 
+MAX_PAGE = 10_000_000  # page * per_page stays far inside a bigint OFFSET
+
+
 def page_params(call: Call) -> tuple[int, int]:
-    try:
-        page = int(call.get("page") or call.get("p_num") or 1)
-        per_page = int(call.get("per_page") or call.get("p_cnt") or 50)
-    except ValueError:
-        raise FuncError("page and per_page must be whole numbers", field="page") from None
-    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
-        raise FuncError(f"page must be >= 1 and per_page 1..{MAX_PER_PAGE}", field="page")
-    return page, per_page
+    """page (1..MAX_PAGE) and per_page (1..MAX_PER_PAGE), each refused naming itself."""
+    errors = {}
+    values = []
+    for name, alias, default, hi in (("page", "p_num", 1, MAX_PAGE),
+                                     ("per_page", "p_cnt", 50, MAX_PER_PAGE)):
+        raw = call.get(name) or call.get(alias) or ""
+        try:
+            values.append(integer(1, hi)(raw) if raw.strip() else default)
+        except ValueError as exc:
+            errors[name] = str(exc)
+    if errors:
+        raise FuncError(errors=errors)
+    return values[0], values[1]
 
 
 # -- the operator tree as a scope -------------------------------------------------------------
@@ -232,7 +240,7 @@ def resolve_operator(call: Call, ref: str | None, field: str = "operator") -> Op
             return root_operator(call)
         return call.session.get(Operator, call.caller.operator_id)
     stmt = sa.select(Operator)
-    stmt = stmt.where(Operator.id == int(ref)) if str(ref).isdigit() else \
+    stmt = stmt.where(Operator.id == as_id(ref)) if is_id(ref) else \
         stmt.where(sa.func.lower(Operator.name) == str(ref).lower())
     op = call.session.scalars(stmt).first()
     if op is None:

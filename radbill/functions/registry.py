@@ -30,6 +30,8 @@ FUNCTION_MODULES = (
 class FuncError(Exception):
     """A refused call: `errors` maps each bad field to its reason; `status` is the HTTP code."""
 
+    fallback = False  # made by the registry from a database error the fields did not catch
+
     def __init__(self, message: str | None = None, *, field: str | None = None,
                  errors: dict[str, str] | None = None, status: int = 400, keep: bool = False):
         self.keep = keep  # the refusal's own record (a failed PIN) must be committed anyway
@@ -92,6 +94,7 @@ class Param:
     name: str
     help: str = ""
     required: bool = False
+    multi: bool = False  # may be given more than once (ticked rows): the values are joined by ","
 
 
 @dataclass
@@ -228,6 +231,7 @@ def call(session: Session, caller: Caller, name: str, params: dict[str, str] | N
     if fn is None:
         raise FuncError(f"unknown function {name!r}", field="func", status=404)
     params = dict(params or {})
+    check_text(params)
     if fn.money and not sees_money(caller.role):
         raise AccessDenied(no_money_message(caller.role, name))
     if not fn.allowed(caller):
@@ -238,13 +242,138 @@ def call(session: Session, caller: Caller, name: str, params: dict[str, str] | N
     key = params.pop(IDEMPOTENCY_KEY, None)  # a one-time key: the change counts once
     if key is not None and fn.changes_with(params):
         from radbill.functions.idempotency import run_once
-        result = run_once(session, caller, name, params, key,
-                          lambda: fn.handler(Call(session, caller, name, params)))
+        result = run_once(session, caller, name, params, key, lambda: run_in_savepoint(
+            session, fn, Call(session, caller, name, params)))
     else:
-        result = fn.handler(Call(session, caller, name, params))
+        result = run_in_savepoint(session, fn, Call(session, caller, name, params))
     if fn.money_fields and not sees_money(caller.role):
         result = without_money(fn, result)
     return result
+
+
+def run_in_savepoint(session: Session, fn: Function, call_: Call) -> Result:
+    """Run the handler inside a savepoint: a refused call leaves nothing behind (unless its
+    refusal keeps its own record, `keep=True`), and a constraint the database enforces becomes
+    a FuncError naming the field instead of a 500 -- the last line of defence behind the
+    fields' own checks."""
+    import sqlalchemy.exc as sa_exc
+
+    savepoint = session.begin_nested()
+    try:
+        result = fn.handler(call_)
+        if savepoint.is_active:
+            savepoint.commit()  # flushes: a late constraint violation is still caught below
+        return result
+    except FuncError as exc:
+        if exc.keep and savepoint.is_active:
+            savepoint.commit()
+        else:
+            _rollback(savepoint)
+        raise
+    except sa_exc.IntegrityError as exc:
+        _rollback(savepoint)
+        raise database_refusal(fn, call_.params, exc) from None
+    except sa_exc.DataError as exc:
+        _rollback(savepoint)
+        raise database_refusal(fn, call_.params, exc) from None
+    except BaseException:
+        _rollback(savepoint)
+        raise
+
+
+def _rollback(savepoint) -> None:
+    """Roll back (and close) the savepoint, also after a failed flush deactivated it."""
+    import sqlalchemy.exc as sa_exc
+    try:
+        savepoint.rollback()
+    except sa_exc.InvalidRequestError:
+        pass  # already closed
+
+
+def check_text(params: dict[str, str]) -> None:
+    """Refuse what no parameter can carry to PostgreSQL: a NUL byte (text columns refuse it)
+    or a lone surrogate (a command line's undecodable byte; it is no UTF-8)."""
+    errors = {}
+    for key, value in params.items():
+        for text in (key, value):
+            if not isinstance(text, str):
+                continue
+            if "\x00" in text:
+                errors[key.replace("\x00", "")] = "must not contain a NUL byte"
+            elif any(0xD800 <= ord(c) <= 0xDFFF for c in text):
+                errors[key.encode("utf-8", "replace").decode()] = "is not valid UTF-8 text"
+    if errors:
+        raise FuncError(errors=errors)
+
+
+def database_refusal(fn: Function, params: dict[str, str], exc: Exception) -> FuncError:
+    """A FuncError for what the database refused (a unique or check constraint, a value out of
+    range), naming the field when the error tells which; `fallback` marks it so tests can
+    insist each field parser catches its case first."""
+    diag = getattr(getattr(exc, "orig", None), "diag", None)
+    text = " ".join(filter(None, [getattr(diag, "message_primary", None),
+                                  getattr(diag, "message_detail", None)])) or str(exc.orig)
+    field = _field_in(fn, params, diag, text)
+    sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None) or ""
+    if sqlstate == "23503" and fn.name.endswith(".delete"):
+        # deleting a row others still refer to (a login named in the audit log, ...)
+        table = getattr(diag, "table_name", None) or "other records"
+        return FuncError(f"is still referred to by {table}; it cannot be deleted", field="elid",
+                         status=409)
+    if sqlstate == "23505":
+        message = "is taken"
+    elif sqlstate.startswith("23"):
+        message = "is not allowed here (the database refused it: " \
+                  f"{getattr(diag, 'constraint_name', None) or 'constraint'})"
+    else:
+        message = "is out of range for what the database stores"
+    err = FuncError(message, field=field or "func", status=409 if sqlstate == "23505" else 400)
+    err.fallback = True
+    return err
+
+
+_KEY = __import__("re").compile(r"Key \((.+?)\)=")
+
+
+def _field_in(fn: Function, params: dict[str, str], diag, text: str) -> str | None:
+    """Which parameter the database's complaint is about: the column it names (diag or the
+    'Key (col)=' detail, a check constraint's name) when the function takes a parameter so
+    named, or else a parameter whose value the message quotes."""
+    import re
+    names = [p.name for p in fn.params] + [k for k in params if k not in CONTROL_PARAMS]
+    candidates = []
+    if diag is not None and getattr(diag, "column_name", None):
+        candidates.append(diag.column_name)
+    if m := _KEY.search(text):
+        candidates += re.findall(r"[a-z_]+", m.group(1))
+    constraint = getattr(diag, "constraint_name", None) or ""
+    candidates += [n for n in names if n and n in constraint]
+    for c in candidates:
+        if c in names:
+            return c
+        if c.endswith("_id") and c[:-3] in names:
+            return c[:-3]
+    for k, v in params.items():
+        if k not in CONTROL_PARAMS and v and len(v) >= 2 and v in text:
+            return k
+    return None
+
+
+def join_repeated(name: str, values: dict[str, list[str]]) -> dict[str, str]:
+    """Parameters given as lists (a query string, a command line) as one value each: a name
+    given more than once is refused unless function `name` declares it multi-valued (its values
+    are then joined by ',', as a comma-separated list)."""
+    fn = load_all().get(name)
+    multi = {p.name for p in fn.params if p.multi} if fn is not None else set()
+    out, errors = {}, {}
+    for key, vals in values.items():
+        if len(vals) > 1 and key not in multi:
+            errors[key] = (f"is given {len(vals)} times; give it once"
+                           + (f" ({name} takes one value)" if fn is not None else ""))
+        out[key] = ",".join(vals)
+    if errors:
+        raise FuncError(errors=errors)
+    return out
 
 
 def no_money_message(role: str, name: str) -> str:

@@ -6,6 +6,7 @@ import datetime as dt
 import sqlalchemy as sa
 
 from radbill.functions import audit
+from radbill.functions import fields as F
 from radbill.functions.crud import in_subtree, page_params, resolve_operator
 from radbill.functions.registry import (AccessDenied, Call, FuncError, ListResult, OkResult,
                                         Param, function)
@@ -34,7 +35,7 @@ def _below(call: Call, ref: str | None, field: str) -> Operator:
 def fund(call: Call) -> OkResult:
     """Record a reseller's payment to its parent: a debit one tops up, a credit one pays down."""
     op = _below(call, call.elid, "elid")
-    tx = resellers.fund(call.session, op, money(call), call.get("note"))
+    tx = resellers.fund(call.session, op, money(call), _note(call))
     audit.record(call, "operator", op.id, op.name, None, {"funded": str(money(call)), "tx": tx},
                  op.id)
     return OkResult(tx, {"available": str(resellers.available(call.session, op))})
@@ -49,10 +50,14 @@ def transfer(call: Call) -> OkResult:
     if src is None:
         raise FuncError("is required", field="from")
     dst = _below(call, call.get("to"), "to")
-    tx = resellers.transfer(call.session, src, dst, money(call), call.get("note"))
+    tx = resellers.transfer(call.session, src, dst, money(call), _note(call))
     audit.record(call, "operator", src.id, src.name, None,
                  {"transferred": str(money(call)), "to": dst.name, "tx": tx}, src.id)
     return OkResult(tx)
+
+
+def _note(call: Call) -> str | None:
+    return F.parse_one("note", F.text(500), (call.get("note") or "").strip()) or None
 
 
 def _dates(call: Call, stmt, column):

@@ -38,16 +38,16 @@ class Bills(Entity):
         return stmt
 
     def find(self, call: Call, ref: str, field: str = "elid", lock: bool = False) -> Bill:
-        if not str(ref).isdigit():
-            raise NotFound(f"no bill {ref!r}", field=field)
-        stmt = self.visible(call, sa.select(Bill).where(Bill.id == int(ref)))
+        if not F.is_id(ref, Bill.id):
+            raise NotFound(f"no bill {F.short(str(ref))!r}", field=field)
+        stmt = self.visible(call, sa.select(Bill).where(Bill.id == F.as_id(ref, Bill.id)))
         obj = call.session.scalars(stmt.with_for_update() if lock else stmt).first()
         if obj is None:
             raise NotFound(f"no bill {ref!r}", field=field)
         return obj
 
     def filter(self, stmt, param, column, value):
-        if param == "customer" and not value.isdigit():
+        if param == "customer" and not F.is_id(value):
             return stmt.where(Bill.customer_id.in_(sa.select(Customer.id).where(
                 sa.func.lower(Customer.username) == value.lower())))
         if param in ("from", "to"):
@@ -76,7 +76,7 @@ function("bill", money=True, kind="list", roles=MONEY_STAFF,
          params=(Param("page"), Param("per_page"), Param("sort"))
          + tuple(Param(k, "filter") for k in Bills.filters))(ENTITY.list)
 function("bill.delete", money=True, roles=RESELLERS,
-         params=(Param("elid", "bill ids, comma-separated; only unpaid bills"),))(ENTITY.delete)
+         params=(Param("elid", "bill ids, comma-separated; only unpaid bills", multi=True),))(ENTITY.delete)
 
 
 @function("bill.edit", money=True, kind="form", roles=RESELLERS,
@@ -94,7 +94,7 @@ def edit(call: Call):
         before = audit.snapshot(bill)
         bill.due_date = optional_day(call, "due_date") or bill.due_date
         if call.get("note") is not None:
-            bill.note = F.text(500)(call.get("note")) or None
+            bill.note = F.parse_one("note", F.text(500), call.get("note").strip()) or None
         call.session.flush()
         audit.record(call, "bill", bill.id, str(bill.id), before, audit.snapshot(bill),
                      bill.operator_id)
@@ -103,7 +103,7 @@ def edit(call: Call):
         return preview(call) if call.get("customer") else FormResult(None, {})
     cust = customer(call, lock=True)
     if call.get("description"):
-        description = F.text(200)(call.get("description").strip())
+        description = F.parse_one("description", F.text(200), call.get("description").strip())
         bill = bills.manual_bill(call.session, cust, description, money(call),
                                  optional_day(call, "due_date"), day(call))
     else:
@@ -130,7 +130,7 @@ def preview(call: Call) -> FormResult:
 @function("bill.generate", money=True, roles=RESELLERS,
           params=(Param("date", "the billing day (default today)"),
                   Param("operator", "only this operator's subtree"),
-                  Param("customer", "only these customers (ids, comma-separated)"),
+                  Param("customer", "only these customers (ids, comma-separated)", multi=True),
                   Param("all", "on: include profiles with auto-bill off")))
 def generate(call: Call) -> OkResult:
     """Bill every eligible customer for the current period; running it again bills nobody twice."""

@@ -46,7 +46,7 @@ function("card", money=True, kind="list", roles=VIEWERS,
          params=(Param("q", "serial or batch"), Param("page"), Param("per_page"), Param("sort"))
          + tuple(Param(k, "filter") for k in Cards.filters))(ENTITY.list)
 function("card.delete", money=True, roles=RESELLERS,
-         params=(Param("elid", "card ids or serials, comma-separated; unused only"),)
+         params=(Param("elid", "card ids or serials, comma-separated; unused only", multi=True),)
          )(ENTITY.delete)
 
 
@@ -69,8 +69,9 @@ def generate(call: Call) -> OkResult:
     amount = money(call, required=package is None) or (package.price if package else None)
     if not amount or amount <= 0:
         raise FuncError("must be above zero (the package is free)", field="amount")
-    batch = F.text(40, r"[A-Za-z0-9_.-]+", "letters, digits, _.-")(
-        call.get("batch") or dt.datetime.now().strftime("%Y%m%d%H%M%S"))
+    batch = F.parse_one("batch", F.text(40, r"[A-Za-z0-9_.-]+", "letters, digits, _.-"),
+                        (call.get("batch") or "").strip()
+                        or dt.datetime.now().strftime("%Y%m%d%H%M%S"))
     if call.session.scalar(sa.select(RechargeCard.id).where(
             RechargeCard.operator_id == op.id, RechargeCard.batch == batch).limit(1)):
         raise FuncError(f"batch {batch!r} exists", field="batch")

@@ -41,7 +41,7 @@ class Payments(Entity):
         return stmt
 
     def filter(self, stmt, param, column, value):
-        if param == "customer" and not value.isdigit():
+        if param == "customer" and not F.is_id(value):
             return stmt.where(Payment.customer_id.in_(sa.select(Customer.id).where(
                 sa.func.lower(Customer.username) == value.lower())))
         if param in ("from", "to"):
@@ -53,7 +53,7 @@ class Payments(Entity):
 
     def find(self, call: Call, ref: str, field: str = "elid", lock: bool = False) -> Payment:
         stmt = self.visible(call, sa.select(Payment).where(
-            Payment.id == int(ref) if str(ref).isdigit() else sa.false()))
+            Payment.id == F.as_id(ref, Payment.id) if F.is_id(ref, Payment.id) else sa.false()))
         obj = call.session.scalars(stmt.with_for_update() if lock else stmt).first()
         if obj is None:
             raise NotFound(f"no payment {ref!r}", field=field)
@@ -89,7 +89,7 @@ def edit(call: Call):
         p = ENTITY.find(call, call.elid, lock=call.sok)
         if call.sok and call.get("note") is not None:
             before = audit.snapshot(p)
-            p.note = F.text(500)(call.get("note")) or None
+            p.note = F.parse_one("note", F.text(500), call.get("note").strip()) or None
             call.session.flush()
             audit.record(call, "payment", p.id, str(p.id), before, audit.snapshot(p), p.operator_id)
             return OkResult(p.id)
@@ -116,8 +116,9 @@ def take(call: Call) -> payments.Receipt:
     if call.caller.role == "card_distributor" and method != "card":
         raise AccessDenied("card distributors take card payments only", field="method")
     cust = customer(call, lock=True)
-    reference = (call.get("reference") or "").strip() or None
-    extra = {"collected_by": call.caller.user_id, "note": call.get("note") or None,
+    reference = F.parse_one("reference", F.text(200), (call.get("reference") or "").strip()) or None
+    note = F.parse_one("note", F.text(500), (call.get("note") or "").strip()) or None
+    extra = {"collected_by": call.caller.user_id, "note": note,
              "actor": Actor.of(call)}
     if method == "card":
         if not call.get("pin"):
@@ -156,15 +157,16 @@ def due_of(call: Call, customer_id: int):
 
 
 @function("payment.reverse", money=True, roles=RESELLERS,
-          params=(Param("elid", "payment ids, comma-separated", True), Param("reason")))
+          params=(Param("elid", "payment ids, comma-separated", True, multi=True), Param("reason")))
 def reverse(call: Call) -> OkResult:
     """Reverse payments: their bills are due again, the ledger gets the opposite entries."""
     from rating.functions.common import refs
     if not refs(call):
         raise FuncError("is required", field="elid")
+    reason = F.parse_one("reason", F.text(500), (call.get("reason") or "").strip()) or None
     for ref in refs(call):
         p = ENTITY.find(call, ref, lock=True)
         before = audit.snapshot(p)
-        payments.reverse(call.session, p, call.get("reason"), Actor.of(call))
+        payments.reverse(call.session, p, reason, Actor.of(call))
         audit.record(call, "payment", p.id, str(p.id), before, audit.snapshot(p), p.operator_id)
     return OkResult()

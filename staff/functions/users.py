@@ -75,5 +75,10 @@ class Users(Entity):
     def form(self, call: Call, obj):
         return {} if obj is None else {k: v for k, v in self.row(obj).items()}
 
+    def remove(self, call: Call, obj: StaffUser) -> None:
+        if obj.id == call.caller.user_id:
+            raise FuncError("you cannot delete your own login", field="elid")
+        call.session.delete(obj)
+
 
 ENTITY = Users().register()
