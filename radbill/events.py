@@ -61,8 +61,8 @@ class EventType:
             raise ValueError(f"event {self.name}: missing {missing}, unknown {extra}")
 
 
-# A status change's payload: who, from which status, and why (lifecycle.REASONS).
-_STATUS = ("username", "from", "reason")
+# A status change's payload: who, from which state to which, and why (lifecycle.REASONS).
+_STATUS = ("username", "from", "to", "reason")
 _NOTE = ("note",)
 DISCONNECT, COA, NOTIFY = Route("disconnect"), Route("coa"), Route("notify")
 
@@ -130,8 +130,8 @@ def get(name: str) -> EventType:
 
 
 def emit(session: Session, name: str, /, *, customer_id: int | None = None,
-         operator_id: int | None = None, actor: str = "", dedupe_key: str | None = None,
-         **data: Any) -> int | None:
+         operator_id: int | None = None, actor: str = "", func: str = "",
+         dedupe_key: str | None = None, **data: Any) -> int | None:
     """Append one event in the caller's transaction; returns its id (None: a duplicate of
     `dedupe_key` was emitted before, so nothing happened). `data` is the payload; it may have
     a field called name (a device's), hence the positional-only event name."""
@@ -139,7 +139,7 @@ def emit(session: Session, name: str, /, *, customer_id: int | None = None,
     payload = {k: jsonable(v) for k, v in data.items() if v is not None}
     get(name).check(payload)
     stmt = insert(Event).values(name=name, customer_id=customer_id, operator_id=operator_id,
-                                actor=actor, data=payload, dedupe_key=dedupe_key)
+                                actor=actor, func=func, data=payload, dedupe_key=dedupe_key)
     if dedupe_key is not None:
         stmt = stmt.on_conflict_do_nothing(index_elements=["dedupe_key"],
                                            index_where=sa.text("dedupe_key IS NOT NULL"))

@@ -5,17 +5,18 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from radbill import events, settings
+from radbill import events, lifecycle, settings
 from radbill.functions import fields as F
 from radbill.functions.audit import jsonable
 from radbill.functions.crud import in_subtree, page_params, resolve_operator
 from radbill.functions.registry import Call, FuncError, ListResult, Param, function
 from radbill.functions.roles import CUSTOMER_VIEWERS, DEVICE_STAFF, RESELLERS, sees_money
-from radbill.models import Customer, Event, Operator, StatusChange
+from radbill.models import Customer, Event, Operator
 
-EVENT_COLUMNS = ["id", "at", "name", "customer_id", "username", "operator_id", "actor", "data"]
+EVENT_COLUMNS = ["id", "at", "name", "customer_id", "username", "operator_id", "actor", "func",
+                 "data"]
 STATUS_COLUMNS = ["id", "at", "customer_id", "username", "from_state", "to_state", "reason",
-                  "note", "actor", "func", "event_id"]
+                  "note", "actor", "func", "event"]
 MONEY_KEYS = {"amount", "total", "due"}  # inside event payloads, hidden from roles without money
 PERIOD = (Param("since", "from this day (ISP's zone)"), Param("until", "to this day, inclusive"))
 
@@ -41,7 +42,7 @@ def event_list(call: Call) -> ListResult:
     money = sees_money(call.caller.role)
     return _page(call, stmt, Event.id, EVENT_COLUMNS, lambda e, username: {
         "id": e.id, "at": jsonable(e.at), "name": e.name, "customer_id": e.customer_id,
-        "username": username, "operator_id": e.operator_id, "actor": e.actor,
+        "username": username, "operator_id": e.operator_id, "actor": e.actor, "func": e.func,
         "data": e.data if money else {k: v for k, v in e.data.items() if k not in MONEY_KEYS}})
 
 
@@ -51,18 +52,21 @@ def event_list(call: Call) -> ListResult:
                   Param("reason", "unpaid, expired, manual, payment, data_cap, new_cycle"),
                   *PERIOD, Param("page"), Param("per_page")))
 def suspension_list(call: Call) -> ListResult:
-    """Every change of a customer's status (the suspension log), newest first."""
-    stmt = sa.select(StatusChange, Customer.username).join(
-        Customer, Customer.id == StatusChange.customer_id)
-    stmt = _scoped(call, stmt, StatusChange.operator_id, StatusChange.customer_id)
+    """Every change of a customer's status (the suspension log: the lifecycle's events),
+    newest first."""
+    stmt = sa.select(Event, Customer.username).join(Customer, Customer.id == Event.customer_id)
+    stmt = stmt.where(Event.name.in_(sorted({t.event for t in lifecycle.TRANSITIONS})))
+    stmt = _scoped(call, stmt, Event.operator_id, Event.customer_id)
     if to := call.get("to"):
-        stmt = stmt.where(StatusChange.to_state == to)
+        stmt = stmt.where(Event.data["to"].astext == to)
     if reason := call.get("reason"):
-        stmt = stmt.where(StatusChange.reason == reason)
-    stmt = _period(call, stmt, StatusChange.at)
-    return _page(call, stmt, StatusChange.id, STATUS_COLUMNS, lambda r, username: {
-        **{c: jsonable(getattr(r, c)) for c in STATUS_COLUMNS if c != "username"},
-        "username": username})
+        stmt = stmt.where(Event.data["reason"].astext == reason)
+    stmt = _period(call, stmt, Event.at)
+    return _page(call, stmt, Event.id, STATUS_COLUMNS, lambda e, username: {
+        "id": e.id, "at": jsonable(e.at), "customer_id": e.customer_id, "username": username,
+        "from_state": e.data.get("from"), "to_state": e.data.get("to"),
+        "reason": e.data.get("reason"), "note": e.data.get("note"), "actor": e.actor,
+        "func": e.func, "event": e.name})
 
 
 def _scoped(call: Call, stmt: sa.Select, operator_col, customer_col) -> sa.Select:

@@ -2,7 +2,7 @@
 from radbill.models.base import Base
 from radbill.models.catalog import BillingProfile, IpPool, Package
 from radbill.models.customers import Customer, UsageCounter
-from radbill.models.events import CustomerTransition, Event, EventType, StatusChange
+from radbill.models.events import CustomerTransition, Event, EventType
 from radbill.models.freeradius import (Nas, NasReload, RadAcct, RadCheck, RadGroupCheck,
                                        RadGroupReply, RadPostAuth, RadReply, RadUserGroup)
 from radbill.models.operators import Operator, StaffUser, Zone
@@ -13,7 +13,7 @@ __all__ = [
     "Base", "BillingProfile", "IpPool", "Package", "Customer", "UsageCounter", "Nas", "NasReload",
     "RadAcct", "RadCheck", "RadGroupCheck", "RadGroupReply", "RadPostAuth", "RadReply",
     "RadUserGroup", "Operator", "StaffUser", "Zone", "AuditLog", "NasSettings", "Outbox",
-    "CustomerTransition", "Event", "EventType", "StatusChange",
+    "CustomerTransition", "Event", "EventType",
 ]
 from radbill.models.devices import DeviceStatus, InterfaceSample, Olt, Onu  # noqa: E402,F401
 from radbill.models.web import ApiSession, IdempotencyKey, LoginAttempt, LoginKey  # noqa: E402,F401

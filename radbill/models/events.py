@@ -1,5 +1,5 @@
-"""The event stream, the catalogue and transition tables it is checked against, and the
-customer status log."""
+"""The event stream, and the catalogue and transition tables it is checked against (the
+customer status log is the stream's lifecycle events: logs/functions/events.py)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -23,6 +23,7 @@ class Event(Base):
     customer_id: Mapped[int | None]
     operator_id: Mapped[int | None]
     actor: Mapped[str] = mapped_column(sa.Text, server_default="")
+    func: Mapped[str] = mapped_column(sa.Text, server_default="")  # the function or job
     data: Mapped[dict] = mapped_column(JSONB, server_default=sa.text("'{}'::jsonb"))
     dedupe_key: Mapped[str | None] = mapped_column(sa.Text)
     __table_args__ = (
@@ -49,24 +50,3 @@ class CustomerTransition(Base):
     to_state: Mapped[str] = mapped_column(sa.Text, primary_key=True)
     reason: Mapped[str] = mapped_column(sa.Text, primary_key=True)
     event: Mapped[str] = mapped_column(sa.Text)
-
-
-class StatusChange(Base):
-    """The suspension log: every change of a customer's status, by whom and why."""
-
-    __tablename__ = "customer_status_log"
-    id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
-    at: Mapped[dt.datetime] = created_at()
-    customer_id: Mapped[int] = mapped_column(sa.ForeignKey("customers.id", ondelete="CASCADE"))
-    operator_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("operators.id", ondelete="SET NULL"))
-    from_state: Mapped[str] = mapped_column(sa.Text)
-    to_state: Mapped[str] = mapped_column(sa.Text)
-    reason: Mapped[str] = mapped_column(sa.Text)
-    note: Mapped[str | None] = mapped_column(sa.Text)
-    actor: Mapped[str] = mapped_column(sa.Text)
-    func: Mapped[str] = mapped_column(sa.Text)
-    event_id: Mapped[int | None] = mapped_column(sa.BigInteger)
-    __table_args__ = (
-        sa.Index("ix_customer_status_log_customer", "customer_id", "id"),
-    )

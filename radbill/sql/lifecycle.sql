@@ -2,8 +2,8 @@
 -- changes; `radbill db upgrade` copies it into customer_transitions).
 --
 -- For every customer in p_ids whose current state ('deleted' when deleted_at is set, else its
--- status) may go to p_to for p_reason, in one statement: the row changes, and an event, a
--- status-log row and an audit row (before and after) are appended. Customers whose state does
+-- status) may go to p_to for p_reason, in one statement: the row changes, and an event (which
+-- is also the suspension log's row) and an audit row (before and after) are appended. Customers whose state does
 -- not allow it are left alone: jobs pass candidates, and the Python form checks first so it
 -- can name the status it refuses. Returns the customers changed and the state they left.
 -- p_to 'restored' means: no longer deleted, with the status it had.
@@ -17,13 +17,12 @@ BEGIN
     RETURN QUERY
     WITH cur AS (
         -- a join, not `id = ANY(p_ids)`: a job passes 100,000 ids, and ANY tests each row
-        -- against the whole array
+        -- against the whole array. No row lock here: the UPDATE below re-checks the state on
+        -- the row version it locks, so a change committed meanwhile makes it skip the row.
         SELECT c.id, c.username, c.operator_id, c.status_reason,
                CASE WHEN c.deleted_at IS NOT NULL THEN 'deleted' ELSE c.status::text END AS state
           FROM customers c
           JOIN (SELECT DISTINCT unnest(p_ids) AS id) ids ON ids.id = c.id
-         ORDER BY c.id
-           FOR UPDATE OF c
     ), allowed AS (
         SELECT cur.*, t.event
           FROM cur JOIN customer_transitions t
@@ -41,25 +40,21 @@ BEGIN
             updated_at = now()
           FROM allowed a
          WHERE c.id = a.id
+           AND (CASE WHEN c.deleted_at IS NOT NULL THEN 'deleted' ELSE c.status::text END) = a.state
         RETURNING c.id, c.username, c.operator_id, a.state AS old_state,
                   a.status_reason AS old_reason, a.event,
                   CASE WHEN c.deleted_at IS NOT NULL THEN 'deleted'
                        ELSE c.status::text END AS new_state,
                   c.status_reason AS new_reason
     ), ev AS (
-        INSERT INTO events (name, customer_id, operator_id, actor, data)
-        SELECT u.event, u.id, u.operator_id, p_actor,
-               jsonb_build_object('username', u.username, 'from', u.old_state, 'reason', p_reason)
+        -- the event is the status log too (the `suspension` function lists these)
+        INSERT INTO events (name, customer_id, operator_id, actor, func, data)
+        SELECT u.event, u.id, u.operator_id, p_actor, p_func,
+               jsonb_build_object('username', u.username, 'from', u.old_state, 'to', u.new_state,
+                                  'reason', p_reason)
                || CASE WHEN p_note IS NULL THEN '{}'::jsonb
                        ELSE jsonb_build_object('note', p_note) END
-          FROM upd u ORDER BY u.id
-        RETURNING id, events.customer_id
-    ), logged AS (
-        INSERT INTO customer_status_log (customer_id, operator_id, from_state, to_state, reason,
-                                         note, actor, func, event_id)
-        SELECT u.id, u.operator_id, u.old_state, u.new_state, p_reason, p_note, p_actor, p_func,
-               ev.id
-          FROM upd u JOIN ev ON ev.customer_id = u.id
+          FROM upd u
     ), audited AS (
         INSERT INTO audit_log (actor, actor_user_id, operator_id, func, object_type, object_id,
                                object_name, before, after, request, ip)

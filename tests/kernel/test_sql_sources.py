@@ -118,10 +118,11 @@ def test_db_upgrade_twice_then_db_check_passes(scratch_url):
                 "radbill_events_derive", "radbill_events_append_only",
                 "ledger_check_balanced", "ledger_refuse_update"} <= fns
         assert "radbill_rate" not in fns  # retired, and dropped by its file
-        # notices on 9 tables x 4 + radacct's truncate, the ledger's 2, the events' 2
+        # notices on 9 tables x 4 + radacct's truncate, the ledger's 2, the events' 2, the
+        # session revocations' 2
         assert conn.execute(sa.text(
             "SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal")).scalar() == \
-            9 * 4 + 1 + 2 + 2
+            9 * 4 + 1 + 2 + 2 + 2
     r = radbill(scratch_url, "db", "check")
     assert (r.returncode, r.stderr) == (0, "")
 

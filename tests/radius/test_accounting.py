@@ -153,12 +153,12 @@ def test_crossing_the_cap_mid_session_queues_exactly_one_coa(server, db):
                                 "'customer.fup%'")).all()
     assert [(e.name, e.actor, e.data) for e in events] == [
         ("customer.fup_reached", "radius",
-         {"username": "bob", "from": "active", "reason": "data_cap"})]
+         {"username": "bob", "from": "active", "to": "fup", "reason": "data_cap"})]
     audit = db.execute(sa.text("select func, before, after from audit_log "
                                "where func = 'radius.accounting'")).all()
     assert len(audit) == 1 and audit[0].before["status"] == "active" \
         and audit[0].after["status"] == "fup"
-    assert db.execute(sa.text("select to_state, reason from customer_status_log")).all() == \
+    assert [(r["to_state"], r["reason"]) for r in fn(db, "suspension").rows] == \
         [("fup", "data_cap")]
     out = db.execute(sa.text("select kind, payload from outbox order by id")).all()
     assert [(o.kind, o.payload["event"]) for o in out] == [
@@ -183,7 +183,8 @@ def test_crossing_the_cap_mid_session_queues_exactly_one_coa(server, db):
     db.commit()
     assert db.execute(sa.text("select status from customers")).scalar() == "active"
     reset = db.execute(sa.text("select data from events where name = 'customer.fup_reset'")).all()
-    assert [r.data for r in reset] == [{"username": "bob", "from": "fup", "reason": "new_cycle"}]
+    assert [r.data for r in reset] == [{"username": "bob", "from": "fup", "to": "active",
+                                        "reason": "new_cycle"}]
     assert db.execute(sa.text("select count(*) from outbox where kind = 'disconnect' and "
                               "payload->>'event' = 'customer.fup_reset'")).scalar() == 1
     def login():  # a new packet each time: FreeRADIUS answers a repeated one from its cache
