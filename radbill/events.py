@@ -96,7 +96,7 @@ CATALOGUE: dict[str, EventType] = {t.name: t for t in (
     EventType("customer.expiring", "Your internet package expires soon",
               ("username", "expires_at", "days_left"),
               emitters=("job.reminders",), routes=(NOTIFY,)),
-    EventType("bill.created", "New bill", ("bill_id", "username", "total", "due_date"),
+    EventType("bill.created", "New bill", ("bill_id", "total", "due_date"),
               ("period_from", "period_to"),
               # no notice of its own: a bill is announced on its due day (bill.due), which for
               # a billing run's bills is the day of the run

@@ -84,7 +84,7 @@ def write_bill(session: Session, customer: Customer, q: pricing.Quote, *, kind: 
                 operator_id=customer.operator_id, bill_id=bill.id)
     events.emit(session, "bill.created", customer_id=customer.id,
                 operator_id=customer.operator_id, actor="system", bill_id=bill.id,
-                username=customer.username, total=bill.total, due_date=bill.due_date,
+                total=bill.total, due_date=bill.due_date,
                 period_from=bill.service_from,
                 period_to=bill.service_to - dt.timedelta(days=1) if bill.service_to else None)
     return bill

@@ -101,24 +101,32 @@ def close_stale(session: Session, now: dt.datetime | None = None) -> str:
     return f"{n} stale sessions closed"
 
 
-# A customer's cycle is a month when billed monthly, else the package's validity.
+# A customer's cycle is a month when billed monthly, else the package's validity. A monthly
+# cycle is anchored on a day of the month (cycle_day, else cycle_start's day): it starts on that
+# day, or on the last day of a month too short for it, so a cycle from the 31st starts on 28
+# February and on 31 March. `radbill_month_day` gives this month's start; before it, last month's.
 FUP_RESET_SQL = """
-WITH due AS (
-    SELECT c.id, c.username, c.status AS old_status,
+WITH base AS (
+    SELECT c.*, coalesce(c.cycle_day, CAST(extract(day FROM c.cycle_start) AS int)) AS anchor,
+           CAST(date_trunc('month', CAST(:today AS date)) AS date) AS month1
+    FROM customers c
+    WHERE c.deleted_at IS NULL AND c.cycle_start < CAST(:today AS date)
+), due AS (
+    SELECT c.id, c.username, c.status AS old_status, c.anchor,
            CASE WHEN bp.term = 'monthly'
-                THEN CAST(c.cycle_start + make_interval(months => CAST(
-                        extract(year FROM age(CAST(:today AS date), c.cycle_start)) * 12
-                        + extract(month FROM age(CAST(:today AS date), c.cycle_start)) AS int))
-                     AS date)
+                THEN CASE WHEN radbill_month_day(c.month1, c.anchor) <= CAST(:today AS date)
+                          THEN radbill_month_day(c.month1, c.anchor)
+                          ELSE radbill_month_day(CAST(c.month1 - interval '1 month' AS date), c.anchor)
+                     END
                 ELSE c.cycle_start + ((CAST(:today AS date) - c.cycle_start) / p.validity_days)
                                      * p.validity_days
            END AS new_start
-    FROM customers c
+    FROM base c
     JOIN packages p ON p.id = c.package_id
     LEFT JOIN billing_profiles bp ON bp.id = c.billing_profile_id
-    WHERE c.deleted_at IS NULL AND c.cycle_start < CAST(:today AS date)
 ), upd AS (
-    UPDATE customers c SET cycle_start = due.new_start, updated_at = now()
+    UPDATE customers c SET cycle_start = due.new_start, updated_at = now(),
+                           cycle_day = coalesce(c.cycle_day, due.anchor)
     FROM due WHERE c.id = due.id AND due.new_start > c.cycle_start
     RETURNING c.id, c.status
 )

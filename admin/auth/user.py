@@ -33,7 +33,8 @@ def load_user(user_id: str) -> StaffLogin | None:
     """The cookie's user while its session row lives: a logout, a password, role or operator
     change, a disabled login or a suspended operator deletes the row (admin/security.py)."""
     sid = session.get(SID)
-    if not user_id.isdigit() or not isinstance(sid, str):
+    if not (user_id.isascii() and user_id.isdigit() and len(user_id) <= 9) \
+            or not isinstance(sid, str):
         return None
     user = security.web_session_user(db(), sid, int(user_id))
     return StaffLogin(user) if user is not None else None

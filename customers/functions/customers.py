@@ -2,11 +2,12 @@
 are radbill/lifecycle.py's)."""
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import sqlalchemy as sa
 
-from radbill import events, lifecycle
+from radbill import events, lifecycle, settings
 from radbill.functions import audit, hooks
 from radbill.functions import fields as F
 from radbill.functions.crud import Entity, in_subtree, resolve_operator, shared_with
@@ -128,6 +129,8 @@ class Customers(Entity):
         super().apply(call, obj, values, creating)
         if obj.service is None:
             obj.service = "pppoe"
+        if creating:  # the ISP's day, not the database session's (UTC) current_date
+            obj.cycle_start = dt.datetime.now(settings.get().tz).date()
         with call.session.no_autoflush:  # checked before the row is written, not by its failure
             self._unique(call, obj)
             if "static_ip" in values and obj.static_ip:

@@ -129,7 +129,7 @@ def kick(call: Call) -> OkResult:
 
 
 @function("router.push_profiles", kind="list", changes=True, roles=DEVICE_STAFF,
-          params=(ELID, Param("package", "package names, comma-separated (default: all)"),
+          params=(ELID, Param("package", "package names, comma-separated (default: all)", multi=True),
                   Param("local_address", "the router's address inside the PPP profiles")))
 def push_profiles(call: Call) -> ListResult:
     """Create or update a PPP profile (and its IP pool) on the router for each package."""

@@ -46,6 +46,7 @@ class Customer(Base):
     parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("customers.id", ondelete="SET NULL"))
     manager_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_users.id", ondelete="SET NULL"))
     cycle_start: Mapped[dt.date] = mapped_column(server_default=sa.func.current_date())
+    cycle_day: Mapped[int | None] = mapped_column(sa.SmallInteger)  # a monthly cycle's anchor
     notes: Mapped[str | None] = mapped_column(sa.Text)
     last_seen_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = created_at()
@@ -67,6 +68,7 @@ class Customer(Base):
         sa.CheckConstraint("advance_balance >= 0", name="advance_nonneg"),
         sa.CheckConstraint("custom_price is null or custom_price >= 0", name="custom_price_nonneg"),
         sa.CheckConstraint("parent_id is null or parent_id <> id", name="not_own_parent"),
+        sa.CheckConstraint("cycle_day is null or cycle_day between 1 and 31", name="cycle_day_range"),
         sa.Index("uq_customers_username_lower", sa.text("lower(username)"), unique=True),
         sa.Index("uq_customers_static_ip", "static_ip", unique=True,
                  postgresql_where=sa.text("static_ip is not null and deleted_at is null")),

@@ -95,9 +95,6 @@ def test_fup_resets_at_the_start_of_each_customers_cycle(session):
     assert jobs.fup_reset(session, dt.date(2026, 11, 15)).startswith("0 cycles")
 
 
-@pytest.mark.xfail(strict=True, reason="defect in rating/usage.py FUP_RESET_SQL (issue 9 note): "
-                   "a monthly cycle from the 29th-31st resets a day late in a shorter month, "
-                   "then stays on the 28th")
 def test_a_monthly_cycle_from_the_31st_ends_with_the_shorter_month(session):
     pkg = make_package(session, price="500", validity_days="30", data_cap="10G",
                        fup_rate_down="1M", fup_rate_up="1M")
@@ -115,8 +112,6 @@ def test_a_monthly_cycle_from_the_31st_ends_with_the_shorter_month(session):
     assert c.cycle_start == dt.date(2027, 3, 31)
 
 
-@pytest.mark.xfail(strict=True, reason="defect (issue 9 note): customers.cycle_start defaults to "
-                   "the database's current_date (its session zone), not the ISP's day")
 def test_a_new_customers_cycle_starts_on_the_isps_day(session):
     from zoneinfo import ZoneInfo
     # a database session zone whose date is not the ISP's right now (one of the two always is)
