@@ -12,15 +12,14 @@ consumer's kind, carrying the event's payload. Nobody builds an outbox payload b
 """
 from __future__ import annotations
 
-import datetime as dt
-import ipaddress
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
+
+from radbill.functions.audit import jsonable
 
 CONSUMERS = ("disconnect", "coa", "notify")  # the outbox kinds a route may name
 
@@ -144,18 +143,6 @@ def emit(session: Session, name: str, /, *, customer_id: int | None = None,
         stmt = stmt.on_conflict_do_nothing(index_elements=["dedupe_key"],
                                            index_where=sa.text("dedupe_key IS NOT NULL"))
     return session.scalar(stmt.returning(Event.id))
-
-
-def jsonable(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, (dt.datetime, dt.date)):
-        return value.isoformat()
-    if isinstance(value, (ipaddress.IPv4Address, ipaddress.IPv6Address)):
-        return str(value)
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return [jsonable(v) for v in value]
-    return value
 
 
 def catalogue_rows() -> list[dict[str, Any]]:

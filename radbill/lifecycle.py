@@ -20,7 +20,6 @@ from typing import Iterable
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-STATES = ("active", "fup", "suspended", "disabled", "deleted")
 LIVE = ("active", "fup", "suspended", "disabled")
 RESTORED = "restored"  # the destination of customer.restore: the status it had before
 

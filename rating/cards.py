@@ -78,7 +78,7 @@ def redeem(session: Session, customer: Customer, pin: str,
     receipt = payments.pay(session, customer, "card", card.amount, reference, card_id=card.id,
                            actor=actor, **extra)
     events.emit(session, "card.redeemed", customer_id=customer.id,
-                operator_id=customer.operator_id, actor=actor.login, card_id=card.id,
-                serial=card.serial, username=customer.username, amount=card.amount,
+                operator_id=customer.operator_id, actor=actor.login, func=actor.func,
+                card_id=card.id, serial=card.serial, username=customer.username, amount=card.amount,
                 payment_id=receipt.payment.id)
     return receipt

@@ -96,9 +96,9 @@ def pay(session: Session, customer: Customer, method: str, amount: Decimal | Non
     redial = walled and not resumed and customer.status in ("active", "fup") \
         and customer.expires_at is not None and customer.expires_at > now
     events.emit(session, "payment.received", customer_id=customer.id,
-                operator_id=customer.operator_id, actor=actor.login, payment_id=p.id,
-                username=customer.username, amount=amount, method=method, reference=reference,
-                redial=redial or None)
+                operator_id=customer.operator_id, actor=actor.login, func=actor.func,
+                payment_id=p.id, username=customer.username, amount=amount, method=method,
+                reference=reference, redial=redial or None)
     source = "advances" if method == "advance" else "cash"
     ledger.post(session, "payment", f"{method} payment {p.id} from {customer.username}",
                 [(customer.operator_id, source, amount),
@@ -195,6 +195,6 @@ def reverse(session: Session, p: Payment, reason: str | None = None,
                    f"payment {p.id} reversed" + (f": {reason}" if reason else ""),
                    operator_id=p.operator_id, payment_id=p.id)
     events.emit(session, "payment.reversed", customer_id=customer.id,
-                operator_id=customer.operator_id, actor=actor.login, payment_id=p.id,
-                username=customer.username, amount=p.amount, reason=reason)
+                operator_id=customer.operator_id, actor=actor.login, func=actor.func,
+                payment_id=p.id, username=customer.username, amount=p.amount, reason=reason)
     session.flush()

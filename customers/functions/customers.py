@@ -110,7 +110,6 @@ class Customers(Entity):
         if errors:
             raise FuncError(errors=errors)
         # taken before _refs moves package_id, so hooks see the real old values
-        old_package, old_mac = obj.package_id, obj.mac
         before = audit.snapshot(obj) if not creating else None
         if creating or "operator" in values:
             obj.operator_id = resolve_operator(call, values.pop("operator", None)).id
@@ -142,7 +141,7 @@ class Customers(Entity):
         if creating:
             hooks.run("customer_created", call, obj)
             events.emit(call.session, "customer.created", customer_id=obj.id,
-                        operator_id=obj.operator_id, actor=call.caller.login,
+                        operator_id=obj.operator_id, actor=call.caller.login, func=call.func,
                         username=obj.username, package=obj.package.name, service=obj.service)
         else:
             hooks.run("customer_changed", call, obj, before)
@@ -151,9 +150,8 @@ class Customers(Entity):
             if changed:
                 events.emit(call.session, "customer.updated", customer_id=obj.id,
                             operator_id=obj.operator_id, actor=call.caller.login,
-                            username=obj.username, changed=changed,
-                            relogin=bool(RELOGIN & set(changed)) or obj.package_id != old_package
-                            or obj.mac != old_mac)
+                            func=call.func, username=obj.username, changed=changed,
+                            relogin=bool(RELOGIN & set(changed)))
 
     def _refs(self, call: Call, obj: Customer, values: dict) -> None:
         from rating.functions.billing_profiles import ENTITY as profiles

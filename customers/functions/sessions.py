@@ -4,7 +4,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from radbill.functions import audit
-from radbill.functions.crud import page_params
+from radbill.functions.crud import paged
 from radbill.functions.registry import Call, ListResult, Param, function
 from radbill.functions.roles import CUSTOMER_VIEWERS
 from radbill.models import Customer, RadAcct
@@ -29,15 +29,11 @@ def sessions(call: Call) -> ListResult:
         stmt = stmt.where(acct.username == call.get("username"))
     if call.get("nas"):
         stmt = stmt.where(sa.cast(acct.nasipaddress, sa.Text).like(call.get("nas") + "%"))
-    page, per_page = page_params(call)
-    total = call.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))
-    stmt = stmt.order_by(acct.acctstarttime.desc().nulls_last(), acct.radacctid.desc())
-    rows = call.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page))
-    return ListResult([{
+    return paged(call, stmt, SESSION_COLUMNS, lambda r: {
         "id": r.radacctid, "username": r.username, "nas": str(r.nasipaddress),
         "ip": None if r.framedipaddress is None else str(r.framedipaddress),
         "mac": r.callingstationid,
         "started": audit.jsonable(r.acctstarttime), "stopped": audit.jsonable(r.acctstoptime),
         "seconds": r.acctsessiontime, "bytes_down": r.acctoutputoctets,
-        "bytes_up": r.acctinputoctets,
-        "cause": r.acctterminatecause} for r in rows], total, page, per_page, SESSION_COLUMNS)
+        "bytes_up": r.acctinputoctets, "cause": r.acctterminatecause},
+        acct.acctstarttime.desc().nulls_last(), acct.radacctid.desc())

@@ -4,7 +4,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from radbill.functions.audit import jsonable
-from radbill.functions.crud import in_subtree, page_params
+from radbill.functions.crud import in_subtree, paged
 from radbill.functions.fields import as_id, is_id
 from radbill.functions.registry import Call, ListResult, Param, function
 from radbill.functions.roles import CUSTOMER_VIEWERS, RESELLERS
@@ -29,7 +29,8 @@ def audit_list(call: Call) -> ListResult:
         stmt = stmt.where(AuditLog.object_id == as_id(oid, AuditLog.object_id))
     if q := call.get("q"):
         stmt = stmt.where(sa.or_(AuditLog.object_name.ilike(f"%{q}%"), AuditLog.func.ilike(f"%{q}%")))
-    return _page(call, stmt, AuditLog.at.desc(), AuditLog.id.desc(), columns=AUDIT_COLUMNS)
+    return paged(call, stmt, AUDIT_COLUMNS, _row(AUDIT_COLUMNS), AuditLog.at.desc(),
+                 AuditLog.id.desc())
 
 
 @function("authlog", kind="list", roles=CUSTOMER_VIEWERS,
@@ -44,14 +45,10 @@ def auth_log(call: Call) -> ListResult:
         stmt = stmt.where(RadPostAuth.username == call.get("username"))
     if call.get("reply"):
         stmt = stmt.where(RadPostAuth.reply == call.get("reply"))
-    return _page(call, stmt, RadPostAuth.id.desc(),
-                 columns=["id", "authdate", "username", "reply", "reason", "callingstationid",
-                          "calledstationid"])
+    columns = ["id", "authdate", "username", "reply", "reason", "callingstationid",
+               "calledstationid"]
+    return paged(call, stmt, columns, _row(columns), RadPostAuth.id.desc())
 
 
-def _page(call: Call, stmt: sa.Select, *order, columns: list[str]) -> ListResult:
-    page, per_page = page_params(call)
-    total = call.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))
-    rows = call.session.scalars(stmt.order_by(*order).limit(per_page).offset((page - 1) * per_page))
-    return ListResult([{c: jsonable(getattr(r, c)) for c in columns} for r in rows],
-                      total, page, per_page, columns)
+def _row(columns: list[str]):
+    return lambda r: {c: jsonable(getattr(r, c)) for c in columns}

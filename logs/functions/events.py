@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from radbill import events, lifecycle, settings
 from radbill.functions import fields as F
 from radbill.functions.audit import jsonable
-from radbill.functions.crud import in_subtree, page_params, resolve_operator
+from radbill.functions.crud import in_subtree, paged, resolve_operator
 from radbill.functions.registry import Call, FuncError, ListResult, Param, function
 from radbill.functions.roles import CUSTOMER_VIEWERS, DEVICE_STAFF, RESELLERS, sees_money
 from radbill.models import Customer, Event, Operator
@@ -40,10 +40,11 @@ def event_list(call: Call) -> ListResult:
                             f"{', '.join(sorted(events.CATALOGUE))}", field="name")
     stmt = _period(call, stmt, Event.at)
     money = sees_money(call.caller.role)
-    return _page(call, stmt, Event.id, EVENT_COLUMNS, lambda e, username: {
+    return paged(call, stmt, EVENT_COLUMNS, lambda e, username: {
         "id": e.id, "at": jsonable(e.at), "name": e.name, "customer_id": e.customer_id,
         "username": username, "operator_id": e.operator_id, "actor": e.actor, "func": e.func,
-        "data": e.data if money else {k: v for k, v in e.data.items() if k not in MONEY_KEYS}})
+        "data": e.data if money else {k: v for k, v in e.data.items() if k not in MONEY_KEYS}},
+        Event.id.desc())
 
 
 @function("suspension", kind="list", roles=RESELLERS, money=False,
@@ -62,11 +63,11 @@ def suspension_list(call: Call) -> ListResult:
     if reason := call.get("reason"):
         stmt = stmt.where(Event.data["reason"].astext == reason)
     stmt = _period(call, stmt, Event.at)
-    return _page(call, stmt, Event.id, STATUS_COLUMNS, lambda e, username: {
+    return paged(call, stmt, STATUS_COLUMNS, lambda e, username: {
         "id": e.id, "at": jsonable(e.at), "customer_id": e.customer_id, "username": username,
         "from_state": e.data.get("from"), "to_state": e.data.get("to"),
         "reason": e.data.get("reason"), "note": e.data.get("note"), "actor": e.actor,
-        "func": e.func, "event": e.name})
+        "func": e.func, "event": e.name}, Event.id.desc())
 
 
 def _scoped(call: Call, stmt: sa.Select, operator_col, customer_col) -> sa.Select:
@@ -90,20 +91,9 @@ def _period(call: Call, stmt: sa.Select, at_col) -> sa.Select:
     tz = settings.get().tz
     for param, op in (("since", "ge"), ("until", "lt")):
         if raw := call.get(param):
-            try:
-                day = F.day(raw)
-            except ValueError as exc:
-                raise FuncError(str(exc), field=param) from None
+            day = F.parse_one(param, F.day, raw)
             if op == "lt":
                 day += dt.timedelta(days=1)
             edge = dt.datetime.combine(day, dt.time(), tz)
             stmt = stmt.where(at_col >= edge if op == "ge" else at_col < edge)
     return stmt
-
-
-def _page(call: Call, stmt: sa.Select, id_col, columns: list[str], row) -> ListResult:
-    page, per_page = page_params(call)
-    total = call.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))
-    rows = call.session.execute(stmt.order_by(id_col.desc())
-                                .limit(per_page).offset((page - 1) * per_page))
-    return ListResult([row(*r) for r in rows], total, page, per_page, columns)

@@ -21,7 +21,7 @@ def jsonable(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, (ipaddress.IPv4Address, ipaddress.IPv4Network, ipaddress.IPv6Address)):
         return str(value)
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, (list, tuple, set, frozenset)):
         return [jsonable(v) for v in value]
     if isinstance(value, dict):
         return {k: jsonable(v) for k, v in value.items()}

@@ -164,6 +164,16 @@ def as_text(col):
 MAX_PAGE = 10_000_000  # page * per_page stays far inside a bigint OFFSET
 
 
+def paged(call: Call, stmt: sa.Select, columns: list[str], row, *order) -> ListResult:
+    """The page of `stmt` (ordered by `order`) the caller asked for, with the total; `row`
+    turns each result row's entities and values into the row's dict."""
+    page, per_page = page_params(call)
+    total = call.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))
+    result = call.session.execute(stmt.order_by(*order).limit(per_page)
+                                  .offset((page - 1) * per_page))
+    return ListResult([row(*r) for r in result], total, page, per_page, list(columns))
+
+
 def page_params(call: Call) -> tuple[int, int]:
     """page (1..MAX_PAGE) and per_page (1..MAX_PER_PAGE), each refused naming itself."""
     errors = {}

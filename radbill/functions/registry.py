@@ -8,6 +8,7 @@ commit together or not at all.
 from __future__ import annotations
 
 import importlib
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -270,10 +271,7 @@ def run_in_savepoint(session: Session, fn: Function, call_: Call) -> Result:
         else:
             _rollback(savepoint)
         raise
-    except sa_exc.IntegrityError as exc:
-        _rollback(savepoint)
-        raise database_refusal(fn, call_.params, exc) from None
-    except sa_exc.DataError as exc:
+    except (sa_exc.IntegrityError, sa_exc.DataError) as exc:
         _rollback(savepoint)
         raise database_refusal(fn, call_.params, exc) from None
     except BaseException:
@@ -332,14 +330,13 @@ def database_refusal(fn: Function, params: dict[str, str], exc: Exception) -> Fu
     return err
 
 
-_KEY = __import__("re").compile(r"Key \((.+?)\)=")
+_KEY = re.compile(r"Key \((.+?)\)=")
 
 
 def _field_in(fn: Function, params: dict[str, str], diag, text: str) -> str | None:
     """Which parameter the database's complaint is about: the column it names (diag or the
     'Key (col)=' detail, a check constraint's name) when the function takes a parameter so
     named, or else a parameter whose value the message quotes."""
-    import re
     names = [p.name for p in fn.params] + [k for k in params if k not in CONTROL_PARAMS]
     candidates = []
     if diag is not None and getattr(diag, "column_name", None):

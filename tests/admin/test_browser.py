@@ -5,7 +5,6 @@ import os
 import shutil
 import tempfile
 import threading
-from pathlib import Path
 
 import pyotp
 import pytest

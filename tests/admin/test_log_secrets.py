@@ -3,16 +3,12 @@ query strings, and FreeRADIUS gets the database password from a passfile, never 
 it prints."""
 from __future__ import annotations
 
-import os
-import subprocess
-import time
 import urllib.error
 import urllib.request
 from urllib.parse import quote
 
 from radbill import db
-from tests.admin.test_wsgi import free_port, get
-from tests.conftest import ROOT
+from tests.support.gunicorn import gunicorn
 
 SECRETS = {"authinfo": "gunny:Zebra-Pass-11", "password": "Horse-Battery-22", "key": "Key-33-zz",
            "pin": "445566778899", "totp": "123456"}
@@ -23,22 +19,10 @@ def test_gunicorn_masks_credentials_in_every_log_line(committed):
     with db.session_scope() as s:
         make_operator(s, name="isp")
         make_user(s, login="gunny", role="group_admin", operator="isp", password="Zebra-Pass-11")
-    port = free_port()
     # as `radbill up` starts it (the project's gunicorn.conf.py is read from the root)
-    proc = subprocess.Popen([str(ROOT / ".venv" / "bin" / "gunicorn"), "--workers", "2", "--bind",
-                             f"127.0.0.1:{port}", "--access-logfile", "-",
-                             "--access-logformat", '%(h)s "%(r)s" %(s)s q=%(q)s "%(f)s"',
-                             "admin.wsgi:app"],
-                            cwd=ROOT, env=os.environ.copy(), stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                get(base + "/login")
-                break
-            except OSError:
-                time.sleep(0.1)
+    with gunicorn("--access-logfile", "-",
+                  "--access-logformat", '%(h)s "%(r)s" %(s)s q=%(q)s "%(f)s"',
+                  workers=2) as (base, log):
         query = "&".join(f"{k}={quote(v, safe=':')}" for k, v in SECRETS.items())
         for url in (f"{base}/billmgr?func=operator&out=xml&{query}",
                     f"{base}/billmgr?func=auth&username=gunny&password=Horse-Battery-22&out=xml",
@@ -48,9 +32,7 @@ def test_gunicorn_masks_credentials_in_every_log_line(committed):
                 urllib.request.urlopen(req, timeout=10).read()
             except urllib.error.HTTPError:
                 pass
-    finally:
-        proc.terminate()
-        log = proc.communicate(timeout=20)[0].decode()
+    log = "".join(log)
     assert "func=operator" in log and "/nowhere" in log  # the lines are there...
     assert "authinfo=***" in log and "password=***" in log
     for secret in SECRETS.values():  # ...without a credential in any of them

@@ -148,7 +148,6 @@ def test_crossing_the_cap_mid_session_queues_exactly_one_coa(server, db):
     assert db.execute(sa.text("select status from customers")).scalar() == "fup"
     # the lifecycle's rows: one event, one audit row, one status-log row, and the event's
     # consumers: exactly one CoA and one notice
-    cid = db.execute(sa.text("select id from customers")).scalar()
     events = db.execute(sa.text("select name, actor, data from events where name like "
                                 "'customer.fup%'")).all()
     assert [(e.name, e.actor, e.data) for e in events] == [

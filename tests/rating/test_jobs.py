@@ -10,7 +10,6 @@ import threading
 import time
 from decimal import Decimal as D
 
-import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
