@@ -17,6 +17,6 @@ __all__ = [
 ]
 from radbill.models.devices import DeviceStatus, InterfaceSample, Olt, Onu  # noqa: E402,F401
 from radbill.models.web import ApiSession, IdempotencyKey, LoginAttempt, LoginKey  # noqa: E402,F401
-from radbill.models.billing import (Bill, BillLine, JobState, LedgerAccount, LedgerEntry,  # noqa: E402,F401
-                                    LedgerTransaction, Payment, PaymentAllocation, RechargeCard,
-                                    UsageDaily)
+from radbill.models.billing import (Bill, BillLine, GatewayCheckout, JobState,  # noqa: E402,F401
+                                    LedgerAccount, LedgerEntry, LedgerTransaction, Payment,
+                                    PaymentAllocation, PaymentGateway, RechargeCard, UsageDaily)

@@ -21,7 +21,12 @@ PAYMENT_METHODS = ("cash", "card", "online", "advance")
 PAYMENT_STATUSES = ("completed", "reversed")
 CARD_STATUSES = ("unused", "used", "expired")
 ACCOUNT_KINDS = ("cash", "receivable", "advances", "vat_payable", "revenue", "upstream",
-                 "downstream", "wholesale_cost")
+                 "downstream", "wholesale_cost", "gateway_fees", "commission",
+                 "commission_payable")
+GATEWAY_KINDS = ("bkash", "sslcommerz", "nagad", "aamarpay")
+GATEWAY_MODES = ("sandbox", "live")
+CHECKOUT_STATUSES = ("pending", "completed", "failed", "cancelled", "review", "expired",
+                     "refunded")
 
 
 class Bill(Base):
@@ -206,3 +211,70 @@ class JobState(Base):
     last_started_at: Mapped[dt.datetime | None]
     last_finished_at: Mapped[dt.datetime | None]
     last_result: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class PaymentGateway(Base):
+    """An operator's account with an online gateway. `credentials` is the encrypted JSON of the
+    kind's secrets (rating/gateways/secrets.py); operators without one of a kind use the nearest
+    ancestor's."""
+
+    __tablename__ = "payment_gateways"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.Text)
+    operator_id: Mapped[int] = mapped_column(sa.ForeignKey("operators.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(pg_enum("gateway_kind", *GATEWAY_KINDS))
+    mode: Mapped[str] = mapped_column(pg_enum("gateway_mode", *GATEWAY_MODES),
+                                      server_default="sandbox")
+    base_url: Mapped[str | None] = mapped_column(sa.Text)  # empty: the kind's URL for the mode
+    credentials: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    charge_percent: Mapped[Decimal] = mapped_column(sa.Numeric(5, 2), server_default="0")
+    charge_fixed: Mapped[Decimal] = mapped_column(server_default="0")
+    enabled: Mapped[bool] = mapped_column(server_default=sa.true())
+    created_at: Mapped[dt.datetime] = created_at()
+    updated_at: Mapped[dt.datetime] = mapped_column(server_default=sa.func.now())
+    __table_args__ = (
+        sa.UniqueConstraint("operator_id", "name", name="uq_payment_gateways_operator_name"),
+        sa.CheckConstraint("charge_percent >= 0 and charge_percent < 100", name="charge_percent_range"),
+        sa.CheckConstraint("charge_fixed >= 0", name="charge_fixed_nonneg"),
+        sa.Index("ix_payment_gateways_operator_kind", "operator_id", "kind"),
+    )
+
+
+class GatewayCheckout(Base):
+    """A payment started at a gateway: pending until the gateway confirms it (then `payment_id`
+    is the payment it became) or says it failed. `invoice` is our id at the gateway (its
+    merchant invoice / transaction id); `gateway_txn` the gateway's own transaction id, unique
+    per gateway so a callback delivered three times is one payment."""
+
+    __tablename__ = "gateway_checkouts"
+    id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
+    invoice: Mapped[str] = mapped_column(sa.Text, unique=True)
+    customer_id: Mapped[int] = mapped_column(sa.ForeignKey("customers.id", ondelete="RESTRICT"))
+    operator_id: Mapped[int] = mapped_column(sa.ForeignKey("operators.id", ondelete="RESTRICT"))
+    gateway_id: Mapped[int] = mapped_column(sa.ForeignKey("payment_gateways.id", ondelete="RESTRICT"))
+    amount: Mapped[Decimal]
+    charge: Mapped[Decimal] = mapped_column(server_default="0")
+    currency: Mapped[str] = mapped_column(sa.Text, server_default="BDT")
+    status: Mapped[str] = mapped_column(pg_enum("checkout_status", *CHECKOUT_STATUSES),
+                                        server_default="pending")
+    source: Mapped[str] = mapped_column(sa.Text, server_default="staff")  # staff, portal, link
+    gateway_ref: Mapped[str | None] = mapped_column(sa.Text)  # its session / payment id
+    gateway_txn: Mapped[str | None] = mapped_column(sa.Text)  # its transaction id, once paid
+    redirect_url: Mapped[str | None] = mapped_column(sa.Text)
+    payment_id: Mapped[int | None] = mapped_column(sa.ForeignKey("payments.id", ondelete="SET NULL"))
+    created_by: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_users.id", ondelete="SET NULL"))
+    message: Mapped[str | None] = mapped_column(sa.Text)  # why it failed or needs review
+    detail: Mapped[dict | None] = mapped_column(sa.dialects.postgresql.JSONB)  # last answer
+    created_at: Mapped[dt.datetime] = created_at()
+    checked_at: Mapped[dt.datetime | None]
+    completed_at: Mapped[dt.datetime | None]
+    __table_args__ = (
+        sa.CheckConstraint("amount > 0", name="amount_positive"),
+        sa.CheckConstraint("charge >= 0", name="charge_nonneg"),
+        sa.CheckConstraint("source in ('staff', 'portal', 'link')", name="source_valid"),
+        sa.Index("uq_gateway_checkouts_txn", "gateway_id", "gateway_txn", unique=True,
+                 postgresql_where=sa.text("gateway_txn is not null")),
+        sa.Index("ix_gateway_checkouts_pending", "created_at",
+                 postgresql_where=sa.text("status = 'pending'")),
+        sa.Index("ix_gateway_checkouts_customer", "customer_id", "created_at"),
+    )

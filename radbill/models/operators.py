@@ -28,6 +28,8 @@ class Operator(Base):
     status: Mapped[str] = mapped_column(sa.Text, server_default="active")
     vat_percent: Mapped[Decimal] = mapped_column(sa.Numeric(5, 2), server_default="0")
     require_2fa: Mapped[bool] = mapped_column(server_default=sa.false())
+    # two customers may share a mobile number (a family's phone); off: duplicates are refused
+    allow_shared_mobile: Mapped[bool] = mapped_column(server_default=sa.false())
     created_at: Mapped[dt.datetime] = created_at()
 
     parent: Mapped[Operator | None] = relationship(remote_side=[id])
@@ -58,11 +60,21 @@ class StaffUser(Base):
     failed_logins: Mapped[int] = mapped_column(server_default="0")
     locked_until: Mapped[dt.datetime | None]
     last_login_at: Mapped[dt.datetime | None]
+    # a distributor's or collector's commission: a percent of what they collect, or a fixed
+    # amount per card of theirs redeemed (rating/commission.py)
+    commission_percent: Mapped[Decimal | None] = mapped_column(sa.Numeric(5, 2))
+    commission_fixed: Mapped[Decimal | None]
     created_at: Mapped[dt.datetime] = created_at()
 
     operator: Mapped[Operator] = relationship()
 
-    __table_args__ = (sa.CheckConstraint("login ~ '^[A-Za-z0-9_.@-]{2,64}$'", name="login_format"),)
+    __table_args__ = (
+        sa.CheckConstraint("login ~ '^[A-Za-z0-9_.@-]{2,64}$'", name="login_format"),
+        sa.CheckConstraint("commission_percent is null or commission_percent between 0 and 100",
+                           name="commission_percent_range"),
+        sa.CheckConstraint("commission_fixed is null or commission_fixed >= 0",
+                           name="commission_fixed_nonneg"),
+    )
 
 
 class Zone(Base):

@@ -15,7 +15,7 @@ from radbill.functions.roles import MONEY_STAFF, RESELLERS
 from radbill.lifecycle import Actor
 from radbill.models import Bill, Customer, Payment
 from radbill.models.billing import PAYMENT_METHODS
-from rating import cards, gateways, payments
+from rating import cards, payments
 from rating.functions.common import customer, money, parse_day
 from rating.terms import midnight
 
@@ -81,7 +81,7 @@ function("payment", money=True, kind="list", roles=PAYERS,
     Param("elid", "payment id (open it)"), Param("customer", "id or username", True),
     Param("method", "cash, card, online or advance"), Param("amount"),
     Param("reference", "unique: a replay with the same reference counts once"),
-    Param("gateway", "online: the gateway's name"), Param("pin", "card: the recharge PIN"),
+    Param("pin", "card: the recharge PIN"),
     Param("note")))
 def edit(call: Call):
     """Take a payment: settle bills oldest first, extend validity, resume, notify, book it."""
@@ -126,11 +126,10 @@ def take(call: Call) -> payments.Receipt:
         return redeem(call, cust, call.get("pin"), extra)
     if method == "advance":
         return payments.pay(call.session, cust, "advance", money(call, required=False), **extra)
-    amount = money(call)
     if method == "online":
-        gateway = call.get("gateway")
-        amount = gateways.confirm(gateway, reference, amount)
-        reference, extra["gateway"] = f"{gateway}:{reference}", gateway
+        raise FuncError("an online payment is taken by payment.checkout (the gateway confirms "
+                        "it), not entered by hand", field="method")
+    amount = money(call)
     return payments.pay(call.session, cust, method, amount, reference, **extra)
 
 
