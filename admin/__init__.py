@@ -2,16 +2,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import secrets
-from pathlib import Path
 
-from radbill import settings
+from radbill import keys, settings
 
 
 def default_config() -> dict:
     s = settings.get()
     return {
-        "SECRET_KEY": s.secret_key or _stored_secret(Path(s.var_dir)),
+        "SECRET_KEY": keys.admin_secret(),
         "SESSION_FACTORY": None,
         "TZ": s.tz,
         "LOCKOUT_AFTER": s.lockout_after,
@@ -35,16 +33,6 @@ def secure_cookies(app) -> None:
     secure = bool(int(app.config.get("PROXIES") or 0) > 0) if wanted < 0 else bool(wanted)
     app.config.update(SESSION_COOKIE_SECURE=secure, REMEMBER_COOKIE_SECURE=secure,
                       REMEMBER_COOKIE_HTTPONLY=True, REMEMBER_COOKIE_SAMESITE="Lax")
-
-
-def _stored_secret(var_dir: Path) -> str:
-    """Without RADBILL_SECRET_KEY, one key kept on disk so every gunicorn worker signs alike."""
-    path = var_dir / "admin-secret-key"
-    if not path.exists():
-        var_dir.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
-    return path.read_text().strip()
 
 
 def create_app(config: dict | None = None):

@@ -105,12 +105,16 @@ CATALOGUE: dict[str, EventType] = {t.name: t for t in (
               emitters=("job.reminders",), routes=(NOTIFY,)),
     EventType("payment.received", "Payment received",
               ("payment_id", "username", "amount", "method"), ("reference", "redial"),
-              emitters=("payment.edit", "portal.recharge", "job.billing", "job.expiry"),
+              emitters=("payment.edit", "portal.recharge", "job.billing", "job.expiry",
+                        "payment.confirm", "payment.verify", "job.payment_recheck"),
               # validity came back before the expiry job suspended them: the live session is
               # still in the walled garden, so it must dial again
               routes=(NOTIFY, Route("disconnect", match={"redial": True}))),
     EventType("payment.reversed", "Payment reversed", ("payment_id", "username", "amount"),
               ("reason",), emitters=("payment.reverse",), routes=(NOTIFY,)),
+    EventType("payment.review", "Online payment needs review",
+              ("checkout_id", "invoice", "gateway", "amount", "reason"), ("reported",),
+              emitters=("payment.confirm", "payment.verify", "job.payment_recheck")),
     EventType("card.redeemed", "Recharge card used",
               ("card_id", "serial", "username", "amount", "payment_id"),
               emitters=("payment.edit", "portal.recharge")),

@@ -17,6 +17,7 @@ from rating import reminders as reminders_module
 
 log = logging.getLogger("rating.jobs")
 EXPIRY = Actor("scheduler", "job.expiry")
+RECHECK = Actor("scheduler", "job.payment_recheck")
 
 OVERDUE = """
     SELECT b.customer_id
@@ -92,6 +93,27 @@ def usage_rollup(session: Session, on: dt.date) -> str:
     return usage.rollup(session)
 
 
+def payment_recheck(session: Session, on: dt.date) -> str:
+    """Ask the gateways about checkouts pending for over 30 minutes (a lost callback, a
+    timeout), each in its own transaction so one slow gateway holds nobody else's rows; a
+    checkout a callback is settling right now is skipped (SKIP LOCKED), never settled twice."""
+    from sqlalchemy.orm import Session as OwnSession
+
+    from radbill.models import GatewayCheckout
+    from rating import checkout
+    now = dt.datetime.now(dt.timezone.utc)
+    seen: dict[str, int] = {}
+    for co_id in checkout.due_for_recheck(session, now):
+        with OwnSession(session.get_bind()) as own, own.begin():
+            co = own.scalars(sa.select(GatewayCheckout).where(GatewayCheckout.id == co_id)
+                             .with_for_update(skip_locked=True)).first()
+            if co is None:
+                continue
+            checkout.settle(own, co, None, RECHECK, now)
+            seen[co.status] = seen.get(co.status, 0) + 1
+    return ", ".join(f"{n} {state}" for state, n in sorted(seen.items())) or "nothing pending"
+
+
 def _jobs() -> tuple[Job, ...]:
     from radbill import settings
     interim = settings.get().interim_interval
@@ -103,6 +125,7 @@ def _jobs() -> tuple[Job, ...]:
         Job("reminders", reminders, "cron", {"hour": 10, "minute": 0}),
         Job("stale_sessions", stale_sessions, "interval", {"seconds": interim}),
         Job("usage_rollup", usage_rollup, "interval", {"minutes": 10}),
+        Job("payment_recheck", payment_recheck, "interval", {"minutes": 5}),
     )
 
 

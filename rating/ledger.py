@@ -13,6 +13,9 @@ The chart, per operator:
   upstream        the operator's position with its parent: + prepaid funds, - owed
   downstream      the parent's mirror of its resellers' positions
   wholesale_cost  what the operator paid its parent for activations
+  gateway_fees    what online gateways kept of customers' payments (an expense: debit +)
+  commission      distributors' and collectors' commission (an expense: debit +)
+  commission_payable  commission owed to them until paid out (a liability: credit +)
 """
 from __future__ import annotations
 
@@ -31,7 +34,9 @@ Leg = tuple[int, str, Decimal]  # (operator id, account kind, signed amount)
 
 LABELS = {"cash": "Cash", "receivable": "Accounts receivable", "advances": "Customer advances",
           "vat_payable": "VAT payable", "revenue": "Revenue", "upstream": "Balance with upstream",
-          "downstream": "Reseller balances", "wholesale_cost": "Wholesale cost"}
+          "downstream": "Reseller balances", "wholesale_cost": "Wholesale cost",
+          "gateway_fees": "Gateway charges", "commission": "Commission",
+          "commission_payable": "Commission payable"}
 
 
 def account_ids(session: Session, keys: Iterable[tuple[int, str]]) -> dict[tuple[int, str], int]:

@@ -64,8 +64,10 @@ def _by_reference(session: Session, customer: Customer, amount: Decimal | None,
 
 def pay(session: Session, customer: Customer, method: str, amount: Decimal | None,
         reference: str | None = None, on: dt.date | None = None, actor: Actor = SYSTEM_ACTOR,
-        **extra) -> Receipt:
-    """Take a payment through the whole pipeline (see the module docstring)."""
+        fee: Decimal = ZERO, **extra) -> Receipt:
+    """Take a payment through the whole pipeline (see the module docstring). `fee` is what an
+    online gateway kept of it: the operator's cash grows by the rest, the fee is booked to its
+    gateway_fees account (the customer is credited the whole amount)."""
     on = on or today()
     session.refresh(customer, with_for_update=True)  # one payment per customer at a time
     if reference is not None and (first := _by_reference(session, customer, amount, reference)):
@@ -101,7 +103,8 @@ def pay(session: Session, customer: Customer, method: str, amount: Decimal | Non
                 reference=reference, redial=redial or None)
     source = "advances" if method == "advance" else "cash"
     ledger.post(session, "payment", f"{method} payment {p.id} from {customer.username}",
-                [(customer.operator_id, source, amount),
+                [(customer.operator_id, source, amount - fee),
+                 (customer.operator_id, "gateway_fees", fee),
                  (customer.operator_id, "receivable", -p.applied),
                  (customer.operator_id, "advances", -p.to_advance)],
                 operator_id=customer.operator_id, payment_id=p.id, reference=reference)

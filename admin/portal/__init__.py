@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 
-from admin.portal import views  # noqa: E402,F401  (routes)
+from admin.portal import pay, views  # noqa: E402,F401  (routes)

@@ -147,8 +147,15 @@ def status(call: Call) -> FormResult:
               "usage": usage(call.session, c, package), "online": online, "sessions": recent,
               **money(call.session, c)}
     due = _due(call.session, c)  # all open bills, not only the recent ones listed
-    values.update(due=str(due), owes=due > 0)
+    values.update(due=str(due), owes=due > 0, gateways=gateways_of(call.session, c))
     return FormResult(c.id, values)
+
+
+def gateways_of(session: Session, c: Customer) -> list[dict[str, str]]:
+    """The online gateways this customer can pay with (their operator's, else its parent's)."""
+    from rating import checkout, gateways
+    return [{"kind": g.kind, "name": g.name, "label": gateways.driver_class(g.kind).label}
+            for g in checkout.available(session, c.operator_id)]
 
 
 def _due(session: Session, c: Customer):
@@ -198,6 +205,22 @@ def recharge(call: Call) -> OkResult:
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
+
+
+@function("portal.checkout", money=True, roles=CUSTOMER, params=(
+    Param("gateway", "bkash, nagad, sslcommerz or aamarpay", True),
+    Param("amount", "default: what is due, or one period of the package"),
+    Param("source", "portal, or link (a payment link opened it)")))
+def checkout(call: Call) -> OkResult:
+    """Pay online: answers with the gateway's page to send me to (payment.checkout does it)."""
+    c = me(call)
+    source = call.get("source") or "portal"
+    if source not in ("portal", "link"):
+        raise FuncError("is portal or link", field="source")
+    params = {"customer": str(c.id), "gateway": call.get("gateway") or "", "source": source}
+    if call.get("amount"):
+        params["amount"] = call.get("amount")
+    return registry.call(call.session, delegate(call, PAY_AS), "payment.checkout", params)
 
 
 @function("portal.invoice", money=True, changes=False, roles=CUSTOMER, params=(Param("elid", "bill id", True),))

@@ -11,7 +11,8 @@ import sqlalchemy as sa
 from radbill.functions.registry import SECRET_PARAMS, Call, request_line
 from radbill.models import AuditLog
 
-SECRET_COLUMNS = SECRET_PARAMS | {"password_hash", "nt_hash", "totp_secret", "recovery_codes"}
+SECRET_COLUMNS = SECRET_PARAMS | {"password_hash", "nt_hash", "totp_secret", "recovery_codes",
+                                  "credentials"}
 
 
 def jsonable(value: Any) -> Any:

@@ -402,4 +402,7 @@ def request_line(name: str, params: dict[str, str]) -> str:
     return urlencode(shown)
 
 
-SECRET_PARAMS = {"password", "secret", "key", "api_password", "community", "totp", "pin"}
+SECRET_PARAMS = {"password", "secret", "key", "api_password", "community", "totp", "pin",
+                 # payment gateways' credentials (gateway.edit)
+                 "app_key", "app_secret", "store_passwd", "signature_key",
+                 "merchant_private_key"}

@@ -5,7 +5,7 @@ from radbill.functions import hooks
 from radbill.models import Package
 from rating import bills as billing, resellers
 from rating.functions import (accounts, billing_profiles, bills, cards,  # noqa: F401
-                              payments, profiles, usage)  # (registration)
+                              checkout, gateways, payments, profiles, usage)  # (registration)
 
 
 def on_created(call, customer) -> None:

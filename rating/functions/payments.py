@@ -15,7 +15,7 @@ from radbill.functions.roles import MONEY_STAFF, RESELLERS
 from radbill.lifecycle import Actor
 from radbill.models import Bill, Customer, Payment
 from radbill.models.billing import PAYMENT_METHODS
-from rating import cards, payments
+from rating import cards, checkout, payments
 from rating.functions.common import customer, money, parse_day
 from rating.terms import midnight
 
@@ -155,17 +155,24 @@ def due_of(call: Call, customer_id: int):
                                .where(Bill.customer_id == customer_id, Bill.status == "open"))
 
 
-@function("payment.reverse", money=True, roles=RESELLERS,
-          params=(Param("elid", "payment ids, comma-separated", True, multi=True), Param("reason")))
+@function("payment.reverse", money=True, roles=RESELLERS, params=(
+    Param("elid", "payment ids, comma-separated", True, multi=True), Param("reason"),
+    Param("refund", "online payments: yes (default) refunds through the gateway; no only "
+                    "reverses our books (refunded some other way)")))
 def reverse(call: Call) -> OkResult:
-    """Reverse payments: their bills are due again, the ledger gets the opposite entries."""
+    """Reverse payments: their bills are due again, the ledger gets the opposite entries; an
+    online payment is refunded through its gateway where the gateway can (else it says so)."""
     from rating.functions.common import refs
     if not refs(call):
         raise FuncError("is required", field="elid")
     reason = F.parse_one("reason", F.text(500), (call.get("reason") or "").strip()) or None
+    refund = F.parse_one("refund", F.boolean, call.get("refund") or "yes")
+    notes = []
     for ref in refs(call):
         p = ENTITY.find(call, ref, lock=True)
         before = audit.snapshot(p)
+        if p.status != "reversed" and p.method == "online" and refund:
+            notes.append(checkout.refund(call.session, p, reason or "reversed"))
         payments.reverse(call.session, p, reason, Actor.of(call))
         audit.record(call, "payment", p.id, str(p.id), before, audit.snapshot(p), p.operator_id)
-    return OkResult()
+    return OkResult(None, {"refunds": notes} if notes else {})

@@ -155,7 +155,17 @@ def make(config: Config, http: Any = None) -> Driver:
 
 def load() -> None:
     """Import every driver module (each registers itself)."""
-    from rating.gateways import aamarpay, bkash, nagad, sslcommerz  # noqa: F401
+    import importlib
+    for kind in KINDS:
+        if kind not in DRIVERS:
+            try:
+                importlib.import_module(f"rating.gateways.{kind}")
+            except ModuleNotFoundError as exc:  # TEMPORARY while the drivers are written
+                if exc.name != f"rating.gateways.{kind}":
+                    raise
+
+
+KINDS = ("bkash", "nagad", "sslcommerz", "aamarpay")  # the order subscribers see them in
 
 
 def money(value: Any) -> Decimal:

@@ -6,15 +6,13 @@ from __future__ import annotations
 
 import base64
 import json
-import secrets as pysecrets
 from functools import lru_cache
-from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from radbill import settings
+from radbill import keys, settings
 
 
 @lru_cache(maxsize=4)
@@ -25,15 +23,7 @@ def _fernet(key_text: str) -> Fernet:
 
 
 def _key() -> str:
-    s = settings.get()
-    if s.credentials_key:
-        return s.credentials_key
-    path = Path(s.var_dir) / "credentials-key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(pysecrets.token_urlsafe(32))
-        path.chmod(0o600)
-    return path.read_text().strip()
+    return settings.get().credentials_key or keys.stored("credentials-key")
 
 
 def encrypt(values: dict[str, str]) -> bytes:
