@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from radbill import events
 from radbill.models import Customer, Operator, Package, RechargeCard
-from rating import payments
+from radbill.money import ZERO
+from rating import payments, pricing
 from rating.errors import RatingError
 from rating.terms import today
 
@@ -22,6 +23,19 @@ PIN_DIGITS = 14  # ~47 bits: guessing one of a million live cards takes ~10^8 tr
 
 def new_pin() -> str:
     return "".join(secrets.choice("0123456789") for _ in range(PIN_DIGITS))
+
+
+def package_amount(operator: Operator, package: Package, on: dt.date | None = None) -> Decimal:
+    """What a card for `package` is worth by default: one period of it with the issuing
+    operator's VAT, priced as the bill it will pay (a prepaid period: the whole validity, no
+    profile discount), so redeeming it settles that bill and extends validity."""
+    start = on or today()
+    quote = pricing.period_quote(
+        package=package.name, price=package.price, validity_days=package.validity_days,
+        term="prepaid", period=(start, start + dt.timedelta(days=package.validity_days)),
+        service_from=start, discount_kind="none", discount_value=ZERO,
+        vat_percent=operator.vat_percent or ZERO)
+    return quote.total
 
 
 def generate(session: Session, *, operator: Operator, count: int, amount: Decimal,

@@ -52,7 +52,8 @@ function("card.delete", money=True, roles=RESELLERS,
 
 @function("card.generate", money=True, roles=RESELLERS, params=(
     Param("count", "how many cards (1-10000)", True), Param("package", "the package they buy"),
-    Param("amount", "default: the package's price"), Param("distributor", "card distributor login"),
+    Param("amount", "default: one period of the package with the operator's VAT"),
+    Param("distributor", "card distributor login"),
     Param("batch", "batch name (default: date and time)"), Param("operator"),
     Param("valid_until", "last day a card may be used")))
 def generate(call: Call) -> OkResult:
@@ -66,9 +67,11 @@ def generate(call: Call) -> OkResult:
     package = None
     if call.get("package"):
         package = packages.find(call, call.get("package"), field="package")
-    amount = money(call, required=package is None) or (package.price if package else None)
-    if not amount or amount <= 0:
-        raise FuncError("must be above zero (the package is free)", field="amount")
+    amount = money(call, required=package is None)
+    if amount is None:  # a package card pays one period of it, VAT included
+        amount = cards.package_amount(op, package)
+        if amount <= 0:
+            raise FuncError("is required: the package is free", field="amount")
     batch = F.parse_one("batch", F.text(40, r"[A-Za-z0-9_.-]+", "letters, digits, _.-"),
                         (call.get("batch") or "").strip()
                         or dt.datetime.now().strftime("%Y%m%d%H%M%S"))
