@@ -29,6 +29,7 @@ class Settings:
     secret_key: str = ""
     credentials_key: str = ""  # encrypts gateway credentials; empty: var/credentials-key
     public_url: str = ""  # how customers and gateways reach us, e.g. https://pay.example.net
+    gateway_timeout: int = 15  # seconds we wait for a payment gateway's answer
     interim_interval: int = 300
     expiry_notice_days: int = 3  # prepaid customers hear this many days before validity ends
     suspended_session_timeout: int = 300

@@ -39,7 +39,8 @@ def config_of(gw: PaymentGateway) -> gateways.Config:
     cls = gateways.driver_class(gw.kind)
     return gateways.Config(kind=gw.kind, mode=gw.mode, base_url=(gw.base_url or cls.URLS[gw.mode]),
                            credentials=gw_secrets.decrypt(gw.credentials),
-                           currency=settings.get().currency)
+                           currency=settings.get().currency,
+                           timeout=float(settings.get().gateway_timeout))
 
 
 def driver_of(gw: PaymentGateway) -> gateways.Driver:

@@ -61,4 +61,5 @@ def read(token: str, now: dt.datetime | None = None) -> Link:
     expires = dt.datetime.fromtimestamp(minutes * 60, dt.timezone.utc)
     if expires <= (now or dt.datetime.now(dt.timezone.utc)):
         raise LinkError("This payment link has expired. Please ask for a new one.")
-    return Link(customer_id, Decimal(cents) / 100 if cents else None, expires)
+    return Link(customer_id, (Decimal(cents) / 100).quantize(Decimal("0.01")) if cents else None,
+                expires)

@@ -5,6 +5,9 @@ to check with the gateway: what the callback's query string says is never believ
 from __future__ import annotations
 
 import json
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
 
 from flask import abort, g, redirect, render_template, request, url_for
 
@@ -29,6 +32,28 @@ OUTCOME = {"completed": ("ok", "Paid. Thank you: your connection comes back with
            "review": ("wait", "The gateway's answer did not match this payment; our staff will "
                               "check it. You do not need to pay again."),
            "refunded": ("ok", "This payment was refunded.")}
+
+
+FORM_PAGES = {"portal.home", "portal.suspended", "portal.pay_link", "portal.recharge_page"}
+
+
+@bp.after_request
+def gateways_may_receive_forms(response):
+    """A page with "Pay with ..." posts to us and is redirected to the gateway's page: the
+    browser holds that redirect to the page's form-action, so it names the gateways (any https
+    site, and a gateway configured at a plain-http address, such as a sandbox)."""
+    if request.endpoint in FORM_PAGES:
+        from admin.headers import CSP
+        plain = sorted({origin(u) for u in db().scalars(sa.select(PaymentGateway.base_url).where(
+            PaymentGateway.enabled, PaymentGateway.base_url.like("http://%")))})
+        response.headers["Content-Security-Policy"] = CSP.replace(
+            "form-action 'self'", " ".join(["form-action 'self' https:", *plain]))
+    return response
+
+
+def origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def gateway_caller(kind: str) -> Caller:
