@@ -56,8 +56,8 @@ def _setup(url: str, n: int, emu, nas) -> list[str]:
     from radbill.models import RadAcct
     import datetime as dt
 
-    def fn(s, name, **params):
-        return call(s, SYSTEM, name, {k: str(v) for k, v in params.items()})
+    def fn(s, func, /, **params):
+        return call(s, SYSTEM, func, {k: str(v) for k, v in params.items()})
     users = [f"payer{i:05d}" for i in range(n)]
     with db.session_scope(url) as s:
         fn(s, "operator.edit", sok="ok", name="isp")
@@ -89,6 +89,8 @@ def run(args) -> int:
     from tests.support.gateways.bkash_emu import BkashEmulator
     from tests.support.nas_sim import NasSimulator
 
+    import logging
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the emulator's request lines
     n = min(args.customers, 2000) if args.customers != 100_000 else 100
     url, admin_url = _urls()
     print(f"payment benchmark: {n} suspended customers pay through bKash (emulated), "
@@ -101,7 +103,9 @@ def run(args) -> int:
         users = _setup(url, n, emu, nas)
         port = _free_port()
         base = f"http://127.0.0.1:{port}"
-        env = {**os.environ, "RADBILL_DATABASE_URL": url, "RADBILL_PUBLIC_URL": base}
+        os.environ["RADBILL_PUBLIC_URL"] = base  # checkouts started here return there too
+        settings.get.cache_clear()
+        env = {**os.environ, "RADBILL_DATABASE_URL": url}
         venv = root / ".venv" / "bin"
         procs.append(subprocess.Popen(
             [str(venv / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{port}",
