@@ -198,6 +198,10 @@ BASES = {
     "device.traffic": {"kind": "nas", "elid": "1"},
     "session.newkey": {"username": "anna", "key": "k" * 16},
     "router.kick": {"elid": "nas1", "username": "alice"},
+    "gateway.edit": {"name": "gw2", "kind": "bkash", "app_key": "a", "app_secret": "b",
+                     "username": "c", "password": "d"},
+    "payment.link": {"customer": "alice", "amount": "10"},
+    "payment.confirm": {"invoice": "RB00000000000000", "data": "{}"},
 }
 EDIT_TARGETS = {"customer": "sam", "package": "Home", "pool": "poolA", "operator": "resA",
                 "user": "anna", "nas": "nas1", "olt": "olt1", "zone": "north",
