@@ -278,3 +278,25 @@ def test_no_gateway_no_checkout(session, plain):
     assert err.value.field == "gateway"
     assert session.scalar(sa.select(sa.func.count()).select_from(GatewayCheckout)) == 0
     assert session.scalar(sa.select(sa.func.count()).select_from(Payment)) == 0
+
+
+def test_a_prepaid_renewal_defaults_to_one_period_with_vat_and_extends_validity(session):
+    from tests.support.gateways.bkash_emu import BkashEmulator
+    from tests.support.factories import make_customer, make_package
+    with BkashEmulator() as emu:
+        isp = make_operator(session, name="isp", vat_percent="5")
+        fn(session, "gateway.edit", sok="ok", name="bk", kind="bkash", operator="isp",
+           base_url=emu.url, **emu.credentials)
+        c = make_customer(session, username="pre", operator="isp",
+                          package=make_package(session, price="500", validity_days="30").name)
+        before = c.expires_at
+        co = checkout_of(session, fn(session, "payment.checkout", customer="pre"))
+        assert co.amount == D("525.00")
+        back = emu.pay(co.gateway_ref, "success")
+        fn(session, "payment.confirm", invoice=co.invoice, data=json.dumps(back.params))
+        session.refresh(c)
+        session.refresh(co)
+        assert co.status == "completed" and c.advance_balance == 0
+        assert c.expires_at >= (before or c.created_at) + dt.timedelta(days=29)
+        assert ledger.balance(session, isp.id, "vat_payable") == D("-25.00")
+        assert emu.violations == []
