@@ -100,6 +100,11 @@ CATALOGUE: dict[str, EventType] = {t.name: t for t in (
               # no notice of its own: a bill is announced on its due day (bill.due), which for
               # a billing run's bills is the day of the run
               emitters=("job.billing", "bill.edit", "bill.generate", "payment.edit")),
+    # for the reseller's staff (operator_id is the reseller; no notice route: a notify goes to
+    # the customer, and there is no staff channel yet)
+    EventType("bill.refused", "A renewal was not billed: the reseller's balance is too low",
+              ("username", "cost", "balance", "period_from", "reason"),
+              emitters=("job.billing", "bill.generate")),
     EventType("bill.due", "Your bill is due today", ("bill_id", "username", "total", "due",
                                                       "due_date"),
               emitters=("job.reminders",), routes=(NOTIFY,)),

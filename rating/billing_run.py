@@ -2,12 +2,20 @@
 due bill with its line, skipping customers already billed for the period (the unique key
 uq_bills_customer_period makes a second run create nothing), then one summary ledger
 transaction per operator and auto-debit from advance balances. The arithmetic is
-rating/pricing.py's, in SQL; a test checks they agree."""
+rating/pricing.py's, in SQL; a test checks they agree.
+
+A reseller's renewal (a period after a customer's first) costs it the package's wholesale
+price, as an activation does (rating/resellers.py). The run books only the renewals each
+reseller can pay for, oldest customer first; from the first one its balance cannot cover, that
+reseller's later renewals are refused (no bill: the customer is not renewed), listed in the
+result and announced by a `bill.refused` event to the reseller, once per customer and period.
+A later run, once the reseller is funded, bills them for the same period."""
 from __future__ import annotations
 
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -26,6 +34,7 @@ WITH cand AS (
            CASE WHEN bp.term = 'daily' THEN coalesce(c.custom_price, p.price) / p.validity_days
                 ELSE coalesce(c.custom_price, p.price) END AS base,
            bp.term, bp.discount_kind, bp.discount_value, o.vat_percent,
+           o.parent_id, coalesce(p.wholesale_price, 0) AS wholesale_price,
            CASE WHEN bp.term = 'daily' THEN CAST(:on AS date)
                 WHEN extract(day FROM CAST(:on AS date)) >= bp.due_day
                 THEN CAST(date_trunc('month', CAST(:on AS date)) AS date) + bp.due_day - 1
@@ -61,7 +70,33 @@ WITH cand AS (
                                  ELSE 0 END AS discount
     FROM amt
 ), priced AS (
-    SELECT *, round((gross - discount) * vat_percent / 100, 2) AS vat FROM disc
+    SELECT *, round((gross - discount) * vat_percent / 100, 2) AS vat,
+           -- a renewal is an activation its reseller pays the parent for (the first period was
+           -- paid when the customer was activated); the ISP's own customers cost nothing
+           CASE WHEN parent_id IS NULL OR wholesale_price <= 0 THEN 0
+                WHEN EXISTS (SELECT 1 FROM bills pb WHERE pb.customer_id = disc.customer_id
+                               AND pb.kind = 'period' AND pb.period_start < disc.period_start)
+                THEN wholesale_price ELSE 0 END AS cost
+    FROM disc
+), funds AS (
+    -- what each reseller with renewals to pay may spend: resellers.available, in SQL (its
+    -- row is locked by resellers.lock_for_billing before this statement)
+    SELECT o.id AS operator_id,
+           CASE WHEN o.kind = 'credit' THEN o.credit_limit ELSE 0 END
+           + coalesce((SELECT sum(e.amount) FROM ledger_accounts a
+                       JOIN ledger_entries e ON e.account_id = a.id
+                       WHERE a.operator_id = o.id AND a.kind = 'upstream'), 0) AS available
+    FROM operators o
+    WHERE o.id IN (SELECT operator_id FROM priced WHERE cost > 0)
+), spend AS (
+    -- oldest customer first: the reseller's spending up to and including each renewal
+    SELECT p.customer_id, p.operator_id, p.period_start, p.service_from, p.cost, f.available,
+           sum(p.cost) OVER (PARTITION BY p.operator_id ORDER BY p.customer_id) AS upto
+    FROM priced p JOIN funds f ON f.operator_id = p.operator_id
+    WHERE p.cost > 0
+), decided AS (
+    SELECT p.*, coalesce(s.upto > s.available, false) AS unaffordable
+    FROM priced p LEFT JOIN spend s ON s.customer_id = p.customer_id
 ), ins AS (
     INSERT INTO bills (customer_id, operator_id, kind, period_start, service_from, service_to,
                        issued_on, due_date, subtotal, discount, vat_percent, vat, total, paid,
@@ -70,7 +105,7 @@ WITH cand AS (
            CAST(:on AS date), service_from, gross, discount, vat_percent, vat,
            gross - discount + vat, 0,
            CAST(CASE WHEN gross - discount + vat = 0 THEN 'paid' ELSE 'open' END AS bill_status)
-    FROM priced
+    FROM decided WHERE NOT unaffordable
     ON CONFLICT (customer_id, period_start) WHERE kind = 'period' DO NOTHING
     RETURNING id, customer_id, operator_id, period_start, service_from, service_to,
               subtotal, vat, total
@@ -89,19 +124,61 @@ WITH cand AS (
            jsonb_build_object('bill_id', ins.id, 'total', CAST(ins.total AS text),
                               'due_date', ins.service_from)
     FROM ins
+), spent AS (
+    SELECT operator_id, max(upto) AS spent FROM spend WHERE upto <= available
+    GROUP BY operator_id
+), refused AS (
+    -- the balance is what the reseller has left once the renewals it could pay are paid
+    SELECT s.customer_id, s.operator_id, s.service_from, s.period_start, s.cost,
+           s.available - coalesce(k.spent, 0) AS balance, c.username, o.name AS reseller
+    FROM spend s LEFT JOIN spent k ON k.operator_id = s.operator_id
+    JOIN customers c ON c.id = s.customer_id JOIN operators o ON o.id = s.operator_id
+    WHERE s.upto > s.available
+), told AS (
+    -- to the reseller's staff (operator_id), once per customer and period however many runs
+    INSERT INTO events (name, customer_id, operator_id, actor, func, data, dedupe_key)
+    SELECT 'bill.refused', customer_id, operator_id, CAST(:actor AS text), 'job.billing',
+           jsonb_build_object('username', username, 'cost', CAST(cost AS text),
+                              'balance', CAST(balance AS text), 'period_from', service_from,
+                              'reason', 'reseller balance too low'),
+           'bill.refused:' || customer_id || ':' || period_start
+    FROM refused
+    ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
 )
--- per operator: what was billed, and the wholesale its renewals cost (a customer's first
--- period was paid for when it was activated)
-SELECT ins.operator_id, count(*) AS n, sum(ins.total) AS total, sum(ins.total - ins.vat) AS net,
-       sum(ins.vat) AS vat,
-       coalesce(sum(p.wholesale_price) FILTER (WHERE o.parent_id IS NOT NULL AND EXISTS (
-           SELECT 1 FROM bills pb WHERE pb.customer_id = ins.customer_id AND pb.kind = 'period'
-             AND pb.period_start < ins.period_start)), 0) AS wholesale,
-       min(o.parent_id) AS parent_id
-FROM ins JOIN customers c ON c.id = ins.customer_id JOIN packages p ON p.id = c.package_id
-JOIN operators o ON o.id = ins.operator_id
+-- per operator: what was billed, and the wholesale its renewals cost; then each refused renewal
+SELECT 'billed' AS what, ins.operator_id, count(*) AS n, sum(ins.total) AS total,
+       sum(ins.total - ins.vat) AS net, sum(ins.vat) AS vat, sum(d.cost) AS cost,
+       min(d.parent_id) AS parent_id, NULL AS customer_id, NULL AS username,
+       NULL AS reseller, NULL AS balance
+FROM ins JOIN decided d ON d.customer_id = ins.customer_id
 GROUP BY ins.operator_id
+UNION ALL
+SELECT 'refused', operator_id, NULL, NULL, NULL, NULL, cost, NULL, customer_id, username,
+       reseller, balance
+FROM refused
+ORDER BY 1, 2, 9
 """
+
+
+@dataclass
+class Refusal:
+    """A renewal not billed: the reseller could not pay its wholesale price."""
+
+    customer_id: int
+    customer: str
+    reseller_id: int
+    reseller: str
+    cost: Decimal
+    balance: Decimal
+    reason: str = "reseller balance too low"
+
+    def as_dict(self) -> dict:
+        return {"customer": self.customer, "customer_id": self.customer_id,
+                "reseller": self.reseller, "reseller_id": self.reseller_id,
+                "cost": str(self.cost), "balance": str(self.balance), "reason": self.reason}
+
+    def __str__(self) -> str:
+        return f"{self.customer} ({self.reseller}: needs {self.cost}, has {self.balance})"
 
 
 @dataclass
@@ -110,30 +187,48 @@ class RunResult:
     total: object = ZERO
     auto_debited: int = 0
     per_operator: dict = field(default_factory=dict)
+    refused: list[Refusal] = field(default_factory=list)
 
     def __str__(self) -> str:
-        return f"{self.bills} bills for {self.total}, {self.auto_debited} paid from advance"
+        said = f"{self.bills} bills for {self.total}, {self.auto_debited} paid from advance"
+        if self.refused:
+            n = len(self.refused)
+            shown = ", ".join(str(r) for r in self.refused[:SHOWN])
+            more = f" and {n - SHOWN} more" if n > SHOWN else ""
+            said += (f"; {n} renewal{'s' if n > 1 else ''} refused for want of reseller "
+                     f"balance: {shown}{more}")
+        return said
+
+
+SHOWN = 20  # refusals named in the run's one-line summary (the result lists them all)
 
 
 def generate(session: Session, on: dt.date, *, operator_path: str | None = None,
              customer_ids: list[int] | None = None, auto_only: bool = True,
              auto_debit: bool = True, actor: str = "scheduler") -> RunResult:
-    """Bill every eligible customer for the period containing `on`; safe to run again."""
+    """Bill every eligible customer for the period containing `on`; safe to run again.
+    Renewals a reseller cannot pay for are refused (result.refused)."""
     session.flush()  # raw SQL does not autoflush, and it must see pending changes
+    resellers.lock_for_billing(session, operator_path, customer_ids)
     rows = session.execute(sa.text(GENERATE_SQL), {
         "on": on, "tz": settings.get().time_zone, "auto_only": auto_only,
         "path": operator_path, "ids": customer_ids, "actor": actor}).all()
     result = RunResult()
-    for operator_id, n, total, net, vat, wholesale, parent_id in rows:
-        ledger.post(session, "billing_run", f"billing run of {on}: {n} bills",
-                    ledger.bill_legs(operator_id, total, net, vat), operator_id=operator_id)
-        if wholesale:  # each renewed period is an activation the reseller pays its parent for
+    for r in rows:
+        if r.what == "refused":
+            result.refused.append(Refusal(r.customer_id, r.username, r.operator_id, r.reseller,
+                                          r.cost, r.balance))
+            continue
+        ledger.post(session, "billing_run", f"billing run of {on}: {r.n} bills",
+                    ledger.bill_legs(r.operator_id, r.total, r.net, r.vat),
+                    operator_id=r.operator_id)
+        if r.cost:  # each renewed period is an activation the reseller pays its parent for
             ledger.post(session, "activation", f"billing run of {on}: wholesale for renewals",
-                        resellers.activation_legs(operator_id, parent_id, wholesale),
-                        operator_id=operator_id)
-        result.bills += n
-        result.total += total
-        result.per_operator[operator_id] = n
+                        resellers.activation_legs(r.operator_id, r.parent_id, r.cost),
+                        operator_id=r.operator_id)
+        result.bills += r.n
+        result.total += r.total
+        result.per_operator[r.operator_id] = r.n
     if result.bills > 1000:
         # the run just wrote most of the table: statistics from before it (an empty table on a
         # new install) make the auto-debit's plan loop over every bill for every bill (seen:
@@ -143,4 +238,3 @@ def generate(session: Session, on: dt.date, *, operator_path: str | None = None,
         result.auto_debited = debit_advances(session, on, operator_path, customer_ids)
     log.info("billing run %s: %s", on, result)
     return result
-

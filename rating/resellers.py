@@ -2,12 +2,14 @@
 
 An operator's `upstream` account is its position with its parent (+ prepaid funds, - owed).
 A debit (prepaid) operator may spend down to zero; a credit operator down to minus its limit.
-The row lock on the operator serialises activations, so two at once cannot both pass.
+The row lock on the operator serialises activations, so two at once cannot both pass; the
+billing run takes the same locks (lock_for_billing) before it books renewals set-based.
 """
 from __future__ import annotations
 
 from decimal import Decimal
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from radbill.models import Customer, Operator, Package
@@ -23,6 +25,24 @@ def available(session: Session, op: Operator) -> Decimal:
 
 def locked(session: Session, operator_id: int) -> Operator:
     return session.get(Operator, operator_id, with_for_update=True, populate_existing=True)
+
+
+# The resellers whose customers a billing run covers, in id order (two runs, or a run and an
+# activation, queue instead of both spending the same balance). NO KEY UPDATE conflicts with
+# charge_activation's FOR UPDATE and with itself, not with the key-share locks of the rows
+# that merely reference an operator (a payment's ledger rows, a new customer).
+LOCK_FOR_BILLING_SQL = """
+SELECT o.id FROM operators o
+WHERE o.parent_id IS NOT NULL
+  AND (CAST(:path AS text) IS NULL OR o.path LIKE CAST(:path AS text) || '%')
+  AND (CAST(:ids AS int[]) IS NULL OR o.id IN (
+       SELECT c.operator_id FROM customers c WHERE c.id = ANY(CAST(:ids AS int[]))))
+ORDER BY o.id FOR NO KEY UPDATE OF o
+"""
+
+
+def lock_for_billing(session: Session, path: str | None, ids: list[int] | None) -> None:
+    session.execute(sa.text(LOCK_FOR_BILLING_SQL), {"path": path, "ids": ids})
 
 
 def charge_activation(session: Session, customer: Customer, package: Package) -> None:

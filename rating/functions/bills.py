@@ -144,10 +144,11 @@ def generate(call: Call) -> OkResult:
                for r in call.get("customer").split(",") if r.strip()]
     result = billing_run.generate(call.session, day(call), operator_path=path, customer_ids=ids,
                                   auto_only=call.get("all") not in ("on", "yes", "1"))
+    refused = [r.as_dict() for r in result.refused]  # renewals their reseller cannot pay for
     audit.record(call, "bill", None, "bulk", None,
-                 {"bills": result.bills, "total": str(result.total)})
+                 {"bills": result.bills, "total": str(result.total), "refused": len(refused)})
     return OkResult(None, {"bills": result.bills, "total": str(result.total),
-                           "auto_debited": result.auto_debited})
+                           "auto_debited": result.auto_debited, "refused": refused})
 
 
 @function("bill.pdf", money=True, changes=False, roles=MONEY_STAFF, params=(Param("elid", "bill id", True),))

@@ -11,7 +11,7 @@ from provisioning import monitor
 from radbill import events, lifecycle
 from radbill.functions.registry import FuncError
 from radbill.models import AuditLog, Event, Outbox
-from rating import jobs
+from rating import billing_run, jobs
 from rating.terms import today
 from tests.support.factories import fn, make, make_customer, make_package
 from tests.support.rating_factories import make_profile, pay, postpaid_customer
@@ -49,7 +49,15 @@ def test_every_emitter_matches_the_catalogue(session):
     post = postpaid_customer(session, make_profile(session, grace_days="0"),
                              package=make_package(session, price="300").name,
                              since=on.replace(day=1) - dt.timedelta(days=40))
-    jobs.billing(session, on)  # bill.created (set-based)
+    # a debit reseller whose balance cannot pay for a renewal (its first period is billed)
+    make(session, "operator", name="broke", kind="debit")
+    fn(session, "operator.fund", elid="broke", amount="100")
+    owes = postpaid_customer(session, package=make_package(session, price="400",
+                                                           wholesale_price="100").name,
+                             operator="broke", since=on.replace(day=1) - dt.timedelta(days=70))
+    billing_run.generate(session, on.replace(day=1) - dt.timedelta(days=35),
+                         customer_ids=[owes.id])
+    jobs.billing(session, on)  # bill.created, bill.refused (set-based)
     due_day = session.scalar(sa.text("select due_date from bills where customer_id = :c"),
                              {"c": post.id})
     jobs.reminders(session, due_day)  # bill.due, customer.expiring
