@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import zlib
 
 import sqlalchemy as sa
 
@@ -23,6 +24,36 @@ def mobile(raw: str) -> str:
     if not re.fullmatch(r"\+?[0-9]{6,15}", value):
         raise ValueError(f"{raw!r} is not a phone number")
     return value
+
+
+# A Bangladeshi mobile is written 01XXXXXXXXX at home and +8801XXXXXXXXX abroad.
+BD_NATIONAL = re.compile(r"01[0-9]{9}")
+BD_INTERNATIONAL = re.compile(r"8801[0-9]{9}")
+
+
+def mobile_key(value: str) -> str:
+    """The number a stored mobile (mobile()'s output) is, however it was written: its digits
+    without an international prefix (+ or 00), a Bangladeshi 01... as 8801..."""
+    digits = value[1:] if value.startswith("+") else value
+    if digits.startswith("00") and not value.startswith("+"):
+        digits = digits[2:]
+    elif BD_NATIONAL.fullmatch(digits) and not value.startswith("+"):
+        digits = "88" + digits
+    return digits
+
+
+def mobile_spellings(key: str) -> list[str]:
+    """Every way mobile() may have stored the number `key` (so the lookup uses the index)."""
+    forms = [key, f"+{key}", f"00{key}"]
+    if BD_INTERNATIONAL.fullmatch(key):
+        forms.append(key[2:])
+    return forms
+
+
+# advisory locks on mobile numbers: (MOBILE_LOCK, bucket). Buckets bound how many locks one
+# transaction holds (an import of 100,000 rows must not fill the lock table); two numbers in
+# one bucket only wait for each other.
+MOBILE_LOCK, MOBILE_BUCKETS = 70520, 1024
 
 
 def password(raw: str) -> str:
@@ -130,8 +161,12 @@ class Customers(Entity):
             obj.service = "pppoe"
         if creating:  # the ISP's day, not the database session's (UTC) current_date
             obj.cycle_start = dt.datetime.now(settings.get().tz).date()
+        # a number is checked when it is new to this customer (or the customer moves to an
+        # operator with other rules); one shared while sharing was allowed stays editable
+        check_mobile = creating or mobile_key(obj.mobile or "") != \
+            mobile_key(before.get("mobile") or "") or obj.operator_id != before.get("operator_id")
         with call.session.no_autoflush:  # checked before the row is written, not by its failure
-            self._unique(call, obj)
+            self._unique(call, obj, mobile=check_mobile)
             if "static_ip" in values and obj.static_ip:
                 self._host_in_pool(call, obj.static_ip)
         if obj.service == "static" and not obj.static_ip:
@@ -221,7 +256,7 @@ class Customers(Entity):
             raise FuncError(f"{ip} is the network or broadcast address of its subnet, not a host",
                             field="static_ip")
 
-    def _unique(self, call: Call, obj: Customer) -> None:
+    def _unique(self, call: Call, obj: Customer, mobile: bool = True) -> None:
         def taken(*conds) -> str | None:
             return call.session.scalar(sa.select(Customer.username).where(
                 Customer.id.is_distinct_from(obj.id), *conds).limit(1))
@@ -242,8 +277,26 @@ class Customers(Entity):
         if obj.static_ip and (other := holder(Customer.static_ip == obj.static_ip,
                                               Customer.deleted_at.is_(None))):
             errors["static_ip"] = f"{obj.static_ip} belongs to {other}"
+        if mobile and obj.mobile and not self._shares_mobiles(call, obj):
+            key = mobile_key(obj.mobile)
+            self._lock_mobile(call, key)
+            same = (Customer.mobile.in_(mobile_spellings(key)), Customer.deleted_at.is_(None))
+            if taken(*same):  # named only to those who see that customer, as holder() does
+                mine = taken(*same, in_subtree(call, Customer.operator_id))
+                errors["mobile"] = f"{obj.mobile} is in use" + (f" by {mine!r}" if mine else "")
         if errors:
             raise FuncError(errors=errors)
+
+    def _shares_mobiles(self, call: Call, obj: Customer) -> bool:
+        """Whether the customer's operator lets its customers share a number (a family's)."""
+        return bool(call.session.scalar(sa.select(Operator.allow_shared_mobile)
+                                        .where(Operator.id == obj.operator_id)))
+
+    def _lock_mobile(self, call: Call, key: str) -> None:
+        """Hold the number until the transaction ends: a second customer.edit with it (a
+        double submit) waits here, then its check sees the first's committed row."""
+        bucket = zlib.crc32(key.encode()) % MOBILE_BUCKETS
+        call.session.execute(sa.select(sa.func.pg_advisory_xact_lock(MOBILE_LOCK, bucket)))
 
     def delete(self, call: Call) -> OkResult:
         """Soft-delete: the lifecycle writes the audit row, the event and the Disconnect."""

@@ -24,9 +24,11 @@ class Operators(Entity):
         F.Field("vat_percent", F.percent, clearable=False),
         F.Field("status", F.choice("active", "suspended"), clearable=False),
         F.Field("require_2fa", F.boolean, clearable=False),
+        F.Field("allow_shared_mobile", F.boolean, clearable=False,
+                help="customers may share a mobile number (a family's phone); off: refused"),
     ]
     columns = ["id", "name", "parent_id", "level", "kind", "credit_limit", "vat_percent", "status",
-               "require_2fa", "path"]
+               "require_2fa", "allow_shared_mobile", "path"]
     search = ["name"]
     filters = {"kind": "kind", "level": "level", "status": "status"}
     money = frozenset({"kind", "credit_limit", "vat_percent"})
