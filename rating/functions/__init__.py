@@ -5,7 +5,8 @@ from radbill.functions import hooks
 from radbill.models import Package
 from rating import bills as billing, resellers
 from rating.functions import (accounts, billing_profiles, bills, cards,  # noqa: F401
-                              checkout, gateways, payments, profiles, usage)  # (registration)
+                              checkout, collect, commission, gateways, payments,  # (registration)
+                              profiles, usage)
 
 
 def on_created(call, customer) -> None:

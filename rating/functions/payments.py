@@ -20,6 +20,7 @@ from rating.functions.common import customer, money, parse_day
 from rating.terms import midnight
 
 PAYERS = MONEY_STAFF + ("card_distributor",)
+DISTRIBUTOR_METHODS = ("cash", "card")  # collected on a customer's behalf (issue 11)
 
 
 class Payments(Entity):
@@ -113,8 +114,8 @@ def take(call: Call) -> payments.Receipt:
     method = call.get("method") or "cash"
     if method not in PAYMENT_METHODS:
         raise FuncError(f"{method!r} is not one of {', '.join(PAYMENT_METHODS)}", field="method")
-    if call.caller.role == "card_distributor" and method != "card":
-        raise AccessDenied("card distributors take card payments only", field="method")
+    if call.caller.role == "card_distributor" and method not in DISTRIBUTOR_METHODS:
+        raise AccessDenied("card distributors take cash and card payments only", field="method")
     cust = customer(call, lock=True)
     reference = F.parse_one("reference", F.text(200), (call.get("reference") or "").strip()) or None
     note = F.parse_one("note", F.text(500), (call.get("note") or "").strip()) or None

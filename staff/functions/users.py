@@ -18,6 +18,9 @@ def password(raw: str) -> str:
     return raw
 
 
+COMMISSION = {"commission_percent", "commission_fixed"}  # rating/commission.py books them
+
+
 class Users(Entity):
     name = "user"
     model = StaffUser
@@ -31,9 +34,15 @@ class Users(Entity):
         F.Field("operator", str, help="operator (id or name); default: yours"),
         F.Field("name", F.text(100)),
         F.Field("disabled", F.boolean, clearable=False),
+        F.Field("commission_percent", F.percent,
+                help="commission: percent of the cash they collect (and of their cards' value "
+                     "when no fixed amount is set)"),
+        F.Field("commission_fixed", F.amount(),
+                help="commission: a fixed amount per card of theirs redeemed"),
     ]
     columns = ["id", "login", "role", "operator_id", "name", "disabled", "totp_enabled",
-               "last_login_at"]
+               "last_login_at", "commission_percent", "commission_fixed"]
+    money = frozenset({"commission_percent", "commission_fixed"})
     search = ["login", "name"]
     filters = {"role": "role", "operator": "operator_id"}
     list_roles = RESELLERS
@@ -68,6 +77,10 @@ class Users(Entity):
         if login and call.session.scalar(sa.select(StaffUser.id).where(
                 sa.func.lower(StaffUser.login) == login.lower(), StaffUser.id.is_distinct_from(obj.id))) is not None:
             raise FuncError(f"{login!r} is taken", field="login")
+        if obj.id is not None and obj.id == call.caller.user_id and not call.caller.is_sysadmin \
+                and COMMISSION & values.keys():
+            raise AccessDenied("your own commission is set from above you",
+                               field=sorted(COMMISSION & values.keys())[0])
         if "password" in values:
             obj.password_hash = hash_password(values.pop("password"))
         super().apply(call, obj, values, creating)
