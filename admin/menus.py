@@ -25,9 +25,11 @@ OWN_PAGE = ("suspension",)
 TITLES = {"nas": "NAS / routers", "pool": "IP pools", "billing_profile": "Billing profiles",
           "authlog": "Authentication log", "audit": "Audit log", "user": "Staff accounts",
           "customer": "Customers", "session": "Sessions", "operator": "Operators",
-          "package": "Packages", "zone": "Zones", "event": "Events"}
+          "package": "Packages", "zone": "Zones", "event": "Events",
+          "report.commission": "Commission report"}
 # extra pages (not functions) each area shows, with the function the caller must be allowed
 EXTRA = {"Customers": (("Import customers", "customers.import_form", "customer.edit"),),
+         "Billing": (("Collect a payment", "collect.search", "collect.find"),),
          "Network": (("Device overview", "devices.overview", "device"),),
          "Logs": (("Suspensions", "logs.suspensions", "suspension"),
                   ("Login attempts", "logs.logins", "user"))}
