@@ -52,7 +52,10 @@ def read(token: str, now: dt.datetime | None = None) -> Link:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
     except (ValueError, TypeError):
         raw = b""
-    if len(raw) != FACTS.size + MAC_LEN or not token.isascii():
+    # one spelling per token: base64's spare low bits must be zero (else two tokens would read
+    # as one, and a "changed" link would still open)
+    if len(raw) != FACTS.size + MAC_LEN or not token.isascii() \
+            or base64.urlsafe_b64encode(raw).rstrip(b"=").decode() != token:
         raise LinkError("This payment link is not valid. Please ask for a new one.")
     facts, mac = raw[:FACTS.size], raw[FACTS.size:]
     if not hmac.compare_digest(mac, _mac(facts)):

@@ -10,7 +10,7 @@ from radbill.functions import fields as F
 from radbill.functions.crud import Entity, in_subtree, resolve_operator
 from radbill.functions.registry import Call, FuncError, NotFound, OkResult, Param, function
 from radbill.functions.roles import RESELLERS
-from radbill.models import RechargeCard, StaffUser
+from radbill.models import Operator, RechargeCard, StaffUser
 from rating import cards
 from rating.functions.common import money, optional_day
 
@@ -34,6 +34,22 @@ class Cards(Entity):
         if call.caller.role == "card_distributor":
             stmt = stmt.where(RechargeCard.distributor_id == call.caller.user_id)
         return stmt
+
+    def list(self, call: Call):
+        """A PIN is shown to the operator that issued the card (its staff, and the system
+        administrator for the ISP's own) and to the card's distributor; a parent operator or
+        anyone else sees the card without it."""
+        result = super().list(call)
+        own = call.caller.operator_id
+        if call.caller.is_sysadmin:
+            own = call.session.scalar(sa.select(Operator.id).where(Operator.parent_id.is_(None))
+                                      .order_by(Operator.id).limit(1))
+        for row in result.rows:
+            if row.get("operator_id") != own and not (
+                    call.caller.role == "card_distributor"
+                    and row.get("distributor_id") == call.caller.user_id):
+                row["pin"] = None
+        return result
 
     def remove(self, call: Call, obj: RechargeCard) -> None:
         if obj.status == "used":

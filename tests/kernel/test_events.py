@@ -3,6 +3,8 @@ guards, and the transitions the table refuses."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
@@ -10,10 +12,11 @@ import sqlalchemy as sa
 from provisioning import monitor
 from radbill import events, lifecycle
 from radbill.functions.registry import FuncError
-from radbill.models import AuditLog, Event, Outbox
+from radbill.models import AuditLog, Event, GatewayCheckout, Outbox
 from rating import billing_run, jobs
 from rating.terms import today
 from tests.support.factories import fn, make, make_customer, make_package
+from tests.support.gateways.bkash_emu import BkashEmulator
 from tests.support.rating_factories import make_profile, pay, postpaid_customer
 
 
@@ -66,6 +69,14 @@ def test_every_emitter_matches_the_catalogue(session):
     fn(session, "card.generate", sok="ok", count="1", amount="200")
     pin = session.scalar(sa.text("select pin from recharge_cards order by id desc limit 1"))
     pay(session, prepaid, method="card", pin=pin)  # card.redeemed
+    with BkashEmulator() as emu:  # an online payment reported with another amount
+        fn(session, "gateway.edit", sok="ok", name="bk", kind="bkash", base_url=emu.url,
+           **emu.credentials)
+        started = fn(session, "payment.checkout", customer=post.username, amount="50")
+        emu.tamper_amount = Decimal("5.00")
+        back = emu.pay(session.get(GatewayCheckout, started.elid).gateway_ref, "success")
+        fn(session, "payment.confirm", invoice=started.extra["invoice"],
+           data=json.dumps(back.params))  # payment.review
     nas = make(session, "nas", name="edge9", ip="10.250.0.9", secret="s3cret")
     monitor.set_status(session, "nas", nas.id, True)
     monitor.set_status(session, "nas", nas.id, False, error="timeout")  # device.down

@@ -189,10 +189,10 @@ def test_the_scheduler_runs_in_its_own_process(committed, tmp_path):
                                 env=os.environ.copy(), start_new_session=True)
     try:
         deadline = time.monotonic() + 60
-        while "scheduler: 10 jobs" not in log.read_text() and time.monotonic() < deadline:
+        while "scheduler: 11 jobs" not in log.read_text() and time.monotonic() < deadline:
             assert proc.poll() is None, log.read_text()
             time.sleep(0.2)
-        assert "scheduler: 10 jobs" in log.read_text()
+        assert "scheduler: 11 jobs" in log.read_text()
         assert proc.poll() is None
     finally:
         os.killpg(proc.pid, signal.SIGTERM)

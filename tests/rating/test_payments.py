@@ -62,7 +62,7 @@ def test_a_recharge_card_pays_once_and_only_for_its_package(session):
         fn(session, "card.generate", count="1", package=pkg.name, batch="nov")
 
 
-def test_a_card_distributor_sees_its_cards_and_takes_card_payments_only(session):
+def test_a_card_distributor_sees_its_cards_and_collects_cards_and_cash_only(session):
     isp = make_isp(session)
     seller = make_user(session, role="card_distributor", operator=isp.name)
     fn(session, "card.generate", count="2", amount="300", distributor=seller.login, batch="d1",
@@ -71,8 +71,9 @@ def test_a_card_distributor_sees_its_cards_and_takes_card_payments_only(session)
     as_seller = caller_of(session, seller)
     assert {r["batch"] for r in fn(session, "card", as_seller).rows} == {"d1"}
     c = postpaid_customer(session, operator=isp.name)
+    assert pay(session, c, "100", caller=as_seller).extra["replayed"] is False
     with pytest.raises(AccessDenied):
-        pay(session, c, "100", caller=as_seller)
+        pay(session, c, "100", caller=as_seller, method="advance")
 
 
 def test_online_payments_come_only_through_a_gateway_checkout(session):
@@ -178,3 +179,20 @@ def test_paying_cash_after_expiry_brings_the_walled_garden_session_back_at_once(
             for o in outbox_of(session, c, "disconnect")] == [("payment.received", True)]
     pay(session, c, "500")  # a renewal while valid re-dials nobody
     assert len(outbox_of(session, c, "disconnect")) == 1
+
+
+def test_a_card_list_shows_the_pin_to_the_issuing_operator_only(session):
+    isp = make_isp(session)
+    make_operator(session, name="resX", parent=isp.name, level="operator")
+    make_operator(session, name="resY", parent=isp.name, level="operator")
+    boss = caller_of(session, make_user(session, role="operator", operator="resX"))
+    parent = caller_of(session, make_user(session, role="group_admin", operator=isp.name))
+    other = caller_of(session, make_user(session, role="operator", operator="resY"))
+    fn(session, "card.generate", boss, count="2", amount="300", batch="x1")
+    fn(session, "card.generate", count="1", amount="300", batch="isp1", operator=isp.name)
+    assert all(r["pin"] for r in fn(session, "card", boss).rows)
+    seen = {r["batch"]: r["pin"] for r in fn(session, "card", parent).rows}
+    assert seen["isp1"] and seen["x1"] is None  # the parent sees the reseller's cards, no PIN
+    sysadmin = {r["batch"]: r["pin"] for r in fn(session, "card").rows}
+    assert sysadmin["isp1"] and sysadmin["x1"] is None
+    assert fn(session, "card", other).rows == []
