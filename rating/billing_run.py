@@ -78,25 +78,27 @@ WITH cand AS (
                                AND pb.kind = 'period' AND pb.period_start < disc.period_start)
                 THEN wholesale_price ELSE 0 END AS cost
     FROM disc
-), funds AS (
+), funds AS MATERIALIZED (
     -- what each reseller with renewals to pay may spend: resellers.available, in SQL (its
-    -- row is locked by resellers.lock_for_billing before this statement)
+    -- row is locked by resellers.lock_for_billing before this statement). Materialized: once
+    -- per reseller (inlined, the planner re-read `priced` and the ledger for every renewal)
     SELECT o.id AS operator_id,
            CASE WHEN o.kind = 'credit' THEN o.credit_limit ELSE 0 END
            + coalesce((SELECT sum(e.amount) FROM ledger_accounts a
                        JOIN ledger_entries e ON e.account_id = a.id
                        WHERE a.operator_id = o.id AND a.kind = 'upstream'), 0) AS available
-    FROM operators o
-    WHERE o.id IN (SELECT operator_id FROM priced WHERE cost > 0)
-), spend AS (
-    -- oldest customer first: the reseller's spending up to and including each renewal
-    SELECT p.customer_id, p.operator_id, p.period_start, p.service_from, p.cost, f.available,
-           sum(p.cost) OVER (PARTITION BY p.operator_id ORDER BY p.customer_id) AS upto
+    FROM (SELECT DISTINCT operator_id FROM priced WHERE cost > 0) r
+    JOIN operators o ON o.id = r.operator_id
+), decided AS (
+    -- a reseller's renewals, oldest customer first, with its spending up to and including
+    -- each (the rest pass untouched: no sort, no join for them)
+    SELECT p.*, CAST(NULL AS numeric) AS available, CAST(NULL AS numeric) AS upto
+    FROM priced p WHERE p.cost = 0
+    UNION ALL
+    SELECT p.*, f.available,
+           sum(p.cost) OVER (PARTITION BY p.operator_id ORDER BY p.customer_id)
     FROM priced p JOIN funds f ON f.operator_id = p.operator_id
     WHERE p.cost > 0
-), decided AS (
-    SELECT p.*, coalesce(s.upto > s.available, false) AS unaffordable
-    FROM priced p LEFT JOIN spend s ON s.customer_id = p.customer_id
 ), ins AS (
     INSERT INTO bills (customer_id, operator_id, kind, period_start, service_from, service_to,
                        issued_on, due_date, subtotal, discount, vat_percent, vat, total, paid,
@@ -105,7 +107,7 @@ WITH cand AS (
            CAST(:on AS date), service_from, gross, discount, vat_percent, vat,
            gross - discount + vat, 0,
            CAST(CASE WHEN gross - discount + vat = 0 THEN 'paid' ELSE 'open' END AS bill_status)
-    FROM decided WHERE NOT unaffordable
+    FROM decided WHERE upto IS NULL OR upto <= available
     ON CONFLICT (customer_id, period_start) WHERE kind = 'period' DO NOTHING
     RETURNING id, customer_id, operator_id, period_start, service_from, service_to,
               subtotal, vat, total
@@ -124,16 +126,16 @@ WITH cand AS (
            jsonb_build_object('bill_id', ins.id, 'total', CAST(ins.total AS text),
                               'due_date', ins.service_from)
     FROM ins
-), spent AS (
-    SELECT operator_id, max(upto) AS spent FROM spend WHERE upto <= available
+), spent AS MATERIALIZED (
+    SELECT operator_id, max(upto) AS spent FROM decided WHERE upto <= available
     GROUP BY operator_id
 ), refused AS (
     -- the balance is what the reseller has left once the renewals it could pay are paid
-    SELECT s.customer_id, s.operator_id, s.service_from, s.period_start, s.cost,
-           s.available - coalesce(k.spent, 0) AS balance, c.username, o.name AS reseller
-    FROM spend s LEFT JOIN spent k ON k.operator_id = s.operator_id
-    JOIN customers c ON c.id = s.customer_id JOIN operators o ON o.id = s.operator_id
-    WHERE s.upto > s.available
+    SELECT d.customer_id, d.operator_id, d.service_from, d.period_start, d.cost,
+           d.available - coalesce(k.spent, 0) AS balance, c.username, o.name AS reseller
+    FROM decided d LEFT JOIN spent k ON k.operator_id = d.operator_id
+    JOIN customers c ON c.id = d.customer_id JOIN operators o ON o.id = d.operator_id
+    WHERE d.upto > d.available
 ), told AS (
     -- to the reseller's staff (operator_id), once per customer and period however many runs
     INSERT INTO events (name, customer_id, operator_id, actor, func, data, dedupe_key)
@@ -145,12 +147,18 @@ WITH cand AS (
     FROM refused
     ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
 )
--- per operator: what was billed, and the wholesale its renewals cost; then each refused renewal
+-- per operator: what was billed, and the wholesale its renewals cost (costed again from the
+-- tables, as `priced` did: a join of two CTEs has no statistics to plan it by); then each
+-- refused renewal
 SELECT 'billed' AS what, ins.operator_id, count(*) AS n, sum(ins.total) AS total,
-       sum(ins.total - ins.vat) AS net, sum(ins.vat) AS vat, sum(d.cost) AS cost,
-       min(d.parent_id) AS parent_id, NULL AS customer_id, NULL AS username,
+       sum(ins.total - ins.vat) AS net, sum(ins.vat) AS vat,
+       coalesce(sum(p.wholesale_price) FILTER (WHERE o.parent_id IS NOT NULL AND EXISTS (
+           SELECT 1 FROM bills pb WHERE pb.customer_id = ins.customer_id AND pb.kind = 'period'
+             AND pb.period_start < ins.period_start)), 0) AS cost,
+       min(o.parent_id) AS parent_id, NULL AS customer_id, NULL AS username,
        NULL AS reseller, NULL AS balance
-FROM ins JOIN decided d ON d.customer_id = ins.customer_id
+FROM ins JOIN customers c ON c.id = ins.customer_id JOIN packages p ON p.id = c.package_id
+JOIN operators o ON o.id = ins.operator_id
 GROUP BY ins.operator_id
 UNION ALL
 SELECT 'refused', operator_id, NULL, NULL, NULL, NULL, cost, NULL, customer_id, username,
