@@ -9,6 +9,8 @@ import shutil
 from decimal import Decimal as D
 
 import pytest
+
+from tests.support.rating_factories import pins
 import sqlalchemy as sa
 
 from radbill.models import Bill, Payment
@@ -73,7 +75,7 @@ def test_a_distributor_finds_by_mobile_and_takes_cash_with_a_receipt_line(owed, 
 def test_a_card_pin_is_taken_and_a_wrong_one_is_said_beside_the_field(owed, auth, dbs):
     fn(dbs, "card.generate", count="1", amount="500", distributor="cards1", batch="c1",
        operator="opA")
-    pin = fn(dbs, "card", batch="c1").rows[0]["pin"]
+    pin = pins(dbs, "c1")[0]
     dbs.commit()
     auth.login("cards1")
     auth.get("/collect/alice")

@@ -6,6 +6,8 @@ import json
 
 import pyotp
 import pytest
+
+from tests.support.rating_factories import pins
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -165,7 +167,7 @@ def test_totp_enrolment_works_over_the_api(world, client, dbs):
 @pytest.fixture
 def cards(world, dbs):
     fn(dbs, "card.generate", count="1", amount="100", batch="r1", operator="opA")
-    pin = fn(dbs, "card", batch="r1").rows[0]["pin"]
+    pin = pins(dbs, "r1")[0]
     dbs.commit()
     return pin
 

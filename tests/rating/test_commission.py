@@ -16,7 +16,7 @@ from rating.functions.collect import mask, prefixes
 from rating.terms import today
 from tests.support.factories import caller_of, fn, make_isp, make_operator, make_package, \
     make_user
-from tests.support.rating_factories import assert_books_balance, bills_of, due, pay, \
+from tests.support.rating_factories import pins, assert_books_balance, bills_of, due, pay, \
     postpaid_customer
 
 NOVEMBER = dt.date(2026, 11, 1)
@@ -179,26 +179,26 @@ def test_a_redeemed_card_earns_its_distributor_the_fixed_amount_else_the_percent
     fn(session, "card.generate", count="1", amount="500", distributor=shop.pct.login,
        batch="pct", operator=shop.res_a.name)
     fn(session, "card.generate", count="1", amount="500", batch="nobody", operator=shop.res_a.name)
-    pins = {b: fn(session, "card", batch=b).rows[0]["pin"] for b in ("fixed", "pct", "nobody")}
-    pay(session, shop.alice, method="card", pin=pins["fixed"])  # the customer redeems it
+    pin_of = {b: pins(session, b)[0] for b in ("fixed", "pct", "nobody")}
+    pay(session, shop.alice, method="card", pin=pin_of["fixed"])  # the customer redeems it
     assert commission(session, shop.res_a) == (D("10.00"), D("-10.00"))
     # a card the distributor redeems for the customer earns the same, once
     fn(session, "payment.edit", shop.as_pct, sok="ok", customer=shop.amos.username,
-       method="card", pin=pins["pct"])
+       method="card", pin=pin_of["pct"])
     assert commission(session, shop.res_a) == (D("35.00"), D("-35.00"))  # + 5 % of 500
     fn(session, "payment.edit", shop.as_pct, sok="ok", customer=shop.amos.username,
-       method="card", pin=pins["pct"])  # a double submission counts once
+       method="card", pin=pin_of["pct"])  # a double submission counts once
     assert commission(session, shop.res_a) == (D("35.00"), D("-35.00"))
     fn(session, "bill.edit", sok="ok", customer=shop.alice.username, description="Router",
        amount="500")
-    pay(session, shop.alice, method="card", pin=pins["nobody"])  # no distributor: no commission
+    pay(session, shop.alice, method="card", pin=pin_of["nobody"])  # no distributor: no commission
     assert commission(session, shop.res_a) == (D("35.00"), D("-35.00"))
 
 
 def test_reversing_a_payment_takes_its_commission_back(session, shop):
     fn(session, "card.generate", count="1", amount="500", distributor=shop.dist.login,
        batch="rev", operator=shop.res_a.name)
-    pin = fn(session, "card", batch="rev").rows[0]["pin"]
+    pin = pins(session, "rev")[0]
     card = pay(session, shop.alice, method="card", pin=pin)
     cash = fn(session, "payment.edit", shop.as_dist, sok="ok", customer=shop.amos.username,
               method="cash", amount="500")
@@ -215,8 +215,8 @@ def test_reversing_a_payment_takes_its_commission_back(session, shop):
 def test_the_commission_report_per_distributor_and_collector(session, shop):
     fn(session, "card.generate", count="2", amount="500", distributor=shop.dist.login,
        batch="r1", operator=shop.res_a.name)
-    pins = [r["pin"] for r in fn(session, "card", batch="r1").rows]
-    pay(session, shop.alice, method="card", pin=pins[0])
+    printed = pins(session, "r1")
+    pay(session, shop.alice, method="card", pin=printed[0])
     fn(session, "payment.edit", shop.as_dist, sok="ok", customer=shop.amos.username,
        method="cash", amount="300")
     pay(session, shop.alice, "0.01", caller=shop.as_mgr)  # into the advance: 1.5 % rounds to 0

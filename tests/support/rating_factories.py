@@ -77,3 +77,10 @@ def assert_books_balance(session) -> None:
     assert advances == session.scalar(sa.select(sa.func.coalesce(
         sa.func.sum(Customer.advance_balance), 0)))
     session.execute(sa.text("SET CONSTRAINTS ALL DEFERRED"))
+
+
+def pins(session, batch: str) -> list[str]:
+    """A batch's PINs as printed on the cards (the card list shows them only to their issuer)."""
+    from radbill.models import RechargeCard
+    return list(session.scalars(sa.select(RechargeCard.pin).where(RechargeCard.batch == batch)
+                                .order_by(RechargeCard.id)))
