@@ -135,6 +135,24 @@ class Driver:
     def refund(self, ref: Ref, amount: Decimal, reason: str) -> Refunded:
         raise Unsupported(f"{self.label} has no refund API: refund it from the merchant panel")
 
+    # -- for drivers whose secrets travel in query strings or bodies ----------------------------
+    def _secrets(self) -> list[str]:
+        return [v for v in self.config.credentials.values() if v and len(v) >= 4]
+
+    def _clean(self, text) -> str:
+        """`text` (an answer, an exception) fit for a message: short, the secrets masked."""
+        text = str(text)[:300]
+        for s in self._secrets():
+            text = text.replace(s, "***")
+        return text
+
+    def _raw(self, data: dict) -> dict:
+        """A gateway's answer fit to keep (Status.raw): without the credentials' fields or
+        values."""
+        hide = set(self._secrets())
+        return {k: v for k, v in data.items()
+                if k not in self.CREDENTIALS and not (isinstance(v, str) and v in hide)}
+
 
 DRIVERS: dict[str, type[Driver]] = {}
 

@@ -106,17 +106,3 @@ class AamarPay(Driver):
                      and k != "payment_url"]
             data = "; ".join(texts)
         return self._clean(data or "no reason given")
-
-    def _secrets(self) -> list[str]:
-        return [v for v in self.config.credentials.values() if v and len(v) >= 4]
-
-    def _clean(self, text) -> str:
-        text = str(text)[:300]
-        for s in self._secrets():
-            text = text.replace(s, "***")
-        return text
-
-    def _raw(self, data: dict) -> dict:
-        hide = set(self._secrets())
-        return {k: v for k, v in data.items()
-                if k not in self.CREDENTIALS and not (isinstance(v, str) and v in hide)}

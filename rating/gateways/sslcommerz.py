@@ -157,17 +157,3 @@ class SSLCommerz(Driver):
                       currency=row.get("currency_type") or row.get("currency"),
                       txn_id=str(row["bank_tran_id"]), message=(note + risk).strip("; "),
                       raw=self._raw(row))
-
-    def _secrets(self) -> list[str]:
-        return [v for v in self.config.credentials.values() if v and len(v) >= 4]
-
-    def _clean(self, text) -> str:
-        text = str(text)[:300]
-        for s in self._secrets():
-            text = text.replace(s, "***")
-        return text
-
-    def _raw(self, data: dict) -> dict:
-        hide = set(self._secrets())
-        return {k: v for k, v in data.items()
-                if k not in self.CREDENTIALS and not (isinstance(v, str) and v in hide)}
