@@ -17,7 +17,7 @@ EVENT_COLUMNS = ["id", "at", "name", "customer_id", "username", "operator_id", "
                  "data"]
 STATUS_COLUMNS = ["id", "at", "customer_id", "username", "from_state", "to_state", "reason",
                   "note", "actor", "func", "event"]
-MONEY_KEYS = {"amount", "total", "due"}  # inside event payloads, hidden from roles without money
+MONEY_KEYS = {"amount", "total", "due", "cost", "balance", "reported"}  # hidden from roles without money
 PERIOD = (Param("since", "from this day (ISP's zone)"), Param("until", "to this day, inclusive"))
 
 

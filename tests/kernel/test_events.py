@@ -196,3 +196,17 @@ def test_reminders_run_twice_remind_once(session):
     prepaid.expires_at = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=1)
     assert jobs.reminders(session, on) == "0 bills due today, 1 customers expiring soon"
     assert jobs.reminders(session, on) == "0 bills due today, 0 customers expiring soon"
+
+
+def test_the_noc_sees_events_without_their_money(session):
+    from tests.support.factories import caller_of, make_user
+    c = make_customer(session, username="cash1")
+    events.emit(session, "bill.refused", customer_id=c.id, operator_id=c.operator_id,
+                actor="scheduler", username="cash1", cost="400.00", balance="100.00",
+                period_from="2026-11-01", reason="balance")
+    noc = caller_of(session, make_user(session, role="noc"))
+    [row] = [r for r in fn(session, "event", noc, name="bill.refused").rows]
+    assert row["data"]["username"] == "cash1"
+    assert not {"cost", "balance"} & set(row["data"])
+    [full] = fn(session, "event", name="bill.refused").rows
+    assert full["data"]["cost"] == "400.00"
