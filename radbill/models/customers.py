@@ -47,6 +47,7 @@ class Customer(Base):
     manager_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_users.id", ondelete="SET NULL"))
     cycle_start: Mapped[dt.date] = mapped_column(server_default=sa.func.current_date())
     cycle_day: Mapped[int | None] = mapped_column(sa.SmallInteger)  # a monthly cycle's anchor
+    lang: Mapped[str] = mapped_column(sa.Text, server_default="en")  # en, bn: portal, notices
     notes: Mapped[str | None] = mapped_column(sa.Text)
     last_seen_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = created_at()
@@ -69,6 +70,7 @@ class Customer(Base):
         sa.CheckConstraint("custom_price is null or custom_price >= 0", name="custom_price_nonneg"),
         sa.CheckConstraint("parent_id is null or parent_id <> id", name="not_own_parent"),
         sa.CheckConstraint("cycle_day is null or cycle_day between 1 and 31", name="cycle_day_range"),
+        sa.CheckConstraint("lang in ('en', 'bn')", name="lang_known"),
         sa.Index("uq_customers_username_lower", sa.text("lower(username)"), unique=True),
         sa.Index("uq_customers_static_ip", "static_ip", unique=True,
                  postgresql_where=sa.text("static_ip is not null and deleted_at is null")),

@@ -30,6 +30,15 @@ class Operator(Base):
     require_2fa: Mapped[bool] = mapped_column(server_default=sa.false())
     # two customers may share a mobile number (a family's phone); off: duplicates are refused
     allow_shared_mobile: Mapped[bool] = mapped_column(server_default=sa.false())
+    # printed on its invoices and receipts (issue 12)
+    address: Mapped[str | None] = mapped_column(sa.Text)
+    phone: Mapped[str | None] = mapped_column(sa.Text)
+    email: Mapped[str | None] = mapped_column(sa.Text)
+    vat_number: Mapped[str | None] = mapped_column(sa.Text)
+    bkash_number: Mapped[str | None] = mapped_column(sa.Text)  # "send money to" for customers
+    payment_note: Mapped[str | None] = mapped_column(sa.Text)  # how to pay, in its own words
+    logo: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    logo_type: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[dt.datetime] = created_at()
 
     parent: Mapped[Operator | None] = relationship(remote_side=[id])
@@ -38,6 +47,8 @@ class Operator(Base):
         sa.CheckConstraint("credit_limit >= 0", name="credit_limit_nonneg"),
         sa.CheckConstraint("status in ('active', 'suspended')", name="status_valid"),
         sa.CheckConstraint("vat_percent >= 0 and vat_percent <= 100", name="vat_range"),
+        sa.CheckConstraint("logo_type is null or logo_type in ('image/png', 'image/jpeg')",
+                           name="logo_type_image"),
         sa.CheckConstraint("(level = 'group') = (parent_id is null)", name="root_is_group"),
         sa.Index("ix_operators_path", "path", postgresql_ops={"path": "text_pattern_ops"}),
     )
@@ -64,6 +75,7 @@ class StaffUser(Base):
     # amount per card of theirs redeemed (rating/commission.py)
     commission_percent: Mapped[Decimal | None] = mapped_column(sa.Numeric(5, 2))
     commission_fixed: Mapped[Decimal | None]
+    lang: Mapped[str] = mapped_column(sa.Text, server_default="en")  # en, bn: its pages' language
     created_at: Mapped[dt.datetime] = created_at()
 
     operator: Mapped[Operator] = relationship()
@@ -74,6 +86,7 @@ class StaffUser(Base):
                            name="commission_percent_range"),
         sa.CheckConstraint("commission_fixed is null or commission_fixed >= 0",
                            name="commission_fixed_nonneg"),
+        sa.CheckConstraint("lang in ('en', 'bn')", name="lang_known"),
     )
 
 
