@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import threading
-import time
 from pathlib import Path
 
 import pytest
