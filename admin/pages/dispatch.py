@@ -45,6 +45,8 @@ def page(func: str, fparams: dict[str, str], params: dict[str, str]):
         if fn.kind == "form":
             submit = may_change and fparams.get("sok") == "ok"
             return form_page(fn, fparams, params, original, submit)
+        if serves_file(fn, fparams):  # a read that answers a file (bill.pdf): the file itself
+            return action_done(fn, fparams, params, back)
         if may_change and (request.method == "POST" or fparams.get("sok") == "ok"):
             return action_done(fn, fparams, params, back)
         return render_template("pages/action.html", fn=fn,
@@ -55,6 +57,16 @@ def page(func: str, fparams: dict[str, str], params: dict[str, str]):
             return error_page(exc)
         flash(exc.message, "error")
         return redirect(back or "/")
+
+
+def serves_file(fn, fparams: dict[str, str]) -> bool:
+    """A function of kind file or action that changes nothing (bill.pdf, card.vouchers,
+    olt.config: each answers a FileResult) is served at once, as a download, by GET or POST: a
+    confirmation page in between made a `func=bill.pdf` link answer HTML. It needs its required
+    parameters; without them it still gets the form that asks for them."""
+    if fn.kind not in ("file", "action") or fn.changes_with(fparams):
+        return False
+    return all(fparams.get(p.name) not in (None, "") for p in fn.params if p.required)
 
 
 def original_values(raw: str | None) -> dict:
