@@ -6,13 +6,16 @@ import datetime as dt
 import re
 import zlib
 
+import phonenumbers
 import sqlalchemy as sa
 
 from radbill import events, lifecycle, settings
 from radbill.functions import audit, hooks
 from radbill.functions import fields as F
-from radbill.functions.crud import Entity, in_subtree, resolve_operator, shared_with
-from radbill.functions.registry import Call, FuncError, NotFound, OkResult, Param, function
+from radbill.functions.crud import (Entity, as_text, in_subtree, page_params, resolve_operator,
+                                    shared_with)
+from radbill.functions.registry import (Call, FuncError, ListResult, NotFound, OkResult, Param,
+                                       function)
 from radbill.functions.roles import CUSTOMER_VIEWERS, RESELLERS
 from radbill.models import Customer, Operator, Package, StaffUser, Zone
 from radbill.models.customers import SERVICES, USERNAME_RE
@@ -20,34 +23,96 @@ from radbill.nthash import nt_hash
 
 
 def mobile(raw: str) -> str:
-    value = re.sub(r"[\s()-]", "", raw)
+    """A mobile number as stored: E.164 (+8801712345678), however it was typed (01712 345678,
+    +880 1712-345678, 8801712345678, 008801712345678); a number without a country code is read
+    as one of REGION's."""
+    value = re.sub(r"[\s().-]", "", raw)
     if not re.fullmatch(r"\+?[0-9]{6,15}", value):
         raise ValueError(f"{raw!r} is not a phone number")
-    return value
+    e164 = normalise(value)
+    if e164 is None:
+        raise ValueError(f"{raw!r} is not a phone number")
+    return e164
 
 
-# A Bangladeshi mobile is written 01XXXXXXXXX at home and +8801XXXXXXXXX abroad.
+REGION = "BD"  # numbers typed without a country code are this country's (a setting later)
 BD_NATIONAL = re.compile(r"01[0-9]{9}")
-BD_INTERNATIONAL = re.compile(r"8801[0-9]{9}")
+
+
+def normalise(value: str) -> str | None:
+    """E.164 for a number in any spelling (digits, optional + or 00 first), or None when
+    phonenumbers cannot make a possible number of it."""
+    value = re.sub(r"[\s().-]", "", value or "")
+    if value.startswith("00"):
+        value = "+" + value[2:]
+    elif value.startswith("880") and len(value) >= 12:  # 8801712345678: +880 without its +
+        value = "+" + value
+    try:
+        number = phonenumbers.parse(value, REGION)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def mobile_key(value: str) -> str:
-    """The number a stored mobile (mobile()'s output) is, however it was written: its digits
-    without an international prefix (+ or 00), a Bangladeshi 01... as 8801..."""
-    digits = value[1:] if value.startswith("+") else value
-    if digits.startswith("00") and not value.startswith("+"):
+    """The number a stored mobile is, however it was written: its E.164 form (a legacy value
+    phonenumbers cannot read stays as it is)."""
+    return normalise(value) or value
+
+
+def national(value: str | None) -> str | None:
+    """A stored number as a person of REGION writes it: +8801712345678 -> 01712345678."""
+    if not value or not value.startswith("+"):
+        return value
+    try:
+        number = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException:
+        return value
+    if phonenumbers.region_code_for_number(number) != REGION:
+        return value
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL) \
+        .replace(" ", "").replace("-", "")
+
+
+def mobile_starts(q: str, min_digits: int = 1) -> list[str]:
+    """How the stored (E.164) numbers that start as `q` is typed begin: a Bangladeshi one
+    whichever way it was written (017..., +88017..., 88017..., 0088017..., +880 017...), another
+    by + and its digits; [] when q is not (part of) a number or has fewer than min_digits."""
+    value = re.sub(r"[\s().-]", "", q)
+    if not re.fullmatch(r"\+?[0-9]+", value, re.ASCII) or len(value.lstrip("+")) < min_digits:
+        return []
+    digits = value.lstrip("+")
+    if value.startswith("+"):
+        pass
+    elif digits.startswith("00"):
         digits = digits[2:]
-    elif BD_NATIONAL.fullmatch(digits) and not value.startswith("+"):
-        digits = "88" + digits
-    return digits
+    elif digits.startswith("0"):
+        return [COUNTRY + digits[1:]]
+    elif not digits.startswith(COUNTRY[1:]):  # 1712... (national, no 0) or a foreign number
+        return [COUNTRY + digits, "+" + digits]
+    if ("+" + digits).startswith(COUNTRY + "0"):  # +880 01712...: the trunk 0 kept by mistake
+        digits = digits[:len(COUNTRY) - 1] + digits[len(COUNTRY):]
+    return ["+" + digits]
 
 
-def mobile_spellings(key: str) -> list[str]:
-    """Every way mobile() may have stored the number `key` (so the lookup uses the index)."""
-    forms = [key, f"+{key}", f"00{key}"]
-    if BD_INTERNATIONAL.fullmatch(key):
-        forms.append(key[2:])
-    return forms
+def mobile_matches(q: str, column=None, min_digits: int = 6) -> list:
+    """Conditions on the mobile column for a search `q` that is (part of) a number: its start
+    in any spelling (mobile_starts; the lower(mobile) text_pattern_ops index) or its last
+    digits (the reverse(mobile) text_pattern_ops index). [] when q is not digits or has fewer
+    than min_digits."""
+    column = Customer.mobile if column is None else column
+    starts = mobile_starts(q, min_digits)
+    if not starts:
+        return []
+    digits = re.sub(r"[^0-9]", "", q)
+    terms = [sa.func.lower(column).like(s + "%") for s in starts]
+    terms.append(sa.func.reverse(column).like(digits[::-1] + "%"))  # trailing digits
+    return terms
+
+
+COUNTRY = "+" + str(phonenumbers.country_code_for_region(REGION))
 
 
 # advisory locks on mobile numbers: (MOBILE_LOCK, bucket). Buckets bound how many locks one
@@ -106,6 +171,27 @@ class Customers(Entity):
         if not deleted and call.get("deleted") not in ("1", "on", "yes"):
             stmt = stmt.where(Customer.deleted_at.is_(None))
         return stmt
+
+    def list(self, call: Call) -> ListResult:
+        """Entity.list, with a mobile number found in any spelling or by its last digits
+        (mobile_matches) besides the columns' prefixes."""
+        q = (call.get("q") or "").strip()
+        terms = mobile_matches(q) if q else []
+        if not terms:
+            return super().list(call)
+        like = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = self.visible(call, sa.select(Customer)).where(sa.or_(
+            *[sa.func.lower(as_text(getattr(Customer, c))).like(like) for c in self.search],
+            *terms))
+        for param, column in self.filters.items():
+            value = call.get(param)
+            if value not in (None, ""):
+                stmt = self.filter(stmt, param, column, value)
+        page, per_page = page_params(call)
+        total = call.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))
+        stmt = stmt.order_by(*self.order(call)).limit(per_page).offset((page - 1) * per_page)
+        return ListResult([self.row(obj) for obj in call.session.scalars(stmt)], total, page,
+                          per_page, list(self.columns))
 
     def filter(self, stmt, param, column, value):
         if param == "deleted":
@@ -280,10 +366,10 @@ class Customers(Entity):
         if mobile and obj.mobile and not self._shares_mobiles(call, obj):
             key = mobile_key(obj.mobile)
             self._lock_mobile(call, key)
-            same = (Customer.mobile.in_(mobile_spellings(key)), Customer.deleted_at.is_(None))
+            same = (Customer.mobile == key, Customer.deleted_at.is_(None))
             if taken(*same):  # named only to those who see that customer, as holder() does
                 mine = taken(*same, in_subtree(call, Customer.operator_id))
-                errors["mobile"] = f"{obj.mobile} is in use" + (f" by {mine!r}" if mine else "")
+                errors["mobile"] = f"{national(obj.mobile)} is in use" + (f" by {mine!r}" if mine else "")
         if errors:
             raise FuncError(errors=errors)
 

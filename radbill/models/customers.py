@@ -76,6 +76,7 @@ class Customer(Base):
                  postgresql_where=sa.text("static_ip is not null and deleted_at is null")),
         sa.Index("ix_customers_operator_status", "operator_id", "status"),
         sa.Index("ix_customers_mobile", "mobile"),
+        sa.Index("ix_customers_mobile_reverse", sa.text("reverse(mobile) text_pattern_ops")),
         sa.Index("ix_customers_mac", "mac"),
         sa.Index("ix_customers_package", "package_id"),
         sa.Index("ix_customers_expires", "expires_at"),
