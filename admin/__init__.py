@@ -71,6 +71,8 @@ def create_app(config: dict | None = None):
     dbs.init_app(app)
     fmt.init_app(app)
     headers.init_app(app)
+    from admin import l10n  # Flask-Babel: the page's language (issue 12)
+    l10n.init_app(app)
     auth.init_app(app)
     for bp in (api_bp, pages_bp, dashboard_bp, customers_bp, logs_bp, devices_bp, collect_bp):
         app.register_blueprint(bp)

@@ -1,5 +1,6 @@
 """The PDF invoice (reportlab): ISP and customer details, lines, discount, VAT, totals, due date
-and payment status."""
+and payment status, in the customer's language (customers.lang: English or Bangla, with Bangla
+digits and dates; Bangla text shaped by HarfBuzz in an embedded font, rating/pdftext.py)."""
 from __future__ import annotations
 
 import io
@@ -8,66 +9,76 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
-from radbill import settings
+from radbill import l10n, settings
+from radbill.l10n import tr
 from radbill.models import Bill, Customer, Operator
+from rating import pdftext
 
 LEFT, RIGHT = 20 * mm, A4[0] - 20 * mm
 
 
-def status_text(bill: Bill) -> str:
+def status_text(bill: Bill, lang: str = "en") -> str:
     if bill.status == "paid":
-        return "PAID"
+        return tr(lang, "PAID")
     if bill.paid > 0:
-        return f"PARTLY PAID ({bill.paid} paid, {bill.total - bill.paid} due)"
-    return "UNPAID"
+        return tr(lang, "PARTLY PAID (%(paid)s paid, %(due)s due)",
+                  paid=l10n.digits(bill.paid, lang), due=l10n.digits(bill.total - bill.paid, lang))
+    return tr(lang, "UNPAID")
 
 
-def render(bill: Bill, customer: Customer, operator: Operator) -> bytes:
+def render(bill: Bill, customer: Customer, operator: Operator, lang: str | None = None) -> bytes:
     s = settings.get()
+    lang = l10n.pick(lang or getattr(customer, "lang", None))
+    money = (lambda v: str(v)) if lang == "en" else (lambda v: l10n.number(v, lang, 2))  # noqa
+    day = lambda v: l10n.date(v, lang, "iso" if lang == "en" else "long")  # noqa: E731
     buf = io.BytesIO()
     c = Canvas(buf, pagesize=A4, pageCompression=0)
-    c.setTitle(f"Invoice {bill.id}")
+    c.setTitle(tr(lang, "Invoice %(number)s", number=bill.id))
     y = A4[1] - 25 * mm
-    c.setFont("Helvetica-Bold", 16)
-    c.drawString(LEFT, y, s.isp_name)
-    c.drawRightString(RIGHT, y, f"INVOICE #{bill.id}")
-    c.setFont("Helvetica", 10)
+    pdftext.draw(c, LEFT, y, s.isp_name, 16, bold=True)
+    pdftext.draw(c, RIGHT, y, tr(lang, "INVOICE #%(number)s", number=l10n.digits(bill.id, lang)),
+                 16, bold=True, align="right")
     y -= 6 * mm
-    c.drawString(LEFT, y, f"Operator: {operator.name}")
-    c.drawRightString(RIGHT, y, f"Issued: {bill.issued_on}   Due: {bill.due_date}")
+    pdftext.draw(c, LEFT, y, tr(lang, "Operator: %(name)s", name=operator.name))
+    pdftext.draw(c, RIGHT, y, tr(lang, "Issued: %(issued)s   Due: %(due)s",
+                                 issued=day(bill.issued_on), due=day(bill.due_date)), align="right")
     y -= 12 * mm
-    for label, value in (("Customer", customer.name or customer.username),
-                         ("Username", customer.username), ("Mobile", customer.mobile),
-                         ("Address", customer.address)):
+    for label, value in ((tr(lang, "Customer"), customer.name or customer.username),
+                         (tr(lang, "Username"), customer.username),
+                         (tr(lang, "Mobile"), customer.mobile),
+                         (tr(lang, "Address"), customer.address)):
         if value:
-            c.drawString(LEFT, y, f"{label}: {value}")
+            pdftext.draw(c, LEFT, y, f"{label}: {value}")
             y -= 5 * mm
     if bill.service_from:
-        c.drawString(LEFT, y, f"Service period: {bill.service_from} to {bill.service_to}")
+        pdftext.draw(c, LEFT, y, tr(lang, "Service period: %(start)s to %(end)s",
+                                    start=day(bill.service_from), end=day(bill.service_to)))
         y -= 5 * mm
     y -= 6 * mm
-    c.setFont("Helvetica-Bold", 10)
-    c.drawString(LEFT, y, "Description")
-    c.drawRightString(RIGHT, y, f"Amount ({s.currency})")
+    pdftext.draw(c, LEFT, y, tr(lang, "Description"), bold=True)
+    pdftext.draw(c, RIGHT, y, tr(lang, "Amount (%(currency)s)", currency=s.currency), bold=True,
+                 align="right")
     c.line(LEFT, y - 2 * mm, RIGHT, y - 2 * mm)
-    c.setFont("Helvetica", 10)
     y -= 8 * mm
     for line in bill.lines:
-        c.drawString(LEFT, y, line.description[:90])
-        c.drawRightString(RIGHT, y, str(line.amount))
+        pdftext.draw(c, LEFT, y, pdftext.fit(line.description, 10, RIGHT - LEFT - 40 * mm))
+        pdftext.draw(c, RIGHT, y, money(line.amount), align="right")
         y -= 6 * mm
     c.line(LEFT, y + 2 * mm, RIGHT, y + 2 * mm)
     y -= 4 * mm
-    for label, value in (("Subtotal", bill.subtotal), ("Discount", -bill.discount),
-                         (f"VAT {bill.vat_percent}%", bill.vat), ("Total", bill.total),
-                         ("Paid", bill.paid), ("Balance due", bill.total - bill.paid)):
-        c.setFont("Helvetica-Bold" if label in ("Total", "Balance due") else "Helvetica", 10)
-        c.drawString(RIGHT - 70 * mm, y, label)
-        c.drawRightString(RIGHT, y, str(value))
+    for label, value, bold in (
+            (tr(lang, "Subtotal"), bill.subtotal, False),
+            (tr(lang, "Discount"), -bill.discount, False),
+            (tr(lang, "VAT %(percent)s%%", percent=l10n.digits(bill.vat_percent, lang)), bill.vat,
+             False),
+            (tr(lang, "Total"), bill.total, True), (tr(lang, "Paid"), bill.paid, False),
+            (tr(lang, "Balance due"), bill.total - bill.paid, True)):
+        pdftext.draw(c, RIGHT - 70 * mm, y, label, bold=bold)
+        pdftext.draw(c, RIGHT, y, money(value), bold=bold, align="right")
         y -= 6 * mm
     y -= 6 * mm
-    c.setFont("Helvetica-Bold", 12)
-    c.drawString(LEFT, y, f"Status: {status_text(bill)}")
+    pdftext.draw(c, LEFT, y, tr(lang, "Status: %(status)s", status=status_text(bill, lang)), 12,
+                 bold=True)
     c.showPage()
     c.save()
     return buf.getvalue()

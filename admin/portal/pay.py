@@ -124,7 +124,7 @@ def pay_link(token: str):
         customer, lk = link_customer(db(), token)
     except FuncError as exc:
         return render_template("portal/error.html", message=str(exc.errors.get("token"))), 400
-    g.link_customer = customer
+    g.link_customer = g.portal_customer = customer
     if request.method == "POST":
         try:
             return start(customer, "link", str(lk.amount) if lk.amount else None)

@@ -55,6 +55,27 @@ def login():
     return redirect(url_for("portal.home"))
 
 
+@bp.route("/lang", methods=["POST"])
+def set_lang():
+    """The language switch in the portal's header: the signed-in customer's customers.lang
+    (portal.lang), else the `lang` cookie; back to the page it was pressed on."""
+    from admin.l10n import COOKIE
+    from radbill import l10n
+    wanted = request.form.get("lang", "")
+    back = request.form.get("next", "")
+    if not (back.startswith("/portal/") or back == "/portal") or "//" in back or "\\" in back:
+        back = url_for("portal.home")
+    resp = redirect(back, code=303)
+    if wanted not in l10n.LANGS:
+        return resp
+    customer = access.signed_in(db())
+    if customer is not None:
+        run(customer, "portal.lang", {"lang": wanted})
+    resp.set_cookie(COOKIE, wanted, max_age=365 * 86400, samesite="Lax", httponly=True,
+                    secure=request.is_secure)
+    return resp
+
+
 @bp.route("/logout", methods=["POST"])
 def logout():
     access.sign_out()
@@ -108,6 +129,7 @@ def invoice(bill_id: int):
 def suspended():
     """The walled garden's redirect target: who is at this address, why, what is due."""
     customer = customer_at(db(), access.source_ip())
+    g.portal_customer = customer  # the page speaks their language (admin/l10n.py)
     if customer is None:
         if request.method == "POST":
             return refused("portal/suspended.html", "we could not tell which account this "

@@ -232,3 +232,18 @@ def invoice(call: Call) -> FileResult:
             Bill.id == as_id(ref, Bill.id))) != c.id:
         raise NotFound(f"no bill {ref!r}", field="elid")
     return registry.call(call.session, delegate(call, INVOICE_AS), "bill.pdf", {"elid": ref})
+
+
+@function("portal.lang", roles=CUSTOMER, params=(Param("lang", "en (English) or bn (Bangla)", True),))
+def lang(call: Call) -> OkResult:
+    """My language: the portal's pages, my invoices and notices (issue 12)."""
+    from radbill.functions import audit
+    from radbill.functions import fields as F
+    c = me(call)
+    value = F.parse_one("lang", F.choice("en", "bn"), call.get("lang") or "")
+    if value != c.lang:
+        before = {"lang": c.lang}
+        c.lang = value
+        call.session.flush()
+        audit.record(call, "customer", c.id, c.username, before, {"lang": value}, c.operator_id)
+    return OkResult(c.id, {"lang": value})
