@@ -1,7 +1,11 @@
-"""The dashboard: who is online, customers by status, devices down and (with rating) money."""
+"""The owner's dashboard: customers, online trend and devices for everyone who sees customers;
+money owed and collections (by method, collector, reseller, zone) for roles with money. Every
+figure comes from a function (report.*, device), so it is scoped as the caller's lists are and
+readable over /billmgr too; this module only turns rows into charts (admin/svg.py)."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from flask import Blueprint, current_app, render_template, url_for
 from flask_login import login_required
@@ -15,30 +19,87 @@ from admin.dbs import db
 bp = Blueprint("dashboard", __name__)
 
 
+def rows(func: str, params: dict | None = None) -> list[dict] | None:
+    """The function's rows, or None when the caller may not call it (or it is not installed)."""
+    if not may(func):
+        return None
+    try:
+        return run(func, params or {}).rows
+    except FuncError:
+        return None
+
+
+def _money(value) -> float:
+    return float(Decimal(str(value or 0)))
+
+
 @bp.route("/")
 @login_required
 def index():
     caller = page_caller()
-    tz = current_app.config["TZ"]
-    counts = queries.status_counts(db(), caller)
-    ctx = {"online": queries.online_count(db(), caller), "counts": counts, "money": None}
-    if caller.sees_money and (exists("payment") or exists("bill")):
-        days = svg.last_days(dt.datetime.now(tz).date())
-        money = queries.daily_money(db(), caller, tz)
-        series = {"bills": money.get("bills", {}), "payments": money.get("payments", {})}
-        ctx["money"] = {"today": series["payments"].get(days[-1], 0),
-                        "billed": svg.total(series["bills"]), "paid": svg.total(series["payments"]),
-                        "chart": svg.bars(days, series)}
-    ctx["devices"] = devices_down() if may("device") else None
+    ctx: dict = {"money": None, "customers": None, "trend": None}
+    counts = rows("report.customers")
+    if counts is not None:
+        ctx["customers"] = {r["metric"]: r["customers"] for r in counts}
+    trend = rows("report.online")
+    if trend:
+        tz = current_app.config["TZ"]
+        points = [(dt.datetime.fromisoformat(r["hour"]).astimezone(tz).strftime("%H:00"),
+                   r["sessions"]) for r in trend]
+        ctx["trend"] = {"points": points, "now": points[-1][1] if points else 0,
+                        "peak": max(p[1] for p in points),
+                        "chart": svg.line(points, "Sessions open per hour, last 24 hours: " +
+                                          ", ".join(f"{h} {n}" for h, n in points))}
+    if caller.sees_money and may("report.aging"):
+        ctx["money"] = money_block(caller)
+    ctx["devices"] = devices() if may("device") else None
     return render_template("dashboard.html", **ctx)
 
 
-def devices_down() -> dict | None:
-    """Routers and OLTs the last poll found down, for the NOC's eye (from provisioning's list)."""
+def money_block(caller) -> dict:
+    cur = current_app.config["CURRENCY"]
+    fmt = lambda v: f"{v:,.2f}"  # noqa: E731
+    aging = rows("report.aging") or []
+    buckets = [(r["bucket"], _money(r["due"]), r["bills"]) for r in aging if r["bucket"] != "total"]
+    total = next((r for r in aging if r["bucket"] == "total"), {"due": "0", "bills": 0})
+    out = {"currency": cur, "receivable": total["due"], "open_bills": total["bills"],
+           "aging": buckets,
+           "aging_chart": svg.hbars([(f"{b} days" if b != "not due" else b, v)
+                                     for b, v, _ in buckets],
+                                    f"Money owed by days past due ({cur}): " +
+                                    ", ".join(f"{b} {fmt(v)}" for b, v, _ in buckets),
+                                    colour=svg.PALETTE[3])}
+    for period in ("today", "month"):
+        for by in ("method", "collector", "reseller", "zone"):
+            if period == "today" and by in ("reseller", "zone"):
+                continue
+            got = rows("report.collections", {"by": by, "period": period}) or []
+            pairs = [(r["name"] or "(none)", _money(r["amount"])) for r in got]
+            text = (f"Collected {'today' if period == 'today' else 'this month'} by {by} ({cur}): "
+                    + (", ".join(f"{n} {fmt(v)}" for n, v in pairs) or "nothing"))
+            chart = svg.donut(pairs, text) if by == "method" else svg.hbars(pairs, text)
+            total_due = sum((Decimal(str(r["amount"])) for r in got), Decimal("0.00"))
+            out[f"{period}_{by}"] = {"rows": got, "total": total_due,
+                                     "chart": chart, "text": text}
+    if exists("payment") or exists("bill"):
+        tz = current_app.config["TZ"]
+        days = svg.last_days(dt.datetime.now(tz).date())
+        daily = queries.daily_money(db(), caller, tz)
+        series = {"bills": daily.get("bills", {}), "payments": daily.get("payments", {})}
+        out["daily"] = {"billed": svg.total(series["bills"]), "paid": svg.total(series["payments"]),
+                        "chart": svg.bars(days, series)}
+    return out
+
+
+def devices() -> dict | None:
+    """Routers and OLTs by their last poll: up, down, or unknown (never checked yet)."""
     try:
-        rows = run("device", {"per_page": "1000"}).rows
+        found = run("device", {"per_page": "1000"}).rows
     except FuncError:
         return None
     link = url_for("devices.overview") if "devices.overview" in current_app.view_functions \
         else "/billmgr?func=device"
-    return {"down": sum(1 for r in rows if r.get("up") is False), "total": len(rows), "link": link}
+    up = sum(1 for r in found if r.get("up") is True)
+    down = sum(1 for r in found if r.get("up") is False)
+    return {"down": down, "up": up, "unknown": len(found) - up - down, "total": len(found),
+            "link": link}

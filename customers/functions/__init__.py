@@ -1,5 +1,5 @@
 """The functions the customers domain registers (listed in radbill.functions.registry.FUNCTION_MODULES)."""
-from customers.functions import customers, imports, portal, sessions, zones  # noqa: F401  (registers them)
+from customers.functions import customers, dashboard, imports, portal, sessions, zones  # noqa: F401  (registers them)
 from radbill.functions.registry import declare
 
 # customer's money columns and form values (declared here while customers.py is being rewritten

@@ -5,7 +5,7 @@ from radbill.functions import hooks
 from radbill.models import Package
 from rating import bills as billing, resellers
 from rating.functions import (accounts, billing_profiles, bills, cards,  # noqa: F401
-                              checkout, collect, commission, gateways, payments,  # (registration)
+                              checkout, collect, commission, dashboard, gateways, payments,  # (registration)
                               profiles, usage, vouchers)
 
 
