@@ -1,15 +1,17 @@
 """Collect on a customer's behalf, phone first: find them (collect.find), see what they owe, take
-cash or a card PIN (payment.edit), show the receipt line. No rule lives here: the functions
-decide who may find and pay whom."""
+cash or a card PIN (payment.edit), show the receipt line and the money receipt (payment.receipt,
+receipt.pdf), and the collector's day (collect.day). No rule lives here: the functions decide who
+may find, pay and see whom."""
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template,
+                   request, url_for)
 from flask_login import login_required
 
-from radbill.functions.registry import IDEMPOTENCY_KEY, FuncError, OkResult
+from radbill.functions.registry import IDEMPOTENCY_KEY, FileResult, FuncError, OkResult
 
 from admin.calls import may, run
 
@@ -37,7 +39,64 @@ def search():
         except FuncError as exc:
             error = exc.errors.get("q") or exc.message
     return render_template("collect/search.html", q=q, rows=rows, error=error,
-                           limit=20, title="Collect a payment")
+                           limit=20, title="Collect a payment", day=my_day() if not q else None)
+
+
+def my_day(on: str | None = None) -> dict | None:
+    """collect.day's rows for the page: each collector's methods and total (None when the
+    caller may not call it)."""
+    if not may("collect.day"):
+        return None
+    try:
+        rows = run("collect.day", {"day": on} if on else {}).rows
+    except FuncError as exc:
+        return {"error": exc.errors.get("day") or exc.message, "collectors": []}
+    collectors: dict = {}
+    for r in rows:
+        who = collectors.setdefault(r["collector_id"], {"login": r["collector"], "name": r["name"],
+                                                        "methods": [], "total": None})
+        if r["method"] == "total":
+            who["total"] = r
+        else:
+            who["methods"].append(r)
+    return {"error": None, "collectors": list(collectors.values())}
+
+
+@bp.route("/collect/day")
+@login_required
+def day():
+    """The collector's day, for another day than today (?day=YYYY-MM-DD)."""
+    allowed()
+    on = request.args.get("day", "").strip() or None
+    return render_template("collect/day.html", day=my_day(on), on=on or "",
+                           title="My day")
+
+
+@bp.route("/collect/receipt/<int:payment_id>")
+@login_required
+def receipt_page(payment_id: int):
+    """The money receipt, to show or print (payment.receipt: only who may see the payment)."""
+    r = receipt_row(payment_id)
+    return render_template("collect/receipt.html", r=r, title=f"Receipt {r['number']}")
+
+
+@bp.route("/collect/receipt/<int:payment_id>.pdf")
+@login_required
+def receipt_pdf(payment_id: int):
+    try:
+        result = run("receipt.pdf", {"elid": str(payment_id)})
+    except FuncError as exc:
+        abort(exc.status if exc.status in (403, 404) else 404, exc.message)
+    assert isinstance(result, FileResult)
+    return Response(result.data, content_type=result.content_type, headers={
+        "Content-Disposition": f'inline; filename="{result.filename}"'})
+
+
+def receipt_row(payment_id: int) -> dict:
+    try:
+        return run("payment.receipt", {"elid": str(payment_id)}).rows[0]
+    except FuncError as exc:
+        abort(exc.status if exc.status in (403, 404) else 404, exc.message)
 
 
 @bp.route("/collect/<username>", methods=["GET", "POST"])
@@ -64,6 +123,8 @@ def customer(username: str):
         return page(row, method, errors=exc.errors or {"": exc.message},
                     once_key=request.form.get(IDEMPOTENCY_KEY), status=exc.status)
     flash(receipt(row, method, result), "ok")
+    if result.elid:
+        flash(str(result.elid), "receipt")  # the layout links the money receipt
     return redirect(url_for("collect.customer", username=row["username"]))
 
 

@@ -6,7 +6,7 @@ from radbill.models import Package
 from rating import bills as billing, resellers
 from rating.functions import (accounts, billing_profiles, bills, cards,  # noqa: F401
                               checkout, collect, commission, dashboard, gateways, payments,  # (registration)
-                              profiles, usage, vouchers)
+                              profiles, receipts, usage, vouchers)
 
 
 def on_created(call, customer) -> None:
