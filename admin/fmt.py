@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal, InvalidOperation
 import json
 import re
 from typing import Any
@@ -75,5 +76,81 @@ def duration(seconds: Any) -> str:
     return (f"{d}d " if d else "") + f"{h:02d}:{m:02d}"
 
 
+def money(value: Any, currency: str | None = None) -> str:
+    """1200 → "1,200.00 BDT": thousands separators and the ISP's currency."""
+    if value in (None, ""):
+        return ""
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return str(value)
+    if currency is None:
+        try:
+            currency = current_app.config.get("CURRENCY") or ""
+        except RuntimeError:
+            currency = ""
+    return f"{amount:,.2f} {currency}".strip()
+
+
+def rate(value: Any) -> str:
+    """Bits per second (1000-based) as kbit/s, Mbit/s, Gbit/s."""
+    try:
+        n = float(value)
+    except (TypeError, ValueError):
+        return "" if value in (None, "") else str(value)
+    for unit in ("bit/s", "kbit/s", "Mbit/s", "Gbit/s"):
+        if n < 1000 or unit == "Gbit/s":
+            return f"{n:.0f} {unit}" if unit == "bit/s" or n == int(n) else f"{n:.1f} {unit}"
+        n /= 1000
+    return str(value)
+
+
+def badge(value: Any) -> Markup | str:
+    """A status as a coloured badge (its colour from the value: active, suspended, failed...)."""
+    if value in (None, ""):
+        return ""
+    text = str(value)
+    tone = re.sub(r"[^a-z0-9_-]", "", text.lower())
+    return Markup(f'<span class="badge b-{tone}">{escape(_t(text.replace("_", " ")))}</span>')
+
+
+def _t(text: str, **values: Any) -> str:
+    """gettext from Python (badges, flashed sentences): Flask-Babel's when the app has it."""
+    try:
+        from flask_babel import gettext
+        if "babel" in current_app.extensions:
+            return gettext(text, **values)
+    except (ImportError, RuntimeError):
+        pass
+    return identity_gettext(text, **values)
+
+
+def show(value: Any, name: str, fn: Any = None) -> Markup | str:
+    """A list cell by what its column holds: money, bytes, rates, statuses, or as `cell`."""
+    from admin import labels
+    kind = labels.kind_of(name, fn)
+    if value in (None, ""):
+        return ""
+    if isinstance(value, (list, dict)) or isinstance(value, bool):
+        return cell(value)
+    if kind == "money":
+        return money(value)
+    if kind == "bytes":
+        return size(value)
+    if kind == "rate":
+        return rate(value)
+    if kind == "status":
+        return badge(value)
+    return cell(value)
+
+
+def identity_gettext(text: str, **values: Any) -> str:
+    return text % values if values else text
+
+
 def init_app(app: Flask) -> None:
-    app.jinja_env.filters.update(local=local, cell=cell, size=size, duration=duration)
+    # `amount`, not `money`: admin/l10n.py's `money` filter is the bare number in the page's digits
+    app.jinja_env.filters.update(local=local, cell=cell, size=size, duration=duration,
+                                 amount=money, rate=rate, badge=badge, show=show)
+    # Flask-Babel (admin/i18n.py) provides `_`; until it does, an identity so templates work
+    app.jinja_env.globals.setdefault("_", identity_gettext)

@@ -11,6 +11,8 @@ from radbill.functions.caller import Caller
 from radbill.functions.registry import Function, load_all
 from radbill.models.operators import ROLES as STAFF_ROLES
 
+from admin import labels
+
 SECTIONS = (
     ("Customers", ("customer", "zone", "card")),
     ("Billing", ("bill", "payment", "invoice", "journal", "ledger", "expense")),
@@ -22,11 +24,7 @@ SECTIONS = (
 )
 # lists that have a page of their own (EXTRA) instead of the generic one in the menu
 OWN_PAGE = ("suspension",)
-TITLES = {"nas": "NAS / routers", "pool": "IP pools", "billing_profile": "Billing profiles",
-          "authlog": "Authentication log", "audit": "Audit log", "user": "Staff accounts",
-          "customer": "Customers", "session": "Sessions", "operator": "Operators",
-          "package": "Packages", "zone": "Zones", "event": "Events",
-          "report.commission": "Commission report"}
+TITLES = labels.TITLES  # one place for titles: admin/labels.py
 # extra pages (not functions) each area shows, with the function the caller must be allowed
 EXTRA = {"Customers": (("Import customers", "customers.import_form", "customer.edit"),),
          "Billing": (("Collect a payment", "collect.search", "collect.find"),),
@@ -43,7 +41,7 @@ class Item:
 
 
 def title(func: str) -> str:
-    return TITLES.get(func) or func.replace(".", " ").replace("_", " ").capitalize()
+    return labels.title(func)
 
 
 def visible(fn: Function, caller: Caller) -> bool:

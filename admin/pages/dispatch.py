@@ -12,17 +12,19 @@ from flask import flash, g, redirect, render_template, request, url_for
 from radbill.functions.registry import (IDEMPOTENCY_KEY, FileResult, FormResult, FuncError,
                                         ListResult, OkResult, load_all, request_line)
 
-from admin import menus
+from admin import fmt, labels, menus
 from admin.api import respond
 from admin.calls import run
 from admin.extensions import csrf
-from admin.pages import forms
+from admin.pages import cells, forms
 
 LIST_TEMPLATES = {"customer": "customers/list.html", "audit": "logs/audit.html"}
 # lists too wide to read whole: the columns shown (CSV export and the API keep every column)
 LIST_COLUMNS = {"customer": ["username", "name", "mobile", "mac", "static_ip", "status", "package",
-                             "expires_at", "advance_balance", "last_seen_at"]}
-PAGE_CONTROL = {"back", "_orig"}
+                             "expires_at", "advance_balance", "last_seen_at"],
+                "outbox": ["id", "created_at", "kind", "status", "username", "attempts",
+                           "last_error", "next_attempt_at", "done_at", "payload"]}
+PAGE_CONTROL = {"back", "_orig", "_ask"}
 ALIASES = {"nas": ("router",)}  # the router.* functions act on rows of the nas list
 
 
@@ -35,23 +37,20 @@ def page(func: str, fparams: dict[str, str], params: dict[str, str]):
         csrf.protect()
     back = local_path(fparams.pop("back", None)) or local_path(request.referrer)
     original = original_values(fparams.pop("_orig", None))
+    ask = fparams.pop("_ask", None)  # a list's bulk buttons: confirm before doing anything
     try:
         if fn.kind == "list":
             if fn.changes_with(fparams) and not may_change:  # a list that writes: confirm first
-                return render_template("pages/action.html", fn=fn,
-                                       fields=forms.build(fn, g.caller, fparams),
-                                       elid=fparams.get("elid", ""), back=back or "/")
+                return confirm_page(fn, fparams, back)
             return list_page(fn, fparams)
         if fn.kind == "form":
             submit = may_change and fparams.get("sok") == "ok"
             return form_page(fn, fparams, params, original, submit)
         if serves_file(fn, fparams):  # a read that answers a file (bill.pdf): the file itself
             return action_done(fn, fparams, params, back)
-        if may_change and (request.method == "POST" or fparams.get("sok") == "ok"):
+        if may_change and not ask and (request.method == "POST" or fparams.get("sok") == "ok"):
             return action_done(fn, fparams, params, back)
-        return render_template("pages/action.html", fn=fn,
-                               fields=forms.build(fn, g.caller, fparams),
-                               elid=fparams.get("elid", ""), back=back or "/")
+        return confirm_page(fn, fparams, back)
     except FuncError as exc:
         if exc.status in (403, 404):
             return error_page(exc)
@@ -158,6 +157,9 @@ def list_page(fn, fparams: dict[str, str]):
         from admin.customers.views import decorate
         extra = decorate(result.rows)
     return render_template(template, fn=fn, result=result, columns=columns, actions=actions,
+                           show_cell=cells.renderer(fn, result.rows, columns),
+                           label=lambda c: labels.column(c, fn.name), hide=labels.hide_class,
+                           verb=labels.verb, title_of_fn=labels.title,
                            others=others, sortable=sortable,
                            row_links=row_links, row_link=row_link,
                            edit=edit, filters=filters, params=fparams, pages=pages,
@@ -172,18 +174,35 @@ def refresh(fn, fparams: dict[str, str]) -> int | None:
 
 
 def form_title(func: str, elid) -> str:
-    if func.endswith(".edit"):
-        base = func[:-5]
-        what = menus.title(base).rstrip("s") if base in menus.TITLES else menus.title(base)
-        return f"Edit {what.lower()} #{elid}" if elid else f"New {what.lower()}"
-    return menus.title(func)
+    return labels.form_title(func, elid)
+
+
+def confirm_page(fn, fparams, back):
+    """Before an action: what it does, to how many (by name), a reason where it takes one;
+    dangerous ones styled so. The form posts the same call without _ask."""
+    refs = [r.strip() for r in (fparams.get("elid") or "").split(",") if r.strip()]
+    base = fn.name.rsplit(".", 1)[0]
+    names = cells.names_of(base, refs)
+    fields = [f for f in forms.build(fn, g.caller, fparams)]
+    asks_reason = fn.name.rsplit(".", 1)[-1] in ("suspend", "disable")
+    for f in fields:
+        if f.name in ("reason", "note") and asks_reason:
+            f.required = True
+    count = len(refs)
+    heading = (f"{labels.verb(fn.name)} {count} {labels.noun(base, count)}"
+               if count and "." in fn.name else labels.title(fn.name))
+    return render_template("pages/action.html", fn=fn, fields=fields, elid=fparams.get("elid", ""),
+                           back=back or "/", names=names, count=count, heading=heading,
+                           effect=labels.EFFECTS.get(fn.name), danger=labels.destructive(fn.name),
+                           title=heading, verb=labels.verb(fn.name))
 
 
 def form_html(fn, fields, elid, values=None, orig="{}", error=None, api=None, status=200,
               once_key=None):
     return render_template("pages/form.html", fn=fn, fields=fields, elid=elid or "",
                            values=values or {}, orig=orig, error=error,
-                           title=form_title(fn.name, elid), api=api, once_key=once_key), status
+                           title=form_title(fn.name, elid), api=api, once_key=once_key,
+                           label_of=lambda k: labels.column(k, fn.name)), status
 
 
 def form_page(fn, fparams, params, original, submit: bool):
@@ -233,7 +252,12 @@ def submit_form(fn, fparams, params, original):
                          once_key=fparams.get(IDEMPOTENCY_KEY))
     if isinstance(result, FileResult):
         return respond.formatted(result, "xml")
-    flash(f"Saved ({request_line(fn.name, send)})", "ok")
+    names = cells.names_of(fn.name[:-5], [str(result.elid)]) \
+        if isinstance(result, OkResult) and result.elid and fn.name.endswith(".edit") else []
+    if fn.name == "payment.edit" and send.get("customer"):
+        names = cells.names_of("customer", [send["customer"]], prefer="name")
+    extra = result.extra if isinstance(result, OkResult) else {}
+    flash(labels.success(fn.name, send, extra, names, fmt.money), "ok")
     return redirect(respond.startform(params, result) or after_save(fn.name, result))
 
 
@@ -248,14 +272,16 @@ def after_save(func: str, result) -> str:
 
 def action_done(fn, fparams, params, back):
     send = {k: v for k, v in fparams.items() if k not in PAGE_CONTROL}
+    refs = [r.strip() for r in (send.get("elid") or "").split(",") if r.strip()]
+    names = cells.names_of(fn.name.rsplit(".", 1)[0], refs)  # before: a deleted one is gone
     result = run(fn.name, send)
     if isinstance(result, FileResult):
         return respond.formatted(result, "xml")
     if isinstance(result, OkResult) and result.extra.get("recovery_codes"):
         return render_template("auth/recovery.html", codes=result.extra["recovery_codes"],
                                next=back or "/")
-    shown = {k: v for k, v in (result.extra or {}).items()} if isinstance(result, OkResult) else {}
-    flash(f"Done: {request_line(fn.name, send)}" + (f" {shown}" if shown else ""), "ok")
+    extra = result.extra if isinstance(result, OkResult) else {}
+    flash(labels.success(fn.name, send, extra or {}, names, fmt.money), "ok")
     return redirect(respond.startform(params, result) or back or after_save(fn.name, result))
 
 

@@ -14,6 +14,7 @@ from radbill.functions import fields as F
 from radbill.functions.registry import Function, ListResult, call, load_all
 from radbill.functions.registry import SECRET_PARAMS
 
+from admin import labels
 from admin.dbs import db
 from admin.fmt import ISO, local
 
@@ -87,14 +88,14 @@ def build(fn: Function, caller, values: dict[str, Any], errors: dict[str, str] |
     for p in fn.params:
         if p.name in SKIP:
             continue
-        f = FormField(p.name, p.name.replace("_", " "), p.help, p.required)
+        f = FormField(p.name, labels.column(p.name, fn.name), p.help, p.required)
         parser = known[p.name].parse if p.name in known else None
         f.value = (posted or {}).get(p.name, current(values, p.name))
         if p.name in SECRET_PARAMS:
             f.kind, f.value = "password", ""
         elif (opts := choices(parser)) is not None:
             f.kind, f.options = "select", opts
-        elif p.name in ("notes", "address", "description", "note"):
+        elif p.name in ("notes", "address", "description", "note", "reason"):
             f.kind = "textarea"
         if p.name in REFERENCES:
             f.suggestions = suggestions(caller, REFERENCES[p.name])
@@ -131,7 +132,8 @@ def filter_fields(fn: Function, params: dict[str, str]) -> list[FormField]:
     for p in fn.params:
         if p.name in ("q", "page", "per_page", "sort"):
             continue
-        f = FormField(p.name, p.name.replace("_", " "), p.help, value=params.get(p.name, ""))
+        f = FormField(p.name, labels.column(p.name, fn.name), p.help,
+                      value=params.get(p.name, ""))
         column = getattr(model, columns.get(p.name, ""), None) if model is not None else None
         col_type = getattr(column, "type", None)
         if isinstance(col_type, sa.Enum):

@@ -213,7 +213,7 @@ def test_catalog_and_network_pages_have_list_and_form(world, auth, func):
 def test_forms_show_choices_and_references(world, auth):
     auth.login("gadmin")
     page = auth.get("/billmgr?func=customer.edit").get_data(as_text=True)
-    assert '<select id="f-service"' in page and "<option>hotspot</option>" in page
+    assert '<select id="f-service"' in page and '<option value="hotspot">hotspot</option>' in page
     assert '<option value="home10">' in page  # the package suggestions
 
 
@@ -275,7 +275,7 @@ def test_functions_registered_later_get_pages(world, auth, monkeypatch):
     auth.login("opera")
     assert "/billmgr?func=widget" in auth.get("/").get_data(as_text=True)
     page = auth.get("/billmgr?func=widget&colour=red").get_data(as_text=True)
-    assert "sprocket" in page and "<td>red</td>" in page
+    assert "sprocket" in page and re.search(r"<td[^>]*>red</td>", page)
 
 
 def test_sessions_list_for_the_noc_and_scoped_for_resellers(world, auth, dbs):
@@ -313,8 +313,9 @@ def test_form_times_are_in_the_isp_zone(world, app, auth, monkeypatch):
 def test_list_filters_offer_the_choices(world, auth):
     auth.login("opera")
     page = auth.get("/billmgr?func=customer&status=active").get_data(as_text=True)
-    assert '<select name="status">' in page and "<option selected>active</option>" in page
-    assert "<option>suspended</option>" in page and '<select name="service">' in page
+    assert '<select name="status">' in page
+    assert '<option value="active" selected>active</option>' in page
+    assert '<option value="suspended">suspended</option>' in page and '<select name="service">' in page
 
 
 def test_audit_shows_before_and_after(world, auth):

@@ -1,0 +1,288 @@
+"""Human labels for functions, columns and form fields, declared once; names are the fallback.
+
+`title("olt")` → "OLTs", `column("expires_at")` → "Expires", `column("operator_id")` →
+"Operator". Every string is wrapped in `_()` here only as a marker for the extractor: the
+templates translate at render time (`_(label)`), so the catalogue of the day applies.
+Also: which columns are secondary (hidden on narrow screens), which are money, bytes or rates,
+the confirmation texts of dangerous actions and the success sentences pages flash.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+
+def _(text: str) -> str:  # marker: extracted into the catalogue, translated in the template
+    return text
+
+
+# function titles (menu items, page titles)
+TITLES = {
+    "customer": _("Customers"), "zone": _("Zones"), "card": _("Prepaid cards"),
+    "bill": _("Bills"), "payment": _("Payments"), "journal": _("Journal"), "ledger": _("Ledger"),
+    "nas": _("NAS / routers"), "pool": _("IP pools"), "session": _("Sessions"),
+    "olt": _("OLTs"), "onu": _("ONUs"), "device": _("Devices"), "package": _("Packages"),
+    "billing_profile": _("Billing profiles"), "operator": _("Operators"),
+    "user": _("Staff accounts"), "audit": _("Audit log"), "authlog": _("Authentication log"),
+    "event": _("Events"), "outbox": _("Outbox"), "suspension": _("Suspensions"),
+    "checkout": _("Online payments"), "gateway": _("Payment gateways"),
+    "report.cash": _("Cash report"), "report.receivable": _("Receivables"),
+    "report.commission": _("Commission report"), "usage.daily": _("Daily usage"),
+    "router.sessions": _("Router sessions"), "router.status": _("Router status"),
+    "collect.find": _("Find a customer"),
+    "bill.generate": _("Generate bills"), "bill.preview": _("Preview a bill"),
+    "bill.pdf": _("Bill PDF"), "card.generate": _("Generate cards"),
+    "card.vouchers": _("Print vouchers"), "customer.import": _("Import customers"),
+    "operator.fund": _("Fund a reseller"), "operator.transfer": _("Transfer funds"),
+    "payment.reverse": _("Reverse a payment"), "payment.verify": _("Verify a payment"),
+    "payment.link": _("Payment link"), "payment.checkout": _("Online checkout"),
+    "payment.confirm": _("Confirm an online payment"), "outbox.retry": _("Retry"),
+    "olt.sync": _("Sync ONUs"), "olt.config": _("OLT configuration"),
+    "router.kick": _("Disconnect"), "router.push_profiles": _("Push profiles"),
+    "router.import": _("Import from router"), "device.traffic": _("Traffic"),
+    "me.totp": _("Two-factor login"), "me.recovery": _("Recovery codes"),
+    "session.newkey": _("One-time key"), "user.totp_reset": _("Reset two-factor"),
+    "billing_profile.replace": _("Replace a billing profile"),
+}
+# one thing of a list (forms: "New package", confirmations: "3 customers")
+SINGULAR = {
+    "customer": (_("customer"), _("customers")), "zone": (_("zone"), _("zones")),
+    "card": (_("card"), _("cards")), "bill": (_("bill"), _("bills")),
+    "payment": (_("payment"), _("payments")), "nas": (_("router"), _("routers")),
+    "pool": (_("IP pool"), _("IP pools")), "olt": (_("OLT"), _("OLTs")),
+    "onu": (_("ONU"), _("ONUs")), "device": (_("device"), _("devices")),
+    "package": (_("package"), _("packages")),
+    "billing_profile": (_("billing profile"), _("billing profiles")),
+    "operator": (_("operator"), _("operators")), "user": (_("staff account"), _("staff accounts")),
+    "outbox": (_("message"), _("messages")), "gateway": (_("gateway"), _("gateways")),
+}
+# action verbs (buttons)
+VERBS = {
+    "delete": _("Delete"), "suspend": _("Suspend"), "resume": _("Resume"),
+    "disable": _("Disable"), "enable": _("Enable"), "restore": _("Restore"),
+    "retry": _("Retry"), "sync": _("Sync"), "fund": _("Fund"), "transfer": _("Transfer"),
+    "reverse": _("Reverse"), "verify": _("Verify"), "kick": _("Disconnect"),
+    "status": _("Status"), "sessions": _("Sessions"), "push_profiles": _("Push profiles"),
+    "import": _("Import"), "config": _("Configuration"), "totp_reset": _("Reset two-factor"),
+    "replace": _("Replace"), "generate": _("Generate"), "vouchers": _("Vouchers"),
+    "traffic": _("Traffic"), "pdf": _("PDF"), "preview": _("Preview"), "link": _("Payment link"),
+}
+# past participles for success sentences ("Customer alice suspended")
+DONE = {
+    "delete": _("deleted"), "suspend": _("suspended"), "resume": _("resumed"),
+    "disable": _("disabled"), "enable": _("enabled"), "restore": _("restored"),
+    "retry": _("queued again"), "sync": _("synchronised"), "fund": _("funded"),
+    "reverse": _("reversed"), "verify": _("verified"), "kick": _("disconnected"),
+    "totp_reset": _("reset"), "push_profiles": _("updated"),
+}
+# what a dangerous action does, for its confirmation ("Suspend 3 customers: ...")
+EFFECTS = {
+    "customer.suspend": _("they are disconnected and held in the suspension pool until resumed "
+                          "or paid"),
+    "customer.disable": _("they are disconnected and every login is refused until enabled"),
+    "customer.delete": _("they are disconnected and removed from every list (restore brings "
+                         "them back with their history)"),
+    "customer.resume": _("they may connect again at once"),
+    "customer.enable": _("they may connect again at once"),
+    "outbox.retry": _("the worker sends them again"),
+}
+DESTRUCTIVE = ("delete", "disable", "suspend", "reverse", "kick", "totp_reset")
+
+# column and field labels; per function first ("bill": {"total": ...}), then for every list
+COLUMNS: dict[str, str] = {
+    "id": _("ID"), "username": _("Username"), "name": _("Name"), "mobile": _("Mobile"),
+    "email": _("Email"), "mac": _("MAC"), "static_ip": _("Static IP"), "status": _("Status"),
+    "package": _("Package"), "expires_at": _("Expires"), "advance_balance": _("Advance"),
+    "last_seen_at": _("Last seen"), "created_at": _("Created"), "updated_at": _("Updated"),
+    "operator": _("Operator"), "operator_id": _("Operator"), "customer": _("Customer"),
+    "customer_id": _("Customer"), "package_id": _("Package"), "zone": _("Zone"),
+    "zone_id": _("Zone"), "billing_profile": _("Billing profile"), "service": _("Service"),
+    "address": _("Address"), "notes": _("Notes"), "note": _("Note"), "password": _("Password"),
+    "price": _("Price"), "wholesale_price": _("Wholesale price"), "amount": _("Amount"),
+    "total": _("Total"), "balance": _("Balance"), "due": _("Due"), "paid": _("Paid"),
+    "applied": _("Applied"), "to_advance": _("To advance"), "method": _("Method"),
+    "rate_down": _("Download"), "rate_up": _("Upload"), "download_rate": _("Download"),
+    "upload_rate": _("Upload"), "fup_rate_down": _("FUP download"), "fup_rate_up": _("FUP upload"),
+    "data_cap": _("Data cap"), "fup_pool": _("FUP pool"), "pool": _("IP pool"),
+    "validity_days": _("Validity (days)"), "period": _("Period"), "at": _("When"),
+    "actor": _("By"), "func": _("Action"), "object_type": _("Type"), "object_id": _("Object"),
+    "object_name": _("Object"), "before": _("Before"), "after": _("After"),
+    "request": _("API call"), "ip": _("IP address"), "kind": _("Kind"),
+    "payload": _("Details"), "attempts": _("Attempts"), "next_attempt_at": _("Next attempt"),
+    "last_error": _("Last error"), "result": _("Result"), "done_at": _("Done"),
+    "reason": _("Reason"), "from_state": _("From"), "to_state": _("To"), "login": _("Login"),
+    "role": _("Role"), "parent": _("Parent"), "parent_operator": _("Parent operator"),
+    "credit_limit": _("Credit limit"), "vat_percent": _("VAT percent"), "require_2fa": _("Require 2FA"),
+    "authdate": _("When"), "reply": _("Answer"), "callingstationid": _("MAC"),
+    "calledstationid": _("NAS port"), "nasipaddress": _("NAS"), "framedipaddress": _("IP"),
+    "acctstarttime": _("Started"), "acctstoptime": _("Stopped"), "acctsessiontime": _("Time"),
+    "acctinputoctets": _("Upload"), "acctoutputoctets": _("Download"),
+    "acctterminatecause": _("Cause"), "secret": _("Secret"), "nasname": _("Address"),
+    "shortname": _("Short name"), "description": _("Description"), "enabled": _("Enabled"),
+    "issued_at": _("Issued"), "due_date": _("Due date"), "period_start": _("From"),
+    "period_end": _("To"), "lines": _("Lines"), "serial": _("Serial"), "pin": _("PIN"),
+    "batch": _("Batch"), "used_at": _("Used"), "valid_until": _("Valid until"),
+    "received_at": _("Received"), "reference": _("Reference"), "reversed_at": _("Reversed"),
+    "elid": _("Record"), "dedupe_key": _("Key"), "type": _("Type"), "event": _("Event"),
+    "host": _("Host"), "port": _("Port"), "model": _("Model"), "vendor": _("Vendor"),
+    "rx_power": _("RX power"), "tx_power": _("TX power"), "up": _("Up"), "down": _("Down"),
+    "start": _("From"), "end": _("To"), "first": _("First"), "last": _("Last"),
+    "discount_percent": _("Discount percent"), "custom_price": _("Custom price"),
+    "commission_percent": _("Commission percent"), "commission_fixed": _("Commission (fixed)"),
+    "allow_shared_mobile": _("Shared mobiles"), "totp_enabled": _("Two-factor"),
+    "language": _("Language"), "invoice": _("Invoice"), "gateway": _("Gateway"),
+    "currency": _("Currency"), "payment_id": _("Payment"), "fee": _("Fee"),
+}
+PER_FUNCTION: dict[str, dict[str, str]] = {
+    "package": {"name": _("Package")},
+    "operator": {"name": _("Operator")},
+    "suspension": {"at": _("When"), "note": _("Reason given")},
+}
+SUFFIXES = (("_at", ""), ("_id", ""), ("_percent", " percent"))
+ACRONYMS = {"ip": "IP", "mac": "MAC", "nas": "NAS", "vat": "VAT", "olt": "OLT", "onu": "ONU",
+            "fup": "FUP", "sms": "SMS", "pin": "PIN", "id": "ID", "api": "API", "url": "URL",
+            "csv": "CSV", "pdf": "PDF", "totp": "TOTP", "snmp": "SNMP", "pppoe": "PPPoE"}
+
+
+def humanize(name: str) -> str:
+    """A label from a name nobody declared: expires_at → Expires, operator_id → Operator."""
+    base = name
+    tail = ""
+    for suffix, replacement in SUFFIXES:
+        if base.endswith(suffix) and len(base) > len(suffix):
+            base, tail = base[:-len(suffix)], replacement
+            break
+    words = [ACRONYMS.get(w, w) for w in base.replace(".", "_").split("_") if w]
+    if not words:
+        return name
+    first = words[0] if words[0].isupper() else words[0].capitalize()
+    return " ".join([first] + words[1:]) + tail
+
+
+def column(name: str, func: str | None = None) -> str:
+    base = (func or "").split(".")[0]
+    return (PER_FUNCTION.get(func or "", {}).get(name) or PER_FUNCTION.get(base, {}).get(name)
+            or COLUMNS.get(name) or humanize(name))
+
+
+def title(func: str) -> str:
+    if func in TITLES:
+        return TITLES[func]
+    if func.endswith(".edit"):
+        return form_title(func, None)
+    base, _sep, verb = func.rpartition(".")
+    if base and verb in VERBS:
+        return f"{VERBS[verb]} {noun(base, 2)}" if base in SINGULAR else VERBS[verb]
+    return humanize(func)
+
+
+def noun(base: str, count: int = 1) -> str:
+    one, many = SINGULAR.get(base, (humanize(base).lower(), humanize(base).lower() + "s"))
+    return one if count == 1 else many
+
+
+def form_title(func: str, elid: Any) -> str:
+    if func.endswith(".edit"):
+        what = noun(func[:-5])
+        return f"Edit {what} #{elid}" if elid else f"New {what}"
+    return title(func)
+
+
+def verb(func: str) -> str:
+    action = func.rsplit(".", 1)[-1]
+    return VERBS.get(action) or humanize(action)
+
+
+def destructive(func: str) -> bool:
+    return func.rsplit(".", 1)[-1] in DESTRUCTIVE
+
+
+# ---- how a column is shown --------------------------------------------------------------------
+MONEY = {"price", "wholesale_price", "amount", "total", "balance", "advance_balance", "due",
+         "paid", "applied", "to_advance", "credit_limit", "custom_price", "commission_fixed",
+         "fee", "cost", "available", "debit", "credit", "owed", "vat", "subtotal", "discount",
+         "earned", "reversed", "net", "cash", "card_value", "cash_collected"}
+BYTES = {"acctinputoctets", "acctoutputoctets", "data_cap", "bytes_in", "bytes_out", "octets",
+         "download", "upload", "bytes", "used_bytes", "input_octets", "output_octets"}
+RATES = {"rate_down", "rate_up", "fup_rate_down", "fup_rate_up", "download_rate", "upload_rate",
+         "burst_down", "burst_up"}
+STATUS = {"status", "state", "to_state", "from_state", "reply", "kind"}
+# columns to hide below a width: "wide" (< 1200 px), "mid" (< 900 px); phones show cards
+SECONDARY = {
+    "wide": {"created_at", "updated_at", "last_seen_at", "static_ip", "mac", "payload", "result",
+             "next_attempt_at", "done_at", "attempts", "request", "description", "notes",
+             "callingstationid", "calledstationid", "dedupe_key", "fup_pool", "fup_rate_down",
+             "fup_rate_up", "wholesale_price", "pool", "billing_profile", "address", "email"},
+    "mid": {"mobile", "zone", "id", "operator", "operator_id", "service", "validity_days",
+            "data_cap", "last_error"},
+}
+
+
+def kind_of(name: str, fn=None) -> str:
+    """money, bytes, rate, status or plain."""
+    if name in RATES or name.endswith("_rate") or name.startswith("rate_"):
+        return "rate"
+    if name in BYTES or name.endswith("_octets") or name.endswith("_bytes"):
+        return "bytes"
+    if name in STATUS:
+        return "status"
+    if name in MONEY or (fn is not None and name in getattr(fn, "money_fields", ())):
+        return "money"
+    return "plain"
+
+
+def hide_class(name: str) -> str:
+    for width, names in SECONDARY.items():
+        if name in names:
+            return f"hide-{width}"
+    return ""
+
+
+# ---- success sentences ------------------------------------------------------------------------
+def tr(text: str) -> str:
+    """Translate now (a flashed sentence is built in Python)."""
+    from admin.fmt import _t
+    return _t(text)
+
+
+def success(func: str, sent: dict[str, str], extra: dict, names: list[str], money) -> str:
+    """What happened, as a sentence: "Payment of 1,200.00 BDT recorded for Rahim Akter"."""
+    base, _sep, action = func.rpartition(".")
+    if func == "payment.edit" and sent.get("amount"):
+        who = names[0] if names else sent.get("customer", "")
+        return tr(_("Payment of {amount} recorded for {who}")).format(
+            amount=money(sent["amount"]), who=who).strip()
+    if func.endswith(".edit"):
+        what = tr(noun(base))
+        who = names[0] if names else ""
+        created = not sent.get("elid")
+        text = tr(_("{what} {who} created") if created else _("{what} {who} saved")).format(
+            what=what[:1].upper() + what[1:], who=who)
+        return " ".join(text.split())
+    if base and action in DONE:
+        count = len(names)
+        if count == 1:
+            text = tr(_("{what} {who} {done}")).format(
+                what=tr(noun(base)).capitalize(), who=names[0], done=tr(DONE[action]))
+        elif count:
+            text = tr(_("{count} {what} {done}")).format(
+                count=count, what=tr(noun(base, count)), done=tr(DONE[action]))
+        else:
+            text = tr(_("{action}: done")).format(action=tr(verb(func)))
+    else:
+        text = tr(_("{action}: done")).format(action=tr(title(func)))
+    details = describe(extra)
+    return f"{text}. {details}".strip() if details else text
+
+
+def describe(extra: dict) -> str:
+    """The function's answer as short phrases ("Removed: 1. Onus: 4."), never a Python dict."""
+    parts = []
+    for key, value in (extra or {}).items():
+        if key in ("replayed", "redirect", "url") or value in (None, "", [], {}):
+            continue
+        if isinstance(value, list):
+            value = len(value)
+        elif isinstance(value, dict):
+            value = ", ".join(f"{humanize(k).lower()} {v}" for k, v in value.items())
+        parts.append(f"{tr(column(key))}: {value}")
+    return ". ".join(parts) + ("." if parts else "")
