@@ -152,5 +152,7 @@ def init_app(app: Flask) -> None:
     # `amount`, not `money`: admin/l10n.py's `money` filter is the bare number in the page's digits
     app.jinja_env.filters.update(local=local, cell=cell, size=size, duration=duration,
                                  amount=money, rate=rate, badge=badge, show=show)
+    from admin import labels
+    app.jinja_env.globals.update(col_label=labels.column, hide_class=labels.hide_class)
     # Flask-Babel (admin/i18n.py) provides `_`; until it does, an identity so templates work
     app.jinja_env.globals.setdefault("_", identity_gettext)
