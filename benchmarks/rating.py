@@ -219,9 +219,10 @@ def first_wave_billing(session, on: dt.date) -> None:
 def first_wave_suspension(session, on: dt.date) -> None:
     """The first wave's job: lock the candidates, then its one statement."""
     from rating import jobs
-    session.execute(sa.text(jobs.LOCK_OVERDUE_SQL), {"today": on})
+    now = jobs.validity_moment(on)  # the candidates (jobs.OVERDUE) judge validity at it
+    session.execute(sa.text(jobs.LOCK_OVERDUE_SQL), {"today": on, "now": now})
     session.execute(sa.text(FIRST_WAVE_SUSPEND_SQL % jobs.OVERDUE),
-                    {"today": on, "reason": "unpaid"})
+                    {"today": on, "now": now, "reason": "unpaid"})
 
 
 def _versus(label: str, unit: str, count: int, ours, baseline, tries: int = 3) -> None:

@@ -40,7 +40,17 @@ WITH cand AS (
                 THEN CAST(date_trunc('month', CAST(:on AS date)) AS date) + bp.due_day - 1
                 ELSE CAST(date_trunc('month', CAST(:on AS date)) - interval '1 month' AS date)
                      + bp.due_day - 1 END AS period_start,
-           CAST(c.created_at AT TIME ZONE :tz AS date) AS created_on
+           CAST(c.created_at AT TIME ZONE :tz AS date) AS created_on,
+           -- the validity already paid for (paid in advance, prepaid validity running): a
+           -- period it lasts to the end of is not billed again (pricing.covered)
+           CAST(c.expires_at AT TIME ZONE :tz AS date) AS paid_to,
+           -- due on the profile's next due day on or after the issue day, never before it
+           -- (pricing.due_on)
+           CASE WHEN bp.term = 'daily' THEN CAST(:on AS date)
+                WHEN extract(day FROM CAST(:on AS date)) <= bp.due_day
+                THEN CAST(date_trunc('month', CAST(:on AS date)) AS date) + bp.due_day - 1
+                ELSE CAST(date_trunc('month', CAST(:on AS date)) + interval '1 month' AS date)
+                     + bp.due_day - 1 END AS due_on
     FROM customers c
     JOIN billing_profiles bp ON bp.id = c.billing_profile_id
     JOIN packages p ON p.id = c.package_id
@@ -55,7 +65,7 @@ WITH cand AS (
     FROM cand
 ), svc AS (
     SELECT *, greatest(period_start, created_on) AS service_from FROM per
-    WHERE created_on < period_end
+    WHERE created_on < period_end AND (paid_to IS NULL OR paid_to < period_end)
       -- skip the billed cheaply; ON CONFLICT below still decides under concurrency
       AND NOT EXISTS (SELECT 1 FROM bills b WHERE b.customer_id = per.customer_id
                       AND b.kind = 'period' AND b.period_start = per.period_start)
@@ -104,13 +114,13 @@ WITH cand AS (
                        issued_on, due_date, subtotal, discount, vat_percent, vat, total, paid,
                        status)
     SELECT customer_id, operator_id, 'period', period_start, service_from, period_end,
-           CAST(:on AS date), service_from, gross, discount, vat_percent, vat,
+           CAST(:on AS date), due_on, gross, discount, vat_percent, vat,
            gross - discount + vat, 0,
            CAST(CASE WHEN gross - discount + vat = 0 THEN 'paid' ELSE 'open' END AS bill_status)
     FROM decided WHERE upto IS NULL OR upto <= available
     ON CONFLICT (customer_id, period_start) WHERE kind = 'period' DO NOTHING
     RETURNING id, customer_id, operator_id, period_start, service_from, service_to,
-              subtotal, vat, total
+              subtotal, vat, total, due_date
 ), lines AS (
     INSERT INTO bill_lines (bill_id, description, amount)
     SELECT ins.id, p.name || ', ' || ins.service_from || ' to ' || (ins.service_to - 1)
@@ -124,7 +134,7 @@ WITH cand AS (
     INSERT INTO events (name, customer_id, operator_id, actor, func, data)
     SELECT 'bill.created', ins.customer_id, ins.operator_id, CAST(:actor AS text), 'job.billing',
            jsonb_build_object('bill_id', ins.id, 'total', CAST(ins.total AS text),
-                              'due_date', ins.service_from)
+                              'due_date', ins.due_date)
     FROM ins
 ), spent AS MATERIALIZED (
     SELECT operator_id, max(upto) AS spent FROM decided WHERE upto <= available
@@ -209,6 +219,73 @@ class RunResult:
 
 
 SHOWN = 20  # refusals named in the run's one-line summary (the result lists them all)
+
+
+# Customers scope of a run (bill.generate's "large run" rule counts them): the live ones
+SCOPE_SQL = """
+SELECT count(*) FROM customers c JOIN operators o ON o.id = c.operator_id
+WHERE c.deleted_at IS NULL
+  AND (CAST(:path AS text) IS NULL OR o.path LIKE CAST(:path AS text) || '%')
+  AND (CAST(:ids AS int[]) IS NULL OR c.id = ANY(CAST(:ids AS int[])))
+"""
+
+# What the run's still-open bills (after the auto-debit) do to their customers: from which day
+# the suspension job would take each (its OVERDUE: due date + grace passed, and no validity
+# running), the earliest of a customer's bills
+OVERDUE_IMPACT_SQL = """
+SELECT since, count(*) AS customers FROM (
+    SELECT b.customer_id,
+           min(greatest(b.due_date + bp.grace_days + 1,
+                        CAST(c.expires_at AT TIME ZONE :tz AS date))) AS since
+    FROM bills b JOIN customers c ON c.id = b.customer_id
+    JOIN billing_profiles bp ON bp.id = c.billing_profile_id
+    WHERE b.id > :after AND b.kind = 'period' AND b.status = 'open'
+    GROUP BY b.customer_id) o
+GROUP BY since ORDER BY since
+"""
+
+
+@dataclass
+class Impact:
+    """What a billing run would do, found by running it and rolling it back (writes nothing)."""
+
+    run: RunResult
+    on: dt.date
+    in_scope: int  # live customers in the run's scope
+    overdue: list[tuple[dt.date, int]]  # (from which day, customers) for its unpaid bills
+
+    @property
+    def overdue_customers(self) -> int:
+        return sum(n for _, n in self.overdue)
+
+    @property
+    def overdue_at_once(self) -> int:
+        """Customers the next suspension run (on the run's day) would already take."""
+        return sum(n for since, n in self.overdue if since <= self.on)
+
+
+def in_scope(session: Session, operator_path: str | None = None,
+             customer_ids: list[int] | None = None) -> int:
+    return session.scalar(sa.text(SCOPE_SQL), {"path": operator_path, "ids": customer_ids})
+
+
+def preview(session: Session, on: dt.date, *, operator_path: str | None = None,
+            customer_ids: list[int] | None = None, auto_only: bool = True) -> Impact:
+    """The run `generate` would make now, with the auto-debit, computed in a savepoint that is
+    rolled back: the same statement, so the numbers are the ones a confirmed run gets (unless
+    something changes in between). Nothing is kept but the sequences' advance."""
+    session.flush()
+    after = session.scalar(sa.text("SELECT coalesce(max(id), 0) FROM bills"))
+    savepoint = session.begin_nested()
+    try:
+        result = generate(session, on, operator_path=operator_path, customer_ids=customer_ids,
+                          auto_only=auto_only, actor="preview")
+        rows = session.execute(sa.text(OVERDUE_IMPACT_SQL),
+                               {"after": after, "tz": settings.get().time_zone}).all()
+    finally:
+        savepoint.rollback()
+    return Impact(result, on, in_scope(session, operator_path, customer_ids),
+                  [(r.since, r.customers) for r in rows])
 
 
 def generate(session: Session, on: dt.date, *, operator_path: str | None = None,

@@ -36,6 +36,9 @@ def quote(session: Session, customer: Customer,
         return pricing.Quote(advance=customer.advance_balance), (None, None, None)
     created = local_day(customer.created_at) if customer.created_at else on
     service_from = period[0] if t.prepaid else max(period[0], created)
+    paid_to = local_day(customer.expires_at) if customer.expires_at else None
+    if not t.prepaid and pricing.covered(period, paid_to):  # nothing owed for this period
+        return pricing.Quote(advance=customer.advance_balance), (period[0], period[1], period[1])
     kind, value = t.discount
     q = pricing.period_quote(package=t.package.name, price=t.price,
                              validity_days=t.package.validity_days, term=t.term,
@@ -51,17 +54,32 @@ def issue_period_bill(session: Session, customer: Customer, on: dt.date | None =
     q, (start, service_from, end) = quote(session, customer, on)
     if start is None:
         raise RatingError("the customer's billing profile is free", field="customer")
+    if service_from >= end:
+        raise RatingError(f"{customer.username!r} has paid validity to "
+                          f"{local_day(customer.expires_at)}: the period from {start} to "
+                          f"{end - dt.timedelta(days=1)} is covered", field="customer")
     taken = session.scalar(sa.select(Bill.id).where(
         Bill.customer_id == customer.id, Bill.kind == "period", Bill.period_start == start))
     if taken is not None:
         raise AlreadyBilled(customer.username, start)
     renewal = session.scalar(sa.select(sa.func.count()).select_from(Bill).where(
         Bill.customer_id == customer.id, Bill.kind == "period")) > 0
-    bill = write_bill(session, customer, q, kind="period", due=service_from, period_start=start,
+    due = due_date(session, customer, on, service_from)
+    bill = write_bill(session, customer, q, kind="period", due=due, period_start=start,
                       service=(service_from, end), on=on)
     if renewal:  # creating the customer paid for the first period; each renewal is an activation
         resellers.charge_activation(session, customer, session.get(Package, customer.package_id))
     return bill
+
+
+def due_date(session: Session, customer: Customer, on: dt.date,
+             service_from: dt.date) -> dt.date:
+    """A period bill issued on `on` falls due on the profile's next due day on or after `on`
+    (pricing.due_on); a prepaid one when its validity starts (never before `on`)."""
+    t = terms_of(session, customer)
+    if t.prepaid:
+        return max(service_from, on)
+    return pricing.due_on(t.term, t.profile.due_day, on)
 
 
 def write_bill(session: Session, customer: Customer, q: pricing.Quote, *, kind: str, due: dt.date,

@@ -34,6 +34,24 @@ def period_for(term: str, due_day: int, on: dt.date) -> tuple[dt.date, dt.date] 
     return None
 
 
+def due_on(term: str, due_day: int, issued: dt.date) -> dt.date:
+    """When a period bill issued on `issued` falls due: the profile's next due day on or after
+    the issue date (a daily bill the same day). Never before the bill exists (issue 12: a run
+    on 1 December made bills due on 10 November, and the suspension job suspended their
+    customers within the minute)."""
+    if term != "monthly":
+        return issued
+    due = issued.replace(day=due_day)
+    return due if due >= issued else add_months(due, 1)
+
+
+def covered(period: tuple[dt.date, dt.date], paid_to: dt.date | None) -> bool:
+    """Whether validity already paid for (paid in advance, a prepaid validity running) lasts
+    to the period's end: `paid_to` is the ISP's day of expires_at. Such a period is not billed
+    again. A validity ending inside the period does not shorten its bill."""
+    return paid_to is not None and paid_to >= period[1]
+
+
 def daily_price(price: Decimal, validity_days: int) -> Decimal:
     """A daily profile charges the package price spread over its validity."""
     return price / validity_days

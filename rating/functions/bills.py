@@ -6,8 +6,8 @@ import sqlalchemy as sa
 from radbill.functions import audit
 from radbill.functions import fields as F
 from radbill.functions.crud import Entity, in_subtree
-from radbill.functions.registry import (Call, FileResult, FormResult, NotFound, OkResult,
-                                        Param, function)
+from radbill.functions.registry import (Call, FileResult, FormResult, FuncError, NotFound,
+                                        OkResult, Param, function)
 from radbill.functions.roles import MONEY_STAFF, RESELLERS
 from radbill.models import Bill, Customer, Operator
 from rating import billing_run, bills, invoice
@@ -124,16 +124,34 @@ def preview(call: Call) -> FormResult:
                              "package_price": str(t.price), "term": t.term,
                              "period_start": start,
                              "service_from": service_from, "service_to": end,
-                             "due_date": service_from, **quote.as_dict()})
+                             "due_date": bills.due_date(call.session, cust, on, service_from)
+                             if start is not None else None, **quote.as_dict()})
 
 
-@function("bill.generate", money=True, roles=RESELLERS,
+# A run is large when it makes more than LARGE_BILLS bills, or more than LARGE_SHARE of the
+# customers in its scope (and over SMALL_RUN bills: a handful needs no count typed in); a large
+# run needs confirm=<the number of bills its preview showed> (issue 12: one blind click billed
+# 1,813 of 2,000 customers)
+LARGE_BILLS = 100
+LARGE_SHARE = 0.10
+SMALL_RUN = 10
+
+
+def large(bills_made: int, in_scope: int) -> bool:
+    return bills_made > LARGE_BILLS or (bills_made > SMALL_RUN
+                                        and bills_made > LARGE_SHARE * in_scope)
+
+
+@function("bill.generate", money=True, kind="form", roles=RESELLERS,
           params=(Param("date", "the billing day (default today)"),
                   Param("operator", "only this operator's subtree"),
                   Param("customer", "only these customers (ids, comma-separated)", multi=True),
-                  Param("all", "on: include profiles with auto-bill off")))
-def generate(call: Call) -> OkResult:
-    """Bill every eligible customer for the current period; running it again bills nobody twice."""
+                  Param("all", "on: include profiles with auto-bill off"),
+                  Param("confirm", "for a large run: the number of bills the preview showed")))
+def generate(call: Call):
+    """Bill every eligible customer for the current period; running it again bills nobody twice.
+    Without sok=ok it shows what the run would do (bills, total, who would become overdue and
+    from when) and writes nothing; a large run also needs confirm=<that number of bills>."""
     from radbill.functions.crud import resolve_operator
     path = call.caller.operator_path
     if call.get("operator"):
@@ -142,13 +160,50 @@ def generate(call: Call) -> OkResult:
     if call.get("customer"):
         ids = [customer(call, ref=r.strip()).id
                for r in call.get("customer").split(",") if r.strip()]
-    result = billing_run.generate(call.session, day(call), operator_path=path, customer_ids=ids,
-                                  auto_only=call.get("all") not in ("on", "yes", "1"))
+    on = day(call)
+    auto_only = call.get("all") not in ("on", "yes", "1")
+    confirm = None
+    if call.get("confirm") not in (None, ""):
+        confirm = F.parse_one("confirm", F.integer(0), call.get("confirm"))
+    if not call.sok:
+        return impact_form(call, billing_run.preview(call.session, on, operator_path=path,
+                                                     customer_ids=ids, auto_only=auto_only))
+    result = billing_run.generate(call.session, on, operator_path=path, customer_ids=ids,
+                                  auto_only=auto_only)
+    scope = billing_run.in_scope(call.session, path, ids)
+    if large(result.bills, scope) and confirm != result.bills:
+        # the refusal rolls the run back (registry.call's savepoint): nothing is billed
+        said = (f"confirm={confirm} does not match: " if confirm is not None
+                else "a large run needs confirm: ")
+        raise FuncError(f"{said}this run makes {result.bills} bills for {result.total} "
+                        f"({result.bills} of the {scope} customers in scope); look at its preview "
+                        f"(without sok=ok), then send confirm={result.bills}", field="confirm")
     refused = [r.as_dict() for r in result.refused]  # renewals their reseller cannot pay for
     audit.record(call, "bill", None, "bulk", None,
                  {"bills": result.bills, "total": str(result.total), "refused": len(refused)})
     return OkResult(None, {"bills": result.bills, "total": str(result.total),
                            "auto_debited": result.auto_debited, "refused": refused})
+
+
+def impact_form(call: Call, impact: billing_run.Impact) -> FormResult:
+    """The preview as the form's values: the parameters given (so OK runs the same run; never
+    confirm, which must be typed), then what the run would do."""
+    run = impact.run
+    given = {k: call.get(k) for k in ("operator", "customer", "all") if call.get(k)}
+    overdue = "; ".join(f"{n} from {since}" for since, n in impact.overdue[:12])
+    if len(impact.overdue) > 12:
+        overdue += f"; {sum(n for _, n in impact.overdue[12:])} later"
+    values = {"date": impact.on.isoformat(), **given,
+              "bills": run.bills, "total": str(run.total), "customers_in_scope": impact.in_scope,
+              "paid_from_advance": run.auto_debited, "refused": len(run.refused),
+              "overdue_customers": impact.overdue_customers,
+              "overdue_from": impact.overdue[0][0] if impact.overdue else None,
+              "overdue_on_run_day": impact.overdue_at_once,
+              "overdue_by_day": overdue or "none",
+              "confirm_needed": large(run.bills, impact.in_scope)}
+    if values["confirm_needed"]:
+        values["to_run"] = f"type {run.bills} in confirm, then OK"
+    return FormResult(None, values)
 
 
 @function("bill.pdf", money=True, changes=False, roles=MONEY_STAFF, params=(Param("elid", "bill id", True),))

@@ -51,7 +51,7 @@ def shop(session, emu):
     alice = postpaid_customer(session, make_profile(session), username="alice",
                               operator="res1", mobile="01711000001",
                               package=fn_package(session))
-    fn(session, "bill.generate", date="2026-11-01")
+    fn(session, "bill.generate", sok="ok", date="2026-11-01")
     fn(session, "customer.suspend", elid="alice", reason="unpaid")
     return isp, reseller, alice
 

@@ -70,12 +70,13 @@ def test_a_debit_reseller_renews_oldest_customers_first_as_far_as_its_balance_go
     profile = make_profile(session)
     cs = [postpaid_customer(session, profile, package=pkg.name, operator=op.name)
           for _ in range(4)]  # four activations: 800
-    fn(session, "bill.generate", date="2026-11-01")  # first periods were paid when activated
+    # first periods were paid when activated
+    fn(session, "bill.generate", sok="ok", date="2026-11-01")
     fn(session, "operator.fund", elid=op.name, amount="250")
     assert resellers.available(session, op) == D("450")
 
     december = dt.date(2026, 12, 1)
-    out = fn(session, "bill.generate", date=december.isoformat()).extra
+    out = fn(session, "bill.generate", sok="ok", date=december.isoformat()).extra
     assert resellers.available(session, op) == D("50")  # two renewals, never below zero
     assert ledger.balance(session, op.id, "upstream") == D("50")
     assert [bool(_period_bill(session, c, december)) for c in cs] == [True, True, False, False]
@@ -95,13 +96,13 @@ def test_a_debit_reseller_renews_oldest_customers_first_as_far_as_its_balance_go
                    r["data"]["period_from"]) for r in seen) == [
         (cs[2].id, op.id, "200.00", "50.00", "2026-12-01"),
         (cs[3].id, op.id, "200.00", "50.00", "2026-12-01")]
-    again = fn(session, "bill.generate", date="2026-12-02").extra  # the next day's run
+    again = fn(session, "bill.generate", sok="ok", date="2026-12-02").extra  # the next day's run
     assert again["bills"] == 0 and len(again["refused"]) == 2
     assert len(fn(session, "event", staff, name="bill.refused").rows) == 2
 
     # funded, the next run renews them; the period is the same, so nothing is lost
     fn(session, "operator.fund", elid=op.name, amount="400")
-    out = fn(session, "bill.generate", date="2026-12-03").extra
+    out = fn(session, "bill.generate", sok="ok", date="2026-12-03").extra
     assert out["bills"] == 2 and out["refused"] == []
     assert all(_period_bill(session, c, december) for c in cs)
     assert resellers.available(session, op) == D("50")
@@ -127,14 +128,14 @@ def test_a_credit_reseller_renews_within_its_limit_and_not_past_it(session):
     profile = make_profile(session)
     cs = [postpaid_customer(session, profile, package=pkg.name, operator=op.name)
           for _ in range(3)]  # 600 of credit used
-    fn(session, "bill.generate", date="2026-11-01")
+    fn(session, "bill.generate", sok="ok", date="2026-11-01")
     fn(session, "operator.edit", sok="ok", elid=op.name, credit_limit="1100")
-    out = fn(session, "bill.generate", date="2026-12-01").extra
+    out = fn(session, "bill.generate", sok="ok", date="2026-12-01").extra
     assert out["bills"] == 2 and [r["customer_id"] for r in out["refused"]] == [cs[2].id]
     assert ledger.balance(session, op.id, "upstream") == D("-1000")  # in debt, within limit
     assert resellers.available(session, op) == D("100")
     fn(session, "operator.edit", sok="ok", elid=op.name, credit_limit="5000")
-    out = fn(session, "bill.generate", date="2026-12-01").extra
+    out = fn(session, "bill.generate", sok="ok", date="2026-12-01").extra
     assert out["bills"] == 1 and out["refused"] == []
 
 
@@ -145,8 +146,8 @@ def test_the_isps_own_customers_and_free_wholesale_renew_without_a_balance(sessi
                             operator=isp.name)
     free = postpaid_customer(session, package=make_package(session, price="300").name,
                              operator=op.name)  # no wholesale price: nothing to pay upstream
-    fn(session, "bill.generate", date="2026-11-01")
-    out = fn(session, "bill.generate", date="2026-12-01").extra
+    fn(session, "bill.generate", sok="ok", date="2026-11-01")
+    out = fn(session, "bill.generate", sok="ok", date="2026-12-01").extra
     assert out["bills"] == 2 and out["refused"] == []
     assert _period_bill(session, own, dt.date(2026, 12, 1))
     assert _period_bill(session, free, dt.date(2026, 12, 1))
@@ -160,7 +161,7 @@ def test_a_refused_renewal_is_not_listed_to_another_reseller(session):
     fn(session, "operator.fund", elid=a.name, amount="200")
     pkg = make_package(session, price="500", wholesale_price="200")
     postpaid_customer(session, package=pkg.name, operator=a.name)
-    fn(session, "bill.generate", date="2026-11-01")
-    fn(session, "bill.generate", date="2026-12-01")
+    fn(session, "bill.generate", sok="ok", date="2026-11-01")
+    fn(session, "bill.generate", sok="ok", date="2026-12-01")
     b_staff = caller_of(session, make_user(session, role="operator", operator=b.name))
     assert fn(session, "event", b_staff, name="bill.refused").rows == []

@@ -208,7 +208,7 @@ def test_rating_functions_from_radbill_call(cli, committed):
         username = c.username
     preview = cli("call", "bill.preview", f"customer={username}", "date=2026-11-03", "out=json")
     assert json.loads(preview.stdout)["doc"]["payable"] == "500.00", preview.stderr
-    assert cli("call", "bill.generate", "date=2026-11-03").returncode == 0
+    assert cli("call", "bill.generate", "sok=ok", "date=2026-11-03").returncode == 0
     bills = json.loads(cli("call", "bill", "out=JSONdata").stdout)
     assert [b["total"] for b in bills] == ["500.00"]
     pdf = subprocess.run([str(ROOT / ".venv" / "bin" / "radbill"), "call", "bill.pdf",

@@ -126,7 +126,7 @@ def test_python_refuses_an_unbalanced_posting_first(session):
 
 def test_the_ledger_shows_a_running_balance(session):
     c = postpaid_customer(session, package=make_package(session, price="500").name)
-    fn(session, "bill.generate", date="2026-11-01")
+    fn(session, "bill.generate", sok="ok", date="2026-11-01")
     pay(session, c, "200")
     pay(session, c, "300")
     rows = fn(session, "ledger", operator=str(c.operator_id), account="cash").rows
@@ -137,7 +137,7 @@ def test_the_ledger_shows_a_running_balance(session):
 
 def test_cash_report_and_receivables(session):
     c = postpaid_customer(session, package=make_package(session, price="500").name)
-    fn(session, "bill.generate", date="2026-11-01")
+    fn(session, "bill.generate", sok="ok", date="2026-11-01")
     pay(session, c, "200")
     daily = fn(session, "report.cash", operator=str(c.operator_id), period="daily").rows
     assert (daily[0]["cash_in"], daily[0]["cash_out"]) == ("200.00", "0")
@@ -167,9 +167,9 @@ def test_a_resellers_monthly_renewals_pay_wholesale_in_the_billing_run(session):
     pkg = make_package(session, price="500", wholesale_price="200")
     c = postpaid_customer(session, package=pkg.name, operator=op.name)
     assert resellers.available(session, op) == D("800")  # the activation
-    fn(session, "bill.generate", date="2026-11-01")  # its first bill: already paid for
+    fn(session, "bill.generate", sok="ok", date="2026-11-01")  # its first bill: already paid for
     assert resellers.available(session, op) == D("800")
-    fn(session, "bill.generate", date="2026-12-01")  # a renewal
+    fn(session, "bill.generate", sok="ok", date="2026-12-01")  # a renewal
     assert resellers.available(session, op) == D("600")
     assert ledger.balance(session, op.id, "wholesale_cost") == D("400")
     assert c.id
@@ -181,14 +181,14 @@ def test_the_ledger_balances_after_every_scenario(session):
     isp, op = reseller(session, "credit", "5000")
     pkg = make_package(session, price="500", wholesale_price="150")
     customers = [postpaid_customer(session, package=pkg.name, operator=op.name) for _ in range(4)]
-    fn(session, "bill.generate", date="2026-11-01")
+    fn(session, "bill.generate", sok="ok", date="2026-11-01")
     pay(session, customers[0], "500")
     pay(session, customers[1], "200")
     p = pay(session, customers[2], "900")
     fn(session, "payment.reverse", elid=p.elid)
     fn(session, "bill.edit", sok="ok", customer=customers[3].username, description="Fibre", amount="50")
     fn(session, "operator.fund", elid=op.name, amount="300")
-    fn(session, "bill.generate", date="2026-12-01")
+    fn(session, "bill.generate", sok="ok", date="2026-12-01")
     assert_books_balance(session)
     for operator in (isp, op):
         total = sum(ledger.balance(session, operator.id, k) for k in ledger.LABELS)

@@ -26,7 +26,7 @@ def test_bill_pdf_shows_isp_customer_lines_vat_totals_due_date_and_status(sessio
                                                                   price="1000").name,
                           name="Rahim Uddin", mobile="01711000000")
     c.operator.vat_percent = D("5")
-    fn(session, "bill.generate", date="2026-11-01")
+    fn(session, "bill.generate", sok="ok", date="2026-11-01")
     pay(session, c, "300")
     [bill] = bills_of(session, c)
     result = fn(session, "bill.pdf", elid=str(bill.id))
@@ -41,7 +41,7 @@ def test_bill_pdf_shows_isp_customer_lines_vat_totals_due_date_and_status(sessio
 def test_a_recharge_card_pays_once_and_only_for_its_package(session):
     pkg, other = make_package(session, price="500"), make_package(session, price="800")
     c = postpaid_customer(session, package=pkg.name)
-    fn(session, "bill.generate", date="2026-11-01")
+    fn(session, "bill.generate", sok="ok", date="2026-11-01")
     made = fn(session, "card.generate", count="3", package=pkg.name, batch="nov")
     assert made.extra["count"] == 3
     cards = fn(session, "card", batch="nov").rows
@@ -87,7 +87,7 @@ def test_auto_debit_from_the_advance_balance(session):
     c = postpaid_customer(session, package=make_package(session, price="500").name)
     c.advance_balance = D("0")
     pay(session, c, "0.01")  # nothing due yet: it all goes to the advance
-    fn(session, "bill.generate", date="2026-11-01")
+    fn(session, "bill.generate", sok="ok", date="2026-11-01")
     assert due(session, c) == D("499.99")
     pay(session, c, "800")
     assert c.advance_balance == D("300.01")
@@ -115,7 +115,7 @@ def test_a_manager_collects_cash_only_from_its_customers(session):
     mine = postpaid_customer(session, operator=op.name, manager=manager.login)
     other = postpaid_customer(session, operator=op.name)
     as_manager = caller_of(session, manager)
-    fn(session, "bill.generate", date="2026-11-01")
+    fn(session, "bill.generate", sok="ok", date="2026-11-01")
     pay(session, mine, "100", caller=as_manager)
     with pytest.raises(FuncError) as err:
         pay(session, other, "100", caller=as_manager)
@@ -127,7 +127,7 @@ def test_a_manager_collects_cash_only_from_its_customers(session):
 
 def test_forms_without_sok_show_what_would_happen_and_write_nothing(session):
     c = postpaid_customer(session, package=make_package(session, price="500").name)
-    fn(session, "bill.generate", date="2026-11-01")
+    fn(session, "bill.generate", sok="ok", date="2026-11-01")
     form = fn(session, "payment.edit", customer=c.username).values
     assert (form["method"], form["due"]) == ("cash", "500.00")
     preview = fn(session, "bill.edit", customer=c.username, date="2026-12-05").values
@@ -149,7 +149,7 @@ def test_forms_without_sok_show_what_would_happen_and_write_nothing(session):
 def test_reversing_a_card_payment_frees_the_card_and_old_cards_are_refused(session):
     pkg = make_package(session, price="500")
     c = postpaid_customer(session, package=pkg.name)
-    fn(session, "bill.generate", date="2026-11-01")
+    fn(session, "bill.generate", sok="ok", date="2026-11-01")
     fn(session, "card.generate", count="1", package=pkg.name, batch="rev")
     pin = fn(session, "card", batch="rev").rows[0]["pin"]
     p = pay(session, c, method="card", pin=pin)

@@ -25,7 +25,7 @@ def books_balance(session):
 
 
 def generate(session, on, **kw):
-    return fn(session, "bill.generate", date=on.isoformat(), **kw).extra
+    return fn(session, "bill.generate", sok="ok", date=on.isoformat(), **kw).extra
 
 
 def test_a_monthly_customer_is_billed_the_package_price_with_discount_and_vat(session):
