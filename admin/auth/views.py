@@ -145,6 +145,18 @@ def totp_off():
     return redirect(url_for("auth.account"))
 
 
+@bp.route("/account/lang", methods=["POST"])
+@login_required
+def set_lang():
+    """The Language control on /account: my staff_users.lang, through user.edit."""
+    try:
+        run("user.edit", {"elid": current_user.get_id(), "sok": "ok",
+                          "lang": request.form.get("lang", "")})
+    except FuncError as exc:
+        flash(exc.errors.get("lang", exc.message), "error")
+    return redirect(url_for("auth.account"), code=303)
+
+
 @bp.route("/logout", methods=["POST"])
 def logout():
     end_session()  # the session row goes: a copy of the cookie is logged out too

@@ -1,6 +1,7 @@
-"""Messages the portal shows that are made at run time (refusals, reasons, outcomes, a bill's
-status, a payment's method): listed here so `pybabel extract` (keyword N_) puts them in the
-catalogue; the templates translate them as they show them (`{{ _(error) }}`)."""
+"""Messages the portal and the login pages show that are made at run time (refusals, reasons,
+outcomes, a bill's status, a payment's method, a role): listed here so `pybabel extract`
+(keyword N_) puts them in the catalogue; the templates translate them as they show them
+(`{{ _(error) }}`)."""
 from __future__ import annotations
 
 
@@ -36,6 +37,13 @@ RUNTIME = [
     # rating/links.py
     N_("This payment link is not valid. Please ask for a new one."),
     N_("This payment link has expired. Please ask for a new one."),
+    # the staff login pages (admin/security.py, admin/auth/views.py)
+    N_("too many failed logins from this address; try again later"),
+    N_("wrong login or password"), N_("your operator is suspended; ask the one above it"),
+    N_("wrong code"), N_("Two-factor login is off."),
+    # staff roles (the account page)
+    N_("admin"), N_("group_admin"), N_("operator"), N_("sub_operator"), N_("manager"), N_("noc"),
+    N_("card_distributor"),
     # a bill's status, a payment's method (portal tables)
     N_("open"), N_("paid"), N_("cash"), N_("card"), N_("online"), N_("advance"),
 ]

@@ -34,6 +34,8 @@ class Users(Entity):
         F.Field("operator", str, help="operator (id or name); default: yours"),
         F.Field("name", F.text(100)),
         F.Field("disabled", F.boolean, clearable=False),
+        F.Field("lang", F.choice("en", "bn"), clearable=False,
+                help="the language of their pages: en (English) or bn (Bangla)"),
         F.Field("commission_percent", F.percent,
                 help="commission: percent of the cash they collect (and of their cards' value "
                      "when no fixed amount is set)"),
@@ -41,7 +43,7 @@ class Users(Entity):
                 help="commission: a fixed amount per card of theirs redeemed"),
     ]
     columns = ["id", "login", "role", "operator_id", "name", "disabled", "totp_enabled",
-               "last_login_at", "commission_percent", "commission_fixed"]
+               "last_login_at", "lang", "commission_percent", "commission_fixed"]
     money = frozenset({"commission_percent", "commission_fixed"})
     search = ["login", "name"]
     filters = {"role": "role", "operator": "operator_id"}

@@ -1,0 +1,188 @@
+"""Issue 12: every admin and portal page in Bangla. With lang=bn, no English phrase from the
+catalogue (a msgid whose Bangla msgstr is not empty and differs from it) may be left on a page:
+the menus are walked as every role, the portal as a customer, the login pages anonymously."""
+from __future__ import annotations
+
+import functools
+import html
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from babel.messages.pofile import read_po
+
+from radbill.models import Customer, StaffUser
+
+from tests.admin.test_pages import ROLES, menu_links
+from tests.support.factories import make_customer, make_package
+
+PO = Path(__file__).resolve().parents[2] / "admin/translations/bn/LC_MESSAGES/messages.po"
+BENGALI = re.compile(r"[\u0980-\u09FF]")
+
+
+@functools.cache
+def english_phrases() -> list[tuple[str, re.Pattern]]:
+    """The catalogue's English (placeholders cut out): each piece of a msgid between its
+    %(x)s or {x} placeholders, matched as whole words, case-sensitive."""
+    with PO.open("rb") as fh:
+        catalog = read_po(fh)
+    found = {}
+    for m in catalog:
+        msgid = m.id if isinstance(m.id, str) else m.id[0]
+        msgstr = m.string if isinstance(m.string, str) else (m.string or ("",))[0]
+        if not msgid or not msgstr or msgstr == msgid or m.fuzzy:
+            continue
+        for piece in re.split(r"%\(\w+\)s|%%|\{\w+\}|#", msgid):
+            piece = piece.strip(" .,:;()·-/%")
+            if re.search(r"[A-Za-z]{2,}", piece) and piece not in found:
+                found[piece] = re.compile(r"(?<![\w-])" + re.escape(piece) + r"(?![\w-])")
+    return sorted(found.items())
+
+
+class Visible(HTMLParser):
+    """The text a reader sees: text nodes (not scripts or styles) and the placeholder, title,
+    aria-label and button value attributes."""
+
+    def __init__(self):
+        super().__init__()
+        self.parts, self.skip = [], 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("script", "style"):
+            self.skip += 1
+        for k, v in attrs:
+            if k in ("placeholder", "title", "aria-label", "alt") and v:
+                self.parts.append(v)
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style"):
+            self.skip -= 1
+
+    def handle_data(self, data):
+        if not self.skip:
+            self.parts.append(data)
+
+
+def visible_text(page: str) -> str:
+    p = Visible()
+    p.feed(page)
+    return " \n ".join(html.unescape(x) for x in p.parts)
+
+
+def untranslated(page: str, allowed: set[str] = frozenset()) -> list[str]:
+    text = visible_text(page)
+    return [phrase for phrase, rx in english_phrases() if phrase not in allowed and rx.search(text)]
+
+
+def assert_bangla(page: str, where: str, allowed: set[str] = frozenset()) -> None:
+    assert BENGALI.search(visible_text(page)), f"{where}: no Bangla at all"
+    left = untranslated(page, allowed)
+    assert not left, f"{where}: English left untranslated: {left}"
+
+
+def test_the_catalogue_is_complete_and_in_bangla():
+    with PO.open("rb") as fh:
+        catalog = read_po(fh)
+    empty = [m.id for m in catalog if m.id and not (m.string if isinstance(m.string, str)
+                                                    else all(m.string))]
+    assert not empty, f"untranslated msgids: {empty}"
+    fuzzy = [m.id for m in catalog if m.id and m.fuzzy]
+    assert not fuzzy, f"fuzzy (unchecked) translations: {fuzzy}"
+    assert len(english_phrases()) > 100
+    mo = PO.with_suffix(".mo")
+    assert mo.exists(), "compile the catalogue: scripts/setup or scripts/i18n-update"
+
+
+@pytest.mark.parametrize("login", ROLES)
+def test_every_admin_menu_page_is_in_bangla_for_every_role(world, auth, dbs, login):
+    dbs.execute(sa.update(StaffUser).where(StaffUser.login == login).values(lang="bn"))
+    dbs.commit()
+    auth.login(login)
+    home = auth.get("/")
+    assert home.status_code == 200
+    page = home.get_data(as_text=True)
+    assert '<html lang="bn"' in page or "lang=\"bn\"" in page
+    assert_bangla(page, f"{login} /")
+    for link in menu_links(page) + ["/account"]:
+        resp = auth.get(link)
+        assert resp.status_code == 200, (login, link, resp.status_code)
+        assert_bangla(resp.get_data(as_text=True), f"{login} {link}")
+
+
+def test_a_staff_member_switches_language_on_the_account_page(world, auth, dbs):
+    auth.login("opera")
+    assert "Two-factor login" in auth.get("/account").get_data(as_text=True)
+    resp = auth.post("/account/lang", {"lang": "bn"})
+    assert resp.status_code in (302, 303)
+    dbs.expire_all()
+    assert dbs.scalar(sa.select(StaffUser.lang).where(StaffUser.login == "opera")) == "bn"
+    assert_bangla(auth.get("/account").get_data(as_text=True), "/account after the switch")
+    auth.post("/account/lang", {"lang": "xx"})
+    dbs.expire_all()
+    assert dbs.scalar(sa.select(StaffUser.lang).where(StaffUser.login == "opera")) == "bn"
+
+
+def test_the_staff_login_page_in_bangla_by_the_link_and_the_cookie(client):
+    page = client.get("/login?lang=bn").get_data(as_text=True)
+    assert_bangla(page, "/login?lang=bn")
+    assert_bangla(client.get("/login").get_data(as_text=True), "/login (cookie)")
+    assert "Log in" in client.get("/login?lang=en").get_data(as_text=True)
+
+
+TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@pytest.fixture
+def karim(dbs, world):
+    make_package(dbs, name="bn-home", price="500")
+    c = make_customer(dbs, username="karim", password="s3cret-pw", package="bn-home",
+                      operator="opA", name="করিম উদ্দিন")
+    dbs.commit()
+    return c
+
+
+def portal_login(client, username="karim", password="s3cret-pw"):
+    page = client.get("/portal/login").get_data(as_text=True)
+    return client.post("/portal/login", data={"username": username, "password": password,
+                                              "csrf_token": TOKEN.search(page).group(1)})
+
+
+def test_the_portal_in_bangla_for_a_customer_who_chose_it(client, dbs, karim):
+    dbs.execute(sa.update(Customer).where(Customer.id == karim.id).values(lang="bn"))
+    dbs.commit()
+    assert portal_login(client).status_code == 302
+    home = client.get("/portal/").get_data(as_text=True)
+    assert "করিম উদ্দিন" in home and '<html lang="bn">' in home
+    assert_bangla(home, "/portal/")
+    assert "৫০০.০০" in home  # the price in Bangla digits
+    assert_bangla(client.get("/portal/suspended").get_data(as_text=True), "/portal/suspended")
+    assert_bangla(client.get("/portal/bills/99999999.pdf").get_data(as_text=True), "portal 404")
+    assert_bangla(client.get("/portal/pay/l/not-a-token").get_data(as_text=True), "bad link")
+
+
+def test_the_portal_switch_stores_the_customers_language(client, dbs, karim):
+    portal_login(client)
+    home = client.get("/portal/").get_data(as_text=True)
+    assert "My account" in home and 'id="lang-bn"' in home
+    resp = client.post("/portal/lang", data={"lang": "bn", "next": "/portal/",
+                                             "csrf_token": TOKEN.search(home).group(1)})
+    assert resp.status_code == 303 and resp.headers["Location"].endswith("/portal/")
+    dbs.expire_all()
+    assert dbs.get(Customer, karim.id).lang == "bn"
+    assert_bangla(client.get("/portal/").get_data(as_text=True), "/portal/ after the switch")
+    # a wrong password is refused in Bangla too
+    client.post("/portal/logout", data={"csrf_token": TOKEN.search(home).group(1)})
+    refused = portal_login(client, password="wrong-one")
+    assert refused.status_code == 400
+    page = refused.get_data(as_text=True)
+    assert "ভুল ব্যবহারকারীর নাম বা পাসওয়ার্ড" in page
+    assert_bangla(page, "a refused portal login")
+
+
+def test_anonymous_portal_pages_in_bangla_by_the_link(client):
+    assert_bangla(client.get("/portal/login?lang=bn").get_data(as_text=True), "/portal/login")
+    assert_bangla(client.get("/portal/suspended").get_data(as_text=True), "/portal/suspended")
+    page = client.get("/portal/hotspot/login").get_data(as_text=True)
+    assert_bangla(page, "/portal/hotspot/login")
