@@ -13,6 +13,7 @@ from radbill import l10n, settings
 from radbill.l10n import tr
 from radbill.models import Bill, Customer, Operator
 from rating import pdftext
+from rating import invoice_details
 
 LEFT, RIGHT = 20 * mm, A4[0] - 20 * mm
 
@@ -42,6 +43,8 @@ def render(bill: Bill, customer: Customer, operator: Operator, lang: str | None 
     pdftext.draw(c, LEFT, y, tr(lang, "Operator: %(name)s", name=operator.name))
     pdftext.draw(c, RIGHT, y, tr(lang, "Issued: %(issued)s   Due: %(due)s",
                                  issued=day(bill.issued_on), due=day(bill.due_date)), align="right")
+    about = invoice_details.of(bill, customer, operator)  # who bills, how to pay (issue 12)
+    y = invoice_details.draw_header(c, about, LEFT, RIGHT, y, A4[1])
     y -= 12 * mm
     for label, value in ((tr(lang, "Customer"), customer.name or customer.username),
                          (tr(lang, "Username"), customer.username),
@@ -79,6 +82,7 @@ def render(bill: Bill, customer: Customer, operator: Operator, lang: str | None 
     y -= 6 * mm
     pdftext.draw(c, LEFT, y, tr(lang, "Status: %(status)s", status=status_text(bill, lang)), 12,
                  bold=True)
+    invoice_details.draw_footer(c, about, LEFT, RIGHT, y)
     c.showPage()
     c.save()
     return buf.getvalue()

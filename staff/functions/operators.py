@@ -1,15 +1,55 @@
 """operator, operator.edit, operator.delete: the reseller tree."""
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
+import re
+
 import sqlalchemy as sa
 
+from radbill.functions import audit
 from radbill.functions import fields as F
 from radbill.functions.crud import Entity, resolve_operator
-from radbill.functions.registry import AccessDenied, Call, FuncError
+from radbill.functions.registry import AccessDenied, Call, FormResult, FuncError, OkResult
 from radbill.functions.roles import RESELLERS
 from radbill.models import Customer, Operator
 
 CHILD_LEVEL = {None: "group", "group": "operator", "operator": "sub"}
+LOGO_MAX = 200 * 1024
+LOGO_TYPES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
+# what the invoice prints for the operator (and, unset, takes from the nearest ancestor)
+CONTACT = ("address", "phone", "email", "vat_number", "bkash_number", "payment_note")
+
+
+def logo(raw: str) -> tuple[bytes, str]:
+    """A PNG or JPEG of at most 200 KB, as base64 or a data: URL (the admin's upload sends one)."""
+    text = raw.strip()
+    if text.startswith("data:"):
+        head, _, text = text.partition(",")
+        if not head.endswith(";base64"):
+            raise ValueError("must be a base64 data: URL")
+    if len(text) > (LOGO_MAX * 4) // 3 + 8:
+        raise ValueError("must be at most 200 KB")
+    try:
+        data = base64.b64decode(re.sub(r"\s+", "", text), validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("must be a PNG or JPEG image, base64-encoded") from None
+    if len(data) > LOGO_MAX:
+        raise ValueError("must be at most 200 KB")
+    kind = next((t for magic, t in LOGO_TYPES.items() if data.startswith(magic)), None)
+    if kind is None:
+        raise ValueError("must be a PNG or JPEG image")
+    return data, kind
+
+
+def _snapshot(obj):
+    """audit.snapshot without the logo's bytes (JSONB holds text): its type, size and digest."""
+    values = audit.snapshot(obj)
+    if values is not None and values.get("logo") is not None:
+        data = values["logo"]
+        values["logo"] = f"{len(data)} bytes sha256:{hashlib.sha256(data).hexdigest()[:16]}"
+    return values
 
 
 class Operators(Entity):
@@ -26,12 +66,24 @@ class Operators(Entity):
         F.Field("require_2fa", F.boolean, clearable=False),
         F.Field("allow_shared_mobile", F.boolean, clearable=False,
                 help="customers may share a mobile number (a family's phone); off: refused"),
+        F.Field("address", F.text(300), help="printed on invoices"),
+        F.Field("phone", F.text(40, r"^\+?[0-9][0-9 ()-]{4,38}$", "a phone number"),
+                help="printed on invoices"),
+        F.Field("email", F.text(200, r"^[^@\s]+@[^@\s]+\.[^@\s]+$", "an e-mail address"),
+                help="printed on invoices"),
+        F.Field("vat_number", F.text(40, r"^[A-Za-z0-9/ -]{1,40}$", "letters, digits, / and -"),
+                help="VAT registration (BIN), printed on invoices"),
+        F.Field("bkash_number", F.text(20, r"^\+?[0-9][0-9 -]{9,18}$", "a mobile number"),
+                help="bKash merchant number customers pay to"),
+        F.Field("payment_note", F.text(500), help="how to pay, printed under the invoice"),
+        F.Field("logo", logo, help="PNG or JPEG, at most 200 KB (base64 or a data: URL)"),
     ]
     columns = ["id", "name", "parent_id", "level", "kind", "credit_limit", "vat_percent", "status",
-               "require_2fa", "allow_shared_mobile", "path"]
+               "require_2fa", "allow_shared_mobile", "path", *CONTACT, "logo_type"]
     search = ["name"]
     filters = {"kind": "kind", "level": "level", "status": "status"}
-    money = frozenset({"kind", "credit_limit", "vat_percent"})
+    money = frozenset({"kind", "credit_limit", "vat_percent", "vat_number", "bkash_number",
+                       "payment_note"})
     list_roles = RESELLERS
     edit_roles = ("group_admin", "operator")
 
@@ -44,7 +96,29 @@ class Operators(Entity):
         # nobody changes their own node (its limits, its status): that is the parent's call
         return call.caller.is_sysadmin or obj.id != call.caller.operator_id
 
+    def edit(self, call: Call):
+        """Entity.edit, with an audit snapshot that names the logo instead of holding it."""
+        obj = self.find(call, call.elid) if call.elid else None
+        if not call.sok:
+            return FormResult(obj.id if obj is not None else None, self.form(call, obj))
+        if obj is not None and not self.editable(call, obj):
+            raise AccessDenied(f"you may not change this {self.name}")
+        creating = obj is None
+        values = F.parse_fields(self.fields, call.params, creating=creating)
+        before = _snapshot(obj)
+        if creating:
+            obj = self.model()
+        self.apply(call, obj, values, creating)
+        if creating:
+            call.session.add(obj)
+        call.session.flush()
+        audit.record(call, self.name, obj.id, str(getattr(obj, self.label)), before,
+                     _snapshot(obj), self.operator_of(obj))
+        return OkResult(obj.id)
+
     def apply(self, call: Call, obj: Operator, values: dict, creating: bool) -> None:
+        if "logo" in values:
+            obj.logo, obj.logo_type = values.pop("logo") or (None, None)
         parent_ref = values.pop("parent", None)
         if creating:
             parent = self._parent(call, parent_ref)
