@@ -42,6 +42,11 @@ TITLES = {
     "me.totp": _("Two-factor login"), "me.recovery": _("Recovery codes"),
     "session.newkey": _("One-time key"), "user.totp_reset": _("Reset two-factor"),
     "billing_profile.replace": _("Replace a billing profile"),
+    "collect.day": _("Collector's day"), "report.aging": _("Aging of receivables"),
+    "report.collections": _("Collections"), "report.customers": _("Customer report"),
+    "report.expiring": _("Expiring soon"), "report.online": _("Online by hour"),
+    "payment.receipt": _("Receipt"), "receipt.pdf": _("Receipt PDF"),
+    "bill.allocations": _("Bill allocations"),
 }
 # one thing of a list (forms: "New package", confirmations: "3 customers")
 SINGULAR = {
@@ -130,7 +135,8 @@ COLUMNS: dict[str, str] = {
     "commission_percent": _("Commission percent"), "commission_fixed": _("Commission (fixed)"),
     "allow_shared_mobile": _("Shared mobiles"), "totp_enabled": _("Two-factor"),
     "language": _("Language"), "invoice": _("Invoice"), "gateway": _("Gateway"),
-    "currency": _("Currency"), "payment_id": _("Payment"), "fee": _("Fee"),
+    "currency": _("Currency"), "sim_use": _("Simultaneous use"), "parent_id": _("Parent"),
+    "level": _("Level"), "status_reason": _("Status reason"), "payment_id": _("Payment"), "fee": _("Fee"),
 }
 PER_FUNCTION: dict[str, dict[str, str]] = {
     "package": {"name": _("Package")},

@@ -50,7 +50,8 @@ def lookup(model_name: str, ids: set[int]) -> dict[int, str]:
     model = {"operator": models.Operator, "package": getattr(models, "Package", None),
              "zone": getattr(models, "Zone", None), "pool": getattr(models, "Pool", None),
              "nas": getattr(models, "Nas", None) or getattr(models, "NAS", None),
-             "customer": models.Customer}.get(model_name)
+             "customer": models.Customer}.get(model_name) if model_name in (
+                 "operator", "package", "zone", "pool", "nas", "customer") else None
     if model is None or not ids:
         return {}
     label = getattr(model, "username", None) or getattr(model, "name", None) \
@@ -76,9 +77,10 @@ def link_for(base: str, ident: Any) -> str:
 
 def renderer(fn, rows: list[dict], columns: list[str]) -> Callable[[dict, str], Markup]:
     """show_cell(row, column) for the list template."""
+    refs = {**REFERENCES, "parent_id": fn.name.split(".")[0]}  # a package's, an operator's parent
     names: dict[str, dict[int, str]] = {}
     for col in columns:
-        base = REFERENCES.get(col)
+        base = refs.get(col)
         if base is None:
             continue
         ids = {r[col] for r in rows if isinstance(r.get(col), int)}
@@ -86,7 +88,7 @@ def renderer(fn, rows: list[dict], columns: list[str]) -> Callable[[dict, str], 
 
     def show_cell(row: dict, col: str) -> Markup:
         value = row.get(col)
-        base = REFERENCES.get(col)
+        base = refs.get(col)
         if base and isinstance(value, int):
             name = names.get(col, {}).get(value) or (row.get("username") if base == "customer"
                                                      else None) or f"#{value}"

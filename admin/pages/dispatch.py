@@ -22,8 +22,14 @@ LIST_TEMPLATES = {"customer": "customers/list.html", "audit": "logs/audit.html"}
 # lists too wide to read whole: the columns shown (CSV export and the API keep every column)
 LIST_COLUMNS = {"customer": ["username", "name", "mobile", "mac", "static_ip", "status", "package",
                              "expires_at", "advance_balance", "last_seen_at"],
+                "package": ["name", "rate_down", "rate_up", "price", "wholesale_price",
+                            "validity_days", "data_cap", "fup_rate_down", "fup_rate_up", "pool",
+                            "sim_use", "operator_id"],
+                "operator": ["name", "parent_id", "level", "kind", "credit_limit", "vat_percent",
+                             "status", "require_2fa", "allow_shared_mobile"],
                 "outbox": ["id", "created_at", "kind", "status", "username", "attempts",
                            "last_error", "next_attempt_at", "done_at", "payload"]}
+OWN_PAGES = {"customer.import"}  # has a page of its own (the customer list links to it)
 PAGE_CONTROL = {"back", "_orig", "_ask"}
 ALIASES = {"nas": ("router",)}  # the router.* functions act on rows of the nas list
 
@@ -132,7 +138,7 @@ def list_page(fn, fparams: dict[str, str]):
                or (list(result.rows[0]) if result.rows else []))
     columns = fn.shown(g.caller, columns)
     registry = load_all()
-    mine = children(fn.name)
+    mine = [n for n in children(fn.name) if n not in OWN_PAGES]
     # ticked rows feed actions that need only elid; per-row functions (router.status) get links
     actions = [n for n in mine if registry[n].kind == "action" and takes_elid(registry[n])
                and not [p for p in registry[n].params if p.required and p.name != "elid"]]
