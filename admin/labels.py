@@ -250,9 +250,30 @@ def tr(text: str) -> str:
     return _t(text)
 
 
+# sentences for answers with figures (extra's keys; money already formatted, lists counted)
+SENTENCES = {
+    "bill.generate": _("{bills} bills generated, {total} in all"),
+    "card.generate": _("{count} cards generated in batch {batch}"),
+    "operator.fund": _("Operator {who} funded: {available} available"),
+    "router.kick": _("{who}: {removed} session(s) disconnected"),
+    "olt.sync": _("{who} synchronised: {onus} ONUs"),
+}
+
+
 def success(func: str, sent: dict[str, str], extra: dict, names: list[str], money) -> str:
     """What happened, as a sentence: "Payment of 1,200.00 BDT recorded for Rahim Akter"."""
     base, _sep, action = func.rpartition(".")
+    if func in SENTENCES and extra:
+        values = {k: (len(v) if isinstance(v, list) else money(v) if kind_of(k) == "money" else v)
+                  for k, v in extra.items()}
+        try:
+            text = tr(SENTENCES[func]).format(who=names[0] if names else "", **values)
+        except (KeyError, IndexError, ValueError):
+            text = None
+        if text:
+            rest = {k: v for k, v in extra.items() if "{" + k + "}" not in SENTENCES[func]}
+            details = describe(rest, money)
+            return f"{text}. {details}".strip() if details else text
     if func == "payment.edit" and sent.get("amount"):
         who = names[0] if names else sent.get("customer", "")
         return tr(_("Payment of {amount} recorded for {who}")).format(
@@ -276,11 +297,11 @@ def success(func: str, sent: dict[str, str], extra: dict, names: list[str], mone
             text = tr(_("{action}: done")).format(action=tr(verb(func)))
     else:
         text = tr(_("{action}: done")).format(action=tr(title(func)))
-    details = describe(extra)
+    details = describe(extra, money)
     return f"{text}. {details}".strip() if details else text
 
 
-def describe(extra: dict) -> str:
+def describe(extra: dict, money=None) -> str:
     """The function's answer as short phrases ("Removed: 1. Onus: 4."), never a Python dict."""
     parts = []
     for key, value in (extra or {}).items():
@@ -290,5 +311,9 @@ def describe(extra: dict) -> str:
             value = len(value)
         elif isinstance(value, dict):
             value = ", ".join(f"{humanize(k).lower()} {v}" for k, v in value.items())
+        elif money is not None and kind_of(key) == "money":
+            value = money(value)
+        elif isinstance(value, bool):
+            value = tr(_("yes")) if value else tr(_("no"))
         parts.append(f"{tr(column(key))}: {value}")
     return ". ".join(parts) + ("." if parts else "")

@@ -124,7 +124,9 @@ def test_staff_member_logs_in_with_2fa_creates_a_customer_and_takes_cash(live_ad
         b.get(customer_page)
         assert "500" in b.find_element(By.ID, "payments").text
     else:
-        click(b, "act-suspend")
+        click(b, "act-suspend")  # a confirmation that asks why (issue 12)
+        fill(b, reason="e2e")
+        click(b, "confirm")
         assert "suspended" in b.find_element(By.TAG_NAME, "h1").text
         click(b, "act-resume")
         assert "active" in b.find_element(By.TAG_NAME, "h1").text
