@@ -204,6 +204,7 @@ class Customers(Entity):
     def row(self, obj: Customer) -> dict:
         row = {c: audit.jsonable(getattr(obj, c)) for c in self.columns if c != "package"}
         row["package"] = obj.package.name if obj.package else None
+        row["customer_id"] = obj.id  # the staff list links the username to the customer's page
         return row
 
     def form(self, call: Call, obj):

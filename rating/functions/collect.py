@@ -18,7 +18,8 @@ LIMIT = 20
 COLUMNS = ["id", "username", "name", "mobile", "status", "package", "price", "due", "renewal",
            "expires_at"]
 MIN_MOBILE_DIGITS = 6  # typed, prefixes aside: fewer would list a whole operator's prefix
-MIN_TEXT = 2  # a name or address: one letter would list everyone
+MIN_TEXT = 2  # a name's start: one letter would list everyone
+MIN_CONTAINS = 3  # a word inside a name, or inside an address
 _USERNAME = re.compile(r"[A-Za-z0-9_.@-]+", re.ASCII)
 
 
@@ -37,13 +38,14 @@ def _like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def matches(q: str) -> tuple[sa.ColumnElement[bool], sa.ColumnElement[bool]]:
-    """The customers `q` names -- a username, whole or its start; a mobile number in any spelling,
-    whole, its start or its last digits (6 or more); a name (its start, or a word of it) or an
-    address containing q -- and those it names exactly (listed first)."""
+def matches(q: str) -> tuple[list, list, list]:
+    """The customers `q` names, as three conditions: exactly (a username, a number, a name:
+    listed first); by an index (a username's or a name's start; a mobile number's start in any
+    spelling or its last 6+ digits); and by reading the rows (a word inside the name, the
+    address containing q: no index serves a contains, so it is asked last)."""
     from customers.functions.customers import mobile_matches, normalise
     low = q.lower()
-    near, exact = [], []
+    near, exact, scan = [], [], []
     if _USERNAME.fullmatch(q):
         near.append(sa.func.lower(Customer.username).like(_like(low) + "%"))
         exact.append(sa.func.lower(Customer.username) == low)
@@ -53,11 +55,12 @@ def matches(q: str) -> tuple[sa.ColumnElement[bool], sa.ColumnElement[bool]]:
         if (number := normalise(q)) is not None:  # the same number, as customer.edit compares
             exact.append(Customer.mobile == number)
     elif len(low) >= MIN_TEXT:
-        near += [sa.func.lower(Customer.name).like(_like(low) + "%"),
-                 sa.func.lower(Customer.name).like("% " + _like(low) + "%"),
-                 sa.func.lower(Customer.address).like("%" + _like(low) + "%")]
+        near.append(sa.func.lower(Customer.name).like(_like(low) + "%"))
         exact.append(sa.func.lower(Customer.name) == low)
-    return sa.or_(sa.false(), *near), sa.or_(sa.false(), *exact)
+        if len(low) >= MIN_CONTAINS:
+            scan += [sa.func.lower(Customer.name).like("% " + _like(low) + "%"),
+                     sa.func.lower(Customer.address).like("%" + _like(low) + "%")]
+    return near, exact, scan
 
 
 @function("collect.find", money=True, kind="list", roles=FINDERS, params=(
@@ -68,8 +71,8 @@ def find(call: Call) -> ListResult:
     from customers.functions.customers import ENTITY as customers
     q = F.parse_one("q", F.text(64), (call.get("q") or "").strip())
     if not q:
-        raise FuncError("type a mobile number or a username", field="q")
-    near, exact = matches(q)
+        raise FuncError("type a mobile number, a username, a name or an address", field="q")
+    near, exact, scan = matches(q)
     due = (sa.select(sa.func.coalesce(sa.func.sum(Bill.total - Bill.paid), 0))
            .where(Bill.customer_id == Customer.id, Bill.status == "open")
            .correlate(Customer).scalar_subquery())
@@ -77,15 +80,18 @@ def find(call: Call) -> ListResult:
             .join(Package, Package.id == Customer.package_id)
             .where(Customer.deleted_at.is_(None)))
     stmt = customers.visible(call, stmt, deleted=True)  # a manager: only their own customers
-    # exact matches first, then the rest in username order: two indexed reads, each stopping
-    # at LIMIT (one ORDER BY over both would sort every customer a short prefix matches)
-    found = call.session.execute(stmt.where(exact).order_by(Customer.username, Customer.id)
-                                 .limit(LIMIT)).all()
-    if len(found) < LIMIT:
-        seen = [c.id for c, *_ in found]
-        found += call.session.execute(
-            stmt.where(near, Customer.id.not_in(seen)).order_by(Customer.username, Customer.id)
-            .limit(LIMIT - len(found))).all()
+    # exact matches first, then the rest in username order: indexed reads, each stopping at
+    # LIMIT (one ORDER BY over all would sort every customer a short prefix matches); a
+    # contains (name word, address) only when they found no one, unsorted, so a common word
+    # stops at LIMIT rows (a rare one reads every row of the subtree: no index serves it)
+    found: list = []
+    for conds, ordered in ((exact, True), (near, True), (scan, False)):
+        if len(found) >= LIMIT or not conds or (found and not ordered):
+            continue  # the read of every row only when no index found anyone
+        more = stmt.where(sa.or_(*conds), Customer.id.not_in([c.id for c, *_ in found]) if found
+                          else sa.true())
+        more = more.order_by(Customer.username, Customer.id) if ordered else more
+        found += call.session.execute(more.limit(LIMIT - len(found))).all()
     rows = [row(call, c, package, price, owed) for c, package, price, owed in found]
     return ListResult(rows, len(rows), 1, LIMIT, list(COLUMNS))
 

@@ -39,7 +39,7 @@ def number(payment_id: int) -> str:
 
 
 def local(moment: dt.datetime) -> str:
-    return moment.astimezone(settings.get().tz).strftime("%d %b %Y, %H:%M")
+    return moment.astimezone(settings.get().tz).strftime("%d %b %Y, %H:%M %Z")
 
 
 def receipt(call: Call) -> dict:

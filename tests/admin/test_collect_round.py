@@ -187,3 +187,10 @@ def test_the_collectors_round_at_390px(live_admin, browser):  # noqa: F811
 def fits(driver) -> None:
     width = driver.execute_script("return document.documentElement.scrollWidth")
     assert width <= 390, f"the page is {width}px wide"
+
+
+def test_the_staff_customer_list_links_usernames_to_the_customer_page(world, auth):
+    auth.login("mgr")  # a collector: their own customers, each a link
+    page = auth.get("/billmgr?func=customer").get_data(as_text=True)
+    assert f'<a href="/customers/{world.cust_a.id}">alice</a>' in page
+    assert auth.get(f"/customers/{world.cust_a.id}").status_code == 200
