@@ -111,6 +111,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", l10n.DIRECTORY)
     app.config.setdefault("BABEL_DEFAULT_LOCALE", l10n.DEFAULT)
     Babel(app, locale_selector=select_locale)
+    l10n.resolver = lang  # PDFs made during a request (vouchers) speak the page's language
     app.after_request(remember)
     env = app.jinja_env
     env.filters["num"] = num

@@ -89,3 +89,15 @@ def datetime(value: dt.datetime, lang: str | None, fmt: str = "yyyy-MM-dd HH:mm"
 def tr(lang: str | None, message: str, **values) -> str:
     """gettext in a given language (PDFs, notices); `pybabel extract -k tr:2` finds these."""
     return gettext(lang, message, **values)
+
+
+# The language of what is being made now when nobody named one (a staff member printing
+# vouchers from a page): the web app sets this to its request's language (admin/l10n.py).
+resolver = None
+
+
+def current() -> str:
+    try:
+        return pick(resolver()) if resolver is not None else DEFAULT
+    except Exception:  # noqa: BLE001 - outside a request: the default
+        return DEFAULT

@@ -1,5 +1,7 @@
 """Voucher sheets (reportlab): a batch of recharge cards on A4 to print and cut, 3 x 10 a page,
-each with the ISP's name, the PIN in large grouped digits, serial, package, price and last day."""
+each with the ISP's name, the PIN in large grouped digits, serial, package, price and last day.
+In Bangla (the printing staff member's language) the labels, price and date are Bangla, shaped
+(rating/pdftext.py); the PIN keeps the digits the portal's PIN box takes."""
 from __future__ import annotations
 
 import datetime as dt
@@ -10,6 +12,10 @@ from decimal import Decimal
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
+
+from radbill import l10n
+from radbill.l10n import tr
+from rating import pdftext
 
 COLUMNS, ROWS = 3, 10
 PER_PAGE = COLUMNS * ROWS
@@ -33,22 +39,25 @@ def grouped(pin: str) -> str:
     return " ".join(pin[i:i + 4] for i in range(0, len(pin), 4))
 
 
-def render(vouchers: list[Voucher], *, isp: str, currency: str, batch: str) -> bytes:
+def render(vouchers: list[Voucher], *, isp: str, currency: str, batch: str,
+           lang: str | None = None) -> bytes:
     """The sheets: cards in reading order, dashed cut lines between them."""
+    lang = l10n.pick(lang or l10n.current())
     buf = io.BytesIO()
     c = Canvas(buf, pagesize=A4, pageCompression=0)
-    c.setTitle(f"Recharge cards, batch {batch}")
+    c.setTitle(tr(lang, "Recharge cards, batch %(batch)s", batch=batch))
     for start in range(0, len(vouchers), PER_PAGE):
         page = vouchers[start:start + PER_PAGE]
         cut_lines(c, -(-len(page) // COLUMNS))
         for i, v in enumerate(page):
             row, col = divmod(i, COLUMNS)
-            draw(c, v, MARGIN_X + col * WIDTH, A4[1] - MARGIN_Y - (row + 1) * HEIGHT, isp, currency)
-        c.setFont("Helvetica", 6)
+            draw(c, v, MARGIN_X + col * WIDTH, A4[1] - MARGIN_Y - (row + 1) * HEIGHT, isp, currency,
+                 lang)
         c.setFillGray(0.45)
-        c.drawRightString(A4[0] - MARGIN_X, MARGIN_Y / 2,
-                          f"batch {batch} - page {start // PER_PAGE + 1} of "
-                          f"{-(-len(vouchers) // PER_PAGE)}")
+        pdftext.draw(c, A4[0] - MARGIN_X, MARGIN_Y / 2, tr(
+            lang, "batch %(batch)s - page %(page)s of %(pages)s", batch=batch,
+            page=l10n.digits(start // PER_PAGE + 1, lang),
+            pages=l10n.digits(-(-len(vouchers) // PER_PAGE), lang)), 6, align="right")
         c.setFillGray(0)
         c.showPage()
     c.save()
@@ -70,22 +79,24 @@ def cut_lines(c: Canvas, rows: int) -> None:
     c.restoreState()
 
 
-def draw(c: Canvas, v: Voucher, x: float, y: float, isp: str, currency: str) -> None:
+def draw(c: Canvas, v: Voucher, x: float, y: float, isp: str, currency: str,
+         lang: str = "en") -> None:
     """One card with its bottom-left corner at (x, y)."""
     left, right, top = x + PAD, x + WIDTH - PAD, y + HEIGHT - PAD
-    c.setFont("Helvetica-Bold", 8)
-    c.drawString(left, top - 7, fit(c, isp, "Helvetica-Bold", 8, right - left - 22 * mm))
-    c.drawRightString(right, top - 7, f"{v.amount} {currency}")
-    c.setFont("Helvetica", 6.5)
-    c.drawString(left, top - 16, fit(c, v.package or "Recharge (any package)", "Helvetica", 6.5,
-                                     right - left))
+    amount = str(v.amount) if lang == "en" else l10n.number(v.amount, lang, 2)
+    pdftext.draw(c, left, top - 7, pdftext.fit(isp, 8, right - left - 22 * mm, bold=True), 8,
+                 bold=True)
+    pdftext.draw(c, right, top - 7, f"{amount} {currency}", 8, bold=True, align="right")
+    pdftext.draw(c, left, top - 16, pdftext.fit(v.package or tr(lang, "Recharge (any package)"),
+                                                6.5, right - left), 6.5)
     c.setFont("Courier-Bold", 14)
     c.drawCentredString(x + WIDTH / 2, y + 11 * mm, grouped(v.pin))
-    c.setFont("Helvetica", 6)
-    until = f"valid until {v.valid_until}" if v.valid_until else "no expiry"
-    c.drawRightString(right, y + PAD, until)
-    room = right - left - c.stringWidth(until, "Helvetica", 6) - 2 * mm
-    c.drawString(left, y + PAD, fit(c, f"S/N {v.serial}", "Helvetica", 6, room))
+    until = tr(lang, "valid until %(day)s", day=l10n.date(v.valid_until, lang, "iso")) \
+        if v.valid_until else tr(lang, "no expiry")
+    width = pdftext.draw(c, right, y + PAD, until, 6, align="right")
+    room = right - left - width - 2 * mm
+    pdftext.draw(c, left, y + PAD, pdftext.fit(tr(lang, "S/N %(serial)s", serial=v.serial), 6,
+                                               room), 6)
 
 
 def fit(c: Canvas, text: str, font: str, size: float, width: float) -> str:

@@ -65,3 +65,17 @@ def test_conjuncts_are_shaped_not_drawn_letter_by_letter():
     conjunct = pdftext._shaped("ক্ষ", True, False, 10)[1]
     assert len(conjunct.__shapeData__) < len("ক্ষ")
     assert str(pdftext._shaped("কি", True, False, 10)[1]) == "িক"  # visual order
+
+
+def test_a_voucher_sheet_in_bangla_keeps_the_pin_typeable():
+    import datetime as dt
+
+    from rating import vouchers
+    data = vouchers.render([vouchers.Voucher("1234567890123456", "B1-0001", "হোম ২০", D("500"),
+                                             dt.date(2026, 12, 31))],
+                           isp="দ্রুত নেট", currency="৳", batch="b1", lang="bn")
+    text = pdf_text(data)
+    assert "দ্রুত নেট" in text and "হোম ২০" in text  # ISP and package names shaped
+    assert "৫০০.০০ ৳" in text and "২০২৬-১২-৩১" in text  # price and last day in Bangla digits
+    assert "1234 5678 9012 3456" in text  # the PIN as the portal's box takes it
+    assert "valid until" not in text and "ক্রমিক" in text
