@@ -1,4 +1,6 @@
-"""Messages the admin itself says, in the languages it knows; the rest falls back to English."""
+"""Messages the admin itself says over the API (`lang=`), in the languages it knows; the rest
+falls back to English. Bangla also reads the pages' gettext catalogue (admin/translations, see
+radbill/l10n.py), so a message translated there is translated here too."""
 from __future__ import annotations
 
 DEFAULT = "en"
@@ -20,7 +22,7 @@ CATALOG: dict[str, dict[str, str]] = {
             "ключ неверен или уже использован",
         "name a function with func=": "укажите функцию в параметре func=",
     },
-    "bn": {
+    "bn": {  # and the gettext catalogue (t() below)
         "authorization required": "অনুমোদন প্রয়োজন",
         "wrong login or password": "ভুল লগইন বা পাসওয়ার্ড",
         "access denied": "প্রবেশাধিকার নেই",
@@ -36,4 +38,10 @@ def pick(lang: str | None) -> str:
 
 
 def t(message: str, lang: str | None) -> str:
-    return CATALOG.get(pick(lang), {}).get(message, message)
+    lang = pick(lang)
+    found = CATALOG.get(lang, {}).get(message)
+    if found is None and lang != DEFAULT and message:
+        from radbill import l10n
+        if lang in l10n.LANGS:
+            found = l10n.gettext(lang, message)
+    return found or message

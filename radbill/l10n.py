@@ -40,7 +40,7 @@ def translations(lang: str) -> NullTranslations:
 
 
 def gettext(lang: str | None, message: str, **values) -> str:
-    text = translations(pick(lang)).gettext(message)
+    text = translations(pick(lang)).gettext(message) if message else message
     return text % values if values else text
 
 
