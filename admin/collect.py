@@ -165,6 +165,11 @@ def prefill(row: dict) -> str:
     return ""
 
 
+def receipt_number(elid) -> str:
+    from rating.functions.receipts import number
+    return number(int(elid)) if str(elid).isdecimal() else f"#{elid}"
+
+
 def receipt(row: dict, method: str, result: OkResult) -> str:
     """The receipt line: what was taken from whom, where it went, and its number."""
     currency = current_app.config["CURRENCY"]
@@ -172,10 +177,11 @@ def receipt(row: dict, method: str, result: OkResult) -> str:
     applied, advance = Decimal(extra.get("applied") or 0), Decimal(extra.get("to_advance") or 0)
     who = f"{row['name']} ({row['username']})" if row["name"] else row["username"]
     if extra.get("replayed"):
-        return f"Already recorded: receipt #{result.elid} for {who}. Nothing was taken twice."
+        return f"Already recorded: receipt {receipt_number(result.elid)} for {who}. " \
+            "Nothing was taken twice."
     taken = "in cash" if method == "cash" else "by recharge card"
     line = f"Received {applied + advance:.2f} {currency} {taken} from {who}. " \
-           f"Receipt #{result.elid}: {applied:.2f} to bills"
+           f"Receipt {receipt_number(result.elid)}: {applied:.2f} to bills"
     if advance > 0:
         line += f", {advance:.2f} went to the advance balance"
     return line + "."

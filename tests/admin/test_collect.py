@@ -59,7 +59,7 @@ def test_a_distributor_finds_by_mobile_and_takes_cash_with_a_receipt_line(owed, 
     assert done.status_code == 302 and done.location.endswith("/collect/alice")
     shown = auth.get("/collect/alice").get_data(as_text=True)
     line = re.search(r'id="receipt">([^<]+)<', shown).group(1)
-    assert line.startswith("Received 500.00 BDT in cash from Alice A (alice). Receipt #")
+    assert line.startswith("Received 500.00 BDT in cash from Alice A (alice). Receipt MR-")
     assert "Nothing due" in shown and due(dbs, owed) == 0
     [p] = dbs.scalars(sa.select(Payment).where(Payment.customer_id == owed.cust_a.id))
     assert (p.method, p.collected_by) == ("cash", owed.cards.id)
@@ -206,7 +206,7 @@ def test_on_a_390px_phone_a_distributor_collects_in_four_taps(live_admin, browse
     b.save_screenshot(str(SCREENS / "collect-2-customer-390.png"))
     click(b, "take-cash")
     receipt = b.find_element(By.ID, "receipt").text
-    assert receipt.startswith("Received 525.00 BDT in cash from Rahima Begum (c1000). Receipt #")
+    assert receipt.startswith("Received 525.00 BDT in cash from Rahima Begum (c1000). Receipt MR-")
     assert "Nothing due" in b.find_element(By.ID, "due-line").text
     assert b.find_element(By.ID, "amount").get_attribute("value") == ""  # no second helping
     fits(b)
