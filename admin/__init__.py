@@ -41,6 +41,7 @@ def create_app(config: dict | None = None):
 
     from admin import auth, dbs, fmt, headers  # noqa: F401
     from admin.api import bp as api_bp
+    from admin.bills import bp as bills_bp
     from admin.collect import bp as collect_bp
     from admin.customers import bp as customers_bp
     from admin.dashboard import bp as dashboard_bp
@@ -74,7 +75,8 @@ def create_app(config: dict | None = None):
     from admin import l10n  # Flask-Babel: the page's language (issue 12)
     l10n.init_app(app)
     auth.init_app(app)
-    for bp in (api_bp, pages_bp, dashboard_bp, customers_bp, logs_bp, devices_bp, collect_bp):
+    for bp in (api_bp, pages_bp, dashboard_bp, bills_bp, customers_bp, logs_bp, devices_bp,
+               collect_bp):
         app.register_blueprint(bp)
     init_abort_handlers(app)
     from admin.portal import bp as portal_bp  # customers' pages: none of the staff machinery

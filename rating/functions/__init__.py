@@ -4,7 +4,7 @@ from __future__ import annotations
 from radbill.functions import hooks
 from radbill.models import Package
 from rating import bills as billing, resellers
-from rating.functions import (accounts, billing_profiles, bills, cards,  # noqa: F401
+from rating.functions import (accounts, allocations, billing_profiles, bills, cards,  # noqa: F401
                               checkout, collect, commission, dashboard, gateways, payments,  # (registration)
                               profiles, receipts, usage, vouchers)
 
