@@ -44,6 +44,10 @@ RUNTIME = [
     # staff roles (the account page)
     N_("admin"), N_("group_admin"), N_("operator"), N_("sub_operator"), N_("manager"), N_("noc"),
     N_("card_distributor"),
+    # the admin menu's areas and extra pages (admin/menus.py SECTIONS, EXTRA), shown as _(name)
+    N_("Customers"), N_("Billing"), N_("Network"), N_("Catalog"), N_("Staff"), N_("Logs"),
+    N_("Import customers"), N_("Collect a payment"), N_("Device overview"), N_("Suspensions"),
+    N_("Login attempts"),
     # a bill's status, a payment's method (portal tables)
     N_("open"), N_("paid"), N_("cash"), N_("card"), N_("online"), N_("advance"),
 ]
