@@ -56,18 +56,18 @@ def _open(width: int, height: int, label: str, cls: str = "chart") -> str:
             f'xmlns="http://www.w3.org/2000/svg"><title>{escape(label)}</title>')
 
 
-def line(points: list[tuple[str, float]], label: str, width: int = 720, height: int = 180,
+def line(points: list[tuple[str, float]], label: str, width: int = 600, height: int = 200,
          colour: str = PALETTE[0], every: int = 3) -> Markup:
     """A line over (x label, value) points with a dot per point (its title the exact value)."""
     top = max([v for _, v in points] + [0]) or 1
-    pad_l, pad_b, pad_t = 36, 22, 10
+    pad_l, pad_b, pad_t = 40, 26, 12
     n = max(len(points) - 1, 1)
     xs = [pad_l + i * (width - pad_l - 8) / n for i in range(len(points))]
     ys = [pad_t + (1 - v / top) * (height - pad_b - pad_t) for _, v in points]
     parts = [_open(width, height, label),
              f'<line x1="{pad_l}" y1="{height - pad_b}" x2="{width}" y2="{height - pad_b}" '
-             f'stroke="#999"/><text x="2" y="{pad_t + 4}" font-size="11">{top:,.0f}</text>'
-             f'<text x="2" y="{height - pad_b}" font-size="11">0</text>']
+             f'stroke="#999"/><text x="2" y="{pad_t + 6}" font-size="14">{top:,.0f}</text>'
+             f'<text x="2" y="{height - pad_b}" font-size="14">0</text>']
     if points:
         path = " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs, ys))
         parts.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2"/>')
@@ -75,7 +75,7 @@ def line(points: list[tuple[str, float]], label: str, width: int = 720, height: 
         parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}">'
                      f'<title>{escape(name)}: {v:,.0f}</title></circle>')
         if i % every == 0:
-            parts.append(f'<text x="{x:.1f}" y="{height - 6}" font-size="11" '
+            parts.append(f'<text x="{x:.1f}" y="{height - 6}" font-size="14" '
                          f'text-anchor="middle">{escape(name)}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
@@ -112,17 +112,17 @@ def donut(slices: list[tuple[str, float]], label: str, size: int = 160,
     return Markup("".join(parts))
 
 
-def hbars(rows: list[tuple[str, float]], label: str, width: int = 480,
+def hbars(rows: list[tuple[str, float]], label: str, width: int = 360,
           fmt=lambda v: f"{v:,.2f}", colour: str = PALETTE[0]) -> Markup:
     """One horizontal bar per row, its name and value written beside it (long names fit)."""
     top = max([v for _, v in rows] + [0]) or 1
-    row_h, name_w, val_w = 22, 150, 90
+    row_h, name_w, val_w = 22, 110, 76
     height = max(row_h * len(rows), row_h)
     parts = [_open(width, height, label, "chart hbars")]
     for i, (name, v) in enumerate(rows):
         y = i * row_h
         w = max(v, 0) / top * (width - name_w - val_w)
-        short = name if len(name) <= 20 else name[:19] + "…"
+        short = name if len(name) <= 15 else name[:14] + "…"
         parts.append(f'<g><title>{escape(name)}: {escape(fmt(v))}</title>'
                      f'<text x="0" y="{y + 15}" font-size="12">{escape(short)}</text>'
                      f'<rect x="{name_w}" y="{y + 4}" width="{w:.1f}" height="{row_h - 8}" '
