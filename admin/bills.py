@@ -37,3 +37,38 @@ def show(bid: int):
                            take=take, pdf="/billmgr?" + urlencode({"func": "bill.pdf",
                                                                    "elid": bid}),
                            title=f"Bill #{bid}")
+
+
+@bp.route("/operators/<int:oid>/logo", methods=["GET", "POST"])
+@login_required
+def logo(oid: int):
+    """The invoice logo of an operator: a file field (PNG or JPEG, at most 200 KB), sent to
+    operator.edit as a data: URL, which validates it (the generic form has no file fields)."""
+    import base64
+
+    from flask import flash, redirect, request, url_for
+
+    from radbill.functions.registry import IDEMPOTENCY_KEY
+    current = run_or_abort("operator.edit", {"elid": str(oid)})
+    error = None
+    if request.method == "POST":
+        upload = request.files.get("logo")
+        data = upload.read(200 * 1024 + 1) if upload else b""
+        if not data:
+            error = "choose a PNG or JPEG file"
+        else:
+            kind = (upload.mimetype or "image/png").split(";")[0]
+            params = {"elid": str(oid), "sok": "ok",
+                      "logo": f"data:{kind};base64," + base64.b64encode(data).decode()}
+            if request.form.get(IDEMPOTENCY_KEY):
+                params[IDEMPOTENCY_KEY] = request.form[IDEMPOTENCY_KEY]
+            try:
+                run("operator.edit", params)
+            except FuncError as exc:
+                error = exc.errors.get("logo") or exc.message
+            else:
+                flash("The invoice logo is saved.", "ok")
+                return redirect(url_for("bills.logo", oid=oid))
+    import secrets
+    return render_template("bills/logo.html", operator=current.values, oid=oid, error=error,
+                           once_key=secrets.token_urlsafe(16)), 400 if error else 200

@@ -76,7 +76,7 @@ class Operators(Entity):
         F.Field("bkash_number", F.text(20, r"^\+?[0-9][0-9 -]{9,18}$", "a mobile number"),
                 help="bKash merchant number customers pay to"),
         F.Field("payment_note", F.text(500), help="how to pay, printed under the invoice"),
-        F.Field("logo", logo, help="PNG or JPEG, at most 200 KB (base64 or a data: URL)"),
+        F.Field("logo", logo, help="PNG or JPEG, at most 200 KB (base64 or a data: URL; upload a file at /operators/ID/logo)"),
     ]
     columns = ["id", "name", "parent_id", "level", "kind", "credit_limit", "vat_percent", "status",
                "require_2fa", "allow_shared_mobile", "path", *CONTACT, "logo_type"]

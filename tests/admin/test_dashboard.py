@@ -181,3 +181,27 @@ def test_the_bill_page_links_a_real_pdf_print_and_take_payment(world, auth, dbs)
     auth.logout()
     auth.login("operb")
     assert auth.get(f"/bills/{made.elid}").status_code == 404
+
+
+def test_an_operator_uploads_its_invoice_logo(world, auth, dbs):
+    import base64
+    import io
+    png = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
+    auth.login("gadmin")
+    page = auth.get(f"/operators/{world.op_a.id}/logo").get_data(as_text=True)
+    assert 'type="file"' in page and 'enctype="multipart/form-data"' in page
+    bad = auth.post(f"/operators/{world.op_a.id}/logo",
+                    {"logo": (io.BytesIO(b"GIF89a" + b"0" * 50), "x.gif")},
+                    content_type="multipart/form-data")
+    assert bad.status_code == 400 and "PNG or JPEG" in bad.get_data(as_text=True)
+    big = auth.post(f"/operators/{world.op_a.id}/logo",
+                    {"logo": (io.BytesIO(png + b"0" * (200 * 1024)), "big.png")},
+                    content_type="multipart/form-data")
+    assert big.status_code == 400 and "200 KB" in big.get_data(as_text=True)
+    ok = auth.post(f"/operators/{world.op_a.id}/logo", {"logo": (io.BytesIO(png), "logo.png")},
+                   content_type="multipart/form-data")
+    assert ok.status_code == 302
+    dbs.expire_all()
+    from radbill.models import Operator
+    op = dbs.get(Operator, world.op_a.id)
+    assert op.logo == png and op.logo_type == "image/png"
