@@ -41,7 +41,8 @@ def english_phrases() -> list[tuple[str, re.Pattern]]:
             # ("and", "of", "up" alone are no sign of an untranslated sentence)
             wanted = r"[A-Za-z]{2,}" if len(pieces) == 1 else r"[A-Za-z]{4,}"
             if re.search(wanted, piece) and piece not in found:
-                found[piece] = re.compile(r"(?<![\w-])" + re.escape(piece) + r"(?![\w-])")
+                # whole words, not part of an identifier (customer.created, card_distributor)
+                found[piece] = re.compile(r"(?<![\w.-])" + re.escape(piece) + r"(?![\w-]|\.\w)")
     return sorted(found.items())
 
 
