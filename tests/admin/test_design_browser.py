@@ -137,3 +137,19 @@ def test_bulk_suspend_from_the_list_confirms_the_count(live_admin, shop, browser
     b.save_screenshot(str(SCREENS / "design-confirm-bulk-1366.png"))
     click(b, "confirm")
     assert "3 customers suspended" in b.find_element(By.CSS_SELECTOR, ".flash.ok").text
+
+
+@pytest.mark.parametrize("width,height", [(1366, 768), (390, 844)])
+def test_every_menu_page_fits(live_admin, shop, browser, width, height):  # noqa: F811
+    from selenium.webdriver.common.by import By
+    b = browser
+    viewport(b, width, height)
+    login(b, live_admin)
+    links = [a.get_attribute("href") for a in b.find_elements(By.CSS_SELECTOR, "header nav a")]
+    wide = {}
+    for link in links:
+        b.get(link)
+        scroll = b.execute_script("return document.documentElement.scrollWidth")
+        if scroll > width:
+            wide[link.replace(live_admin, "")] = scroll
+    assert not wide, f"wider than {width}px: {wide}"
