@@ -6,8 +6,9 @@ The language of a request, first found:
 1. `?lang=en|bn` on the URL (also remembered in the `lang` cookie for anonymous pages);
 2. the logged-in staff member's `staff_users.lang` (on /portal: the signed-in customer's
    `customers.lang`);
-3. the `lang` cookie (the login pages before anyone is known);
-4. English.
+3. the `lang` cookie (the login pages before anyone is known; the portal's switch);
+4. on /portal, the customer a payment link or the walled garden knows (their `customers.lang`);
+5. English.
 """
 from __future__ import annotations
 
@@ -31,16 +32,17 @@ def _select() -> str:
     asked = request.args.get("lang")
     if asked and l10n.pick(asked) == asked.lower():
         return l10n.pick(asked)
+    cookie = request.cookies.get(COOKIE)
     if request.blueprint == "portal":
+        known = _portal_customer_lang()
+        if known:
+            return known
+        if cookie:  # the browser's own choice (the switch) before a customer's known by address
+            return l10n.pick(cookie)
         # a customer known without signing in: a payment link's, or the walled garden's
-        known = g.get("portal_customer")
-        known = l10n.pick(known.lang) if known is not None and known.lang else \
-            _portal_customer_lang()
-    else:
-        known = _staff_lang()
-    if known:
-        return known
-    return l10n.pick(request.cookies.get(COOKIE))
+        other = g.get("portal_customer")
+        return l10n.pick(other.lang) if other is not None and other.lang else l10n.DEFAULT
+    return _staff_lang() or l10n.pick(cookie)
 
 
 def _staff_lang() -> str | None:
