@@ -47,25 +47,22 @@ def customer_counts(call: Call) -> ListResult:
     end = _midnight((on.replace(day=1) + dt.timedelta(days=32)).replace(day=1))
     entity = _customers()
     now = max(dt.datetime.now(dt.timezone.utc), _midnight(on))
-    new = sa.func.count().filter(Customer.created_at >= start, Customer.created_at < end)
-    deleted = sa.func.count().filter(Customer.deleted_at >= start, Customer.deleted_at < end)
-    expiring = sa.func.count().filter(Customer.deleted_at.is_(None),
-                                      Customer.status.in_(("active", "fup")),
-                                      Customer.expires_at >= now,
-                                      Customer.expires_at < now + dt.timedelta(days=7))
-    counts = call.session.execute(entity.visible(
-        call, sa.select(new, deleted, expiring), deleted=True)).one()
+    live = Customer.deleted_at.is_(None)
+    cols = [sa.func.count().filter(Customer.created_at >= start, Customer.created_at < end),
+            sa.func.count().filter(Customer.deleted_at >= start, Customer.deleted_at < end),
+            sa.func.count().filter(live, Customer.status.in_(("active", "fup")),
+                                   Customer.expires_at >= now,
+                                   Customer.expires_at < now + dt.timedelta(days=7)),
+            sa.func.count().filter(live, Customer.expires_at < sa.func.now())]
+    statuses = ("active", "suspended", "disabled", "fup")
+    cols += [sa.func.count().filter(live, Customer.status == st) for st in statuses]
+    counts = call.session.execute(entity.visible(call, sa.select(*cols), deleted=True)).one()
     suspended = call.session.scalar(
         sa.select(sa.func.count(sa.distinct(Event.customer_id)))
         .where(Event.name == "customer.suspended", Event.at >= start, Event.at < end,
                Event.customer_id.in_(entity.visible(call, sa.select(Customer.id), deleted=True))))
-    by_status = dict.fromkeys(("active", "suspended", "disabled", "fup"), 0)
-    expired = 0
-    stmt = entity.visible(call, sa.select(Customer.status, sa.func.count(), sa.func.count().filter(
-        Customer.expires_at < sa.func.now())))
-    for status, n, late in call.session.execute(stmt.group_by(Customer.status)):
-        by_status[status] = n
-        expired += late
+    by_status = dict(zip(statuses, counts[4:]))
+    expired = counts[3]
     online = sa.select(sa.func.count(sa.distinct(RadAcct.username))).where(
         RadAcct.acctstoptime.is_(None))
     if call.caller.operator_path is not None or call.caller.role == "manager":
@@ -106,17 +103,24 @@ def online_trend(call: Call) -> ListResult:
     # a session is open in hour h when it started before h ends and had not stopped before h
     # began: open(h) = sessions started by the end of h - sessions stopped before h began, over
     # the sessions still open at `first` or started since (two grouped passes, no join per hour)
-    bucket = lambda col: sa.func.greatest(  # noqa: E731  hour index, -1 before the window
-        sa.func.floor(sa.extract("epoch", col - first) / 3600), -1).label("h")
     scope = [sa.or_(RadAcct.acctstoptime.is_(None), RadAcct.acctstoptime >= first),
              RadAcct.acctstarttime <= now]
     if call.caller.operator_path is not None or call.caller.role == "manager":
         scope.append(RadAcct.username.in_(_customers().visible(call, sa.select(Customer.username))))
-    starts = dict(call.session.execute(
-        sa.select(bucket(RadAcct.acctstarttime), sa.func.count()).where(*scope).group_by("h")).all())
-    stops = dict(call.session.execute(
-        sa.select(bucket(RadAcct.acctstoptime), sa.func.count())
-        .where(*scope, RadAcct.acctstoptime.is_not(None)).group_by("h")).all())
+
+    def per_hour(col, *where) -> dict[int, int]:
+        """Rows per hour of `col` (date_trunc: no arithmetic per row), as hour indexes from
+        `first`; everything before the window in -1."""
+        hour = sa.func.date_trunc("hour", col)
+        out: dict[int, int] = {}
+        for at, n in call.session.execute(sa.select(hour, sa.func.count())
+                                          .where(*scope, *where).group_by(hour)):
+            i = max(int((at - first).total_seconds() // 3600), -1)
+            out[i] = out.get(i, 0) + n
+        return out
+
+    starts = per_hour(RadAcct.acctstarttime)
+    stops = per_hour(RadAcct.acctstoptime, RadAcct.acctstoptime.is_not(None))
     rows, started, stopped = [], starts.get(-1, 0), 0
     for h in range(hours):
         started += starts.get(h, 0)
