@@ -25,7 +25,8 @@ def entity(base: str):
     return getattr(getattr(fn, "handler", None), "__self__", None) if fn else None
 
 
-def names_of(base: str, refs: list[str], prefer: str | None = None) -> list[str]:
+def names_of(base: str, refs: list[str], prefer: str | None = None,
+             full: bool = False) -> list[str]:
     """What people call the rows `refs` (ids or names) of list `base`, as the caller sees them;
     a ref the caller cannot see stays as given."""
     owner = entity(base)
@@ -38,6 +39,8 @@ def names_of(base: str, refs: list[str], prefer: str | None = None) -> list[str]
                     obj = owner.find(Call(db(), g.caller, base, {}), ref)
                 name = str((prefer and getattr(obj, prefer, None)) or getattr(obj, "username", None)
                            or getattr(obj, "name", None) or getattr(obj, "login", None) or ref)
+                if full and getattr(obj, "username", None) and getattr(obj, "name", None):
+                    name = f"{obj.name} ({obj.username})"  # a confirmation names people
             except (FuncError, sa.exc.SQLAlchemyError):
                 pass
         out.append(name)

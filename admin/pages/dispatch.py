@@ -188,7 +188,7 @@ def confirm_page(fn, fparams, back):
     dangerous ones styled so. The form posts the same call without _ask."""
     refs = [r.strip() for r in (fparams.get("elid") or "").split(",") if r.strip()]
     base = fn.name.rsplit(".", 1)[0]
-    names = cells.names_of(base, refs)
+    names = cells.names_of(base, refs, full=True)
     fields = [f for f in forms.build(fn, g.caller, fparams)]
     asks_reason = fn.name.rsplit(".", 1)[-1] in ("suspend", "disable")
     for f in fields:
