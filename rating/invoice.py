@@ -18,19 +18,24 @@ from rating import invoice_details
 LEFT, RIGHT = 20 * mm, A4[0] - 20 * mm
 
 
+def _money(value, lang: str) -> str:
+    """As stored (1050.00) in English; Bangla digits in lakhs (১২,৩৪,৫৬৭.০০) in Bangla."""
+    return str(value) if lang == "en" else l10n.number(value, lang, 2)
+
+
 def status_text(bill: Bill, lang: str = "en") -> str:
     if bill.status == "paid":
         return tr(lang, "PAID")
     if bill.paid > 0:
         return tr(lang, "PARTLY PAID (%(paid)s paid, %(due)s due)",
-                  paid=l10n.digits(bill.paid, lang), due=l10n.digits(bill.total - bill.paid, lang))
+                  paid=_money(bill.paid, lang), due=_money(bill.total - bill.paid, lang))
     return tr(lang, "UNPAID")
 
 
 def render(bill: Bill, customer: Customer, operator: Operator, lang: str | None = None) -> bytes:
     s = settings.get()
     lang = l10n.pick(lang or getattr(customer, "lang", None))
-    money = (lambda v: str(v)) if lang == "en" else (lambda v: l10n.number(v, lang, 2))  # noqa
+    money = lambda v: _money(v, lang)  # noqa: E731
     day = lambda v: l10n.date(v, lang, "iso" if lang == "en" else "long")  # noqa: E731
     buf = io.BytesIO()
     c = Canvas(buf, pagesize=A4, pageCompression=0)

@@ -46,6 +46,7 @@ def test_an_invoice_for_karim_uddin_in_bangla_reads_back_as_typed(session):
                   "মোট", "বাকি পাওনা", "আংশিক পরিশোধিত", "সেবার মেয়াদ"):
         assert label in text, label
     assert "১২,৩৪,৫৬৭.০০" in text  # the price with Bangla digits, grouped in lakhs
+    assert "(৩০০.০০ পরিশোধিত," in text
     assert "১ নভেম্বর, ২০২৬" in text  # the issue date, as a Bangla reader writes it
     for english in ("INVOICE", "Customer", "Subtotal", "Balance due", "PARTLY PAID", "Status"):
         assert english not in text, english
