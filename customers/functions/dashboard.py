@@ -32,6 +32,18 @@ def _midnight(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), tzinfo=settings.get().tz)
 
 
+def _everyone(call: Call) -> bool:
+    """Whether the caller's reach is every customer (the system, or a login at the one root of
+    the tree, not a manager): then radacct needs no join to customers to be scoped."""
+    from radbill.models import Operator
+    if call.caller.role == "manager":
+        return False
+    if call.caller.operator_path is None:
+        return True
+    roots = call.session.scalars(sa.select(Operator.path).where(Operator.parent_id.is_(None)))
+    return list(roots) == [call.caller.operator_path]
+
+
 def _customers():
     from customers.functions.customers import ENTITY
     return ENTITY
@@ -65,7 +77,7 @@ def customer_counts(call: Call) -> ListResult:
     expired = counts[3]
     online = sa.select(sa.func.count(sa.distinct(RadAcct.username))).where(
         RadAcct.acctstoptime.is_(None))
-    if call.caller.operator_path is not None or call.caller.role == "manager":
+    if not _everyone(call):
         online = online.where(RadAcct.username.in_(entity.visible(
             call, sa.select(Customer.username))))
     rows = [{"metric": k, "customers": v} for k, v in by_status.items()]
@@ -105,7 +117,7 @@ def online_trend(call: Call) -> ListResult:
     # the sessions still open at `first` or started since (two grouped passes, no join per hour)
     scope = [sa.or_(RadAcct.acctstoptime.is_(None), RadAcct.acctstoptime >= first),
              RadAcct.acctstarttime <= now]
-    if call.caller.operator_path is not None or call.caller.role == "manager":
+    if not _everyone(call):
         scope.append(RadAcct.username.in_(_customers().visible(call, sa.select(Customer.username))))
 
     def per_hour(col, *where) -> dict[int, int]:
