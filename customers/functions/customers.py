@@ -370,7 +370,8 @@ class Customers(Entity):
             same = (Customer.mobile == key, Customer.deleted_at.is_(None))
             if taken(*same):  # named only to those who see that customer, as holder() does
                 mine = taken(*same, in_subtree(call, Customer.operator_id))
-                errors["mobile"] = f"{national(obj.mobile)} is in use" + (f" by {mine!r}" if mine else "")
+                errors["mobile"] = f"{national(obj.mobile)} is in use" \
+                    + (f" by {mine!r}" if mine else "")  # as written at home: 01711000001
         if errors:
             raise FuncError(errors=errors)
 

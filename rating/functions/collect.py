@@ -1,5 +1,6 @@
 """collect.find: the customer a distributor or collector is standing in front of, by mobile,
-username, name or address, with what they owe -- the first step of paying on their behalf (payment.edit)."""
+username, name or address, with what they owe -- the first step of paying on their behalf
+(payment.edit)."""
 from __future__ import annotations
 
 import re
