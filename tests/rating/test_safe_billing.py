@@ -199,3 +199,13 @@ def test_small_runs_need_no_count_and_the_thresholds_hold(session):
     c = postpaid_customer(session, since=JOINED)
     assert fn(session, "bill.generate", sok="ok", date=RUN_DAY.isoformat()).extra["bills"] == 1
     assert bills_of(session, c)[0].due_date == RUN_DAY
+
+
+@pytest.mark.parametrize("due_day", [1, 10, 28])
+@pytest.mark.parametrize("issued", [dt.date(2026, 12, 31), dt.date(2028, 2, 29),
+                                    dt.date(2027, 1, 28), dt.date(2027, 1, 10)])
+def test_the_run_sql_and_pricing_agree_on_the_due_date(session, due_day, issued):
+    c = postpaid_customer(session, make_profile(session, due_day=str(due_day)), since=JOINED)
+    billing_run.generate(session, issued)
+    [bill] = bills_of(session, c)
+    assert bill.due_date == pricing.due_on("monthly", due_day, issued) >= issued
