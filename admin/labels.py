@@ -116,7 +116,8 @@ COLUMNS: dict[str, str] = {
     "last_error": _("Last error"), "result": _("Result"), "done_at": _("Done"),
     "reason": _("Reason"), "from_state": _("From"), "to_state": _("To"), "login": _("Login"),
     "role": _("Role"), "parent": _("Parent"), "parent_operator": _("Parent operator"),
-    "credit_limit": _("Credit limit"), "vat_percent": _("VAT percent"), "require_2fa": _("Require 2FA"),
+    "credit_limit": _("Credit limit"), "vat_percent": _("VAT percent"),
+    "require_2fa": _("Require 2FA"),
     "authdate": _("When"), "reply": _("Answer"), "callingstationid": _("MAC"),
     "calledstationid": _("NAS port"), "nasipaddress": _("NAS"), "framedipaddress": _("IP"),
     "acctstarttime": _("Started"), "acctstoptime": _("Stopped"), "acctsessiontime": _("Time"),
@@ -136,7 +137,8 @@ COLUMNS: dict[str, str] = {
     "allow_shared_mobile": _("Shared mobiles"), "totp_enabled": _("Two-factor"),
     "language": _("Language"), "invoice": _("Invoice"), "gateway": _("Gateway"),
     "currency": _("Currency"), "sim_use": _("Simultaneous use"), "parent_id": _("Parent"),
-    "level": _("Level"), "status_reason": _("Status reason"), "payment_id": _("Payment"), "fee": _("Fee"),
+    "level": _("Level"), "status_reason": _("Status reason"), "payment_id": _("Payment"),
+    "fee": _("Fee"),
 }
 PER_FUNCTION: dict[str, dict[str, str]] = {
     "package": {"name": _("Package")},
