@@ -234,7 +234,8 @@ def invoice(call: Call) -> FileResult:
     return registry.call(call.session, delegate(call, INVOICE_AS), "bill.pdf", {"elid": ref})
 
 
-@function("portal.lang", roles=CUSTOMER, params=(Param("lang", "en (English) or bn (Bangla)", True),))
+@function("portal.lang", roles=CUSTOMER,
+          params=(Param("lang", "en (English) or bn (Bangla)", True),))
 def lang(call: Call) -> OkResult:
     """My language: the portal's pages, my invoices and notices (issue 12)."""
     from radbill.functions import audit

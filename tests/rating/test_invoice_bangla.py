@@ -40,7 +40,8 @@ def invoice(session, lang: str) -> tuple[str, bytes, object]:
 
 def test_an_invoice_for_karim_uddin_in_bangla_reads_back_as_typed(session):
     text, data, bill = invoice(session, "bn")
-    assert "করিম উদ্দিন" in text  # ি before its consonant, ন্দ a conjunct: drawn shaped, read as typed
+    # ি drawn before its consonant, ন্দ a conjunct: drawn shaped, read back as typed
+    assert "করিম উদ্দিন" in text
     assert "বাড়ি ১২, রোড ৫, মিরপুর, ঢাকা" in text
     for label in ("চালান #" + l10n.digits(bill.id, "bn"), "গ্রাহক", "মোবাইল", "উপমোট", "ভ্যাট",
                   "মোট", "বাকি পাওনা", "আংশিক পরিশোধিত", "সেবার মেয়াদ"):
