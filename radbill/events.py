@@ -97,8 +97,8 @@ CATALOGUE: dict[str, EventType] = {t.name: t for t in (
               emitters=("job.reminders",), routes=(NOTIFY,)),
     EventType("bill.created", "New bill", ("bill_id", "total", "due_date"),
               ("period_from", "period_to"),
-              # no notice of its own: a bill is announced on its due day (bill.due), which for
-              # a billing run's bills is the day of the run
+              # no notice of its own: a bill is announced on its due day (bill.due), the
+              # profile's next due day on or after the day it is issued
               emitters=("job.billing", "bill.edit", "bill.generate", "payment.edit")),
     # for the reseller's staff (operator_id is the reseller; no notice route: a notify goes to
     # the customer, and there is no staff channel yet)

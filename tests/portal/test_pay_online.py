@@ -64,7 +64,7 @@ def shop(committed, emu, kind: str, nas_port: int | None = None) -> None:
         make_package(s, name="home", price="500", rate_down="10M", rate_up="5M")
         postpaid_customer(s, make_profile(s), username="alice", password="pw", package="home",
                           operator="isp", name="Alice")
-        fn(s, "bill.generate", date="2026-11-01")
+        fn(s, "bill.generate", sok="ok", date="2026-11-01")
         fn(s, "customer.suspend", elid="alice", reason="unpaid")
         # her router session: the walled garden knows her by this address
         s.add(RadAcct(acctsessionid="s-alice", acctuniqueid="u-alice", username="alice",
