@@ -87,9 +87,16 @@ def click(driver, element_id: str) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as EC
     from selenium.webdriver.support.ui import WebDriverWait
+    from selenium.common.exceptions import WebDriverException
     old = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(By.ID, element_id).click()
-    WebDriverWait(driver, 15).until(EC.staleness_of(old))
+
+    def gone(d) -> bool:  # chromedriver may answer "node does not belong to the document"
+        try:            # instead of "stale" while the old page is being replaced
+            return EC.staleness_of(old)(d)
+        except WebDriverException:
+            return True
+    WebDriverWait(driver, 15).until(gone)
     WebDriverWait(driver, 15).until(
         lambda d: d.execute_script("return document.readyState") == "complete")
 
