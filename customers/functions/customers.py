@@ -12,10 +12,8 @@ import sqlalchemy as sa
 from radbill import events, lifecycle, settings
 from radbill.functions import audit, hooks
 from radbill.functions import fields as F
-from radbill.functions.crud import (Entity, as_text, in_subtree, page_params, resolve_operator,
-                                    shared_with)
-from radbill.functions.registry import (Call, FuncError, ListResult, NotFound, OkResult, Param,
-                                       function)
+from radbill.functions.crud import Entity, in_subtree, resolve_operator, shared_with
+from radbill.functions.registry import Call, FuncError, NotFound, OkResult, Param, function
 from radbill.functions.roles import CUSTOMER_VIEWERS, RESELLERS
 from radbill.models import Customer, Operator, Package, StaffUser, Zone
 from radbill.models.customers import SERVICES, USERNAME_RE
@@ -172,26 +170,9 @@ class Customers(Entity):
             stmt = stmt.where(Customer.deleted_at.is_(None))
         return stmt
 
-    def list(self, call: Call) -> ListResult:
-        """Entity.list, with a mobile number found in any spelling or by its last digits
-        (mobile_matches) besides the columns' prefixes."""
-        q = (call.get("q") or "").strip()
-        terms = mobile_matches(q) if q else []
-        if not terms:
-            return super().list(call)
-        like = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        stmt = self.visible(call, sa.select(Customer)).where(sa.or_(
-            *[sa.func.lower(as_text(getattr(Customer, c))).like(like) for c in self.search],
-            *terms))
-        for param, column in self.filters.items():
-            value = call.get(param)
-            if value not in (None, ""):
-                stmt = self.filter(stmt, param, column, value)
-        page, per_page = page_params(call)
-        total = call.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))
-        stmt = stmt.order_by(*self.order(call)).limit(per_page).offset((page - 1) * per_page)
-        return ListResult([self.row(obj) for obj in call.session.scalars(stmt)], total, page,
-                          per_page, list(self.columns))
+    def search_terms(self, q: str) -> list:
+        """A mobile number found in any spelling or by its last digits (mobile_matches)."""
+        return mobile_matches(q)
 
     def filter(self, stmt, param, column, value):
         if param == "deleted":

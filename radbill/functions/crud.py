@@ -79,10 +79,10 @@ class Entity:
     def list(self, call: Call) -> ListResult:
         stmt = self.visible(call, sa.select(self.model))
         q = (call.get("q") or "").strip()
-        if q and self.search:
+        if q and (self.search or self.search_terms(q)):
             like = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             stmt = stmt.where(sa.or_(*[sa.func.lower(as_text(getattr(self.model, c))).like(like)
-                                       for c in self.search]))
+                                       for c in self.search], *self.search_terms(q)))
         for param, column in self.filters.items():
             value = call.get(param)
             if value not in (None, ""):
@@ -92,6 +92,10 @@ class Entity:
         stmt = stmt.order_by(*self.order(call)).limit(per_page).offset((page - 1) * per_page)
         rows = [self.row(obj) for obj in call.session.scalars(stmt)]
         return ListResult(rows, total, page, per_page, list(self.columns))
+
+    def search_terms(self, q: str) -> list:
+        """Conditions beside the search columns' prefixes that also find a row for `q`."""
+        return []
 
     def filter(self, stmt: sa.Select, param: str, column: str, value: str) -> sa.Select:
         return stmt.where(sa.cast(getattr(self.model, column), sa.Text) == value)
