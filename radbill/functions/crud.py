@@ -93,6 +93,10 @@ class Entity:
         rows = [self.row(obj) for obj in call.session.scalars(stmt)]
         return ListResult(rows, total, page, per_page, list(self.columns))
 
+    def snapshot(self, obj: Any) -> dict[str, Any] | None:
+        """The object's values as the audit log keeps them."""
+        return audit.snapshot(obj)
+
     def search_terms(self, q: str) -> list:
         """Conditions beside the search columns' prefixes that also find a row for `q`."""
         return []
@@ -117,7 +121,7 @@ class Entity:
             raise AccessDenied(f"you may not change this {self.name}")
         creating = obj is None
         values = parse_fields(self.fields, call.params, creating=creating)
-        before = audit.snapshot(obj)
+        before = self.snapshot(obj)
         if creating:
             obj = self.model()
         self.apply(call, obj, values, creating)
@@ -125,7 +129,7 @@ class Entity:
             call.session.add(obj)
         call.session.flush()
         audit.record(call, self.name, obj.id, str(getattr(obj, self.label)), before,
-                     audit.snapshot(obj), self.operator_of(obj))
+                     self.snapshot(obj), self.operator_of(obj))
         return OkResult(obj.id)
 
     def delete(self, call: Call) -> OkResult:
@@ -139,15 +143,19 @@ class Entity:
                 continue  # the seed's convention: deleting nothing succeeds
             if not self.editable(call, obj):
                 raise AccessDenied(f"you may not delete this {self.name}")
-            before = audit.snapshot(obj)
+            before = self.snapshot(obj)
             self.remove(call, obj)
             call.session.flush()
             audit.record(call, self.name, obj.id, str(getattr(obj, self.label)), before, None,
                          self.operator_of(obj))
         return OkResult()
 
+    def extra_params(self) -> tuple[Param, ...]:
+        """Parameters of X.edit beside the fields (write-only ones the entity reads itself)."""
+        return ()
+
     def register(self) -> Entity:
-        params = tuple(f.param() for f in self.fields)
+        params = tuple(f.param() for f in self.fields) + self.extra_params()
         money = self.money
         function(self.name, kind="list", roles=self.list_roles, money=money,
                  params=(Param("q", "search"), Param("page"), Param("per_page"), Param("sort"))

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from radbill.functions import fields as F
 from radbill.functions.crud import Entity, in_subtree, may_manage, resolve_operator
-from radbill.functions.registry import REGISTRY, AccessDenied, Call, FuncError, Param
+from radbill.functions.registry import AccessDenied, Call, FuncError, Param
 from radbill.functions.roles import RESELLERS
 from radbill.models import GatewayCheckout, PaymentGateway
 from radbill.models.billing import GATEWAY_KINDS, GATEWAY_MODES
@@ -119,6 +119,10 @@ class Gateways(Entity):
         obj.credentials = secrets.encrypt(stored) if stored else None
         obj.updated_at = sa.func.now()
 
+    def extra_params(self) -> tuple[Param, ...]:
+        return tuple(Param(n, "credential (write-only; empty keeps it)")
+                     for n in credential_names())
+
     def remove(self, call: Call, obj: PaymentGateway) -> None:
         used = call.session.scalar(sa.select(GatewayCheckout.id).where(
             GatewayCheckout.gateway_id == obj.id).limit(1))
@@ -127,14 +131,4 @@ class Gateways(Entity):
         call.session.delete(obj)
 
 
-def _register() -> Gateways:
-    entity = Gateways()
-    entity.register()
-    # the credential fields are parameters of gateway.edit too (write-only)
-    fn = REGISTRY["gateway.edit"]
-    fn.params = fn.params + tuple(Param(n, "credential (write-only; empty keeps it)")
-                                  for n in credential_names())
-    return entity
-
-
-ENTITY = _register()
+ENTITY = Gateways().register()

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from radbill.functions import audit
 from radbill.functions import fields as F
 from radbill.functions.crud import Entity, resolve_operator
-from radbill.functions.registry import AccessDenied, Call, FormResult, FuncError, OkResult
+from radbill.functions.registry import AccessDenied, Call, FuncError
 from radbill.functions.roles import RESELLERS
 from radbill.models import Customer, Operator
 
@@ -41,15 +41,6 @@ def logo(raw: str) -> tuple[bytes, str]:
     if kind is None:
         raise ValueError("must be a PNG or JPEG image")
     return data, kind
-
-
-def _snapshot(obj):
-    """audit.snapshot without the logo's bytes (JSONB holds text): its type, size and digest."""
-    values = audit.snapshot(obj)
-    if values is not None and values.get("logo") is not None:
-        data = values["logo"]
-        values["logo"] = f"{len(data)} bytes sha256:{hashlib.sha256(data).hexdigest()[:16]}"
-    return values
 
 
 class Operators(Entity):
@@ -96,25 +87,14 @@ class Operators(Entity):
         # nobody changes their own node (its limits, its status): that is the parent's call
         return call.caller.is_sysadmin or obj.id != call.caller.operator_id
 
-    def edit(self, call: Call):
-        """Entity.edit, with an audit snapshot that names the logo instead of holding it."""
-        obj = self.find(call, call.elid) if call.elid else None
-        if not call.sok:
-            return FormResult(obj.id if obj is not None else None, self.form(call, obj))
-        if obj is not None and not self.editable(call, obj):
-            raise AccessDenied(f"you may not change this {self.name}")
-        creating = obj is None
-        values = F.parse_fields(self.fields, call.params, creating=creating)
-        before = _snapshot(obj)
-        if creating:
-            obj = self.model()
-        self.apply(call, obj, values, creating)
-        if creating:
-            call.session.add(obj)
-        call.session.flush()
-        audit.record(call, self.name, obj.id, str(getattr(obj, self.label)), before,
-                     _snapshot(obj), self.operator_of(obj))
-        return OkResult(obj.id)
+    def snapshot(self, obj):
+        """audit.snapshot without the logo's bytes (JSONB holds text): its type, size and
+        digest."""
+        values = audit.snapshot(obj)
+        if values is not None and values.get("logo") is not None:
+            data = values["logo"]
+            values["logo"] = f"{len(data)} bytes sha256:{hashlib.sha256(data).hexdigest()[:16]}"
+        return values
 
     def apply(self, call: Call, obj: Operator, values: dict, creating: bool) -> None:
         if "logo" in values:
