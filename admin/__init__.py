@@ -81,6 +81,8 @@ def create_app(config: dict | None = None):
     init_abort_handlers(app)
     from admin.portal import bp as portal_bp  # customers' pages: none of the staff machinery
     app.register_blueprint(portal_bp)
+    from admin.hooks import bp as hooks_bp  # message gateways' delivery reports (issue 13)
+    app.register_blueprint(hooks_bp)
 
     app.context_processor(navigation)
     return app

@@ -1,4 +1,5 @@
-"""The outbox worker: carries out queued CoA, Disconnect and notify events, each exactly once.
+"""The outbox worker: carries out queued CoA, Disconnect, notify and alert events, each exactly
+once, then sends the messages they queued (messaging/sender.py).
 
 An event is claimed with SELECT ... FOR UPDATE SKIP LOCKED and handled inside that transaction,
 so a second worker skips it while the first is sending, and the row's new state commits only
@@ -12,13 +13,13 @@ import json
 import logging
 import select
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import psycopg
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
-from provisioning import coa, notify, radius_sessions
+from provisioning import coa, radius_sessions
 from provisioning.errors import ProvisioningError
 from radbill import settings
 from radbill.models import Customer, Outbox, Package
@@ -35,7 +36,6 @@ class Policy:
     max_delay: float = 900.0
     coa_timeout: float = 3.0
     coa_retries: int = 2
-    channels: list = field(default_factory=list)
 
     def delay(self, attempts: int) -> float:
         return min(self.max_delay, self.base_delay * 2 ** max(0, attempts - 1))
@@ -161,33 +161,37 @@ def event_attributes(session: Session, event: Outbox) -> dict[str, str]:
 
 # -- notifications ----------------------------------------------------------------------------
 def handle_notify(session: Session, event: Outbox, policy: Policy) -> Outcome:
-    payload = dict(event.payload or {})
-    customer = session.get(Customer, event.customer_id) if event.customer_id else None
-    note = notify.Note(event=str(payload.pop("event", "notice")),
-                       username=customer.username if customer else payload.get("username"),
-                       name=customer.name if customer else None,
-                       email=customer.email if customer else payload.pop("email", None),
-                       mobile=customer.mobile if customer else payload.pop("mobile", None),
-                       expires=customer.expires_at if customer else None,
-                       data=payload)
-    sent = notify.deliver(policy.channels, note, _previous(event).get("channels"))
-    result = {"channels": sent.channels,
-              "deliveries": sent.receipts() or ([] if sent.errors
-                                                else ["no channel reaches this customer"])}
-    if sent.errors:
-        return Outcome("retry", result, "; ".join(sent.errors))
-    return Outcome("done", result)
+    """A customer's notice becomes messages (messaging/compose.py); the sender sends them."""
+    from messaging import compose
+    made = compose.notice(session, event)
+    return Outcome("done", {"messages": made.queued, "skipped": made.skipped})
 
 
-HANDLERS = {"coa": handle_radius, "disconnect": handle_radius, "notify": handle_notify}
+def handle_alert(session: Session, event: Outbox, policy: Policy) -> Outcome:
+    """A staff alert becomes messages to the operator's chats (messaging/compose.py)."""
+    from messaging import compose
+    made = compose.alert(session, event)
+    return Outcome("done", {"messages": made.queued, "skipped": made.skipped})
+
+
+HANDLERS = {"coa": handle_radius, "disconnect": handle_radius, "notify": handle_notify,
+            "alert": handle_alert}
 
 
 # -- the loop ---------------------------------------------------------------------------------
 def drain(factory: sessionmaker, policy: Policy, limit: int = 10_000) -> int:
+    """Handle the due outbox rows; returns how many."""
     n = 0
     while n < limit and process_one(factory, policy):
         n += 1
     return n
+
+
+def drain_all(factory: sessionmaker, policy: Policy) -> tuple[int, int]:
+    """The outbox, then the messages it queued (messaging/sender.py)."""
+    from messaging import sender
+    events = drain(factory, policy)
+    return events, sender.drain(factory)
 
 
 def run(factory: sessionmaker, policy: Policy, stop: threading.Event, poll: float = 5.0) -> None:
@@ -198,7 +202,7 @@ def run(factory: sessionmaker, policy: Policy, stop: threading.Event, poll: floa
             with psycopg.connect(dsn, autocommit=True) as listener:
                 listener.execute(f"LISTEN {CHANNEL}")
                 while not stop.is_set():
-                    drain(factory, policy)
+                    drain_all(factory, policy)
                     _wait(listener, stop, poll)
         except (psycopg.OperationalError, sa.exc.OperationalError) as exc:
             # PostgreSQL restarting must not kill the worker (nor `radbill up` with it)

@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 
 from radbill.functions.audit import jsonable
 
-CONSUMERS = ("disconnect", "coa", "notify")  # the outbox kinds a route may name
+CONSUMERS = ("disconnect", "coa", "notify", "alert")  # the outbox kinds a route may name
+# notify: the customer (messaging/compose.py); alert: the operator's staff (Telegram, e-mail)
 
 
 @dataclass(frozen=True)
@@ -64,11 +65,12 @@ class EventType:
 _STATUS = ("username", "from", "to", "reason")
 _NOTE = ("note",)
 DISCONNECT, COA, NOTIFY = Route("disconnect"), Route("coa"), Route("notify")
+ALERT = Route("alert")
 
 CATALOGUE: dict[str, EventType] = {t.name: t for t in (
     EventType("customer.created", "Your internet account is ready",
               ("username", "package", "service"),
-              emitters=("customer.edit", "customer.import")),
+              emitters=("customer.edit", "customer.import"), routes=(NOTIFY,)),  # welcome
     EventType("customer.updated", "Your account details changed",
               ("username", "changed", "relogin"),
               emitters=("customer.edit",),
@@ -97,9 +99,10 @@ CATALOGUE: dict[str, EventType] = {t.name: t for t in (
               emitters=("job.reminders",), routes=(NOTIFY,)),
     EventType("bill.created", "New bill", ("bill_id", "total", "due_date"),
               ("period_from", "period_to"),
-              # no notice of its own: a bill is announced on its due day (bill.due), the
-              # profile's next due day on or after the day it is issued
-              emitters=("job.billing", "bill.edit", "bill.generate", "payment.edit")),
+              # the notice is skipped when the bill is paid by the time it is composed (a
+              # renewal billed and paid by one payment: the receipt says it)
+              emitters=("job.billing", "bill.edit", "bill.generate", "payment.edit"),
+              routes=(NOTIFY,)),
     # for the reseller's staff (operator_id is the reseller; no notice route: a notify goes to
     # the customer, and there is no staff channel yet)
     EventType("bill.refused", "A renewal was not billed: the reseller's balance is too low",
@@ -107,6 +110,10 @@ CATALOGUE: dict[str, EventType] = {t.name: t for t in (
               emitters=("job.billing", "bill.generate")),
     EventType("bill.due", "Your bill is due today", ("bill_id", "username", "total", "due",
                                                       "due_date"),
+              emitters=("job.reminders",), routes=(NOTIFY,)),
+    # the profile's due_reminder_days before the due day
+    EventType("bill.due_soon", "Your bill falls due soon",
+              ("bill_id", "username", "total", "due", "due_date", "days_left"),
               emitters=("job.reminders",), routes=(NOTIFY,)),
     EventType("payment.received", "Payment received",
               ("payment_id", "username", "amount", "method"), ("reference", "redial"),
@@ -116,7 +123,11 @@ CATALOGUE: dict[str, EventType] = {t.name: t for t in (
               # still in the walled garden, so it must dial again
               routes=(NOTIFY, Route("disconnect", match={"redial": True}))),
     EventType("payment.reversed", "Payment reversed", ("payment_id", "username", "amount"),
-              ("reason",), emitters=("payment.reverse",), routes=(NOTIFY,)),
+              ("reason",), emitters=("payment.reverse",),
+              # staff hear of it when it is large (RADBILL_ALERT_REVERSAL_OVER)
+              routes=(NOTIFY, ALERT)),
+    EventType("payment.link_sent", "Your payment link", ("username", "amount", "link"),
+              ("channel",), emitters=("payment.link",), routes=(NOTIFY,)),
     EventType("payment.review", "Online payment needs review",
               ("checkout_id", "invoice", "gateway", "amount", "reason"), ("reported",),
               emitters=("payment.confirm", "payment.verify", "job.payment_recheck")),
@@ -124,9 +135,18 @@ CATALOGUE: dict[str, EventType] = {t.name: t for t in (
               ("card_id", "serial", "username", "amount", "payment_id"),
               emitters=("payment.edit", "portal.recharge")),
     EventType("device.down", "A device stopped answering", ("kind", "device_id", "name"),
-              ("error",), emitters=("job.device_poll", "job.olt_sync", "olt.sync", "job.router_api_check")),
+              ("error",), emitters=("job.device_poll", "job.olt_sync", "olt.sync",
+                                    "job.router_api_check"), routes=(ALERT,)),
     EventType("device.up", "A device answers again", ("kind", "device_id", "name"),
-              ("down_seconds",), emitters=("job.device_poll", "job.olt_sync", "olt.sync", "job.router_api_check")),
+              ("down_seconds",), emitters=("job.device_poll", "job.olt_sync", "olt.sync",
+                                           "job.router_api_check"), routes=(ALERT,)),
+    # for staff (operator_id is whose staff hear it)
+    EventType("job.failed", "A scheduled job failed", ("job", "error"),
+              emitters=("job.any",), routes=(ALERT,)),
+    EventType("gateway.error", "A gateway refuses our requests", ("gateway", "kind", "error"),
+              ("gateway_id",), emitters=("messaging.sender",), routes=(ALERT,)),
+    EventType("operator.low_balance", "Your balance is low", ("balance", "threshold"),
+              emitters=("job.message_charge",), routes=(ALERT,)),
 )}
 
 

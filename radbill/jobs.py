@@ -19,7 +19,7 @@ from radbill.models import JobState
 
 log = logging.getLogger("radbill.jobs")
 
-JOB_MODULES = ("rating.jobs", "provisioning.jobs")
+JOB_MODULES = ("rating.jobs", "provisioning.jobs", "messaging.jobs")
 
 
 @dataclass(frozen=True)
@@ -54,15 +54,33 @@ def run(name: str, on: dt.date | None = None, url: str | None = None) -> str | N
     """Run job `name` in one transaction under its advisory lock; None if another holds it."""
     job = load_all()[name]
     on = on or dt.datetime.now(settings.get().tz).date()
-    with db.session_scope(url) as session:
-        if not session.scalar(sa.select(sa.func.pg_try_advisory_xact_lock(lock_key(name)))):
-            log.info("%s: skipped, another scheduler is running it", name)
-            return None
-        session.execute(insert(JobState).values(name=name, last_started_at=sa.func.now())
-                        .on_conflict_do_update(index_elements=["name"],
-                                               set_={"last_started_at": sa.func.now()}))
-        result = job.body(session, on)
-        session.execute(sa.update(JobState).where(JobState.name == name).values(
-            last_finished_at=sa.func.now(), last_result=result))
+    try:
+        with db.session_scope(url) as session:
+            if not session.scalar(sa.select(sa.func.pg_try_advisory_xact_lock(lock_key(name)))):
+                log.info("%s: skipped, another scheduler is running it", name)
+                return None
+            session.execute(insert(JobState).values(name=name, last_started_at=sa.func.now())
+                            .on_conflict_do_update(index_elements=["name"],
+                                                   set_={"last_started_at": sa.func.now()}))
+            result = job.body(session, on)
+            session.execute(sa.update(JobState).where(JobState.name == name).values(
+                last_finished_at=sa.func.now(), last_result=result))
+    except Exception as exc:
+        failed(name, exc, url)
+        raise
     log.info("%s: %s", name, result)
     return result
+
+
+def failed(name: str, exc: Exception, url: str | None = None) -> None:
+    """Tell the staff (a job.failed event, once an hour per job) in a transaction of its own:
+    the job's own rolled back."""
+    from radbill import events
+    hour = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H")
+    try:
+        with db.session_scope(url) as session:
+            events.emit(session, "job.failed", actor="scheduler", func=f"job.{name}",
+                        dedupe_key=f"job.failed:{name}:{hour}", job=name,
+                        error=f"{type(exc).__name__}: {exc}"[:500])
+    except Exception:  # the database itself may be why the job failed
+        log.exception("%s: could not record the failure", name)

@@ -32,6 +32,8 @@ class Settings:
     gateway_timeout: int = 15  # seconds we wait for a payment gateway's answer
     interim_interval: int = 300
     expiry_notice_days: int = 3  # prepaid customers hear this many days before validity ends
+    alert_reversal_over: int = 5000  # staff are alerted of a payment reversal above this amount
+    message_attempts: int = 8  # a message failing with transient errors is given up after these
     suspended_session_timeout: int = 300
     suspended_address_list: str = "radbill-suspended"
     log_level: str = "INFO"

@@ -16,6 +16,8 @@ The chart, per operator:
   gateway_fees    what online gateways kept of customers' payments (an expense: debit +)
   commission      distributors' and collectors' commission (an expense: debit +)
   commission_payable  commission owed to them until paid out (a liability: credit +)
+  messaging_cost  what its SMS/WhatsApp/e-mail cost it (messaging/charging.py)
+  payable         what the ISP owes its own providers (the SMS gateway's bill)
 """
 from __future__ import annotations
 
@@ -36,7 +38,8 @@ LABELS = {"cash": "Cash", "receivable": "Accounts receivable", "advances": "Cust
           "vat_payable": "VAT payable", "revenue": "Revenue", "upstream": "Balance with upstream",
           "downstream": "Reseller balances", "wholesale_cost": "Wholesale cost",
           "gateway_fees": "Gateway charges", "commission": "Commission",
-          "commission_payable": "Commission payable"}
+          "commission_payable": "Commission payable", "messaging_cost": "Messaging cost",
+          "payable": "Payable to providers"}
 
 
 def account_ids(session: Session, keys: Iterable[tuple[int, str]]) -> dict[tuple[int, str], int]:

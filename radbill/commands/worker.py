@@ -1,8 +1,7 @@
-"""`radbill worker`: send queued CoA/Disconnect requests and notifications (the outbox)."""
+"""`radbill worker`: send queued CoA/Disconnect requests (the outbox) and messages."""
 from __future__ import annotations
 
 import signal
-import sys
 import threading
 
 
@@ -18,19 +17,15 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from provisioning import notify, worker
+    from provisioning import worker
     from radbill import db
 
-    try:
-        channels = notify.channels_from_settings()
-    except ValueError as exc:  # a notification setting is set but unusable: say which, not a trace
-        print(f"radbill worker: {exc}", file=sys.stderr)
-        return 2
     policy = worker.Policy(max_attempts=args.max_attempts, base_delay=args.retry_delay,
-                           coa_timeout=args.coa_timeout, channels=channels)
+                           coa_timeout=args.coa_timeout)
     factory = db.session_factory()
     if args.once:
-        print(f"{worker.drain(factory, policy)} events handled")
+        handled, sent = worker.drain_all(factory, policy)
+        print(f"{handled} events handled, {sent} messages sent")
         return 0
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -25,6 +25,7 @@ FUNCTION_MODULES = (
     "rating.functions",
     "provisioning.functions",
     "logs.functions",
+    "messaging.functions",
 )
 
 

@@ -20,3 +20,5 @@ from radbill.models.web import ApiSession, IdempotencyKey, LoginAttempt, LoginKe
 from radbill.models.billing import (Bill, BillLine, GatewayCheckout, JobState,  # noqa: E402,F401
                                     LedgerAccount, LedgerEntry, LedgerTransaction, Payment,
                                     PaymentAllocation, PaymentGateway, RechargeCard, UsageDaily)
+from radbill.models.messaging import (Broadcast, IncomingMessage, Message,  # noqa: E402,F401
+                                      MessageGateway, MessageTemplate, OtpCode, Task)

@@ -86,9 +86,15 @@ class BillingProfile(Base):
     min_validity_days: Mapped[int] = mapped_column(server_default="0")
     discount_kind: Mapped[str] = mapped_column(pg_enum("discount_kind", *DISCOUNT_KINDS), server_default="none")
     discount_value: Mapped[Decimal] = mapped_column(server_default="0")
+    # reminders (issue 13): a bill's reminder N days before it falls due (and one on the day);
+    # the validity-ends warning N days before (NULL: RADBILL_EXPIRY_NOTICE_DAYS)
+    due_reminder_days: Mapped[int] = mapped_column(server_default="3")
+    expiry_notice_days: Mapped[int | None]
     created_at: Mapped[dt.datetime] = created_at()
     __table_args__ = (
         sa.CheckConstraint("due_day between 1 and 28", name="due_day_range"),
+        sa.CheckConstraint("due_reminder_days between 0 and 60", name="due_reminder_range"),
+        sa.CheckConstraint("expiry_notice_days between 0 and 60", name="expiry_notice_range"),
         sa.CheckConstraint("grace_days >= 0", name="grace_nonneg"),
         sa.CheckConstraint("min_validity_days >= 0", name="min_validity_nonneg"),
         sa.CheckConstraint("discount_value >= 0", name="discount_nonneg"),

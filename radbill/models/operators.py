@@ -39,6 +39,13 @@ class Operator(Base):
     payment_note: Mapped[str | None] = mapped_column(sa.Text)  # how to pay, in its own words
     logo: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
     logo_type: Mapped[str | None] = mapped_column(sa.Text)
+    # messaging (issue 13): scheduled notices wait outside [quiet_start, quiet_end) in the ISP's
+    # zone; the channels customers are told on (NULL: the parent's, at the top sms + email);
+    # a messaging charge leaving the balance under low_balance alerts the operator's staff
+    quiet_start: Mapped[dt.time | None] = mapped_column(sa.Time)
+    quiet_end: Mapped[dt.time | None] = mapped_column(sa.Time)
+    notify_channels: Mapped[list[str] | None] = mapped_column(sa.ARRAY(sa.Text))
+    low_balance: Mapped[Decimal | None] = mapped_column(sa.Numeric(14, 2))
     created_at: Mapped[dt.datetime] = created_at()
 
     parent: Mapped[Operator | None] = relationship(remote_side=[id])

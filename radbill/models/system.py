@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from radbill.models.base import Base, created_at, pg_enum
 
-OUTBOX_KINDS = ("coa", "disconnect", "notify")
+OUTBOX_KINDS = ("coa", "disconnect", "notify", "alert")
 OUTBOX_STATES = ("pending", "done", "failed")
 
 
