@@ -9,7 +9,10 @@ from decimal import Decimal
 
 from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template,
                    request, url_for)
+from flask_babel import gettext as _
 from flask_login import login_required
+
+from radbill import l10n
 
 from radbill.functions.registry import IDEMPOTENCY_KEY, FileResult, FuncError, OkResult
 
@@ -39,7 +42,7 @@ def search():
         except FuncError as exc:
             error = exc.errors.get("q") or exc.message
     return render_template("collect/search.html", q=q, rows=rows, error=error,
-                           limit=20, title="Collect a payment", day=my_day() if not q else None)
+                           limit=20, title=_("Collect a payment"), day=my_day() if not q else None)
 
 
 def my_day(on: str | None = None) -> dict | None:
@@ -69,7 +72,7 @@ def day():
     allowed()
     on = request.args.get("day", "").strip() or None
     return render_template("collect/day.html", day=my_day(on), on=on or "",
-                           title="My day")
+                           title=_("My day"))
 
 
 @bp.route("/collect/receipt/<int:payment_id>")
@@ -77,7 +80,7 @@ def day():
 def receipt_page(payment_id: int):
     """The money receipt, to show or print (payment.receipt: only who may see the payment)."""
     r = receipt_row(payment_id)
-    return render_template("collect/receipt.html", r=r, title=f"Receipt {r['number']}")
+    return render_template("collect/receipt.html", r=r, title=_("Receipt %(number)s", number=r["number"]))
 
 
 @bp.route("/collect/receipt/<int:payment_id>.pdf")
@@ -109,7 +112,7 @@ def customer(username: str):
         return page(row)
     method = request.form.get("method", "")
     if method not in METHODS:
-        return page(row, method, errors={"method": "choose cash or a card"}, status=400)
+        return page(row, method, errors={"method": _("choose cash or a card")}, status=400)
     params = {"customer": str(row["id"]), "method": method, "sok": "ok"}
     params.update({"amount": request.form.get("amount", "")} if method == "cash"
                   else {"pin": request.form.get("pin", "")})
@@ -171,17 +174,27 @@ def receipt_number(elid) -> str:
 
 
 def receipt(row: dict, method: str, result: OkResult) -> str:
-    """The receipt line: what was taken from whom, where it went, and its number."""
+    """The receipt line: what was taken from whom, where it went, and its number (in the page's
+    language: Bangla digits in Bangla)."""
+    from admin.l10n import lang
+    here = lang()
     currency = current_app.config["CURRENCY"]
     extra = result.extra or {}
     applied, advance = Decimal(extra.get("applied") or 0), Decimal(extra.get("to_advance") or 0)
+    plain = lambda v: f"{v:.2f}" if here == l10n.DEFAULT else l10n.number(v, here, 2)  # noqa: E731
     who = f"{row['name']} ({row['username']})" if row["name"] else row["username"]
+    number = receipt_number(result.elid)
     if extra.get("replayed"):
-        return f"Already recorded: receipt {receipt_number(result.elid)} for {who}. " \
-            "Nothing was taken twice."
-    taken = "in cash" if method == "cash" else "by recharge card"
-    line = f"Received {applied + advance:.2f} {currency} {taken} from {who}. " \
-           f"Receipt {receipt_number(result.elid)}: {applied:.2f} to bills"
+        return _("Already recorded: receipt %(number)s for %(who)s. Nothing was taken twice.",
+                 number=number, who=who)
+    values = {"amount": plain(applied + advance), "currency": currency, "who": who,
+              "number": number, "applied": plain(applied), "advance": plain(advance)}
+    if method == "cash":
+        line = _("Received %(amount)s %(currency)s in cash from %(who)s. "
+                 "Receipt %(number)s: %(applied)s to bills", **values)
+    else:
+        line = _("Received %(amount)s %(currency)s by recharge card from %(who)s. "
+                 "Receipt %(number)s: %(applied)s to bills", **values)
     if advance > 0:
-        line += f", {advance:.2f} went to the advance balance"
+        line += _(", %(advance)s went to the advance balance", **values)
     return line + "."

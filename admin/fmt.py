@@ -1,4 +1,6 @@
-"""Jinja filters: times in the ISP's zone, cells of any shape, byte counts."""
+"""Jinja filters: times in the ISP's zone, cells of any shape, byte counts. In Bangla (the page's
+language, admin/l10n.py) what a cell shows has Bangla digits and lakh-grouped money (radbill/l10n.py);
+`local` itself stays Latin, as forms put it in an input that the function parses."""
 from __future__ import annotations
 
 import datetime as dt
@@ -9,6 +11,8 @@ from typing import Any
 
 from flask import Flask, current_app
 from markupsafe import Markup, escape
+
+from radbill import l10n
 
 ISO = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)?$")
 
@@ -30,14 +34,34 @@ def local(value: Any, with_seconds: bool = False) -> str:
     return str(value)
 
 
+NUMERIC = re.compile(r"^[-+]?[\d][\d\s:.,/+-]*$")  # numbers, dates, times: digits to localise
+
+
+def page_lang() -> str:
+    """The language of the page being made (English outside a request)."""
+    try:
+        from admin.l10n import lang
+        return lang()
+    except Exception:  # noqa: BLE001 - no app, no request: English
+        return l10n.DEFAULT
+
+
+def digits(text: Any) -> str:
+    """`text` with the page's digits (Bangla digits on a Bangla page; else unchanged)."""
+    return l10n.digits(text, page_lang())
+
+
 def cell(value: Any) -> Markup | str:
     """One table cell: times localised, booleans as yes/no, structures as compact JSON."""
     if value is None:
         return ""
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return _t("yes") if value else _t("no")
     if isinstance(value, str) and ISO.match(value):
-        return local(value)
+        return digits(local(value))
+    if isinstance(value, (int, float, Decimal)) or (isinstance(value, str)
+                                                     and NUMERIC.match(value)):
+        return digits(value)
     if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
         return rows_table(value)  # bill lines, interface samples...
     if isinstance(value, (dict, list)):
@@ -60,7 +84,7 @@ def size(value: Any) -> str:
         return str(value)
     for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
         if n < 1024 or unit == "TiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+            return digits(f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}")
         n /= 1024
     return str(value)
 
@@ -73,7 +97,7 @@ def duration(seconds: Any) -> str:
     d, s = divmod(s, 86400)
     h, s = divmod(s, 3600)
     m, _ = divmod(s, 60)
-    return (f"{d}d " if d else "") + f"{h:02d}:{m:02d}"
+    return digits((f"{d}d " if d else "") + f"{h:02d}:{m:02d}")
 
 
 def money(value: Any, currency: str | None = None) -> str:
@@ -89,6 +113,8 @@ def money(value: Any, currency: str | None = None) -> str:
             currency = current_app.config.get("CURRENCY") or ""
         except RuntimeError:
             currency = ""
+    if page_lang() != l10n.DEFAULT:  # Bangla: ১২,৩৪,৫৬৭.০০ (lakh grouping, Bangla digits)
+        return f"{l10n.number(amount, page_lang(), 2)} {currency}".strip()
     return f"{amount:,.2f} {currency}".strip()
 
 
@@ -100,7 +126,8 @@ def rate(value: Any) -> str:
         return "" if value in (None, "") else str(value)
     for unit in ("bit/s", "kbit/s", "Mbit/s", "Gbit/s"):
         if n < 1000 or unit == "Gbit/s":
-            return f"{n:.0f} {unit}" if unit == "bit/s" or n == int(n) else f"{n:.1f} {unit}"
+            return digits(f"{n:.0f} {unit}" if unit == "bit/s" or n == int(n)
+                          else f"{n:.1f} {unit}")
         n /= 1000
     return str(value)
 
@@ -141,6 +168,8 @@ def show(value: Any, name: str, fn: Any = None) -> Markup | str:
         return rate(value)
     if kind == "status":
         return badge(value)
+    if kind == "code" and isinstance(value, str):  # a role, a level, a metric: its label
+        return digits(_t(labels.value_label(name, value)))
     return cell(value)
 
 

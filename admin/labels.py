@@ -139,6 +139,13 @@ COLUMNS: dict[str, str] = {
     "currency": _("Currency"), "sim_use": _("Simultaneous use"), "parent_id": _("Parent"),
     "level": _("Level"), "status_reason": _("Status reason"), "payment_id": _("Payment"),
     "fee": _("Fee"),
+    # list-only columns (no table column or parameter names them, so the extractor cannot)
+    "cards_redeemed": _("Cards redeemed"), "card_value": _("Card value"),
+    "amount_collected": _("Amount collected"), "earned": _("Earned"), "net": _("Net"),
+    "to_hand_over": _("To hand over"), "seconds": _("Seconds"), "bytes_down": _("Bytes down"),
+    "bytes_up": _("Bytes up"), "metric": _("Metric"), "customers": _("Customers"),
+    "payments": _("Payments"), "collector": _("Collector"), "bucket": _("Days past due"),
+    "cash_in": _("Cash in"), "cash_out": _("Cash out"), "oldest_due": _("Oldest due"),
 }
 PER_FUNCTION: dict[str, dict[str, str]] = {
     "package": {"name": _("Package")},
@@ -225,8 +232,30 @@ SECONDARY = {
 }
 
 
+# columns holding a code (a role, an operator's level, a report's metric): shown by its label
+CODED = {"role", "level", "metric", "method", "by", "bucket"}
+VALUES: dict[str, dict[str, str]] = {
+    "role": {"admin": _("admin"), "group_admin": _("group_admin"), "operator": _("operator"),
+             "sub_operator": _("sub_operator"), "manager": _("manager"), "noc": _("noc"),
+             "card_distributor": _("card_distributor")},
+    "level": {"group": _("group"), "operator": _("operator"), "sub": _("sub-operator")},
+    "metric": {"active": _("active"), "suspended": _("suspended"), "disabled": _("disabled"),
+               "fup": "FUP", "expired": _("expired"), "online": _("online"),
+               "new_month": _("new this month"), "suspended_month": _("suspended this month"),
+               "deleted_month": _("deleted this month"), "expiring_7d": _("expiring in 7 days")},
+    "method": {"cash": _("cash"), "card": _("card"), "online": _("online"),
+               "advance": _("advance"), "total": _("total")},
+    "bucket": {"not due": _("not due"), "total": _("total")},
+}
+
+
+def value_label(column: str, value: str) -> str:
+    """The label of a coded value (the msgid a template translates): role, level, metric..."""
+    return VALUES.get(column, {}).get(value, value)
+
+
 def kind_of(name: str, fn=None) -> str:
-    """money, bytes, rate, status or plain."""
+    """money, bytes, rate, status, code or plain."""
     if name in RATES or name.endswith("_rate") or name.startswith("rate_"):
         return "rate"
     if name in BYTES or name.endswith("_octets") or name.endswith("_bytes"):
@@ -235,6 +264,8 @@ def kind_of(name: str, fn=None) -> str:
         return "status"
     if name in MONEY or (fn is not None and name in getattr(fn, "money_fields", ())):
         return "money"
+    if name in CODED:
+        return "code"
     return "plain"
 
 

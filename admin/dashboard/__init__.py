@@ -8,9 +8,12 @@ import datetime as dt
 from decimal import Decimal
 
 from flask import Blueprint, current_app, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import login_required
 
 from admin import svg
+from admin.l10n import lang
+from radbill import l10n
 from radbill.functions.registry import FuncError
 
 from admin.calls import may, page_caller, run
@@ -43,30 +46,54 @@ def index():
     trend = rows("report.online")
     if trend:
         tz = current_app.config["TZ"]
-        points = [(dt.datetime.fromisoformat(r["hour"]).astimezone(tz).strftime("%H:00"),
-                   r["sessions"]) for r in trend]
+        here = lang()
+        points = [(l10n.digits(dt.datetime.fromisoformat(r["hour"]).astimezone(tz)
+                               .strftime("%H:00"), here), r["sessions"]) for r in trend]
         ctx["trend"] = {"points": points, "now": points[-1][1] if points else 0,
                         "peak": max(p[1] for p in points),
-                        "chart": svg.line(points, "Sessions open per hour, last 24 hours: " +
-                                          ", ".join(f"{h} {n}" for h, n in points))}
+                        "chart": svg.line(points, _(
+                            "Sessions open per hour, last 24 hours: %(values)s",
+                            values=", ".join(f"{h} {l10n.number(n, here)}" for h, n in points)))}
     if caller.sees_money and may("report.aging"):
         ctx["money"] = money_block(caller)
     ctx["devices"] = devices() if may("device") else None
     return render_template("dashboard.html", **ctx)
 
 
+def N_(text: str) -> str:  # marker: extracted into the catalogue, translated when shown
+    return text
+
+
+# the charts' titles (the template shows the same msgids as headings)
+TITLES = {("today", "method"): N_("Collected today by method"),
+          ("month", "method"): N_("Collected this month by method"),
+          ("today", "collector"): N_("Collected today by collector"),
+          ("month", "collector"): N_("Collected this month by collector"),
+          ("month", "reseller"): N_("Collected this month by reseller"),
+          ("month", "zone"): N_("Collected this month by zone")}
+
+
+def bucket_label(bucket: str) -> str:
+    """An aging bucket as staff read it: "31-60 days", "not due" (in the page's language)."""
+    if bucket == "not due":
+        return _("not due")
+    return _("%(range)s days", range=l10n.digits(bucket, lang()))
+
+
 def money_block(caller) -> dict:
     cur = current_app.config["CURRENCY"]
-    fmt = lambda v: f"{v:,.2f}"  # noqa: E731
+    here = lang()
+    fmt = lambda v: l10n.number(v, here, 2)  # noqa: E731  1,234.00; ১২,৩৪,৫৬৭.০০ in Bangla
     aging = rows("report.aging") or []
-    buckets = [(r["bucket"], _money(r["due"]), r["bills"]) for r in aging if r["bucket"] != "total"]
+    buckets = [(bucket_label(r["bucket"]), _money(r["due"]), r["bills"])
+               for r in aging if r["bucket"] != "total"]
     total = next((r for r in aging if r["bucket"] == "total"), {"due": "0", "bills": 0})
     out = {"currency": cur, "receivable": total["due"], "open_bills": total["bills"],
            "aging": buckets,
-           "aging_chart": svg.hbars([(f"{b} days" if b != "not due" else b, v)
-                                     for b, v, _ in buckets],
-                                    f"Money owed by days past due ({cur}): " +
-                                    ", ".join(f"{b} {fmt(v)}" for b, v, _ in buckets),
+           "aging_chart": svg.hbars([(b, v) for b, v, _n in buckets],
+                                    _("Money owed by days past due (%(currency)s): %(values)s",
+                                      currency=cur, values=", ".join(
+                                          f"{b} {fmt(v)}" for b, v, _n in buckets)),
                                     colour=svg.PALETTE[3])}
     for period in ("today", "month"):
         got = rows("report.collections", {"by": "all", "period": period}) or []
@@ -74,9 +101,12 @@ def money_block(caller) -> dict:
             if period == "today" and by in ("reseller", "zone"):
                 continue
             mine = [r for r in got if r["by"] == by]
-            pairs = [(r["name"] or "(none)", _money(r["amount"])) for r in mine]
-            text = (f"Collected {'today' if period == 'today' else 'this month'} by {by} ({cur}): "
-                    + (", ".join(f"{n} {fmt(v)}" for n, v in pairs) or "nothing"))
+            if by == "method":  # cash, card, online: words, in the page's language
+                mine = [{**r, "name": _(r["name"]) if r["name"] else r["name"]} for r in mine]
+            pairs = [(r["name"] or _("(none)"), _money(r["amount"])) for r in mine]
+            text = _("%(title)s (%(currency)s): %(values)s", title=_(TITLES[period, by]),
+                     currency=cur,
+                     values=", ".join(f"{n} {fmt(v)}" for n, v in pairs) or _("nothing"))
             chart = svg.donut(pairs, text) if by == "method" else svg.hbars(pairs, text)
             total_in = sum((Decimal(str(r["amount"])) for r in mine), Decimal("0.00"))
             out[f"{period}_{by}"] = {"rows": mine, "total": total_in, "chart": chart,
