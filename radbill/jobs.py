@@ -73,14 +73,18 @@ def run(name: str, on: dt.date | None = None, url: str | None = None) -> str | N
 
 
 def failed(name: str, exc: Exception, url: str | None = None) -> None:
-    """Tell the staff (a job.failed event, once an hour per job) in a transaction of its own:
-    the job's own rolled back."""
-    from radbill import events
-    hour = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H")
+    """Tell the staff in a transaction of its own (the job's own rolled back)."""
     try:
         with db.session_scope(url) as session:
-            events.emit(session, "job.failed", actor="scheduler", func=f"job.{name}",
-                        dedupe_key=f"job.failed:{name}:{hour}", job=name,
-                        error=f"{type(exc).__name__}: {exc}"[:500])
+            record_failure(session, name, exc)
     except Exception:  # the database itself may be why the job failed
         log.exception("%s: could not record the failure", name)
+
+
+def record_failure(session: Session, name: str, exc: Exception) -> int | None:
+    """A job.failed event (its `alert` route tells the staff), once an hour per job."""
+    from radbill import events
+    hour = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H")
+    return events.emit(session, "job.failed", actor="scheduler", func=f"job.{name}",
+                       dedupe_key=f"job.failed:{name}:{hour}", job=name,
+                       error=f"{type(exc).__name__}: {exc}"[:500])

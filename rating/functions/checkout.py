@@ -7,7 +7,7 @@ import json
 
 import sqlalchemy as sa
 
-from radbill import settings
+from radbill import events, settings
 from radbill.functions import audit
 from radbill.functions import fields as F
 from radbill.functions.crud import Entity, in_subtree
@@ -148,10 +148,17 @@ def verify(call: Call) -> OkResult:
 @function("payment.link", money=True, changes=True, roles=MONEY_STAFF, params=(
     Param("customer", "id or username", True),
     Param("amount", "default: what is due when the customer opens it"),
-    Param("expires", f"a date, or days from now (default {LINK_DAYS})")))
+    Param("expires", f"a date, or days from now (default {LINK_DAYS})"),
+    Param("send", "sms, whatsapp or email: also message the link to the customer")))
 def link(call: Call) -> OkResult:
-    """A short signed URL that opens the checkout for this customer without a login."""
+    """A short signed URL that opens the checkout for this customer without a login; with
+    `send`, the customer gets it as a message (the payment.link_sent event's notice)."""
     cust = customer(call)
+    send = F.parse_one("send", F.choice("", "sms", "whatsapp", "email"),
+                       (call.get("send") or "").strip())
+    if send and not getattr(cust, "email" if send == "email" else "mobile"):
+        raise FuncError(f"the customer has no {'e-mail address' if send == 'email' else 'mobile'}",
+                        field="send")
     amount = money(call, required=False)
     raw = (call.get("expires") or "").strip()
     now = dt.datetime.now(dt.timezone.utc)
@@ -172,10 +179,17 @@ def link(call: Call) -> OkResult:
     except ValueError:
         raise FuncError("is too large for a link", field="amount") from None
     audit.record(call, "payment_link", cust.id, cust.username, None,
-                 {"amount": audit.jsonable(amount), "expires": audit.jsonable(expires)},
-                 cust.operator_id)
-    return OkResult(cust.id, {"url": f"{public_url()}/portal/pay/l/{token}",
-                              "expires": audit.jsonable(expires)})
+                 {"amount": audit.jsonable(amount), "expires": audit.jsonable(expires),
+                  "send": send or None}, cust.operator_id)
+    url = f"{public_url()}/portal/pay/l/{token}"
+    if send:
+        events.emit(call.session, "payment.link_sent", customer_id=cust.id,
+                    operator_id=cust.operator_id, actor=call.caller.login, func=call.func,
+                    username=cust.username, link=url, channel=send,
+                    amount=str(amount if amount is not None
+                               else checkout.amount_due(call.session, cust)))
+    return OkResult(cust.id, {"url": url, "expires": audit.jsonable(expires),
+                              "sent": send or None})
 
 
 def link_customer(session: sa.orm.Session, token: str) -> tuple[Customer, links.Link]:

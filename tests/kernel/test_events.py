@@ -9,10 +9,13 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
+from messaging import charging, compose, sender
 from provisioning import monitor
 from radbill import events, lifecycle
+from radbill import jobs as radbill_jobs
 from radbill.functions.registry import FuncError
-from radbill.models import AuditLog, Event, GatewayCheckout, Outbox
+from radbill.models import (AuditLog, Event, GatewayCheckout, Message, MessageGateway,
+                            Operator, Outbox)
 from rating import billing_run, jobs
 from rating.terms import today
 from tests.support.factories import fn, make, make_customer, make_package
@@ -63,6 +66,7 @@ def test_every_emitter_matches_the_catalogue(session):
     jobs.billing(session, on)  # bill.created, bill.refused (set-based)
     due_day = session.scalar(sa.text("select due_date from bills where customer_id = :c"),
                              {"c": post.id})
+    jobs.reminders(session, due_day - dt.timedelta(days=3))  # bill.due_soon (the default 3)
     jobs.reminders(session, due_day)  # bill.due, customer.expiring
     receipt = pay(session, post, "300")  # payment.received
     fn(session, "payment.reverse", elid=receipt.elid, reason="bounced")  # payment.reversed
@@ -77,6 +81,23 @@ def test_every_emitter_matches_the_catalogue(session):
         back = emu.pay(session.get(GatewayCheckout, started.elid).gateway_ref, "success")
         fn(session, "payment.confirm", invoice=started.extra["invoice"],
            data=json.dumps(back.params))  # payment.review
+        post.mobile = "+8801711000009"
+        fn(session, "payment.link", customer=post.username, send="sms")  # payment.link_sent
+    # messaging: a gateway refusing our key, a reseller's balance under its threshold after
+    # its messages were charged, a job that failed
+    root = session.scalar(sa.select(Operator).where(Operator.parent_id.is_(None)))
+    sms = MessageGateway(operator_id=root.id, name="sms", channel="sms", kind="http",
+                         config={"url": "http://127.0.0.1:9/"}, price=Decimal("0.50"))
+    session.add(sms)
+    session.flush()
+    sender.gateway_error(session, sms, "HTTP 401: bad api key")  # gateway.error
+    broke = session.scalar(sa.select(Operator).where(Operator.name == "broke"))
+    broke.low_balance = Decimal("1000")
+    mid = compose.queue(session, operator_id=broke.id, event="broadcast", channel="sms",
+                        recipient="+8801711000010", body="hello", gateway=sms)
+    session.execute(sa.update(Message).where(Message.id == mid).values(status="sent"))
+    charging.charge(session)  # operator.low_balance
+    radbill_jobs.record_failure(session, "billing", RuntimeError("disk full"))  # job.failed
     nas = make(session, "nas", name="edge9", ip="10.250.0.9", secret="s3cret")
     monitor.set_status(session, "nas", nas.id, True)
     monitor.set_status(session, "nas", nas.id, False, error="timeout")  # device.down
@@ -187,15 +208,16 @@ def test_a_deduplicated_event_is_appended_once(session):
                         username="twice", expires_at="2027-01-01", days_left=3)
     assert first is not None and again is None
     assert session.scalar(sa.select(sa.func.count()).select_from(Outbox).where(
-        Outbox.customer_id == c.id, Outbox.kind == "notify")) == 1
+        Outbox.customer_id == c.id, Outbox.kind == "notify",
+        Outbox.event_id >= first)) == 1  # the welcome (customer.created) came before
 
 
 def test_reminders_run_twice_remind_once(session):
     on = today()
     prepaid = make_customer(session, package=make_package(session, price="200").name)
     prepaid.expires_at = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=1)
-    assert jobs.reminders(session, on) == "0 bills due today, 1 customers expiring soon"
-    assert jobs.reminders(session, on) == "0 bills due today, 0 customers expiring soon"
+    assert jobs.reminders(session, on) == "0 bills due soon, 0 bills due today, 1 customers expiring soon"
+    assert jobs.reminders(session, on) == "0 bills due soon, 0 bills due today, 0 customers expiring soon"
 
 
 def test_the_noc_sees_events_without_their_money(session):
