@@ -49,7 +49,7 @@ def render(bill: Bill, customer: Customer, operator: Operator, lang: str | None 
     pdftext.draw(c, RIGHT, y, tr(lang, "Issued: %(issued)s   Due: %(due)s",
                                  issued=day(bill.issued_on), due=day(bill.due_date)), align="right")
     about = invoice_details.of(bill, customer, operator)  # who bills, how to pay (issue 12)
-    y = invoice_details.draw_header(c, about, LEFT, RIGHT, y, A4[1])
+    y = invoice_details.draw_header(c, about, LEFT, RIGHT, y, A4[1], lang)
     y -= 12 * mm
     for label, value in ((tr(lang, "Customer"), customer.name or customer.username),
                          (tr(lang, "Username"), customer.username),
@@ -69,7 +69,8 @@ def render(bill: Bill, customer: Customer, operator: Operator, lang: str | None 
     c.line(LEFT, y - 2 * mm, RIGHT, y - 2 * mm)
     y -= 8 * mm
     for line in bill.lines:
-        pdftext.draw(c, LEFT, y, pdftext.fit(line.description, 10, RIGHT - LEFT - 40 * mm))
+        pdftext.draw(c, LEFT, y, pdftext.fit(invoice_details.line_text(line.description, lang),
+                                             10, RIGHT - LEFT - 40 * mm))
         pdftext.draw(c, RIGHT, y, money(line.amount), align="right")
         y -= 6 * mm
     c.line(LEFT, y + 2 * mm, RIGHT, y + 2 * mm)
@@ -87,7 +88,7 @@ def render(bill: Bill, customer: Customer, operator: Operator, lang: str | None 
     y -= 6 * mm
     pdftext.draw(c, LEFT, y, tr(lang, "Status: %(status)s", status=status_text(bill, lang)), 12,
                  bold=True)
-    invoice_details.draw_footer(c, about, LEFT, RIGHT, y)
+    invoice_details.draw_footer(c, about, LEFT, RIGHT, y, lang)
     c.showPage()
     c.save()
     return buf.getvalue()

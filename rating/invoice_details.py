@@ -1,16 +1,21 @@
 """What an invoice says about who bills and how to pay (issue 12): the operator's address, phone,
 e-mail, VAT number and logo in the header; the gateways, bKash number, payment note and a payment
 link in the footer. Each detail comes from the customer's operator, else the nearest ancestor
-that has it set (a sub-reseller without its own address prints its parent's)."""
+that has it set (a sub-reseller without its own address prints its parent's). The labels are in
+the customer's language (`tr(lang, ...)`, radbill/l10n.py), as are the bill's own lines
+(`line_text`: a period line's dates and day counts)."""
 from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, object_session
 
+from radbill import l10n
+from radbill.l10n import tr
 from radbill.models import Bill, Customer, Operator
 
 CONTACT = ("address", "phone", "email", "vat_number", "bkash_number", "payment_note")
@@ -70,32 +75,68 @@ def _online(session: Session, bill: Bill, customer: Customer,
     return [GATEWAY_LABELS.get(k, k) for k in kinds], f"{public_url()}/portal/pay/l/{token}"
 
 
-def header_lines(d: Details) -> list[str]:
+def header_lines(d: Details, lang: str = "en") -> list[str]:
     """The operator's contact lines under its name."""
     lines = []
     if d.address:
         lines += [part.strip() for part in d.address.splitlines() if part.strip()]
-    contact = "   ".join(x for x in (f"Phone: {d.phone}" if d.phone else "",
-                                      f"E-mail: {d.email}" if d.email else "") if x)
+    contact = "   ".join(x for x in (
+        tr(lang, "Phone: %(phone)s", phone=d.phone) if d.phone else "",
+        tr(lang, "E-mail: %(email)s", email=d.email) if d.email else "") if x)
     if contact:
         lines.append(contact)
     if d.vat_number:
-        lines.append(f"VAT reg. no (BIN): {d.vat_number}")
+        lines.append(tr(lang, "VAT reg. no (BIN): %(number)s", number=d.vat_number))
     return lines
 
 
-def footer_lines(d: Details) -> list[str]:
+def footer_lines(d: Details, lang: str = "en") -> list[str]:
     """How to pay: the gateways, the bKash number, the operator's note, the link."""
     lines = []
     if d.gateways:
-        lines.append("Pay online with " + ", ".join(d.gateways) + ".")
+        lines.append(tr(lang, "Pay online with %(gateways)s.", gateways=", ".join(d.gateways)))
     if d.bkash_number:
-        lines.append(f"bKash (send money / payment) to: {d.bkash_number}")
+        # numbers a customer types (bKash, the link) keep Latin digits, as a voucher's PIN does
+        lines.append(tr(lang, "bKash (send money / payment) to: %(number)s",
+                        number=d.bkash_number))
     if d.payment_note:
         lines += [part.strip() for part in d.payment_note.splitlines() if part.strip()]
     if d.link:
-        lines.append(f"Pay now: {d.link}")
+        lines.append(pay_now(d.link, lang))
     return lines
+
+
+def pay_now(link: str, lang: str = "en") -> str:
+    return tr(lang, "Pay now: %(link)s", link=link)
+
+
+# a bill line as rating/pricing.py writes it (English, stored): "Home-20M, 2026-11-01 to
+# 2026-11-30 (20 of 30 days)", "credit for Home-10M, same days (20 of 30 days)"
+PERIOD_LINE = re.compile(r"^(?P<package>.+), (?P<start>\d{4}-\d{2}-\d{2}) to "
+                         r"(?P<end>\d{4}-\d{2}-\d{2})(?: \((?P<days>\d+) of (?P<total>\d+) days\))?$")
+CREDIT_LINE = re.compile(r"^credit for (?P<package>.+), same days "
+                         r"\((?P<days>\d+) of (?P<total>\d+) days\)$")
+
+
+def line_text(description: str, lang: str = "en") -> str:
+    """A bill line as the customer reads it: the period lines billing writes (in English, as
+    stored) in the customer's language with its dates and digits; a line typed by staff (a
+    router, an installation) as typed."""
+    if l10n.pick(lang) == l10n.DEFAULT or not description:
+        return description
+    m = PERIOD_LINE.match(description)
+    if m:
+        days = lambda: tr(lang, "%(days)s of %(total)s days",  # noqa: E731
+                          days=l10n.digits(m["days"], lang), total=l10n.digits(m["total"], lang))
+        text = tr(lang, "%(package)s, %(start)s to %(end)s", package=m["package"],
+                  start=l10n.date(m["start"], lang, "long"), end=l10n.date(m["end"], lang, "long"))
+        return f"{text} ({days()})" if m["days"] else text
+    m = CREDIT_LINE.match(description)
+    if m:
+        return tr(lang, "credit for %(package)s, same days (%(days)s of %(total)s days)",
+                  package=m["package"], days=l10n.digits(m["days"], lang),
+                  total=l10n.digits(m["total"], lang))
+    return description
 
 
 def draw_logo(canvas, d: Details, right: float, top: float, height: float) -> float:
@@ -131,27 +172,30 @@ def _write(canvas, x: float, y: float, text: str, size: float = 10, bold: bool =
     pdftext.draw(canvas, x, y, text, size, bold=bold)
 
 
-def draw_header(canvas, d: Details, left: float, right: float, y: float, top: float) -> float:
+def draw_header(canvas, d: Details, left: float, right: float, y: float, top: float,
+                lang: str = "en") -> float:
     """The logo (top right, above the title) and the contact lines under the operator's name;
     answers the y below them."""
     from reportlab.lib.units import mm
     draw_logo(canvas, d, right, top - 6 * mm, 14 * mm)
-    for text in header_lines(d):
+    for text in header_lines(d, lang):
         y -= 4.5 * mm
         _write(canvas, left, y, text, 9)
     return y
 
 
-def draw_footer(canvas, d: Details, left: float, right: float, y: float) -> float:
+def draw_footer(canvas, d: Details, left: float, right: float, y: float,
+                lang: str = "en") -> float:
     """"How to pay" under the status: gateways, bKash number, note, the (clickable) link."""
     from reportlab.lib.units import mm
-    lines = footer_lines(d)
+    lines = footer_lines(d, lang)
     if not lines:
         return y
     y -= 10 * mm
-    _write(canvas, left, y, "How to pay", 11, bold=True)
+    _write(canvas, left, y, tr(lang, "How to pay"), 11, bold=True)
+    link_line = pay_now(d.link, lang) if d.link else None
     for text in lines:
         y -= 5 * mm
-        _write(canvas, left, y, text, 9 if not text.startswith("Pay now") else 8)
+        _write(canvas, left, y, text, 9 if text != link_line else 8)
     draw_link(canvas, d, left, y, right - left, 8)
     return y

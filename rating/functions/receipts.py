@@ -84,7 +84,10 @@ def pdf(call: Call) -> FileResult:
     """The money receipt as a PDF (A5) to print or send."""
     from rating import receipts
     row = receipt(call)
-    return FileResult(f"receipt-{row['number']}.pdf", "application/pdf", receipts.render(row))
+    lang = call.session.scalar(sa.select(Customer.lang).join(
+        Payment, Payment.customer_id == Customer.id).where(Payment.id == row["payment_id"]))
+    return FileResult(f"receipt-{row['number']}.pdf", "application/pdf",
+                      receipts.render(row, lang))  # in the customer's language
 
 
 # -- the collector's day --------------------------------------------------------------------------
