@@ -191,6 +191,19 @@ _MAC = re.compile(r"^[0-9A-Fa-f]{2}([:-]?)[0-9A-Fa-f]{2}(\1[0-9A-Fa-f]{2}){4}$")
 _MAC_DOTTED = re.compile(r"^[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}$")
 
 
+EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}"
+                   r"[A-Za-z0-9])?\.)+[A-Za-z]{2,63}")
+
+
+def email(raw: str) -> str:
+    """An e-mail address a mail server accepts (local@domain.tld, ASCII), lower-cased domain."""
+    value = raw.strip()
+    if len(value) > 254 or not EMAIL.fullmatch(value):
+        raise ValueError(f"{short(value)!r} is not an e-mail address (like name@example.com)")
+    local, _, domain = value.rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
 def mac(raw: str) -> str:
     """Any common MAC spelling -> 'AA:BB:CC:DD:EE:FF' (how MikroTik sends Calling-Station-Id)."""
     if not (_MAC.match(raw) or _MAC_DOTTED.match(raw)):
