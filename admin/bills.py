@@ -6,7 +6,8 @@ from __future__ import annotations
 from decimal import Decimal
 from urllib.parse import urlencode
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import login_required
 
 from radbill.functions.registry import FormResult, FuncError
@@ -14,6 +15,18 @@ from radbill.functions.registry import FormResult, FuncError
 from admin.calls import may, run, run_or_abort
 
 bp = Blueprint("bills", __name__)
+
+
+@bp.app_context_processor
+def bill_links() -> dict:
+    """`bill_page(id)` for templates listing bills (the customer page): the bill's page when the
+    caller may open it (bill.edit's readers; a manager sees the list only), else None."""
+    def bill_page(bid) -> str | None:
+        try:
+            return url_for("bills.show", bid=int(bid)) if may("bill.edit") else None
+        except (TypeError, ValueError):
+            return None
+    return {"bill_page": bill_page}
 
 
 @bp.route("/bills/<int:bid>")
@@ -36,7 +49,7 @@ def show(bid: int):
     return render_template("bills/show.html", bill=bill, bid=bid, due=due, payments=payments,
                            take=take, pdf="/billmgr?" + urlencode({"func": "bill.pdf",
                                                                    "elid": bid}),
-                           title=f"Bill #{bid}")
+                           title=_("Bill #%(number)s", number=bid))
 
 
 @bp.route("/operators/<int:oid>/logo", methods=["GET", "POST"])
@@ -55,7 +68,7 @@ def logo(oid: int):
         upload = request.files.get("logo")
         data = upload.read(200 * 1024 + 1) if upload else b""
         if not data:
-            error = "choose a PNG or JPEG file"
+            error = _("choose a PNG or JPEG file")
         else:
             kind = (upload.mimetype or "image/png").split(";")[0]
             params = {"elid": str(oid), "sok": "ok",
@@ -67,7 +80,7 @@ def logo(oid: int):
             except FuncError as exc:
                 error = exc.errors.get("logo") or exc.message
             else:
-                flash("The invoice logo is saved.", "ok")
+                flash(_("The invoice logo is saved."), "ok")
                 return redirect(url_for("bills.logo", oid=oid))
     import secrets
     return render_template("bills/logo.html", operator=current.values, oid=oid, error=error,

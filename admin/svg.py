@@ -11,7 +11,10 @@ COLOURS = ("#2f6fb0", "#e08a1e", "#3a9d5d")
 
 def bars(days: list[dt.date], series: dict[str, dict], width: int = 720, height: int = 200,
          fmt=lambda v: f"{v:,.2f}") -> Markup:
-    """One group of bars per day, one bar per series; titles give exact values on hover."""
+    """One group of bars per day, one bar per series; titles give exact values on hover. No
+    value above zero: an empty Markup (the page says there is nothing, not an empty box)."""
+    if not any(float(v or 0) > 0 for s in series.values() for v in s.values()):
+        return Markup("")
     top = max([float(v) for s in series.values() for v in s.values()] + [0]) or 1.0
     pad, n = 30, max(len(days), 1)
     slot = (width - pad) / n
