@@ -30,7 +30,19 @@ def mobile(raw: str) -> str:
     e164 = normalise(value)
     if e164 is None:
         raise ValueError(f"{raw!r} is not a phone number")
+    number = phonenumbers.parse(e164)
+    if not phonenumbers.is_valid_number(number):
+        region = phonenumbers.region_code_for_country_code(number.country_code)
+        raise ValueError(f"{raw!r} is not a valid "
+                         f"{'' if region in (None, 'ZZ') else region + ' '}mobile number "
+                         "(check the digits)")
+    if phonenumbers.number_type(number) not in MOBILE_TYPES:
+        raise ValueError(f"{raw!r} is not a mobile number: messages need one")
     return e164
+
+
+MOBILE_TYPES = (phonenumbers.PhoneNumberType.MOBILE,
+                phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
 
 
 REGION = "BD"  # numbers typed without a country code are this country's (a setting later)
