@@ -6,14 +6,15 @@ params (`name=value&...` where a value may hold {key}, {to}, {text}, {ref}, e.g.
 `api_key={key}&type=text&contacts={to}&msg={text}`), ok (a text the reply must contain; empty:
 any 2xx is a success, since many gateways answer 200 with an error in the body), to_format
 (e164 "+8801..." | msisdn "8801..." | local "01..."). credentials: key (the secret behind {key}).
-A 4xx reply or a reply without `ok` is permanent; no answer or a 5xx is transient.
+A 4xx reply (but 408) or a reply without `ok` is permanent; no answer, a 408 or a 5xx is
+transient.
 """
 from __future__ import annotations
 
 import urllib.parse
 from string import Formatter
 
-from messaging.drivers import Driver, Outgoing, Permanent, Sent
+from messaging.drivers import Driver, Outgoing, Permanent, Sent, Transient
 
 PLACEHOLDERS = {"key", "to", "text", "ref"}
 
@@ -84,6 +85,8 @@ class HttpSms(Driver):
             status, body = self.http("GET", self.config["url"], params=dict(form))
         else:
             status, body = self.http("POST", self.config["url"], form=dict(form))
+        if status == 408:  # the gateway timed out waiting for us: ask again later
+            raise Transient(self.mask(f"HTTP {status}: {body[:200]}"))
         if not 200 <= status < 300:
             raise Permanent(self.mask(f"HTTP {status}: {body[:200]}"),
                             gateway_wide=status in (401, 403))

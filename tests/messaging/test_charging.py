@@ -82,7 +82,7 @@ def test_cost_is_segments_times_price_booked_once(committed, bulksmsbd_emu, adn_
     assert [rows[i].segments for i in ids] == [2, 2, 1, 2, 1]
     assert [rows[i].cost for i in ids] == [Decimal("0.60"), Decimal("0.60"), Decimal("0.30"),
                                            Decimal("0.40"), Decimal("0.30")]
-    queue("cb", "not sent", "+447700900123")   # refused by the gateway: costs nothing
+    queue("cb", "not sent", "+447911123456")   # refused by the gateway: costs nothing
     drain()
     with db.session_scope() as s:
         assert s.scalar(sa.select(sa.func.count()).select_from(Message)

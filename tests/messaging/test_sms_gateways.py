@@ -142,7 +142,7 @@ def test_insufficient_balance_stops_the_gateway(committed, request, emu_name, co
 @pytest.mark.parametrize("emu_name", EMUS)
 def test_an_invalid_number_fails_the_message_only(committed, request, emu_name):
     emu = request.getfixturevalue(emu_name)
-    _, gid = setup(emu, mobile="+447700900123")   # not a Bangladeshi mobile: the gateway refuses
+    _, gid = setup(emu, mobile="+447911123456")   # not a Bangladeshi mobile: the gateway refuses
     paid()
     drain()
     [msg] = messages()
@@ -270,3 +270,44 @@ def test_a_gateway_without_idempotence_is_not_resent(committed, bulksmsbd_emu):
     [msg] = messages()
     assert msg.status == "failed" and "interrupted" in msg.reason
     assert bulksmsbd_emu.seen == []
+
+
+# -- the generic HTTP gateway (what tests/provisioning/test_sms.py covered) -------------------
+RAHIM_UTF8 = "%E0%A6%B0%E0%A6%B9%E0%A6%BF%E0%A6%AE"   # রহিম
+
+
+@pytest.mark.parametrize("method", ["POST", "GET"])
+def test_the_generic_http_gateway_posts_or_gets_utf8(committed, http_emu, method):
+    _, gid = setup(http_emu)
+    with db.session_scope() as s:
+        gw = s.get(MessageGateway, gid)
+        gw.config = {**gw.config, "method": method}
+    with db.session_scope() as s:
+        from radbill.models import Customer
+        s.scalar(sa.select(Customer).where(Customer.username == "rahim")).name = "রহিম"
+    paid()
+    drain()
+    [msg] = messages()
+    assert msg.status == "sent" and "রহিম" in msg.body
+    [got] = http_emu.sent
+    assert got == {"to": "01711000001", "message": msg.body, "method": method}
+    [seen] = http_emu.seen
+    if method == "POST":     # the form as sent: UTF-8, percent-encoded, the key escaped
+        raw = seen.body.decode("ascii")
+        assert RAHIM_UTF8 in raw and "api_key=s3cr%26t%2Bkey" in raw
+    else:
+        assert seen.body == b"" and seen.args["api_key"] == "s3cr&t+key"
+    assert http_emu.violations == []
+
+
+@pytest.mark.parametrize("status,body,transient", [(500, "down", True), (403, "bad key", False),
+                                                   (200, "ERR 1003 s3cr&t+key", False)])
+def test_the_generic_http_gateway_masks_the_key(committed, http_emu, status, body, transient):
+    setup(http_emu)
+    http_emu.status, http_emu.reply = status, body
+    paid()
+    drain()
+    [msg] = messages()
+    assert msg.status == ("queued" if transient else "failed")
+    assert "s3cr&t+key" not in msg.reason and "s3cr%26t%2Bkey" not in msg.reason
+    assert str(status) in msg.reason or "SMS SUBMITTED" in msg.reason

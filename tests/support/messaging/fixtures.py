@@ -11,9 +11,10 @@ import pytest
 
 from tests.support.messaging.adn_emu import AdnEmulator
 from tests.support.messaging.bulksmsbd_emu import BulkSmsBdEmulator
+from tests.support.messaging.http_emu import HttpSmsEmulator
 from tests.support.messaging.sslwireless_emu import SslWirelessEmulator
 
-__all__ = ["bulksmsbd_emu", "sslwireless_emu", "adn_emu", "hooks_base", "add_gateway",
+__all__ = ["bulksmsbd_emu", "sslwireless_emu", "adn_emu", "http_emu", "hooks_base", "add_gateway",
            "gateway_settings", "drain"]
 
 
@@ -30,6 +31,12 @@ def sslwireless_emu():
 
 
 @pytest.fixture
+def http_emu():
+    with HttpSmsEmulator() as emu:
+        yield emu
+
+
+@pytest.fixture
 def adn_emu():
     with AdnEmulator() as emu:
         yield emu
@@ -41,6 +48,10 @@ def gateway_settings(emu) -> tuple[str, dict, dict]:
         return "bulksmsbd", {"url": emu.url, "sender_id": emu.sender_id}, {"api_key": emu.api_key}
     if isinstance(emu, SslWirelessEmulator):
         return "sslwireless", {"url": emu.url, "sid": emu.sid}, {"api_token": emu.api_token}
+    if isinstance(emu, HttpSmsEmulator):
+        return "http", {"url": emu.url + "/send", "method": "POST", "ok": "SMS SUBMITTED",
+                        "to_format": "local",
+                        "params": "api_key={key}&to={to}&msg={text}"}, {"key": emu.key}
     if isinstance(emu, AdnEmulator):
         return "adn", {"url": emu.url}, {"api_key": emu.api_key, "api_secret": emu.api_secret}
     raise TypeError(emu)
