@@ -69,7 +69,8 @@ class Adn(Driver):
             err = int(error.get("error_code"))
         except (TypeError, ValueError):
             err = 0
-        text = self.mask(f"ADN {err or code}: {error.get('error_message') or reply.get('api_response_message') or 'FAILED'}")
+        said = error.get("error_message") or reply.get("api_response_message") or "FAILED"
+        text = self.mask(f"ADN {err or code}: {said}")
         if err in TRANSIENT or not err:
             raise Transient(text)
         raise Permanent(text, gateway_wide=err not in MESSAGE)

@@ -86,7 +86,8 @@ class SslWireless(Driver):
                 str(info.get("sms_status", "SUCCESS")).upper() == "SUCCESS":
             ref = info.get("reference_id")
             return Sent(str(ref) if ref else None,
-                        detail=f"SSL Wireless {info.get('sms_type') or ''} submitted".replace("  ", " "))
+                        detail=" ".join(filter(None, ("SSL Wireless", info.get("sms_type"),
+                                                      "submitted"))))
         if duplicate(code, words):
             return Sent(None, detail=f"SSL Wireless already had csms_id {msg.ref}: sent before")
         text = self.mask(f"SSL Wireless {code}: {said or reply.get('status') or 'FAILED'}")

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from messaging import compose, segments
 from radbill import db
 from radbill.jobs import run
-from radbill.models import Customer, Event, Message, MessageGateway, Operator
+from radbill.models import Customer, Event, Message, Operator
 from rating import ledger
 from tests.support.factories import make_customer, make_operator, make_package
 from tests.support.messaging.fixtures import add_gateway, drain

@@ -26,7 +26,8 @@ class AdnEmulator(Emulator):
     def failed(self, code: int):
         return self.json({"request_type": "SINGLE_SMS", "api_response_code": 400,
                           "api_response_message": "FAILED",
-                          "error": {"error_code": code, "error_message": ERRORS.get(code, "ERROR")}})
+                          "error": {"error_code": code,
+                                    "error_message": ERRORS.get(code, "ERROR")}})
 
     def send_sms(self, req, seen):
         p = seen.params
