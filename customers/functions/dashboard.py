@@ -114,25 +114,36 @@ def online_trend(call: Call) -> ListResult:
     first = now.replace(minute=0, second=0, microsecond=0) - dt.timedelta(hours=hours - 1)
     # a session is open in hour h when it started before h ends and had not stopped before h
     # began: open(h) = sessions started by the end of h - sessions stopped before h began, over
-    # the sessions still open at `first` or started since (two grouped passes, no join per hour)
-    scope = [sa.or_(RadAcct.acctstoptime.is_(None), RadAcct.acctstoptime >= first),
-             RadAcct.acctstarttime <= now]
+    # the sessions still open at `first` or started since. Read in three index-only passes
+    # (migration 0010): open sessions started before `first` (a count), open ones started since
+    # (per hour; ix_radacct_open_start), stopped ones since `first` (per start and stop hour;
+    # ix_radacct_stop); no pass groups a row by an hour that only ends up as "before".
+    scope = [RadAcct.acctstarttime <= now]
     if not _everyone(call):
         scope.append(RadAcct.username.in_(_customers().visible(call, sa.select(Customer.username))))
+    starts: dict[int, int] = {}
+    stops: dict[int, int] = {}
 
-    def per_hour(col, *where) -> dict[int, int]:
-        """Rows per hour of `col` (date_trunc: no arithmetic per row), as hour indexes from
-        `first`; everything before the window in -1."""
-        hour = sa.func.date_trunc("hour", col)
-        out: dict[int, int] = {}
-        for at, n in call.session.execute(sa.select(hour, sa.func.count())
-                                          .where(*scope, *where).group_by(hour)):
-            i = max(int((at - first).total_seconds() // 3600), -1)
-            out[i] = out.get(i, 0) + n
-        return out
+    def index(at: dt.datetime | None) -> int:
+        """An hour as its index from `first`; None (before `first`) and earlier ones -1."""
+        return -1 if at is None else max(int((at - first).total_seconds() // 3600), -1)
 
-    starts = per_hour(RadAcct.acctstarttime)
-    stops = per_hour(RadAcct.acctstoptime, RadAcct.acctstoptime.is_not(None))
+    def add(to: dict[int, int], at, n: int) -> None:
+        to[index(at)] = to.get(index(at), 0) + n
+
+    is_open = RadAcct.acctstoptime.is_(None)
+    add(starts, None, call.session.scalar(
+        sa.select(sa.func.count()).where(is_open, RadAcct.acctstarttime < first, *scope)) or 0)
+    hour = sa.func.date_trunc("hour", RadAcct.acctstarttime)
+    for at, n in call.session.execute(sa.select(hour, sa.func.count()).where(
+            is_open, RadAcct.acctstarttime >= first, *scope).group_by(hour)):
+        add(starts, at, n)
+    began = sa.case((RadAcct.acctstarttime < first, None), else_=hour)
+    ended = sa.func.date_trunc("hour", RadAcct.acctstoptime)
+    for s_at, e_at, n in call.session.execute(sa.select(began, ended, sa.func.count()).where(
+            RadAcct.acctstoptime >= first, *scope).group_by(began, ended)):
+        add(starts, s_at, n)
+        add(stops, e_at, n)
     rows, started, stopped = [], starts.get(-1, 0), 0
     for h in range(hours):
         started += starts.get(h, 0)

@@ -66,6 +66,9 @@ class Bill(Base):
         sa.Index("uq_bills_customer_period", "customer_id", "period_start", unique=True,
                  postgresql_where=sa.text("kind = 'period'")),
         sa.Index("ix_bills_open", "customer_id", "due_date", postgresql_where=sa.text("status = 'open'")),
+        # report.aging from the index alone (migration 0010)
+        sa.Index("ix_bills_open_aging", "operator_id", "due_date",
+                 postgresql_include=["total", "paid"], postgresql_where=sa.text("status = 'open'")),
     )
 
 

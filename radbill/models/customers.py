@@ -82,6 +82,11 @@ class Customer(Base):
         sa.Index("ix_customers_expires", "expires_at"),
         sa.Index("ix_customers_name_lower", sa.text("lower(name) text_pattern_ops")),
         sa.Index("ix_customers_username_pattern", sa.text("lower(username) text_pattern_ops")),
+        # a word inside a name or an address (collect.find; pg_trgm, migration 0010)
+        sa.Index("ix_customers_name_trgm", sa.text("lower(name) gin_trgm_ops"),
+                 postgresql_using="gin"),
+        sa.Index("ix_customers_address_trgm", sa.text("lower(address) gin_trgm_ops"),
+                 postgresql_using="gin"),
     )
 
 

@@ -98,6 +98,10 @@ class RadAcct(Base):
         # ours: the online list and simultaneous-use count look up open sessions by user
         sa.Index("radacct_open_user_idx", "username",
                  postgresql_where=sa.text("acctstoptime IS NULL")),
+        # report.online (migration 0010): open sessions by start, stopped ones by stop
+        sa.Index("ix_radacct_open_start", "acctstarttime", "username",
+                 postgresql_where=sa.text("acctstoptime IS NULL")),
+        sa.Index("ix_radacct_stop", "acctstoptime", "acctstarttime", "username"),
     )
 
 

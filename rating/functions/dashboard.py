@@ -4,6 +4,7 @@ to them; roles without money are refused (money=True)."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import sqlalchemy as sa
 
@@ -36,21 +37,27 @@ def _mine(call: Call, table) -> list:
 def aging(call: Call) -> ListResult:
     """Money owed: open bills' balance by days past due (not due, 0-30, 31-60, 61-90, 90+)."""
     on = day(call)
-    late = sa.literal(on) - Bill.due_date  # date - date: days
-    due = Bill.total - Bill.paid
-    cols = []
-    for label, lo, hi in AGE_BUCKETS:
-        cond = sa.and_(*([late >= lo] if lo is not None else []),
-                       *([late <= hi] if hi is not None else []))
-        cols += [sa.func.count().filter(cond).label(f"n{len(cols)}"),
-                 sa.func.coalesce(sa.func.sum(due).filter(cond), 0).label(f"a{len(cols)}")]
-    row = call.session.execute(sa.select(*cols).where(Bill.status == "open",
-                                                      *_mine(call, Bill))).one()
-    rows = [{"bucket": label, "bills": row[2 * i], "due": str(row[2 * i + 1])}
+    # per due date (a few hundred at most), read from ix_bills_open_aging alone; the buckets
+    # are added up here (ten filtered aggregates over every open bill cost ~60 ms at 100k)
+    per_due = call.session.execute(
+        sa.select(Bill.due_date, sa.func.count(), sa.func.sum(Bill.total - Bill.paid))
+        .where(Bill.status == "open", *_mine(call, Bill)).group_by(Bill.due_date)).all()
+    counts = [0] * len(AGE_BUCKETS)
+    sums = [Decimal(0)] * len(AGE_BUCKETS)
+    for due_date, n, amount in per_due:
+        i = bucket((on - due_date).days)
+        counts[i] += n
+        sums[i] += amount
+    rows = [{"bucket": label, "bills": counts[i], "due": str(sums[i])}
             for i, (label, _, _) in enumerate(AGE_BUCKETS)]
-    rows.append({"bucket": "total", "bills": sum(r["bills"] for r in rows),
-                 "due": str(sum(row[2 * i + 1] for i in range(len(AGE_BUCKETS))))})
+    rows.append({"bucket": "total", "bills": sum(counts), "due": str(sum(sums))})
     return ListResult(rows, len(rows), 1, len(rows), ["bucket", "bills", "due"])
+
+
+def bucket(late: int) -> int:
+    """The AGE_BUCKETS index for a bill `late` days past due (negative: not due yet)."""
+    return next(i for i, (_, lo, hi) in enumerate(AGE_BUCKETS)
+                if (lo is None or late >= lo) and (hi is None or late <= hi))
 
 
 @function("report.collections", money=True, kind="list", roles=MONEY_STAFF,
