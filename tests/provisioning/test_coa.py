@@ -1,4 +1,5 @@
-"""The outbox worker against a pyrad NAS simulator and a local SMTP server (real packets, real mail)."""
+"""The outbox worker against a pyrad NAS simulator and a local SMTP server (real packets, real
+mail through the operator's e-mail gateway, messaging/)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -10,9 +11,10 @@ import pytest
 import sqlalchemy as sa
 
 from tests.support.factories import make, make_customer
-from provisioning import notify, worker
+from provisioning import worker
 from tests.support import outbox_rows as outbox
-from radbill.models import Outbox, RadAcct
+from radbill.models import Message, MessageGateway, Outbox, RadAcct
+from tests.support.messaging.channel_fixtures import add_channel_gateway, mail_server  # noqa: F401
 
 pytestmark = pytest.mark.integration
 
@@ -40,8 +42,11 @@ def online(s, username: str, sid: str, ip: str = "10.0.0.5", nas_ip: str = "127.
 
 
 def events(factory) -> list[Outbox]:
+    """The outbox rows a test wrote: without the welcome notices (customer.created) that
+    making its customers queued."""
     with factory() as s:
-        return list(s.scalars(sa.select(Outbox).order_by(Outbox.id)))
+        return [r for r in s.scalars(sa.select(Outbox).order_by(Outbox.id))
+                if not (r.kind == "notify" and (r.payload or {}).get("event") == "customer.created")]
 
 
 def test_suspend_disconnects_the_live_session(factory, router):
@@ -50,7 +55,7 @@ def test_suspend_disconnects_the_live_session(factory, router):
         c = make_customer(s, username="alice")
         online(s, "alice", "81a00001")
         outbox.disconnect(s, c.id, "alice", "suspend")
-    assert worker.drain(factory, fast()) == 1
+    assert worker.drain(factory, fast()) == 2  # the Disconnect and alice's welcome notice
     [ev] = events(factory)
     assert ev.status == "done" and ev.attempts == 1
     sent = router.received[0]
@@ -146,7 +151,7 @@ def test_two_workers_never_send_an_event_twice(factory, router):
         t.start()
     for t in threads:
         t.join(60)
-    assert sum(counts) == 20 and all(c > 0 for c in counts)
+    assert sum(counts) == 40 and all(c > 0 for c in counts)  # 20 Disconnects, 20 welcomes
     sids = [r["Acct-Session-Id"][0] for r in router.received]
     assert sorted(sids) == sorted(f"s{i}" for i in range(20))  # each exactly once
     assert {e.status for e in events(factory)} == {"done"}
@@ -172,32 +177,48 @@ def test_worker_wakes_on_notify(factory, router):
         t.join(10)
 
 
-def test_suspension_notice_is_emailed(factory, smtp):
-    ctl, inbox = smtp
+def notice_rows(factory, event: str) -> list[Outbox]:
+    return [e for e in events(factory) if e.kind == "notify"
+            and (e.payload or {}).get("event") == event]
+
+
+def test_suspension_notice_is_emailed(factory, mail_server):
     with factory.begin() as s:
         c = make_customer(s, username="hank", email="hank@example.net", name="Hank")
-        outbox.notify(s, c.id, "customer.suspended")
-    channel = notify.SmtpEmail("127.0.0.1", ctl.port, sender="billing@isp.example", isp="Net ISP")
-    worker.drain(factory, fast(channels=[channel]))
-    [ev] = events(factory)
+        add_channel_gateway(s, c.operator_id, mail_server)
+        outbox.notify(s, c.id, "customer.suspended", reason="expired")
+    worker.drain_all(factory, fast())
+    [ev] = notice_rows(factory, "customer.suspended")
     assert ev.status == "done"
-    assert json.loads(ev.result)["deliveries"] == [
-        f"email to hank@example.net accepted by 127.0.0.1:{ctl.port}"]
-    [msg] = inbox.messages
-    assert msg.rcpt_tos == ["hank@example.net"]
-    text = msg.content.decode()
-    assert "Subject: Net ISP: Your internet service is suspended" in text and "Dear Hank" in text
+    [mid] = json.loads(ev.result)["messages"]
+    with factory() as s:
+        msg = s.get(Message, mid)
+        assert (msg.status, msg.channel, msg.recipient) == ("sent", "email", "hank@example.net")
+    [mail] = [m for m in mail_server.messages if m["Message-ID"].strip("<>") == msg.gateway_ref]
+    assert mail.envelope_to == ["hank@example.net"]
+    assert mail["From"] == "Net ISP <billing@isp.example>"
+    assert mail["Subject"] == msg.subject and "suspended" in msg.subject
+    text = mail.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    assert text.rstrip("\n") == msg.body
+    assert "Hank" in text and "suspended" in text and "expired" in text
 
 
-def test_mail_server_down_keeps_the_notice_pending(factory):
+def test_mail_server_down_keeps_the_notice_queued(factory, mail_server):
     from tests.support.nas_sim import free_udp_port
     with factory.begin() as s:
         c = make_customer(s, username="ivy", email="ivy@example.net")
+        gw = add_channel_gateway(s, c.operator_id, mail_server)
+        s.get(MessageGateway, gw.id).config = {**gw.config, "port": free_udp_port()}
         outbox.notify(s, c.id, "customer.activated")
-    channel = notify.SmtpEmail("127.0.0.1", free_udp_port(), timeout=1)
-    worker.drain(factory, fast(channels=[channel], base_delay=60))
-    [ev] = events(factory)
-    assert ev.status == "pending" and "SMTP" in ev.last_error
+    worker.drain_all(factory, fast())
+    [ev] = notice_rows(factory, "customer.activated")
+    assert ev.status == "done"          # composed; the message waits for the server
+    [mid] = json.loads(ev.result)["messages"]
+    with factory() as s:
+        msg = s.get(Message, mid)
+        assert msg.status == "queued" and msg.attempts == 1 and "SMTP" in msg.reason
+        assert s.get(MessageGateway, gw.id).last_error is None
+    assert mail_server.messages == []
 
 
 def test_worker_command_once(cli, router):
@@ -209,7 +230,7 @@ def test_worker_command_once(cli, router):
         outbox.disconnect(s, c.id, "jack", "suspend")
     r = cli("worker", "--once", "--coa-timeout", "1")
     assert r.returncode == 0, r.stderr
-    assert "1 events handled" in r.stdout
+    assert "2 events handled" in r.stdout  # the Disconnect and jack's welcome notice
     assert router.received[0]["Acct-Session-Id"] == ["81a00007"]
 
 

@@ -8,11 +8,12 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from provisioning import notify, worker
+from provisioning import worker
 from radbill.models import AuditLog, Event, Outbox, RadAcct
 from rating import jobs
 from rating.terms import today
 from tests.support.factories import fn, make, make_package
+from tests.support.messaging.channel_fixtures import add_channel_gateway, mail_server  # noqa: F401
 from tests.support.rating_factories import make_profile, pay, postpaid_customer
 
 pytestmark = pytest.mark.integration
@@ -23,10 +24,14 @@ def nas(coa_nas):
     return coa_nas
 
 
-def policy(smtp) -> worker.Policy:
-    ctl, _ = smtp
-    mail = notify.SmtpEmail("127.0.0.1", ctl.port, sender="billing@isp.example", isp="Net ISP")
-    return worker.Policy(base_delay=0, coa_timeout=0.3, coa_retries=1, channels=[mail])
+def policy() -> worker.Policy:
+    return worker.Policy(base_delay=0, coa_timeout=0.3, coa_retries=1)
+
+
+def drain(factory) -> tuple[int, int]:
+    """The worker's round: the outbox (Disconnects, notices -> messages), then the messages
+    (the operator's SMTP gateway, messaging/sender.py)."""
+    return worker.drain_all(factory, policy())
 
 
 def counts(s, customer_id: int) -> dict:
@@ -46,11 +51,11 @@ def counts(s, customer_id: int) -> dict:
     }
 
 
-def test_a_cash_payment_that_settles_a_suspended_customer(factory, nas, smtp):
+def test_a_cash_payment_that_settles_a_suspended_customer(factory, nas, mail_server):
     """One audit row (reason payment), one status-log row, one payment.received and one
-    customer.activated event, exactly one Disconnect at the NAS and one notice; a replay of
-    the same payment adds none of them."""
-    _, inbox = smtp
+    customer.activated event, exactly one Disconnect at the NAS and one notice (an e-mail
+    through the operator's SMTP gateway); a replay of the same payment adds none of them."""
+    inbox = mail_server
     on = today()
     with factory.begin() as s:
         make(s, "nas", name="core1", ip="127.0.0.1", secret="testing123", coa_port=str(nas.port))
@@ -58,6 +63,7 @@ def test_a_cash_payment_that_settles_a_suspended_customer(factory, nas, smtp):
         c = postpaid_customer(s, profile, since=on.replace(day=1) - dt.timedelta(days=40),
                               username="settler", email="settler@example.net",
                               package=make_package(s, price="500").name)
+        add_channel_gateway(s, c.operator_id, mail_server)
         jobs.billing(s, on)
         # past the due date and the grace days: the suspension job suspends
         assert jobs.suspension(s, on + dt.timedelta(days=40)).startswith("1 customers")
@@ -66,7 +72,7 @@ def test_a_cash_payment_that_settles_a_suspended_customer(factory, nas, smtp):
                       acctstarttime=dt.datetime.now(dt.timezone.utc)))
         cid = c.id
     nas.add_session("81b00001", "settler", "100.64.9.9")
-    worker.drain(factory, policy(smtp))  # the suspension's own Disconnect and notice
+    drain(factory)  # the suspension's own Disconnect and notice
     nas.received.clear()
     inbox.messages.clear()
     nas.add_session("81b00001", "settler", "100.64.9.9")  # the walled-garden session
@@ -79,11 +85,13 @@ def test_a_cash_payment_that_settles_a_suspended_customer(factory, nas, smtp):
         assert s.get(type(c), cid).status == "active"
     assert counts_of(factory, cid) == {"status_audit": 1, "status_log": 1, "received": 1,
                                       "activated": 1}
-    assert worker.drain(factory, policy(smtp)) == 2  # the Disconnect and the receipt
+    assert drain(factory) == (2, 1)  # the Disconnect and the receipt; one e-mail
     assert [p["kind"] for p in nas.received] == ["disconnect"]
     assert nas.received[0]["User-Name"] == ["settler"]
-    assert len(inbox.messages) == 1
-    assert "Payment received" in inbox.messages[0].content.decode()
+    [mail] = inbox.messages
+    assert mail.envelope_to == ["settler@example.net"]
+    text = mail.get_body(("plain",)).get_content()
+    assert "received" in text.lower() and str(due) in text
 
     # the same payment again (a double click, a replayed callback): nothing more happens
     with factory.begin() as s:
@@ -91,7 +99,7 @@ def test_a_cash_payment_that_settles_a_suspended_customer(factory, nas, smtp):
         assert again.elid == first.elid and again.extra["replayed"] is True
     assert counts_of(factory, cid) == {"status_audit": 1, "status_log": 1, "received": 1,
                                       "activated": 1}
-    assert worker.drain(factory, policy(smtp)) == 0
+    assert drain(factory) == (0, 0)
     assert len(nas.received) == 1 and len(inbox.messages) == 1
 
 
@@ -100,7 +108,7 @@ def counts_of(factory, customer_id: int) -> dict:
         return counts(s, customer_id)
 
 
-def test_every_outbox_row_names_the_event_it_came_from(factory, smtp):
+def test_every_outbox_row_names_the_event_it_came_from(factory):
     """Nobody builds an outbox payload by hand: each row points at its event and carries its
     payload."""
     with factory.begin() as s:
