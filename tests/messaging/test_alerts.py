@@ -8,9 +8,12 @@ import sqlalchemy as sa
 from radbill import db, events, settings
 from radbill.models import Customer, Message
 from tests.support.factories import fn, make_customer, make_operator, make_package
-from tests.support.messaging.channel_fixtures import add_channel_gateway, telegram_emu  # noqa: F401
+from tests.support.messaging import channel_fixtures
+from tests.support.messaging.channel_fixtures import add_channel_gateway
 from tests.support.messaging.fixtures import drain
 from tests.support.rating_factories import pay
+
+telegram_emu = channel_fixtures.telegram_emu  # fixtures
 
 
 def setup(emu) -> int:

@@ -9,10 +9,12 @@ import sqlalchemy as sa
 from radbill import db
 from radbill.models import Customer, Event, Message, MessageGateway, MessageTemplate, Operator
 from tests.support.factories import make_customer, make_operator, make_package
-from tests.support.messaging.channel_fixtures import (MailServer, add_channel_gateway,
-                                                      free_tcp_port, mail_server)  # noqa: F401
+from tests.support.messaging import channel_fixtures
+from tests.support.messaging.channel_fixtures import MailServer, add_channel_gateway, free_tcp_port
 from tests.support.messaging.fixtures import drain
 from tests.support.rating_factories import pay
+
+mail_server = channel_fixtures.mail_server  # fixtures
 
 ADDRESS = "rahim@example.net"
 # the test server takes a plain-text login on loopback

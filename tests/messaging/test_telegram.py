@@ -9,9 +9,11 @@ import sqlalchemy as sa
 from radbill import db, events
 from radbill.models import Event, Message, MessageGateway
 from tests.support.factories import make_operator
-from tests.support.messaging.channel_fixtures import (add_channel_gateway, free_tcp_port,  # noqa: F401
-                                                      telegram_emu)
+from tests.support.messaging import channel_fixtures
+from tests.support.messaging.channel_fixtures import add_channel_gateway, free_tcp_port
 from tests.support.messaging.fixtures import drain
+
+telegram_emu = channel_fixtures.telegram_emu  # fixtures
 
 ISP_CHAT, RESELLER_CHAT = -1001234567890, -1009876543210
 

@@ -12,10 +12,12 @@ from radbill import db
 from radbill.models import (Customer, Event, IncomingMessage, Message, MessageGateway,
                             Operator)
 from tests.support.factories import make_customer, make_operator, make_package
-from tests.support.messaging.channel_fixtures import (add_channel_gateway, meta_emu,  # noqa: F401
-                                                      twilio_emu)
+from tests.support.messaging import channel_fixtures
+from tests.support.messaging.channel_fixtures import add_channel_gateway
 from tests.support.messaging.fixtures import drain
 from tests.support.rating_factories import pay
+
+meta_emu, twilio_emu = channel_fixtures.meta_emu, channel_fixtures.twilio_emu  # fixtures
 
 MOBILE = "+8801711000001"
 EMUS = ["meta_emu", "twilio_emu"]

@@ -14,7 +14,10 @@ from tests.support.factories import make, make_customer
 from provisioning import worker
 from tests.support import outbox_rows as outbox
 from radbill.models import Message, MessageGateway, Outbox, RadAcct
-from tests.support.messaging.channel_fixtures import add_channel_gateway, mail_server  # noqa: F401
+from tests.support.messaging import channel_fixtures
+from tests.support.messaging.channel_fixtures import add_channel_gateway
+
+mail_server = channel_fixtures.mail_server  # fixtures
 
 pytestmark = pytest.mark.integration
 
@@ -46,7 +49,8 @@ def events(factory) -> list[Outbox]:
     making its customers queued."""
     with factory() as s:
         return [r for r in s.scalars(sa.select(Outbox).order_by(Outbox.id))
-                if not (r.kind == "notify" and (r.payload or {}).get("event") == "customer.created")]
+                if not (r.kind == "notify"
+                        and (r.payload or {}).get("event") == "customer.created")]
 
 
 def test_suspend_disconnects_the_live_session(factory, router):

@@ -13,8 +13,11 @@ from radbill.models import AuditLog, Event, Outbox, RadAcct
 from rating import jobs
 from rating.terms import today
 from tests.support.factories import fn, make, make_package
-from tests.support.messaging.channel_fixtures import add_channel_gateway, mail_server  # noqa: F401
+from tests.support.messaging import channel_fixtures
+from tests.support.messaging.channel_fixtures import add_channel_gateway
 from tests.support.rating_factories import make_profile, pay, postpaid_customer
+
+mail_server = channel_fixtures.mail_server  # fixtures
 
 pytestmark = pytest.mark.integration
 

@@ -39,7 +39,8 @@ class MetaEmulator(Emulator):
     name = "meta"
     routes = [("POST", r"/(?P<version>v\d{1,2}\.\d)/(?P<pid>\d+)/messages", "messages")]
 
-    def __init__(self, token: str = "EAAGm0PX4ZCpsBA-meta-token", phone_number_id: str = "106540352242922",
+    def __init__(self, token: str = "EAAGm0PX4ZCpsBA-meta-token",
+                 phone_number_id: str = "106540352242922",
                  app_secret: str = "meta-app-secret-0042", verify_token: str = "radbill-verify-77",
                  display_number: str = "8809610001111"):
         super().__init__()
@@ -78,7 +79,8 @@ class MetaEmulator(Emulator):
         to = str(p.get("to", ""))
         if to in self.unreachable:
             return self.error(131026, details="Message undeliverable")
-        wamid = "wamid.HBgN" + hashlib.sha1(f"{to}{self.next_id()}".encode()).hexdigest()[:24].upper()
+        digest = hashlib.sha1(f"{to}{self.next_id()}".encode()).hexdigest()
+        wamid = "wamid.HBgN" + digest[:24].upper()
         rec = {"id": wamid, "to": to, "type": p.get("type"), "version": version}
         if p.get("type") == "text":
             rec["body"] = p["text"]["body"]

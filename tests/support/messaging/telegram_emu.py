@@ -22,7 +22,8 @@ class TelegramEmulator(Emulator):
     name = "telegram"
     routes = [("POST|GET", r"/bot(?P<token>[^/]+)/sendMessage", "send_message")]
 
-    def __init__(self, token: str = "7012345678:AAH-radbill-alerts-bot-token", chats=(-1001234567890,)):
+    def __init__(self, token: str = "7012345678:AAH-radbill-alerts-bot-token",
+                 chats=(-1001234567890,)):
         super().__init__()
         self.token, self.chats = token, {str(c) for c in chats}
 

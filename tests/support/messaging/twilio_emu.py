@@ -48,8 +48,8 @@ class TwilioEmulator(Emulator):
     name = "twilio"
     routes = [("POST", r"/2010-04-01/Accounts/(?P<sid>[^/]+)/Messages\.json", "create")]
 
-    def __init__(self, account_sid: str = "AC" + "5e1f" * 8, auth_token: str = "twilio-auth-token-99",
-                 sender: str = "+14155238886"):
+    def __init__(self, account_sid: str = "AC" + "5e1f" * 8,
+                 auth_token: str = "twilio-auth-token-99", sender: str = "+14155238886"):
         super().__init__()
         self.account_sid, self.auth_token, self.sender = account_sid, auth_token, sender
         self.unsubscribed: set[str] = set()   # numbers that answer 21610
