@@ -190,7 +190,9 @@ def drain(factory: sessionmaker, policy: Policy, limit: int = 10_000) -> int:
 def drain_all(factory: sessionmaker, policy: Policy) -> tuple[int, int]:
     """The outbox, then the messages it queued (messaging/sender.py)."""
     from messaging import sender
+    from radbill import tasks
     events = drain(factory, policy)
+    tasks.run_due(factory)  # background tasks (radbill/tasks.py), e.g. a broadcast's queueing
     return events, sender.drain(factory)
 
 
