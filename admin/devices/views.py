@@ -14,6 +14,7 @@ from flask_login import login_required
 
 from radbill.functions.registry import FuncError, ListResult, request_line
 
+from admin import fmt, labels
 from admin.calls import may, run_or_abort
 from admin.devices import charts
 
@@ -129,19 +130,28 @@ def olt(elid: int):
         api=f"/billmgr?{request_line('onu', {'olt': str(elid)})}&out=xml")
 
 
-def act(func: str, params: dict[str, str], back: str, summary) -> object:
-    """A button: call the function, flash its request line (or its error), go back."""
+def device_name(base: str, elid: int) -> str:
+    """What staff call the router (its short name) or OLT (its name)."""
+    from admin.pages import cells
+    return cells.names_of(base, [str(elid)], prefer="shortname" if base == "nas" else "name")[0]
+
+
+def act(func: str, params: dict[str, str], back: str, who: str, answer) -> object:
+    """A button: call the function, flash what happened as a sentence (labels.success; `who`
+    is the router, OLT or user it acted on, `answer(result)` the figures it reports) or why it
+    failed, go back. The request line is in the log (admin.calls.run), not in the message."""
+    title = labels.tr(labels.title(func))
     try:
         result = run_or_abort(func, params)
     except FuncError as exc:
-        flash(f"{request_line(func, params)} failed: {exc.message}", "error")
+        flash(f"{title}: {exc.message}", "error")
         return redirect(back)
     if isinstance(result, ListResult) and result.rows and result.rows[0].get("ok") is False:
         # olt.sync reports a device that did not answer in its result (it records the error
         # on the OLT, so the call itself succeeds)
-        flash(f"{request_line(func, params)} failed: {result.rows[0].get('error')}", "error")
+        flash(f"{title}: {result.rows[0].get('error')}", "error")
         return redirect(back)
-    flash(f"Done: {request_line(func, params)} {summary(result)}".rstrip(), "ok")
+    flash(labels.success(func, params, answer(result), [who], fmt.money), "ok")
     return redirect(back)
 
 
@@ -152,8 +162,8 @@ def kick(elid: int):
     need("router.kick")
     username = request.form.get("username", "")
     return act("router.kick", {**api_params(elid), "username": username},
-               url_for("devices.router", elid=elid),
-               lambda r: f"({r.extra.get('removed', 0)} session(s) removed)")
+               url_for("devices.router", elid=elid), username,
+               lambda r: {"removed": r.extra.get("removed", 0)})
 
 
 @bp.route("/nas/<int:elid>/push", methods=["POST"])
@@ -166,8 +176,8 @@ def push(elid: int):
         if request.form.get(name, "").strip():
             params[name] = request.form[name].strip()
     return act("router.push_profiles", params, url_for("devices.router", elid=elid),
-               lambda r: "(" + ", ".join(f"{x['kind']} {x['name']}: {x['action']}"
-                                         for x in r.rows) + ")")
+               device_name("nas", elid),
+               lambda r: {f"{x['kind']} {x['name']}": x["action"] for x in r.rows})
 
 
 @bp.route("/olt/<int:elid>/sync", methods=["POST"])
@@ -176,4 +186,5 @@ def sync(elid: int):
     """Discover the OLT's ONUs now."""
     need("olt.sync")
     return act("olt.sync", {"elid": str(elid)}, url_for("devices.olt", elid=elid),
-               lambda r: "(" + ", ".join(f"{k}: {v}" for k, v in r.rows[0].items()) + ")")
+               device_name("olt", elid),
+               lambda r: {k: v for k, v in r.rows[0].items() if k not in ("olt", "ok")})
