@@ -25,7 +25,8 @@ window, 21656 bad ContentVariables, ...) fail the message (Permanent).
 
 Webhook (`webhook()`): Twilio signs each request in X-Twilio-Signature: base64 of HMAC-SHA1,
 keyed with the auth token, over the full URL it called followed by every POST parameter's name
-and value sorted by name. A status callback (MessageSid, MessageStatus = queued | sent |
+and value sorted by name (checked by hand, as documented; the URL as we saw it or as our public
+address spells it). A status callback (MessageSid, MessageStatus = queued | sent |
 delivered | read | undelivered | failed, ErrorCode) -> a Report (delivered/read: delivered;
 undelivered/failed: failed with the error code); an incoming message (MessageSid,
 From=whatsapp:+8801..., Body, no MessageStatus or "received") -> Incoming, answered with empty
@@ -71,6 +72,21 @@ def signature(auth_token: str, full_url: str, params: dict[str, str]) -> str:
     data = full_url + "".join(k + params[k] for k in sorted(params))
     return base64.b64encode(hmac.new(auth_token.encode(), data.encode(), hashlib.sha1)
                             .digest()).decode()
+
+
+def signed_urls(called: str) -> list[str]:
+    """The URLs Twilio may have signed for a request we saw at `called`: that one, and the
+    same path under our public address (RADBILL_PUBLIC_URL: behind a proxy that ends TLS we see
+    http://, Twilio signed https://)."""
+    import urllib.parse
+
+    from radbill import settings
+    out = [called]
+    public = settings.get().public_url.rstrip("/")
+    if public:
+        parts = urllib.parse.urlsplit(called)
+        out.append(public + parts.path + (f"?{parts.query}" if parts.query else ""))
+    return out
 
 
 def template_variables(extra: dict) -> dict[str, str]:
@@ -150,8 +166,9 @@ class TwilioWhatsApp(Driver):
         if request.method != "POST":
             raise Permanent("Twilio posts its callbacks")
         given = request.headers.get("x-twilio-signature", "")
-        want = signature(self.credentials.get("auth_token", ""), request.url, request.form)
-        if not given or not hmac.compare_digest(want, given):
+        token = self.credentials.get("auth_token", "")
+        if not given or not any(hmac.compare_digest(signature(token, u, request.form), given)
+                                for u in signed_urls(request.url)):
             raise Permanent("the X-Twilio-Signature signature does not match")
         f = request.form
         if f.get("AccountSid") and f["AccountSid"] != self.config.get("account_sid"):

@@ -227,6 +227,21 @@ def test_a_status_callback_moves_the_message_to_delivered_once(committed, reques
     assert messages()[0].status == "delivered"      # a report only moves a message forward
 
 
+def test_twilio_reports_to_the_status_callback_we_send(committed, twilio_emu, hooks_base):
+    _, gid = setup(twilio_emu)
+    with db.session_scope() as s:
+        gw = s.get(MessageGateway, gid)
+        gw.config = {**gw.config, "status_callback": hooks_base + webhooks.path(gid)}
+    paid()
+    drain()
+    [got] = twilio_emu.sent
+    assert got["status_callback"] == hooks_base + webhooks.path(gid)
+    assert twilio_emu.deliver(got["sid"], "sent") == 200
+    assert twilio_emu.deliver(got["sid"], "delivered") == 200
+    [msg] = messages()
+    assert msg.status == "delivered" and msg.gateway_ref == got["sid"]
+
+
 @pytest.mark.parametrize("emu_name", EMUS)
 def test_a_failed_status_gives_the_providers_reason(committed, request, emu_name, hooks_base):
     emu = request.getfixturevalue(emu_name)

@@ -135,6 +135,14 @@ class TwilioEmulator(Emulator):
             params["ErrorCode"] = str(error_code)
         return self.post(hook_url, params, **kw)
 
+    def deliver(self, sid: str, status: str = "delivered", **kw) -> int:
+        """The status callback to the StatusCallback the message was sent with (what Twilio
+        does by itself)."""
+        rec = self.by_sid[sid]
+        if not rec["status_callback"]:
+            raise AssertionError(f"{sid} was sent without a StatusCallback")
+        return self.post_status(rec["status_callback"], sid, status, **kw)
+
     def post_incoming(self, hook_url: str, sender: str, body: str, sid: str | None = None,
                       **kw) -> int:
         sid = sid or "SM" + hashlib.md5(f"in{self.next_id()}".encode()).hexdigest()
