@@ -22,9 +22,14 @@ class BillingProfiles(SharedEntity):
         F.Field("discount_kind", F.choice(*DISCOUNT_KINDS), clearable=False),
         F.Field("discount_value", F.amount(), clearable=False),
         F.Field("operator", str),
+        F.Field("due_reminder_days", F.integer(0, 60), clearable=False,
+                help="remind this many days before the due date (0: only on the day)"),
+        F.Field("expiry_notice_days", F.integer(0, 60),
+                help="prepaid: warn this many days before the validity ends; empty: the default"),
     ]
     columns = ["id", "name", "term", "due_day", "grace_days", "auto_bill", "min_validity_days",
-               "discount_kind", "discount_value", "operator_id"]
+               "discount_kind", "discount_value", "operator_id", "due_reminder_days",
+               "expiry_notice_days"]
     search = ["name"]
     filters = {"term": "term"}
     money = True  # discounts and billing terms
