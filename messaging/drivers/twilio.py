@@ -185,7 +185,9 @@ class TwilioWhatsApp(Driver):
                                        + (f": {f['ErrorMessage']}" if f.get("ErrorMessage")
                                           else "")))
         elif status in ("", "received") and "Body" in f and f.get("From"):
-            hook.incoming.append(Incoming(f["From"].removeprefix("whatsapp:"), f["Body"], sid))
+            body = f["Body"] or (f"[{f.get('NumMedia')} media]"
+                                 if f.get("NumMedia", "0") not in ("", "0") else "")
+            hook.incoming.append(Incoming(f["From"].removeprefix("whatsapp:"), body, sid))
             hook.reply = (200, "text/xml", EMPTY_TWIML)
         return hook
 
