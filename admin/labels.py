@@ -47,6 +47,11 @@ TITLES = {
     "report.expiring": _("Expiring soon"), "report.online": _("Online by hour"),
     "payment.receipt": _("Receipt"), "receipt.pdf": _("Receipt PDF"),
     "bill.allocations": _("Bill allocations"),
+    # messages (issue 13)
+    "message": _("Messages"), "template": _("Message templates"),
+    "msg_gateway": _("Message gateways"), "incoming": _("Incoming messages"),
+    "template.preview": _("Preview a message"), "message.retry": _("Send again"),
+    "operator.messaging": _("Messaging settings"),
 }
 # one thing of a list (forms: "New package", confirmations: "3 customers")
 SINGULAR = {
@@ -59,6 +64,8 @@ SINGULAR = {
     "billing_profile": (_("billing profile"), _("billing profiles")),
     "operator": (_("operator"), _("operators")), "user": (_("staff account"), _("staff accounts")),
     "outbox": (_("message"), _("messages")), "gateway": (_("gateway"), _("gateways")),
+    "message": (_("message"), _("messages")), "template": (_("template"), _("templates")),
+    "msg_gateway": (_("message gateway"), _("message gateways")),
 }
 # action verbs (buttons)
 VERBS = {
@@ -70,6 +77,7 @@ VERBS = {
     "import": _("Import"), "config": _("Configuration"), "totp_reset": _("Reset two-factor"),
     "replace": _("Replace"), "generate": _("Generate"), "vouchers": _("Vouchers"),
     "traffic": _("Traffic"), "pdf": _("PDF"), "preview": _("Preview"), "link": _("Payment link"),
+    "messaging": _("Messaging settings"),
 }
 # past participles for success sentences ("Customer alice suspended")
 DONE = {
@@ -89,6 +97,7 @@ EFFECTS = {
     "customer.resume": _("they may connect again at once"),
     "customer.enable": _("they may connect again at once"),
     "outbox.retry": _("the worker sends them again"),
+    "message.retry": _("they are queued and sent again through their gateway"),
 }
 DESTRUCTIVE = ("delete", "disable", "suspend", "reverse", "kick", "totp_reset")
 
@@ -146,6 +155,18 @@ COLUMNS: dict[str, str] = {
     "bytes_up": _("Bytes up"), "metric": _("Metric"), "customers": _("Customers"),
     "payments": _("Payments"), "collector": _("Collector"), "bucket": _("Days past due"),
     "cash_in": _("Cash in"), "cash_out": _("Cash out"), "oldest_due": _("Oldest due"),
+    # messages (issue 13)
+    "channel": _("Channel"), "lang": _("Language"), "subject": _("Subject"), "body": _("Text"),
+    "source": _("Source"), "recipient": _("Recipient"), "segments": _("SMS parts"),
+    "cost": _("Cost"), "gateway_ref": _("Gateway's message ID"), "sent_at": _("Sent"),
+    "delivered_at": _("Delivered"), "rate_per_second": _("Messages per second"),
+    "config": _("Settings"), "credentials": _("Credentials set"), "webhook": _("Webhook address"),
+    "sender": _("Sender"), "quiet_start": _("Quiet from"), "quiet_end": _("Quiet until"),
+    "notify_channels": _("Tell customers by"), "low_balance": _("Low-balance alert below"),
+    "due_reminder_days": _("Reminder days before due"),
+    "expiry_notice_days": _("Expiry notice days"), "variables": _("Variables"),
+    "channels_in_force": _("Channels in force"), "encoding": _("Encoding"),
+    "characters": _("Characters"), "gateway_id": _("Gateway"), "broadcast": _("Broadcast"),
 }
 PER_FUNCTION: dict[str, dict[str, str]] = {
     "package": {"name": _("Package")},

@@ -20,6 +20,7 @@ SECTIONS = (
                  "onu", "device")),
     ("Catalog", ("package", "billing_profile")),
     ("Staff", ("operator", "user")),
+    ("Messages", ("message", "template", "msg_gateway", "incoming")),
     ("Logs", ("audit", "authlog", "event")),
 )
 # lists that have a page of their own (EXTRA) instead of the generic one in the menu
