@@ -202,6 +202,11 @@ BASES = {
                      "username": "c", "password": "d"},
     "payment.link": {"customer": "alice", "amount": "10"},
     "payment.confirm": {"invoice": "RB00000000000000", "data": "{}"},
+    "template.edit": {"event": "bill.due", "channel": "sms", "lang": "bn", "body": "{{ name }}"},
+    "template.preview": {"event": "bill.due", "channel": "sms", "customer": "alice"},
+    "msg_gateway.edit": {"name": "sms2", "kind": "bulksmsbd", "sender_id": "8809617000000",
+                         "api_key": "k-1234"},
+    "operator.messaging": {"elid": "resA", "quiet_start": "22:00", "quiet_end": "08:00"},
 }
 EDIT_TARGETS = {"customer": "sam", "package": "Home", "pool": "poolA", "operator": "resA",
                 "user": "anna", "nas": "nas1", "olt": "olt1", "zone": "north",
