@@ -10,7 +10,8 @@ from radbill import db
 from radbill.models import Customer, Event, Message, MessageGateway, MessageTemplate, Operator
 from tests.support.factories import make_customer, make_operator, make_package
 from tests.support.messaging import channel_fixtures
-from tests.support.messaging.channel_fixtures import MailServer, add_channel_gateway, free_tcp_port
+from tests.support.messaging.channel_fixtures import (MailServer, add_channel_gateway,
+                                                      edit_gateway, free_tcp_port)
 from tests.support.messaging.fixtures import drain
 from tests.support.rating_factories import pay
 
@@ -150,8 +151,7 @@ def test_try_later_and_a_server_that_is_down_retry(committed, mail_server):
 def test_a_mail_server_that_is_down_keeps_the_message_queued(committed, mail_server):
     _, gid = setup(mail_server)
     with db.session_scope() as s:
-        gw = s.get(MessageGateway, gid)
-        gw.config = {**gw.config, "port": free_tcp_port()}
+        edit_gateway(s, gid, port=free_tcp_port())
     paid()
     drain()
     [msg] = messages()

@@ -10,7 +10,8 @@ from radbill import db, events
 from radbill.models import Event, Message, MessageGateway
 from tests.support.factories import make_operator
 from tests.support.messaging import channel_fixtures
-from tests.support.messaging.channel_fixtures import add_channel_gateway, free_tcp_port
+from tests.support.messaging.channel_fixtures import (add_channel_gateway, edit_gateway,
+                                                      free_tcp_port)
 from tests.support.messaging.fixtures import drain
 
 telegram_emu = channel_fixtures.telegram_emu  # fixtures
@@ -99,8 +100,7 @@ def test_a_wrong_token_stops_the_gateway_without_showing_it(committed, telegram_
 def test_a_chat_the_bot_is_not_in_fails_the_message(committed, telegram_emu):
     op, gid = setup(telegram_emu)
     with db.session_scope() as s:
-        gw = s.get(MessageGateway, gid)
-        gw.config = {**gw.config, "chat_id": "-1005555555555"}
+        edit_gateway(s, gid, chat_id="-1005555555555")
     job_failed(op)
     drain()
     [msg] = alerts()
@@ -131,8 +131,7 @@ def test_flood_wait_and_server_trouble_retry(committed, telegram_emu, trouble, w
 def test_no_answer_retries_and_the_token_stays_hidden(committed, telegram_emu):
     op, gid = setup(telegram_emu)
     with db.session_scope() as s:
-        gw = s.get(MessageGateway, gid)
-        gw.config = {**gw.config, "url": f"http://127.0.0.1:{free_tcp_port()}"}
+        edit_gateway(s, gid, url=f"http://127.0.0.1:{free_tcp_port()}")
     job_failed(op)
     drain()
     [msg] = alerts()

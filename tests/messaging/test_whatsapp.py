@@ -11,9 +11,9 @@ from messaging import compose, webhooks
 from radbill import db
 from radbill.models import (Customer, Event, IncomingMessage, Message, MessageGateway,
                             Operator)
-from tests.support.factories import make_customer, make_operator, make_package
+from tests.support.factories import fn, make_customer, make_operator, make_package
 from tests.support.messaging import channel_fixtures
-from tests.support.messaging.channel_fixtures import add_channel_gateway
+from tests.support.messaging.channel_fixtures import add_channel_gateway, edit_gateway
 from tests.support.messaging.fixtures import drain
 from tests.support.rating_factories import pay
 
@@ -28,7 +28,7 @@ def setup(emu, *, mobile=MOBILE, lang="en", **creds):
     gateway id)."""
     with db.session_scope() as s:
         isp = make_operator(s, name="isp")
-        s.get(Operator, isp.id).notify_channels = ["whatsapp"]
+        fn(s, "operator.messaging", sok="ok", elid="isp", notify_channels="whatsapp")
         make_package(s, name="home10", price="500")
         c = make_customer(s, username="rahim", package="home10", mobile=mobile, lang=lang,
                           name="Rahim", operator="isp")
@@ -178,8 +178,7 @@ def test_a_wrong_credential_stops_the_gateway_without_showing_it(committed, requ
 def test_a_wrong_phone_number_id_stops_the_gateway(committed, meta_emu):
     _, gid = setup(meta_emu, )
     with db.session_scope() as s:
-        gw = s.get(MessageGateway, gid)
-        gw.config = {**gw.config, "phone_number_id": "999999999"}
+        edit_gateway(s, gid, phone_number_id="999999999")
     paid()
     drain()
     [msg] = messages()
@@ -230,8 +229,7 @@ def test_a_status_callback_moves_the_message_to_delivered_once(committed, reques
 def test_twilio_reports_to_the_status_callback_we_send(committed, twilio_emu, hooks_base):
     _, gid = setup(twilio_emu)
     with db.session_scope() as s:
-        gw = s.get(MessageGateway, gid)
-        gw.config = {**gw.config, "status_callback": hooks_base + webhooks.path(gid)}
+        edit_gateway(s, gid, status_callback=hooks_base + webhooks.path(gid))
     paid()
     drain()
     [got] = twilio_emu.sent

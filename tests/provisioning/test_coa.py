@@ -211,8 +211,7 @@ def test_mail_server_down_keeps_the_notice_queued(factory, mail_server):
     from tests.support.nas_sim import free_udp_port
     with factory.begin() as s:
         c = make_customer(s, username="ivy", email="ivy@example.net")
-        gw = add_channel_gateway(s, c.operator_id, mail_server)
-        s.get(MessageGateway, gw.id).config = {**gw.config, "port": free_udp_port()}
+        gw = add_channel_gateway(s, c.operator_id, mail_server, config={"port": free_udp_port()})
         outbox.notify(s, c.id, "customer.activated")
     worker.drain_all(factory, fast())
     [ev] = notice_rows(factory, "customer.activated")

@@ -1,6 +1,7 @@
 """Fixtures for the WhatsApp, e-mail and Telegram tests: the Meta, Twilio and Telegram emulators,
 a real local SMTP server (aiosmtpd) that can demand a login, refuse a recipient for good (550)
-or for now (451), and `add_channel_gateway`, a message gateway row pointing at one of them.
+or for now (451), and `add_channel_gateway`, a message gateway (msg_gateway.edit) pointing at
+one of them.
 
 Import the fixtures into a test module (`from tests.support.messaging.channel_fixtures import
 meta_emu, ...`)."""
@@ -9,7 +10,6 @@ from __future__ import annotations
 import email
 import email.policy
 import socket
-from decimal import Decimal
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -20,7 +20,7 @@ from tests.support.messaging.telegram_emu import TelegramEmulator
 from tests.support.messaging.twilio_emu import TwilioEmulator
 
 __all__ = ["meta_emu", "twilio_emu", "telegram_emu", "mail_server", "MailServer",
-           "add_channel_gateway", "channel_settings", "free_tcp_port"]
+           "add_channel_gateway", "edit_gateway", "channel_settings", "free_tcp_port"]
 
 
 def free_tcp_port() -> int:
@@ -123,16 +123,19 @@ def channel_settings(target, **over) -> tuple[str, str, dict, dict]:
 
 def add_channel_gateway(session, operator_id: int, target, *, name: str | None = None,
                         price: str = "0", config: dict | None = None, **credentials):
-    """A message gateway row of `operator_id` for `target`; `config`/`credentials` override.
-    (Inserted through the session: msg_gateway.edit did not exist when this was written.)"""
+    """A message gateway of `operator_id` for `target`, made with msg_gateway.edit;
+    `config`/`credentials` override the target's."""
     from radbill.models import MessageGateway
-    from rating.gateways import secrets
-    kind, channel, conf, creds = channel_settings(target)
+    from tests.support.factories import fn
+    kind, _, conf, creds = channel_settings(target)
     conf.update(config or {})
     creds.update(credentials)
-    gw = MessageGateway(operator_id=operator_id, name=name or kind, channel=channel, kind=kind,
-                        config=conf, credentials=secrets.encrypt(creds) if creds else None,
-                        price=Decimal(price))
-    session.add(gw)
-    session.flush()
-    return gw
+    result = fn(session, "msg_gateway.edit", sok="ok", name=name or kind, kind=kind,
+                operator=str(operator_id), price=price, **conf, **creds)
+    return session.get(MessageGateway, result.elid)
+
+
+def edit_gateway(session, gateway_id: int, **values) -> None:
+    """Change a gateway's settings with msg_gateway.edit."""
+    from tests.support.factories import fn
+    fn(session, "msg_gateway.edit", sok="ok", elid=str(gateway_id), **values)
