@@ -23,6 +23,7 @@ import re
 import smtplib
 import socket
 import ssl
+import unicodedata
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
@@ -31,7 +32,8 @@ from email.utils import make_msgid
 from messaging.drivers import Driver, Outgoing, Permanent, Sent, Transient
 
 PORTS = {"none": 25, "starttls": 587, "tls": 465}
-ADDRESS = re.compile(r"[^@\s<>\"]+@[A-Za-z0-9.-]+\.[A-Za-z0-9-]{2,}|[^@\s<>\"]+@localhost")
+ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@"
+                     r"(?:[A-Za-z0-9-]{1,63}\.)+[A-Za-z0-9-]{2,63}|[A-Za-z0-9._+-]{1,64}@localhost")
 
 
 def host(raw: str) -> str:
@@ -41,10 +43,9 @@ def host(raw: str) -> str:
 
 
 def port(raw: str) -> int:
-    try:
-        value = int(str(raw).strip())
-    except ValueError:
-        raise ValueError("must be a port number (25, 465, 587)") from None
+    if not re.fullmatch(r"[0-9]{1,5}", str(raw).strip()):
+        raise ValueError("must be a port number (25, 465, 587)")
+    value = int(str(raw).strip())
     if not 1 <= value <= 65535:
         raise ValueError("must be between 1 and 65535")
     return value
@@ -63,7 +64,7 @@ def from_address(raw: str) -> str:
 
 
 def from_name(raw: str) -> str:
-    if any(ord(ch) < 32 for ch in raw) or len(raw) > 100:
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in raw) or len(raw) > 100:
         raise ValueError("must be one line of at most 100 characters")
     return raw
 

@@ -171,9 +171,18 @@ def test_starttls_on_a_server_without_it_stops_the_gateway(committed, mail_serve
     assert mail_server.messages == []
 
 
-@pytest.mark.parametrize("field,value", [("security", "ssl"), ("port", "99999"),
-                                         ("from_address", "billing"), ("host", "mail host")])
-def test_the_settings_are_validated(field, value):
-    from messaging.drivers import smtp
-    with pytest.raises(ValueError):
-        smtp.SmtpEmail.CONFIG[field](value)
+def test_msg_gateway_edit_names_each_bad_setting(session):
+    from radbill.functions.registry import FuncError
+    from tests.support.factories import fn
+    isp = make_operator(session, name="isp")
+    with pytest.raises(FuncError) as err:
+        fn(session, "msg_gateway.edit", sok="ok", name="mail", kind="smtp", operator=str(isp.id),
+           host="mail host", port="٢٥", security="ssl", from_address="billing")
+    assert set(err.value.errors) == {"host", "port", "security", "from_address"}
+    gw = fn(session, "msg_gateway.edit", sok="ok", name="mail", kind="smtp",
+            operator=str(isp.id), host="mail.isp.example", port="587", security="starttls",
+            from_address="billing@isp.example", from_name="নেট আইএসপি", user="billing",
+            password="mail-pass-123")
+    row = session.get(MessageGateway, gw.elid)
+    assert row.channel == "email" and row.config["port"] == 587
+    assert b"mail-pass-123" not in row.credentials
