@@ -303,3 +303,16 @@ def test_meta_verifies_our_callback_url(committed, meta_emu, hooks_base):
     assert meta_emu.verify(hook, challenge="1158201444") == (200, "1158201444")
     assert meta_emu.verify(hook, token="guessed-token")[0] == 403
     assert meta_emu.verify(hooks_base + f"/hooks/messages/{gid}/{'0' * 32}")[0] == 404
+
+
+@pytest.mark.parametrize("kind,bad", [
+    ("meta", {"phone_number_id": "my-number", "api_version": "21", "verify_token": "short"}),
+    ("twilio", {"account_sid": "AC123", "from": "01711000001", "status_callback": "ftp://x"})])
+def test_msg_gateway_edit_names_each_bad_setting(session, kind, bad):
+    from radbill.functions.registry import FuncError
+    isp = make_operator(session, name="isp")
+    with pytest.raises(FuncError) as err:
+        fn(session, "msg_gateway.edit", sok="ok", name="wa", kind=kind, operator=str(isp.id),
+           **{"meta": {"token": "t0ken-value"}, "twilio": {"auth_token": "t0ken-value"}}[kind],
+           **bad)
+    assert set(err.value.errors) == set(bad)
