@@ -92,7 +92,7 @@ def check(text: str, event: str) -> list[str]:
     env = environment()
     try:
         tree = env.parse(text)
-    except jinja2.TemplateSyntaxError as exc:
+    except jinja2.TemplateSyntaxError as exc:  # TemplateAssertionError too (an unknown filter)
         return [f"line {exc.lineno}: {exc.message}"]
     problems: list[str] = []
     for node in tree.find_all(nodes.Node):
@@ -105,7 +105,10 @@ def check(text: str, event: str) -> list[str]:
         elif not isinstance(node, ALLOWED_NODES + (nodes.Getattr, nodes.Getitem)):
             problems.append(f"{type(node).__name__.lower()} is not allowed in a message "
                             "template (only variables, if and filters)")
-    unknown = sorted(meta.find_undeclared_variables(tree) - set(variables(event)))
+    try:  # compiles the tree: an unknown filter (reported above) would stop it
+        unknown = sorted(meta.find_undeclared_variables(tree) - set(variables(event)))
+    except jinja2.TemplateError:
+        unknown = []
     if unknown:
         problems.append(f"unknown variable{'s' if len(unknown) > 1 else ''} "
                         f"{', '.join(unknown)}; {event} has: {', '.join(variables(event))}")

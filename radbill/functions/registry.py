@@ -406,4 +406,6 @@ def request_line(name: str, params: dict[str, str]) -> str:
 SECRET_PARAMS = {"password", "secret", "key", "api_password", "community", "totp", "pin",
                  # payment gateways' credentials (gateway.edit)
                  "app_key", "app_secret", "store_passwd", "signature_key",
-                 "merchant_private_key"}
+                 "merchant_private_key",
+                 # message gateways' credentials (msg_gateway.edit; an SMTP `user` is no secret)
+                 "api_key", "api_secret", "api_token", "auth_token", "bot_token", "token"}

@@ -215,3 +215,11 @@ def test_billing_profile_reminder_days(session, tree):
     with pytest.raises(FuncError) as exc:
         fn(session, "billing_profile.edit", sok="ok", elid=str(made.elid), due_reminder_days="61")
     assert list(exc.value.errors) == ["due_reminder_days"]
+
+
+def test_every_drivers_credentials_are_masked_wherever_a_call_is_logged():
+    from messaging import drivers
+    from radbill.functions.registry import SECRET_PARAMS
+    from admin.accesslog import CREDENTIALS
+    names = {n for cls in drivers.available().values() for n in cls.CREDENTIALS} - {"user"}
+    assert names <= SECRET_PARAMS and names <= CREDENTIALS
