@@ -44,13 +44,13 @@ class Settings:
     portal_trusted_proxies: str = ""  # networks whose X-Forwarded-For the portal believes
     portal_hotspot_hosts: str = ""  # hotspot login hosts by name, beside private addresses
     lockout_after: int = 5
-    smtp_host: str = ""  # empty: no e-mail notifications
+    smtp_host: str = ""  # read once into the ISP's gateways (messaging/legacy.py)
     smtp_port: int = 25
     smtp_user: str = ""
     smtp_password: str = ""
     smtp_from: str = "radbill@localhost"
     smtp_starttls: int = 0
-    sms_url: str = ""  # empty: no SMS notifications (provisioning/sms.py)
+    sms_url: str = ""  # read once into the ISP's gateways (messaging/legacy.py)
     sms_method: str = "POST"
     sms_params: str = "api_key={key}&to={to}&msg={text}"
     sms_key: str = ""

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 
 
@@ -23,6 +24,15 @@ def run(args) -> int:
     policy = worker.Policy(max_attempts=args.max_attempts, base_delay=args.retry_delay,
                            coa_timeout=args.coa_timeout)
     factory = db.session_factory()
+    from messaging import legacy
+    try:
+        with factory.begin() as session:
+            for channel in legacy.adopt(session):
+                print(f"radbill worker: the {channel} settings are now the ISP's {channel} "
+                      "gateway (msg_gateway)", file=sys.stderr)
+    except Exception as exc:  # a bad old setting must not stop CoA and Disconnect
+        print(f"radbill worker: could not adopt the old notification settings: {exc}",
+              file=sys.stderr)
     if args.once:
         handled, sent = worker.drain_all(factory, policy)
         print(f"{handled} events handled, {sent} messages sent")
