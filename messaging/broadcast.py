@@ -3,9 +3,11 @@
 `broadcast.edit` (messaging/functions/broadcasts.py) saves a `broadcasts` row (channel,
 filters, the text or the event whose template to use) and starts a task of kind "broadcast"
 (radbill/tasks.py). The task's steps:
-  1. queue: the next BATCH customers the filters match (in id order after the last one done,
-     the cursor kept in the task's params and committed with the batch), each rendered in the
-     customer's language with their own values (compose.values) and queued with the dedupe key
+  1. queue: once fewer than BACKLOG of its messages wait to be sent (so other messages are not
+     stuck behind a whole broadcast), the next BATCH customers the filters match (in id order
+     after the last one done, the cursor kept in the task's params and committed with the
+     batch), each rendered in the customer's language with their own values (compose.values)
+     and queued (the rows compose.queue writes, in one INSERT) with the dedupe key
      `broadcast:<id>:<customer id>`, so a step done twice (a worker killed before its commit)
      queues nobody twice; after the quiet hours of the customer's operator, through the
      customer's gateway cascade (compose.gateway);
@@ -36,6 +38,10 @@ from radbill.models import (Bill, Broadcast, Customer, Message, MessageGateway, 
                             Task)
 
 BATCH = 500
+# the next batch is queued only when fewer of the broadcast's messages than this wait to be sent,
+# so a payment's notice or a one-time code queued meanwhile waits behind a batch at most, not
+# behind the whole broadcast (the sender takes the earliest due first)
+BACKLOG = BATCH
 KIND = "broadcast"
 CUSTOMER_CHANNELS = ("sms", "whatsapp", "email")
 ZERO = Decimal(0)
@@ -226,6 +232,13 @@ def step(session: Session, task: Task) -> tasks.Step:
     if b is None:
         return tasks.Step("failed", note="its broadcast was deleted")
     if not params.get("queued_all"):
+        waiting = session.scalar(sa.select(sa.func.count()).where(
+            Message.broadcast_id == b.id, Message.status.in_(("queued", "sending"))))
+        if waiting >= BACKLOG:  # the sender has enough of ours: others' messages go between
+            done, failed, total = progress_of(session, b, False)
+            return tasks.Step("wait", done, failed, total,
+                              note=f"queued {int(params.get('queued') or 0):,} of {b.total:,}, "
+                                   f"{waiting:,} waiting to be sent")
         after = int(params.get("after") or 0)
         stmt = reachable(audience(session, b.operator_id, b.filters or {}, b.created_at),
                          b.channel)

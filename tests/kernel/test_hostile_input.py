@@ -207,6 +207,9 @@ BASES = {
     "msg_gateway.edit": {"name": "sms2", "kind": "bulksmsbd", "sender_id": "8809617000000",
                          "api_key": "k-1234"},
     "operator.messaging": {"elid": "resA", "quiet_start": "22:00", "quiet_end": "08:00"},
+    "broadcast.edit": {"channel": "sms", "body": "Hello {{ name }}", "status": "active"},
+    "otp.send": {"recipient": "+8801711000001", "purpose": "login"},
+    "otp.check": {"recipient": "+8801711000001", "purpose": "login", "code": "123456"},
 }
 EDIT_TARGETS = {"customer": "sam", "package": "Home", "pool": "poolA", "operator": "resA",
                 "user": "anna", "nas": "nas1", "olt": "olt1", "zone": "north",
