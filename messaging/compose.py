@@ -219,6 +219,20 @@ def html_of(body: str, operator: str) -> str:
             f"<p style=\"color:#666;font-size:90%\">{html.escape(operator)}</p></body></html>")
 
 
+def whatsapp_template(wording: Wording, vals: dict, lang: str) -> dict | None:
+    """A business-initiated WhatsApp message must be an approved template: a wording whose
+    `subject` names one ("name" or "name:en_US") is sent as that template, its body parameters
+    the values of the variables in the order the text uses them. Without one: free text (which
+    Meta delivers only within 24 hours of the customer's last message)."""
+    if not wording.subject:
+        return None
+    name, _, code = wording.subject.partition(":")
+    return {"template": name, "language": code or lang,
+            "components": [{"type": "body", "parameters": [
+                {"type": "text", "text": vals.get(v, "") or "-"}
+                for v in templating.variables_in_order(wording.body)]}]}
+
+
 @dataclass
 class Composed:
     queued: list[int]
@@ -263,9 +277,12 @@ def notice(session: Session, row: Outbox, now: dt.datetime | None = None) -> Com
             out.skipped[channel] = f"no {channel} template for {name}"
             continue
         subject, body = render(wording, vals, channel)
+        extra = None
+        if channel == "whatsapp":
+            extra, subject = whatsapp_template(wording, vals, lang), None
         mid = queue(session, operator_id=customer.operator_id, event=name, channel=channel,
                     recipient=address, body=body, subject=subject, lang=lang, gateway=gw,
-                    customer_id=customer.id, event_id=row.event_id,
+                    customer_id=customer.id, event_id=row.event_id, extra=extra,
                     dedupe_key=f"event:{row.event_id or row.id}:{channel}", not_before=when)
         if mid is not None:
             out.queued.append(mid)

@@ -125,6 +125,20 @@ def _source(node: nodes.Node) -> str:
     return type(node).__name__
 
 
+def variables_in_order(text: str) -> list[str]:
+    """The documented variables `text` uses, each once, in the order they first appear."""
+    out, before = [], None
+    try:
+        for _, kind, value in environment().lex(text):
+            if kind == "name" and before not in ("pipe", "dot") and value in VARIABLES:
+                out.append(value)
+            if kind not in ("whitespace",):
+                before = kind
+    except jinja2.TemplateSyntaxError:
+        return []
+    return list(dict.fromkeys(out))
+
+
 @lru_cache(maxsize=512)
 def _compiled(text: str) -> jinja2.Template:
     return environment().from_string(text)

@@ -12,6 +12,8 @@ naming the field). `template.delete` goes back to the parent's or the default wo
 """
 from __future__ import annotations
 
+import re
+
 import datetime as dt
 
 import jinja2
@@ -55,6 +57,9 @@ def check(text: str, event: str) -> list[str]:
                 f"(allowed filters: {', '.join(templating.FILTERS)})"]
 
 
+WHATSAPP_TEMPLATE = re.compile(r"[A-Za-z0-9_]{1,512}(:[A-Za-z]{2,3}(_[A-Za-z]{2})?)?", re.ASCII)
+
+
 def wording_problems(event: str, channel: str, subject: str | None,
                      body: str | None) -> dict[str, str]:
     errors = {}
@@ -64,7 +69,12 @@ def wording_problems(event: str, channel: str, subject: str | None,
             errors["body"] = "; ".join(problems)
         elif not body.strip():
             errors["body"] = "must not be empty"
-    if subject:
+    if subject and channel == "whatsapp":
+        if not WHATSAPP_TEMPLATE.fullmatch(subject):
+            errors["subject"] = ("on WhatsApp, the name of the template Meta approved (letters, "
+                                 "digits, _; optionally :language, e.g. welcome_v2:en_US) or "
+                                 "Twilio's content SID")
+    elif subject:
         if channel != "email":
             errors["subject"] = "only e-mail messages have a subject"
         elif "\n" in subject or "\r" in subject:
@@ -105,7 +115,9 @@ class Templates(Entity):
         F.Field("channel", F.choice(*CHANNELS), help="sms, whatsapp, email or telegram"),
         F.Field("lang", F.choice(*LANGS), help="en or bn"),
         F.Field("operator", str, help="whose wording (id or name); default: yours"),
-        F.Field("subject", F.text(SUBJECT_LEN), help="e-mail only"),
+        F.Field("subject", F.text(SUBJECT_LEN),
+                help="e-mail: the subject; WhatsApp: the approved template's name (its body "
+                     "parameters are the variables in the order the text uses them)"),
         F.Field("body", F.text(templating.MAX_LENGTH),
                 help="{{ variable }} text; see the event's variables"),
         F.Field("enabled", F.boolean, clearable=False,

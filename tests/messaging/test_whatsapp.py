@@ -316,3 +316,31 @@ def test_msg_gateway_edit_names_each_bad_setting(session, kind, bad):
            **{"meta": {"token": "t0ken-value"}, "twilio": {"auth_token": "t0ken-value"}}[kind],
            **bad)
     assert set(err.value.errors) == set(bad)
+
+
+def test_a_wording_that_names_an_approved_template_is_sent_as_that_template(committed, meta_emu):
+    """Business-initiated WhatsApp must be an approved template: the operator's wording names
+    it; its body parameters are the text's variables in order."""
+    setup(meta_emu)
+    with db.session_scope() as s:
+        fn(s, "template.edit", sok="ok", event="payment.received", channel="whatsapp", lang="en",
+           operator="isp", subject="payment_receipt:en_US",
+           body="Dear {{ name }}, we received {{ amount }} {{ currency }} ({{ receipt }}).")
+        bad = None
+        try:
+            fn(s, "template.edit", sok="ok", event="payment.received", channel="whatsapp",
+               lang="bn", operator="isp", subject="not a name!", body="{{ name }}")
+        except Exception as exc:  # noqa: BLE001 - the FuncError names the field
+            bad = exc
+        assert bad is not None and "subject" in str(getattr(bad, "errors", bad))
+    paid()
+    drain()
+    [msg] = messages()
+    [got] = meta_emu.sent
+    assert got["type"] == "template"
+    assert got["template"]["name"] == "payment_receipt"
+    assert got["template"]["language"] == {"code": "en_US"}
+    [body] = got["template"]["components"]
+    assert [p["text"] for p in body["parameters"]] == [
+        "Rahim", "500.00", "BDT", f"MR-{msg.body.split('MR-')[1].split(')')[0]}"]
+    assert msg.status == "sent" and meta_emu.violations == []
