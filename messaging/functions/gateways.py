@@ -22,6 +22,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from messaging import drivers, webhooks
+from radbill import settings
 from radbill.functions import audit
 from radbill.functions import fields as F
 from radbill.functions.crud import Entity, in_subtree, may_manage, resolve_operator
@@ -177,6 +178,13 @@ class Gateways(Entity):
         if errors:
             raise FuncError(errors=errors)
         obj.updated_at = dt.datetime.now(dt.timezone.utc)
+        if "status_callback" in cls.CONFIG and not obj.config.get("status_callback") \
+                and settings.get().public_url:
+            # Twilio posts delivery reports where each message says: our webhook, by default
+            if obj.id is None:
+                call.session.add(obj)
+                call.session.flush()
+            obj.config = {**obj.config, "status_callback": webhooks.url(obj.id)}
 
     def set_config(self, call: Call, obj: MessageGateway, cls) -> dict[str, str]:
         config = dict(obj.config or {})

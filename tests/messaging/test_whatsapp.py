@@ -344,3 +344,19 @@ def test_a_wording_that_names_an_approved_template_is_sent_as_that_template(comm
     assert [p["text"] for p in body["parameters"]] == [
         "Rahim", "500.00", "BDT", f"MR-{msg.body.split('MR-')[1].split(')')[0]}"]
     assert msg.status == "sent" and meta_emu.violations == []
+
+
+def test_a_new_twilio_gateway_reports_to_our_webhook_by_default(committed, twilio_emu,
+                                                                 monkeypatch):
+    from radbill import settings
+    monkeypatch.setenv("RADBILL_PUBLIC_URL", "https://billing.isp.example")
+    settings.get.cache_clear()
+    try:
+        with db.session_scope() as s:
+            isp = make_operator(s, name="isp")
+            gw = add_channel_gateway(s, isp.id, twilio_emu)
+            assert gw.config["status_callback"] == ("https://billing.isp.example"
+                                                    + webhooks.path(gw.id))
+    finally:
+        monkeypatch.undo()
+        settings.get.cache_clear()
