@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -55,9 +56,20 @@ class Throttle:
 THROTTLE = Throttle()
 
 
+_DRIVERS: dict[tuple, drivers.Driver] = {}
+
+
 def driver_of(gw: MessageGateway) -> drivers.Driver:
+    """The gateway's driver, made once per version of its row (an edit sets updated_at)."""
     from rating.gateways import secrets
-    return drivers.make(gw.kind, gw.config or {}, secrets.decrypt(gw.credentials))
+    key = (gw.id, gw.updated_at, gw.kind)
+    found = _DRIVERS.get(key)
+    if found is None:
+        if len(_DRIVERS) > 256:
+            _DRIVERS.clear()
+        found = _DRIVERS[key] = drivers.make(gw.kind, gw.config or {},
+                                             secrets.decrypt(gw.credentials))
+    return found
 
 
 def outgoing(msg: Message) -> drivers.Outgoing:
@@ -122,7 +134,13 @@ def send_one(factory: sessionmaker, throttle: Throttle = THROTTLE) -> bool:
                 gateway_error(session, gw, error)
         else:
             retry(msg, error)
+        if msg.event == "otp" and msg.status != "queued":
+            msg.body = redact(msg.body)  # the code is a secret once it has gone (or never will)
     return True
+
+
+def redact(body: str) -> str:
+    return re.sub(r"[0-9০-৯]{4,8}", "••••••", body)
 
 
 def _fail(msg: Message, reason: str) -> None:
@@ -173,11 +191,15 @@ def recover(session: Session, now: dt.datetime | None = None) -> int:
     return len(rows)
 
 
-def drain(factory: sessionmaker, limit: int = 100_000, throttle: Throttle = THROTTLE) -> int:
+def drain(factory: sessionmaker, limit: int = 100_000, throttle: Throttle = THROTTLE,
+          budget: float | None = None) -> int:
+    """Send what is due: up to `limit` messages, or for `budget` seconds (the worker's loop
+    gives each round a budget, so a broadcast never holds up a Disconnect for long)."""
     with factory.begin() as session:
         recover(session)
-    n = 0
-    while n < limit and send_one(factory, throttle):
+    n, until = 0, None if budget is None else time.monotonic() + budget
+    while n < limit and (until is None or time.monotonic() < until) \
+            and send_one(factory, throttle):
         n += 1
     return n
 

@@ -187,13 +187,18 @@ def drain(factory: sessionmaker, policy: Policy, limit: int = 10_000) -> int:
     return n
 
 
-def drain_all(factory: sessionmaker, policy: Policy) -> tuple[int, int]:
-    """The outbox, then the messages it queued (messaging/sender.py)."""
+ROUND_BUDGET = 5.0  # seconds of sending messages per round before the outbox is looked at again
+
+
+def drain_all(factory: sessionmaker, policy: Policy,
+              budget: float | None = None) -> tuple[int, int]:
+    """The outbox, then background tasks, then the messages they queued (messaging/sender.py),
+    for at most `budget` seconds of sending."""
     from messaging import sender
     from radbill import tasks
     events = drain(factory, policy)
     tasks.run_due(factory)  # background tasks (radbill/tasks.py), e.g. a broadcast's queueing
-    return events, sender.drain(factory)
+    return events, sender.drain(factory, budget=budget)
 
 
 def run(factory: sessionmaker, policy: Policy, stop: threading.Event, poll: float = 5.0) -> None:
@@ -204,8 +209,9 @@ def run(factory: sessionmaker, policy: Policy, stop: threading.Event, poll: floa
             with psycopg.connect(dsn, autocommit=True) as listener:
                 listener.execute(f"LISTEN {CHANNEL}")
                 while not stop.is_set():
-                    drain_all(factory, policy)
-                    _wait(listener, stop, poll)
+                    handled, sent = drain_all(factory, policy, budget=ROUND_BUDGET)
+                    if not (handled or sent):  # more may be due at once: go round again
+                        _wait(listener, stop, poll)
         except (psycopg.OperationalError, sa.exc.OperationalError) as exc:
             # PostgreSQL restarting must not kill the worker (nor `radbill up` with it)
             log.error("database unavailable (%s); retrying in %ss", exc, poll)

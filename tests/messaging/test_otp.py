@@ -67,6 +67,9 @@ def test_the_code_arrives_and_is_right_once(factory, sslwireless_emu):
         row = s.scalars(sa.select(OtpCode)).one()
         assert re.fullmatch(r"[0-9a-f]{64}", row.code_hash) and code not in row.code_hash
         assert row.code_hash == otp.digest(NUMBER, "login", code)
+        # once sent, the history keeps the message without its code
+        body = s.get(Message, row.message_id).body
+        assert code not in body and "Your code is ••••••." in body
     with factory.begin() as s:
         ok = call(s, SYSTEM, "otp.check", {"recipient": "01711-000001", "purpose": "login",
                                            "code": code})
