@@ -15,6 +15,7 @@ doubling, at most 15 min) up to RADBILL_MESSAGE_ATTEMPTS. Each gateway is thrott
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import re
 import threading
@@ -60,9 +61,10 @@ _DRIVERS: dict[tuple, drivers.Driver] = {}
 
 
 def driver_of(gw: MessageGateway) -> drivers.Driver:
-    """The gateway's driver, made once per version of its row (an edit sets updated_at)."""
+    """The gateway's driver, made once per version of its settings and credentials."""
     from rating.gateways import secrets
-    key = (gw.id, gw.updated_at, gw.kind)
+    key = (gw.id, gw.kind, json.dumps(gw.config or {}, sort_keys=True),
+           bytes(gw.credentials or b""))
     found = _DRIVERS.get(key)
     if found is None:
         if len(_DRIVERS) > 256:
