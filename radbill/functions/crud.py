@@ -102,7 +102,11 @@ class Entity:
         return []
 
     def filter(self, stmt: sa.Select, param: str, column: str, value: str) -> sa.Select:
-        return stmt.where(sa.cast(getattr(self.model, column), sa.Text) == value)
+        col = getattr(self.model, column)
+        if isinstance(col.type, sa.Integer):  # compared as a number, so its index serves
+            ident = as_id(value, col)
+            return stmt.where(col == ident if ident is not None else sa.false())
+        return stmt.where(sa.cast(col, sa.Text) == value)
 
     def order(self, call: Call) -> list:
         sort = call.get("sort") or self.default_sort
