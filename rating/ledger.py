@@ -17,6 +17,7 @@ The chart, per operator:
   commission      distributors' and collectors' commission (an expense: debit +)
   commission_payable  commission owed to them until paid out (a liability: credit +)
   messaging_cost  what its SMS/WhatsApp/e-mail cost it (messaging/charging.py)
+  service_cost    what fixing complaints cost it: parts, visits (complaint costs)
   payable         what the ISP owes its own providers (the SMS gateway's bill)
 """
 from __future__ import annotations
@@ -39,6 +40,7 @@ LABELS = {"cash": "Cash", "receivable": "Accounts receivable", "advances": "Cust
           "downstream": "Reseller balances", "wholesale_cost": "Wholesale cost",
           "gateway_fees": "Gateway charges", "commission": "Commission",
           "commission_payable": "Commission payable", "messaging_cost": "Messaging cost",
+          "service_cost": "Service cost",
           "payable": "Payable to providers"}
 
 

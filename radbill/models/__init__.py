@@ -22,3 +22,6 @@ from radbill.models.billing import (Bill, BillLine, GatewayCheckout, JobState,  
                                     PaymentAllocation, PaymentGateway, RechargeCard, UsageDaily)
 from radbill.models.messaging import (Broadcast, IncomingMessage, Message,  # noqa: E402,F401
                                       MessageGateway, MessageTemplate, OtpCode, Task)
+from radbill.models.selfcare import (Complaint, ComplaintAttachment, ComplaintCategory,  # noqa: E402,F401
+                                     ComplaintComment, ComplaintCost, Department, PackageChange,
+                                     Signup)

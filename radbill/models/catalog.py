@@ -55,6 +55,11 @@ class Package(Base):
     pool_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ip_pools.id", ondelete="SET NULL"))
     fup_pool_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ip_pools.id", ondelete="SET NULL"))
     sim_use: Mapped[int] = mapped_column(server_default="1")
+    # self-care (issue 14): offered on the portal (sign-up, package change); a sign-up for it
+    # is approved at once; a change to it waits for the operator's approval
+    online: Mapped[bool] = mapped_column(server_default=sa.false())
+    auto_approve: Mapped[bool] = mapped_column(server_default=sa.false())
+    change_approval: Mapped[bool] = mapped_column(server_default=sa.false())
     created_at: Mapped[dt.datetime] = created_at()
 
     pool: Mapped[IpPool | None] = relationship(foreign_keys=[pool_id])

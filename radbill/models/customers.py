@@ -48,6 +48,7 @@ class Customer(Base):
     cycle_start: Mapped[dt.date] = mapped_column(server_default=sa.func.current_date())
     cycle_day: Mapped[int | None] = mapped_column(sa.SmallInteger)  # a monthly cycle's anchor
     lang: Mapped[str] = mapped_column(sa.Text, server_default="en")  # en, bn: portal, notices
+    national_id: Mapped[str | None] = mapped_column(sa.Text)  # NID, one live customer each
     notes: Mapped[str | None] = mapped_column(sa.Text)
     last_seen_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = created_at()
@@ -75,6 +76,8 @@ class Customer(Base):
         sa.Index("uq_customers_static_ip", "static_ip", unique=True,
                  postgresql_where=sa.text("static_ip is not null and deleted_at is null")),
         sa.Index("ix_customers_operator_status", "operator_id", "status"),
+        sa.Index("uq_customers_national_id", "national_id", unique=True,
+                 postgresql_where=sa.text("national_id is not null and deleted_at is null")),
         sa.Index("ix_customers_mobile", "mobile"),
         sa.Index("ix_customers_mobile_reverse", sa.text("reverse(mobile) text_pattern_ops")),
         sa.Index("ix_customers_mac", "mac"),
