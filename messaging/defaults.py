@@ -100,6 +100,18 @@ SMS: dict[tuple[str, str], str] = {
                                  "{{ link }}" + SIGN_BN,
     ("otp", "bn"): "আপনার কোড {{ code }}। {{ minutes }} মিনিট পর্যন্ত বৈধ। কাউকে জানাবেন না।"
                    + SIGN_BN,
+    # -- issue 14, sign-up -------------------------------------------------------------------
+    ("signup.approved", "en"): "Welcome {{ name }}! Your internet account is approved. "
+                               "Username: {{ username }} Password: {{ password }} "
+                               "({{ package }})" + SIGN,
+    ("signup.rejected", "en"): "Dear {{ name }}, your sign-up was not approved"
+                               "{% if reason %} ({{ reason }}){% endif %}." + SIGN,
+    ("signup.approved", "bn"): "স্বাগতম {{ name }}! আপনার ইন্টারনেট সংযোগ অনুমোদিত হয়েছে। "
+                               "ইউজারনেম: {{ username }} পাসওয়ার্ড: {{ password }} "
+                               "({{ package }})" + SIGN_BN,
+    ("signup.rejected", "bn"): "প্রিয় {{ name }}, আপনার আবেদন অনুমোদিত হয়নি"
+                               "{% if reason %} ({{ reason }}){% endif %}।" + SIGN_BN,
+    # -- end issue 14, sign-up ---------------------------------------------------------------
 }
 
 EMAIL: dict[tuple[str, str], tuple[str, str]] = {
@@ -237,6 +249,28 @@ EMAIL: dict[tuple[str, str], tuple[str, str]] = {
         HELLO_BN + "আপনার এককালীন কোড {{ code }}। এটি {{ minutes }} মিনিট বৈধ থাকবে।\n\n"
         "কোডটি কাউকে জানাবেন না; আমরা কখনো এটি চাইব না।" + CLOSE_BN),
     ("alert", "bn"): ("[radbill] {{ title }}", "সতর্কবার্তা: {{ title }}\n\n{{ details }}"),
+    # -- issue 14, sign-up -------------------------------------------------------------------
+    ("signup.approved", "en"): (
+        "Your internet account is approved",
+        HELLO + "Your sign-up is approved and your internet account is ready.\n\n"
+        "Username (PPPoE): {{ username }}\nPassword: {{ password }}\nPackage: {{ package }}"
+        "\n\nEnter them in your router's PPPoE settings. Keep the password to yourself."
+        + PORTAL + CLOSE),
+    ("signup.rejected", "en"): (
+        "Your sign-up was not approved",
+        HELLO + "We are sorry: your sign-up was not approved"
+        "{% if reason %} ({{ reason }}){% endif %}." + CLOSE),
+    ("signup.approved", "bn"): (
+        "আপনার ইন্টারনেট সংযোগ অনুমোদিত হয়েছে",
+        HELLO_BN + "আপনার আবেদন অনুমোদিত হয়েছে, সংযোগ প্রস্তুত।\n\n"
+        "ইউজারনেম (PPPoE): {{ username }}\nপাসওয়ার্ড: {{ password }}\nপ্যাকেজ: {{ package }}"
+        "\n\nরাউটারের PPPoE সেটিংসে এগুলো দিন। পাসওয়ার্ড কাউকে জানাবেন না।"
+        + PORTAL_BN + CLOSE_BN),
+    ("signup.rejected", "bn"): (
+        "আপনার আবেদন অনুমোদিত হয়নি",
+        HELLO_BN + "দুঃখিত, আপনার আবেদন অনুমোদিত হয়নি"
+        "{% if reason %} ({{ reason }}){% endif %}।" + CLOSE_BN),
+    # -- end issue 14, sign-up ---------------------------------------------------------------
 }
 
 TELEGRAM: dict[tuple[str, str], str] = {

@@ -39,6 +39,7 @@ VARIABLES: dict[str, str] = {
     "minutes": "how long a one-time code stays valid",
     "title": "what happened, in a few words (staff alerts)",
     "details": "the alert's details (staff alerts)",
+    "password": "the new PPPoE password (only in the sign-up approval)",
 }
 COMMON = ("name", "username", "package", "operator", "operator_phone", "currency", "expires",
           "amount_due", "link", "portal")
@@ -59,6 +60,9 @@ EVENTS: dict[str, tuple[str, ...]] = {
     "otp": ("code", "minutes"),
     "broadcast": (),
     "alert": ("title", "details"),  # staff: Telegram / e-mail; COMMON is empty there
+    # issue 14, sign-up (password: the new PPPoE password, in signup.approved only)
+    "signup.approved": ("password",),
+    "signup.rejected": ("reason",),
 }
 FILTERS = ("upper", "lower", "title", "capitalize", "trim", "default", "truncate", "replace",
            "length")

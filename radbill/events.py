@@ -147,6 +147,16 @@ CATALOGUE: dict[str, EventType] = {t.name: t for t in (
               ("gateway_id",), emitters=("messaging.sender",), routes=(ALERT,)),
     EventType("operator.low_balance", "Your balance is low", ("balance", "threshold"),
               emitters=("job.message_charge",), routes=(ALERT,)),
+    # -- issue 14, sign-up (customers/functions/signups.py) ----------------------------------
+    # the applicant's message (username and PPPoE password; or why refused) is queued by the
+    # function itself: a rejected applicant is no customer, and the password must never be in a
+    # payload; so these have no notify route (customer.created still sends the welcome)
+    EventType("signup.approved", "Your internet account is approved",
+              ("signup_id", "username", "package"),
+              emitters=("signup.approve", "portal.signup_verify")),
+    EventType("signup.rejected", "Your sign-up was not approved", ("signup_id", "reason"),
+              emitters=("signup.reject",)),
+    # -- end issue 14, sign-up -----------------------------------------------------------------
 )}
 
 
