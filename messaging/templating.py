@@ -60,6 +60,11 @@ EVENTS: dict[str, tuple[str, ...]] = {
     "otp": ("code", "minutes"),
     "broadcast": (),
     "alert": ("title", "details"),  # staff: Telegram / e-mail; COMMON is empty there
+    # issue 14, package change (package: the customer's package when the notice is made)
+    "customer.package_changed": ("amount",),
+    "package_change.scheduled": (),
+    "package_change.refused": ("reason",),
+    "package_change.cancelled": ("reason",),
     # issue 14, sign-up (password: the new PPPoE password, in signup.approved only)
     "signup.approved": ("password",),
     "signup.rejected": ("reason",),

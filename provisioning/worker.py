@@ -156,6 +156,19 @@ def event_attributes(session: Session, event: Outbox) -> dict[str, str]:
         if pkg is not None and pkg.fup_rate_up and pkg.fup_rate_down:
             return {"Mikrotik-Rate-Limit":
                     f"{format_rate(pkg.fup_rate_up)}/{format_rate(pkg.fup_rate_down)}"}
+    if name == "customer.package_changed" and event.customer_id is not None:
+        # issue 14: the new package's rate as authorize hands it out (the FUP rate while the
+        # customer is throttled), on the live session, without a Disconnect
+        from radius_module.policy import rate_limit
+        row = session.execute(sa.select(Package, Customer.status)
+                              .join(Customer, Customer.package_id == Package.id)
+                              .where(Customer.id == event.customer_id)).first()
+        if row is not None:
+            pkg, status = row
+            if status == "fup" and pkg.fup_rate_up and pkg.fup_rate_down:
+                return {"Mikrotik-Rate-Limit":
+                        f"{format_rate(pkg.fup_rate_up)}/{format_rate(pkg.fup_rate_down)}"}
+            return {"Mikrotik-Rate-Limit": rate_limit(pkg)}
     return {}
 
 

@@ -147,6 +147,25 @@ CATALOGUE: dict[str, EventType] = {t.name: t for t in (
               ("gateway_id",), emitters=("messaging.sender",), routes=(ALERT,)),
     EventType("operator.low_balance", "Your balance is low", ("balance", "threshold"),
               emitters=("job.message_charge",), routes=(ALERT,)),
+    # -- issue 14, package change (rating/package_change.py) --------------------------------
+    # applied: ONE CoA gives the live session the new package's rate (provisioning/worker's
+    # event_attributes), never a Disconnect; the customer is told
+    EventType("customer.package_changed", "Your package has changed",
+              ("username", "from", "to", "kind"), ("change_id", "amount", "bill_id"),
+              emitters=("package.change", "package_change.approve", "portal.package",
+                        "job.package_changes"), routes=(COA, NOTIFY)),
+    # waiting: for the operator's approval (status pending) or the next cycle (scheduled)
+    EventType("package_change.scheduled", "Your package change is waiting",
+              ("change_id", "username", "from", "to", "kind", "status", "effective_on"),
+              emitters=("package.change", "package_change.approve", "portal.package"),
+              routes=(NOTIFY,)),
+    EventType("package_change.refused", "Your package change was not approved",
+              ("change_id", "username", "from", "to"), ("reason",),
+              emitters=("package_change.refuse",), routes=(NOTIFY,)),
+    EventType("package_change.cancelled", "Your package change was cancelled",
+              ("change_id", "username", "from", "to"), ("reason",),
+              emitters=("package_change.cancel", "portal.package"), routes=(NOTIFY,)),
+    # -- end issue 14, package change ----------------------------------------------------------
     # -- issue 14, sign-up (customers/functions/signups.py) ----------------------------------
     # the applicant's message (username and PPPoE password; or why refused) is queued by the
     # function itself: a rejected applicant is no customer, and the password must never be in a

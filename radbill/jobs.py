@@ -19,7 +19,8 @@ from radbill.models import JobState
 
 log = logging.getLogger("radbill.jobs")
 
-JOB_MODULES = ("rating.jobs", "provisioning.jobs", "messaging.jobs")
+JOB_MODULES = ("rating.jobs", "provisioning.jobs", "messaging.jobs",
+               "rating.package_change")  # issue 14: the package_changes job
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from radbill.functions.roles import RESELLERS
 from radbill.models import Customer
 
 # staff, and the portal's callers
-OTP_ROLES = RESELLERS + ("manager", "noc", "card_distributor", "customer")
+OTP_ROLES = RESELLERS + ("manager", "noc", "card_distributor", "customer", "visitor")
 PURPOSE = F.text(40, r"[a-z][a-z0-9_.-]{0,39}", "a short lower-case word (login, verify, ...)")
 CODE = F.text(otp.DIGITS, r"[0-9]{%d}" % otp.DIGITS, f"{otp.DIGITS} digits")
 PARAMS = (Param("recipient", "a mobile number (any spelling: 01711..., +8801711...)"),

@@ -7,6 +7,7 @@ from rating import bills as billing, resellers
 from rating.functions import (accounts, allocations, billing_profiles, bills, cards,  # noqa: F401
                               checkout, collect, commission, dashboard, gateways, payments,  # (registration)
                               profiles, receipts, usage, vouchers)
+from rating.functions import package_changes  # noqa: F401,E402  (issue 14: package change)
 
 
 def on_created(call, customer) -> None:

@@ -102,6 +102,17 @@ def test_every_emitter_matches_the_catalogue(session):
     monitor.set_status(session, "nas", nas.id, True)
     monitor.set_status(session, "nas", nas.id, False, error="timeout")  # device.down
     monitor.set_status(session, "nas", nas.id, True)  # device.up
+    # issue 14, package change: applied (customer.package_changed), a downgrade scheduled
+    # (package_change.scheduled), cancelled, and one waiting for approval refused
+    small, big = make_package(session, price="100"), make_package(session, price="900")
+    mover = postpaid_customer(session, package=small.name)
+    fn(session, "package.change", sok="ok", customer=mover.username, package=big.name)
+    down = fn(session, "package.change", sok="ok", customer=mover.username, package=small.name)
+    fn(session, "package_change.cancel", elid=str(down.elid))  # package_change.cancelled
+    gated = make_package(session, price="950")
+    gated.change_approval = True
+    asked = fn(session, "package.change", sok="ok", customer=mover.username, package=gated.name)
+    fn(session, "package_change.refuse", elid=str(asked.elid))  # package_change.refused
 
     seen = emitted(session)
     for ev in seen:

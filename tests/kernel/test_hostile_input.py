@@ -210,6 +210,8 @@ BASES = {
     "broadcast.edit": {"channel": "sms", "body": "Hello {{ name }}", "status": "active"},
     "otp.send": {"recipient": "+8801711000001", "purpose": "login"},
     "otp.check": {"recipient": "+8801711000001", "purpose": "login", "code": "123456"},
+    # issue 14, package change (the world offers alice only Home: refused, naming package)
+    "package.change": {"customer": "alice", "package": "Home", "date": "2026-03-01"},
 }
 EDIT_TARGETS = {"customer": "sam", "package": "Home", "pool": "poolA", "operator": "resA",
                 "user": "anna", "nas": "nas1", "olt": "olt1", "zone": "north",
