@@ -18,17 +18,14 @@ wrong token is recorded there (and answered the way the gateway answers it).
 from __future__ import annotations
 
 import html
-import json
-import re
-import threading
-import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Callable
 from urllib.parse import urlencode
 
-from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
+
+from tests.support.http_emulator import HttpEmulator, Seen
 
 OUTCOMES = ("success", "failure", "cancel")
 
@@ -48,93 +45,26 @@ class Back:
         return self.url
 
 
-@dataclass
-class Seen:
-    method: str
-    path: str
-    headers: dict[str, str]
-    args: dict[str, str]
-    form: dict[str, str]
-    json: object
-    at: float
-
-
-class Emulator:
+class Emulator(HttpEmulator):
     name = "gateway"
-    routes: list[tuple[str, str, str]] = []   # (method, path regex, handler method name)
 
     def __init__(self):
-        self.seen: list[Seen] = []
-        self.violations: list[str] = []
+        super().__init__()
         self.sessions: dict[str, dict] = {}    # the gateway's payment records by its id
-        self.hang_next = 0                      # the next N API calls sleep `hang_for` seconds
-        self.hang_for = 3.0
         self.tamper_amount: Decimal | None = None   # report this amount instead of the real one
-        self.ipn_log: list[tuple[str, dict, int]] = []  # notices we posted: (url, params, status)
-        self._server = None
-        self._lock = threading.Lock()
-        self.url = ""
 
-    # -- the server ------------------------------------------------------------------------
-    def start(self) -> "Emulator":
-        self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True)
-        self.url = f"http://127.0.0.1:{self._server.server_port}"
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
+    @property
+    def ipn_log(self) -> list[tuple[str, dict, int]]:  # notices we posted: (url, params, status)
+        return self.posted
 
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server = None
+    def all_routes(self) -> list[tuple[str, str, str]]:
+        return self.routes + [("GET", r"/_emu/page/(?P<ref>[^/]+)", "page"),
+                              ("POST", r"/_emu/page/(?P<ref>[^/]+)", "page_submit")]
 
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-
-    def _wsgi(self, environ, start_response):
-        req = Request(environ)
-        body = req.get_data(as_text=True)
-        try:
-            payload = json.loads(body) if body and "json" in (req.content_type or "") else None
-        except ValueError:
-            payload = None
-        seen = Seen(req.method, req.path, dict(req.headers), dict(req.args), dict(req.form),
-                    payload, time.time())
-        if not req.path.startswith("/_emu/"):
-            with self._lock:
-                self.seen.append(seen)
-                hang = self.hang_next > 0
-                self.hang_next -= 1 if hang else 0
-            if hang:
-                time.sleep(self.hang_for)
-        for method, pattern, handler in self.routes + [
-                ("GET", r"/_emu/page/(?P<ref>[^/]+)", "page"),
-                ("POST", r"/_emu/page/(?P<ref>[^/]+)", "page_submit")]:
-            m = re.fullmatch(pattern, req.path)
-            if m and req.method == method:
-                resp = getattr(self, handler)(req, seen, **m.groupdict())
-                break
-        else:
-            resp = self.json({"error": "not found"}, 404)
-        return resp(environ, start_response)
+    def not_found(self) -> Response:
+        return self.json({"error": "not found"}, 404)
 
     # -- helpers for subclasses -------------------------------------------------------------
-    @staticmethod
-    def json(value, status: int = 200) -> Response:
-        return Response(json.dumps(value), status=status, mimetype="application/json")
-
-    def violation(self, text: str) -> None:
-        self.violations.append(text)
-
-    def require(self, where: str, values: dict, names: tuple[str, ...]) -> list[str]:
-        """Record a violation for each of `names` missing or empty in `values`."""
-        missing = [n for n in names if values.get(n) in (None, "")]
-        for n in missing:
-            self.violation(f"{where}: {n} missing")
-        return missing
-
     def page_url(self, ref: str) -> str:
         return f"{self.url}/_emu/page/{ref}"
 
@@ -177,15 +107,7 @@ class Emulator:
 
     def post_ipn(self, url: str, params: dict, as_json: bool = False) -> int:
         """Deliver a server-to-server notice the way the gateway does (form or JSON POST)."""
-        import requests
-        try:
-            r = (requests.post(url, json=params, timeout=10) if as_json
-                 else requests.post(url, data=params, timeout=10))
-            status = r.status_code
-        except requests.RequestException:
-            status = 0
-        self.ipn_log.append((url, dict(params), status))
-        return status
+        return self.post_back(url, params, as_json)
 
 
 Handler = Callable[..., Response]
