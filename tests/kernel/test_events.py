@@ -114,6 +114,29 @@ def test_every_emitter_matches_the_catalogue(session):
     asked = fn(session, "package.change", sok="ok", customer=mover.username, package=gated.name)
     fn(session, "package_change.refuse", elid=str(asked.elid))  # package_change.refused
 
+    # issue 14, sign-up: a confirmed sign-up approved (signup.approved), another rejected
+    # (signup.rejected)
+    from radbill.models.selfcare import Signup
+    pkg14 = make_package(session, name="Signup14")
+    s14 = [Signup(operator_id=root.id, package_id=pkg14.id, name=f"Applicant {i}",
+                  mobile=f"+88017110141{i:02d}", address="Dhaka", national_id=f"140000000{i}",
+                  verified_at=dt.datetime.now(dt.timezone.utc)) for i in range(2)]
+    session.add_all(s14)
+    session.flush()
+    fn(session, "signup.approve", elid=str(s14[0].id))
+    fn(session, "signup.reject", elid=str(s14[1].id), reason="no coverage")
+    # -- end issue 14, sign-up
+
+    # issue 14, complaints: created, acknowledged, a public comment, resolved, closed
+    fn(session, "department.edit", sok="ok", name="Care14")
+    fn(session, "complaint_category.edit", sok="ok", name="Outage14", department="Care14")
+    comp = fn(session, "complaint.edit", sok="ok", customer=c.username, category="Outage14",
+              subject="down", message="no link").elid
+    fn(session, "complaint.edit", sok="ok", elid=str(comp), status="acknowledged")
+    fn(session, "complaint.comment", complaint=str(comp), body="on our way", public="yes")
+    for status in ("in_progress", "resolved", "closed"):
+        fn(session, "complaint.edit", sok="ok", elid=str(comp), status=status)
+    # -- end issue 14, complaints
     seen = emitted(session)
     for ev in seen:
         events.get(ev.name).check(ev.data)  # raises on a missing or unknown field
