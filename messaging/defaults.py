@@ -100,30 +100,6 @@ SMS: dict[tuple[str, str], str] = {
                                  "{{ link }}" + SIGN_BN,
     ("otp", "bn"): "আপনার কোড {{ code }}। {{ minutes }} মিনিট পর্যন্ত বৈধ। কাউকে জানাবেন না।"
                    + SIGN_BN,
-    # -- issue 14, package change -----------------------------------------------------------
-    ("customer.package_changed", "en"): "Dear {{ name }}, {{ username }} is now on {{ package }}."
-                                        "{% if amount %} The difference for this period, "
-                                        "{{ amount }} {{ currency }}, is billed.{% endif %}"
-                                        + SIGN,
-    ("package_change.scheduled", "en"): "Dear {{ name }}, your package change for {{ username }}"
-                                        " is recorded; it takes effect at your next cycle or "
-                                        "once approved." + SIGN,
-    ("package_change.refused", "en"): "Dear {{ name }}, your package change for {{ username }} "
-                                      "was not approved{% if reason %} ({{ reason }}){% endif %}"
-                                      ". You stay on {{ package }}." + SIGN,
-    ("package_change.cancelled", "en"): "Dear {{ name }}, your package change for {{ username }}"
-                                        " was cancelled. You stay on {{ package }}." + SIGN,
-    ("customer.package_changed", "bn"): "প্রিয় {{ name }}, {{ username }} এর প্যাকেজ এখন "
-                                        "{{ package }}।{% if amount %} পার্থক্য {{ amount }} "
-                                        "টাকা বিল হয়েছে।{% endif %}" + SIGN_BN,
-    ("package_change.scheduled", "bn"): "প্রিয় {{ name }}, {{ username }} এর প্যাকেজ পরিবর্তন "
-                                        "পরের চক্রে বা অনুমোদনের পর কার্যকর হবে।" + SIGN_BN,
-    ("package_change.refused", "bn"): "প্রিয় {{ name }}, {{ username }} এর প্যাকেজ পরিবর্তন "
-                                      "অনুমোদিত হয়নি{% if reason %} ({{ reason }}){% endif %}।"
-                                      + SIGN_BN,
-    ("package_change.cancelled", "bn"): "প্রিয় {{ name }}, {{ username }} এর প্যাকেজ পরিবর্তন "
-                                        "বাতিল হয়েছে।" + SIGN_BN,
-    # -- end issue 14, package change -------------------------------------------------------
     # -- issue 14, sign-up -------------------------------------------------------------------
     ("signup.approved", "en"): "Welcome {{ name }}! Your internet account is approved. "
                                "Username: {{ username }} Password: {{ password }} "
@@ -310,45 +286,6 @@ EMAIL: dict[tuple[str, str], tuple[str, str]] = {
         "{% if reason %} ({{ reason }}){% endif %}." + CLOSE),
     ("signup.approved", "bn"): (
         "আপনার ইন্টারনেট সংযোগ অনুমোদিত হয়েছে",
-    # -- issue 14, package change -----------------------------------------------------------
-    ("customer.package_changed", "en"): (
-        "Your package is now {{ package }}",
-        HELLO + "Your account {{ username }} is now on the package {{ package }}."
-        "{% if amount %}\n\nThe difference for the rest of this period, {{ amount }} "
-        "{{ currency }}, is on a new bill.{% endif %} If the new speed does not show, please "
-        "restart your router." + PORTAL + CLOSE),
-    ("package_change.scheduled", "en"): (
-        "Your package change for {{ username }} is recorded",
-        HELLO + "We have recorded your package change for {{ username }}. It takes effect at "
-        "the start of your next cycle, or once we approve it; until then you stay on "
-        "{{ package }}." + PORTAL + CLOSE),
-    ("package_change.refused", "en"): (
-        "Your package change for {{ username }} was not approved",
-        HELLO + "Your package change for {{ username }} was not approved"
-        "{% if reason %} ({{ reason }}){% endif %}. You stay on {{ package }}." + CLOSE),
-    ("package_change.cancelled", "en"): (
-        "Your package change for {{ username }} was cancelled",
-        HELLO + "Your package change for {{ username }} was cancelled"
-        "{% if reason %} ({{ reason }}){% endif %}. You stay on {{ package }}." + CLOSE),
-    ("customer.package_changed", "bn"): (
-        "আপনার প্যাকেজ এখন {{ package }}",
-        HELLO_BN + "আপনার সংযোগ {{ username }} এখন {{ package }} প্যাকেজে।"
-        "{% if amount %}\n\nএই মেয়াদের বাকি দিনের পার্থক্য {{ amount }} টাকা নতুন বিলে যোগ "
-        "হয়েছে।{% endif %} নতুন স্পিড না পেলে রাউটারটি রিস্টার্ট করুন।" + PORTAL_BN + CLOSE_BN),
-    ("package_change.scheduled", "bn"): (
-        "{{ username }} এর প্যাকেজ পরিবর্তনের অনুরোধ গৃহীত",
-        HELLO_BN + "{{ username }} এর প্যাকেজ পরিবর্তনের অনুরোধ আমরা পেয়েছি। এটি পরের চক্রের "
-        "শুরুতে বা অনুমোদনের পর কার্যকর হবে; ততদিন {{ package }} চালু থাকবে।"
-        + PORTAL_BN + CLOSE_BN),
-    ("package_change.refused", "bn"): (
-        "{{ username }} এর প্যাকেজ পরিবর্তন অনুমোদিত হয়নি",
-        HELLO_BN + "{{ username }} এর প্যাকেজ পরিবর্তন অনুমোদিত হয়নি"
-        "{% if reason %} ({{ reason }}){% endif %}। {{ package }} চালু থাকবে।" + CLOSE_BN),
-    ("package_change.cancelled", "bn"): (
-        "{{ username }} এর প্যাকেজ পরিবর্তন বাতিল হয়েছে",
-        HELLO_BN + "{{ username }} এর প্যাকেজ পরিবর্তন বাতিল হয়েছে"
-        "{% if reason %} ({{ reason }}){% endif %}। {{ package }} চালু থাকবে।" + CLOSE_BN),
-    # -- end issue 14, package change -------------------------------------------------------
         HELLO_BN + "আপনার আবেদন অনুমোদিত হয়েছে, সংযোগ প্রস্তুত।\n\n"
         "ইউজারনেম (PPPoE): {{ username }}\nপাসওয়ার্ড: {{ password }}\nপ্যাকেজ: {{ package }}"
         "\n\nরাউটারের PPPoE সেটিংসে এগুলো দিন। পাসওয়ার্ড কাউকে জানাবেন না।"
