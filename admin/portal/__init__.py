@@ -5,3 +5,6 @@ from flask import Blueprint
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 
 from admin.portal import pay, views  # noqa: E402,F401  (routes)
+from admin.portal import complaints  # noqa: E402,F401  (issue 14: the customer's complaints)
+from admin.portal import signup  # noqa: E402,F401  (issue 14: sign-up, code login, profile)
+from admin.portal import package  # noqa: E402,F401  (issue 14: package change)
