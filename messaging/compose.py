@@ -132,7 +132,8 @@ def values(session: Session, customer: Customer | None, payload: dict, lang: str
     reason = payload.get("note") or payload.get("reason")
     if reason:
         out["reason"] = l10n.tr(lang, str(reason))
-    for key in ("code", "minutes", "title", "details"):
+    for key in ("code", "minutes", "title", "details", "complaint_id", "subject", "status",
+                "comment"):
         if key in payload:
             out[key] = str(payload[key])
     return out

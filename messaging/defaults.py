@@ -136,6 +136,19 @@ SMS: dict[tuple[str, str], str] = {
     ("package_change.cancelled", "bn"): "প্রিয় {{ name }}, {{ username }} এর প্যাকেজ পরিবর্তন "
                                         "বাতিল হয়েছে।" + SIGN_BN,
     # -- end issue 14, package change -------------------------------------------------------
+    # -- issue 14, complaints ---------------------------------------------------------------
+    ("complaint.acknowledged", "en"): "Dear {{ name }}, we are working on your complaint "
+                                      "#{{ complaint_id }} ({{ subject|truncate(40) }})." + SIGN,
+    ("complaint.commented", "en"): "Dear {{ name }}, a reply to your complaint "
+                                   "#{{ complaint_id }}: {{ comment|truncate(60) }}" + SIGN,
+    ("complaint.resolved", "en"): "Dear {{ name }}, your complaint #{{ complaint_id }} is "
+                                  "resolved. Not so? Reply in the portal." + SIGN,
+    ("complaint.acknowledged", "bn"): "প্রিয় {{ name }}, আপনার অভিযোগ #{{ complaint_id }} "
+                                      "নিয়ে আমরা কাজ করছি।" + SIGN_BN,
+    ("complaint.commented", "bn"): "প্রিয় {{ name }}, অভিযোগ #{{ complaint_id }} এর উত্তর "
+                                   "এসেছে; পোর্টালে দেখুন।" + SIGN_BN,
+    ("complaint.resolved", "bn"): "প্রিয় {{ name }}, আপনার অভিযোগ #{{ complaint_id }} এর "
+                                  "সমাধান হয়েছে।" + SIGN_BN,
 }
 
 EMAIL: dict[tuple[str, str], tuple[str, str]] = {
@@ -334,6 +347,37 @@ EMAIL: dict[tuple[str, str], tuple[str, str]] = {
         HELLO_BN + "{{ username }} এর প্যাকেজ পরিবর্তন বাতিল হয়েছে"
         "{% if reason %} ({{ reason }}){% endif %}। {{ package }} চালু থাকবে।" + CLOSE_BN),
     # -- end issue 14, package change -------------------------------------------------------
+    # -- issue 14, complaints (e-mail) ------------------------------------------------------
+    ("complaint.acknowledged", "en"): (
+        "Complaint #{{ complaint_id }}: we are on it",
+        HELLO + "We have received your complaint #{{ complaint_id }} ({{ subject }}) and are "
+        "working on it. You can follow it and reply in the self-care portal."
+        "{% if portal %} {{ portal }}/complaints{% endif %}" + CLOSE),
+    ("complaint.commented", "en"): (
+        "Complaint #{{ complaint_id }}: a reply",
+        HELLO + "There is a reply to your complaint #{{ complaint_id }} ({{ subject }}):\n\n"
+        "{{ comment }}\n\nYou can answer in the self-care portal."
+        "{% if portal %} {{ portal }}/complaints{% endif %}" + CLOSE),
+    ("complaint.resolved", "en"): (
+        "Complaint #{{ complaint_id }} is resolved",
+        HELLO + "Your complaint #{{ complaint_id }} ({{ subject }}) is resolved. If the problem "
+        "is still there, reply in the self-care portal and we will look again."
+        "{% if portal %} {{ portal }}/complaints{% endif %}" + CLOSE),
+    ("complaint.acknowledged", "bn"): (
+        "অভিযোগ #{{ complaint_id }}: আমরা কাজ করছি",
+        HELLO_BN + "আপনার অভিযোগ #{{ complaint_id }} ({{ subject }}) আমরা পেয়েছি এবং কাজ করছি। "
+        "সেলফ-কেয়ার পোর্টালে এর অবস্থা দেখতে ও উত্তর দিতে পারবেন।"
+        "{% if portal %} {{ portal }}/complaints{% endif %}" + CLOSE_BN),
+    ("complaint.commented", "bn"): (
+        "অভিযোগ #{{ complaint_id }}: নতুন উত্তর",
+        HELLO_BN + "আপনার অভিযোগ #{{ complaint_id }} ({{ subject }}) এর উত্তর:\n\n"
+        "{{ comment }}\n\nসেলফ-কেয়ার পোর্টালে উত্তর দিতে পারবেন।"
+        "{% if portal %} {{ portal }}/complaints{% endif %}" + CLOSE_BN),
+    ("complaint.resolved", "bn"): (
+        "অভিযোগ #{{ complaint_id }} এর সমাধান হয়েছে",
+        HELLO_BN + "আপনার অভিযোগ #{{ complaint_id }} ({{ subject }}) এর সমাধান হয়েছে। সমস্যা "
+        "থেকে গেলে সেলফ-কেয়ার পোর্টালে জানান, আমরা আবার দেখব।"
+        "{% if portal %} {{ portal }}/complaints{% endif %}" + CLOSE_BN),
 }
 
 TELEGRAM: dict[tuple[str, str], str] = {

@@ -40,6 +40,11 @@ VARIABLES: dict[str, str] = {
     "title": "what happened, in a few words (staff alerts)",
     "details": "the alert's details (staff alerts)",
     "password": "the new PPPoE password (only in the sign-up approval)",
+    # issue 14, complaints
+    "complaint_id": "the complaint's number",
+    "subject": "the complaint's subject",
+    "status": "the complaint's status",
+    "comment": "the staff's public reply (its first 300 characters)",
 }
 COMMON = ("name", "username", "package", "operator", "operator_phone", "currency", "expires",
           "amount_due", "link", "portal")
@@ -68,6 +73,10 @@ EVENTS: dict[str, tuple[str, ...]] = {
     # issue 14, sign-up (password: the new PPPoE password, in signup.approved only)
     "signup.approved": ("password",),
     "signup.rejected": ("reason",),
+    # issue 14, complaints (compose passes complaint_id, subject, status, comment)
+    "complaint.acknowledged": ("complaint_id", "subject", "status"),
+    "complaint.commented": ("complaint_id", "subject", "status", "comment"),
+    "complaint.resolved": ("complaint_id", "subject", "status"),
 }
 FILTERS = ("upper", "lower", "title", "capitalize", "trim", "default", "truncate", "replace",
            "length")

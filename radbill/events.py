@@ -176,6 +176,24 @@ CATALOGUE: dict[str, EventType] = {t.name: t for t in (
     EventType("signup.rejected", "Your sign-up was not approved", ("signup_id", "reason"),
               emitters=("signup.reject",)),
     # -- end issue 14, sign-up -----------------------------------------------------------------
+    # -- issue 14, complaints (care/functions/complaints.py, care/functions/portal.py) -------
+    EventType("complaint.created", "Your complaint is recorded",
+              ("complaint_id", "subject", "category", "source"),
+              emitters=("complaint.edit", "portal.complaint_new")),
+    EventType("complaint.acknowledged", "We are looking at your complaint",
+              ("complaint_id", "subject", "status"), emitters=("complaint.edit",),
+              routes=(NOTIFY,)),
+    # public comments only; the customer is told of staff's, not of their own
+    EventType("complaint.commented", "A reply to your complaint",
+              ("complaint_id", "subject", "status", "by", "comment"),
+              emitters=("complaint.comment", "portal.complaint_reply"),
+              routes=(Route("notify", match={"by": "staff"}),)),
+    EventType("complaint.resolved", "Your complaint is resolved",
+              ("complaint_id", "subject", "status"), emitters=("complaint.edit",),
+              routes=(NOTIFY,)),
+    EventType("complaint.closed", "Your complaint is closed", ("complaint_id", "subject", "status"),
+              emitters=("complaint.edit", "portal.complaint_close")),
+    # -- end issue 14, complaints ------------------------------------------------------------
 )}
 
 

@@ -26,6 +26,7 @@ FUNCTION_MODULES = (
     "provisioning.functions",
     "logs.functions",
     "messaging.functions",
+    "care.functions",
 )
 
 

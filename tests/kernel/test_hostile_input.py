@@ -212,6 +212,14 @@ BASES = {
     "otp.check": {"recipient": "+8801711000001", "purpose": "login", "code": "123456"},
     # issue 14, package change (the world offers alice only Home: refused, naming package)
     "package.change": {"customer": "alice", "package": "Home", "date": "2026-03-01"},
+    # issue 14, complaints (the world has no department: refused, naming it)
+    "department.edit": {"name": "Care desk"},
+    "complaint_category.edit": {"name": "Outage", "department": "Care desk", "target_hours": "8"},
+    "complaint.edit": {"customer": "alice", "category": "Outage", "subject": "down",
+                       "message": "no link", "priority": "high"},
+    "complaint.comment": {"complaint": "1", "body": "on our way", "public": "yes"},
+    "complaint.cost": {"complaint": "1", "description": "ONU", "amount": "100"},
+    "portal.complaint_new": {"category": "Outage", "subject": "down", "message": "no link"},
 }
 EDIT_TARGETS = {"customer": "sam", "package": "Home", "pool": "poolA", "operator": "resA",
                 "user": "anna", "nas": "nas1", "olt": "olt1", "zone": "north",
