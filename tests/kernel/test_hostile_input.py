@@ -212,6 +212,9 @@ BASES = {
     "otp.check": {"recipient": "+8801711000001", "purpose": "login", "code": "123456"},
     # issue 14, package change (the world offers alice only Home: refused, naming package)
     "package.change": {"customer": "alice", "package": "Home", "date": "2026-03-01"},
+    # issue 14, sign-up
+    "portal.signup": {"zone": "north", "package": "Home", "name": "Rahim", "mobile": "01711000051",
+                      "address": "Dhaka", "national_id": "1234567890"},
     # issue 14, complaints (the world has no department: refused, naming it)
     "department.edit": {"name": "Care desk"},
     "complaint_category.edit": {"name": "Outage", "department": "Care desk", "target_hours": "8"},
