@@ -242,3 +242,25 @@ def test_an_upgrade_sends_one_coa_with_the_new_rate_to_the_live_session(factory,
         [row] = s.scalars(sa.select(Outbox).where(Outbox.customer_id == c.id,
                                                   Outbox.kind == "coa")).all()
         assert row.status == "done"
+
+
+def test_a_prepaid_upgrade_bills_the_days_of_validity_left_and_a_downgrade_waits_for_its_end(
+        session):
+    from rating.terms import midnight
+    from tests.support.factories import make_customer
+    basic = make_package(session, price="300", validity_days="30")
+    premium = make_package(session, price="600", validity_days="30")
+    c = make_customer(session, package=basic.name)  # no billing profile: prepaid
+    c.operator.vat_percent = D("0")
+    c.expires_at = midnight(dt.date(2026, 11, 21))  # 10 days left on the 11th
+    session.flush()
+    done = change(session, c, premium, dt.date(2026, 11, 11), sok="ok")
+    # 600 x 10/30 = 200.00 less 300 x 10/30 = 100.00, no VAT
+    assert (done.extra["status"], done.extra["amount"]) == ("applied", "100.00")
+    down = change(session, c, basic, dt.date(2026, 11, 12), sok="ok")
+    assert (down.extra["status"], down.extra["effective_on"]) == ("scheduled", "2026-11-21")
+    c.expires_at = None  # validity over: a change has nothing left to wait for
+    session.flush()
+    fn(session, "package_change.cancel", elid=str(down.elid))
+    now = change(session, c, basic, dt.date(2026, 11, 25), sok="ok")
+    assert (now.extra["status"], now.extra["amount"]) == ("applied", "0.00")
