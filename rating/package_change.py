@@ -13,6 +13,7 @@ staff approve it.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -25,6 +26,8 @@ from radbill.money import ZERO, q
 from rating import bills, pricing
 from rating.errors import RatingError
 from rating.terms import Terms, local_day, terms_of
+
+log = logging.getLogger("rating.package_change")
 
 
 @dataclass
@@ -248,7 +251,7 @@ def run_due(session: Session, on: dt.date) -> str:
     due = session.scalars(sa.select(PackageChange).where(
         PackageChange.status == "scheduled", PackageChange.effective_on <= on)
         .order_by(PackageChange.id).with_for_update(skip_locked=True)).all()
-    applied = skipped = 0
+    applied = skipped = failed = 0
     for change in due:
         customer = session.scalars(sa.select(Customer).where(
             Customer.id == change.customer_id).with_for_update()).one()
@@ -256,10 +259,17 @@ def run_due(session: Session, on: dt.date) -> str:
             change.status = "cancelled"
             skipped += 1
             continue
-        with session.begin_nested():
-            apply(session, change, customer, on, actor="scheduler", func="job.package_changes")
+        try:
+            with session.begin_nested():
+                apply(session, change, customer, on, actor="scheduler",
+                      func="job.package_changes")
+        except RatingError as exc:  # e.g. a custom price given since: staff decide
+            log.warning("package change %s not applied: %s", change.id, exc)
+            failed += 1
+            continue
         applied += 1
-    return f"{applied} package changes applied" + (f", {skipped} cancelled" if skipped else "")
+    return (f"{applied} package changes applied" + (f", {skipped} cancelled" if skipped else "")
+            + (f", {failed} refused (still scheduled)" if failed else ""))
 
 
 def job(session: Session, on: dt.date) -> str:

@@ -264,3 +264,13 @@ def test_a_prepaid_upgrade_bills_the_days_of_validity_left_and_a_downgrade_waits
     fn(session, "package_change.cancel", elid=str(down.elid))
     now = change(session, c, basic, dt.date(2026, 11, 25), sok="ok")
     assert (now.extra["status"], now.extra["amount"]) == ("applied", "0.00")
+
+
+def test_a_scheduled_change_the_job_cannot_apply_stays_scheduled(session):
+    c, basic, premium = world(session, dt.date(2026, 11, 1), on_premium=True)
+    done = change(session, c, basic, dt.date(2026, 11, 11), sok="ok")
+    c.custom_price = D("450")  # given by staff since: the job leaves the decision to them
+    session.flush()
+    assert pc.job(session, dt.date(2026, 12, 1)) == \
+        "0 package changes applied, 1 refused (still scheduled)"
+    assert session.get(PackageChange, done.elid).status == "scheduled"
