@@ -52,6 +52,9 @@ TITLES = {
     "msg_gateway": _("Message gateways"), "incoming": _("Incoming messages"),
     "template.preview": _("Preview a message"), "message.retry": _("Send again"),
     "operator.messaging": _("Messaging settings"),
+    "broadcast": _("Broadcasts"), "task": _("Background tasks"),
+    "task.cancel": _("Cancel a task"), "otp.send": _("Send a one-time code"),
+    "otp.check": _("Check a one-time code"),
 }
 # one thing of a list (forms: "New package", confirmations: "3 customers")
 SINGULAR = {
@@ -66,6 +69,7 @@ SINGULAR = {
     "outbox": (_("message"), _("messages")), "gateway": (_("gateway"), _("gateways")),
     "message": (_("message"), _("messages")), "template": (_("template"), _("templates")),
     "msg_gateway": (_("message gateway"), _("message gateways")),
+    "task": (_("task"), _("tasks")),
 }
 # action verbs (buttons)
 VERBS = {
@@ -77,7 +81,7 @@ VERBS = {
     "import": _("Import"), "config": _("Configuration"), "totp_reset": _("Reset two-factor"),
     "replace": _("Replace"), "generate": _("Generate"), "vouchers": _("Vouchers"),
     "traffic": _("Traffic"), "pdf": _("PDF"), "preview": _("Preview"), "link": _("Payment link"),
-    "messaging": _("Messaging settings"),
+    "messaging": _("Messaging settings"), "cancel": _("Cancel"),
 }
 # past participles for success sentences ("Customer alice suspended")
 DONE = {
@@ -85,7 +89,7 @@ DONE = {
     "disable": _("disabled"), "enable": _("enabled"), "restore": _("restored"),
     "retry": _("queued again"), "sync": _("synchronised"), "fund": _("funded"),
     "reverse": _("reversed"), "verify": _("verified"), "kick": _("disconnected"),
-    "totp_reset": _("reset"), "push_profiles": _("updated"),
+    "totp_reset": _("reset"), "push_profiles": _("updated"), "cancel": _("cancelled"),
 }
 # what a dangerous action does, for its confirmation ("Suspend 3 customers: ...")
 EFFECTS = {
@@ -167,11 +171,33 @@ COLUMNS: dict[str, str] = {
     "expiry_notice_days": _("Expiry notice days"), "variables": _("Variables"),
     "channels_in_force": _("Channels in force"), "encoding": _("Encoding"),
     "characters": _("Characters"), "gateway_id": _("Gateway"), "broadcast": _("Broadcast"),
+    # broadcasts and background tasks (issue 13; list-only columns)
+    "created_by": _("Created by"), "filters": _("Filters"), "template": _("Template"),
+    "text": _("Text"), "recipients": _("Recipients"), "queued": _("Queued"),
+    "sending": _("Sending"), "sent": _("Sent"), "delivered": _("Delivered"),
+    "failed": _("Failed"), "progress": _("Progress"), "task_id": _("Task"),
+    "task_status": _("Task status"), "title": _("Title"), "done": _("Done"),
+    "items": _("Items"), "started_at": _("Started"), "heartbeat_at": _("Last heartbeat"),
+    "finished_at": _("Finished"), "due_above": _("Owing more than"),
+    "expiring_within": _("Expiring within (days)"), "confirm": _("Confirm"),
+    "purpose": _("Purpose"), "code": _("Code"),
+    # message gateways' settings and credentials (messaging/drivers/)
+    "url": _("URL"), "params": _("Parameters"),
+    "to_format": _("Number format"), "sender_id": _("Sender ID"), "sid": _("SID"),
+    "phone_number_id": _("Phone number ID"), "api_version": _("API version"),
+    "verify_token": _("Verify token"), "account_sid": _("Account SID"),
+    "status_callback": _("Status callback address"), "security": _("Connection security"),
+    "from_address": _("From address"), "from_name": _("From name"), "chat_id": _("Chat ID"),
+    "api_key": _("API key"), "api_token": _("API token"), "api_secret": _("API secret"),
+    "token": _("Token"), "app_secret": _("App secret"), "auth_token": _("Auth token"),
+    "user": _("User name"), "bot_token": _("Bot token"),
 }
 PER_FUNCTION: dict[str, dict[str, str]] = {
     "package": {"name": _("Package")},
     "operator": {"name": _("Operator")},
     "suspension": {"at": _("When"), "note": _("Reason given")},
+    "msg_gateway": {"from": _("From number"), "key": _("API key"), "method": _("HTTP method"),
+                    "ok": _("Success text")},
 }
 SUFFIXES = (("_at", ""), ("_id", ""), ("_percent", " percent"))
 ACRONYMS = {"ip": "IP", "mac": "MAC", "nas": "NAS", "vat": "VAT", "olt": "OLT", "onu": "ONU",
@@ -241,7 +267,8 @@ BYTES = {"acctinputoctets", "acctoutputoctets", "data_cap", "bytes_in", "bytes_o
          "download", "upload", "bytes", "used_bytes", "input_octets", "output_octets"}
 RATES = {"rate_down", "rate_up", "fup_rate_down", "fup_rate_up", "download_rate", "upload_rate",
          "burst_down", "burst_up"}
-STATUS = {"status", "state", "to_state", "from_state", "reply", "kind"}
+NOT_RATES = {"rate_per_second"}  # a message gateway's throttle: messages a second, no bit rate
+STATUS = {"status", "state", "to_state", "from_state", "reply", "kind", "task_status"}
 # columns to hide below a width: "wide" (< 1200 px), "mid" (< 900 px); phones show cards
 SECONDARY = {
     "wide": {"created_at", "updated_at", "last_seen_at", "static_ip", "mac", "payload", "result",
@@ -254,7 +281,7 @@ SECONDARY = {
 
 
 # columns holding a code (a role, an operator's level, a report's metric): shown by its label
-CODED = {"role", "level", "metric", "method", "by", "bucket"}
+CODED = {"role", "level", "metric", "method", "by", "bucket", "channel", "source", "lang"}
 VALUES: dict[str, dict[str, str]] = {
     "role": {"admin": _("admin"), "group_admin": _("group_admin"), "operator": _("operator"),
              "sub_operator": _("sub_operator"), "manager": _("manager"), "noc": _("noc"),
@@ -267,6 +294,16 @@ VALUES: dict[str, dict[str, str]] = {
     "method": {"cash": _("cash"), "card": _("card"), "online": _("online"),
                "advance": _("advance"), "total": _("total")},
     "bucket": {"not due": _("not due"), "total": _("total")},
+    # messages (issue 13): channels, a template's source, a wording's language
+    "channel": {"sms": _("sms"), "whatsapp": _("whatsapp"), "email": _("email"),
+                "telegram": _("telegram")},
+    "source": {"custom": _("custom"), "inherited": _("inherited"), "default": _("default")},
+    "lang": {"en": _("en"), "bn": _("bn")},
+    # statuses are badges (fmt.badge translates the value itself): declared here for the
+    # catalogue. A message's, a background task's (also a broadcast's task_status)
+    "status": {"queued": _("queued"), "sending": _("sending"), "sent": _("sent"),
+               "delivered": _("delivered"), "failed": _("failed"), "running": _("running"),
+               "done": _("done"), "cancelled": _("cancelled")},
 }
 
 
@@ -277,7 +314,8 @@ def value_label(column: str, value: str) -> str:
 
 def kind_of(name: str, fn=None) -> str:
     """money, bytes, rate, status, code or plain."""
-    if name in RATES or name.endswith("_rate") or name.startswith("rate_"):
+    if name in RATES or ((name.endswith("_rate") or name.startswith("rate_"))
+                         and name not in NOT_RATES):
         return "rate"
     if name in BYTES or name.endswith("_octets") or name.endswith("_bytes"):
         return "bytes"

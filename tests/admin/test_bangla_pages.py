@@ -103,6 +103,32 @@ def test_the_catalogue_is_complete_and_in_bangla():
     assert mo.exists(), "compile the catalogue: scripts/setup or scripts/i18n-update"
 
 
+# Lists whose cells hold what customers are told (issue 13), in the wording's own language: an
+# `en` template's or message's text is English by design, so those cells are not the page's
+# prose (their column headings still are).
+WORDING = {"template": ("subject", "body"), "message": ("subject", "body"),
+           "incoming": ("body",), "broadcast": ("text",)}
+
+
+@functools.cache
+def bangla(msgid: str) -> str:
+    with PO.open("rb") as fh:
+        message = read_po(fh).get(msgid)
+    return (message.string if message is not None else "") or msgid
+
+
+def without_wording(page: str, link: str) -> str:
+    """`page` without the cells of the WORDING columns of the list at `link`."""
+    from admin import labels
+    func = re.search(r"[?&]func=([\w.]+)", link)
+    cols = WORDING.get(func.group(1) if func else "", ())
+    shown = {bangla(labels.column(c, func.group(1))) for c in cols}
+    if not shown:
+        return page
+    cell = r'<td[^>]*\bdata-label="(?:%s)"[^>]*>.*?</td>' % "|".join(map(re.escape, shown))
+    return re.sub(cell, "<td></td>", page, flags=re.S)
+
+
 # The done-when of issue 12: every page a role's menu reaches, shown in Bangla, has no English
 # msgid left on it (list cells that hold codes -- roles, levels, metrics, methods -- are shown
 # by their labels, admin/labels.py VALUES).
@@ -118,7 +144,7 @@ def test_every_admin_menu_page_is_in_bangla_for_every_role(world, auth, dbs, log
     for link in ["/"] + menu_links(page) + ["/account"]:
         resp = auth.get(link)
         assert resp.status_code == 200, (login, link, resp.status_code)
-        text = resp.get_data(as_text=True)
+        text = without_wording(resp.get_data(as_text=True), link)
         left = untranslated(text) or ([] if BENGALI.search(visible_text(text)) else ["(no Bangla)"])
         if left:
             problems[link] = left
