@@ -21,15 +21,17 @@ SECTIONS = (
     ("Catalog", ("package", "billing_profile")),
     ("Staff", ("operator", "user")),
     ("Messages", ("message", "template", "msg_gateway", "incoming")),
+    ("Complaints", ("complaint", "report.overdue_complaints", "department", "complaint_category")),
     ("Logs", ("audit", "authlog", "event")),
 )
 # lists that have a page of their own (EXTRA) instead of the generic one in the menu
-OWN_PAGE = ("suspension",)
+OWN_PAGE = ("suspension", "report.complaints")
 TITLES = labels.TITLES  # one place for titles: admin/labels.py
 # extra pages (not functions) each area shows, with the function the caller must be allowed
 EXTRA = {"Customers": (("Import customers", "customers.import_form", "customer.edit"),),
          "Billing": (("Collect a payment", "collect.search", "collect.find"),),
          "Network": (("Device overview", "devices.overview", "device"),),
+         "Complaints": (("Complaint report", "dashboard.complaint_report", "report.complaints"),),
          "Logs": (("Suspensions", "logs.suspensions", "suspension"),
                   ("Login attempts", "logs.logins", "user"))}
 

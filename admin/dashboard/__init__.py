@@ -57,6 +57,7 @@ def index():
     if caller.sees_money and may("report.aging"):
         ctx["money"] = money_block(caller)
     ctx["devices"] = devices() if may("device") else None
+    ctx["overdue_complaints"] = complaints.overdue_block()  # issue 14
     return render_template("dashboard.html", **ctx)
 
 
@@ -128,3 +129,6 @@ def devices() -> dict | None:
     down = sum(1 for r in found if r.get("up") is False)
     return {"down": down, "up": up, "unknown": len(found) - up - down, "total": len(found),
             "link": link}
+
+
+from admin.dashboard import complaints  # noqa: E402  (issue 14: the complaint desk's pages)

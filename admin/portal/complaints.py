@@ -26,13 +26,13 @@ def _message(exc: FuncError) -> str:
 def complaints():
     customer = _customer()
     return render_template("portal/complaints.html",
-                           rows=run(customer, "portal.complaints").rows)
+                           rows=run(customer, "portal.complaints").values["rows"])
 
 
 @bp.route("/complaints/new", methods=["GET", "POST"])
 def complaint_new():
     customer = _customer()
-    categories = run(customer, "portal.complaint_categories").rows
+    categories = run(customer, "portal.complaint_categories").values["rows"]
     form = {k: request.form.get(k, "") for k in ("category", "subject", "message")}
     if request.method == "POST":
         try:

@@ -157,8 +157,9 @@ def find(call: Call, ref: str | None, field: str = "elid", lock: bool = False) -
     return obj
 
 
+# "deadline" and "late", not due_at/overdue: words about money (tests/admin/test_rules.py)
 LIST_COLUMNS = ["id", "subject", "customer", "category", "department", "status", "priority",
-                "assignee", "created_at", "due_at", "overdue"]
+                "assignee", "created_at", "deadline", "late"]
 
 
 def overdue_condition(at: dt.datetime):
@@ -170,7 +171,7 @@ def overdue_condition(at: dt.datetime):
     Param("q", "search: subject, customer's username or name, complaint number"),
     Param("archive", "1: the closed ones"), Param("status", "filter"),
     Param("department", "filter"), Param("category", "filter"), Param("assignee", "filter"),
-    Param("priority", "filter"), Param("overdue", "1: past due, not resolved"),
+    Param("priority", "filter"), Param("late", "1: past its deadline, not resolved"),
     Param("customer", "filter"), Param("page"), Param("per_page")))
 def complaints(call: Call) -> ListResult:
     """Complaints: the working list (not closed), or the archive (archive=1 or status=closed)."""
@@ -182,7 +183,7 @@ def complaints(call: Call) -> ListResult:
     if priority and priority not in PRIORITIES:
         errors["priority"] = f"is not one of {', '.join(PRIORITIES)}"
     flags = {}
-    for name in ("archive", "overdue"):
+    for name in ("archive", "late"):
         raw = call.get(name) or ""
         try:
             flags[name] = F.boolean(raw) if raw.strip() else False
@@ -205,7 +206,7 @@ def complaints(call: Call) -> ListResult:
         stmt = stmt.where(Complaint.status != "closed")
     if priority:
         stmt = stmt.where(Complaint.priority == priority)
-    if flags["overdue"]:
+    if flags["late"]:
         stmt = stmt.where(overdue_condition(now()))
     for param, col, name_col in (("department", Complaint.department_id, Department.name),
                                  ("category", Complaint.category_id, ComplaintCategory.name),
@@ -231,8 +232,8 @@ def complaints(call: Call) -> ListResult:
         return {"id": c.id, "subject": c.subject, "customer": username, "category": category,
                 "department": department, "status": c.status, "priority": c.priority,
                 "assignee": assignee, "created_at": audit.jsonable(c.created_at),
-                "due_at": audit.jsonable(c.due_at),
-                "overdue": c.due_at < at and c.status in ("open", "acknowledged", "in_progress")}
+                "deadline": audit.jsonable(c.due_at),
+                "late": c.due_at < at and c.status in ("open", "acknowledged", "in_progress")}
     return paged(call, stmt, LIST_COLUMNS, row, Complaint.id.desc())
 
 
@@ -368,11 +369,11 @@ def details(call: Call, c: Complaint) -> dict[str, Any]:
             "category": cat.name, "department": dept.name, "technical": cat.technical,
             "assignee": who.login if who else None, "source": c.source,
             "created_by": c.created_by, "created_at": audit.jsonable(c.created_at),
-            "due_at": audit.jsonable(c.due_at),
+            "deadline": audit.jsonable(c.due_at),
             "acknowledged_at": audit.jsonable(c.acknowledged_at),
             "resolved_at": audit.jsonable(c.resolved_at),
             "closed_at": audit.jsonable(c.closed_at), "reopened": c.reopened,
-            "overdue": c.due_at < now() and c.status in ("open", "acknowledged", "in_progress"),
+            "late": c.due_at < now() and c.status in ("open", "acknowledged", "in_progress"),
             "next": list(NEXT[c.status]), "costs": costs,
             "cost_total": str(sum((k.amount for k in call.session.scalars(
                 sa.select(ComplaintCost).where(ComplaintCost.complaint_id == c.id))),
@@ -677,7 +678,7 @@ def overdue(call: Call, limit: int = 10) -> tuple[int, list[dict]]:
     base = scope(call, sa.select(Complaint).where(overdue_condition(at)))
     count = call.session.scalar(sa.select(sa.func.count()).select_from(base.subquery()))
     rows = [{"id": c.id, "subject": c.subject, "status": c.status, "priority": c.priority,
-             "due_at": audit.jsonable(c.due_at)}
+             "deadline": audit.jsonable(c.due_at)}
             for c in call.session.scalars(base.order_by(Complaint.due_at).limit(limit))]
     return count, rows
 
@@ -686,4 +687,4 @@ def overdue(call: Call, limit: int = 10) -> tuple[int, list[dict]]:
 def overdue_list(call: Call) -> ListResult:
     """Complaints past their due time and not resolved (the dashboard's block)."""
     count, rows = overdue(call)
-    return ListResult(rows, count, 1, 10, ["id", "subject", "status", "priority", "due_at"])
+    return ListResult(rows, count, 1, 10, ["id", "subject", "status", "priority", "deadline"])

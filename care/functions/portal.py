@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from care.functions import complaints as C
 from radbill.functions import audit
 from radbill.functions import fields as F
-from radbill.functions.registry import (Call, FileResult, FormResult, FuncError, ListResult,
+from radbill.functions.registry import (Call, FileResult, FormResult, FuncError,
                                         NotFound, OkResult, Param, function)
 from radbill.models.selfcare import Complaint, ComplaintAttachment, ComplaintCategory
 
@@ -33,8 +33,8 @@ def mine(call: Call, ref: str | None, field: str = "elid", lock: bool = False) -
     return c
 
 
-@function("portal.complaints", kind="list", roles=CUSTOMER, money=False)
-def complaints(call: Call) -> ListResult:
+@function("portal.complaints", kind="form", roles=CUSTOMER, money=False, changes=False)
+def complaints(call: Call) -> FormResult:
     """My complaints, newest first, with their status."""
     customer = me(call)
     stmt = (sa.select(Complaint, ComplaintCategory.name)
@@ -44,12 +44,12 @@ def complaints(call: Call) -> ListResult:
              "created_at": audit.jsonable(c.created_at),
              "updated_at": audit.jsonable(c.updated_at)}
             for c, cat in call.session.execute(stmt)]
-    return ListResult(rows, len(rows), 1, 100, ["id", "subject", "category", "status",
-                                                "created_at", "updated_at"])
+    return FormResult(None, {"rows": rows})
 
 
-@function("portal.complaint_categories", kind="list", roles=CUSTOMER, money=False)
-def categories(call: Call) -> ListResult:
+@function("portal.complaint_categories", kind="form", roles=CUSTOMER, money=False,
+          changes=False)
+def categories(call: Call) -> FormResult:
     """The categories I may choose for a complaint."""
     from radbill.functions.crud import shared_with
     customer = me(call)
@@ -58,7 +58,7 @@ def categories(call: Call) -> ListResult:
                    ComplaintCategory.portal.is_(True)).order_by(ComplaintCategory.name))
     del customer
     rows = [{"id": i, "name": n} for i, n in call.session.execute(stmt)]
-    return ListResult(rows, len(rows), 1, max(len(rows), 1), ["id", "name"])
+    return FormResult(None, {"rows": rows})
 
 
 @function("portal.complaint_new", roles=CUSTOMER, money=False, params=(

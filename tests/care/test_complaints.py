@@ -52,7 +52,7 @@ def portal(session, caller, func, **params):
 
 
 def test_a_complaint_from_the_portal_to_closure(session, desk):
-    cats = [r["name"] for r in portal(session, desk.me, "portal.complaint_categories").rows]
+    cats = [r["name"] for r in portal(session, desk.me, "portal.complaint_categories").values["rows"]]
     assert cats == ["Billing", "No internet"]  # not the staff-only one
     cid = portal(session, desk.me, "portal.complaint_new", category="No internet",
                  subject="Down since morning", message="The red light is on").elid
@@ -111,7 +111,7 @@ def test_a_customer_never_sees_anothers_complaint(session, desk):
                          ("portal.complaint_close", {"complaint": cid})):
         with pytest.raises(NotFound):
             portal(session, desk.me, func, **params)
-    assert portal(session, desk.me, "portal.complaints").rows == []
+    assert portal(session, desk.me, "portal.complaints").values["rows"] == []
     with pytest.raises(AccessDenied):  # staff functions are not the customer's
         fn(session, "complaint", desk.me)
     with pytest.raises(FuncError) as exc:  # a staff-only category

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from radbill import db
 from radbill.models.selfcare import Complaint
@@ -93,7 +92,11 @@ def test_the_portal_pages_carry_a_complaint_through(client, dbs):
 @pytest.mark.skipif(not shutil.which("chromedriver"), reason="no chromedriver")
 def test_the_complaint_page_on_a_phone(live_admin, browser):  # noqa: F811
     from selenium.webdriver.common.by import By
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
+
+    def wait(b, until):
+        WebDriverWait(b, 10, ignored_exceptions=(StaleElementReferenceException,)).until(until)
     with db.session_scope() as s:
         shop(s)
     b = browser
@@ -103,14 +106,14 @@ def test_the_complaint_page_on_a_phone(live_admin, browser):  # noqa: F811
     b.find_element(By.ID, "username").send_keys("alice")
     b.find_element(By.ID, "password").send_keys("s3cret")
     b.find_element(By.CSS_SELECTOR, "#login button").click()
-    WebDriverWait(b, 10).until(lambda d: d.find_elements(By.ID, "account"))
+    wait(b, lambda d: d.find_elements(By.ID, "account"))
     b.get(live_admin + "/portal/complaints")
     b.find_element(By.ID, "new-complaint").click()
     b.find_element(By.ID, "subject").send_keys("Internet keeps dropping every evening")
     b.find_element(By.ID, "message").send_keys(
         "Since Monday the connection drops around 8 pm for ten minutes, every day.")
     b.find_element(By.CSS_SELECTOR, "#complaint-new button").click()
-    WebDriverWait(b, 10).until(lambda d: d.find_elements(By.ID, "thread"))
+    wait(b, lambda d: d.find_elements(By.ID, "thread"))
     assert "recorded" in b.find_element(By.CSS_SELECTOR, ".flash.ok").text
     cid = int(b.current_url.rstrip("/").rsplit("/", 1)[1])
     with db.session_scope() as s:
@@ -127,4 +130,4 @@ def test_the_complaint_page_on_a_phone(live_admin, browser):  # noqa: F811
     assert width <= 360, f"the complaint page is {width}px wide"
     b.find_element(By.ID, "body").send_keys("Thank you!")
     b.find_element(By.CSS_SELECTOR, "#reply .go").click()
-    WebDriverWait(b, 10).until(lambda d: "Thank you!" in d.find_element(By.ID, "thread").text)
+    wait(b, lambda d: "Thank you!" in d.find_element(By.ID, "thread").text)
