@@ -23,7 +23,7 @@ from radbill import events, settings
 from radbill.functions import audit
 from radbill.functions import fields as F
 from radbill.functions.crud import (Entity, in_subtree, may_manage, paged, resolve_operator,
-                                    shared_with, usable)
+                                    usable)
 from radbill.functions.registry import (AccessDenied, Call, FileResult, FormResult, FuncError,
                                         ListResult, NotFound, OkResult, Param, function)
 from radbill.functions.roles import CUSTOMER_VIEWERS, RESELLERS
@@ -245,11 +245,18 @@ def customer_ref(call: Call, raw: str) -> Customer:
         raise NotFound(f"no customer {F.short(raw)!r}", field="customer") from None
 
 
+def offered_to(path: str | None, operator_col):
+    """Categories the customers of the operator at `path` may use: its own and its ancestors'
+    (not those of resellers below it)."""
+    chain = [int(x) for x in (path or "").strip("/").split("/") if x]
+    return operator_col.in_(chain)
+
+
 def category_for(session, customer: Customer, raw: str, *, caller_role: str | None = None,
                  portal: bool = False) -> ComplaintCategory:
     """The category `raw` (id or name) offered to the customer's operator."""
     path = session.scalar(sa.select(Operator.path).where(Operator.id == customer.operator_id))
-    stmt = sa.select(ComplaintCategory).where(shared_with(path, ComplaintCategory.operator_id))
+    stmt = sa.select(ComplaintCategory).where(offered_to(path, ComplaintCategory.operator_id))
     ident = F.as_id(raw)
     stmt = stmt.where(ComplaintCategory.id == ident if ident is not None
                       else sa.func.lower(ComplaintCategory.name) == raw.strip().lower())

@@ -51,12 +51,10 @@ def complaints(call: Call) -> FormResult:
           changes=False)
 def categories(call: Call) -> FormResult:
     """The categories I may choose for a complaint."""
-    from radbill.functions.crud import shared_with
-    customer = me(call)
+    me(call)
     stmt = (sa.select(ComplaintCategory.id, ComplaintCategory.name)
-            .where(shared_with(call.caller.operator_path, ComplaintCategory.operator_id),
+            .where(C.offered_to(call.caller.operator_path, ComplaintCategory.operator_id),
                    ComplaintCategory.portal.is_(True)).order_by(ComplaintCategory.name))
-    del customer
     rows = [{"id": i, "name": n} for i, n in call.session.execute(stmt)]
     return FormResult(None, {"rows": rows})
 

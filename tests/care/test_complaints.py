@@ -118,6 +118,15 @@ def test_a_customer_never_sees_anothers_complaint(session, desk):
         portal(session, desk.me, "portal.complaint_new", category="Internal", subject="x",
                message="y")
     assert exc.value.field == "category"
+    # another reseller's own category is not offered to this customer
+    fn(session, "department.edit", desk.staff_b, sok="ok", name="B desk")
+    fn(session, "complaint_category.edit", desk.staff_b, sok="ok", name="B only",
+       department="B desk")
+    cats = [r["name"] for r in portal(session, desk.me, "portal.complaint_categories").values["rows"]]
+    assert "B only" not in cats
+    with pytest.raises(FuncError):
+        portal(session, desk.me, "portal.complaint_new", category="B only", subject="x",
+               message="y")
 
 
 def test_a_second_reseller_cannot_see_or_touch_the_firsts(session, desk):
@@ -236,6 +245,9 @@ def test_the_reports_figures_match_a_hand_count(session, desk):
         session, "report.complaints", desk.staff_a, by="period", group="day",
         **{"from": "2026-03-01", "to": "2026-03-31"}).rows}
     assert by_day == {"2026-03-10": 4, "2026-03-11": 3}
+    by_month = fn(session, "report.complaints", desk.staff_a, by="period", group="month",
+                  **{"from": "2026-03-01", "to": "2026-03-31"}).rows
+    assert [(r["key"], r["volume"], r["resolved"]) for r in by_month] == [("2026-03-01", 7, 5)]
     by_cat = {r["key"]: r["volume"] for r in fn(
         session, "report.complaints", desk.staff_a, by="category",
         **{"from": "2026-03-11", "to": "2026-03-11"}).rows}
