@@ -123,6 +123,10 @@ def values(session: Session, customer: Customer | None, payload: dict, lang: str
         out["due_date"] = l10n.date(payload["due_date"], lang)
     if "days_left" in payload:
         out["days_left"] = l10n.digits(payload["days_left"], lang)
+    if payload.get("to") and "kind" in payload:  # a package change: the package it moves to
+        out["new_package"] = str(payload["to"])
+    if "effective_on" in payload:
+        out["effective_on"] = l10n.date(payload["effective_on"], lang)
     if payload.get("link"):
         out["link"] = payload["link"]
     if payload.get("payment_id"):

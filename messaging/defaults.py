@@ -117,9 +117,10 @@ SMS: dict[tuple[str, str], str] = {
                                         "{% if amount %} The difference for this period, "
                                         "{{ amount }} {{ currency }}, is billed.{% endif %}"
                                         + SIGN,
-    ("package_change.scheduled", "en"): "Dear {{ name }}, your package change for {{ username }}"
-                                        " is recorded; it takes effect at your next cycle or "
-                                        "once approved." + SIGN,
+    ("package_change.scheduled", "en"): "Dear {{ name }}, {{ username }} moves to "
+                                        "{{ new_package }} on {{ effective_on }}"
+                                        "{% if status == 'pending' %}, once approved{% endif %}."
+                                        + SIGN,
     ("package_change.refused", "en"): "Dear {{ name }}, your package change for {{ username }} "
                                       "was not approved{% if reason %} ({{ reason }}){% endif %}"
                                       ". You stay on {{ package }}." + SIGN,
@@ -128,8 +129,10 @@ SMS: dict[tuple[str, str], str] = {
     ("customer.package_changed", "bn"): "প্রিয় {{ name }}, {{ username }} এর প্যাকেজ এখন "
                                         "{{ package }}।{% if amount %} পার্থক্য {{ amount }} "
                                         "টাকা বিল হয়েছে।{% endif %}" + SIGN_BN,
-    ("package_change.scheduled", "bn"): "প্রিয় {{ name }}, {{ username }} এর প্যাকেজ পরিবর্তন "
-                                        "পরের চক্রে বা অনুমোদনের পর কার্যকর হবে।" + SIGN_BN,
+    ("package_change.scheduled", "bn"): "প্রিয় {{ name }}, {{ username }} {{ effective_on }} "
+                                        "থেকে {{ new_package }} প্যাকেজে যাবে"
+                                        "{% if status == 'pending' %} (অনুমোদনের পর){% endif %}।"
+                                        + SIGN_BN,
     ("package_change.refused", "bn"): "প্রিয় {{ name }}, {{ username }} এর প্যাকেজ পরিবর্তন "
                                       "অনুমোদিত হয়নি{% if reason %} ({{ reason }}){% endif %}।"
                                       + SIGN_BN,

@@ -35,6 +35,8 @@ VARIABLES: dict[str, str] = {
     "bill_total": "the bill's total",
     "due_date": "the day the bill falls due",
     "days_left": "days until the due date or the end of validity",
+    "new_package": "the package a change moves the customer to",
+    "effective_on": "the day a package change takes effect",
     "code": "a one-time code",
     "minutes": "how long a one-time code stays valid",
     "title": "what happened, in a few words (staff alerts)",
@@ -66,10 +68,10 @@ EVENTS: dict[str, tuple[str, ...]] = {
     "broadcast": (),
     "alert": ("title", "details"),  # staff: Telegram / e-mail; COMMON is empty there
     # issue 14, package change (package: the customer's package when the notice is made)
-    "customer.package_changed": ("amount",),
-    "package_change.scheduled": (),
-    "package_change.refused": ("reason",),
-    "package_change.cancelled": ("reason",),
+    "customer.package_changed": ("amount", "new_package"),
+    "package_change.scheduled": ("new_package", "effective_on", "status"),
+    "package_change.refused": ("reason", "new_package"),
+    "package_change.cancelled": ("reason", "new_package"),
     # issue 14, sign-up (password: the new PPPoE password, in signup.approved only)
     "signup.approved": ("password",),
     "signup.rejected": ("reason",),

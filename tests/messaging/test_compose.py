@@ -179,3 +179,18 @@ def test_a_customer_without_a_mobile_or_any_gateway_gets_nothing_and_we_say_why(
                        email="s@example.net")
     [made] = compose_all(session, c2.id, "customer.created")
     assert made.skipped == {"sms": "no sms gateway is set up", "email": "no email gateway is set up"}
+
+
+def test_a_scheduled_package_change_names_the_package_and_the_day(session):
+    isp, _, _ = tree(session)
+    gateway(session, isp.id)
+    c = make_customer(session, username="mover", mobile="01711000008")
+    ev = events.emit(session, "package_change.scheduled", customer_id=c.id,
+                     operator_id=c.operator_id, change_id=1, username="mover", to="Gold 20M",
+                     **{"from": "Home"}, kind="downgrade", status="scheduled",
+                     effective_on="2027-01-01")
+    session.flush()
+    row = session.scalar(sa.select(Outbox).where(Outbox.event_id == ev, Outbox.kind == "notify"))
+    [mid] = compose.notice(session, row).queued
+    body = session.get(Message, mid).body
+    assert "Gold 20M" in body and "Jan 1, 2027" in body and "approved" not in body
