@@ -28,7 +28,7 @@ from messaging import defaults, segments, templating
 from radbill import events as catalogue
 from radbill import l10n, settings
 from radbill.models import (Bill, Customer, Event, Message, MessageGateway, MessageTemplate,
-                            Operator, Outbox, Package)
+                            Operator, Outbox, Package, Signup)
 
 DEFAULT_CHANNELS = ("sms", "email")
 ADDRESS_OF = {"sms": "mobile", "whatsapp": "mobile", "email": "email"}
@@ -254,6 +254,10 @@ def notice(session: Session, row: Outbox, now: dt.datetime | None = None) -> Com
     out = Composed([], {})
     if customer is None or customer.deleted_at is not None and name != "customer.deleted":
         out.skipped["*"] = "no such customer"
+        return out
+    if name == "customer.created" and session.scalar(
+            sa.select(Signup.id).where(Signup.customer_id == customer.id).limit(1)):
+        out.skipped["*"] = "a sign-up's approval message carries the welcome and the login"
         return out
     if name == "bill.created" and payload.get("bill_id"):
         status = session.scalar(sa.select(Bill.status).where(Bill.id == payload["bill_id"]))

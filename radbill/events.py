@@ -73,7 +73,7 @@ CATALOGUE: dict[str, EventType] = {t.name: t for t in (
               emitters=("customer.edit", "customer.import"), routes=(NOTIFY,)),  # welcome
     EventType("customer.updated", "Your account details changed",
               ("username", "changed", "relogin"),
-              emitters=("customer.edit",),
+              emitters=("customer.edit", "portal.profile"),
               # what authorize hands out changed (package, MAC, address): dial again
               routes=(Route("disconnect", match={"relogin": True}),)),
     EventType("customer.suspended", "Your internet service is suspended", _STATUS, _NOTE,

@@ -93,6 +93,8 @@ def test_sign_up_confirm_approve(factory, bulksmsbd_emu):
     drain()
     sms = [t for t in texts(bulksmsbd_emu) if "approved" in t]
     assert len(sms) == 1 and f"Username: {username} Password: {password}" in sms[0]
+    # one message: the approval's carries the welcome (customer.created adds none)
+    assert not [t for t in texts(bulksmsbd_emu) if "is ready" in t]
     # the same mobile or NID again: refused, naming the field
     with factory.begin() as s, pytest.raises(FuncError) as exc:
         call(s, visitor(IP), "portal.signup", form(mobile="+880 1711-000001"))
