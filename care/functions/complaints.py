@@ -579,6 +579,10 @@ def attachment(call: Call) -> FileResult:
     return read_attachment(a)
 
 
+COST_FIELDS = [F.Field("description", F.text(200), required=True),
+               F.Field("amount", F.amount("0.01"), required=True)]
+
+
 @function("complaint.cost", roles=RESELLERS + ("manager",), money=True, params=(
     Param("complaint", "the complaint's number", True),
     Param("description", "what it paid for (parts, a visit)", True),
@@ -586,19 +590,7 @@ def attachment(call: Call) -> FileResult:
 def cost(call: Call) -> OkResult:
     """Book a cost of a complaint (parts, a visit) as an expense: service_cost debit, cash credit."""
     from rating import ledger
-    errors = {}
-    values = {}
-    for name, parse in (("description", F.text(200)), ("amount", F.amount("0.01"))):
-        raw = (call.get(name) or "").strip()
-        if not raw:
-            errors[name] = "is required"
-            continue
-        try:
-            values[name] = F.parse_one(name, parse, raw)
-        except FuncError as exc:
-            errors.update(exc.errors)
-    if errors:
-        raise FuncError(errors=errors)
+    values = F.parse_fields(COST_FIELDS, call.params, creating=True)
     c = find(call, call.get("complaint"), field="complaint")
     amount = values["amount"]
     txn = ledger.post(call.session, "complaint_cost",

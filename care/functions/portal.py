@@ -59,24 +59,18 @@ def categories(call: Call) -> FormResult:
     return FormResult(None, {"rows": rows})
 
 
+NEW_FIELDS = [F.Field("category", F.text(100), required=True),
+              F.Field("subject", C.SUBJECT, required=True),
+              F.Field("message", C.BODY, required=True)]
+
+
 @function("portal.complaint_new", roles=CUSTOMER, money=False, params=(
     Param("category", "what it is about", True), Param("subject", "in a line", True),
     Param("message", "what is wrong", True)))
 def new(call: Call) -> OkResult:
     """Open a complaint."""
     customer = me(call)
-    errors, values = {}, {}
-    for name, parse in (("category", F.text(100)), ("subject", C.SUBJECT), ("message", C.BODY)):
-        raw = (call.get(name) or "").strip()
-        if not raw:
-            errors[name] = "is required"
-            continue
-        try:
-            values[name] = F.parse_one(name, parse, raw)
-        except FuncError as exc:
-            errors.update(exc.errors)
-    if errors:
-        raise FuncError(errors=errors)
+    values = F.parse_fields(NEW_FIELDS, call.params, creating=True)
     category = C.category_for(call.session, customer, values["category"], portal=True)
     c = C.open_complaint(call, customer, category, values["subject"], values["message"],
                          "normal", "portal")
