@@ -55,6 +55,28 @@ TITLES = {
     "broadcast": _("Broadcasts"), "task": _("Background tasks"),
     "task.cancel": _("Cancel a task"), "otp.send": _("Send a one-time code"),
     "otp.check": _("Check a one-time code"),
+    # complaints, sign-ups, package changes (issue 14)
+    "complaint": _("Complaints"),
+    "complaint.comment": _("Comment on a complaint"), "complaint.attach": _("Attach an image"),
+    "complaint.attachment": _("Attachment"), "complaint.cost": _("Book a cost"),
+    "department": _("Departments"),
+    "department.delete": _("Delete departments"),
+    "complaint_category": _("Complaint categories"),
+    "complaint_category.delete": _("Delete complaint categories"),
+    "report.complaints": _("Complaint report"),
+    "report.overdue_complaints": _("Overdue complaints"),
+    "signup": _("Sign-ups"), "signup.approve": _("Approve a sign-up"),
+    "signup.reject": _("Reject a sign-up"), "package.change": _("Change package"),
+    "package_change": _("Package changes"),
+    "package_change.approve": _("Approve a package change"),
+    "package_change.refuse": _("Refuse a package change"),
+    "package_change.cancel": _("Cancel a package change"),
+    "portal.complaints": _("Portal: my complaints"), "portal.complaint": _("Portal: a complaint"),
+    "portal.complaint_new": _("Portal: new complaint"),
+    "portal.complaint_reply": _("Portal: reply to a complaint"),
+    "portal.complaint_close": _("Portal: close a complaint"),
+    "portal.complaint_attachment": _("Portal: complaint image"),
+    "portal.complaint_categories": _("Portal: complaint categories"),
 }
 # one thing of a list (forms: "New package", confirmations: "3 customers")
 SINGULAR = {
@@ -70,6 +92,11 @@ SINGULAR = {
     "message": (_("message"), _("messages")), "template": (_("template"), _("templates")),
     "msg_gateway": (_("message gateway"), _("message gateways")),
     "task": (_("task"), _("tasks")),
+    "complaint": (_("complaint"), _("complaints")),
+    "department": (_("department"), _("departments")),
+    "complaint_category": (_("complaint category"), _("complaint categories")),
+    "signup": (_("sign-up"), _("sign-ups")),
+    "package_change": (_("package change"), _("package changes")),
 }
 # action verbs (buttons)
 VERBS = {
@@ -82,6 +109,8 @@ VERBS = {
     "replace": _("Replace"), "generate": _("Generate"), "vouchers": _("Vouchers"),
     "traffic": _("Traffic"), "pdf": _("PDF"), "preview": _("Preview"), "link": _("Payment link"),
     "messaging": _("Messaging settings"), "cancel": _("Cancel"),
+    "approve": _("Approve"), "reject": _("Reject"), "refuse": _("Refuse"),
+    "comment": _("Comment"), "attach": _("Attach"), "change": _("Change"),
 }
 # past participles for success sentences ("Customer alice suspended")
 DONE = {
@@ -90,6 +119,7 @@ DONE = {
     "retry": _("queued again"), "sync": _("synchronised"), "fund": _("funded"),
     "reverse": _("reversed"), "verify": _("verified"), "kick": _("disconnected"),
     "totp_reset": _("reset"), "push_profiles": _("updated"), "cancel": _("cancelled"),
+    "approve": _("approved"), "reject": _("rejected"), "refuse": _("refused"),
 }
 # what a dangerous action does, for its confirmation ("Suspend 3 customers: ...")
 EFFECTS = {
@@ -191,6 +221,29 @@ COLUMNS: dict[str, str] = {
     "api_key": _("API key"), "api_token": _("API token"), "api_secret": _("API secret"),
     "token": _("Token"), "app_secret": _("App secret"), "auth_token": _("Auth token"),
     "user": _("User name"), "bot_token": _("Bot token"),
+    # complaints (issue 14)
+    "deadline": _("Deadline"), "late": _("Late"), "target_hours": _("Target (hours)"),
+    "technical": _("Technical"), "portal": _("On the portal"), "assignee": _("Assigned to"),
+    "priority": _("Priority"), "category": _("Category"), "category_id": _("Category"),
+    "department": _("Department"), "department_id": _("Department"), "message": _("Message"),
+    "complaint": _("Complaint"),
+    "filename": _("File name"), "author": _("By"), "comments": _("Comments"),
+    "attachments": _("Attachments"), "costs": _("Costs"), "cost_total": _("Total cost"),
+    "acknowledged_at": _("Acknowledged"), "resolved_at": _("Resolved"),
+    "closed_at": _("Closed"), "customer_name": _("Customer's name"),
+    "by_customer": _("From the customer"), "content_type": _("File type"), "size": _("Size"),
+    "ledger_txn_id": _("Ledger entry"), "archive": _("Closed ones"), "q": _("Search"),
+    "ack_median_hours": _("Median hours to acknowledge"),
+    "ack_p90_hours": _("90th percentile hours to acknowledge"),
+    "resolve_median_hours": _("Median hours to resolve"),
+    "resolve_p90_hours": _("90th percentile hours to resolve"), "group": _("Group by"),
+    "by": _("By"), "from": _("From"), "to": _("To"),
+    # sign-ups and package changes (issue 14)
+    "national_id": _("National ID"), "verified_at": _("Verified"), "decided_by": _("Decided by"),
+    "decided_at": _("Decided"), "from_package_id": _("From package"),
+    "to_package_id": _("To package"), "from_package": _("From package"),
+    "to_package": _("To package"), "effective_on": _("Effective on"), "bill_id": _("Bill"),
+    "requested_by": _("Requested by"), "date": _("Date"),
 }
 PER_FUNCTION: dict[str, dict[str, str]] = {
     "package": {"name": _("Package")},
@@ -198,6 +251,9 @@ PER_FUNCTION: dict[str, dict[str, str]] = {
     "suspension": {"at": _("When"), "note": _("Reason given")},
     "msg_gateway": {"from": _("From number"), "key": _("API key"), "method": _("HTTP method"),
                     "ok": _("Success text")},
+    "complaint": {"public": _("Shown to the customer"), "data": _("Image")},
+    "report.complaints": {"key": _("Group"), "volume": _("Complaints"),
+                          "acknowledged": _("Acknowledged"), "resolved": _("Resolved")},
 }
 SUFFIXES = (("_at", ""), ("_id", ""), ("_percent", " percent"))
 ACRONYMS = {"ip": "IP", "mac": "MAC", "nas": "NAS", "vat": "VAT", "olt": "OLT", "onu": "ONU",
@@ -268,7 +324,8 @@ BYTES = {"acctinputoctets", "acctoutputoctets", "data_cap", "bytes_in", "bytes_o
 RATES = {"rate_down", "rate_up", "fup_rate_down", "fup_rate_up", "download_rate", "upload_rate",
          "burst_down", "burst_up"}
 NOT_RATES = {"rate_per_second"}  # a message gateway's throttle: messages a second, no bit rate
-STATUS = {"status", "state", "to_state", "from_state", "reply", "kind", "task_status"}
+STATUS = {"status", "state", "to_state", "from_state", "reply", "kind", "task_status",
+          "priority"}
 # columns to hide below a width: "wide" (< 1200 px), "mid" (< 900 px); phones show cards
 SECONDARY = {
     "wide": {"created_at", "updated_at", "last_seen_at", "static_ip", "mac", "payload", "result",
@@ -297,13 +354,26 @@ VALUES: dict[str, dict[str, str]] = {
     # messages (issue 13): channels, a template's source, a wording's language
     "channel": {"sms": _("sms"), "whatsapp": _("whatsapp"), "email": _("email"),
                 "telegram": _("telegram")},
-    "source": {"custom": _("custom"), "inherited": _("inherited"), "default": _("default")},
+    "source": {"custom": _("custom"), "inherited": _("inherited"), "default": _("default"),
+               "staff": _("staff"), "portal": _("portal")},
     "lang": {"en": _("en"), "bn": _("bn")},
     # statuses are badges (fmt.badge translates the value itself): declared here for the
     # catalogue. A message's, a background task's (also a broadcast's task_status)
     "status": {"queued": _("queued"), "sending": _("sending"), "sent": _("sent"),
                "delivered": _("delivered"), "failed": _("failed"), "running": _("running"),
-               "done": _("done"), "cancelled": _("cancelled")},
+               "done": _("done"), "cancelled": _("cancelled"),
+               # a complaint's (fmt.badge shows in_progress as "in progress")
+               "open": _("open"), "acknowledged": _("acknowledged"),
+               "in_progress": _("in progress"), "resolved": _("resolved"), "closed": _("closed"),
+               # a sign-up's, a package change's
+               "pending": _("pending"), "approved": _("approved"), "rejected": _("rejected"),
+               "scheduled": _("scheduled"), "applied": _("applied"), "refused": _("refused")},
+    # badges too: a complaint's priority, a package change's kind
+    "priority": {"low": _("low"), "normal": _("normal"), "high": _("high"),
+                 "urgent": _("urgent")},
+    "kind": {"upgrade": _("upgrade"), "downgrade": _("downgrade")},
+    "by": {"department": _("department"), "category": _("category"), "period": _("period")},
+    "group": {"day": _("day"), "week": _("week"), "month": _("month")},
 }
 
 
