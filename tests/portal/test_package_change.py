@@ -120,6 +120,11 @@ def live(committed, monkeypatch):
 @pytest.mark.integration
 def test_the_package_page_on_a_phone(committed, live, browser):  # noqa: F811
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def wait_for(how, what):  # the click navigates: wait for the next page's element
+        WebDriverWait(browser, 15).until(lambda d: d.find_elements(how, what))
+        return browser.find_element(how, what)
     with Session(committed) as s, s.begin():
         w = shop(s)
         fn(s, "bill.generate", sok="ok")
@@ -129,18 +134,19 @@ def test_the_package_page_on_a_phone(committed, live, browser):  # noqa: F811
     browser.find_element(By.ID, "username").send_keys("alice")
     browser.find_element(By.ID, "password").send_keys("s3cret")
     browser.find_element(By.CSS_SELECTOR, "#login button").click()
+    WebDriverWait(browser, 15).until(lambda d: "/portal/login" not in d.current_url)
     browser.get(live + "/portal/package")
     offers = browser.find_element(By.ID, "offers").text
     assert "Fast 20" in offers and "Lite 5" in offers and "Staff only" not in offers
     browser.find_element(By.ID, f"pick-{fast_id}").click()
-    assert "Upgrade" in browser.find_element(By.ID, "kind").text
+    assert "Upgrade" in wait_for(By.ID, "kind").text
     assert browser.find_element(By.ID, "when").text == "now"
     SCREENS.mkdir(parents=True, exist_ok=True)
     browser.save_screenshot(str(SCREENS / "portal-package-360.png"))
     width = browser.execute_script("return document.documentElement.scrollWidth")
     assert width <= 360, "the package page scrolls sideways on a phone"
     browser.find_element(By.ID, "confirm").click()
-    assert "active now" in browser.find_element(By.CSS_SELECTOR, ".flash.ok").text
+    assert "active now" in wait_for(By.CSS_SELECTOR, ".flash.ok").text
     assert "Fast 20" in browser.find_element(By.ID, "package").text
     with Session(committed) as s:
         c = s.scalars(sa.select(Customer).where(Customer.username == "alice")).one()
