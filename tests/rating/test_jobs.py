@@ -67,9 +67,10 @@ def test_usage_rollup_is_incremental_and_idempotent(session):
 
 
 def test_sessions_without_an_interim_for_three_intervals_are_closed(session):
-    old = NOW - dt.timedelta(seconds=3 * 300 + 60)
+    now = dt.datetime.now(dt.timezone.utc)  # not the module's NOW: a long run makes it stale
+    old = now - dt.timedelta(seconds=3 * 300 + 60)
     stale = acct(session, "gone", old - dt.timedelta(hours=1), updated=old)
-    fresh = acct(session, "here", old, updated=NOW - dt.timedelta(seconds=200))
+    fresh = acct(session, "here", old, updated=now - dt.timedelta(seconds=200))
     assert usage.close_stale(session).startswith("1 ")
     session.refresh(stale)
     session.refresh(fresh)
