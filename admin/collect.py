@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template,
+from flask import (Blueprint, abort, current_app, flash, redirect, render_template,
                    request, url_for)
 from flask_babel import gettext as _
 from flask_login import login_required
@@ -16,6 +16,7 @@ from radbill import l10n
 
 from radbill.functions.registry import IDEMPOTENCY_KEY, FileResult, FuncError, OkResult
 
+from admin.api import respond
 from admin.calls import may, run
 
 bp = Blueprint("collect", __name__)
@@ -91,8 +92,7 @@ def receipt_pdf(payment_id: int):
     except FuncError as exc:
         abort(exc.status if exc.status in (403, 404) else 404, exc.message)
     assert isinstance(result, FileResult)
-    return Response(result.data, content_type=result.content_type, headers={
-        "Content-Disposition": f'inline; filename="{result.filename}"'})
+    return respond.file(result, inline=True)
 
 
 def receipt_row(payment_id: int) -> dict:

@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from messaging import compose, segments, templating
@@ -269,8 +268,8 @@ def step(session: Session, task: Task) -> tasks.Step:
 
 
 def queue_batch(session: Session, b: Broadcast, ids: list[int]) -> tuple[int, dict[int, str]]:
-    """Queue the broadcast's message to each of `ids` (customers) in one INSERT (the rows
-    compose.queue would write, dedupe keys and all); (queued, {customer id: why not})."""
+    """Queue the broadcast's message to each of `ids` (customers) in one INSERT of
+    compose.row's rows; (queued, {customer id: why not})."""
     renderer = renderer_of(session, b)
     now = dt.datetime.now(dt.timezone.utc)
     skipped: dict[int, str] = {}
@@ -289,21 +288,14 @@ def queue_batch(session: Session, b: Broadcast, ids: list[int]) -> tuple[int, di
         if not isinstance(out, Rendered):
             skipped[c.id] = out
             continue
-        parts = segments.count(out.body).segments if b.channel == "sms" else 1
         when = renderer.not_before(c.operator_id, now)
-        rows.append(dict(operator_id=c.operator_id, customer_id=c.id, event=KIND,
-                         event_id=None, broadcast_id=b.id, channel=b.channel, lang=out.lang,
-                         recipient=getattr(c, col), subject=out.subject, body=out.body,
-                         extra=None, gateway_id=out.gateway.id, segments=parts,
-                         cost=out.gateway.price * parts, next_attempt_at=max(when, now),
-                         dedupe_key=f"broadcast:{b.id}:{c.id}"))
+        rows.append(compose.row(operator_id=c.operator_id, customer_id=c.id, event=KIND,
+                                broadcast_id=b.id, channel=b.channel, lang=out.lang,
+                                recipient=getattr(c, col), subject=out.subject, body=out.body,
+                                gateway=out.gateway, not_before=max(when, now),
+                                dedupe_key=f"broadcast:{b.id}:{c.id}"))
     del held
-    if not rows:
-        return 0, skipped
-    made = session.scalars(insert(Message).values(rows).on_conflict_do_nothing(
-        index_elements=["dedupe_key"], index_where=sa.text("dedupe_key IS NOT NULL"))
-        .returning(Message.id)).all()
-    return len(made), skipped
+    return len(compose.insert_rows(session, rows)), skipped
 
 
 def live(session: Session, task: Task) -> tuple[int, int, int]:

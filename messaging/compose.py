@@ -186,25 +186,37 @@ def quiet_until(now: dt.datetime, start: dt.time, end: dt.time, tz) -> dt.dateti
 
 
 # -- queueing -----------------------------------------------------------------------------------
-def queue(session: Session, *, operator_id: int, event: str, channel: str, recipient: str,
-          body: str, gateway: MessageGateway, lang: str = "en", subject: str | None = None,
-          customer_id: int | None = None, event_id: int | None = None,
-          broadcast_id: int | None = None, dedupe_key: str | None = None,
-          extra: dict | None = None, not_before: dt.datetime | None = None) -> int | None:
-    """Insert one queued message; None when `dedupe_key` was queued before."""
+def row(*, operator_id: int, event: str, channel: str, recipient: str, body: str,
+        gateway: MessageGateway, lang: str = "en", subject: str | None = None,
+        customer_id: int | None = None, event_id: int | None = None,
+        broadcast_id: int | None = None, dedupe_key: str | None = None,
+        extra: dict | None = None, not_before: dt.datetime | None = None) -> dict:
+    """A queued message's row: its SMS segments and its cost (segments x the gateway's price)
+    worked out here, once for every writer."""
     parts = segments.count(body).segments if channel == "sms" else 1
-    values = dict(operator_id=operator_id, customer_id=customer_id, event=event,
-                  event_id=event_id, broadcast_id=broadcast_id, channel=channel, lang=lang,
-                  recipient=recipient, subject=subject, body=body, extra=extra,
-                  gateway_id=gateway.id, segments=parts, cost=gateway.price * parts,
-                  dedupe_key=dedupe_key)
-    if not_before is not None:
-        values["next_attempt_at"] = not_before
-    stmt = insert(Message).values(**values)
-    if dedupe_key is not None:
-        stmt = stmt.on_conflict_do_nothing(index_elements=["dedupe_key"],
-                                           index_where=sa.text("dedupe_key IS NOT NULL"))
-    return session.scalar(stmt.returning(Message.id))
+    return dict(operator_id=operator_id, customer_id=customer_id, event=event,
+                event_id=event_id, broadcast_id=broadcast_id, channel=channel, lang=lang,
+                recipient=recipient, subject=subject, body=body, extra=extra,
+                gateway_id=gateway.id, segments=parts, cost=gateway.price * parts,
+                dedupe_key=dedupe_key,
+                next_attempt_at=not_before if not_before is not None else sa.func.now())
+
+
+def insert_rows(session: Session, rows: list[dict]) -> list[int]:
+    """Insert queued messages in one statement; a row whose dedupe key was queued before is
+    skipped. The ids of those inserted."""
+    if not rows:
+        return []
+    return list(session.scalars(insert(Message).values(rows).on_conflict_do_nothing(
+        index_elements=["dedupe_key"], index_where=sa.text("dedupe_key IS NOT NULL"))
+        .returning(Message.id)))
+
+
+def queue(session: Session, **kw) -> int | None:
+    """Insert one queued message (`row`'s arguments); None when its dedupe key was queued
+    before."""
+    made = insert_rows(session, [row(**kw)])
+    return made[0] if made else None
 
 
 def render(wording: Wording, vals: dict, channel: str) -> tuple[str | None, str]:

@@ -25,10 +25,20 @@ def translated(exc: FuncError, lang: str) -> FuncError:
     return copy
 
 
+def file(result: FileResult, inline: bool = False) -> Response:
+    """A function's file: a download, or shown in the browser (`inline`), never sniffed into
+    something else."""
+    how = "inline" if inline else "attachment"
+    headers = {"Content-Disposition": f'{how}; filename="{result.filename}"',
+               "X-Content-Type-Options": "nosniff"}
+    if result.content_type.startswith("image/"):  # an uploaded image: nothing may run in it
+        headers["Content-Security-Policy"] = "default-src 'none'"
+    return Response(result.data, content_type=result.content_type, headers=headers)
+
+
 def formatted(result, out: str, status: int = 200) -> Response:
     if isinstance(result, FileResult):
-        return Response(result.data, content_type=result.content_type, headers={
-            "Content-Disposition": f'attachment; filename="{result.filename}"'})
+        return file(result)
     if out == "print":
         if not isinstance(result, ListResult):
             result, status = FuncError("out=print is only for lists", field="out"), 400

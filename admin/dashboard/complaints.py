@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import base64
 
-from flask import (abort, flash, make_response, redirect, render_template, request,
+from flask import (abort, flash, redirect, render_template, request,
                    url_for)
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import login_required
 
 from admin import svg
+from admin.api import respond
 from admin.calls import may, run, run_or_abort
 from admin.dashboard import bp
 from radbill.functions.registry import FileResult, FormResult, FuncError
@@ -28,19 +29,6 @@ def overdue_block() -> dict | None:
     except FuncError:
         return None
     return {"count": result.total or 0, "rows": result.rows}
-
-
-@bp.before_app_request
-def complaint_form_is_the_complaint_page():
-    """The generic list links a row to its X.edit form; a complaint's is its own page."""
-    if (request.method == "GET" and request.path == "/billmgr"
-            and request.args.get("func") == "complaint.edit" and request.args.get("elid")
-            and not set(request.args) - {"func", "elid"}
-            and current_user.is_authenticated):
-        elid = request.args["elid"]
-        if elid.isascii() and elid.isdigit() and len(elid) < 19:
-            return redirect(url_for("dashboard.complaint", cid=int(elid)))
-    return None
 
 
 def _show(cid: int, error: str | None = None, status: int = 200):
@@ -112,12 +100,7 @@ def complaint_file(aid: int):
     result = run_or_abort("complaint.attachment", {"elid": str(aid)})
     if not isinstance(result, FileResult):
         abort(404)
-    resp = make_response(result.data)
-    resp.headers["Content-Type"] = result.content_type
-    resp.headers["Content-Disposition"] = "inline"
-    resp.headers["X-Content-Type-Options"] = "nosniff"
-    resp.headers["Content-Security-Policy"] = "default-src 'none'"
-    return resp
+    return respond.file(result, inline=True)
 
 
 @bp.route("/complaints/report")

@@ -9,6 +9,7 @@ from urllib.parse import urlencode, urlsplit
 
 from flask import flash, g, redirect, render_template, request, url_for
 
+from radbill.functions.fields import as_id
 from radbill.functions.registry import (IDEMPOTENCY_KEY, FileResult, FormResult, FuncError,
                                         ListResult, OkResult, load_all, request_line)
 
@@ -30,6 +31,9 @@ LIST_COLUMNS = {"customer": ["username", "name", "mobile", "mac", "static_ip", "
                 "outbox": ["id", "created_at", "kind", "status", "username", "attempts",
                            "last_error", "next_attempt_at", "done_at", "payload"]}
 OWN_PAGES = {"customer.import"}  # has a page of its own (the customer list links to it)
+# X.edit of an existing row whose page of its own shows it better than the generic form (the
+# list's row links and linked names open X.edit): endpoint, its id argument
+EDIT_PAGES = {"complaint.edit": ("dashboard.complaint", "cid")}
 PAGE_CONTROL = {"back", "_orig", "_ask"}
 ALIASES = {"nas": ("router",)}  # the router.* functions act on rows of the nas list
 
@@ -50,6 +54,10 @@ def page(func: str, fparams: dict[str, str], params: dict[str, str]):
                 return confirm_page(fn, fparams, back)
             return list_page(fn, fparams)
         if fn.kind == "form":
+            if func in EDIT_PAGES and request.method == "GET" and set(fparams) == {"elid"} \
+                    and as_id(fparams["elid"]) is not None:
+                endpoint, arg = EDIT_PAGES[func]
+                return redirect(url_for(endpoint, **{arg: as_id(fparams["elid"])}))
             submit = may_change and fparams.get("sok") == "ok"
             return form_page(fn, fparams, params, original, submit)
         if serves_file(fn, fparams):  # a read that answers a file (bill.pdf): the file itself

@@ -2,10 +2,11 @@
 Thin callers of the portal.complaint* functions (care/functions/portal.py) as the customer."""
 from __future__ import annotations
 
-from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 
 from radbill.functions.registry import FileResult, FuncError
 
+from admin.api import respond
 from admin.portal import access, bp
 from admin.portal.views import run
 from admin.dbs import db
@@ -93,9 +94,4 @@ def complaint_file(attachment_id: int):
     except FuncError:
         abort(404)
     assert isinstance(result, FileResult)
-    resp = make_response(result.data)
-    resp.headers["Content-Type"] = result.content_type
-    resp.headers["Content-Disposition"] = "inline"
-    resp.headers["X-Content-Type-Options"] = "nosniff"
-    resp.headers["Content-Security-Policy"] = "default-src 'none'"
-    return resp
+    return respond.file(result, inline=True)

@@ -45,6 +45,17 @@ MOBILE_TYPES = (phonenumbers.PhoneNumberType.MOBILE,
                 phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
 
 
+NID = re.compile(r"[0-9]{10}|[0-9]{13}|[0-9]{17}", re.ASCII)
+
+
+def national_id(raw: str) -> str:
+    """A Bangladeshi national ID: 10, 13 or 17 digits (spaces and dashes ignored)."""
+    value = re.sub(r"[\s-]", "", raw)
+    if not NID.fullmatch(value):
+        raise ValueError("a national ID (NID) is 10, 13 or 17 digits")
+    return value
+
+
 REGION = "BD"  # numbers typed without a country code are this country's (a setting later)
 BD_NATIONAL = re.compile(r"01[0-9]{9}")
 
@@ -154,6 +165,7 @@ class Customers(Entity):
         F.Field("hash_only", F.boolean, clearable=False,
                 help="store only the NT hash (PAP and MS-CHAPv2 work, CHAP does not)"),
         F.Field("name", F.text(100)), F.Field("mobile", mobile), F.Field("email", F.email),
+        F.Field("national_id", national_id, help="national ID (NID): 10, 13 or 17 digits"),
         F.Field("lang", F.choice("en", "bn"), clearable=False,
                 help="the language of the customer's messages, invoices and portal"),
         F.Field("address", F.text(300)), F.Field("mac", F.mac, help="MAC binding"),

@@ -26,7 +26,7 @@ from radbill import settings
 from radbill.functions import audit
 from radbill.functions import fields as F
 from radbill.functions.crud import Entity, in_subtree, may_manage, resolve_operator
-from radbill.functions.registry import (SECRET_PARAMS, AccessDenied, Call, FormResult, FuncError,
+from radbill.functions.registry import (AccessDenied, Call, FormResult, FuncError,
                                         OkResult, Param, function)
 from radbill.functions.roles import RESELLERS
 from radbill.models import Message, MessageGateway, Operator
@@ -215,28 +215,13 @@ class Gateways(Entity):
         return errors
 
     def set_credentials(self, call: Call, obj: MessageGateway, cls) -> dict[str, str]:
-        stored = secrets.decrypt(obj.credentials) if obj.credentials else {}
-        errors = {}
-        changed = False
-        for name in credential_names():
-            raw = (call.get(name) or "").strip()
-            if not raw:
-                continue
-            if name not in cls.CREDENTIALS:
-                errors[name] = f"is not a credential of {cls.kind}"
-                continue
-            try:
-                stored[name] = F.text(SECRET_LEN)(F.clean(raw.replace("\r\n", "\n")))
-                changed = True
-            except ValueError as exc:
-                errors[name] = str(exc)
         optional = OPTIONAL_CREDENTIALS.get(cls.kind, ())
-        missing = [n for n in cls.CREDENTIALS if n not in optional and not stored.get(n)]
-        if obj.enabled and missing and not errors:
-            errors[missing[0]] = f"is required for {cls.kind}" + (
-                f" (also: {', '.join(missing[1:])})" if len(missing) > 1 else "")
+        blob, errors, changed = secrets.write_only(
+            obj.credentials, call.params, credential_names(), cls.CREDENTIALS, cls.kind,
+            required=tuple(n for n in cls.CREDENTIALS if n not in optional),
+            check_required=bool(obj.enabled), max_len=SECRET_LEN)
         if not errors:
-            obj.credentials = secrets.encrypt(stored) if stored else None
+            obj.credentials = blob
             if changed:
                 obj.last_error = None  # the error was the old key's
         return errors

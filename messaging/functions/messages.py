@@ -73,10 +73,63 @@ def managed(call: Call, model, stmt: sa.Select) -> sa.Select:
     return stmt
 
 
-class Messages(Entity):
+class History(Entity):
+    """What the message and incoming lists share: the customer shown by name, filters by
+    customer, operator, channel, an id column and a day range in the ISP's zone, a manager's
+    customers only."""
+
+    label = "id"
+    time_column = "created_at"
+    id_filters: tuple[str, ...] = ()
+    default_sort = "-id"
+
+    def visible(self, call: Call, stmt: sa.Select) -> sa.Select:
+        return managed(call, self.model, stmt.where(in_subtree(call, self.model.operator_id)))
+
+    def filter(self, stmt, param, column, value):
+        value = value.strip()
+        model = self.model
+        if param == "customer":
+            return stmt.where(customer_filter(model, value))
+        if param == "operator":
+            return stmt.where(operator_filter(model, value))
+        if param in ("from", "to"):
+            bound, at = day_bounds(param, value), getattr(model, self.time_column)
+            return stmt.where(at >= bound if param == "from" else at < bound)
+        if param == "channel":
+            return stmt.where(model.channel == F.parse_one(param, F.choice(*CHANNELS), value))
+        if param in self.id_filters:
+            ref = F.as_id(value)
+            if ref is None:
+                raise FuncError(f"{F.short(value)!r} is not an id", field=param)
+            return stmt.where(getattr(model, column) == ref)
+        return super().filter(stmt, param, column, value)
+
+    def order(self, call: Call) -> list:
+        sort = call.get("sort") or self.default_sort
+        key = sort.lstrip("-")
+        key = "customer_id" if key == "customer" else key
+        col = getattr(self.model, key, None) if key in self.columns + ["customer_id"] else None
+        if not isinstance(getattr(col, "property", None), sa.orm.ColumnProperty):
+            raise FuncError(f"cannot sort by {F.short(key)!r}", field="sort")
+        return [col.desc() if sort.startswith("-") else col.asc(), self.model.id.desc()]
+
+    def row(self, obj) -> dict:
+        row = {c: audit.jsonable(getattr(obj, c)) for c in self.columns if c != "customer"}
+        row["customer_id"] = obj.customer_id
+        return row
+
+    def list(self, call: Call) -> ListResult:
+        result = super().list(call)
+        names = usernames(call, [r["customer_id"] for r in result.rows])
+        for r in result.rows:
+            r["customer"] = names.get(r["customer_id"])
+        return result
+
+
+class Messages(History):
     name = "message"
     model = Message
-    label = "id"
     columns = ["id", "created_at", "customer", "channel", "event", "status", "reason",
                "recipient", "subject", "body", "segments", "cost", "gateway_id", "gateway_ref",
                "attempts", "next_attempt_at", "sent_at", "delivered_at", "operator_id"]
@@ -86,60 +139,23 @@ class Messages(Entity):
                "broadcast": "broadcast_id", "from": "created_at", "to": "created_at"}
     money = frozenset({"cost"})
     list_roles = CUSTOMER_VIEWERS
-    default_sort = "-id"
-
-    def visible(self, call: Call, stmt: sa.Select) -> sa.Select:
-        return managed(call, Message, stmt.where(in_subtree(call, Message.operator_id)))
+    id_filters = ("gateway", "broadcast")
 
     def search_terms(self, q: str) -> list:
         return [Message.customer_id.in_(sa.select(Customer.id).where(
             sa.func.lower(Customer.username).like(escape_like(q))))]
 
     def filter(self, stmt, param, column, value):
-        value = value.strip()
-        if param == "customer":
-            return stmt.where(customer_filter(Message, value))
-        if param == "operator":
-            return stmt.where(operator_filter(Message, value))
-        if param in ("from", "to"):
-            bound = day_bounds(param, value)
-            return stmt.where(Message.created_at >= bound if param == "from"
-                              else Message.created_at < bound)
-        if param == "channel":
-            return stmt.where(Message.channel == F.parse_one(param, F.choice(*CHANNELS), value))
         if param == "status":
-            return stmt.where(Message.status == F.parse_one(param,
-                                                            F.choice(*MESSAGE_STATUSES), value))
-        if param in ("gateway", "broadcast"):
-            ref = F.as_id(value)
-            if ref is None:
-                raise FuncError(f"{F.short(value)!r} is not an id", field=param)
-            return stmt.where(getattr(Message, column) == ref)
+            return stmt.where(Message.status == F.parse_one(
+                param, F.choice(*MESSAGE_STATUSES), value.strip()))
         return super().filter(stmt, param, column, value)
 
-    def order(self, call: Call) -> list:
-        sort = call.get("sort") or self.default_sort
-        key = sort.lstrip("-")
-        if key == "customer":
-            key = "customer_id"
-        col = getattr(Message, key, None) if key in self.columns + ["customer_id"] else None
-        if not isinstance(getattr(col, "property", None), sa.orm.ColumnProperty):
-            raise FuncError(f"cannot sort by {F.short(key)!r}", field="sort")
-        return [col.desc() if sort.startswith("-") else col.asc(), Message.id.desc()]
-
     def row(self, obj: Message) -> dict:
-        row = {c: audit.jsonable(getattr(obj, c)) for c in self.columns if c != "customer"}
-        row["customer_id"] = obj.customer_id
+        row = super().row(obj)
         if obj.event == "otp":
             row["body"] = HIDDEN_BODY
         return row
-
-    def list(self, call: Call) -> ListResult:
-        result = super().list(call)
-        names = usernames(call, [r["customer_id"] for r in result.rows])
-        for r in result.rows:
-            r["customer"] = names.get(r["customer_id"])
-        return result
 
 
 MESSAGES = Messages()
@@ -186,69 +202,23 @@ def retry(call: Call) -> OkResult:
     return OkResult(",".join(str(i) for i in ids), {"queued": len(ids)})
 
 
-class Incoming(Entity):
+class Incoming(History):
     name = "incoming"
     model = IncomingMessage
-    label = "id"
     columns = ["id", "received_at", "customer", "channel", "sender", "body", "gateway_id",
                "gateway_ref", "operator_id"]
     search = ["sender"]
     filters = {"customer": "customer_id", "channel": "channel", "operator": "operator_id",
                "gateway": "gateway_id", "from": "received_at", "to": "received_at"}
     money = frozenset()
-    default_sort = "-id"
-
-    def visible(self, call: Call, stmt: sa.Select) -> sa.Select:
-        return managed(call, IncomingMessage,
-                       stmt.where(in_subtree(call, IncomingMessage.operator_id)))
+    time_column = "received_at"
+    id_filters = ("gateway",)
 
     def search_terms(self, q: str) -> list:
         like = "%" + escape_like(q)
         return [sa.func.lower(IncomingMessage.body).like(like),
                 IncomingMessage.customer_id.in_(sa.select(Customer.id).where(
                     sa.func.lower(Customer.username).like(escape_like(q))))]
-
-    def filter(self, stmt, param, column, value):
-        value = value.strip()
-        if param == "customer":
-            return stmt.where(customer_filter(IncomingMessage, value))
-        if param == "operator":
-            return stmt.where(operator_filter(IncomingMessage, value))
-        if param in ("from", "to"):
-            bound = day_bounds(param, value)
-            return stmt.where(IncomingMessage.received_at >= bound if param == "from"
-                              else IncomingMessage.received_at < bound)
-        if param == "channel":
-            return stmt.where(IncomingMessage.channel == F.parse_one(
-                param, F.choice(*CHANNELS), value))
-        if param == "gateway":
-            ref = F.as_id(value)
-            if ref is None:
-                raise FuncError(f"{F.short(value)!r} is not an id", field=param)
-            return stmt.where(IncomingMessage.gateway_id == ref)
-        return super().filter(stmt, param, column, value)
-
-    def order(self, call: Call) -> list:
-        sort = call.get("sort") or self.default_sort
-        key = sort.lstrip("-")
-        key = "customer_id" if key == "customer" else key
-        col = getattr(IncomingMessage, key, None) if key in self.columns + ["customer_id"] \
-            else None
-        if not isinstance(getattr(col, "property", None), sa.orm.ColumnProperty):
-            raise FuncError(f"cannot sort by {F.short(key)!r}", field="sort")
-        return [col.desc() if sort.startswith("-") else col.asc(), IncomingMessage.id.desc()]
-
-    def row(self, obj: IncomingMessage) -> dict:
-        row = {c: audit.jsonable(getattr(obj, c)) for c in self.columns if c != "customer"}
-        row["customer_id"] = obj.customer_id
-        return row
-
-    def list(self, call: Call) -> ListResult:
-        result = super().list(call)
-        names = usernames(call, [r["customer_id"] for r in result.rows])
-        for r in result.rows:
-            r["customer"] = names.get(r["customer_id"])
-        return result
 
 
 INCOMING = Incoming()

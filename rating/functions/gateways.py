@@ -96,27 +96,13 @@ class Gateways(Entity):
         self.set_credentials(call, obj)
 
     def set_credentials(self, call: Call, obj: PaymentGateway) -> None:
-        wanted = gateways.driver_class(obj.kind).CREDENTIALS
-        stored = secrets.decrypt(obj.credentials)
-        errors = {}
-        for name in credential_names():
-            raw = (call.get(name) or "").strip()
-            if not raw:
-                continue
-            if name not in wanted:
-                errors[name] = f"is not a credential of {obj.kind}"
-                continue
-            try:
-                stored[name] = F.text(SECRET_LEN)(raw.replace("\r\n", "\n"))
-            except ValueError as exc:
-                errors[name] = str(exc)
-        missing = [n for n in wanted if not stored.get(n)]
-        if obj.enabled and missing and not errors:
-            errors[missing[0]] = f"is required for {obj.kind} (also: {', '.join(missing[1:])})" \
-                if len(missing) > 1 else f"is required for {obj.kind}"
+        blob, errors, _ = secrets.write_only(
+            obj.credentials, call.params, credential_names(),
+            gateways.driver_class(obj.kind).CREDENTIALS, obj.kind,
+            check_required=bool(obj.enabled), max_len=SECRET_LEN)
         if errors:
             raise FuncError(errors=errors)
-        obj.credentials = secrets.encrypt(stored) if stored else None
+        obj.credentials = blob
         obj.updated_at = sa.func.now()
 
     def extra_params(self) -> tuple[Param, ...]:

@@ -38,3 +38,37 @@ def decrypt(blob: bytes | None) -> dict[str, str]:
     except InvalidToken:
         raise ValueError("the gateway's credentials cannot be read with this installation's "
                          "key (RADBILL_CREDENTIALS_KEY changed?): enter them again") from None
+
+
+def write_only(blob: bytes | None, given: dict[str, str | None], names: list[str],
+               wanted: tuple[str, ...], kind: str, *, required: tuple[str, ...] | None = None,
+               check_required: bool = True,
+               max_len: int = 8000) -> tuple[bytes | None, dict[str, str], bool]:
+    """A gateway's write-only credentials updated from a form: `given` holds what was typed for
+    each of `names` (every kind's credential names); an empty value keeps what is stored, a
+    credential of another kind is refused, and the kind's `required` ones (default: all it
+    `wanted`) must be there when `check_required`. Returns (the new encrypted blob, errors by
+    field, whether anything changed); the blob is unchanged when there are errors."""
+    from radbill.functions import fields as F
+    stored = decrypt(blob)
+    errors: dict[str, str] = {}
+    changed = False
+    for name in names:
+        raw = (given.get(name) or "").strip()
+        if not raw:
+            continue
+        if name not in wanted:
+            errors[name] = f"is not a credential of {kind}"
+            continue
+        try:
+            stored[name] = F.text(max_len)(F.clean(raw.replace("\r\n", "\n")))
+            changed = True
+        except ValueError as exc:
+            errors[name] = str(exc)
+    missing = [n for n in (wanted if required is None else required) if not stored.get(n)]
+    if check_required and missing and not errors:
+        errors[missing[0]] = f"is required for {kind}" + (
+            f" (also: {', '.join(missing[1:])})" if len(missing) > 1 else "")
+    if errors:
+        return blob, errors, False
+    return (encrypt(stored) if stored else None), errors, changed

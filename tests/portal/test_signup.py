@@ -194,3 +194,14 @@ def test_otp_login_and_profile(factory, bulksmsbd_emu):
         ok = call(s, customer_caller(s, karim, IP), "portal.profile",
                   {"sok": "ok", "mobile": "01711000008", "code": code})
         assert ok.extra["mobile"] == "+8801711000008"
+
+
+def test_staff_record_a_national_id_once_per_live_customer(session):
+    from tests.support.factories import make_customer
+    make_customer(session, username="nid1", national_id="1234567890")
+    with pytest.raises(FuncError) as exc:
+        make_customer(session, username="nid2", national_id="1234-567-890")
+    assert exc.value.errors == {"national_id": "is taken"}
+    with pytest.raises(FuncError) as exc:
+        make_customer(session, username="nid3", national_id="12345")
+    assert "10, 13 or 17 digits" in exc.value.errors["national_id"]
