@@ -24,4 +24,4 @@ from radbill.models.messaging import (Broadcast, IncomingMessage, Message,  # no
                                       MessageGateway, MessageTemplate, OtpCode, Task)
 from radbill.models.selfcare import (Complaint, ComplaintAttachment, ComplaintCategory,  # noqa: E402,F401
                                      ComplaintComment, ComplaintCost, Department, PackageChange,
-                                     Signup)
+                                     Signup, WalledGardenHost)

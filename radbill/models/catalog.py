@@ -60,6 +60,12 @@ class Package(Base):
     online: Mapped[bool] = mapped_column(server_default=sa.false())
     auto_approve: Mapped[bool] = mapped_column(server_default=sa.false())
     change_approval: Mapped[bool] = mapped_column(server_default=sa.false())
+    # hotspot (issue 14): online time and data a cycle allows (the NAS enforces what is left
+    # through Session-Timeout and Mikrotik-Total-Limit; login is refused once used up); a
+    # hotspot package's sign-ups and vouchers get the hotspot service
+    time_limit: Mapped[int | None]  # seconds
+    data_limit: Mapped[int | None] = mapped_column(sa.BigInteger)  # bytes, in + out
+    hotspot: Mapped[bool] = mapped_column(server_default=sa.false())
     created_at: Mapped[dt.datetime] = created_at()
 
     pool: Mapped[IpPool | None] = relationship(foreign_keys=[pool_id])
@@ -73,6 +79,8 @@ class Package(Base):
         sa.CheckConstraint("validity_days > 0", name="validity_positive"),
         sa.CheckConstraint("data_cap is null or data_cap > 0", name="cap_positive"),
         sa.CheckConstraint("sim_use >= 1", name="sim_use_positive"),
+        sa.CheckConstraint("time_limit is null or time_limit > 0", name="time_limit_positive"),
+        sa.CheckConstraint("data_limit is null or data_limit > 0", name="data_limit_positive"),
         sa.CheckConstraint("(burst_down is null) = (burst_up is null)", name="burst_pair"),
         sa.CheckConstraint("(fup_rate_down is null) = (fup_rate_up is null)", name="fup_pair"),
         sa.CheckConstraint("data_cap is null or fup_rate_down is not null", name="cap_needs_fup"),

@@ -183,3 +183,18 @@ class ComplaintCost(Base):
     created_by: Mapped[str] = mapped_column(sa.Text, server_default="")
     created_at: Mapped[dt.datetime] = created_at()
     __table_args__ = (sa.CheckConstraint("amount > 0", name="amount_positive"),)
+
+
+class WalledGardenHost(Base):
+    """A host a hotspot visitor may reach before logging in (the portal, a payment gateway),
+    pushed to the operator's routers as /ip hotspot walled-garden entries."""
+
+    __tablename__ = "walled_garden"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    operator_id: Mapped[int] = mapped_column(sa.ForeignKey("operators.id", ondelete="CASCADE"))
+    host: Mapped[str] = mapped_column(sa.Text)  # a name, *.name or an IPv4 address
+    note: Mapped[str] = mapped_column(sa.Text, server_default="")
+    created_at: Mapped[dt.datetime] = created_at()
+    __table_args__ = (
+        sa.UniqueConstraint("operator_id", "host", name="uq_walled_garden_operator_host"),
+    )
