@@ -57,11 +57,23 @@ def decide(state: State, req: dict[str, str], now: float) -> Decision:
     if c.status == "suspended" or (c.expires_at is not None and c.expires_at <= now):
         why = "suspended" if c.status == "suspended" else "expired"
         return Decision(ACCEPT, why, suspended_reply(state), control, c.id)
+    used_up = exhausted(pkg, state.usage.get(c.id, (0, 0)))
+    if used_up:
+        return Decision(DEFER, used_up, control=control, customer_id=c.id)
     if c.status == "fup" and pkg.fup_rate_down is not None:
         return Decision(ACCEPT, "over the data cap", fup_reply(state, c, pkg, now), control, c.id)
     pairs = normal_reply(state, c, pkg, now)
     return Decision(ACCEPT, "active", merge(pairs, state.reply_attributes(c.username)),
                     control, c.id)
+
+
+def exhausted(pkg: Package, used: tuple[int, int]) -> str | None:
+    """A package's online time or data for the cycle, all used (the hotspot's limits)."""
+    if pkg.time_limit is not None and used[0] >= pkg.time_limit:
+        return "the package's online time for this cycle is used up"
+    if pkg.data_limit is not None and used[1] >= pkg.data_limit:
+        return "the package's data for this cycle is used up"
+    return None
 
 
 def secret(c: Customer) -> tuple:
@@ -125,12 +137,13 @@ def fup_reply(state: State, c: Customer, pkg: Package, now: float) -> tuple:
         pairs.append(("Framed-Pool", pkg.fup_pool))
     else:
         pairs += address(c, pkg)
-    pairs += timers(state, c, now)
+    pairs += timers(state, c, pkg, now)
     return tuple((a, ":=", v) for a, v in pairs)
 
 
 def normal_reply(state: State, c: Customer, pkg: Package, now: float) -> list[tuple[str, str]]:
-    return [("Mikrotik-Rate-Limit", rate_limit(pkg)), *address(c, pkg), *timers(state, c, now)]
+    return [("Mikrotik-Rate-Limit", rate_limit(pkg)), *address(c, pkg),
+            *timers(state, c, pkg, now)]
 
 
 def address(c: Customer, pkg: Package) -> list[tuple[str, str]]:
@@ -139,11 +152,25 @@ def address(c: Customer, pkg: Package) -> list[tuple[str, str]]:
     return [("Framed-Pool", pkg.pool)] if pkg.pool else []
 
 
-def timers(state: State, c: Customer, now: float) -> list[tuple[str, str]]:
+def timers(state: State, c: Customer, pkg: Package, now: float) -> list[tuple[str, str]]:
+    """The session ends when the paid period does (so the next login is suspended) or when the
+    cycle's online time runs out, whichever comes first; the NAS counts the data left."""
     pairs = []
+    left = []
+    used_time, used_bytes = state.usage.get(c.id, (0, 0))
     if c.expires_at is not None:
-        # the session must end when the paid period does, so the next login is suspended
-        pairs.append(("Session-Timeout", str(max(1, int(c.expires_at - now)))))
+        left.append(max(1, int(c.expires_at - now)))
+    if pkg.time_limit is not None:
+        left.append(max(1, pkg.time_limit - used_time))
+    if left:
+        pairs.append(("Session-Timeout", str(min(left))))
+    if pkg.data_limit is not None:
+        # RouterOS counts in + out against Total-Limit; above 4 GiB the high part goes in
+        # Gigawords (RFC 2869's convention)
+        rest = max(1, pkg.data_limit - used_bytes)
+        pairs.append(("Mikrotik-Total-Limit", str(rest & 0xFFFFFFFF)))
+        if rest >> 32:
+            pairs.append(("Mikrotik-Total-Limit-Gigawords", str(rest >> 32)))
     pairs.append(("Acct-Interim-Interval", str(state.config.interim_interval)))
     return pairs
 

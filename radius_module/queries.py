@@ -22,10 +22,22 @@ CUSTOMERS_BY_ID = _CUSTOMER_COLUMNS + " WHERE id = ANY(%s)"
 PACKAGES = """
     SELECT p.id, p.rate_down, p.rate_up, p.burst_down, p.burst_up, p.burst_threshold_down,
            p.burst_threshold_up, p.burst_time, p.data_cap, p.fup_rate_down, p.fup_rate_up,
-           pool.name, fup.name, p.sim_use
+           pool.name, fup.name, p.sim_use, p.time_limit, p.data_limit
       FROM packages p
       LEFT JOIN ip_pools pool ON pool.id = p.pool_id
       LEFT JOIN ip_pools fup ON fup.id = p.fup_pool_id"""
+
+# What the current cycle used, only for customers of a package with a time or data limit (the
+# hotspot's): a load costs nothing without such packages, and the drain names these customers
+# in a `usage` notice when their counters move.
+_USAGE = """
+    SELECT c.id, uc.session_time, uc.bytes_in + uc.bytes_out
+      FROM packages p
+      JOIN customers c ON c.package_id = p.id
+      JOIN usage_counters uc ON uc.customer_id = c.id AND uc.cycle_start = c.cycle_start
+     WHERE p.time_limit IS NOT NULL OR p.data_limit IS NOT NULL"""
+USAGE = _USAGE
+USAGE_BY_ID = _USAGE + " AND c.id = ANY(%s)"
 
 # At most one pool is flagged (a partial unique index says so).
 SUSPENSION_POOL = "SELECT name FROM ip_pools WHERE suspended LIMIT 1"

@@ -39,6 +39,8 @@ class Package(NamedTuple):
     pool: str | None
     fup_pool: str | None
     sim_use: int
+    time_limit: int | None = None  # seconds a cycle allows
+    data_limit: int | None = None  # bytes (in + out) a cycle allows
 
 
 class Nas(NamedTuple):
@@ -113,6 +115,8 @@ class State:
     usergroups: dict[str, list[str]] = field(default_factory=dict)
     groupreply: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)
     sessions: Sessions = field(default_factory=Sessions)
+    # customer id -> (seconds, bytes in + out) used this cycle, for packages with limits only
+    usage: dict[int, tuple[int, int]] = field(default_factory=dict)
     loaded: bool = False
 
     def reply_attributes(self, username: str) -> list[tuple[str, str, str]]:
@@ -143,6 +147,18 @@ class State:
             if c is not None:
                 self.customers[c.username.lower()] = c
                 self.names[cid] = c.username.lower()
+
+    def set_usage(self, rows: Iterable[tuple], ids: Iterable[int] | None = None) -> None:
+        """All of it, or the named customers' (those not in `rows` used nothing yet)."""
+        fresh = {cid: (int(t), int(b)) for cid, t, b in rows}
+        if ids is None:
+            self.usage = fresh
+            return
+        for cid in ids:
+            if cid in fresh:
+                self.usage[cid] = fresh[cid]
+            else:
+                self.usage.pop(cid, None)
 
     def set_packages(self, rows: Iterable[tuple]) -> None:
         self.packages = {r[0]: Package(*r) for r in rows}

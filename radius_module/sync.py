@@ -169,8 +169,10 @@ class Sync(threading.Thread):
         rows = lambda sql: work.execute(sql).fetchall()  # noqa: E731
         if table == "customers":
             st.set_customers(rows(Q.CUSTOMERS))
+            st.set_usage(rows(Q.USAGE))
         elif table in ("packages", "ip_pools"):
             st.set_packages(rows(Q.PACKAGES))
+            st.set_usage(rows(Q.USAGE))  # a package may have just got (or lost) a limit
             found = rows(Q.SUSPENSION_POOL)
             st.suspension_pool = found[0][0] if found else None
         elif table in ("nas", "nas_settings"):
@@ -208,6 +210,10 @@ class Sync(threading.Thread):
         if "customers" in keys:
             ids = [int(k) for k in keys["customers"]]
             st.update_customers(ids, work.execute(Q.CUSTOMERS_BY_ID, (ids,)).fetchall())
+            keys.setdefault("usage", set()).update(ids)  # a new cycle or another package
+        if "usage" in keys:
+            ids = [int(k) for k in keys["usage"]]
+            st.set_usage(work.execute(Q.USAGE_BY_ID, (ids,)).fetchall(), ids)
         if "radreply" in keys:
             users = list(keys["radreply"])
             st.set_radreply(work.execute(Q.RADREPLY_BY_USER, (users,)).fetchall(), users)

@@ -19,6 +19,8 @@ DECLARE
     batch jsonb;
     n int;
     crossed int[];
+    limited int[];
+    i int;
     events jsonb;
 BEGIN
     -- one drainer at a time, whichever FreeRADIUS process comes first
@@ -49,10 +51,21 @@ BEGIN
                session_time = uc.session_time + excluded.session_time, updated_at = now()
         RETURNING uc.customer_id, uc.bytes_in + uc.bytes_out AS total
     )
-    SELECT array_agg(cu.id ORDER BY cu.id) INTO crossed
+    SELECT array_agg(cu.id ORDER BY cu.id)
+               FILTER (WHERE cu.status = 'active' AND pk.data_cap IS NOT NULL
+                         AND up.total >= pk.data_cap),
+           array_agg(cu.id ORDER BY cu.id)
+               FILTER (WHERE pk.time_limit IS NOT NULL OR pk.data_limit IS NOT NULL)
+      INTO crossed, limited
       FROM up JOIN customers cu ON cu.id = up.customer_id
-      JOIN packages pk ON pk.id = cu.package_id
-     WHERE cu.status = 'active' AND pk.data_cap IS NOT NULL AND up.total >= pk.data_cap;
+      JOIN packages pk ON pk.id = cu.package_id;
+    -- a package with a time or data limit (the hotspot's): authorize answers from what the
+    -- cycle has left, so every FreeRADIUS process re-reads these customers' counters,
+    -- 500 ids a notice to stay under NOTIFY's 8000 bytes
+    FOR i IN 0 .. coalesce(cardinality(limited), 0) - 1 BY 500 LOOP
+        PERFORM pg_notify('radbill_radius', json_build_object(
+            't', 'usage', 'k', limited[i + 1 : i + 500])::text);
+    END LOOP;
     -- active -> fup through the lifecycle (radbill/sql/lifecycle.sql): the status, the audit
     -- and status-log rows and the customer.fup_reached event, whose consumers queue one CoA
     -- (the throttled rate) and the notice. Only the drain that moves a customer out of

@@ -25,13 +25,15 @@ def cust(**kw) -> Customer:
     return Customer(**base)
 
 
-def state(c: Customer | None = None, p: Package | None = None) -> State:
+def state(c: Customer | None = None, p: Package | None = None, used=None) -> State:
     s = State(config=Config(interim_interval=600, suspended_session_timeout=120,
                             suspended_address_list="radbill-suspended"))
     s.set_packages([tuple(p or pkg())])
     s.set_customers([tuple(c or cust())])
     s.set_operators([(1, "/1/"), (2, "/1/2/"), (3, "/1/3/")])
     s.suspension_pool = "walled"
+    if used:
+        s.set_usage([(s.customers["alice"].id, *used)])
     return s
 
 
@@ -151,3 +153,54 @@ def test_rate_format_matches_units():
     from radbill import units
     for bps in (512_000, 1_500_000, 10_000_000, 1_000_000_000, 1234):
         assert policy.rate(bps) == units.format_rate(bps)
+
+
+# -- the hotspot's limits: what the cycle has left goes to the NAS; nothing left is a reject --
+def reply(d: policy.Decision) -> dict[str, str]:
+    return {a: v for a, _, v in d.reply}
+
+
+def test_time_limit_sends_what_is_left_as_session_timeout():
+    s = state(cust(), pkg(time_limit=3_600), used=(1_200, 0))
+    d = decide(s)
+    assert d.verdict == policy.ACCEPT and reply(d)["Session-Timeout"] == "2400"
+    # the paid period ending sooner wins
+    s = state(cust(expires_at=NOW + 600), pkg(time_limit=3_600), used=(1_200, 0))
+    assert reply(decide(s))["Session-Timeout"] == "600"
+    # and the time left wins over a longer period
+    s = state(cust(expires_at=NOW + 86_400), pkg(time_limit=3_600), used=(3_000, 0))
+    assert reply(decide(s))["Session-Timeout"] == "600"
+
+
+def test_data_limit_sends_total_limit_with_gigawords_above_4_gib():
+    s = state(cust(), pkg(data_limit=1_000_000_000), used=(0, 400_000_000))
+    r = reply(decide(s))
+    assert r["Mikrotik-Total-Limit"] == "600000000"
+    assert "Mikrotik-Total-Limit-Gigawords" not in r and "Session-Timeout" not in r
+    left = 10 * 2**30 + 5  # 10 GiB and 5 bytes: 2 gigawords of 4 GiB and 2 GiB + 5
+    s = state(cust(), pkg(data_limit=11 * 2**30 + 5), used=(0, 2**30))
+    r = reply(decide(s))
+    assert int(r["Mikrotik-Total-Limit-Gigawords"]) << 32 | int(r["Mikrotik-Total-Limit"]) == left
+
+
+@pytest.mark.parametrize("used, limits, why", [
+    ((3_600, 0), dict(time_limit=3_600), "online time"),
+    ((0, 2_000), dict(data_limit=1_000), "data"),
+])
+def test_used_up_is_refused_after_the_password_check(used, limits, why):
+    d = decide(state(cust(), pkg(**limits), used=used))
+    assert d.verdict == policy.DEFER and why in d.reason and "used up" in d.reason
+    assert d.control == (("Cleartext-Password", ":=", "pw"),)
+
+
+def test_an_expired_hotspot_account_goes_to_the_walled_garden_not_a_reject():
+    d = decide(state(cust(expires_at=NOW - 1), pkg(time_limit=3_600), used=(9_999, 0)))
+    assert d.verdict == policy.ACCEPT and d.reason == "expired"
+
+
+def test_limits_apply_in_fup_too():
+    s = state(cust(status="fup"),
+              pkg(data_cap=10, fup_rate_down=1_000_000, fup_rate_up=1_000_000, time_limit=400),
+              used=(100, 0))
+    d = decide(s)
+    assert d.reason == "over the data cap" and reply(d)["Session-Timeout"] == "300"
