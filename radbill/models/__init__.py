@@ -25,3 +25,5 @@ from radbill.models.messaging import (Broadcast, IncomingMessage, Message,  # no
 from radbill.models.selfcare import (Complaint, ComplaintAttachment, ComplaintCategory,  # noqa: E402,F401
                                      ComplaintComment, ComplaintCost, Department, PackageChange,
                                      Signup, WalledGardenHost)
+from radbill.models.api import (ApiClient, ApiRequest, ApiToken, Webhook,  # noqa: E402,F401
+                                WebhookDelivery)
