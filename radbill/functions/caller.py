@@ -17,6 +17,10 @@ class Caller:
     # a valid CSRF-checked POST; True for POST + CSRF, authinfo / API sessions, the CLI
     may_change: bool = True
     channel: str = "cli"  # web, api, portal or cli: which lockout counters a refusal feeds
+    # an API client's scopes (`customer:read`, `payment:write`, `customer:*`, `*`): the only
+    # functions it may call (registry.scope_of); None for staff, who have their role only
+    scopes: frozenset[str] | None = None
+    api_client_id: int | None = None  # the API client calling (its calls are audited as it)
 
     @property
     def is_sysadmin(self) -> bool:
@@ -27,6 +31,13 @@ class Caller:
         if self.operator_path is None:
             return True
         return path is not None and path.startswith(self.operator_path)
+
+    def in_scope(self, scope: str) -> bool:
+        """Whether an API client's scopes cover `scope` (noun:read or noun:write)."""
+        if self.scopes is None:
+            return True
+        noun = scope.partition(":")[0]
+        return bool({scope, f"{noun}:*", "*"} & self.scopes)
 
     @property
     def sees_money(self) -> bool:

@@ -239,6 +239,8 @@ def call(session: Session, caller: Caller, name: str, params: dict[str, str] | N
         raise AccessDenied(no_money_message(caller.role, name))
     if not fn.allowed(caller):
         raise AccessDenied(f"the {caller.role} role may not call {name}")
+    if caller.scopes is not None and not caller.in_scope(scope_of(fn, params)):
+        raise AccessDenied(f"this API client's scopes do not include {scope_of(fn, params)}")
     if fn.changes_with(params) and not caller.may_change:
         raise AccessDenied(f"{name} changes data: from a browser send it by POST with the "
                            "page's CSRF token (or call with authinfo or an API session)")
@@ -252,6 +254,14 @@ def call(session: Session, caller: Caller, name: str, params: dict[str, str] | N
     if fn.money_fields and not sees_money(caller.role):
         result = without_money(fn, result)
     return result
+
+
+def scope_of(fn: Function, params: dict[str, str]) -> str:
+    """The scope an API client needs for a call: the function's noun (`customer` for
+    customer, customer.edit, customer.suspend), `:write` when the call changes data, else
+    `:read`."""
+    noun = fn.name.split(".", 1)[0]
+    return f"{noun}:{'write' if fn.changes_with(params) else 'read'}"
 
 
 def run_in_savepoint(session: Session, fn: Function, call_: Call) -> Result:

@@ -199,3 +199,21 @@ def test_nas_list_and_audit_carry_radbills_settings(session, tree):
     entry = session.scalars(sa.select(AuditLog).where(AuditLog.func == "nas.edit")).one()
     assert entry.operator_id == tree["a"].id and entry.after["secret"] == "***"
     assert fn(session, "nas", tree["as"]["b"], q="a-edge").rows == []
+
+
+def test_an_api_clients_scopes_name_the_functions_it_may_call(session):
+    """customer:read reads customers and nothing else; a write needs customer:write."""
+    from dataclasses import replace
+
+    from radbill.functions.caller import SYSTEM
+    from radbill.functions.registry import AccessDenied, call
+    from tests.support.factories import make_customer
+    make_customer(session, username="scoped")
+    reader = replace(SYSTEM, scopes=frozenset({"customer:read"}), channel="api")
+    assert call(session, reader, "customer", {"search": "scoped"}).total == 1
+    with pytest.raises(AccessDenied, match="customer:write"):
+        call(session, reader, "customer.edit", {"username": "x2", "sok": "ok"})
+    with pytest.raises(AccessDenied, match="package:read"):
+        call(session, reader, "package", {})
+    writer = replace(SYSTEM, scopes=frozenset({"customer:*"}), channel="api")
+    assert call(session, writer, "customer", {}).total >= 1
