@@ -39,6 +39,7 @@ TITLES = {
     "olt.sync": _("Sync ONUs"), "olt.config": _("OLT configuration"),
     "router.kick": _("Disconnect"), "router.push_profiles": _("Push profiles"),
     "router.import": _("Import from router"), "device.traffic": _("Traffic"),
+    "walled_garden": _("Walled garden"), "router.push_walled_garden": _("Push walled garden"),
     "me.totp": _("Two-factor login"), "me.recovery": _("Recovery codes"),
     "session.newkey": _("One-time key"), "user.totp_reset": _("Reset two-factor"),
     "billing_profile.replace": _("Replace a billing profile"),
@@ -97,6 +98,7 @@ SINGULAR = {
     "complaint_category": (_("complaint category"), _("complaint categories")),
     "signup": (_("sign-up"), _("sign-ups")),
     "package_change": (_("package change"), _("package changes")),
+    "walled_garden": (_("walled garden host"), _("walled garden hosts")),
 }
 # action verbs (buttons)
 VERBS = {
@@ -111,6 +113,7 @@ VERBS = {
     "messaging": _("Messaging settings"), "cancel": _("Cancel"),
     "approve": _("Approve"), "reject": _("Reject"), "refuse": _("Refuse"),
     "comment": _("Comment"), "attach": _("Attach"), "change": _("Change"),
+    "push_walled_garden": _("Push walled garden"),
 }
 # past participles for success sentences ("Customer alice suspended")
 DONE = {
@@ -120,6 +123,7 @@ DONE = {
     "reverse": _("reversed"), "verify": _("verified"), "kick": _("disconnected"),
     "totp_reset": _("reset"), "push_profiles": _("updated"), "cancel": _("cancelled"),
     "approve": _("approved"), "reject": _("rejected"), "refuse": _("refused"),
+    "push_walled_garden": _("updated"),
 }
 # what a dangerous action does, for its confirmation ("Suspend 3 customers: ...")
 EFFECTS = {
@@ -244,6 +248,9 @@ COLUMNS: dict[str, str] = {
     "to_package_id": _("To package"), "from_package": _("From package"),
     "to_package": _("To package"), "effective_on": _("Effective on"), "bill_id": _("Bill"),
     "requested_by": _("Requested by"), "date": _("Date"),
+    # the hotspot walled garden (issue 14): a push's rows and its counts
+    "action": _("Action"), "added": _("Added"), "removed": _("Removed"),
+    "updated": _("Updated"), "unchanged": _("Unchanged"),
 }
 PER_FUNCTION: dict[str, dict[str, str]] = {
     "package": {"name": _("Package")},
@@ -355,7 +362,8 @@ VALUES: dict[str, dict[str, str]] = {
     "channel": {"sms": _("sms"), "whatsapp": _("whatsapp"), "email": _("email"),
                 "telegram": _("telegram")},
     "source": {"custom": _("custom"), "inherited": _("inherited"), "default": _("default"),
-               "staff": _("staff"), "portal": _("portal")},
+               "staff": _("staff"), "portal": _("portal"),
+               "auto": _("automatic")},  # a walled garden host every router gets by itself
     "lang": {"en": _("en"), "bn": _("bn")},
     # statuses are badges (fmt.badge translates the value itself): declared here for the
     # catalogue. A message's, a background task's (also a broadcast's task_status)
@@ -373,6 +381,11 @@ VALUES: dict[str, dict[str, str]] = {
                  "urgent": _("urgent")},
     "kind": {"upgrade": _("upgrade"), "downgrade": _("downgrade")},
     "by": {"department": _("department"), "category": _("category"), "period": _("period")},
+    # a walled garden push's rows (devices/walled_garden.html translates them): the dry run's
+    # actions, then the push's
+    "action": {"add": _("add"), "remove": _("remove"), "update": _("update"),
+               "unchanged": _("unchanged"), "added": _("added"), "removed": _("removed"),
+               "updated": _("updated")},
     "group": {"day": _("day"), "week": _("week"), "month": _("month")},
 }
 

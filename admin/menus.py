@@ -16,8 +16,8 @@ from admin import labels
 SECTIONS = (
     ("Customers", ("customer", "zone", "card")),
     ("Billing", ("bill", "payment", "invoice", "journal", "ledger", "expense")),
-    ("Network", ("nas", "pool", "router", "router.status", "router.sessions", "session", "olt",
-                 "onu", "device")),
+    ("Network", ("nas", "pool", "walled_garden", "router", "router.status", "router.sessions",
+                 "session", "olt", "onu", "device")),
     ("Catalog", ("package", "billing_profile")),
     ("Staff", ("operator", "user")),
     ("Messages", ("message", "template", "msg_gateway", "incoming")),

@@ -215,3 +215,44 @@ def push(router: Router, pools: list[Pool], profs: list[Profile]) -> list[tuple[
 def _wire(item: Pool | Profile) -> dict[str, str]:
     values = dict(vars(item))
     return {k: v for k, v in values.items() if v not in ("", None)}
+
+
+# -- the hotspot walled garden ------------------------------------------------------------------
+WALLED_GARDEN = "/ip/hotspot/walled-garden"
+OURS = "radbill"  # the comment marking the entries radbill manages; others are the operator's
+DONE = {"add": "added", "remove": "removed", "update": "updated", "unchanged": "unchanged"}
+
+
+def sync_walled_garden(router: Router, hosts: list[str], apply: bool) -> list[tuple[str, str]]:
+    """(host, action) for each wanted host and each of ours on the router: add, remove (ours,
+    no longer wanted), update (ours, but made deny or disabled) or unchanged. Only entries whose
+    comment is ours are ever changed; with `apply` False nothing is sent but the read."""
+    wanted = list(dict.fromkeys(h.lower() for h in hosts))
+    plan: list[tuple[str, str, dict]] = []
+    with connect(router) as api:
+        res = api.get_resource(WALLED_GARDEN)
+        have: dict[str, dict] = {}
+        for row in res.get(comment=OURS):
+            key = row.get("dst-host", "").lower()
+            if key in have or key not in wanted:
+                plan.append((key, "remove", row))  # stale, or a second one of ours for a host
+            else:
+                have[key] = row
+        for h in wanted:
+            row = have.get(h)
+            if row is None:
+                plan.append((h, "add", {}))
+            elif row.get("action", "allow") != "allow" or row.get("disabled") in ("true", "yes"):
+                plan.append((h, "update", row))
+            else:
+                plan.append((h, "unchanged", row))
+        if apply:
+            for h, action, row in plan:
+                if action == "add":
+                    res.add(dst_host=h, action="allow", comment=OURS)
+                elif action == "update":
+                    res.set(id=row["id"], action="allow", disabled="no")
+                elif action == "remove":
+                    res.remove(id=row["id"])
+    plan.sort(key=lambda p: p[0])
+    return [(h, DONE[a] if apply else a) for h, a, _ in plan]

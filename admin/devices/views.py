@@ -104,7 +104,8 @@ def router(elid: int):
         "devices/router.html", elid=elid, info=info, sessions=sessions, error=error, snmp=snmp,
         name=(info or snmp)["name"], can_kick=may("router.kick"),
         can_see_customers=may("customer"), can_edit_nas=may("nas.edit"),
-        can_push=may("router.push_profiles"), **traffic("nas", elid),
+        can_push=may("router.push_profiles"), can_push_garden=may("router.push_walled_garden"),
+        **traffic("nas", elid),
         title=f"Router {(info or snmp)['name']}",
         api=f"/billmgr?{request_line('router.status', {'elid': str(elid)})}&out=xml"
     ), 200 if error is None else error.status
@@ -178,6 +179,36 @@ def push(elid: int):
     return act("router.push_profiles", params, url_for("devices.router", elid=elid),
                device_name("nas", elid),
                lambda r: {f"{x['kind']} {x['name']}": x["action"] for x in r.rows})
+
+
+@bp.route("/nas/<int:elid>/walled-garden", methods=["GET", "POST"])
+@login_required
+def walled_garden(elid: int):
+    """The hotspot walled garden: GET shows the dry run (what would be added and removed), its
+    confirmation POSTs the same call with sok=ok."""
+    need("router.push_walled_garden")
+    back = url_for("devices.router", elid=elid)
+    if request.method == "POST":
+        return act("router.push_walled_garden", {**api_params(elid), "sok": "ok"}, back,
+                   device_name("nas", elid), garden_counts)
+    plan, error = ask_router("router.push_walled_garden", elid)
+    if error is not None:
+        flash(f"{labels.tr(labels.title('router.push_walled_garden'))}: {error.message}", "error")
+        return redirect(back)
+    name = device_name("nas", elid)
+    return render_template(
+        "devices/walled_garden.html", elid=elid, name=name, rows=plan.rows,
+        changes=sum(r["action"] != "unchanged" for r in plan.rows),
+        title=f"Walled garden for {name}",
+        api=f"/billmgr?{request_line('router.push_walled_garden', {'elid': str(elid)})}&out=xml")
+
+
+def garden_counts(result: ListResult) -> dict[str, int]:
+    """How many hosts each action touched ("Added: 2. Removed: 1. Unchanged: 4.")."""
+    counts: dict[str, int] = {}
+    for r in result.rows:
+        counts[r["action"]] = counts.get(r["action"], 0) + 1
+    return counts
 
 
 @bp.route("/olt/<int:elid>/sync", methods=["POST"])

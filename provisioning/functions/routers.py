@@ -1,11 +1,13 @@
-"""router.status, router.sessions, router.kick, router.push_profiles, router.import (RouterOS API).
+"""router.status, router.sessions, router.kick, router.push_profiles, router.push_walled_garden,
+router.import (RouterOS API).
 
 A router that does not answer, refuses the login or times out gives a FuncError (HTTP 502)
 naming the setting to check; nothing in radbill changes in that case.
 
 A router the caller's operator does not own (the ISP's shared NAS seen by a reseller's NOC) is
 shared with other tenants: there the caller sees and kicks only its own subtree's sessions and
-may neither push profiles nor import (issue 10). The ISP's own staff own its global routers.
+may neither push profiles or the walled garden nor import (issue 10). The ISP's own staff own
+its global routers.
 """
 from __future__ import annotations
 
@@ -157,6 +159,26 @@ def push_profiles(call: Call) -> ListResult:
     rows = [{"kind": k, "name": n, "action": a} for k, n, a in done]
     audit.record(call, "nas", nas.id, nas.shortname, None, {"pushed": rows})
     return ListResult(rows, len(rows), 1, len(rows), ["kind", "name", "action"])
+
+
+@function("router.push_walled_garden", kind="list", changes="sok", roles=DEVICE_STAFF,
+          params=(ELID, Param("sok", "ok to make the changes the dry run lists")))
+def push_walled_garden(call: Call) -> ListResult:
+    """The hotspot walled garden (provisioning/walled_garden.py) onto the router, as entries
+    commented `radbill` (the router's other entries are left alone); a dry run first."""
+    from provisioning.walled_garden import walled_garden_for
+    nas, router = router_of(call)
+    owner_only(call, nas, "pushes the walled garden to it")
+    hosts = [e.host for e in walled_garden_for(call.session, nas)]
+    try:
+        done = mikrotik.sync_walled_garden(router, hosts, apply=call.sok)
+    except ProvisioningError as exc:
+        raise device_error(exc) from None
+    rows = [{"host": h, "action": a} for h, a in done]
+    if call.sok:
+        audit.record(call, "nas", nas.id, nas.shortname, None,
+                     {"walled_garden": [r for r in rows if r["action"] != "unchanged"]})
+    return ListResult(rows, len(rows), 1, len(rows), ["host", "action"])
 
 
 @function("router.import", kind="list", changes="sok", roles=ISP_ADMINS,

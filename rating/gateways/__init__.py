@@ -114,12 +114,23 @@ class Driver:
     label: str = ""                # shown to subscribers: "bKash"
     CREDENTIALS: tuple[str, ...] = ()   # the secrets gateway.edit asks for
     URLS: dict[str, str] = {}      # mode -> the API root the gateway publishes
+    # mode -> hosts of the hosted payment page when it is not on the API root's host
+    PAGE_HOSTS: dict[str, tuple[str, ...]] = {}
     can_refund: bool = True
 
     def __init__(self, config: Config, http: Any = None):
         import requests
         self.config = config
         self.http = http or requests.Session()
+
+    @classmethod
+    def hosts(cls, config: Config) -> list[str]:
+        """The hosts a subscriber's browser visits to pay, for a hotspot's walled garden: the
+        API root's (SSLCommerz, Nagad and aamarPay serve their hosted page there) and the
+        driver's PAGE_HOSTS for the mode (bKash's page has a host of its own)."""
+        from urllib.parse import urlsplit
+        found = [urlsplit(config.base_url).hostname or "", *cls.PAGE_HOSTS.get(config.mode, ())]
+        return list(dict.fromkeys(h.lower() for h in found if h))
 
     @classmethod
     def invoice_of(cls, params: dict) -> str | None:

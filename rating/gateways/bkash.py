@@ -60,6 +60,8 @@ class Bkash(Driver):
     CREDENTIALS = ("app_key", "app_secret", "username", "password")
     URLS = {"sandbox": "https://tokenized.sandbox.bka.sh/v1.2.0-beta",
             "live": "https://tokenized.pay.bka.sh/v1.2.0-beta"}
+    # the bkashURL the browser opens (the tokenized checkout's hosted page)
+    PAGE_HOSTS = {"sandbox": ("sandbox.payment.bkash.com",), "live": ("payment.bkash.com",)}
 
     # -- HTTP -----------------------------------------------------------------------------------
     def _post(self, path: str, body: dict, headers: dict) -> tuple[int, dict]:

@@ -223,6 +223,9 @@ BASES = {
     "complaint.comment": {"complaint": "1", "body": "on our way", "public": "yes"},
     "complaint.cost": {"complaint": "1", "description": "ONU", "amount": "100"},
     "portal.complaint_new": {"category": "Outage", "subject": "down", "message": "no link"},
+    # issue 14, the hotspot walled garden (the push reaches nas1's closed port: a 502)
+    "walled_garden.edit": {"host": "portal.isp.example", "note": "the portal"},
+    "router.push_walled_garden": {"elid": "nas1"},
 }
 EDIT_TARGETS = {"customer": "sam", "package": "Home", "pool": "poolA", "operator": "resA",
                 "user": "anna", "nas": "nas1", "olt": "olt1", "zone": "north",

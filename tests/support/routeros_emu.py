@@ -61,6 +61,7 @@ class RouterOS:
                                   "architecture-name": "tile"}],
             "/system/identity": [{"name": "core1"}],
             "/ppp/active": [], "/ppp/secret": [], "/ppp/profile": [], "/ip/pool": [],
+            "/ip/hotspot/walled-garden": [],  # rows: action, dst-host, comment, disabled...
         }
         self.lock = threading.RLock()
 
@@ -86,7 +87,7 @@ class RouterOS:
             if props:
                 keep = [{k: r[k] for k in props.split(",") if k in r} for r in keep]
             return keep, {}
-        if verb == "add":
+        if verb == "add":  # only menus whose rows have names refuse a repeated one
             if "name" in attrs and any(r.get("name") == attrs["name"] for r in rows):
                 raise Trap("failure: entry already exists")
             return [], {"ret": self.add(menu, **attrs)}
