@@ -67,7 +67,8 @@ def test_sessions_and_kick(session, nas, ros):
     assert fn(session, "router.kick", elid="core1", username="alice").extra == {"removed": 0}
     assert any(w[0] == "/ppp/active/remove" and "=.id=*1" in w and any(x.startswith(".tag=") for x in w)
                for w in ros.commands)
-    audit = session.scalars(sa.select(AuditLog).where(AuditLog.func == "router.kick")).all()
+    audit = session.scalars(sa.select(AuditLog).where(AuditLog.func == "router.kick")
+                           .order_by(AuditLog.id)).all()
     assert audit[0].after == {"kicked": "alice", "removed": 1}
 
 
