@@ -83,6 +83,8 @@ def create_app(config: dict | None = None):
     app.register_blueprint(portal_bp)
     from admin.hooks import bp as hooks_bp  # message gateways' delivery reports (issue 13)
     app.register_blueprint(hooks_bp)
+    from admin.rest import bp as rest_bp  # REST under /api/v1 (issue 15): JSON, never a login page
+    app.register_blueprint(rest_bp)
 
     app.context_processor(navigation)
     return app
