@@ -1,8 +1,8 @@
 """The hotspot walled garden a router gets: hosts a visitor may reach before logging in.
 
 Staff list hosts per operator (`walled_garden` rows, walled_garden.edit). A router gets the rows
-of its operator and of that operator's ancestors; a shared router (no operator) gets every
-operator's. Two kinds of host are added by themselves, so nobody has to remember them:
+of its operator, that operator's ancestors and its sub-resellers (their customers may log in
+through it); a shared router (no operator) gets every operator's. Two kinds of host are added by themselves, so nobody has to remember them:
   - the portal's host (RADBILL_PUBLIC_URL, where the hotspot's login and payment pages are);
   - the hosts of the enabled payment gateways of the operators in that line, as each driver
     names them for the gateway's mode (`rating.gateways.Driver.hosts`: the hosted payment page).
@@ -31,11 +31,16 @@ class Entry:
 
 
 def line_of(session: Session, operator_id: int | None) -> list[int] | None:
-    """The operator and its ancestors (None: no operator, so every operator)."""
+    """The operator, its ancestors and its sub-resellers (whose customers the router serves
+    too: authorize lets a reseller's NAS serve its whole subtree); None: no operator, so every
+    operator."""
     if operator_id is None:
         return None
     path = session.scalar(sa.select(Operator.path).where(Operator.id == operator_id)) or ""
-    return [int(p) for p in path.strip("/").split("/") if p] or [operator_id]
+    above = [int(p) for p in path.strip("/").split("/") if p] or [operator_id]
+    below = session.scalars(sa.select(Operator.id).where(Operator.path.startswith(path))) \
+        if path else []
+    return sorted(set(above) | set(below))
 
 
 def portal() -> tuple[str, str] | None:

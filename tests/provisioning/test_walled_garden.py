@@ -152,12 +152,18 @@ def test_the_dry_run_lists_the_routers_line_and_changes_nothing(session, tenants
     assert changes_sent(ros) == [] and ros.rows(WG) == []
     assert any(w[0] == f"{WG}/print" and "?comment=radbill" in w for w in ros.commands)
     assert session.scalar(sa.select(sa.func.count()).select_from(AuditLog)) == before
+    # a sub-reseller of B logs its customers in through B's router: its hosts go there too
+    make_operator(session, name="subB", parent="resB", level="sub")
+    fn(session, "walled_garden.edit", sok="ok", host="help.subb.example", operator="subB")
+    plan = fn(session, "router.push_walled_garden", staff["nocB"], elid="coreB")
+    assert hosts(plan.rows)["help.subb.example"] == "add"
+    assert "help.resa.example" not in hosts(plan.rows)
     # a shared router (no operator) gets every operator's hosts
     shared = make(session, "nas", name="shared", ip="127.0.0.2", secret="testing123",
                   api_user="admin", api_password="secret", api_port=ros.port)
     everyone = {e.host: e.source for e in walled_garden_for(session, shared)}
     assert everyone == {"help.resa.example": "staff", "help.resb.example": "staff",
-                        "dns.isp.example": "staff"} | {h: "auto" for h in
+                        "help.subb.example": "staff", "dns.isp.example": "staff"} | {h: "auto" for h in
                                                        A_AUTO | B_AUTO | ISP_AUTO}
     # a reseller's NOC may not push onto a router it does not own
     with pytest.raises(AccessDenied, match="only its owner pushes the walled garden"):
