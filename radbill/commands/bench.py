@@ -1,9 +1,9 @@
-"""`radbill bench radius|rating|admin|payment`: benchmarks that print figures (never run by the tests)."""
+"""`radbill bench radius|rating|admin|payment|api`: benchmarks that print figures (never run by the tests)."""
 from __future__ import annotations
 
 import importlib
 
-SUITES = ("radius", "rating", "admin", "payment")
+SUITES = ("radius", "rating", "admin", "payment", "api")
 
 
 def register(sub) -> None:
