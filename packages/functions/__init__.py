@@ -1,2 +1,2 @@
 """The functions the packages domain registers (listed in radbill.functions.registry.FUNCTION_MODULES)."""
-from packages.functions import packages, pools, walled_garden  # noqa: F401  (registers them)
+from packages.functions import packages, pools, walled_garden, pricelist  # noqa: F401  (registers them)
