@@ -20,8 +20,10 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def idle_timeout():
         """Log out a browser that sat idle longer than settings.session_idle_minutes."""
-        if request.blueprint == "portal":
-            return None  # customers' pages: the portal keeps its own session and idle rule
+        if request.blueprint == "portal" or request.path.startswith("/api/"):
+            # customers' pages: the portal keeps its own session and idle rule; the REST API
+            # and its token endpoint know callers by their tokens, never by a staff cookie
+            return None
         if not current_user.is_authenticated:
             return None
         now, seen = time.time(), session.get("seen", 0)

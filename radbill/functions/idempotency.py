@@ -47,7 +47,9 @@ def run_once(session: Session, caller: Caller, func: str, params: dict[str, str]
     if not key or len(key) > MAX_LENGTH or "\x00" in key:
         raise FuncError(f"must be 1-{MAX_LENGTH} characters", field=PARAM)
     t = _table()
-    scope, wanted = caller.login, request_hash(func, params)
+    # an API client's keys are its own (client names are unique only per operator)
+    scope = f"api#{caller.api_client_id}" if caller.api_client_id else caller.login
+    wanted = request_hash(func, params)
     session.execute(sa.delete(t).where(t.c.created_at < sa.func.now() - sa.text(f"interval '{KEEP}'")))
     # waits here while another transaction holds the same (scope, key), then sees its outcome
     mine = session.execute(insert(t).values(scope=scope, key=key, func=func, request_hash=wanted)
