@@ -43,3 +43,44 @@ def format_size(n: int | None) -> str:
         if n >= mult and n % mult == 0:
             return f"{n // mult}{suffix}"
     return str(n)
+
+
+# durations: a hotspot package's online time per cycle (issue 14), in seconds
+_DURATION = re.compile(r"^\s*(?:\d{1,9}\s*[dhms]\s*)+$", re.ASCII)
+_DURATION_PART = re.compile(r"(\d{1,9})\s*([dhms])", re.ASCII)
+_DURATION_MULT = {"d": 86_400, "h": 3_600, "m": 60, "s": 1}
+
+
+def parse_duration(text: str) -> int:
+    """'90m' -> 5400, '5h' -> 18000, '1d 12h' -> 129600, '3600' -> 3600 (seconds)."""
+    raw = str(text).lower()
+    if re.fullmatch(r"\s*\d{1,9}\s*", raw, re.ASCII):
+        return int(raw)
+    if not _DURATION.match(raw):
+        raise ValueError(f"{str(text)[:40]!r} is not a duration like 90m, 5h or 1d (or seconds)")
+    return sum(int(n) * _DURATION_MULT[u] for n, u in _DURATION_PART.findall(raw))
+
+
+def format_duration(seconds: int | None) -> str:
+    """The exact duration in days, hours, minutes, seconds: 5400 -> '1 h 30 m', 86400 -> '1 d';
+    parse_duration reads it back."""
+    if seconds is None:
+        return ""
+    parts, left = [], seconds
+    for suffix, mult in (("d", 86_400), ("h", 3_600), ("m", 60)):
+        n, left = divmod(left, mult)
+        if n:
+            parts.append(f"{n} {suffix}")
+    if left or not parts:
+        parts.append(f"{left} s")
+    return " ".join(parts)
+
+
+def format_bytes(n: int | None) -> str:
+    """A size as people read it, exact and readable back by parse_size: 2 GB, 500 MB, 1500 B."""
+    if n is None:
+        return ""
+    for suffix, mult in (("TB", 2**40), ("GB", 2**30), ("MB", 2**20), ("KB", 2**10)):
+        if n >= mult and n % mult == 0:
+            return f"{n // mult} {suffix}"
+    return f"{n} B"

@@ -12,6 +12,7 @@ from admin.dbs import db, keep_writes
 from admin.portal import access, bp
 from admin.portal.views import run
 from customers.functions import signups
+from radbill import units
 from radbill.functions import registry
 from radbill.functions.registry import FuncError
 from radbill.models import Customer, Package, Zone
@@ -51,12 +52,19 @@ def packages(zone_id: int | None) -> list[Package]:
                                                                                Package.name)))
 
 
+def limits(p: Package) -> dict[str, str]:
+    """A limited (hotspot) package's online time and data per cycle, as shown: 5 h, 2 GB."""
+    return {k: v for k, v in (("time", units.format_duration(p.time_limit)),
+                              ("data", units.format_bytes(p.data_limit))) if v}
+
+
 @bp.route("/register", methods=["GET", "POST"])
 def register():
     form = request.form if request.method == "POST" else request.args
     zone_id = form.get("zone", type=int)
-    context = {"zones": zones(), "zone_id": zone_id, "packages": packages(zone_id),
-               "form": form, "errors": {}}
+    offered = packages(zone_id)
+    context = {"zones": zones(), "zone_id": zone_id, "packages": offered, "form": form,
+               "errors": {}, "limits": {p.id: limits(p) for p in offered}}
     if request.method == "GET" or not form.get("package"):
         return render_template("portal/register.html", **context)
     params = {k: form.get(k, "") for k in ("zone", "package", "name", "mobile", "email",

@@ -8,7 +8,8 @@ one-time code, and staff approve (or the package approves at once), which create
   confirmed within LAPSE lapses (cancelled) and holds nothing.
 - `portal.signup_verify`: the code -> `verified_at`; a package with `auto_approve` approves it.
 - `signup` (staff list, operator subtree), `signup.approve` (customer.edit with a generated
-  username and a random PPPoE password; then a message with both: event `signup.approved`),
+  username and a random password, service hotspot for a hotspot package, else PPPoE; then a
+  message with both: event `signup.approved`),
   `signup.reject` (reason; the applicant is told: event `signup.rejected`).
 - `portal.otp_login` (the visitor): a code to a customer's mobile (purpose "login"), then the
   check; the page signs the customer in exactly as the password login does.
@@ -276,7 +277,8 @@ def _approve(call: Call, row: Signup, by: str) -> Customer:
     username, password = _username(call, row.name), new_password()
     params = {"sok": "ok", "username": username, "password": password, "name": row.name,
               "mobile": row.mobile, "address": row.address, "package": str(pkg.id),
-              "operator": str(row.operator_id), "lang": row.lang, "service": "pppoe",
+              "operator": str(row.operator_id), "lang": row.lang,
+              "service": "hotspot" if pkg.hotspot else "pppoe",
               "national_id": row.national_id}
     if row.email:
         params["email"] = row.email
@@ -358,8 +360,8 @@ def _pending(call: Call) -> Signup:
 @function("signup.approve", roles=RESELLERS, money=False,
           params=(Param("elid", "the sign-up's id", True),))
 def approve(call: Call) -> OkResult:
-    """Approve a confirmed sign-up: the customer is created with a new PPPoE login, and the
-    applicant gets the username and password by SMS."""
+    """Approve a confirmed sign-up: the customer is created with a new PPPoE (or, for a hotspot
+    package, hotspot) login, and the applicant gets the username and password by SMS."""
     row = _pending(call)
     customer = _approve(call, row, "staff")
     return OkResult(row.id, {"customer": customer.id, "username": customer.username})

@@ -10,8 +10,36 @@ from radbill.functions.roles import CUSTOMER_VIEWERS, RESELLERS
 from radbill.functions.shared import SharedEntity
 from radbill.models import Customer, IpPool, Package
 
+# a hotspot package's cycle by name (issue 14): what validity_days also accepts
+VALIDITY_WORDS = {"daily": 1, "weekly": 7, "monthly": 30}
+TIME_LIMIT_MAX = 3660 * 86_400  # as validity_days: ten years of online time fits an int4
+
 RATE_FIELDS = ("rate_down", "rate_up", "burst_down", "burst_up", "burst_threshold_down",
                "burst_threshold_up", "fup_rate_down", "fup_rate_up")
+
+
+def validity(raw: str) -> int:
+    """Days (1-3660), or daily, weekly, monthly (1, 7, 30)."""
+    word = raw.strip().lower()
+    if word in VALIDITY_WORDS:
+        return VALIDITY_WORDS[word]
+    try:
+        return F.integer(1, 3660)(raw)
+    except ValueError as exc:
+        if "whole number" in str(exc):
+            raise ValueError(f"{F.short(raw)!r} is not a number of days, nor daily, weekly or "
+                             "monthly") from None
+        raise
+
+
+def time_limit(raw: str) -> int:
+    """Online time per cycle: 90m, 5h, 1d, 1d 12h, or seconds."""
+    value = units.parse_duration(raw)
+    if value <= 0:
+        raise ValueError("must be above zero")
+    if value > TIME_LIMIT_MAX:
+        raise ValueError(f"must be at most {units.format_duration(TIME_LIMIT_MAX)}")
+    return value
 
 
 class Packages(SharedEntity):
@@ -26,8 +54,15 @@ class Packages(SharedEntity):
         F.Field("burst_time", F.integer(1, 3600), help="seconds"),
         F.Field("price", F.amount(), required=True),
         F.Field("wholesale_price", F.amount(), help="what a reseller pays per activation"),
-        F.Field("validity_days", F.integer(1, 3660), clearable=False),
+        F.Field("validity_days", validity, clearable=False,
+                help="days, or daily, weekly, monthly"),
         F.Field("data_cap", F.size, help="per cycle, e.g. 50G; empty for unlimited"),
+        F.Field("hotspot", F.boolean, clearable=False,
+                help="sold as hotspot logins: sign-ups and vouchers get the hotspot service"),
+        F.Field("time_limit", time_limit,
+                help="online time per cycle, e.g. 90m, 5h, 1d; empty for unlimited"),
+        F.Field("data_limit", F.size,
+                help="data per cycle (download and upload), e.g. 500M, 2G; empty for unlimited"),
         F.Field("fup_rate_down", F.rate), F.Field("fup_rate_up", F.rate),
         F.Field("pool", str, help="IP pool name"), F.Field("fup_pool", str, help="IP pool over the cap"),
         F.Field("sim_use", F.integer(1, 100), clearable=False, help="simultaneous sessions"),
@@ -37,7 +72,7 @@ class Packages(SharedEntity):
     columns = ["id", "name", "rate_down", "rate_up", "price", "wholesale_price", "validity_days",
                "data_cap", "fup_rate_down", "fup_rate_up", "pool", "fup_pool", "sim_use",
                "operator_id", "parent_id", "burst_down", "burst_up", "burst_threshold_down",
-               "burst_threshold_up", "burst_time"]
+               "burst_threshold_up", "burst_time", "hotspot", "time_limit", "data_limit"]
     search = ["name"]
     money = frozenset({"price", "wholesale_price"})
     list_roles = CUSTOMER_VIEWERS
@@ -48,6 +83,8 @@ class Packages(SharedEntity):
         for key in RATE_FIELDS:
             row[key] = units.format_rate(row[key]) or None
         row["data_cap"] = units.format_size(obj.data_cap) or None
+        row["time_limit"] = units.format_duration(obj.time_limit) or None
+        row["data_limit"] = units.format_bytes(obj.data_limit) or None
         row["price"] = str(obj.price)
         row["wholesale_price"] = None if obj.wholesale_price is None else str(obj.wholesale_price)
         row["pool"] = obj.pool.name if obj.pool else None
@@ -55,7 +92,8 @@ class Packages(SharedEntity):
         return row
 
     def form(self, call: Call, obj):
-        return self.row(obj) if obj is not None else {"validity_days": 30, "sim_use": 1}
+        return self.row(obj) if obj is not None else {"validity_days": 30, "sim_use": 1,
+                                                          "hotspot": False}
 
     def apply(self, call: Call, obj: Package, values: dict, creating: bool) -> None:
         for key, attr in (("pool", "pool_id"), ("fup_pool", "fup_pool_id")):
@@ -70,6 +108,8 @@ class Packages(SharedEntity):
             obj.validity_days = 30
         if obj.sim_use is None:
             obj.sim_use = 1
+        if obj.hotspot is None:
+            obj.hotspot = False
         self._check(obj)
 
     def _pool(self, call: Call, ref: str, field: str) -> IpPool:

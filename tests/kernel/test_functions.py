@@ -180,6 +180,47 @@ def test_package_rules_are_checked_together(session):
     assert p.data_cap == 50 * 2**30 and p.fup_rate_down == 2_000_000
 
 
+def test_a_hotspot_package_has_time_and_data_limits_per_cycle(session):
+    """Issue 14: time_limit as 90m/5h/1d or seconds, data_limit as data_cap, hotspot yes/no,
+    validity by name; each bad value refused naming its field; the list shows 5 h, 2 GB."""
+    p = make_package(session, name="Day", time_limit="5h", data_limit="2G", hotspot="yes",
+                     validity_days="daily")
+    assert (p.time_limit, p.data_limit, p.hotspot, p.validity_days) == (5 * 3600, 2 * 2**30,
+                                                                         True, 1)
+    row = next(r for r in fn(session, "package", q="Day").rows if r["name"] == "Day")
+    assert (row["time_limit"], row["data_limit"], row["hotspot"]) == ("5 h", "2 GB", True)
+    form = fn(session, "package.edit", elid=str(p.id)).values
+    fn(session, "package.edit", sok="ok", elid=str(p.id), time_limit=form["time_limit"],
+       data_limit=form["data_limit"])  # what the form shows reads back the same
+    session.refresh(p)
+    assert (p.time_limit, p.data_limit) == (5 * 3600, 2 * 2**30)
+    for value, seconds in (("90m", 5400), ("1d", 86400), ("3600", 3600), ("1d 12h", 129600)):
+        fn(session, "package.edit", sok="ok", elid=str(p.id), time_limit=value)
+        session.refresh(p)
+        assert p.time_limit == seconds
+    weekly = make_package(session, name="Week", validity_days="weekly", time_limit="10h")
+    assert (weekly.validity_days, weekly.hotspot, weekly.data_limit) == (7, False, None)
+    assert make_package(session, name="Month", validity_days="Monthly").validity_days == 30
+    fn(session, "package.edit", sok="ok", elid=str(p.id), time_limit="", data_limit="",
+       hotspot="no")  # cleared: unlimited
+    session.refresh(p)
+    assert (p.time_limit, p.data_limit, p.hotspot) == (None, None, False)
+    with pytest.raises(FuncError) as err:
+        make_package(session, name="Bad", time_limit="0", data_limit="-2G", hotspot="maybe",
+                     validity_days="fortnightly")
+    assert err.value.errors == {
+        "time_limit": "must be above zero",
+        "data_limit": "'-2G' is not a size like 500M, 50G or 1T",
+        "hotspot": "'maybe' is not on/off",
+        "validity_days": "'fortnightly' is not a number of days, nor daily, weekly or monthly"}
+    with pytest.raises(FuncError) as err:
+        make_package(session, name="Bad", time_limit="5 hours")
+    assert err.value.field == "time_limit" and "90m, 5h or 1d" in err.value.errors["time_limit"]
+    with pytest.raises(FuncError) as err:
+        make_package(session, name="Bad", time_limit="99999d")
+    assert err.value.errors == {"time_limit": "must be at most 3660 d"}
+
+
 def test_lists_paginate_and_search(session, tree):
     for i in range(7):
         make_customer(session, username=f"page{i}", package="Home", mobile=f"+8801700000{i:03d}")

@@ -88,3 +88,24 @@ def test_output_formats_follow_the_func_api_seed():
     assert output.render(err, "text")[1] == "ERROR username: is taken"
     with pytest.raises(FuncError, match="unknown output format"):
         output.render(ok, "yaml")
+
+
+@pytest.mark.parametrize("text,seconds", [("90m", 5400), ("5h", 18_000), ("1d", 86_400),
+                                          ("3600", 3600), ("1d 12h", 129_600), ("45s", 45),
+                                          ("1 h 30 m", 5400), ("2H", 7200)])
+def test_durations_are_parsed_to_seconds_and_read_back(text, seconds):
+    assert units.parse_duration(text) == seconds
+    assert units.parse_duration(units.format_duration(seconds)) == seconds
+
+
+@pytest.mark.parametrize("bad", ["", "h", "1.5h", "5 hours", "-5m", "1 2", "\u0663h"])
+def test_bad_durations_are_refused_with_an_example(bad):
+    with pytest.raises(ValueError, match="is not a duration like 90m, 5h or 1d"):
+        units.parse_duration(bad)
+
+
+def test_durations_and_sizes_are_shown_as_people_read_them():
+    assert units.format_duration(5400) == "1 h 30 m" and units.format_duration(86_400) == "1 d"
+    assert units.format_duration(0) == "0 s" and units.format_duration(None) == ""
+    assert units.format_bytes(2 * 2**30) == "2 GB" and units.format_bytes(1500) == "1500 B"
+    assert units.parse_size(units.format_bytes(500 * 2**20)) == 500 * 2**20
