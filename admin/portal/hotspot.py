@@ -3,6 +3,10 @@
 RouterOS hands its login page `$(chap-id)` and `$(chap-challenge)` as octal escapes meant for a
 JavaScript string ("\\347\\022..."); the page turns them into bytes so the browser can answer
 the CHAP challenge (MD5 of id + password + challenge) and only the hash leaves it.
+
+A voucher (a recharge card for a hotspot package) is typed on the same page: its form posts the
+PIN and the router's variables back to the portal (`portal.voucher`), which answers the page
+again with the voucher's login filled in, and the same script logs in to the router at once.
 """
 from __future__ import annotations
 
@@ -64,10 +68,11 @@ def router_origin(link: str | None) -> str | None:
 
 
 def csp(nonce: str, origin: str | None) -> str:
-    """The admin's policy, but this page runs its one inline script and posts to the router."""
+    """The admin's policy, but this page runs its one inline script and posts to the router
+    (and its voucher form back to the portal itself)."""
     return ("default-src 'self'; script-src 'nonce-%s'; style-src 'self' 'unsafe-inline'; "
             "img-src 'self' data:; frame-ancestors 'none'; form-action %s"
-            % (nonce, origin or "'none'"))
+            % (nonce, f"{origin} 'self'" if origin else "'none'"))
 
 
 def new_nonce() -> str:

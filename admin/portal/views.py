@@ -146,10 +146,16 @@ def suspended():
     return render_template("portal/suspended.html", me=run(customer, "portal.status").values)
 
 
-@bp.route("/hotspot/login")
+@bp.route("/hotspot/login", methods=["GET", "POST"])
 def hotspot_login():
-    """MikroTik's external login page; the router's variables arrive as query parameters."""
-    args = request.args
+    """MikroTik's external login page; the router's variables arrive as query parameters (and
+    come back as hidden fields with a voucher PIN, answered with the voucher's login)."""
+    if request.method == "POST":
+        return hotspot_voucher(request.form)
+    return hotspot_page(request.args)
+
+
+def hotspot_page(args, status: int = 200, **extra):
     link = args.get("link-login-only", "")
     origin = hotspot.router_origin(link)
     chap_id, challenge = (hotspot.chap_bytes(args.get("chap-id")),
@@ -160,10 +166,33 @@ def hotspot_login():
         chap_id=chap_id.hex() if chap_id is not None else "",
         chap_challenge=challenge.hex() if challenge is not None else "",
         dst=args.get("dst", args.get("link-orig", ""))[:2000],
-        router_error=args.get("error", "")[:300], username=args.get("username", "")[:64])
-    resp = make_response(html, 200 if origin else 400)
+        router_error=args.get("error", "")[:300],
+        **{"username": args.get("username", "")[:64], **extra})
+    resp = make_response(html, status if origin else 400)
     resp.headers["Content-Security-Policy"] = hotspot.csp(nonce, origin)
+    if "password" in extra:  # a voucher's login: never kept by a cache
+        resp.headers["Cache-Control"] = "no-store"
     return resp
+
+
+def hotspot_voucher(form):
+    """A voucher PIN (portal.voucher as the visitor): its login, which the page submits to the
+    router at once; a refused PIN is counted against the address."""
+    from customers.functions.signups import visitor
+    if hotspot.router_origin(form.get("link-login-only", "")) is None:
+        return hotspot_page(form)  # the page answers 400 without a router; no PIN is tried
+    caller = visitor(access.source_ip(), g.get("lang", "en")).via("portal", True)
+    params = {"pin": form.get("pin", "")}
+    log_request(caller, "portal.voucher", params)
+    try:
+        result = registry.call(db(), caller, "portal.voucher", params)
+    except FuncError as exc:
+        if exc.keep:
+            keep_writes()  # the wrong PIN's record
+        return hotspot_page(form, 429 if exc.status == 429 else 400,
+                            voucher_error=exc.errors.get(exc.field or "", exc.message))
+    return hotspot_page(form, username=result.extra["username"],
+                        password=result.extra["password"], voucher=True)
 
 
 @bp.errorhandler(404)
