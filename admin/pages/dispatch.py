@@ -25,7 +25,7 @@ LIST_COLUMNS = {"customer": ["username", "name", "mobile", "mac", "static_ip", "
                              "expires_at", "advance_balance", "last_seen_at"],
                 "package": ["name", "rate_down", "rate_up", "price", "wholesale_price",
                             "validity_days", "data_cap", "fup_rate_down", "fup_rate_up", "pool",
-                            "sim_use", "operator_id"],
+                            "sim_use", "hotspot", "time_limit", "data_limit", "operator_id"],
                 "operator": ["name", "parent_id", "level", "kind", "credit_limit", "vat_percent",
                              "status", "require_2fa", "allow_shared_mobile"],
                 "outbox": ["id", "created_at", "kind", "status", "username", "attempts",
