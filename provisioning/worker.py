@@ -205,13 +205,16 @@ ROUND_BUDGET = 5.0  # seconds of sending messages per round before the outbox is
 
 def drain_all(factory: sessionmaker, policy: Policy,
               budget: float | None = None) -> tuple[int, int]:
-    """The outbox, then background tasks, then the messages they queued (messaging/sender.py),
-    for at most `budget` seconds of sending."""
+    """The outbox, then background tasks, then webhook deliveries (integrations/sender.py) and
+    the messages queued (messaging/sender.py), each for at most `budget` seconds of sending;
+    returns (outbox rows handled, deliveries and messages sent)."""
+    from integrations import sender as webhooks
     from messaging import sender
     from radbill import tasks
     events = drain(factory, policy)
     tasks.run_due(factory)  # background tasks (radbill/tasks.py), e.g. a broadcast's queueing
-    return events, sender.drain(factory, budget=budget)
+    hooks = webhooks.drain(factory, budget=budget)
+    return events, hooks + sender.drain(factory, budget=budget)
 
 
 def run(factory: sessionmaker, policy: Policy, stop: threading.Event, poll: float = 5.0) -> None:

@@ -34,6 +34,9 @@ class Settings:
     expiry_notice_days: int = 3  # prepaid customers hear this many days before validity ends
     alert_reversal_over: int = 5000  # staff are alerted of a payment reversal above this amount
     message_attempts: int = 8  # a message failing with transient errors is given up after these
+    webhook_attempts: int = 8  # a webhook delivery failing is given up after these attempts
+    # webhooks may target loopback, private and link-local addresses (off: an SSRF defence)
+    webhook_allow_private: int = 0
     suspended_session_timeout: int = 300
     suspended_address_list: str = "radbill-suspended"
     log_level: str = "INFO"

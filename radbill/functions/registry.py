@@ -27,6 +27,7 @@ FUNCTION_MODULES = (
     "logs.functions",
     "messaging.functions",
     "care.functions",
+    "integrations.functions",
 )
 
 

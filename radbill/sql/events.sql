@@ -21,6 +21,7 @@ CREATE OR REPLACE FUNCTION radbill_events_derive() RETURNS trigger LANGUAGE plpg
 DECLARE
     bad record;
     queued int;
+    hooked int;
 BEGIN
     SELECT n.name, n.data INTO bad
       FROM new_rows n LEFT JOIN event_types t ON t.name = n.name
@@ -42,6 +43,31 @@ BEGIN
      WHERE (r.must IS NULL OR n.data @> r.must)
        AND (r.mustnt IS NULL OR NOT n.data @> r.mustnt);
     GET DIAGNOSTICS queued = ROW_COUNT;
+    -- webhooks (integrations/webhooks.py): one delivery per new event and active webhook that
+    -- subscribes to its type (a name, `prefix.*` or `*`) and whose operator's subtree holds
+    -- the event's operator (the customer's when the event names none; neither: the ISP's own
+    -- webhooks only). The envelope is made here, once: every attempt sends these bytes.
+    -- Without an active webhook this is one probe of a tiny table.
+    IF EXISTS (SELECT 1 FROM webhooks WHERE active) THEN
+        INSERT INTO webhook_deliveries (webhook_id, event_id, event, body)
+        SELECT w.id, n.id, n.name, CAST(jsonb_build_object(
+                   'id', 'evt_' || n.id || '_' || w.id,
+                   'event', n.name,
+                   'created_at', to_char(n.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+                   'data', n.data) AS text)
+          FROM new_rows n
+          LEFT JOIN operators eo ON eo.id = COALESCE(
+                n.operator_id, (SELECT c.operator_id FROM customers c WHERE c.id = n.customer_id))
+          JOIN webhooks w ON w.active
+          JOIN operators wo ON wo.id = w.operator_id
+         WHERE CASE WHEN eo.id IS NULL THEN wo.parent_id IS NULL
+                    ELSE starts_with(eo.path, wo.path) END
+           AND EXISTS (SELECT 1 FROM unnest(w.events) p
+                        WHERE p = '*' OR p = n.name
+                           OR (p LIKE '%.*' AND starts_with(n.name, left(p, -1))));
+        GET DIAGNOSTICS hooked = ROW_COUNT;
+        queued := queued + hooked;
+    END IF;
     IF queued > 0 THEN
         PERFORM pg_notify('radbill_outbox', 'event');
     END IF;

@@ -226,6 +226,8 @@ BASES = {
     # issue 14, the hotspot walled garden (the push reaches nas1's closed port: a 502)
     "walled_garden.edit": {"host": "portal.isp.example", "note": "the portal"},
     "router.push_walled_garden": {"elid": "nas1"},
+    # issue 15, webhooks (a public name: private targets are refused by default)
+    "webhook.edit": {"url": "https://hooks.example.com/radbill", "events": "payment.*"},
 }
 EDIT_TARGETS = {"customer": "sam", "package": "Home", "pool": "poolA", "operator": "resA",
                 "user": "anna", "nas": "nas1", "olt": "olt1", "zone": "north",

@@ -1,0 +1,1 @@
+"""Integrations (issue 15): machines that hear of our events, such as webhooks."""
