@@ -83,6 +83,9 @@ def create_app(config: dict | None = None):
     app.register_blueprint(portal_bp)
     from admin.hooks import bp as hooks_bp  # message gateways' delivery reports (issue 13)
     app.register_blueprint(hooks_bp)
+    from admin.rest import gate, oauth  # the REST API's door (issue 15): limits, log, tokens
+    gate.init_app(app)
+    oauth.init_app(app)
     from admin.rest import bp as rest_bp  # REST under /api/v1 (issue 15): JSON, never a login page
     app.register_blueprint(rest_bp)
 

@@ -22,7 +22,8 @@ TITLES = {
     "nas": _("NAS / routers"), "pool": _("IP pools"), "session": _("Sessions"),
     "olt": _("OLTs"), "onu": _("ONUs"), "device": _("Devices"), "package": _("Packages"),
     "billing_profile": _("Billing profiles"), "operator": _("Operators"),
-    "user": _("Staff accounts"), "audit": _("Audit log"), "authlog": _("Authentication log"),
+    "user": _("Staff accounts"), "api_client": _("API clients"),
+    "api_request": _("API request log"), "audit": _("Audit log"), "authlog": _("Authentication log"),
     "event": _("Events"), "outbox": _("Outbox"), "suspension": _("Suspensions"),
     "checkout": _("Online payments"), "gateway": _("Payment gateways"),
     "report.cash": _("Cash report"), "report.receivable": _("Receivables"),
@@ -99,6 +100,7 @@ SINGULAR = {
     "signup": (_("sign-up"), _("sign-ups")),
     "package_change": (_("package change"), _("package changes")),
     "walled_garden": (_("walled garden host"), _("walled garden hosts")),
+    "api_client": (_("API client"), _("API clients")),
 }
 # action verbs (buttons)
 VERBS = {
@@ -114,6 +116,7 @@ VERBS = {
     "approve": _("Approve"), "reject": _("Reject"), "refuse": _("Refuse"),
     "comment": _("Comment"), "attach": _("Attach"), "change": _("Change"),
     "push_walled_garden": _("Push walled garden"),
+    "revoke": _("Revoke"), "rotate": _("New secret"),
 }
 # past participles for success sentences ("Customer alice suspended")
 DONE = {
@@ -124,6 +127,7 @@ DONE = {
     "totp_reset": _("reset"), "push_profiles": _("updated"), "cancel": _("cancelled"),
     "approve": _("approved"), "reject": _("rejected"), "refuse": _("refused"),
     "push_walled_garden": _("updated"),
+    "revoke": _("revoked"), "rotate": _("given a new secret"),
 }
 # what a dangerous action does, for its confirmation ("Suspend 3 customers: ...")
 EFFECTS = {
@@ -136,8 +140,13 @@ EFFECTS = {
     "customer.enable": _("they may connect again at once"),
     "outbox.retry": _("the worker sends them again"),
     "message.retry": _("they are queued and sent again through their gateway"),
+    "api_client.revoke": _("its token and its access tokens stop working at once; whatever "
+                           "uses it fails until given a new client"),
+    "api_client.rotate": _("the old secret and its access tokens stop working at once; the new "
+                           "one is shown once"),
 }
-DESTRUCTIVE = ("delete", "disable", "suspend", "reverse", "kick", "totp_reset")
+DESTRUCTIVE = ("delete", "disable", "suspend", "reverse", "kick", "totp_reset", "revoke",
+               "rotate")
 
 # column and field labels; per function first ("bill": {"total": ...}), then for every list
 COLUMNS: dict[str, str] = {
@@ -262,6 +271,12 @@ PER_FUNCTION: dict[str, dict[str, str]] = {
     "complaint": {"public": _("Shown to the customer"), "data": _("Image")},
     "report.complaints": {"key": _("Group"), "volume": _("Complaints"),
                           "acknowledged": _("Acknowledged"), "resolved": _("Resolved")},
+    "api_client": {"key": _("Client ID"), "scopes": _("Scopes"), "networks": _("Allowed networks"),
+                   "rate_limit": _("Requests a minute"), "last_used_at": _("Last used"),
+                   "revoked_at": _("Revoked")},
+    "api_request": {"method": _("HTTP method"), "status": _("HTTP status"), "path": _("Path"),
+                    "client": _("API client"), "client_id": _("API client"),
+                    "duration_ms": _("Duration (ms)")},
 }
 SUFFIXES = (("_at", ""), ("_id", ""), ("_percent", " percent"))
 ACRONYMS = {"ip": "IP", "mac": "MAC", "nas": "NAS", "vat": "VAT", "olt": "OLT", "onu": "ONU",

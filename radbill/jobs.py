@@ -20,7 +20,8 @@ from radbill.models import JobState
 log = logging.getLogger("radbill.jobs")
 
 JOB_MODULES = ("rating.jobs", "provisioning.jobs", "messaging.jobs",
-               "rating.package_change")  # issue 14: the package_changes job
+               "rating.package_change",  # issue 14: the package_changes job
+               "staff.jobs")  # issue 15: api_request_purge
 
 
 @dataclass(frozen=True)

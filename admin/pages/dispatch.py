@@ -266,6 +266,8 @@ def submit_form(fn, fparams, params, original):
                          once_key=fparams.get(IDEMPOTENCY_KEY))
     if isinstance(result, FileResult):
         return respond.formatted(result, "xml")
+    if (shown := secret_page(fn, result, after_save(fn.name, result))) is not None:
+        return shown
     names = cells.names_of(fn.name[:-5], [str(result.elid)]) \
         if isinstance(result, OkResult) and result.elid and fn.name.endswith(".edit") else []
     if fn.name == "payment.edit" and send.get("customer"):
@@ -294,9 +296,25 @@ def action_done(fn, fparams, params, back):
     if isinstance(result, OkResult) and result.extra.get("recovery_codes"):
         return render_template("auth/recovery.html", codes=result.extra["recovery_codes"],
                                next=back or "/")
+    if (shown := secret_page(fn, result, back or after_save(fn.name, result))) is not None:
+        return shown
     extra = result.extra if isinstance(result, OkResult) else {}
     flash(labels.success(fn.name, send, extra or {}, names, fmt.money), "ok")
     return redirect(respond.startform(params, result) or back or after_save(fn.name, result))
+
+
+def secret_page(fn, result, next_url: str):
+    """A secret answered once (an API client's token: api_client.edit, api_client.rotate) is
+    shown on a page of its own, never in a flash message (which the session cookie carries)."""
+    if not (isinstance(result, OkResult) and result.extra.get("secret")):
+        return None
+    names = cells.names_of(fn.name.rsplit(".", 1)[0], [str(result.elid)])
+    body = render_template("pages/secret.html", secret=result.extra["secret"],
+                           client_id=result.extra.get("client_id", ""),
+                           client_secret=result.extra.get("client_secret", ""),
+                           message=labels.success(fn.name, {}, {}, names, fmt.money),
+                           next=next_url)
+    return body, 200, {"Cache-Control": "no-store"}
 
 
 def init_abort_handlers(app) -> None:

@@ -94,6 +94,12 @@ def authenticate(session: Session, header: str | None, ip: str | None,
     return caller_of(session, client, ip, lang, scopes), client
 
 
+def covers(own, scope: str) -> bool:
+    """Whether scopes `own` include `scope` (noun:* covers noun:read and noun:write; * all)."""
+    noun = scope.partition(":")[0]
+    return bool({scope, f"{noun}:*", "*"} & set(own))
+
+
 def caller_of(session: Session, client: ApiClient, ip: str | None, lang: str = "en",
               scopes: frozenset[str] | None = None) -> Caller:
     """The client as a Caller: its role inside its operator's subtree, limited to its scopes
@@ -102,5 +108,6 @@ def caller_of(session: Session, client: ApiClient, ip: str | None, lang: str = "
     own = frozenset(client.scopes)
     return Caller(login=f"api:{client.name}", role=client.role, operator_id=client.operator_id,
                   operator_path=path, user_id=None, ip=ip, lang=lang, may_change=True,
-                  channel="api", scopes=own & scopes if scopes is not None else own,
+                  channel="api", scopes=own if scopes is None
+                  else frozenset(s for s in scopes if covers(own, s)),
                   api_client_id=client.id)

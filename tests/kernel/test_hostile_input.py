@@ -179,6 +179,7 @@ BASES = {
     "package.edit": {"name": "Pkg2", "rate_down": "10M", "rate_up": "5M", "price": "500"},
     "pool.edit": {"name": "pool2", "cidr": "10.80.0.0/24"},
     "operator.edit": {"name": "resC"},
+    "api_client.edit": {"name": "bot2", "scopes": "customer:read"},
     "user.edit": {"login": "newstaff", "password": "long-password", "role": "manager",
                   "operator": "resA"},
     "nas.edit": {"name": "nas2", "ip": "10.99.0.2", "secret": "secret-2"},
