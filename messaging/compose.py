@@ -121,6 +121,8 @@ def values(session: Session, customer: Customer | None, payload: dict, lang: str
         out["bill_total"] = money(payload["total"])
     if "due_date" in payload:
         out["due_date"] = l10n.date(payload["due_date"], lang)
+    if payload.get("bill_id"):
+        out["bill_number"] = l10n.digits(payload["bill_id"], lang)
     if "days_left" in payload:
         out["days_left"] = l10n.digits(payload["days_left"], lang)
     if payload.get("to") and "kind" in payload:  # a package change: the package it moves to

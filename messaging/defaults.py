@@ -113,10 +113,12 @@ SMS: dict[tuple[str, str], str] = {
                                "{% if reason %} ({{ reason }}){% endif %}।" + SIGN_BN,
     # -- end issue 14, sign-up ---------------------------------------------------------------
     # -- issue 14, package change -----------------------------------------------------------
+    # an upgrade's bill sends no bill.created notice: this one names it
     ("customer.package_changed", "en"): "Dear {{ name }}, {{ username }} is now on {{ package }}."
                                         "{% if amount %} The difference for this period, "
-                                        "{{ amount }} {{ currency }}, is billed.{% endif %}"
-                                        + SIGN,
+                                        "{{ amount }} {{ currency }}, is billed"
+                                        "{% if bill_number %} (bill {{ bill_number }}, due "
+                                        "{{ due_date }}){% endif %}.{% endif %}" + SIGN,
     ("package_change.scheduled", "en"): "Dear {{ name }}, {{ username }} moves to "
                                         "{{ new_package }} on {{ effective_on }}"
                                         "{% if status == 'pending' %}, once approved{% endif %}."
@@ -128,7 +130,9 @@ SMS: dict[tuple[str, str], str] = {
                                         " was cancelled. You stay on {{ package }}." + SIGN,
     ("customer.package_changed", "bn"): "প্রিয় {{ name }}, {{ username }} এর প্যাকেজ এখন "
                                         "{{ package }}।{% if amount %} পার্থক্য {{ amount }} "
-                                        "টাকা বিল হয়েছে।{% endif %}" + SIGN_BN,
+                                        "টাকা বিল হয়েছে{% if bill_number %} (বিল {{ bill_number }}, "
+                                        "শেষ তারিখ {{ due_date }}){% endif %}।{% endif %}"
+                                        + SIGN_BN,
     ("package_change.scheduled", "bn"): "প্রিয় {{ name }}, {{ username }} {{ effective_on }} "
                                         "থেকে {{ new_package }} প্যাকেজে যাবে"
                                         "{% if status == 'pending' %} (অনুমোদনের পর){% endif %}।"
@@ -314,10 +318,12 @@ EMAIL: dict[tuple[str, str], tuple[str, str]] = {
     # -- issue 14, package change -----------------------------------------------------------
     ("customer.package_changed", "en"): (
         "Your package is now {{ package }}",
-        HELLO + "Your account {{ username }} is now on the package {{ package }}."
-        "{% if amount %}\n\nThe difference for the rest of this period, {{ amount }} "
-        "{{ currency }}, is on a new bill.{% endif %} If the new speed does not show, please "
-        "restart your router." + PORTAL + CLOSE),
+        HELLO + "Your account {{ username }} is now on the package {{ package }}. If the new "
+        "speed does not show, please restart your router."
+        "{% if amount %}\n\nThe difference for the rest of this period is on a new bill"
+        "{% if bill_number %} (number {{ bill_number }}){% endif %}.\n\nAmount: {{ amount }} "
+        "{{ currency }}{% if due_date %}\nDue date: {{ due_date }}{% endif %}{% endif %}"
+        + PAY + PORTAL + CLOSE),
     ("package_change.scheduled", "en"): (
         "Your package change for {{ username }} is recorded",
         HELLO + "We have recorded your package change for {{ username }}. It takes effect at "
@@ -333,9 +339,12 @@ EMAIL: dict[tuple[str, str], tuple[str, str]] = {
         "{% if reason %} ({{ reason }}){% endif %}. You stay on {{ package }}." + CLOSE),
     ("customer.package_changed", "bn"): (
         "আপনার প্যাকেজ এখন {{ package }}",
-        HELLO_BN + "আপনার সংযোগ {{ username }} এখন {{ package }} প্যাকেজে।"
-        "{% if amount %}\n\nএই মেয়াদের বাকি দিনের পার্থক্য {{ amount }} টাকা নতুন বিলে যোগ "
-        "হয়েছে।{% endif %} নতুন স্পিড না পেলে রাউটারটি রিস্টার্ট করুন।" + PORTAL_BN + CLOSE_BN),
+        HELLO_BN + "আপনার সংযোগ {{ username }} এখন {{ package }} প্যাকেজে। নতুন স্পিড না পেলে "
+        "রাউটারটি রিস্টার্ট করুন।"
+        "{% if amount %}\n\nএই মেয়াদের বাকি দিনের পার্থক্য নতুন বিলে"
+        "{% if bill_number %} (বিল নং {{ bill_number }}){% endif %} যোগ হয়েছে।\n\n"
+        "পরিমাণ: {{ amount }} টাকা{% if due_date %}\nপরিশোধের শেষ তারিখ: {{ due_date }}"
+        "{% endif %}{% endif %}" + PAY_BN + PORTAL_BN + CLOSE_BN),
     ("package_change.scheduled", "bn"): (
         "{{ username }} এর প্যাকেজ পরিবর্তনের অনুরোধ গৃহীত",
         HELLO_BN + "{{ username }} এর প্যাকেজ পরিবর্তনের অনুরোধ আমরা পেয়েছি। এটি পরের চক্রের "

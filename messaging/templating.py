@@ -34,6 +34,7 @@ VARIABLES: dict[str, str] = {
     "reason": "why (a suspension's or reversal's reason)",
     "bill_total": "the bill's total",
     "due_date": "the day the bill falls due",
+    "bill_number": "the bill's number (a package change's bill), as on its invoice",
     "days_left": "days until the due date or the end of validity",
     "new_package": "the package a change moves the customer to",
     "effective_on": "the day a package change takes effect",
@@ -68,7 +69,8 @@ EVENTS: dict[str, tuple[str, ...]] = {
     "broadcast": (),
     "alert": ("title", "details"),  # staff: Telegram / e-mail; COMMON is empty there
     # issue 14, package change (package: the customer's package when the notice is made)
-    "customer.package_changed": ("amount", "new_package"),
+    # amount: an upgrade's bill total, bill_number and due_date its bill (empty: no bill)
+    "customer.package_changed": ("amount", "new_package", "bill_number", "due_date"),
     "package_change.scheduled": ("new_package", "effective_on", "status"),
     "package_change.refused": ("reason", "new_package"),
     "package_change.cancelled": ("reason", "new_package"),

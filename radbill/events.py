@@ -98,11 +98,13 @@ CATALOGUE: dict[str, EventType] = {t.name: t for t in (
               ("username", "expires_at", "days_left"),
               emitters=("job.reminders",), routes=(NOTIFY,)),
     EventType("bill.created", "New bill", ("bill_id", "total", "due_date"),
-              ("period_from", "period_to"),
+              ("period_from", "period_to", "reason"),
               # the notice is skipped when the bill is paid by the time it is composed (a
-              # renewal billed and paid by one payment: the receipt says it)
-              emitters=("job.billing", "bill.edit", "bill.generate", "payment.edit"),
-              routes=(NOTIFY,)),
+              # renewal billed and paid by one payment: the receipt says it), and for a package
+              # change's bill (customer.package_changed names it: one notice, not two)
+              emitters=("job.billing", "bill.edit", "bill.generate", "payment.edit",
+                        "package.change", "package_change.approve", "portal.package"),
+              routes=(Route("notify", exclude={"reason": "package_change"}),)),
     # for the reseller's staff (operator_id is the reseller; no notice route: a notify goes to
     # the customer, and there is no staff channel yet)
     EventType("bill.refused", "A renewal was not billed: the reseller's balance is too low",
@@ -149,9 +151,10 @@ CATALOGUE: dict[str, EventType] = {t.name: t for t in (
               emitters=("job.message_charge",), routes=(ALERT,)),
     # -- issue 14, package change (rating/package_change.py) --------------------------------
     # applied: ONE CoA gives the live session the new package's rate (provisioning/worker's
-    # event_attributes), never a Disconnect; the customer is told
+    # event_attributes), never a Disconnect; the customer is told, with an upgrade's bill
+    # (amount, bill_id, due_date: its own bill.created sends no notice)
     EventType("customer.package_changed", "Your package has changed",
-              ("username", "from", "to", "kind"), ("change_id", "amount", "bill_id"),
+              ("username", "from", "to", "kind"), ("change_id", "amount", "bill_id", "due_date"),
               emitters=("package.change", "package_change.approve", "portal.package",
                         "job.package_changes"), routes=(COA, NOTIFY)),
     # waiting: for the operator's approval (status pending) or the next cycle (scheduled)

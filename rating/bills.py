@@ -85,8 +85,9 @@ def due_date(session: Session, customer: Customer, on: dt.date,
 def write_bill(session: Session, customer: Customer, q: pricing.Quote, *, kind: str, due: dt.date,
                on: dt.date, period_start: dt.date | None = None,
                service: tuple[dt.date | None, dt.date | None] = (None, None),
-               note: str | None = None) -> Bill:
-    """Insert a bill with its lines and its ledger transaction."""
+               note: str | None = None, reason: str | None = None) -> Bill:
+    """Insert a bill with its lines and its ledger transaction; `reason` goes into its
+    bill.created event (package_change: the change's own notice names the bill)."""
     if q.total < 0:
         raise RatingError("a bill cannot be negative", field="amount")
     bill = Bill(customer_id=customer.id, operator_id=customer.operator_id, kind=kind,
@@ -104,7 +105,8 @@ def write_bill(session: Session, customer: Customer, q: pricing.Quote, *, kind: 
                 operator_id=customer.operator_id, actor="system", bill_id=bill.id,
                 total=bill.total, due_date=bill.due_date,
                 period_from=bill.service_from,
-                period_to=bill.service_to - dt.timedelta(days=1) if bill.service_to else None)
+                period_to=bill.service_to - dt.timedelta(days=1) if bill.service_to else None,
+                reason=reason)
     return bill
 
 

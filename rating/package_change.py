@@ -21,10 +21,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from radbill import events
-from radbill.models import Bill, Customer, Package, PackageChange
+from radbill.models import Bill, Customer, Operator, Package, PackageChange
 from radbill.money import ZERO, q
-from rating import bills, pricing
-from rating.errors import RatingError
+from rating import bills, ledger, pricing, resellers
+from rating.errors import InsufficientBalance, RatingError
 from rating.terms import Terms, local_day, terms_of
 
 log = logging.getLogger("rating.package_change")
@@ -44,6 +44,9 @@ class Plan:
     total_days: int
     quote: pricing.Quote | None  # the upgrade's bill (None: nothing to bill)
     effective_on: dt.date
+    # what the customer's reseller pays its parent for the change (None: the customer's
+    # operator has no parent); never shown to the customer
+    wholesale: Decimal | None = None
 
     @property
     def amount(self) -> Decimal:
@@ -140,7 +143,36 @@ def plan(session: Session, customer: Customer, new: Package, on: dt.date) -> Pla
                 quote = None
     else:
         effective = period[1] if period is not None else on
-    return Plan(customer, old, new, kind, on, period, days, total, quote, effective)
+    parent = session.scalar(sa.select(Operator.parent_id)
+                            .where(Operator.id == customer.operator_id))
+    wholesale = None
+    if parent is not None:
+        wholesale = ZERO
+        if kind == "upgrade" and billed and t.term != "daily" and days > 0:
+            wholesale = wholesale_difference(old, new, days, total)
+    return Plan(customer, old, new, kind, on, period, days, total, quote, effective, wholesale)
+
+
+def wholesale_difference(old: Package, new: Package, days: int, total_days: int) -> Decimal:
+    """The new package's wholesale price for the days left less the old one's for the same
+    days, each rounded as a bill line (difference_quote); never below zero."""
+    def share(p: Package) -> Decimal:
+        return q((p.wholesale_price or ZERO) * days / total_days)
+    return max(share(new) - share(old), ZERO)
+
+
+def charge_wholesale(session: Session, customer: Customer, p: Plan, change_id: int) -> None:
+    """The reseller pays its parent the plan's wholesale difference, as an activation: the row
+    lock on the operator serialises it with activations and billing runs."""
+    op = resellers.locked(session, customer.operator_id)
+    have = resellers.available(session, op)
+    if have < p.wholesale:
+        raise InsufficientBalance(op.name, have, p.wholesale)
+    ledger.post(session, "activation",
+                f"package change of {customer.username} ({p.old.name} to {p.new.name}, "
+                f"{p.days_left} of {p.total_days} days)",
+                resellers.activation_legs(op.id, op.parent_id, p.wholesale),
+                operator_id=op.id, reference=f"package_change:{change_id}")
 
 
 def request(session: Session, customer: Customer, new: Package, on: dt.date, *, source: str,
@@ -188,13 +220,18 @@ def approve(session: Session, change: PackageChange, customer: Customer, on: dt.
 
 def apply(session: Session, change: PackageChange, customer: Customer, on: dt.date, *,
           actor: str, func: str) -> PackageChange:
-    """Move the customer now; an upgrade bills the rest of the period paid for."""
+    """Move the customer now; an upgrade bills the rest of the period paid for (and charges
+    a reseller the wholesale difference: refused, writing nothing, when it cannot pay)."""
     new = session.get(Package, change.to_package_id)
     p = plan(session, customer, new, on)
+    if p.wholesale:
+        charge_wholesale(session, customer, p, change.id)
     bill = None
     if p.kind == "upgrade" and p.quote is not None:
+        # its bill.created notice is skipped: customer.package_changed says the amount
         bill = bills.write_bill(session, customer, p.quote, kind="change", due=on, on=on,
-                                service=(on, p.period[1]), note="package change")
+                                service=(on, p.period[1]), note="package change",
+                                reason="package_change")
     change.from_package_id = p.old.id
     customer.package_id = new.id
     change.kind, change.amount = p.kind, bill.total if bill is not None else ZERO
@@ -206,6 +243,7 @@ def apply(session: Session, change: PackageChange, customer: Customer, on: dt.da
                 operator_id=customer.operator_id, actor=actor, func=func,
                 username=customer.username, change_id=change.id, kind=change.kind,
                 amount=change.amount if bill is not None else None, bill_id=change.bill_id,
+                due_date=bill.due_date if bill is not None else None,
                 **{"from": p.old.name, "to": new.name})
     return change
 

@@ -118,21 +118,28 @@ def change(call: Call, cust: Customer, new: Package, source: str, on) -> OkResul
                   Param("date", "the day of the change (default today)")))
 def package_change(call: Call):
     """Move a customer to another package. Without sok=ok a preview: upgrade or downgrade, the
-    pro-rated difference for the rest of the period paid for (with VAT), and when it takes
-    effect. With sok=ok an upgrade applies now (billed, one CoA with the new rate), a
-    downgrade is scheduled for the next cycle; a package needing approval waits for it."""
+    pro-rated difference for the rest of the period paid for (with VAT), when it takes
+    effect, and for a reseller's customer the wholesale difference the reseller pays its
+    parent. With sok=ok an upgrade applies now (billed, the reseller charged, one CoA with the
+    new rate), a downgrade is scheduled for the next cycle; a package needing approval waits
+    for it."""
     cust = customer(call, lock=call.sok)
     new = target(call, cust)
     if not call.sok:
-        return FormResult(None, preview(call, cust, new, day(call)))
+        return FormResult(None, preview(call, cust, new, day(call), staff=True))
     return change(call, cust, new, "staff", day(call))
 
 
-def preview(call: Call, cust: Customer, new: Package, on) -> dict:
+def preview(call: Call, cust: Customer, new: Package, on, staff: bool = False) -> dict:
+    """The plan as an answer; staff (the reseller's, or its parents') also see `wholesale`,
+    what the reseller pays its parent for the change (never shown on the portal)."""
     p = pc.plan(call.session, cust, new, on)
-    return {**p.as_dict(), "needs_approval": bool(new.change_approval),
-            "takes_effect": "after approval" if new.change_approval else
-            ("now" if p.now else p.effective_on.isoformat())}
+    out = {**p.as_dict(), "needs_approval": bool(new.change_approval),
+           "takes_effect": "after approval" if new.change_approval else
+           ("now" if p.now else p.effective_on.isoformat())}
+    if staff and p.wholesale is not None:
+        out["wholesale"] = str(p.wholesale)
+    return out
 
 
 def decide(name: str, doc: str, roles: tuple[str, ...], with_reason: bool):

@@ -76,8 +76,14 @@ def test_an_upgrade_on_day_11_of_30_bills_20_30_of_the_difference_with_vat(sessi
     [ev] = events_of(session, c, "customer.package_changed")
     assert ev.data == {"username": c.username, "from": basic.name, "to": premium.name,
                        "kind": "upgrade", "change_id": row.id, "amount": "210.00",
-                       "bill_id": bill.id}
-    assert len(events_of(session, c, "bill.created")) == 2
+                       "bill_id": bill.id, "due_date": "2026-11-11"}
+    # the change bill's bill.created is kept, but only the package change notifies
+    [_, created] = events_of(session, c, "bill.created")
+    assert created.data["reason"] == "package_change"
+    assert [o.payload["event"] for o in outbox_of(session, c, "notify")
+            if o.event_id >= created.id] == ["customer.package_changed"]
+    # the ISP's own customer: no wholesale, nothing in the preview about it
+    assert "wholesale" not in preview
 
 
 def test_a_downgrade_waits_for_the_next_cycle_and_the_job_applies_it_without_a_bill(session):
@@ -274,3 +280,189 @@ def test_a_scheduled_change_the_job_cannot_apply_stays_scheduled(session):
     assert pc.job(session, dt.date(2026, 12, 1)) == \
         "0 package changes applied, 1 refused (still scheduled)"
     assert session.get(PackageChange, done.elid).status == "scheduled"
+
+
+# -- a reseller's wholesale difference -------------------------------------------------------
+def reseller_world(session, on: dt.date, fund="1000", kind="debit", limit=None):
+    """The ISP (its NAS serves everyone), reseller `north` under it and, in a chain of its
+    own, `south` with its sub-reseller `south-sub`; basic 300 (wholesale 200) and premium 600
+    (wholesale 400); a monthly customer of `north` and one of `south-sub`, billed for the
+    period containing `on`; VAT 5%."""
+    from radbill.models import Operator
+    isp = session.get(Operator, postpaid_customer(session).operator_id)  # the root, on first use
+    fn(session, "nas.edit", sok="ok", name=f"core{isp.id}", ip=f"10.9.{isp.id % 250}.1",
+       secret="testing123")
+    extra = {"credit_limit": limit} if limit is not None else {}
+    north = make_operator(session, name="north", parent=isp.name, kind=kind, **extra)
+    south = make_operator(session, name="south", parent=isp.name, kind="debit")
+    sub = make_operator(session, name="south-sub", parent=south.name, kind="debit")
+    for op, amount in ((north, fund), (south, "5000"), (sub, "5000")):
+        if amount and D(amount) > 0:
+            fn(session, "operator.fund", elid=op.name, amount=amount)
+    basic = make_package(session, price="300", wholesale_price="200", rate_down="10M")
+    premium = make_package(session, price="600", wholesale_price="400", rate_down="20M")
+    profile = make_profile(session)
+    cn = postpaid_customer(session, profile, package=basic.name, operator="north")
+    cs = postpaid_customer(session, profile, package=basic.name, operator="south-sub")
+    for op in (isp, north, south, sub):
+        op.vat_percent = D("5")
+    generate(session, on.replace(day=1))
+    return cn, cs, basic, premium
+
+
+def position(session, name, kind="upstream"):
+    from radbill.models import Operator
+    from rating import ledger
+    op = session.scalar(sa.select(Operator).where(Operator.name == name))
+    return ledger.balance(session, op.id, kind)
+
+
+def staff_of(session, operator):
+    return caller_of(session, make_user(session, role="operator", operator=operator))
+
+
+def test_a_resellers_upgrade_charges_it_the_pro_rated_wholesale_difference(session):
+    from radbill.models import LedgerTransaction
+    cn, cs, basic, premium = reseller_world(session, dt.date(2026, 11, 1))
+    on = dt.date(2026, 11, 11)
+    boss = staff_of(session, "north")
+    preview = fn(session, "package.change", boss, customer=cn.username, package=premium.name,
+                 date=on.isoformat()).values
+    # 400 x 20/30 = 266.67 less 200 x 20/30 = 133.33
+    assert (preview["amount"], preview["wholesale"]) == ("210.00", "133.34")
+    before = {n: position(session, n) for n in ("north", "south", "south-sub")}
+    done = fn(session, "package.change", boss, customer=cn.username, package=premium.name,
+              date=on.isoformat(), sok="ok")
+    assert (done.extra["status"], done.extra["amount"]) == ("applied", "210.00")
+    assert "wholesale" not in done.extra
+    assert position(session, "north") == before["north"] - D("133.34")
+    assert position(session, "north", "wholesale_cost") > 0
+    tx = session.scalar(sa.select(LedgerTransaction).where(
+        LedgerTransaction.reference == f"package_change:{done.elid}"))
+    assert tx.kind == "activation" and "20 of 30 days" in tx.description
+    # south-sub's customer on the same NAS: south-sub pays south (its own chain), not the ISP
+    done = change(session, cs, premium, on, sok="ok")
+    assert position(session, "south-sub") == before["south-sub"] - D("133.34")
+    assert position(session, "south") == before["south"]  # south's own upstream untouched
+    assert position(session, "south", "downstream") == -position(session, "south-sub")
+    # a downgrade refunds nothing now (the next renewal costs the lower wholesale)
+    after = position(session, "north")
+    down = fn(session, "package.change", boss, customer=cn.username, package=basic.name,
+              date="2026-11-12")
+    assert (down.values["kind"], down.values["wholesale"]) == ("downgrade", "0.00")
+    fn(session, "package.change", boss, customer=cn.username, package=basic.name,
+       date="2026-11-12", sok="ok")
+    assert pc.job(session, dt.date(2026, 12, 1)).startswith("1 ")
+    assert position(session, "north") == after
+
+
+def test_a_reseller_at_the_edge_of_its_credit_upgrades_once_and_not_twice(session):
+    from radbill.models import Bill, LedgerTransaction
+    from radbill.models import Operator
+    from rating import resellers
+    cn, cs, basic, premium = reseller_world(session, dt.date(2026, 11, 1), fund="0",
+                                            kind="credit", limit="10000")
+    second = postpaid_customer(session, make_profile(session), package=basic.name,
+                               operator="north", since=dt.date(2026, 11, 1))
+    generate(session, dt.date(2026, 11, 1))
+    north = session.scalar(sa.select(Operator).where(Operator.name == "north"))
+    # exactly what one upgrade needs is left of its credit
+    north.credit_limit = -position(session, "north") + D("133.34")
+    session.flush()
+    assert resellers.available(session, north) == D("133.34")
+    counts = lambda: (session.scalar(sa.select(sa.func.count()).select_from(Bill)),  # noqa: E731
+                      session.scalar(sa.select(sa.func.count()).select_from(LedgerTransaction)),
+                      session.scalar(sa.select(sa.func.count()).select_from(PackageChange)),
+                      session.scalar(sa.select(sa.func.count()).select_from(Event)))
+    done = change(session, cn, premium, dt.date(2026, 11, 11), sok="ok")
+    assert done.extra["status"] == "applied"
+    assert resellers.available(session, north) == 0
+    before = counts()
+    with pytest.raises(FuncError) as err:
+        change(session, second, premium, dt.date(2026, 11, 11), sok="ok")
+    assert err.value.errors["package"] == "operator 'north' has 0.00 available, 133.34 is needed"
+    assert counts() == before  # nothing written
+    session.refresh(second)
+    assert second.package_id == basic.id
+    # an approved pending upgrade is refused the same way and stays pending
+    premium.change_approval = True
+    session.flush()
+    waiting = change(session, second, premium, dt.date(2026, 11, 11), sok="ok")
+    with pytest.raises(FuncError, match="133.34 is needed"):
+        fn(session, "package_change.approve", elid=str(waiting.elid), date="2026-11-11")
+    assert session.get(PackageChange, waiting.elid).status == "pending"
+    north.credit_limit += D("133.34")
+    session.flush()
+    fn(session, "package_change.approve", elid=str(waiting.elid), date="2026-11-11")
+    assert session.get(PackageChange, waiting.elid).status == "applied"
+    assert resellers.available(session, north) == 0
+
+
+def test_the_portal_never_shows_wholesale_but_charges_it(session):
+    from customers.functions.portal import customer_caller
+    from radbill.functions.registry import call
+    from rating.terms import today
+    on = today()  # the portal's day is always today: the period billed is today's
+    cn, cs, basic, premium = reseller_world(session, on)
+    premium.online = True
+    session.flush()
+    me = customer_caller(session, cn)
+    seen = call(session, me, "portal.package", {"package": premium.name}).values
+    assert seen["preview"]["kind"] == "upgrade" and "wholesale" not in str(seen)
+    staff = fn(session, "package.change", staff_of(session, "north"), customer=cn.username,
+               package=premium.name).values
+    assert D(staff["wholesale"]) > 0
+    before = position(session, "north")
+    done = call(session, me, "portal.package", {"package": premium.name, "sok": "ok"})
+    assert "wholesale" not in str(done.extra)
+    assert session.get(PackageChange, done.elid).status == "applied"
+    assert position(session, "north") == before - D(staff["wholesale"])
+
+
+@pytest.mark.parametrize("on, wholesale", [(dt.date(2028, 2, 29), "6.89"),
+                                           (dt.date(2026, 12, 31), "6.45")])
+def test_month_end_and_leap_day_wholesale_for_one_day(session, on, wholesale):
+    # 400/29 = 13.79 less 200/29 = 6.90; 400/31 = 12.90 less 200/31 = 6.45
+    cn, cs, basic, premium = reseller_world(session, on)
+    before = position(session, "north")
+    done = change(session, cn, premium, on, sok="ok")
+    assert done.extra["status"] == "applied"
+    assert position(session, "north") == before - D(wholesale)
+
+
+# -- one notice per upgrade, composed by the real worker ---------------------------------------
+@pytest.mark.integration
+def test_an_upgrade_sends_one_message_per_channel_naming_the_amount_and_bill(factory):
+    from provisioning import worker
+    from radbill.models import Message, MessageGateway
+    with factory.begin() as s:
+        basic = make_package(s, price="300", rate_down="10M", rate_up="5M")
+        premium = make_package(s, price="600", rate_down="20M", rate_up="10M")
+        c = postpaid_customer(s, make_profile(s), package=basic.name, username="notified",
+                              mobile="01711000077", email="notified@example.com")
+        c.operator.vat_percent = D("5")
+        for channel in ("sms", "email"):
+            s.add(MessageGateway(operator_id=c.operator_id, name=channel, channel=channel,
+                                 kind="http" if channel == "sms" else "smtp",
+                                 config={"url": "http://127.0.0.1:9/send"}, price=D("0.25")))
+        generate(s, dt.date(2026, 11, 1))
+    policy = worker.Policy(base_delay=0, coa_timeout=0.3, coa_retries=1)
+    worker.drain(factory, policy)  # the welcome and the period bill's notices
+    with factory() as s:
+        first = s.scalar(sa.select(sa.func.max(Message.id)).where(Message.customer_id == c.id))
+        assert {m.event for m in s.scalars(sa.select(Message).where(
+            Message.customer_id == c.id))} >= {"bill.created"}
+    with factory.begin() as s:
+        done = fn(s, "package.change", customer="notified", package=premium.name,
+                  date="2026-11-11", sok="ok")
+    worker.drain(factory, policy)
+    with factory() as s:
+        new = s.scalars(sa.select(Message).where(Message.customer_id == c.id,
+                                                 Message.id > first).order_by(Message.id)).all()
+        bill_id = s.get(PackageChange, done.elid).bill_id
+    assert sorted((m.event, m.channel) for m in new) == [
+        ("customer.package_changed", "email"), ("customer.package_changed", "sms")]
+    for m in new:
+        assert "210.00" in m.body and str(bill_id) in m.body, m.body
+    sms = next(m for m in new if m.channel == "sms")
+    assert sms.body.startswith("Dear ") and "is billed (bill" in sms.body and "due " in sms.body
