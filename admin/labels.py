@@ -165,6 +165,8 @@ COLUMNS: dict[str, str] = {
     "upload_rate": _("Upload"), "fup_rate_down": _("FUP download"), "fup_rate_up": _("FUP upload"),
     "data_cap": _("Data cap"), "fup_pool": _("FUP pool"), "pool": _("IP pool"),
     "hotspot": _("Hotspot"), "time_limit": _("Time limit"), "data_limit": _("Data limit"),
+    "online": _("Sold online"), "auto_approve": _("Approve sign-ups at once"),
+    "change_approval": _("Changes need approval"),
     "validity_days": _("Validity (days)"), "period": _("Period"), "at": _("When"),
     "actor": _("By"), "func": _("Action"), "object_type": _("Type"), "object_id": _("Object"),
     "object_name": _("Object"), "before": _("Before"), "after": _("After"),
@@ -356,7 +358,7 @@ SECONDARY = {
              "callingstationid", "calledstationid", "dedupe_key", "fup_pool", "fup_rate_down",
              "fup_rate_up", "wholesale_price", "pool", "billing_profile", "address", "email"},
     "mid": {"mobile", "zone", "id", "operator", "operator_id", "service", "validity_days",
-            "data_cap", "last_error", "hotspot", "time_limit", "data_limit"},
+            "data_cap", "last_error", "hotspot", "time_limit", "data_limit", "online"},
 }
 
 

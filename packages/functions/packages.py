@@ -63,6 +63,12 @@ class Packages(SharedEntity):
                 help="online time per cycle, e.g. 90m, 5h, 1d; empty for unlimited"),
         F.Field("data_limit", F.size,
                 help="data per cycle (download and upload), e.g. 500M, 2G; empty for unlimited"),
+        F.Field("online", F.boolean, clearable=False,
+                help="offered on the portal: sign-up and package change"),
+        F.Field("auto_approve", F.boolean, clearable=False,
+                help="a sign-up for it is approved at once"),
+        F.Field("change_approval", F.boolean, clearable=False,
+                help="a change to it waits for the operator's approval"),
         F.Field("fup_rate_down", F.rate), F.Field("fup_rate_up", F.rate),
         F.Field("pool", str, help="IP pool name"), F.Field("fup_pool", str, help="IP pool over the cap"),
         F.Field("sim_use", F.integer(1, 100), clearable=False, help="simultaneous sessions"),
@@ -72,7 +78,8 @@ class Packages(SharedEntity):
     columns = ["id", "name", "rate_down", "rate_up", "price", "wholesale_price", "validity_days",
                "data_cap", "fup_rate_down", "fup_rate_up", "pool", "fup_pool", "sim_use",
                "operator_id", "parent_id", "burst_down", "burst_up", "burst_threshold_down",
-               "burst_threshold_up", "burst_time", "hotspot", "time_limit", "data_limit"]
+               "burst_threshold_up", "burst_time", "hotspot", "time_limit", "data_limit",
+               "online", "auto_approve", "change_approval"]
     search = ["name"]
     money = frozenset({"price", "wholesale_price"})
     list_roles = CUSTOMER_VIEWERS
@@ -108,8 +115,9 @@ class Packages(SharedEntity):
             obj.validity_days = 30
         if obj.sim_use is None:
             obj.sim_use = 1
-        if obj.hotspot is None:
-            obj.hotspot = False
+        for flag in ("hotspot", "online", "auto_approve", "change_approval"):
+            if getattr(obj, flag) is None:
+                setattr(obj, flag, False)
         self._check(obj)
 
     def _pool(self, call: Call, ref: str, field: str) -> IpPool:

@@ -258,3 +258,15 @@ def test_an_api_clients_scopes_name_the_functions_it_may_call(session):
         call(session, reader, "package", {})
     writer = replace(SYSTEM, scopes=frozenset({"customer:*"}), channel="api")
     assert call(session, writer, "customer", {}).total >= 1
+
+
+def test_staff_put_a_package_on_sale_online(session):
+    """package.edit sets the self-care flags the portal reads (issue 14)."""
+    from tests.support.factories import make_package
+    from radbill.models import Package
+    make_package(session, name="Web10", online="yes", auto_approve="yes")
+    p = session.scalars(sa.select(Package).where(Package.name == "Web10")).one()
+    assert (p.online, p.auto_approve, p.change_approval) == (True, True, False)
+    fn(session, "package.edit", elid="Web10", sok="ok", change_approval="yes", online="no")
+    session.refresh(p)
+    assert (p.online, p.change_approval) == (False, True)
