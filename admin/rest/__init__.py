@@ -99,10 +99,10 @@ def on_crash(exc: Exception):
 
 # -- who calls ---------------------------------------------------------------------------------
 def _caller() -> Caller:
-    """The API client calling (401/403 as problems); the one place that knows how."""
-    from admin.rest.auth import authenticate
-    caller, _client = authenticate(db(), request.headers.get("Authorization"), request.remote_addr)
-    return caller
+    """The API client calling (401/403/429 as problems), counted against the rate limits and
+    written to the request log (admin/rest/gate.py); the one place that knows how."""
+    from admin.rest.gate import gate
+    return gate(db())
 
 
 def _reader(caller: Caller, noun: str) -> Caller:

@@ -218,3 +218,18 @@ def test_the_openapi_document_validates_and_the_docs_page_lists_it(world, client
     page = client.get("/api/v1/docs").get_data(as_text=True)
     assert "<script" not in page and "/api/v1/customers/{id}/suspend" in page
     assert "store only the NT hash" in page
+
+
+def test_every_call_is_rate_limited_and_logged(world, api):
+    """/api/v1 goes through the same door as the token endpoint: the client's limit answers 429
+    with Retry-After, and every call (the refused one too) lands in the request log."""
+    from radbill.models import ApiRequest
+    api.row.rate_limit = 2
+    world.dbs.commit()
+    assert [api("GET", "/customers").status_code for _ in range(2)] == [200, 200]
+    over = problem(api("GET", "/customers"), 429)
+    assert "2 requests a minute" in over["detail"]
+    rows = world.dbs.scalars(sa.select(ApiRequest).order_by(ApiRequest.id)).all()
+    assert [(r.client_id, r.method, r.path, r.status) for r in rows] == [
+        (api.row.id, "GET", "/api/v1/customers", 200)] * 2 + [
+        (api.row.id, "GET", "/api/v1/customers", 429)]
