@@ -79,6 +79,11 @@ TITLES = {
     "portal.complaint_close": _("Portal: close a complaint"),
     "portal.complaint_attachment": _("Portal: complaint image"),
     "portal.complaint_categories": _("Portal: complaint categories"),
+    # the REST API's clients and webhooks (issue 15)
+    "api_client.rotate": _("New secret for an API client"),
+    "api_client.revoke": _("Revoke an API client"),
+    "webhook": _("Webhooks"), "webhook_delivery": _("Webhook deliveries"),
+    "webhook.redeliver": _("Send deliveries again"),
 }
 # one thing of a list (forms: "New package", confirmations: "3 customers")
 SINGULAR = {
@@ -101,6 +106,8 @@ SINGULAR = {
     "package_change": (_("package change"), _("package changes")),
     "walled_garden": (_("walled garden host"), _("walled garden hosts")),
     "api_client": (_("API client"), _("API clients")),
+    "webhook": (_("webhook"), _("webhooks")),
+    "webhook_delivery": (_("delivery"), _("deliveries")),
 }
 # action verbs (buttons)
 VERBS = {
@@ -116,7 +123,7 @@ VERBS = {
     "approve": _("Approve"), "reject": _("Reject"), "refuse": _("Refuse"),
     "comment": _("Comment"), "attach": _("Attach"), "change": _("Change"),
     "push_walled_garden": _("Push walled garden"),
-    "revoke": _("Revoke"), "rotate": _("New secret"),
+    "revoke": _("Revoke"), "rotate": _("New secret"), "redeliver": _("Send again"),
 }
 # past participles for success sentences ("Customer alice suspended")
 DONE = {
@@ -127,7 +134,7 @@ DONE = {
     "totp_reset": _("reset"), "push_profiles": _("updated"), "cancel": _("cancelled"),
     "approve": _("approved"), "reject": _("rejected"), "refuse": _("refused"),
     "push_walled_garden": _("updated"),
-    "revoke": _("revoked"), "rotate": _("given a new secret"),
+    "revoke": _("revoked"), "rotate": _("given a new secret"), "redeliver": _("queued again"),
 }
 # what a dangerous action does, for its confirmation ("Suspend 3 customers: ...")
 EFFECTS = {
@@ -263,6 +270,8 @@ COLUMNS: dict[str, str] = {
     # the hotspot walled garden (issue 14): a push's rows and its counts
     "action": _("Action"), "added": _("Added"), "removed": _("Removed"),
     "updated": _("Updated"), "unchanged": _("Unchanged"),
+    # a package change's preview (issue 14): what a reseller pays its parent for an upgrade
+    "wholesale": _("Wholesale difference"),
 }
 PER_FUNCTION: dict[str, dict[str, str]] = {
     "package": {"name": _("Package")},

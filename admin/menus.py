@@ -19,7 +19,7 @@ SECTIONS = (
     ("Network", ("nas", "pool", "walled_garden", "router", "router.status", "router.sessions",
                  "session", "olt", "onu", "device")),
     ("Catalog", ("package", "billing_profile")),
-    ("Staff", ("operator", "user", "api_client", "api_request")),
+    ("Staff", ("operator", "user", "api_client", "api_request", "webhook", "webhook_delivery")),
     ("Messages", ("message", "template", "msg_gateway", "incoming")),
     ("Complaints", ("complaint", "report.overdue_complaints", "department", "complaint_category")),
     ("Logs", ("audit", "authlog", "event")),
