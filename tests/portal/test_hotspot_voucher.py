@@ -251,7 +251,19 @@ def test_a_hotspot_package_sold_online_shows_its_limits_and_makes_a_hotspot_cust
     dbs.commit()
     page = client.get("/portal/register", query_string={"zone": zone.id}).get_data(as_text=True)
     limits = re.findall(r'<span class="muted limits">\s*(.*?)</span>', page, re.S)
-    assert [" ".join(x.split()) for x in limits] == ["1 h online · 2 GB of data a day"]
+    assert [" ".join(x.split()) for x in limits] == ["1 h online · 2 GB of data"]
+    # every card says its price, period and speed; the ordinary one has no limits line
+    cards = [" ".join(re.sub(r"<[^>]+>", " ", x).split()) for x in
+             re.findall(r'<label class="pkg">(.*?)</label>', page, re.S)]
+    hour_pkg = dbs.scalars(sa.select(Package).where(Package.name == "Hour")).one()
+    home_pkg = dbs.scalars(sa.select(Package).where(Package.name == "Home")).one()
+    assert len(cards) == 2
+    assert any(c.startswith("Hour") and "a day" in c and "1 h online" in c for c in cards), cards
+    home_card = next(c for c in cards if c.startswith("Home"))
+    assert "online" not in home_card and "bit/s" in home_card, home_card
+    assert (("a month" in home_card) if home_pkg.validity_days in (30, 31)
+            else f"per {home_pkg.validity_days} days" in home_card), home_card
+    assert hour_pkg.validity_days == 1
 
     hour = dbs.scalars(sa.select(Package).where(Package.name == "Hour")).one()
     home = dbs.scalars(sa.select(Package).where(Package.name == "Home")).one()
