@@ -10,10 +10,13 @@ method (with Allow); 409 a conflict (a value taken, an Idempotency-Key still run
 body that is not a JSON object; 422 every refusal that names a field (a bad value, an unknown
 field or parameter, a bad limit or cursor, an Idempotency-Key reused with another request).
 
-Paging: the list functions page by offset, so `cursor` is the next offset and a hash of the
-query it belongs to, signed with the app's secret (opaque to clients; one of another query is
-refused). Like any offset, a row inserted or deleted before the cursor's place between two
-calls shifts the rest by one; the list's order (its sort, then id) is stable otherwise.
+Paging: `cursor` holds where the next page starts and a hash of the query it belongs to, signed
+with the app's secret (opaque to clients; one of another query is refused). A list in its
+standard order (sort column, then id: every crud.Entity list) pages by keyset -- the cursor is
+the last row's (sort value, id) -- so every page costs the same and rows inserted or deleted
+meanwhile shift nothing; the other lists page by offset (a row inserted before the cursor's
+place between two calls shifts the rest by one). `total` counts every match only when asked
+(`?total=true`): counting is most of the cost of a page of a big list.
 """
 from __future__ import annotations
 
@@ -299,6 +302,9 @@ def listing(res: Resource, caller: Caller) -> Response:
     args = request.args.to_dict(flat=False)
     limit = parse_limit(args.pop("limit", []))
     token = args.pop("cursor", [])
+    totals = args.pop("total", [])
+    if len(totals) > 1:
+        raise bad_field("total", f"is given {len(totals)} times; give it once")
     known = {p.name: p for p in res.query_params()}
     params, errors = {}, []
     for key, values in args.items():
@@ -312,30 +318,52 @@ def listing(res: Resource, caller: Caller) -> Response:
     if errors:
         raise Problem(422, TITLES[422], "; ".join(f"{e['field']}: {e['message']}" for e in errors),
                       errors)
+    want_total = parse_total(totals[0] if totals else None)
     query = query_hash(res, params)
-    offset = cursor_offset(token, query)
-    rows, total = fetch(res, caller, params, offset, limit)
-    more = offset + len(rows) < total if total is not None else len(rows) == limit
-    nxt = cursor_token(offset + len(rows), query) if more and rows else None
-    return as_json({"data": rows, "next_cursor": nxt, "total": total})
+    position = cursor_position(token, query)
+    if not want_total:
+        params["count"] = "no"
+    rows, total, nxt = fetch(res, caller, params, position, limit)
+    return as_json({"data": rows, "next_cursor": cursor_token(nxt, query) if nxt else None,
+                    "total": total})
 
 
-def fetch(res: Resource, caller: Caller, params: dict, offset: int, limit: int):
-    """Rows offset..offset+limit through the list's own pages of `limit` rows (an offset that
-    is no multiple of the limit spans two of them)."""
-    page, skip = offset // limit + 1, offset % limit
+def fetch(res: Resource, caller: Caller, params: dict, position: dict, limit: int):
+    """The `limit` rows at the cursor's position, the total (None unless counted) and the next
+    position (None at the end). A list in its standard order pages by keyset ({"a": the last
+    row's key}: each page costs the same however deep), any other by offset ({"o": n})."""
 
-    def rows_of(number: int) -> ListResult:
-        result = call(db(), caller, res.list_fn.name,
-                      {**params, "page": str(number), "per_page": str(limit)})
+    def page(extra: dict) -> ListResult:
+        result = call(db(), caller, res.list_fn.name, {**params, **extra})
         assert isinstance(result, ListResult)
         return result
 
-    first = rows_of(page)
+    if "a" in position or "o" not in position:
+        extra = {"after": position["a"]} if "a" in position else {}
+        first = page({**extra, "page": "1", "per_page": str(limit + 1)})
+        if first.keys is not None:
+            rows, more = first.rows[:limit], len(first.rows) > limit
+            return rows, first.total, {"a": first.keys[limit - 1]} if more else None
+        if "a" in position:  # a keyset cursor for a list that no longer pages by keyset
+            raise bad_field("cursor", "is not a cursor this API gave")
+        position = {"o": 0}
+    offset = position["o"]
+    number, skip = offset // limit + 1, offset % limit
+    first = page({"page": str(number), "per_page": str(limit)})
     rows = first.rows[skip:]
     if skip and len(first.rows) == limit:
-        rows += rows_of(page + 1).rows
-    return rows[:limit], first.total
+        rows += page({"page": str(number + 1), "per_page": str(limit)}).rows
+    rows = rows[:limit]
+    more = offset + len(rows) < first.total if first.total is not None else len(rows) == limit
+    return rows, first.total, {"o": offset + len(rows)} if more and rows else None
+
+
+def parse_total(value: str | None) -> bool:
+    if value in (None, "", "false", "no", "0"):
+        return False
+    if value in ("true", "yes", "1"):
+        return True
+    raise bad_field("total", "is true or false")
 
 
 def parse_limit(values: list[str]) -> int:
@@ -356,19 +384,24 @@ def query_hash(res: Resource, params: dict) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def cursor_token(offset: int, query: str) -> str:
-    return _signer().dumps({"o": offset, "q": query})
+def cursor_token(position: dict, query: str) -> str:
+    return _signer().dumps({**position, "q": query})
 
 
-def cursor_offset(values: list[str], query: str) -> int:
+def cursor_position(values: list[str], query: str) -> dict:
+    """{"a": a row key} or {"o": an offset} from a cursor this API gave for this query;
+    {} for the first page."""
     if not values:
-        return 0
+        return {}
     try:
         data = _signer().loads(values[0]) if len(values) == 1 else None
     except BadSignature:
         data = None
-    if not isinstance(data, dict) or not isinstance(data.get("o"), int) or data["o"] < 0:
+    ok = isinstance(data, dict) and (
+        isinstance(data.get("a"), str)
+        or isinstance(data.get("o"), int) and not isinstance(data.get("o"), bool) and data["o"] >= 0)
+    if not ok:
         raise bad_field("cursor", "is not a cursor this API gave")
     if data.get("q") != query:
         raise bad_field("cursor", "belongs to another query (keep the filters and search)")
-    return data["o"]
+    return {k: data[k] for k in ("a", "o") if k in data}

@@ -119,7 +119,11 @@ def resource_paths(res: Resource) -> dict:
                    "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}},
                   {"name": "cursor", "in": "query", "required": False,
                    "description": "next_cursor of the previous page (same filters and search)",
-                   "schema": {"type": "string"}}]
+                   "schema": {"type": "string"}},
+                  {"name": "total", "in": "query", "required": False,
+                   "description": "true: also count every match (total); without it total is "
+                                  "null and the page costs the same at any size",
+                   "schema": {"type": "boolean"}}]
         listing = {"type": "object", "required": ["data", "next_cursor", "total"],
                    "properties": {"data": {"type": "array", "items": ref(res)},
                                   "next_cursor": {"type": ["string", "null"]},

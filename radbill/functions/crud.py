@@ -5,9 +5,11 @@
 """
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import and_
 
 from radbill.functions import audit
 from radbill.functions.fields import Field, as_id, integer, is_id, parse_fields, short
@@ -88,10 +90,23 @@ class Entity:
             if value not in (None, ""):
                 stmt = self.filter(stmt, param, column, value)
         page, per_page = page_params(call)
-        total = call.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))
-        stmt = stmt.order_by(*self.order(call)).limit(per_page).offset((page - 1) * per_page)
-        rows = [self.row(obj) for obj in call.session.scalars(stmt)]
-        return ListResult(rows, total, page, per_page, list(self.columns))
+        total = counted(call, stmt)
+        order = self.order(call)
+        # a list in the standard order (its sort column, then id) also pages by keyset
+        key = self.sort_column(call) if type(self).order is Entity.order else None
+        after = call.get("after")
+        if after and key is None:
+            raise FuncError("this list pages by page number only", field="after")
+        if after:  # a keyset page: the rows after that one, in the list's order
+            stmt, page = stmt.where(keyset_after(key, self.model.id, after,
+                                                 (call.get("sort") or self.default_sort)
+                                                 .startswith("-"))), 1
+        stmt = stmt.order_by(*order).limit(per_page).offset((page - 1) * per_page)
+        objs = list(call.session.scalars(stmt))
+        rows = [self.row(obj) for obj in objs]
+        keys = None if key is None else [
+            json.dumps([audit.jsonable(getattr(obj, key.key)), obj.id]) for obj in objs]
+        return ListResult(rows, total, page, per_page, list(self.columns), keys)
 
     def snapshot(self, obj: Any) -> dict[str, Any] | None:
         """The object's values as the audit log keeps them."""
@@ -108,14 +123,20 @@ class Entity:
             return stmt.where(col == ident if ident is not None else sa.false())
         return stmt.where(sa.cast(col, sa.Text) == value)
 
-    def order(self, call: Call) -> list:
-        sort = call.get("sort") or self.default_sort
-        desc = sort.startswith("-")
-        key = sort.lstrip("-")
+    def sort_column(self, call: Call):
+        key = (call.get("sort") or self.default_sort).lstrip("-")
         col = getattr(self.model, key, None) if key in self.columns or key == "id" else None
         if not isinstance(getattr(col, "property", None), sa.orm.ColumnProperty):
             raise FuncError(f"cannot sort by {short(key)!r}", field="sort")
-        return [col.desc() if desc else col.asc(), self.model.id]
+        return col
+
+    def order(self, call: Call) -> list:
+        """The sort column, then id in the same direction (so (col, id) is one index's order
+        and a keyset page compares the pair)."""
+        col = self.sort_column(call)
+        if (call.get("sort") or self.default_sort).startswith("-"):
+            return [col.desc(), self.model.id.desc()]
+        return [col.asc(), self.model.id.asc()]
 
     def edit(self, call: Call) -> FormResult | OkResult:
         obj = self.find(call, call.elid) if call.elid else None
@@ -177,6 +198,37 @@ def as_text(col):
     return col if isinstance(col.type, (sa.Text, sa.String)) else sa.cast(col, sa.Text)
 
 
+def counted(call: Call, stmt: sa.Select) -> int | None:
+    """How many rows `stmt` matches, unless the caller said count=no (a client paging by
+    cursor that needs no total: counting every match is most of a big list's cost)."""
+    if (call.get("count") or "").lower() in ("no", "0", "false"):
+        return None
+    return call.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))
+
+
+def keyset_after(col, id_col, after: str, desc: bool):
+    """Rows after the row whose key (ListResult.keys: [sort value, id]) is `after`, in the
+    order (col, id) ascending or both descending; PostgreSQL sorts NULL after every value
+    ascending and before descending. A NOT NULL column compares as a row value, which the
+    (col, id) index answers as a range."""
+    try:
+        value, last = json.loads(after)
+    except (ValueError, TypeError):
+        raise FuncError("is not a row key a list gave", field="after") from None
+    if not isinstance(last, int) or isinstance(last, bool) or \
+            not isinstance(value, (str, int, float, bool, type(None))):
+        raise FuncError("is not a row key a list gave", field="after")
+    if value is not None and not isinstance(col.type, (sa.Text, sa.String)):
+        value = sa.cast(sa.literal(str(value)), col.type)
+    later = (lambda a, b: a < b) if desc else (lambda a, b: a > b)
+    if value is None:  # inside the NULLs: those with a later id, then (descending) the values
+        rest = and_(col.is_(None), later(id_col, last))
+        return sa.or_(rest, col.is_not(None)) if desc else rest
+    pair = later(sa.tuple_(col, id_col), sa.tuple_(value, sa.literal(last)))
+    nullable = any(getattr(c, "nullable", True) for c in col.property.columns)
+    return sa.or_(pair, col.is_(None)) if nullable and not desc else pair
+
+
 MAX_PAGE = 10_000_000  # page * per_page stays far inside a bigint OFFSET
 
 
@@ -184,7 +236,7 @@ def paged(call: Call, stmt: sa.Select, columns: list[str], row, *order) -> ListR
     """The page of `stmt` (ordered by `order`) the caller asked for, with the total; `row`
     turns each result row's entities and values into the row's dict."""
     page, per_page = page_params(call)
-    total = call.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))
+    total = counted(call, stmt)
     result = call.session.execute(stmt.order_by(*order).limit(per_page)
                                   .offset((page - 1) * per_page))
     return ListResult([row(*r) for r in result], total, page, per_page, list(columns))

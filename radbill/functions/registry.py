@@ -69,6 +69,9 @@ class ListResult:
     page: int = 1
     per_page: int = 0
     columns: list[str] = field(default_factory=list)
+    # a list that pages by keyset (radbill/functions/crud.py): each row's key, to pass back as
+    # `after` for the rows that follow it (None: the list pages by offset only)
+    keys: list[str] | None = None
 
 
 @dataclass
@@ -161,7 +164,10 @@ class Function:
 REGISTRY: dict[str, Function] = {}
 CONTROL_PARAMS = {"func", "sok", "out", "su", "lang", "auth", "authinfo", "redirect", "elid",
                   "plid", "elname", "clicked_button", "sfrom", "progressid", "csrf_token",
-                  "idempotency_key"}
+                  "idempotency_key",
+                  # lists: count=no skips counting every match (total is None); after=<a row's
+                  # key> starts a keyset list after that row (crud.Entity.list)
+                  "count", "after"}
 # a one-time key (a form's token, /billmgr's Idempotency-Key header): a call that changes data
 # and carries one counts once; a resubmission gets the first result (radbill/functions/idempotency.py)
 IDEMPOTENCY_KEY = "idempotency_key"

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from admin.rest.resources import RESOURCES, missing
 from radbill.models import AuditLog, Customer
 from tests.support.api_fixtures import bearer, make_client, revoke
-from tests.support.factories import caller_of, make, make_customer
+from tests.support.factories import caller_of, fn, make, make_customer
 
 PROBLEM = "application/problem+json"
 
@@ -93,7 +93,7 @@ def test_paging_120_customers_by_cursor_has_no_duplicate_and_no_gap(world, api):
     seen, cursor, pages = [], None, 0
     limits = iter([25, 40, 7, 50, 50, 50])  # a cursor may be followed with another limit
     while True:
-        query = {"search": "pg", "limit": next(limits)}
+        query = {"search": "pg", "limit": next(limits), "total": "true"}
         if cursor:
             query["cursor"] = cursor
         body = api("GET", "/customers", **query).get_json()
@@ -106,6 +106,53 @@ def test_paging_120_customers_by_cursor_has_no_duplicate_and_no_gap(world, api):
     names = [world.dbs.get(Customer, i).username for i in seen]
     assert names == sorted(names)  # the list's own order: by username, then id
     assert pages == 4  # 25 + 40 + 7 + 48
+
+
+def walk(api, path, **query):
+    """Every page of a list: the ids in order, and how many pages."""
+    seen, cursor, pages = [], None, 0
+    while True:
+        body = api("GET", path, **query, **({"cursor": cursor} if cursor else {})).get_json()
+        seen += [r["id"] for r in body["data"]]
+        cursor, pages = body["next_cursor"], pages + 1
+        if cursor is None:
+            return seen, pages
+
+
+def test_keyset_cursor_survives_rows_added_and_removed_between_pages(world, api):
+    """The cursor is the last row's key: a customer created or deleted before it between two
+    calls shifts nothing; total is null unless asked for."""
+    op = caller_of(world.dbs, world.operator_a)
+    for i in range(0, 20, 2):
+        make_customer(world.dbs, op, username=f"ks{i:02d}", package="home10")
+    world.dbs.commit()
+    first = api("GET", "/customers", search="ks", limit=4).get_json()
+    assert first["total"] is None
+    assert [r["username"] for r in first["data"]] == ["ks00", "ks02", "ks04", "ks06"]
+    make_customer(world.dbs, op, username="ks01", package="home10")  # before the cursor
+    make_customer(world.dbs, op, username="ks07", package="home10")  # after it
+    fn(world.dbs, "customer.delete", elid="ks02")
+    world.dbs.commit()
+    second = api("GET", "/customers", search="ks", limit=4, cursor=first["next_cursor"])
+    assert [r["username"] for r in second.get_json()["data"]] == ["ks07", "ks08", "ks10", "ks12"]
+
+
+def test_keyset_pages_sort_descending_and_by_a_column_with_nulls(world, api):
+    op = caller_of(world.dbs, world.operator_a)
+    ids = {}
+    for i in range(13):
+        c = make_customer(world.dbs, op, username=f"nn{i:02d}", package="home10",
+                          name=None if i % 3 == 0 else f"Name {i % 4}")
+        ids[c.id] = c
+    world.dbs.commit()
+    for sort in ("name", "-name", "-username", "-id", "created_at", "-expires_at"):
+        seen, pages = walk(api, "/customers", search="nn", limit=3, sort=sort)
+        assert len(seen) == len(set(seen)) == 13, sort
+        assert pages == 5, sort
+        # the same order as one page of them all
+        whole = api("GET", "/customers", search="nn", limit=50, sort=sort).get_json()["data"]
+        assert seen == [r["id"] for r in whole], sort
+    assert fields(problem(api("GET", "/customers", total="maybe"), 422)) == {"total"}
 
 
 def test_filters_and_search_are_the_lists_own(world, api):
