@@ -214,7 +214,8 @@ def drain_all(factory: sessionmaker, policy: Policy,
     events = drain(factory, policy)
     tasks.run_due(factory)  # background tasks (radbill/tasks.py), e.g. a broadcast's queueing
     hooks = webhooks.drain(factory, budget=budget)
-    return events, hooks + sender.drain(factory, budget=budget)
+    return events, hooks + sender.drain(factory, budget=budget,
+                                        senders=settings.get().message_senders)
 
 
 def run(factory: sessionmaker, policy: Policy, stop: threading.Event, poll: float = 5.0) -> None:

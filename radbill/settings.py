@@ -34,6 +34,7 @@ class Settings:
     expiry_notice_days: int = 3  # prepaid customers hear this many days before validity ends
     alert_reversal_over: int = 5000  # staff are alerted of a payment reversal above this amount
     message_attempts: int = 8  # a message failing with transient errors is given up after these
+    message_senders: int = 4  # messages a worker sends at once (threads waiting on gateways)
     api_rate_per_ip: int = 1200  # REST API requests a minute from one address (per worker)
     api_log_days: int = 30  # the REST API's request log is kept this many days
     webhook_attempts: int = 8  # a webhook delivery failing is given up after these attempts
