@@ -36,6 +36,12 @@ class Entity:
     # money: True when the whole object is about money (bills, payments...), else the names of
     # its money columns and fields (stripped for roles that see none); None: not declared
     money: bool | frozenset[str] | None = None
+    # what the list orders by for a sort column when not the column itself (an expression with
+    # an index on (expression, id)); sort_value must give its value for a row
+    sort_exprs: dict[str, Any] = {}
+    # a search runs each of its conditions on its own and takes the first rows of their union
+    # (list): for lists whose search columns each have an index
+    search_by_branch: bool = False
 
     # -- hooks a subclass fills in ------------------------------------------------------------
     def visible(self, call: Call, stmt: sa.Select) -> sa.Select:
@@ -79,34 +85,71 @@ class Entity:
         return obj
 
     def list(self, call: Call) -> ListResult:
-        stmt = self.visible(call, sa.select(self.model))
+        base = self.visible(call, sa.select(self.model))
         q = (call.get("q") or "").strip()
-        if q and (self.search or self.search_terms(q)):
-            like = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            stmt = stmt.where(sa.or_(*[sa.func.lower(as_text(getattr(self.model, c))).like(like)
-                                       for c in self.search], *self.search_terms(q)))
         for param, column in self.filters.items():
             value = call.get(param)
             if value not in (None, ""):
-                stmt = self.filter(stmt, param, column, value)
+                base = self.filter(base, param, column, value)
+        branches = self.search_branches(call, q)
+        stmt = base if not branches else base.where(sa.or_(*branches))
         page, per_page = page_params(call)
         total = counted(call, stmt)
         order = self.order(call)
+        desc = (call.get("sort") or self.default_sort).startswith("-")
         # a list in the standard order (its sort column, then id) also pages by keyset
         key = self.sort_column(call) if type(self).order is Entity.order else None
         after = call.get("after")
         if after and key is None:
             raise FuncError("this list pages by page number only", field="after")
         if after:  # a keyset page: the rows after that one, in the list's order
-            stmt, page = stmt.where(keyset_after(key, self.model.id, after,
-                                                 (call.get("sort") or self.default_sort)
-                                                 .startswith("-"))), 1
-        stmt = stmt.order_by(*order).limit(per_page).offset((page - 1) * per_page)
-        objs = list(call.session.scalars(stmt))
+            later = keyset_after(key, self.sort_expression(key), self.model.id, after, desc)
+            base, stmt, page = base.where(later), stmt.where(later), 1
+        offset = (page - 1) * per_page
+        if branches and self.search_by_branch and key is not None:
+            # OR-ed prefixes are the planner's trap: it walks the (sort, id) index filtering
+            # on them -- instant when matches come early in that order, every row when they
+            # come late ('user09' among user000001..user100000: 180 ms) -- or collects every
+            # match and sorts them. Each branch alone takes the first rows in the list's order
+            # by its own index (the sort column's prefix is a range of the order's own index),
+            # and the page is the first of their union.
+            need = offset + per_page
+            firsts = sa.union_all(*[base.where(b).with_only_columns(self.model.id)
+                                    .order_by(*order).limit(need) for b in branches])
+            stmt = sa.select(self.model).where(self.model.id.in_(sa.select(firsts.subquery())))
+        objs = list(call.session.scalars(stmt.order_by(*order).limit(per_page).offset(offset)
+                                         .options(*self.load_options())))
         rows = [self.row(obj) for obj in objs]
         keys = None if key is None else [
-            json.dumps([audit.jsonable(getattr(obj, key.key)), obj.id]) for obj in objs]
+            json.dumps([audit.jsonable(self.sort_value(obj, key.key)), obj.id]) for obj in objs]
         return ListResult(rows, total, page, per_page, list(self.columns), keys)
+
+    def search_branches(self, call: Call, q: str) -> list:
+        """What `q` matches, one condition a way: a prefix of each search column (the sort
+        column's as its sort expression, so the order's index serves it), search_terms."""
+        if not q or not (self.search or self.search_terms(q)):
+            return []
+        like = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        sort_key = (call.get("sort") or self.default_sort).lstrip("-")
+        out = []
+        for c in self.search:
+            expr = self.sort_exprs.get(c) if c == sort_key else None
+            out.append((expr() if expr else sa.func.lower(as_text(getattr(self.model, c))))
+                       .like(like))
+        return out + list(self.search_terms(q))
+
+    def load_options(self) -> list:
+        """Loader options for a page's rows (the relations row() reads, loaded at once)."""
+        return []
+
+    def sort_expression(self, col):
+        """What the list orders by for a sort column (sort_exprs, else the column)."""
+        expr = self.sort_exprs.get(col.key)
+        return expr() if expr else col
+
+    def sort_value(self, obj: Any, key: str) -> Any:
+        """The sort expression's value for a row (a keyset key); override with sort_exprs."""
+        return getattr(obj, key)
 
     def snapshot(self, obj: Any) -> dict[str, Any] | None:
         """The object's values as the audit log keeps them."""
@@ -131,9 +174,9 @@ class Entity:
         return col
 
     def order(self, call: Call) -> list:
-        """The sort column, then id in the same direction (so (col, id) is one index's order
-        and a keyset page compares the pair)."""
-        col = self.sort_column(call)
+        """The sort column (its sort expression), then id in the same direction (so (col, id)
+        is one index's order and a keyset page compares the pair)."""
+        col = self.sort_expression(self.sort_column(call))
         if (call.get("sort") or self.default_sort).startswith("-"):
             return [col.desc(), self.model.id.desc()]
         return [col.asc(), self.model.id.asc()]
@@ -206,11 +249,11 @@ def counted(call: Call, stmt: sa.Select) -> int | None:
     return call.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))
 
 
-def keyset_after(col, id_col, after: str, desc: bool):
+def keyset_after(col, expr, id_col, after: str, desc: bool):
     """Rows after the row whose key (ListResult.keys: [sort value, id]) is `after`, in the
-    order (col, id) ascending or both descending; PostgreSQL sorts NULL after every value
-    ascending and before descending. A NOT NULL column compares as a row value, which the
-    (col, id) index answers as a range."""
+    order (expr, id) ascending or both descending (`expr`: what the list orders `col` by);
+    PostgreSQL sorts NULL after every value ascending and before descending. A NOT NULL column
+    compares as a row value, which the (expr, id) index answers as a range."""
     try:
         value, last = json.loads(after)
     except (ValueError, TypeError):
@@ -222,11 +265,11 @@ def keyset_after(col, id_col, after: str, desc: bool):
         value = sa.cast(sa.literal(str(value)), col.type)
     later = (lambda a, b: a < b) if desc else (lambda a, b: a > b)
     if value is None:  # inside the NULLs: those with a later id, then (descending) the values
-        rest = and_(col.is_(None), later(id_col, last))
-        return sa.or_(rest, col.is_not(None)) if desc else rest
-    pair = later(sa.tuple_(col, id_col), sa.tuple_(value, sa.literal(last)))
+        rest = and_(expr.is_(None), later(id_col, last))
+        return sa.or_(rest, expr.is_not(None)) if desc else rest
+    pair = later(sa.tuple_(expr, id_col), sa.tuple_(value, sa.literal(last)))
     nullable = any(getattr(c, "nullable", True) for c in col.property.columns)
-    return sa.or_(pair, col.is_(None)) if nullable and not desc else pair
+    return sa.or_(pair, expr.is_(None)) if nullable and not desc else pair
 
 
 MAX_PAGE = 10_000_000  # page * per_page stays far inside a bigint OFFSET

@@ -280,3 +280,26 @@ def test_every_call_is_rate_limited_and_logged(world, api):
     assert [(r.client_id, r.method, r.path, r.status) for r in rows] == [
         (api.row.id, "GET", "/api/v1/customers", 200)] * 2 + [
         (api.row.id, "GET", "/api/v1/customers", 429)]
+
+
+def test_a_search_pages_the_union_of_its_branches_in_the_lists_order(world, api):
+    """Each way a search matches (a username, name or mobile prefix, a mobile's last digits) is
+    looked up on its own and the pages are the first of their union: the same rows, in the
+    same order (username without regard to case, then id), as reading them all."""
+    op = caller_of(world.dbs, world.operator_a)
+    made = [("Qa01", None, None), ("qa02", "Zed", None), ("zz1", "qab Rahman", None),
+            ("aa1", "QAZ", None), ("QB9", "qa", None), ("mm1", None, "+8801711990011"),
+            ("nq", "no", None), ("qa03", "x", None), ("Qa04", None, None), ("b1", "Qa", None)]
+    for username, name, mobile in made:
+        make_customer(world.dbs, op, username=username, package="home10", name=name,
+                      mobile=mobile)
+    world.dbs.commit()
+    expect = sorted((u for u, n, _m in made if u.lower().startswith("qa")
+                     or (n or "").lower().startswith("qa")), key=str.lower)
+    for limit in (1, 2, 3, 50):
+        seen, _pages = walk(api, "/customers", search="qa", limit=limit)
+        assert [world.dbs.get(Customer, i).username for i in seen] == expect, limit
+    desc, _ = walk(api, "/customers", search="qa", limit=2, sort="-username")
+    assert [world.dbs.get(Customer, i).username for i in desc] == expect[::-1]
+    mine, _ = walk(api, "/customers", search="990011", limit=1)
+    assert [world.dbs.get(Customer, i).username for i in mine] == ["mm1"]

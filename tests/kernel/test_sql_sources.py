@@ -180,6 +180,20 @@ def test_db_check_still_fails_when_the_models_differ_from_the_migrations(scratch
         sql(scratch_url, "ALTER TABLE zones DROP COLUMN stray")
 
 
+def test_db_check_compares_a_collated_index_by_its_definition(scratch_url):
+    """SQLAlchemy's reflection drops the COLLATE of ix_customers_username_c: its definition
+    as PostgreSQL prints it is compared instead, so a changed one still fails the check."""
+    migrate.upgrade(scratch_url)
+    assert migrate.pending_model_changes(scratch_url) == []
+    sql(scratch_url, "DROP INDEX ix_customers_username_c",
+        "CREATE INDEX ix_customers_username_c ON customers (lower(username), id)")
+    try:
+        check_fails_naming(scratch_url, "model differs", "ix_customers_username_c")
+    finally:
+        sql(scratch_url, "DROP INDEX ix_customers_username_c",
+            'CREATE INDEX ix_customers_username_c ON customers ((lower(username) COLLATE "C"), id)')
+
+
 def test_a_database_at_the_pre_squash_heads_is_restamped_to_the_baseline(scratch_url):
     from alembic import command
     migrate.upgrade(scratch_url)
