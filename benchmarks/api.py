@@ -21,10 +21,10 @@ import random
 import statistics
 import time
 
-import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 
-from radbill import db, migrate, settings
+from benchmarks import scratch
+from benchmarks.scratch import drop, recreate  # noqa: F401  (run() uses them)
+from radbill import db, migrate
 
 DB_NAME = "radbill_bench_api"
 OPERATORS = 20
@@ -32,29 +32,7 @@ TARGET_MS = 50.0
 
 
 def bench_url() -> str:
-    url = make_url(settings.get().database_url)
-    return url.set(database=DB_NAME).render_as_string(hide_password=False)
-
-
-def _server(url: str):
-    server = make_url(url).set(database="postgres").render_as_string(hide_password=False)
-    return sa.create_engine(server, isolation_level="AUTOCOMMIT")
-
-
-def recreate(url: str) -> None:
-    admin = _server(url)
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)'))
-        conn.execute(sa.text(f'CREATE DATABASE "{DB_NAME}"'))
-    admin.dispose()
-
-
-def drop(url: str) -> None:
-    db.engine(url).dispose()
-    admin = _server(url)
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)'))
-    admin.dispose()
+    return scratch.url_of(DB_NAME)
 
 
 def mobile(i: int) -> str:
