@@ -6,6 +6,7 @@ person makes to their own account (enrolling TOTP, new recovery codes) goes thro
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import secrets
 from dataclasses import dataclass
 from functools import lru_cache
@@ -234,3 +235,16 @@ def use_key(session: Session, login: str, key: str) -> StaffUser | None:
         return None  # a wrong guess must not burn the real key
     session.delete(row)
     return None if user.disabled or operator_suspended(session, user) else user
+
+
+def address_in(ip: str | None, networks: str) -> bool:
+    """Whether `ip` lies in one of `networks` (CIDRs or addresses, comma or space separated);
+    no networks allow every address, an unreadable address none."""
+    nets = [n for n in (networks or "").replace(",", " ").split() if n]
+    if not nets:
+        return True
+    try:
+        addr = ipaddress.ip_address(ip or "")
+    except ValueError:
+        return False
+    return any(addr in ipaddress.ip_network(n, strict=False) for n in nets)

@@ -1,8 +1,6 @@
 """Who is calling /billmgr: authinfo=login:password, auth=ID, or the browser's login cookie."""
 from __future__ import annotations
 
-import ipaddress
-
 from flask import current_app
 from flask_login import current_user
 
@@ -26,14 +24,7 @@ def policy() -> security.Policy:
 
 def authinfo_allowed(ip: str | None) -> bool:
     """settings.authinfo_networks (comma/space separated networks); empty allows every address."""
-    nets = [n for n in current_app.config["AUTHINFO_NETWORKS"].replace(",", " ").split() if n]
-    if not nets:
-        return True
-    try:
-        addr = ipaddress.ip_address(ip or "")
-    except ValueError:
-        return False
-    return any(addr in ipaddress.ip_network(n, strict=False) for n in nets)
+    return security.address_in(ip, current_app.config["AUTHINFO_NETWORKS"])
 
 
 def password_login(login: str, password: str, totp: str | None, record_ok: bool) -> StaffUser:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
-import ipaddress
 import secrets
 
 import sqlalchemy as sa
@@ -19,6 +18,8 @@ from sqlalchemy.orm import Session
 from radbill.functions.auth import digest
 from radbill.functions.caller import Caller
 from radbill.models import ApiClient, ApiToken, Operator
+
+from admin.security import address_in
 
 
 class Problem(Exception):
@@ -49,14 +50,7 @@ def static_token(key: str, secret: str) -> str:
 
 
 def in_networks(client: ApiClient, ip: str | None) -> bool:
-    nets = [n for n in (client.networks or "").replace(",", " ").split() if n]
-    if not nets:
-        return True
-    try:
-        addr = ipaddress.ip_address(ip or "")
-    except ValueError:
-        return False
-    return any(addr in ipaddress.ip_network(n, strict=False) for n in nets)
+    return address_in(ip, client.networks or "")
 
 
 def verify_secret(client: ApiClient, secret: str) -> bool:
