@@ -14,7 +14,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 class Settings:
     """Every setting with its default; the environment variable is RADBILL_<NAME upper-cased>."""
 
-    database_url: str = "postgresql+psycopg://radbill:radbill@/radbill?host=/var/run/postgresql"
+    # default: var/database-url when scripts/setup wrote one (PostgreSQL on another port)
+    database_url: str = field(default_factory=lambda: default_database_url())
     admin_host: str = "127.0.0.1"
     admin_port: int = 8080
     admin_workers: int = 2
@@ -71,6 +72,19 @@ class Settings:
     def psycopg_dsn(self) -> str:
         """The same database as a libpq URL, for psycopg without SQLAlchemy (the hot path)."""
         return self.database_url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+DEFAULT_DATABASE_URL = "postgresql+psycopg://radbill:radbill@/radbill?host=/var/run/postgresql"
+
+
+def default_database_url() -> str:
+    """The database scripts/setup made: var/database-url when it wrote one (the cluster is not
+    on 5432, or another name or role), else the default."""
+    try:
+        written = (PROJECT_ROOT / "var" / "database-url").read_text().strip()
+    except OSError:
+        written = ""
+    return written or DEFAULT_DATABASE_URL
 
 
 def from_env(env: dict[str, str] | None = None) -> Settings:
