@@ -121,3 +121,63 @@ def processes(s: Settings) -> list[tuple[str, list[str], str]]:
     directory = render(s)
     where = f"udp auth :{s.radius_auth_port}, acct :{s.radius_acct_port} (config {directory})"
     return [("radius", argv(directory), where)]
+
+
+# -- as Debian's packaged service (issue 16) ----------------------------------------------------
+DEBIAN_CONFDIR = "etc/freeradius/3.0"
+DROP_IN = "etc/systemd/system/freeradius.service.d/radbill.conf"
+MARKER = ".radbill"  # in a configuration directory radbill wrote
+
+
+def drop_in_text() -> str:
+    """The systemd drop-in for Debian's freeradius.service: the packaged unit runs
+    `freeradius -f` as freerad with /etc/freeradius read-only; radbill's state tables need more
+    memory than its 2G cap at a million subscribers, and the module reads the project."""
+    return (
+        "# written by `radbill radius install`: FreeRADIUS with the radbill module\n"
+        "[Service]\n"
+        "# the module keeps every subscriber in memory (see HACKING.md, the AAA hot path)\n"
+        "MemoryLimit=\n"
+        "MemoryMax=infinity\n"
+        f"ReadOnlyPaths={PROJECT_ROOT}\n")
+
+
+def install(s: Settings | None = None, root: str | Path = "/", user: str = "freerad") -> dict:
+    """Write radbill's FreeRADIUS configuration where Debian's service reads it: the packaged
+    directory (moved aside once to 3.0.debian), logs in /var/log/freeradius, the pid under
+    /run/freeradius, readable by `user` (the password file its own, 0600), and a systemd drop-in.
+    `root` prefixes every path (a test installs into a scratch tree). Returns what it wrote."""
+    import grp
+    import os
+    import pwd
+    s = s or settings_mod.get()
+    root = Path(root)
+    confdir = root / DEBIAN_CONFDIR
+    moved = None
+    if confdir.exists() and not (confdir / MARKER).exists():
+        moved = confdir.with_name("3.0.debian")
+        if moved.exists():
+            raise RuntimeError(f"{moved} exists already: move one of them away first")
+        confdir.rename(moved)
+    logdir, rundir = root / "var/log/freeradius", root / "run/freeradius"
+    for d in (logdir, rundir):
+        d.mkdir(parents=True, exist_ok=True)
+    render(s, confdir, confdir=Path("/") / DEBIAN_CONFDIR if root == Path("/") else confdir,
+           logdir=logdir, rundir=rundir)
+    (confdir / MARKER).write_text("radbill radius install\n")
+    try:
+        uid, gid = pwd.getpwnam(user).pw_uid, grp.getgrnam(user).gr_gid
+    except KeyError:
+        uid = gid = None
+    if uid is not None and os.geteuid() == 0:
+        for path in (confdir, confdir / "log", confdir / "run", logdir, rundir):
+            os.chown(path, uid if path in (logdir, rundir) else 0, gid)
+        for name in ("radiusd.conf", "dictionary", "access_reject", MARKER):
+            os.chown(confdir / name, 0, gid)
+            (confdir / name).chmod(0o640)
+        if (confdir / "pgpass").exists():  # libpq wants its password file the user's, 0600
+            os.chown(confdir / "pgpass", uid, gid)
+    drop_in = root / DROP_IN
+    drop_in.parent.mkdir(parents=True, exist_ok=True)
+    drop_in.write_text(drop_in_text())
+    return {"confdir": confdir, "moved": moved, "drop_in": drop_in}
