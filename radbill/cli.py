@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "radbill.commands.bench",
     "radbill.commands.jobs",
     "radbill.commands.worker",
+    "radbill.commands.backup",
 )
 
 

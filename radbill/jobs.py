@@ -21,7 +21,7 @@ log = logging.getLogger("radbill.jobs")
 
 JOB_MODULES = ("rating.jobs", "provisioning.jobs", "messaging.jobs",
                "rating.package_change",  # issue 14: the package_changes job
-               "staff.jobs")  # issue 15: api_request_purge
+               "staff.jobs", "radbill.backup")  # issue 15: api_request_purge; 16: backup
 
 
 @dataclass(frozen=True)
