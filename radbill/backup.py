@@ -107,17 +107,28 @@ def is_secret(name: str) -> bool:
 def mask(name: str, value):
     if isinstance(value, str) and value and is_secret(name):
         return MASK
+    if isinstance(value, str) and value.lower().startswith(("http://", "https://")):
+        return _mask_web_url(value)
     if isinstance(value, str) and "://" in value:
         try:
             u = sa.engine.make_url(value)
-        except Exception:  # not a database URL: hide a user:password@ part
-            scheme, rest = value.split("://", 1)
-            head, sep, tail = rest.partition("@")
-            if sep and "/" not in head:
-                return f"{scheme}://{MASK}@{tail}"
-            return value
+        except Exception:  # not a database URL: hide a user:password@ part and query values
+            return _mask_web_url(value)
         return u.render_as_string(hide_password=True) if u.password else value
     return value
+
+
+def _mask_web_url(value: str) -> str:
+    """An http(s) URL without its user:password@ and its query's values (an SMS gateway's URL
+    may carry its API key there); {placeholders} stay, they are radbill's own."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+    parts = urlsplit(value)
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = f"{MASK}@{netloc.rpartition('@')[2]}"
+    query = urlencode([(k, v if v.startswith("{") and v.endswith("}") else MASK)
+                       for k, v in parse_qsl(parts.query, keep_blank_values=True)], safe="{}*")
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
 def masked_settings(s: settings.Settings) -> dict:

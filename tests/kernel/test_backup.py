@@ -54,7 +54,8 @@ def test_backup_restores_into_a_new_database_with_the_same_counts(world, restore
     raddb = tmp_path / "raddb"
     raddb.mkdir()
     (raddb / "clients.conf").write_text("client x { secret = nas-secret }\n")
-    env = {"RADBILL_RADIUS_DIR": str(raddb), "RADBILL_SMTP_PASSWORD": "smtp-pass-123"}
+    env = {"RADBILL_RADIUS_DIR": str(raddb), "RADBILL_SMTP_PASSWORD": "smtp-pass-123",
+           "RADBILL_SMS_URL": "https://sms.example.com/send?apikey=sms-key-456&to={to}"}
     r = radbill("backup", "--to", str(tmp_path / "b"), **env)
     assert r.returncode == 0, r.stderr
     folder = Path(r.stdout.strip())
@@ -70,11 +71,13 @@ def test_backup_restores_into_a_new_database_with_the_same_counts(world, restore
     # no secret in clear: not the settings' keys, passwords, nor the database's password
     for text in (r.stdout, r.stderr, (folder / "settings.json").read_text(),
                  (folder / "manifest.json").read_text()):
-        for secret in (SECRET, "smtp-pass-123", ":radbill@"):
+        for secret in (SECRET, "smtp-pass-123", ":radbill@", "sms-key-456"):
             assert secret not in text
     shown = json.loads((folder / "settings.json").read_text())
     assert shown["settings"]["secret_key"] == backup.MASK
     assert shown["settings"]["smtp_password"] == backup.MASK
+    assert shown["settings"]["sms_url"] == \
+        f"https://sms.example.com/send?apikey={backup.MASK}&to={{to}}"
 
     r = radbill("restore", str(folder), "--database", restored)
     assert r.returncode == 0, r.stdout + r.stderr
