@@ -205,12 +205,6 @@ def drain(factory: sessionmaker, limit: int = 100_000, throttle: Throttle = THRO
     with factory.begin() as session:
         recover(session)
     until = None if budget is None else time.monotonic() + budget
-    if senders <= 1:
-        n = 0
-        while n < limit and (until is None or time.monotonic() < until) \
-                and send_one(factory, throttle):
-            n += 1
-        return n
     lock, count, empty = threading.Lock(), [0], threading.Event()
 
     def loop() -> None:
@@ -225,6 +219,9 @@ def drain(factory: sessionmaker, limit: int = 100_000, throttle: Throttle = THRO
                 empty.set()
                 return
 
+    if senders <= 1:
+        loop()
+        return count[0]
     from concurrent.futures import ThreadPoolExecutor
     with ThreadPoolExecutor(senders, thread_name_prefix="radbill-sender") as pool:
         futures = [pool.submit(loop) for _ in range(senders)]

@@ -162,8 +162,7 @@ def install(s: Settings | None = None, root: str | Path = "/", user: str = "free
     logdir, rundir = root / "var/log/freeradius", root / "run/freeradius"
     for d in (logdir, rundir):
         d.mkdir(parents=True, exist_ok=True)
-    render(s, confdir, confdir=Path("/") / DEBIAN_CONFDIR if root == Path("/") else confdir,
-           logdir=logdir, rundir=rundir)
+    render(s, confdir, logdir=logdir, rundir=rundir)
     (confdir / MARKER).write_text("radbill radius install\n")
     try:
         uid, gid = pwd.getpwnam(user).pw_uid, grp.getgrnam(user).gr_gid

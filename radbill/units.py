@@ -36,6 +36,11 @@ def format_rate(bps: int | None) -> str:
     return str(bps)
 
 
+def format_speed(down: int | None, up: int | None) -> str:
+    """A package's speed as subscribers see it: download/upload, 10M/5M."""
+    return f"{format_rate(down)}/{format_rate(up)}"
+
+
 def format_size(n: int | None) -> str:
     if n is None:
         return ""

@@ -52,11 +52,6 @@ def packages(zone_id: int | None) -> list[Package]:
                                                                                Package.name)))
 
 
-def speed(p: Package) -> str:
-    """Down/up as the portal shows it elsewhere: 10M/5M."""
-    return f"{units.format_rate(p.rate_down)}/{units.format_rate(p.rate_up)}"
-
-
 def limits(p: Package) -> dict[str, str]:
     """A limited (hotspot) package's online time and data per cycle, as shown: 5 h, 2 GB."""
     return {k: v for k, v in (("time", units.format_duration(p.time_limit)),
@@ -70,7 +65,7 @@ def register():
     offered = packages(zone_id)
     context = {"zones": zones(), "zone_id": zone_id, "packages": offered, "form": form,
                "errors": {}, "limits": {p.id: limits(p) for p in offered},
-               "speeds": {p.id: speed(p) for p in offered}}
+               "speeds": {p.id: units.format_speed(p.rate_down, p.rate_up) for p in offered}}
     if request.method == "GET" or not form.get("package"):
         return render_template("portal/register.html", **context)
     params = {k: form.get(k, "") for k in ("zone", "package", "name", "mobile", "email",

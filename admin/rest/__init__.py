@@ -29,7 +29,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from radbill.functions.audit import jsonable
 from radbill.functions.caller import Caller
-from radbill.functions.fields import as_id
+from radbill.functions.fields import as_id, boolean
 from radbill.functions.registry import (IDEMPOTENCY_KEY, FileResult, FormResult, FuncError,
                                         ListResult, OkResult, call)
 
@@ -338,7 +338,7 @@ def fetch(res: Resource, caller: Caller, params: dict, position: dict, limit: in
         assert isinstance(result, ListResult)
         return result
 
-    if "a" in position or "o" not in position:
+    if "o" not in position:  # the first page, or a keyset cursor
         extra = {"after": position["a"]} if "a" in position else {}
         first = page({**extra, "page": "1", "per_page": str(limit + 1)})
         if first.keys is not None:
@@ -359,11 +359,10 @@ def fetch(res: Resource, caller: Caller, params: dict, position: dict, limit: in
 
 
 def parse_total(value: str | None) -> bool:
-    if value in (None, "", "false", "no", "0"):
-        return False
-    if value in ("true", "yes", "1"):
-        return True
-    raise bad_field("total", "is true or false")
+    try:
+        return value not in (None, "") and boolean(value)
+    except ValueError:
+        raise bad_field("total", "is true or false") from None
 
 
 def parse_limit(values: list[str]) -> int:

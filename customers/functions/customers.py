@@ -195,9 +195,6 @@ class Customers(Entity):
     def load_options(self) -> list:
         return [sa.orm.selectinload(Customer.package)]  # row() names each one's package
 
-    def sort_value(self, obj: Customer, key: str):
-        return obj.username.lower() if key == "username" else getattr(obj, key)
-
     def visible(self, call: Call, stmt: sa.Select, deleted: bool = False) -> sa.Select:
         stmt = stmt.where(in_subtree(call, Customer.operator_id))
         if call.caller.role == "manager":

@@ -25,7 +25,7 @@ from radbill.functions.registry import (AccessDenied, Call, FileResult, FormResu
                                         NotFound, OkResult, Param, function)
 from radbill.models import Bill, Customer, Operator, Package, Payment, RadAcct, UsageCounter
 from radbill.money import ZERO
-from radbill.units import format_rate
+from radbill.units import format_speed
 
 CUSTOMER = ("customer",)
 PREFIX = "customer:"
@@ -139,9 +139,9 @@ def status(call: Call) -> FormResult:
     values = {"username": c.username, "name": c.name, "service": c.service, "state": state,
               "reason": why, "package": package.name, "rate_down": package.rate_down,
               "rate_up": package.rate_up,
-              "speed": f"{format_rate(package.rate_down)}/{format_rate(package.rate_up)}",
-              "fup_speed": (f"{format_rate(package.fup_rate_down)}/"
-                            f"{format_rate(package.fup_rate_up)}") if throttled else None,
+              "speed": format_speed(package.rate_down, package.rate_up),
+              "fup_speed": format_speed(package.fup_rate_down, package.fup_rate_up)
+              if throttled else None,
               "price": str(package.price if c.custom_price is None else c.custom_price),
               "expires_at": jsonable(c.expires_at), "advance_balance": str(c.advance_balance),
               "usage": usage(call.session, c, package), "online": online, "sessions": recent,

@@ -12,7 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy import and_
 
 from radbill.functions import audit
-from radbill.functions.fields import Field, as_id, integer, is_id, parse_fields, short
+from radbill.functions.fields import (Field, as_id, boolean, integer, is_id, parse_fields,
+                                      parse_one, short)
 from radbill.functions.registry import (AccessDenied, Call, FormResult, FuncError, ListResult,
                                         NotFound, OkResult, Param, function)
 from radbill.models import Operator
@@ -37,7 +38,7 @@ class Entity:
     # its money columns and fields (stripped for roles that see none); None: not declared
     money: bool | frozenset[str] | None = None
     # what the list orders by for a sort column when not the column itself (an expression with
-    # an index on (expression, id)); sort_value must give its value for a row
+    # an index on (expression, id)); a keyset key holds the expression's value
     sort_exprs: dict[str, Any] = {}
     # a search runs each of its conditions on its own and takes the first rows of their union
     # (list): for lists whose search columns each have an index
@@ -96,14 +97,15 @@ class Entity:
         page, per_page = page_params(call)
         total = counted(call, stmt)
         order = self.order(call)
-        desc = (call.get("sort") or self.default_sort).startswith("-")
+        desc = self.sort_spec(call)[1]
         # a list in the standard order (its sort column, then id) also pages by keyset
         key = self.sort_column(call) if type(self).order is Entity.order else None
+        sort_expr = None if key is None else self.sort_expression(key)
         after = call.get("after")
         if after and key is None:
             raise FuncError("this list pages by page number only", field="after")
         if after:  # a keyset page: the rows after that one, in the list's order
-            later = keyset_after(key, self.sort_expression(key), self.model.id, after, desc)
+            later = keyset_after(key, sort_expr, self.model.id, after, desc)
             base, stmt, page = base.where(later), stmt.where(later), 1
         offset = (page - 1) * per_page
         if branches and self.search_by_branch and key is not None:
@@ -117,12 +119,15 @@ class Entity:
             firsts = sa.union_all(*[base.where(b).with_only_columns(self.model.id)
                                     .order_by(*order).limit(need) for b in branches])
             stmt = sa.select(self.model).where(self.model.id.in_(sa.select(firsts.subquery())))
-        objs = list(call.session.scalars(stmt.order_by(*order).limit(per_page).offset(offset)
-                                         .options(*self.load_options())))
-        rows = [self.row(obj) for obj in objs]
-        keys = None if key is None else [
-            json.dumps([audit.jsonable(self.sort_value(obj, key.key)), obj.id]) for obj in objs]
-        return ListResult(rows, total, page, per_page, list(self.columns), keys)
+        stmt = stmt.order_by(*order).limit(per_page).offset(offset).options(*self.load_options())
+        if sort_expr is None:
+            objs, keys = list(call.session.scalars(stmt)), None
+        else:  # each row's key as the database sorts it: (sort value, id)
+            found = call.session.execute(stmt.add_columns(sort_expr)).all()
+            objs = [obj for obj, _value in found]
+            keys = [json.dumps([audit.jsonable(value), obj.id]) for obj, value in found]
+        return ListResult([self.row(obj) for obj in objs], total, page, per_page,
+                          list(self.columns), keys)
 
     def search_branches(self, call: Call, q: str) -> list:
         """What `q` matches, one condition a way: a prefix of each search column (the sort
@@ -130,7 +135,7 @@ class Entity:
         if not q or not (self.search or self.search_terms(q)):
             return []
         like = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        sort_key = (call.get("sort") or self.default_sort).lstrip("-")
+        sort_key = self.sort_spec(call)[0]
         out = []
         for c in self.search:
             expr = self.sort_exprs.get(c) if c == sort_key else None
@@ -147,10 +152,6 @@ class Entity:
         expr = self.sort_exprs.get(col.key)
         return expr() if expr else col
 
-    def sort_value(self, obj: Any, key: str) -> Any:
-        """The sort expression's value for a row (a keyset key); override with sort_exprs."""
-        return getattr(obj, key)
-
     def snapshot(self, obj: Any) -> dict[str, Any] | None:
         """The object's values as the audit log keeps them."""
         return audit.snapshot(obj)
@@ -166,8 +167,13 @@ class Entity:
             return stmt.where(col == ident if ident is not None else sa.false())
         return stmt.where(sa.cast(col, sa.Text) == value)
 
+    def sort_spec(self, call: Call) -> tuple[str, bool]:
+        """The sort parameter (default_sort without one): the column's name, and descending."""
+        sort = call.get("sort") or self.default_sort
+        return sort.lstrip("-"), sort.startswith("-")
+
     def sort_column(self, call: Call):
-        key = (call.get("sort") or self.default_sort).lstrip("-")
+        key = self.sort_spec(call)[0]
         col = getattr(self.model, key, None) if key in self.columns or key == "id" else None
         if not isinstance(getattr(col, "property", None), sa.orm.ColumnProperty):
             raise FuncError(f"cannot sort by {short(key)!r}", field="sort")
@@ -177,7 +183,7 @@ class Entity:
         """The sort column (its sort expression), then id in the same direction (so (col, id)
         is one index's order and a keyset page compares the pair)."""
         col = self.sort_expression(self.sort_column(call))
-        if (call.get("sort") or self.default_sort).startswith("-"):
+        if self.sort_spec(call)[1]:
             return [col.desc(), self.model.id.desc()]
         return [col.asc(), self.model.id.asc()]
 
@@ -244,7 +250,8 @@ def as_text(col):
 def counted(call: Call, stmt: sa.Select) -> int | None:
     """How many rows `stmt` matches, unless the caller said count=no (a client paging by
     cursor that needs no total: counting every match is most of a big list's cost)."""
-    if (call.get("count") or "").lower() in ("no", "0", "false"):
+    raw = call.get("count")
+    if raw not in (None, "") and not parse_one("count", boolean, raw):
         return None
     return call.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))
 

@@ -12,7 +12,7 @@ from radbill.functions.registry import (Call, FormResult, FuncError, NotFound, O
                                         function)
 from radbill.functions.roles import MONEY_STAFF, RESELLERS
 from radbill.models import Customer, Operator, Package, PackageChange
-from radbill.units import format_rate
+from radbill.units import format_speed
 from rating import package_change as pc
 from rating.functions.common import customer, day
 from rating.terms import today
@@ -206,10 +206,10 @@ def portal_package(call: Call):
     offers = call.session.scalars(sa.select(Package).where(offered(call, cust, True))
                                   .order_by(Package.price, Package.name)).all()
     values = {"package": current.name, "price": str(current.price),
-              "speed": f"{format_rate(current.rate_down)}/{format_rate(current.rate_up)}",
+              "speed": format_speed(current.rate_down, current.rate_up),
               "offers": [{"id": p.id, "name": p.name, "price": str(p.price),
                           "rate_down": p.rate_down, "rate_up": p.rate_up,
-                          "speed": f"{format_rate(p.rate_down)}/{format_rate(p.rate_up)}",
+                          "speed": format_speed(p.rate_down, p.rate_up),
                           "validity_days": p.validity_days, "current": p.id == current.id,
                           "needs_approval": bool(p.change_approval)} for p in offers],
               "waiting": None}
