@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import shutil
 import sysconfig
+from dataclasses import dataclass
 from pathlib import Path
 
 from radbill import settings as settings_mod
@@ -80,9 +81,34 @@ def values_for(s: Settings, directory: Path, **overrides: object) -> dict[str, o
         "suspended_address_list": s.suspended_address_list,
         "resync_seconds": 300, "reject_delay": 1, "last_seen_every": 60, "flush_seconds": 0.2,
         "client_lifetime": 300, "max_threads": 16,
+        "proxy_clients": proxy_clients(s),
     }
     values.update(overrides)
     return values
+
+
+def quoted(value: str) -> str:
+    """A FreeRADIUS double-quoted string."""
+    if any(c in value for c in "\r\n\0"):
+        raise ValueError("a FreeRADIUS string may not hold a line break or NUL")
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def proxy_clients(s: Settings) -> str:
+    """The node's clients for radbill's FreeRADIUS proxies in front of it (RADBILL_RADIUS_PROXIES
+    and _SECRET): nas_type radbill-proxy, the mark radiusd.conf's radbill_nas_address policy
+    checks before it believes the NAS address a packet's Radbill-NAS-Address names."""
+    import ipaddress
+    nets = [n.strip() for n in s.radius_proxies.split(",") if n.strip()]
+    if nets and not s.radius_proxy_secret:
+        raise ValueError("RADBILL_RADIUS_PROXIES needs RADBILL_RADIUS_PROXY_SECRET")
+    blocks = []
+    for i, net in enumerate(nets, 1):
+        ipaddress.ip_network(net, strict=False)  # ValueError names a bad one
+        blocks.append(f"client radbill_proxy_{i} {{\n\tipaddr = {net}\n"
+                      f"\tsecret = {quoted(s.radius_proxy_secret)}\n"
+                      "\tshortname = radbill-proxy\n\tnas_type = radbill-proxy\n}\n")
+    return "\n".join(blocks)
 
 
 def render(s: Settings | None = None, directory: str | Path | None = None,
@@ -102,6 +128,70 @@ def render(s: Settings | None = None, directory: str | Path | None = None,
     # the file holds the database password: keep it to the owner
     (directory / "radiusd.conf").chmod(0o600)
     return directory
+
+
+# -- a front-end proxy over several nodes (issue 16, HACKING.md "Several nodes") ----------------
+POOL_TYPES = ("fail-over", "load-balance", "client-balance", "client-port-balance",
+              "keyed-balance")
+
+
+@dataclass(frozen=True)
+class Node:
+    """A RADIUS node (a FreeRADIUS with radbill's module) as the proxy's home servers."""
+    host: str
+    auth_port: int = 1812
+    acct_port: int = 1813
+
+    @classmethod
+    def parse(cls, text: str) -> Node:
+        """HOST[:AUTH_PORT[:ACCT_PORT]]; the accounting port defaults to the auth port + 1."""
+        host, *ports = text.split(":")
+        auth = int(ports[0]) if ports else 1812
+        return cls(host, auth, int(ports[1]) if len(ports) > 1 else auth + 1)
+
+
+def home_server(name: str, kind: str, node: Node, secret: str, src_addr: str | None,
+                timers: dict[str, object]) -> str:
+    lines = [f"home_server {name} {{", f"\ttype = {kind}", f"\tipaddr = {node.host}",
+             f"\tport = {node.auth_port if kind == 'auth' else node.acct_port}",
+             f"\tsecret = {quoted(secret)}", "\tstatus_check = status-server",
+             "\tmax_outstanding = 65536"]
+    if src_addr:
+        lines.append(f"\tsrc_ipaddr = {src_addr}")
+    lines += [f"\t{k} = {v}" for k, v in timers.items()]
+    return "\n".join(lines) + "\n}\n"
+
+
+def render_proxy(s: Settings | None, directory: str | Path, nodes: list[Node],
+                 auth_pool: str = "load-balance", acct_pool: str = "fail-over",
+                 src_addr: str | None = None, secret: str | None = None,
+                 response_window: float = 20, zombie_period: int = 40, revive_interval: int = 120,
+                 check_interval: int = 30, check_timeout: int = 4, num_answers_to_alive: int = 3,
+                 **overrides: object) -> Path:
+    """The front-end proxy's configuration (freeradius-config/proxy.conf) over `nodes`, with the
+    pool types given (fail-over lists the nodes in order of preference). It talks to the nodes
+    with `secret` (default RADBILL_RADIUS_PROXY_SECRET) from `src_addr` (default: the
+    system's choice): each node must list that address in RADBILL_RADIUS_PROXIES."""
+    s = s or settings_mod.get()
+    secret = secret if secret is not None else s.radius_proxy_secret
+    if not nodes or not secret:
+        raise ValueError("a proxy needs at least one node and the nodes' secret")
+    for pool in (auth_pool, acct_pool):
+        if pool not in POOL_TYPES:
+            raise ValueError(f"pool type {pool!r}: one of {', '.join(POOL_TYPES)}")
+    timers = {"response_window": response_window, "zombie_period": zombie_period,
+              "revive_interval": revive_interval, "check_interval": check_interval,
+              "check_timeout": check_timeout, "num_answers_to_alive": num_answers_to_alive}
+    servers, members = [], {"auth": [], "acct": []}
+    for i, node in enumerate(nodes, 1):
+        for kind in ("auth", "acct"):
+            name = f"radbill_node{i}_{kind}"
+            servers.append(home_server(name, kind, node, secret, src_addr, timers))
+            members[kind].append(f"\thome_server = {name}")
+    return render(s, directory, template="proxy.conf", home_servers="\n".join(servers),
+                  auth_pool=auth_pool, acct_pool=acct_pool,
+                  auth_members="\n".join(members["auth"]),
+                  acct_members="\n".join(members["acct"]), max_threads=8, **overrides)
 
 
 def argv(directory: Path) -> list[str]:

@@ -25,6 +25,15 @@ class Settings:
     radius_auth_port: int = 1812
     radius_acct_port: int = 1813
     radius_dir: str = str(PROJECT_ROOT / "var" / "freeradius")
+    # radbill's FreeRADIUS proxies in front of this node (addresses or networks, comma-separated)
+    # and their secret: the node believes the NAS address they forward (HACKING, Several nodes)
+    radius_proxies: str = ""
+    radius_proxy_secret: str = ""
+    # a streaming replica that report pages and exports read from (db.reporting); empty: the
+    # primary (database_url)
+    replica_url: str = ""
+    # scheduled jobs on another schedule: "name=cron hour=1 minute=30; name=interval minutes=2"
+    job_schedule: str = ""
     time_zone: str = "UTC"
     currency: str = "BDT"
     secret_key: str = ""
