@@ -1,6 +1,8 @@
 """The scheduled-job registry. Each domain registers its jobs; `run` executes one in a single
-transaction under a PostgreSQL advisory lock, so two schedulers never run the same job at once.
-Every job is idempotent, so running it again later is harmless."""
+transaction under a PostgreSQL advisory lock, so two schedulers never run the same job at once,
+and a scheduled firing (its `slot`: the time the trigger fired, the same on every scheduler)
+runs once however many schedulers fire it. Every job is idempotent, so running it again later
+is harmless."""
 from __future__ import annotations
 
 import datetime as dt
@@ -46,31 +48,63 @@ def load_all() -> dict[str, Job]:
     return JOBS
 
 
+def schedule(job: Job, text: str | None = None) -> tuple[str, dict]:
+    """The job's trigger and its fields, or RADBILL_JOB_SCHEDULE's for it: entries separated by
+    ";", each `name=cron field=value ...` or `name=interval unit=number ...` (apscheduler's
+    fields), e.g. `billing=cron hour=1 minute=0; expiry=interval minutes=2`."""
+    text = settings.get().job_schedule if text is None else text
+    for entry in filter(None, (e.strip() for e in text.split(";"))):
+        name, _, spec = entry.partition("=")
+        if name.strip() != job.name:
+            continue
+        trigger, *fields = spec.split()
+        if trigger not in ("cron", "interval"):
+            raise ValueError(f"RADBILL_JOB_SCHEDULE: {name}: cron or interval, not {trigger!r}")
+        when = dict(f.split("=", 1) for f in fields)
+        if trigger == "interval":
+            when = {k: float(v) for k, v in when.items()}
+        return trigger, when
+    return job.trigger, job.when
+
+
 def lock_key(name: str) -> int:
     """A stable signed 64-bit advisory lock key per job."""
     return int.from_bytes(hashlib.sha256(f"radbill.job.{name}".encode()).digest()[:8], "big",
                           signed=True)
 
 
-def run(name: str, on: dt.date | None = None, url: str | None = None) -> str | None:
-    """Run job `name` in one transaction under its advisory lock; None if another holds it."""
+def run(name: str, on: dt.date | None = None, url: str | None = None,
+        slot: dt.datetime | None = None) -> str | None:
+    """Run job `name` in one transaction under its advisory lock; None if another holds it, or,
+    for a scheduled firing (`slot`, its scheduled time), if it started at or after that time
+    already (another scheduler served the firing). Its day is the slot's, else today's."""
     job = load_all()[name]
-    on = on or dt.datetime.now(settings.get().tz).date()
+    tz = settings.get().tz
+    on = on or (slot.astimezone(tz) if slot else dt.datetime.now(tz)).date()
     try:
         with db.session_scope(url) as session:
             if not session.scalar(sa.select(sa.func.pg_try_advisory_xact_lock(lock_key(name)))):
                 log.info("%s: skipped, another scheduler is running it", name)
                 return None
-            session.execute(insert(JobState).values(name=name, last_started_at=sa.func.now())
+            if slot is not None:
+                started = session.scalar(sa.select(JobState.last_started_at)
+                                         .where(JobState.name == name))
+                if started is not None and started >= slot:
+                    log.info("%s [%s]: skipped, another scheduler ran it", name, slot.isoformat())
+                    return None
+            # a scheduled run records at least its slot, so a scheduler whose clock is behind
+            # the database's still sees the firing served
+            start = sa.func.now() if slot is None else sa.func.greatest(sa.func.now(), slot)
+            session.execute(insert(JobState).values(name=name, last_started_at=start)
                             .on_conflict_do_update(index_elements=["name"],
-                                                   set_={"last_started_at": sa.func.now()}))
+                                                   set_={"last_started_at": start}))
             result = job.body(session, on)
             session.execute(sa.update(JobState).where(JobState.name == name).values(
                 last_finished_at=sa.func.now(), last_result=result))
     except Exception as exc:
         failed(name, exc, url)
         raise
-    log.info("%s: %s", name, result)
+    log.info("%s%s: %s", name, f" [{slot.isoformat()}]" if slot else "", result)
     return result
 
 
