@@ -38,13 +38,15 @@ def log_request(caller: Caller, func: str, params: dict[str, str]) -> str:
     return line
 
 
-def run(func: str, params: dict[str, str] | None = None, caller: Caller | None = None) -> Result:
-    """Call `func` with `params`; FuncError propagates for the page to show."""
+def run(func: str, params: dict[str, str] | None = None, caller: Caller | None = None,
+        replica: bool | None = None) -> Result:
+    """Call `func` with `params`; FuncError propagates for the page to show. `replica`: read
+    from the streaming replica (registry.call; by default a report does)."""
     caller = caller or page_caller()
     params = {k: v for k, v in (params or {}).items() if v is not None}
     log_request(caller, func, params)
     try:
-        return call(db(), caller, func, params)
+        return call(db(), caller, func, params, replica=replica)
     except FuncError as exc:
         if exc.keep:
             keep_writes()  # the refusal's record (a wrong PIN) stays

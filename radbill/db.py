@@ -1,4 +1,6 @@
-"""The engine and session factory; callers own the transaction (`with session_scope() as s`)."""
+"""The engine and session factory; callers own the transaction (`with session_scope() as s`).
+`reporting()` is the session report pages and exports read from: the streaming replica when
+RADBILL_REPLICA_URL is set (HACKING.md, "Several nodes"), else the primary."""
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -27,3 +29,24 @@ def session_scope(url: str | None = None) -> Iterator[Session]:
     """One transaction: commit on success, roll back on any error."""
     with session_factory(url).begin() as session:
         yield session
+
+
+@contextmanager
+def reporting(session: Session | None = None) -> Iterator[Session]:
+    """A read-only transaction on the replica (RADBILL_REPLICA_URL) for reports and exports,
+    rolled back at the end; without a replica, `session` itself (or a new transaction on the
+    primary). What it reads may lag the primary by the replica's replay delay."""
+    url = settings.get().replica_url
+    if not url:
+        if session is not None:
+            yield session
+        else:
+            with session_scope() as s:
+                yield s
+        return
+    with session_factory(url)() as s:
+        s.execute(sa.text("SET TRANSACTION READ ONLY"))  # a standby refuses writes anyway
+        try:
+            yield s
+        finally:
+            s.rollback()

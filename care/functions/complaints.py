@@ -613,7 +613,7 @@ REPORT_COLUMNS = ["key", "volume", "acknowledged", "ack_median_hours", "ack_p90_
                   "resolved", "resolve_median_hours", "resolve_p90_hours"]
 
 
-@function("report.complaints", kind="list", roles=DESK, money=False, params=(
+@function("report.complaints", replica=True, kind="list", roles=DESK, money=False, params=(
     Param("from", "first day (default 30 days ago)"), Param("to", "last day (default today)"),
     Param("by", "department, category or period (default)"),
     Param("group", "period length: day, week or month (default day)")))
@@ -682,7 +682,7 @@ def overdue(call: Call, limit: int = 10) -> tuple[int, list[dict]]:
     return count, rows
 
 
-@function("report.overdue_complaints", kind="list", roles=DESK, money=False)
+@function("report.overdue_complaints", replica=True, kind="list", roles=DESK, money=False)
 def overdue_list(call: Call) -> ListResult:
     """Complaints past their due time and not resolved (the dashboard's block)."""
     count, rows = overdue(call)

@@ -49,7 +49,7 @@ def _customers():
     return ENTITY
 
 
-@function("report.customers", kind="list", money=False, roles=CUSTOMER_VIEWERS,
+@function("report.customers", replica=True, kind="list", money=False, roles=CUSTOMER_VIEWERS,
           params=(Param("date", "the month of this day (default today)"),))
 def customer_counts(call: Call) -> ListResult:
     """Customers by status, past expiry and online now; this month's new, suspended and deleted
@@ -90,7 +90,7 @@ def customer_counts(call: Call) -> ListResult:
     return ListResult(rows, len(rows), 1, len(rows), ["metric", "customers"])
 
 
-@function("report.expiring", kind="list", money=False, roles=CUSTOMER_VIEWERS,
+@function("report.expiring", replica=True, kind="list", money=False, roles=CUSTOMER_VIEWERS,
           params=(Param("days", "within this many days (default 7)"), Param("page"),
                   Param("per_page")))
 def expiring(call: Call) -> ListResult:
@@ -105,7 +105,7 @@ def expiring(call: Call) -> ListResult:
                  Customer.expires_at, Customer.id)
 
 
-@function("report.online", kind="list", money=False, roles=CUSTOMER_VIEWERS,
+@function("report.online", replica=True, kind="list", money=False, roles=CUSTOMER_VIEWERS,
           params=(Param("hours", "how far back (default 24)"),))
 def online_trend(call: Call) -> ListResult:
     """Sessions open in each hour of the last hours (default 24), from radacct, oldest first."""

@@ -140,6 +140,7 @@ class Function:
     money_fields: frozenset[str] = frozenset()  # columns / form values that are money
     money_declared: bool = False  # whether `money=` was given (the registry test checks)
     changes: bool | str = False  # True, False, or "sok": only with sok=ok
+    replica: bool = False  # a report: reads from the streaming replica when there is one
 
     def allowed(self, caller: Caller) -> bool:
         return caller.is_sysadmin or self.roles is None or caller.role in self.roles
@@ -175,13 +176,15 @@ IDEMPOTENCY_KEY = "idempotency_key"
 
 def function(name: str, *, kind: str = "action", roles: tuple[str, ...] | None = None,
              params: tuple[Param, ...] | list[Param] = (), money: Money = None,
-             changes: bool | str | None = None) -> Callable:
+             changes: bool | str | None = None, replica: bool = False) -> Callable:
     """Register `handler` as function `name`; `roles` limits who may call it (None: anyone).
 
     `money`: True when the function is about money (refused to roles that see none), or the
     names of its money columns and form values (stripped for those roles), or False/() for
     none. `changes`: whether it changes data (True, False, or "sok": only with sok=ok); the
     default follows `kind` (CHANGES_BY_KIND). Both are enforced by `call()` for every caller.
+    `replica`: a report that only reads, which `call()` runs on the streaming replica when
+    RADBILL_REPLICA_URL is set (`db.reporting`).
     """
 
     def register(handler: Callable[[Call], Result]) -> Callable[[Call], Result]:
@@ -189,7 +192,8 @@ def function(name: str, *, kind: str = "action", roles: tuple[str, ...] | None =
             raise RuntimeError(f"function {name} registered twice")
         doc = (handler.__doc__ or "").strip().splitlines()[0] if handler.__doc__ else ""
         fn = Function(name, handler, kind, frozenset(roles) if roles else None,
-                      tuple(params), doc, changes=CHANGES_BY_KIND.get(kind, True))
+                      tuple(params), doc, changes=CHANGES_BY_KIND.get(kind, True),
+                      replica=replica)
         REGISTRY[name] = fn
         declare(name, money=money, changes=changes)
         return handler
@@ -234,8 +238,11 @@ def load_all() -> dict[str, Function]:
     return REGISTRY
 
 
-def call(session: Session, caller: Caller, name: str, params: dict[str, str] | None = None) -> Result:
-    """Run function `name` as `caller`; the caller of this owns the transaction."""
+def call(session: Session, caller: Caller, name: str, params: dict[str, str] | None = None,
+         *, replica: bool | None = None) -> Result:
+    """Run function `name` as `caller`; the caller of this owns the transaction. A call that
+    changes nothing reads from the replica (`db.reporting`, the primary when there is none)
+    when `replica` says so (an export), by default when the function is a report."""
     load_all()
     fn = REGISTRY.get(name)
     if fn is None:
@@ -256,6 +263,10 @@ def call(session: Session, caller: Caller, name: str, params: dict[str, str] | N
         from radbill.functions.idempotency import run_once
         result = run_once(session, caller, name, params, key, lambda: run_in_savepoint(
             session, fn, Call(session, caller, name, params)))
+    elif (fn.replica if replica is None else replica) and not fn.changes_with(params):
+        from radbill import db
+        with db.reporting(session) as reading:
+            result = run_in_savepoint(reading, fn, Call(reading, caller, name, params))
     else:
         result = run_in_savepoint(session, fn, Call(session, caller, name, params))
     if fn.money_fields and not sees_money(caller.role):

@@ -129,7 +129,7 @@ def account_ledger(call: Call) -> ListResult:
                                 "credit", "balance"])
 
 
-@function("report.cash", money=True, kind="list", roles=ACCOUNTANTS,
+@function("report.cash", replica=True, money=True, kind="list", roles=ACCOUNTANTS,
           params=(Param("period", "daily or monthly"), Param("operator"), Param("from"),
                   Param("to"), Param("page"), Param("per_page")))
 def cash_report(call: Call) -> ListResult:
@@ -153,7 +153,7 @@ def cash_report(call: Call) -> ListResult:
     return _listed(call, stmt, ["period", "cash_in", "cash_out", "net"])
 
 
-@function("report.receivable", money=True, kind="list", roles=MONEY_STAFF,
+@function("report.receivable", replica=True, money=True, kind="list", roles=MONEY_STAFF,
           params=(Param("operator"), Param("page"), Param("per_page")))
 def receivable(call: Call) -> ListResult:
     """What each customer owes: open bills, amount due, oldest due date."""

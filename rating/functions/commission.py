@@ -65,7 +65,8 @@ def booked(call: Call) -> sa.Subquery:
             .group_by(earner).subquery("booked"))
 
 
-@function("report.commission", money=True, kind="list", roles=RESELLERS + EARNERS, params=(
+@function("report.commission", replica=True, money=True, kind="list",
+          roles=RESELLERS + EARNERS, params=(
     Param("distributor", "a distributor's or collector's login or id (default: all of yours)"),
     Param("from", "first day (the ISP's zone)"), Param("to", "last day"),
     Param("operator", "their operator (and those below it)"), Param("page"), Param("per_page")))

@@ -32,7 +32,7 @@ def _mine(call: Call, table) -> list:
     return conds
 
 
-@function("report.aging", money=True, kind="list", roles=MONEY_STAFF,
+@function("report.aging", replica=True, money=True, kind="list", roles=MONEY_STAFF,
           params=(Param("date", "age on this day (default today)"),))
 def aging(call: Call) -> ListResult:
     """Money owed: open bills' balance by days past due (not due, 0-30, 31-60, 61-90, 90+)."""
@@ -60,7 +60,7 @@ def bucket(late: int) -> int:
                 if (lo is None or late >= lo) and (hi is None or late <= hi))
 
 
-@function("report.collections", money=True, kind="list", roles=MONEY_STAFF,
+@function("report.collections", replica=True, money=True, kind="list", roles=MONEY_STAFF,
           params=(Param("by", "method, collector, reseller, zone, or all (default method)"),
                   Param("period", "today or month (default today)"),
                   Param("date", "the day (default today)")))
@@ -123,7 +123,7 @@ def _names(call: Call, rows: list[dict]) -> dict:
     return names
 
 
-@function("report.daily", money=True, kind="list", roles=MONEY_STAFF,
+@function("report.daily", replica=True, money=True, kind="list", roles=MONEY_STAFF,
           params=(Param("days", "how many days back, today included (default 30)"),
                   Param("date", "the last day (default today)")))
 def daily(call: Call) -> ListResult:
