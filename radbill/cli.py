@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "radbill.commands.jobs",
     "radbill.commands.worker",
     "radbill.commands.backup",
+    "radbill.commands.archive",
 )
 
 

@@ -23,7 +23,8 @@ log = logging.getLogger("radbill.jobs")
 
 JOB_MODULES = ("rating.jobs", "provisioning.jobs", "messaging.jobs",
                "rating.package_change",  # issue 14: the package_changes job
-               "staff.jobs", "radbill.backup")  # issue 15: api_request_purge; 16: backup
+               "staff.jobs", "radbill.backup",  # issue 15: api_request_purge; 16: backup
+               "radbill.archive")  # issue 16: radacct_partitions
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,8 @@ def run(name: str, on: dt.date | None = None, url: str | None = None,
     try:
         with db.session_scope(url) as session:
             if not session.scalar(sa.select(sa.func.pg_try_advisory_xact_lock(lock_key(name)))):
-                log.info("%s: skipped, another scheduler is running it", name)
+                log.info("%s%s: skipped, another scheduler is running it", name,
+                         f" [{slot.isoformat()}]" if slot else "")
                 return None
             if slot is not None:
                 started = session.scalar(sa.select(JobState.last_started_at)

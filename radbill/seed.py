@@ -141,6 +141,10 @@ def sessions(session: Session, first: str, last: str, per_customer: int, rng: ra
             "acctstarttime", "acctupdatetime", "acctstoptime", "acctinterval", "acctsessiontime",
             "acctinputoctets", "acctoutputoctets", "callingstationid", "acctterminatecause",
             "servicetype", "framedprotocol", "framedipaddress")
+    # every month the sessions fall in has its partition before the COPY (issue 16)
+    from radbill.archive import ensure_partitions
+    ensure_partitions(session.connection(), now.date(),
+                      since=(now - dt.timedelta(days=per_customer * 2 + 1)).date())
     raw = session.connection().connection.driver_connection
     closed = online = 0
     with raw.cursor() as cur, cur.copy(f"COPY radacct ({', '.join(cols)}) FROM STDIN") as cp:
@@ -164,6 +168,10 @@ def sessions(session: Session, first: str, last: str, per_customer: int, rng: ra
                               int((now - start).total_seconds()), rng.randint(10**6, 10**9),
                               rng.randint(10**7, 10**10), mac, None, "Framed-User", "PPP", ip))
                 online += 1
+    # the sessions' keys, as radbill_acct() keeps them (radacct_keys)
+    session.execute(sa.text(
+        "INSERT INTO radacct_keys (acctuniqueid, acctstarttime) SELECT acctuniqueid, acctstarttime"
+        " FROM radacct WHERE acctuniqueid LIKE 'seed-%' ON CONFLICT DO NOTHING"))
     return closed, online
 
 

@@ -54,6 +54,9 @@ class Settings:
     suspended_address_list: str = "radbill-suspended"
     log_level: str = "INFO"
     var_dir: str = str(PROJECT_ROOT / "var")
+    # radacct months older than this many are archived to files and dropped (0: never)
+    radacct_keep_months: int = 13
+    radacct_archive_dir: str = ""  # where archived months go; empty: var/archive
     isp_name: str = "radbill ISP"
     authinfo_networks: str = ""
     session_idle_minutes: int = 30

@@ -3,16 +3,17 @@ from radbill.models.base import Base
 from radbill.models.catalog import BillingProfile, IpPool, Package
 from radbill.models.customers import Customer, UsageCounter
 from radbill.models.events import CustomerTransition, Event, EventType
-from radbill.models.freeradius import (Nas, NasReload, RadAcct, RadCheck, RadGroupCheck,
-                                       RadGroupReply, RadPostAuth, RadReply, RadUserGroup)
+from radbill.models.freeradius import (Nas, NasReload, RadAcct, RadAcctKey, RadCheck,
+                                       RadGroupCheck, RadGroupReply, RadPostAuth, RadReply,
+                                       RadUserGroup)
 from radbill.models.operators import Operator, StaffUser, Zone
 from radbill.models.radius import radius_acct_log  # noqa: F401
 from radbill.models.system import AuditLog, NasSettings, Outbox
 
 __all__ = [
     "Base", "BillingProfile", "IpPool", "Package", "Customer", "UsageCounter", "Nas", "NasReload",
-    "RadAcct", "RadCheck", "RadGroupCheck", "RadGroupReply", "RadPostAuth", "RadReply",
-    "RadUserGroup", "Operator", "StaffUser", "Zone", "AuditLog", "NasSettings", "Outbox",
+    "RadAcct", "RadAcctKey", "RadCheck", "RadGroupCheck", "RadGroupReply", "RadPostAuth",
+    "RadReply", "RadUserGroup", "Operator", "StaffUser", "Zone", "AuditLog", "NasSettings", "Outbox",
     "CustomerTransition", "Event", "EventType",
 ]
 from radbill.models.devices import DeviceStatus, InterfaceSample, Olt, Onu  # noqa: E402,F401

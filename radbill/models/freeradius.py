@@ -58,16 +58,19 @@ class RadUserGroup(Base):
 
 
 class RadAcct(Base):
+    """Partitioned by month of acctstarttime (migration 0016): the primary key and the unique
+    index include it, and radacct_keys keeps acctuniqueid unique across the months."""
     __tablename__ = "radacct"
-    radacctid: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
+    radacctid: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True, autoincrement=True)
     acctsessionid: Mapped[str] = mapped_column(sa.Text)
-    acctuniqueid: Mapped[str] = mapped_column(sa.Text, unique=True)
+    acctuniqueid: Mapped[str] = mapped_column(sa.Text)
     username: Mapped[str | None] = mapped_column(sa.Text)
     realm: Mapped[str | None] = mapped_column(sa.Text)
     nasipaddress: Mapped[str] = mapped_column(INET)
     nasportid: Mapped[str | None] = mapped_column(sa.Text)
     nasporttype: Mapped[str | None] = mapped_column(sa.Text)
-    acctstarttime: Mapped[dt.datetime | None]
+    acctstarttime: Mapped[dt.datetime] = mapped_column(primary_key=True,
+                                                       server_default=sa.func.now())
     acctupdatetime: Mapped[dt.datetime | None]
     acctstoptime: Mapped[dt.datetime | None]
     acctinterval: Mapped[int | None] = mapped_column(sa.BigInteger)
@@ -88,7 +91,9 @@ class RadAcct(Base):
     framedinterfaceid: Mapped[str | None] = mapped_column(sa.Text)
     delegatedipv6prefix: Mapped[str | None] = mapped_column(INET)
     class_: Mapped[str | None] = mapped_column("class", sa.Text)
+    __mapper_args__ = {"primary_key": [radacctid]}
     __table_args__ = (
+        sa.Index("uq_radacct_acctuniqueid", "acctuniqueid", "acctstarttime", unique=True),
         sa.Index("radacct_active_session_idx", "acctuniqueid",
                  postgresql_where=sa.text("acctstoptime IS NULL")),
         sa.Index("radacct_bulk_close", "nasipaddress", "acctstarttime",
@@ -102,7 +107,16 @@ class RadAcct(Base):
         sa.Index("ix_radacct_open_start", "acctstarttime", "username",
                  postgresql_where=sa.text("acctstoptime IS NULL")),
         sa.Index("ix_radacct_stop", "acctstoptime", "acctstarttime", "username"),
+        {"postgresql_partition_by": "RANGE (acctstarttime)"},
     )
+
+
+class RadAcctKey(Base):
+    """One row per session in radacct: acctuniqueid unique across every month, and the month
+    (acctstarttime, radacct's partition key) that holds it. Written by radbill_acct()."""
+    __tablename__ = "radacct_keys"
+    acctuniqueid: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    acctstarttime: Mapped[dt.datetime]
 
 
 class RadPostAuth(Base):

@@ -132,6 +132,8 @@ DECLARE
     d_in bigint;
     d_out bigint;
     d_time bigint;
+    started timestamptz;
+    owner inet;
 BEGIN
     -- Event-Timestamp is the NAS's clock. One that is far off (a router without NTP sends 1970;
     -- 0xFFFFFFFF made a session start in 2106 that no Accounting-On could close, since that
@@ -167,7 +169,12 @@ BEGIN
         RETURN radbill_acct_refuse(p_status, p_username, p_nasip, p_called, p_calling, p_class,
                                    'this NAS does not serve the customer''s operator');
     END IF;
+    -- radacct is partitioned by month of acctstarttime (radacct_partitions.sql): the session's
+    -- key names its month, so every statement below reads one partition
     IF p_status <> 'Start' THEN
+        SELECT acctstarttime INTO started FROM radacct_keys WHERE acctuniqueid = p_uniqueid;
+    END IF;
+    IF started IS NOT NULL THEN
         -- the common case: the session exists. The sub-select hands back the totals before
         -- this packet, so the delta comes out of the same statement; instead of a row lock (a
         -- WAL record of its own) the update requires those totals unchanged, so a concurrent
@@ -189,8 +196,9 @@ BEGIN
             framedipaddress = coalesce(nullif(p_framedip, '')::inet, r.framedipaddress)
           FROM (SELECT radacctid, acctinputoctets AS i, acctoutputoctets AS o,
                        acctsessiontime AS s, acctstoptime AS stopped
-                  FROM radacct WHERE acctuniqueid = p_uniqueid) prev
-         WHERE r.radacctid = prev.radacctid AND r.nasipaddress = p_nasip::inet
+                  FROM radacct WHERE acctuniqueid = p_uniqueid AND acctstarttime = started) prev
+         WHERE r.radacctid = prev.radacctid AND r.acctstarttime = started
+           AND r.nasipaddress = p_nasip::inet
            AND r.acctinputoctets IS NOT DISTINCT FROM prev.i
            AND r.acctoutputoctets IS NOT DISTINCT FROM prev.o
            AND r.acctsessiontime IS NOT DISTINCT FROM prev.s
@@ -202,7 +210,38 @@ BEGIN
                      WHEN d_in > 0 OR d_out > 0 OR d_time > 0 THEN 'use' END;
     END IF;
     IF d_in IS NULL THEN
-        -- a Start, or the first record of a session whose Start was lost: all of it is new
+        -- a Start, or the first record of a session whose Start was lost: all of it is new.
+        -- The key comes first: acctuniqueid is unique in radacct_keys (a partitioned table
+        -- can only be unique per month), and a twin of this packet waits here for ours.
+        started := t - make_interval(secs => coalesce(stime, 0));
+        INSERT INTO radacct_keys (acctuniqueid, acctstarttime) VALUES (p_uniqueid, started)
+        ON CONFLICT (acctuniqueid) DO NOTHING;
+        IF NOT FOUND THEN
+            SELECT r.nasipaddress INTO owner
+              FROM radacct_keys k JOIN radacct r ON r.acctuniqueid = k.acctuniqueid
+                                                AND r.acctstarttime = k.acctstarttime
+             WHERE k.acctuniqueid = p_uniqueid;
+            IF FOUND THEN
+                -- a session opened by another NAS (whose unique id this packet reproduces) is
+                -- not this one's to update or close
+                IF owner <> p_nasip::inet THEN
+                    RETURN radbill_acct_refuse(p_status, p_username, p_nasip, p_called,
+                        p_calling, p_class, 'the session belongs to another NAS');
+                END IF;
+                -- the session is there after all (a repeated Start, a twin packet that won the
+                -- insert or changed the totals a moment ago): account this packet as an update
+                IF p_status = 'Start' THEN
+                    p_status := 'Interim-Update';
+                END IF;
+                RETURN radbill_acct(p_status, p_sessionid, p_uniqueid, p_username, p_realm,
+                    p_nasip, p_nasportid, p_nasporttype, p_event, p_sesstime, p_authentic,
+                    p_connectinfo, p_in, p_in_giga, p_out, p_out_giga, p_called, p_calling,
+                    p_cause, p_servicetype, p_framedproto, p_framedip, p_framedip6,
+                    p_framedprefix6, p_framedifid, p_delegated6, p_class);
+            END IF;
+            -- a key whose session is gone (deleted by hand, or archived): it names this one now
+            UPDATE radacct_keys SET acctstarttime = started WHERE acctuniqueid = p_uniqueid;
+        END IF;
         INSERT INTO radacct (acctsessionid, acctuniqueid, username, realm, nasipaddress, nasportid,
             nasporttype, acctstarttime, acctupdatetime, acctstoptime, acctsessiontime,
             acctauthentic, connectinfo_start, connectinfo_stop, acctinputoctets, acctoutputoctets,
@@ -210,33 +249,12 @@ BEGIN
             framedipaddress, framedipv6address, framedipv6prefix, framedinterfaceid,
             delegatedipv6prefix, class)
         VALUES (p_sessionid, p_uniqueid, p_username, nullif(p_realm, ''), p_nasip::inet,
-            nullif(p_nasportid, ''), p_nasporttype, t - make_interval(secs => coalesce(stime, 0)),
-            t, CASE WHEN is_stop THEN t END, coalesce(stime, 0), p_authentic,
+            nullif(p_nasportid, ''), p_nasporttype, started, t, CASE WHEN is_stop THEN t END, coalesce(stime, 0), p_authentic,
             p_connectinfo, CASE WHEN is_stop THEN p_connectinfo END, tin, tout,
             p_called, p_calling, CASE WHEN is_stop THEN nullif(p_cause, '') END, p_servicetype,
             p_framedproto, nullif(p_framedip, '')::inet, nullif(p_framedip6, '')::inet,
             nullif(p_framedprefix6, '')::inet, nullif(p_framedifid, ''),
-            nullif(p_delegated6, '')::inet, nullif(p_class, ''))
-        ON CONFLICT (acctuniqueid) DO NOTHING;
-        IF NOT FOUND THEN
-            -- a session opened by another NAS (whose unique id this packet reproduces) is not
-            -- this one's to update or close
-            IF EXISTS (SELECT 1 FROM radacct WHERE acctuniqueid = p_uniqueid
-                                               AND nasipaddress <> p_nasip::inet) THEN
-                RETURN radbill_acct_refuse(p_status, p_username, p_nasip, p_called, p_calling,
-                                           p_class, 'the session belongs to another NAS');
-            END IF;
-            -- the session is there after all (a repeated Start, a twin packet that won the
-            -- insert or changed the totals a moment ago): account this packet as an update
-            IF p_status = 'Start' THEN
-                p_status := 'Interim-Update';
-            END IF;
-            RETURN radbill_acct(p_status, p_sessionid, p_uniqueid, p_username, p_realm, p_nasip,
-                p_nasportid, p_nasporttype, p_event, p_sesstime, p_authentic, p_connectinfo, p_in,
-                p_in_giga, p_out, p_out_giga, p_called, p_calling, p_cause, p_servicetype,
-                p_framedproto, p_framedip, p_framedip6, p_framedprefix6, p_framedifid,
-                p_delegated6, p_class);
-        END IF;
+            nullif(p_delegated6, '')::inet, nullif(p_class, ''));
         d_in := tin; d_out := tout; d_time := coalesce(stime, 0);
         kind := CASE WHEN is_stop THEN 'close' ELSE 'open' END;
     END IF;
