@@ -113,10 +113,10 @@ def _password_reason(req: dict[str, str], verdict: str | None) -> str:
 def _log(req: dict[str, str], reply: str, reason: str) -> None:
     now = time.time()
     name = req.get("User-Name", "")
-    c = STATE.customers.get(name.lower()) if name else None
+    cid = STATE.customers.id_of(name.lower()) if name else None
     # pass is left empty: a log is no place for passwords
     POSTAUTH.add((name, None, reply, req.get("Called-Station-Id"), req.get("Calling-Station-Id"),
-                  req.get("Class"), reason), c.id if c else None, now)
+                  req.get("Class"), reason), cid, now)
 
 
 def detach(_p=None) -> int:

@@ -13,8 +13,9 @@ _CUSTOMER_COLUMNS = """
     SELECT id, username, password, nt_hash, mac, host(static_ip), status::text,
            deleted_at IS NOT NULL, extract(epoch FROM expires_at)::float8, operator_id, package_id
       FROM customers"""
-# The whole subscriber table: what authorize needs and nothing more (no money, no profile).
-CUSTOMERS = _CUSTOMER_COLUMNS
+# The whole subscriber table: what authorize needs and nothing more (no money, no profile); in id
+# order, so a reload walks the table it replaces alongside and reuses its unchanged records.
+CUSTOMERS = _CUSTOMER_COLUMNS + " ORDER BY id"
 # The rows a notice named; gone ids simply come back missing.
 CUSTOMERS_BY_ID = _CUSTOMER_COLUMNS + " WHERE id = ANY(%s)"
 

@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 import psycopg
 
 from radius_module import queries as Q
-from radius_module.state import Sessions, State
+from radius_module.state import State
 
 log = logging.getLogger("radius_module")
 
@@ -100,6 +100,15 @@ def apply_session_events(sessions: Sessions, events) -> None:
             sessions.close_nas(nas_ip)
 
 
+def stream(conn: psycopg.Connection, sql: str):
+    """A table's rows as they arrive, in chunks (libpq's chunked rows mode): a full load never
+    holds the whole result, nor a list of every row, beside the table it builds."""
+    return conn.cursor().stream(sql, size=STREAM_CHUNK)
+
+
+STREAM_CHUNK = 5_000
+
+
 class Sync(threading.Thread):
     def __init__(self, dsn: str, state: State, postauth: PostAuthLog,
                  resync_seconds: float = 300, flush_seconds: float = 0.2) -> None:
@@ -168,7 +177,7 @@ class Sync(threading.Thread):
         st = self.state
         rows = lambda sql: work.execute(sql).fetchall()  # noqa: E731
         if table == "customers":
-            st.set_customers(rows(Q.CUSTOMERS))
+            st.set_customers(stream(work, Q.CUSTOMERS))
             st.set_usage(rows(Q.USAGE))
         elif table in ("packages", "ip_pools"):
             st.set_packages(rows(Q.PACKAGES))
@@ -180,13 +189,13 @@ class Sync(threading.Thread):
         elif table == "operators":
             st.set_operators(rows(Q.OPERATORS))
         elif table == "radreply":
-            st.set_radreply(rows(Q.RADREPLY))
+            st.set_radreply(stream(work, Q.RADREPLY))
         elif table == "radusergroup":
-            st.set_usergroups(rows(Q.RADUSERGROUP))
+            st.set_usergroups(stream(work, Q.RADUSERGROUP))
         elif table == "radgroupreply":
             st.set_groupreply(rows(Q.RADGROUPREPLY))
         elif table == "radacct":
-            st.sessions = Sessions.from_rows(rows(Q.OPEN_SESSIONS))
+            st.set_sessions(stream(work, Q.OPEN_SESSIONS))
 
     def apply(self, work: psycopg.Connection, notices: list[str]) -> None:
         """Act on a batch of notices: reload a table once however often it is named."""

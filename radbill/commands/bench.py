@@ -1,9 +1,9 @@
-"""`radbill bench radius|rating|admin|payment|api`: benchmarks that print figures (never run by the tests)."""
+"""`radbill bench radius|radius-memory|rating|admin|payment|api`: benchmarks that print figures (never run by the tests)."""
 from __future__ import annotations
 
 import importlib
 
-SUITES = ("radius", "rating", "admin", "payment", "api")
+SUITES = ("radius", "radius-memory", "rating", "admin", "payment", "api")
 
 
 def register(sub) -> None:
@@ -16,5 +16,5 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    module = importlib.import_module(f"benchmarks.{args.suite}")
+    module = importlib.import_module(f"benchmarks.{args.suite.replace('-', '_')}")
     return int(module.run(args) or 0)
