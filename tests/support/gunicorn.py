@@ -19,13 +19,14 @@ def get(url: str) -> str:
 
 
 @contextmanager
-def gunicorn(*args: str, workers: int = 1) -> Iterator[tuple[str, list[str]]]:
+def gunicorn(*args: str, workers: int = 1,
+             env: dict[str, str] | None = None) -> Iterator[tuple[str, list[str]]]:
     """Yield (base URL, log lines so far); the log (stdout and stderr) is complete once the
-    block ends, when the server has been stopped."""
+    block ends, when the server has been stopped. `env`: variables added to this process's."""
     port = free_tcp_port()
     proc = subprocess.Popen([str(ROOT / ".venv" / "bin" / "gunicorn"), "--workers", str(workers),
                              "--bind", f"127.0.0.1:{port}", *args, "admin.wsgi:app"],
-                            cwd=ROOT, env=os.environ.copy(), stdout=subprocess.PIPE,
+                            cwd=ROOT, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, start_new_session=True)
     base, log = f"http://127.0.0.1:{port}", []
     try:

@@ -24,8 +24,10 @@ def free_udp_port() -> int:
 
 
 class NasSimulator(server.Server):
-    def __init__(self, secret: str = "testing123", port: int | None = None, delay: float = 0.0):
+    def __init__(self, secret: str = "testing123", port: int | None = None, delay: float = 0.0,
+                 address: str = "127.0.0.1"):
         self.port = port or free_udp_port()
+        self.address = address  # the NAS's own address (its CoA listener)
         super().__init__(addresses=[], coaport=self.port, dict=Dictionary(str(DICTIONARY)),
                          auth_enabled=False, acct_enabled=False, coa_enabled=True)
         self.hosts["127.0.0.1"] = server.RemoteHost("127.0.0.1", secret.encode(), "radbill")
@@ -40,7 +42,7 @@ class NasSimulator(server.Server):
         self.sessions[sid] = {"username": username, "ip": ip, "rate": None}
 
     def start(self) -> "NasSimulator":
-        self.BindToAddress("127.0.0.1")
+        self.BindToAddress(self.address)
         self._thread = threading.Thread(target=self._loop, daemon=True)
         self._thread.start()
         return self
