@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import time
 from datetime import datetime, timezone
@@ -24,10 +25,14 @@ log = logging.getLogger("radius_module")
 
 # COPY's text format: backslash, tab and line ends must be escaped in every value
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_NEEDS_ESCAPE = re.compile(r"[\\\t\n\r]").search
 
 
 def copy_text(value: str | None) -> str:
-    return "\\N" if value is None else value.translate(_COPY_ESCAPES)
+    if value is None:
+        return "\\N"
+    # translate walks every character through the table: only when there is one to escape
+    return value.translate(_COPY_ESCAPES) if _NEEDS_ESCAPE(value) else value
 
 
 class PostAuthLog:
@@ -51,10 +56,11 @@ class PostAuthLog:
         if second != self._second:
             self._second = second
             self._prefix = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(second))
-        stamp_text = f"{self._prefix}.{int((when - second) * 1e6):06d}+00"
-        fields = [copy_text(v) for v in values]
-        fields.insert(5, stamp_text)
-        self.rows.append("\t".join(fields) + "\n")
+        user, pw, reply, called, calling, cls, reason = values
+        self.rows.append("\t".join((
+            copy_text(user), copy_text(pw), copy_text(reply), copy_text(called),
+            copy_text(calling), f"{self._prefix}.{int((when - second) * 1e6):06d}+00",
+            copy_text(cls), copy_text(reason))) + "\n")
         if customer_id is not None and when - self.written.get(customer_id, 0.0) >= self.seen_every:
             self.seen[customer_id] = when
         if len(self.rows) > self.MAX_ROWS:
