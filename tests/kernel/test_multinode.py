@@ -230,6 +230,12 @@ def test_each_outbox_event_is_sent_once_with_two_workers(world):
             "where o.kind = 'disconnect' and c.username like 'out%'")).scalars().all()
     assert attempts == [1] * len(users)
     assert not sim.sessions
+    # what each worker says it sent: together every event, no event twice, both took part
+    took = [set(re.findall(r"outbox (\d+): disconnect .* -> ", world["procs"][f"worker{i}"]
+                           .output())) for i in (1, 2)]
+    print(f"Disconnects sent by worker1: {len(took[0])}, worker2: {len(took[1])}")
+    assert len(took[0] | took[1]) >= len(users) and not took[0] & took[1], took
+    assert took[0] and took[1], took
     assert all(world["procs"][f"worker{i}"].alive() for i in (1, 2))
 
 
