@@ -1,27 +1,50 @@
 """`radbill bench radius`: radbill's FreeRADIUS against stock rlm_sql, same database, same users.
 
 One run: a throwaway database seeded with N customers (and radcheck/radreply for the same
-users, which is what stock rlm_sql reads), then for each stack a FreeRADIUS on free ports loaded
-by radius_load's generator with PAP Access-Requests and then Start/Interim/Stop accounting.
-Prints throughput, p50/p99 latency and ours/stock.
+users, which is what stock rlm_sql reads), then three FreeRADIUS servers on free ports: ours,
+stock rlm_sql as Debian ships it (post-auth logged to radpostauth) and stock without post-auth
+logging (the leanest stock setup). Phases (`--phases`, default all):
+- auth, acct: radius_load's generator keeps 128 PAP Access-Requests, then Start/Interim/Stop
+  accounting, in flight; rounds alternate between the stacks, the median round is reported;
+- storm: a NAS reboot storm, 20,000 Starts and 20,000 Access-Requests (distinct sessions and
+  users) paced evenly over 10 s, retransmitted like a NAS (2 s timeout, 3 tries); sent,
+  answered, lost, p50/p99 from the first transmission, and the radacct rows that arrived;
+- memory: ours with 0 customers (before seeding) for the module's share of resident memory,
+  and the peak while the module reloads everything (as its 300 s resync does).
+Start-up (to the module's first full load and to "Ready to process requests") and resident
+memory are printed for every stack whatever the phases.
 """
 from __future__ import annotations
 
+import json
 import os
+import random
+import re
+import shutil
 import signal
 import socket
 import subprocess
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
 from sqlalchemy.engine import make_url
 
 from radbill import migrate, radiusconf, settings
-from benchmarks.radius_load import (AcctRequests, PapRequests, Result, drive)
+from benchmarks.radius_load import AcctRequests, PapRequests, drive
+from benchmarks.radius_storm import StormAuth, StormStarts, Stream, drive_storm
 
 SECRET = "bench-secret"
-STACKS = (("radbill", "radiusd.conf"), ("stock", "stock.conf"))
+# name, template, letter of its accounting sessions (lower case: the S/I/S rounds, upper: storm)
+STACKS = (("radbill", "radiusd.conf", "r"), ("stock", "stock.conf", "s"),
+          ("stock-lean", "stock-lean.conf", "l"))
+PHASES = ("auth", "acct", "storm", "memory")
+STORM, STORM_SECONDS, STORM_TIMEOUT, STORM_TRIES = 20_000, 10.0, 2.0, 3
+# every table radius_module.sync.Sync.full_load reads
+FULL_LOAD = ("operators", "nas", "packages", "customers", "radreply", "radusergroup",
+             "radgroupreply", "radacct")
+LOADED = re.compile(r"radbill sync: loaded (\d+) customers in ([\d.]+) ?s")
 
 
 def conninfo(sqlalchemy_url: str) -> str:
@@ -75,8 +98,27 @@ def reset(url: str) -> None:
     with psycopg.connect(conninfo(url), autocommit=True) as conn:
         conn.execute("TRUNCATE radacct, radpostauth, usage_counters, outbox, radius_acct_log "
                      "RESTART IDENTITY")
-        conn.execute("UPDATE customers SET status = 'active', last_seen_at = NULL")
+        # only the rows that need it: an UPDATE of over 1,000 rows changing nothing costs the
+        # radius notice trigger a quadratic search for a real change (minutes at 100,000)
+        conn.execute("UPDATE customers SET status = 'active', last_seen_at = NULL "
+                     "WHERE status <> 'active' OR last_seen_at IS NOT NULL")
         conn.execute("VACUUM ANALYZE customers, radacct, radpostauth, usage_counters")
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def settle(pid: int, idle: float = 0.05, every: float = 0.5, limit: float = 60) -> None:
+    """Wait until the process uses under `idle` CPU seconds in `every` seconds."""
+    deadline, before = time.monotonic() + limit, cpu_seconds(pid)
+    while time.monotonic() < deadline:
+        time.sleep(every)
+        now = cpu_seconds(pid)
+        if now - before < idle:
+            return
+        before = now
 
 
 def free_port() -> int:
@@ -85,21 +127,61 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@dataclass
+class Server:
+    proc: subprocess.Popen
+    auth: int
+    acct: int
+    log: Path
+    ready_s: float = 0.0  # Popen to "Ready to process requests"
+    loaded_s: float | None = None  # Popen to the module's first "loaded N customers" line
+    load_s: float | None = None  # that load's own duration, as the module logged it
+    memory: dict[str, dict[str, int]] = field(default_factory=dict)  # moment -> VmRSS, VmHWM (kB)
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def loads(self) -> list[tuple[int, float]]:
+        """Every full load the module logged so far: (customers, seconds)."""
+        return [(int(m[1]), float(m[2])) for m in LOADED.finditer(self.log.read_text())]
+
+
 def start(template: str, directory: Path, url: str) -> tuple[subprocess.Popen, int, int]:
+    """FreeRADIUS with `template` on free ports, once ready: (process, auth port, acct port)."""
+    server = launch(template, directory, url)
+    return server.proc, server.auth, server.acct
+
+
+def launch(template: str, directory: Path, url: str) -> Server:
+    """As `start`, timing the start-up and reading the memory once ready."""
     auth, acct = free_port(), free_port()
     s = settings.from_env({"RADBILL_DATABASE_URL": url})
     radiusconf.render(s, directory, template, auth_port=auth, acct_port=acct,
                       listen_addr="127.0.0.1", secret=SECRET, reject_delay=0)
-    log = open(directory / "stdout.log", "w")
+    if template.startswith("stock") and not (directory / "queries.conf").exists():
+        shutil.copyfile(radiusconf.STOCK_QUERIES, directory / "queries.conf")
+    path = directory / "stdout.log"
+    log = open(path, "w")
+    began = time.monotonic()
     proc = subprocess.Popen(radiusconf.argv(directory), stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
-    deadline = time.monotonic() + 120
-    while "Ready to process requests" not in (directory / "stdout.log").read_text():
+    server = Server(proc, auth, acct, path)
+    deadline = began + 300
+    while True:
+        text = path.read_text()
+        if server.loaded_s is None and (m := LOADED.search(text)):
+            server.loaded_s, server.load_s = time.monotonic() - began, float(m[2])
+        if "Ready to process requests" in text:
+            server.ready_s = time.monotonic() - began
+            break
         if proc.poll() is not None or time.monotonic() > deadline:
             stop(proc)
-            raise RuntimeError(f"{template}: FreeRADIUS did not start; see {directory}/stdout.log")
-        time.sleep(0.1)
-    return proc, auth, acct
+            raise RuntimeError(f"{template}: FreeRADIUS did not start; see {path}")
+        time.sleep(0.02)
+    settle(proc.pid, limit=10)
+    server.memory["started"] = memory(proc.pid)
+    return server
 
 
 def stop(proc: subprocess.Popen) -> None:
@@ -112,9 +194,20 @@ def stop(proc: subprocess.Popen) -> None:
             proc.wait()
 
 
+def memory(pid: int) -> dict[str, int]:
+    """VmRSS (resident now, every thread of the process) and VmHWM (its peak), in kB."""
+    out = {}
+    for row in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = row.partition(":")
+        if key in ("VmRSS", "VmHWM", "RssAnon"):
+            out[key] = int(value.split()[0])
+    return out
+
+
 def cpu_meter(url: str, pid: int):
     """CPU seconds so far of FreeRADIUS (all threads) plus the PostgreSQL backends of the
-    benchmark database, read from /proc (we run as root, so the backends are readable)."""
+    benchmark database, read from /proc (we run as root, so the backends are readable). The
+    other stacks' backends are counted too, but they idle while this one is measured."""
     tick = os.sysconf("SC_CLK_TCK")
     conn = psycopg.connect(conninfo(url), autocommit=True)
 
@@ -139,71 +232,138 @@ def cpu_meter(url: str, pid: int):
 ROUNDS = 3  # phases alternate between the stacks; medians damp other load on the machine
 
 
-def measure(url: str, users, seconds: float, base: Path) -> dict:
-    """Both servers up at once; each round runs auth then accounting on ours, then on stock."""
-    servers, meters = {}, {}
-    generators = {stack: AcctRequests([u for u, _ in users], SECRET.encode(), stack[:1])
-                  for stack, _ in STACKS}
-    results: dict = {stack: {"auth": [], "acct": []} for stack, _ in STACKS}
+def storm_users(users: list[tuple[str, str]]) -> tuple[list[tuple[str, str]], list[str]]:
+    """STORM users dialling in and STORM others starting sessions (distinct users while the
+    customers suffice), in a fixed shuffled order."""
+    n = len(users)
+    order = list(range(2 * STORM))
+    random.Random(3).shuffle(order)
+    auth = [users[i % n] for i in order[:STORM]]
+    starts = [users[i % n][0] for i in order[STORM:]]
+    return auth, starts
+
+
+def run_storm(url: str, server: Server, auth_users, start_users, letter: str) -> dict:
+    prefix = letter.upper()
+    streams = [Stream("Access-Request", server.auth, StormAuth(auth_users, SECRET.encode()),
+                      SECRET.encode()),
+               Stream("Accounting Start", server.acct,
+                      StormStarts(start_users, SECRET.encode(), prefix), SECRET.encode())]
+    auth, starts = drive_storm(streams, STORM_SECONDS, STORM_TIMEOUT, STORM_TRIES)
+    # requests given up on may still wait in the server: count radacct once it has gone quiet,
+    # and leave the next stack an idle machine
+    settle(server.pid)
+    with psycopg.connect(conninfo(url)) as conn:
+        rows = conn.execute("SELECT count(*) FROM radacct WHERE acctsessionid LIKE %s",
+                            (prefix + "%",)).fetchone()[0]
+    return {"auth": auth, "starts": starts, "radacct": rows}
+
+
+def resync_peak(url: str, server: Server) -> dict:
+    """Make the module reload everything, as its 300 s resync does, and sample VmRSS meanwhile.
+
+    Ending the module's listening connection is the trigger: its thread then reconnects and
+    runs the same full load (sync.py: "reloads everything when the listener dies"). VmHWM is
+    reset first (/proc/PID/clear_refs, 5), so afterwards it holds the peak of the reload."""
+    before, loads = memory(server.pid), len(server.loads())
     try:
-        for stack, template in STACKS:
-            servers[stack] = start(template, base / stack, url)
-            meters[stack] = cpu_meter(url, servers[stack][0].pid)
-        for _ in range(ROUNDS):
-            for kind in ("auth", "acct"):
-                for stack, _ in STACKS:
-                    _, auth_port, acct_port = servers[stack]
+        Path(f"/proc/{server.pid}/clear_refs").write_text("5")
+        hwm_reset = True
+    except OSError:
+        hwm_reset = False
+    with psycopg.connect(conninfo(url), autocommit=True) as conn:
+        ended = conn.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND query ILIKE 'LISTEN%'").fetchone()[0]
+        if not ended:  # no listener to end: one `reload` notice per table, in one batch
+            with conn.transaction():
+                for table in FULL_LOAD:
+                    conn.execute("SELECT pg_notify('radbill_radius', %s)",
+                                 (json.dumps({"t": table, "reload": True}),))
+    began, peak = time.monotonic(), before["VmRSS"]
+    deadline, last_cpu, quiet = began + 300, cpu_seconds(server.pid), 0
+    while time.monotonic() < deadline:
+        if ended and len(server.loads()) > loads:
+            break
+        if not ended:  # no log line to wait for: until the process idles for 0.5 s
+            now_cpu = cpu_seconds(server.pid)
+            quiet = quiet + 1 if now_cpu - last_cpu < 0.002 else 0
+            last_cpu = now_cpu
+            if quiet >= 50 and time.monotonic() - began > 1:
+                break
+        peak = max(peak, memory(server.pid)["VmRSS"])
+        time.sleep(0.01)
+    took = time.monotonic() - began
+    for _ in range(50):  # the old tables are freed after the load: sample a little longer
+        peak = max(peak, memory(server.pid)["VmRSS"])
+        time.sleep(0.01)
+    after = memory(server.pid)
+    logged = server.loads()[loads:]
+    return {"before": before, "after": after, "sampled_peak": peak,
+            "hwm": after["VmHWM"] if hwm_reset else None, "seconds": took,
+            "load_s": logged[0][1] if logged else None, "done": bool(logged) or not ended,
+            "how": "listener ended" if ended else "reload notices"}
+
+
+def baseline(url: str, base: Path) -> dict:
+    """Ours against the migrated but empty database: what the process holds for 0 customers."""
+    server = launch("radiusd.conf", base / "radbill-empty", url)
+    try:
+        time.sleep(1)
+        return {"memory": memory(server.pid), "ready_s": server.ready_s}
+    finally:
+        stop(server.proc)
+
+
+def measure(url: str, users, seconds: float, base: Path, phases: set[str]) -> dict:
+    """All servers up at once; each round runs auth then accounting on each stack in turn."""
+    servers: dict[str, Server] = {}
+    meters = {}
+    generators = {stack: AcctRequests([u for u, _ in users], SECRET.encode(), letter)
+                  for stack, _, letter in STACKS}
+    results: dict = {stack: {"auth": [], "acct": []} for stack, _, _ in STACKS}
+    kinds = [k for k in ("auth", "acct") if k in phases]
+    try:
+        for stack, template, _ in STACKS:
+            servers[stack] = launch(template, base / stack, url)
+            meters[stack] = cpu_meter(url, servers[stack].pid)
+        for _ in range(ROUNDS if kinds else 0):
+            for kind in kinds:
+                for stack, _, _ in STACKS:
+                    server = servers[stack]
                     build = PapRequests(users, SECRET.encode()) if kind == "auth" \
                         else generators[stack]
-                    port = auth_port if kind == "auth" else acct_port
+                    port = server.auth if kind == "auth" else server.acct
                     results[stack][kind].append(drive(port, build, seconds,
                                                       cpu=meters[stack][0]))
+        if "storm" in phases:
+            auth_users, start_users = storm_users(users)
+            for stack, _, letter in STACKS:
+                results[stack]["storm"] = run_storm(url, servers[stack], auth_users,
+                                                    start_users, letter)
+        for stack in servers:
+            servers[stack].memory["after load"] = memory(servers[stack].pid)
+        if "memory" in phases:
+            results["radbill"]["resync"] = resync_peak(url, servers["radbill"])
     finally:
         for stack in servers:
             meters[stack][1].close()
-            stop(servers[stack][0])
+            stop(servers[stack].proc)
     with psycopg.connect(conninfo(url)) as conn:
-        for stack, _ in STACKS:
+        for stack, _, letter in STACKS:
             results[stack]["radacct"] = conn.execute(
                 "SELECT count(*), count(acctstoptime) FROM radacct WHERE acctsessionid LIKE %s",
-                (stack[:1] + "%",)).fetchone()
+                (letter + "%",)).fetchone()
+            results[stack]["server"] = servers[stack]
     return results
 
 
-def median(runs: list[Result]) -> Result:
-    return sorted(runs, key=lambda r: r.rate)[len(runs) // 2]
-
-
-def line(label: str, r: Result) -> str:
-    return (f"  {label:<22} {r.rate:>10,.0f}/s   p50 {r.percentile(0.5):6.2f} ms   "
-            f"p99 {r.percentile(0.99):7.2f} ms   lost {r.lost}\n"
-            f"  {'':<22} server CPU {r.cpu_us:6.1f} us/req"
-            f" (FreeRADIUS {r.radius_us:.1f}, PostgreSQL {r.cpu_us - r.radius_us:.1f}, of which"
-            f" for radius_module's thread {r.module_us:.1f})")
-
-
-def report(n: int, seconds: float, results: dict) -> None:
-    print(f"\nradbill bench radius: {n:,} customers, {ROUNDS} rounds of {seconds:.0f} s per phase,"
-          f" 128 requests in flight; the median round of each")
-    for name, res in results.items():
-        auth, acct = median(res["auth"]), median(res["acct"])
-        print(f"{name}:")
-        print(line("Access-Request (PAP)", auth))
-        print(f"  {'':<22} all rounds {', '.join(f'{r.rate:,.0f}' for r in res['auth'])}/s; "
-              f"accepts {auth.codes.get(2, 0):,} of {len(auth.latencies):,}")
-        print(line("Accounting (S/I/S)", acct))
-        print(f"  {'':<22} all rounds {', '.join(f'{r.rate:,.0f}' for r in res['acct'])}/s; "
-              f"acknowledged start/interim/stop {acct.acked}; radacct rows "
-              f"{res['radacct'][0]:,}, closed {res['radacct'][1]:,}")
-    ours, stock = results["radbill"], results["stock"]
-    for kind, label in (("auth", "Access-Request"), ("acct", "Accounting")):
-        a, b = median(ours[kind]), median(stock[kind])
-        print(f"ratio ours/stock {label:<15} throughput {a.rate / b.rate:5.2f}x   "
-              f"p99 {a.percentile(0.99):.2f} vs {b.percentile(0.99):.2f} ms   "
-              f"server CPU per request {a.cpu_us / b.cpu_us:5.2f}x")
-
-
 def run(args) -> int:
+    phases = set((getattr(args, "phases", None) or os.environ.get("RADBILL_BENCH_PHASES")
+                  or ",".join(PHASES)).split(","))
+    if phases - set(PHASES):
+        raise SystemExit(f"--phases: unknown {', '.join(sorted(phases - set(PHASES)))}; "
+                         f"known: {','.join(PHASES)}")
     s = settings.get()
     name = f"radbill_bench_{os.getpid()}"
     url = bench_url(s.database_url, name)
@@ -211,11 +371,14 @@ def run(args) -> int:
     admin(url, f'CREATE DATABASE "{name}"')
     try:
         migrate.upgrade(url)
+        empty = baseline(url, base) if "memory" in phases else None
         started = time.monotonic()
         users = seed(url, args.customers)
         print(f"seeded {len(users):,} customers in {time.monotonic() - started:.1f} s")
         reset(url)
-        report(len(users), args.seconds, measure(url, users, args.seconds, base))
+        results = measure(url, users, args.seconds, base, phases)
+        from benchmarks.radius_report import report
+        report(len(users), args.seconds, results, phases, empty)
     finally:
         if args.keep:
             print(f"kept database {name}")

@@ -11,6 +11,8 @@ def register(sub) -> None:
     p.add_argument("suite", choices=SUITES)
     p.add_argument("--customers", type=int, default=100_000)
     p.add_argument("--seconds", type=float, default=10.0, help="length of each load phase")
+    p.add_argument("--phases", help="radius: a comma-separated subset of auth,acct,storm,memory"
+                   " (default all)")
     p.add_argument("--keep", action="store_true", help="keep the benchmark database afterwards")
     p.set_defaults(handler=run)
 
