@@ -81,6 +81,10 @@ def one_round(url: str, users, base: Path, seconds: float) -> dict:
         time.sleep(0.2)
         out["reload_s"] = settle(pid)
         out["reloaded"] = status(pid)
+        reload_all(url)  # a second one: where the resident memory settles
+        time.sleep(0.2)
+        settle(pid)
+        out["reloaded2"] = status(pid)
         if seconds > 0:
             res = drive(auth_port, PapRequests(users, SECRET.encode()), seconds,
                         cpu=lambda: (cpu_seconds(pid), 0.0, 0.0))
@@ -108,6 +112,10 @@ def report(n: int, rounds: list[dict]) -> None:
           f"= {rss * 1024 / n:7.0f} B a customer (RSS)")
     print(f"  full reload in {med(lambda r: r['reload_s']):.2f} s; after it: VmRSS "
           f"{rss2 / 1024:8.1f} MB  VmHWM {hwm2 / 1024:8.1f} MB ({hwm2 / rss:.2f}x the ready RSS)")
+    if "reloaded2" in rounds[0]:
+        print(f"  after a second reload: VmRSS "
+              f"{med(lambda r: r['reloaded2']['VmRSS']) / 1024:8.1f} MB  VmHWM "
+              f"{med(lambda r: r['reloaded2']['VmHWM']) / 1024:8.1f} MB")
     if "auth_rate" in rounds[0]:
         rates = ", ".join(f"{r['auth_rate']:,.0f}" for r in rounds)
         print(f"  Access-Request (PAP): {med(lambda r: r['auth_rate']):,.0f}/s "
