@@ -1,9 +1,11 @@
 """`radbill bench radius`: radbill's FreeRADIUS against stock rlm_sql, same database, same users.
 
 One run: a throwaway database seeded with N customers (and radcheck/radreply for the same
-users, which is what stock rlm_sql reads), then three FreeRADIUS servers on free ports: ours,
-stock rlm_sql as Debian ships it (post-auth logged to radpostauth) and stock without post-auth
-logging (the leanest stock setup). Phases (`--phases`, default all):
+users), with Debian's own schema.sql in a schema `stock` holding the same users: the stock
+stacks run there, as stock FreeRADIUS does on its own tables (its writers need radacct's
+UNIQUE (acctuniqueid), which ours, partitioned by month, cannot keep). Then three FreeRADIUS
+servers on free ports: ours, stock rlm_sql as Debian ships it (post-auth logged to radpostauth)
+and stock without post-auth logging (the leanest stock setup). Phases (`--phases`, default all):
 - auth, acct: radius_load's generator keeps 128 PAP Access-Requests, then Start/Interim/Stop
   accounting, in flight; rounds alternate between the stacks, the median round is reported;
 - storm: a NAS reboot storm, 20,000 Starts and 20,000 Access-Requests (distinct sessions and
@@ -44,6 +46,9 @@ STORM, STORM_SECONDS, STORM_TIMEOUT, STORM_TRIES = 20_000, 10.0, 2.0, 3
 # every table radius_module.sync.Sync.full_load reads
 FULL_LOAD = ("operators", "nas", "packages", "customers", "radreply", "radusergroup",
              "radgroupreply", "radacct")
+# the stock stacks' tables: Debian's own schema, as a stock installation has it
+STOCK_SCHEMA = "stock"
+STOCK_SCHEMA_SQL = radiusconf.STOCK_QUERIES.with_name("schema.sql")
 LOADED = re.compile(r"radbill sync: loaded (\d+) customers in ([\d.]+) ?s")
 
 
@@ -66,8 +71,9 @@ def copy_rows(conn: psycopg.Connection, sql: str, rows) -> None:
             copy.write_row(row)
 
 
-def seed(url: str, n: int) -> list[tuple[str, str]]:
-    """N active customers on one package, and the same users in radcheck/radreply (COPY)."""
+def seed(url: str, n: int, stock: bool = False) -> list[tuple[str, str]]:
+    """N active customers on one package, and the same users in radcheck/radreply (COPY);
+    with `stock`, Debian's schema in the schema `stock` with the same users."""
     users = [(f"u{i:07d}", f"pw{i}") for i in range(n)]
     with psycopg.connect(conninfo(url)) as conn:
         op = conn.execute("INSERT INTO operators (name, level, path) VALUES ('bench', 'group', '')"
@@ -83,11 +89,16 @@ def seed(url: str, n: int) -> list[tuple[str, str]]:
                      "VALUES ('127.0.0.1', 'bench', %s)", (SECRET,))
         copy_rows(conn, "COPY customers (username, password, operator_id, package_id) FROM STDIN",
                   ((u, p, op, pkg) for u, p in users))
-        copy_rows(conn, "COPY radcheck (username, attribute, op, value) FROM STDIN",
-                  ((u, "Cleartext-Password", ":=", p) for u, p in users))
         replies = (("Mikrotik-Rate-Limit", "5M/10M"), ("Framed-Pool", "main"))
-        copy_rows(conn, "COPY radreply (username, attribute, op, value) FROM STDIN",
-                  ((u, a, ":=", v) for u, _ in users for a, v in replies))
+        for schema in ("public", STOCK_SCHEMA) if stock else ("public",):
+            if schema != "public":
+                conn.execute(f"CREATE SCHEMA {schema}")
+                conn.execute(f"SET LOCAL search_path = {schema}")
+                conn.execute(STOCK_SCHEMA_SQL.read_text())
+            copy_rows(conn, f"COPY {schema}.radcheck (username, attribute, op, value) FROM STDIN",
+                      ((u, "Cleartext-Password", ":=", p) for u, p in users))
+            copy_rows(conn, f"COPY {schema}.radreply (username, attribute, op, value) FROM STDIN",
+                      ((u, a, ":=", v) for u, _ in users for a, v in replies))
     with psycopg.connect(conninfo(url), autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE")
     return users
@@ -96,6 +107,11 @@ def seed(url: str, n: int) -> list[tuple[str, str]]:
 def reset(url: str) -> None:
     """Start from empty logs (radacct, radpostauth, counters) and analysed tables."""
     with psycopg.connect(conninfo(url), autocommit=True) as conn:
+        if conn.execute("SELECT to_regclass(%s)", (f"{STOCK_SCHEMA}.radacct",)).fetchone()[0]:
+            conn.execute(f"TRUNCATE {STOCK_SCHEMA}.radacct, {STOCK_SCHEMA}.radpostauth "
+                         "RESTART IDENTITY")
+            conn.execute(f"VACUUM ANALYZE {STOCK_SCHEMA}.radacct, {STOCK_SCHEMA}.radpostauth,"
+                         f" {STOCK_SCHEMA}.radcheck, {STOCK_SCHEMA}.radreply")
         conn.execute("TRUNCATE radacct, radpostauth, usage_counters, outbox, radius_acct_log "
                      "RESTART IDENTITY")
         # only the rows that need it: an UPDATE of over 1,000 rows changing nothing costs the
@@ -153,9 +169,24 @@ def start(template: str, directory: Path, url: str) -> tuple[subprocess.Popen, i
     return server.proc, server.auth, server.acct
 
 
+def stock_url(url: str) -> str:
+    """`url` with Debian's schema first on the search path."""
+    return make_url(url).update_query_dict({"options": f"-csearch_path={STOCK_SCHEMA}"}) \
+        .render_as_string(hide_password=False)
+
+
+def radacct(stack: str) -> str:
+    return f"{STOCK_SCHEMA}.radacct" if stack.startswith("stock") else "radacct"
+
+
 def launch(template: str, directory: Path, url: str) -> Server:
-    """As `start`, timing the start-up and reading the memory once ready."""
+    """As `start`, timing the start-up and reading the memory once ready (a stock template
+    runs on the schema `stock` when there is one)."""
     auth, acct = free_port(), free_port()
+    if template.startswith("stock"):
+        with psycopg.connect(conninfo(url)) as conn:
+            if conn.execute("SELECT to_regclass(%s)", (f"{STOCK_SCHEMA}.radacct",)).fetchone()[0]:
+                url = stock_url(url)
     s = settings.from_env({"RADBILL_DATABASE_URL": url})
     radiusconf.render(s, directory, template, auth_port=auth, acct_port=acct,
                       listen_addr="127.0.0.1", secret=SECRET, reject_delay=0)
@@ -243,7 +274,8 @@ def storm_users(users: list[tuple[str, str]]) -> tuple[list[tuple[str, str]], li
     return auth, starts
 
 
-def run_storm(url: str, server: Server, auth_users, start_users, letter: str) -> dict:
+def run_storm(url: str, server: Server, auth_users, start_users, letter: str,
+              table: str) -> dict:
     prefix = letter.upper()
     streams = [Stream("Access-Request", server.auth, StormAuth(auth_users, SECRET.encode()),
                       SECRET.encode()),
@@ -254,7 +286,7 @@ def run_storm(url: str, server: Server, auth_users, start_users, letter: str) ->
     # and leave the next stack an idle machine
     settle(server.pid)
     with psycopg.connect(conninfo(url)) as conn:
-        rows = conn.execute("SELECT count(*) FROM radacct WHERE acctsessionid LIKE %s",
+        rows = conn.execute(f"SELECT count(*) FROM {table} WHERE acctsessionid LIKE %s",
                             (prefix + "%",)).fetchone()[0]
     return {"auth": auth, "starts": starts, "radacct": rows}
 
@@ -340,7 +372,7 @@ def measure(url: str, users, seconds: float, base: Path, phases: set[str]) -> di
             auth_users, start_users = storm_users(users)
             for stack, _, letter in STACKS:
                 results[stack]["storm"] = run_storm(url, servers[stack], auth_users,
-                                                    start_users, letter)
+                                                    start_users, letter, radacct(stack))
         for stack in servers:
             servers[stack].memory["after load"] = memory(servers[stack].pid)
         if "memory" in phases:
@@ -352,8 +384,8 @@ def measure(url: str, users, seconds: float, base: Path, phases: set[str]) -> di
     with psycopg.connect(conninfo(url)) as conn:
         for stack, _, letter in STACKS:
             results[stack]["radacct"] = conn.execute(
-                "SELECT count(*), count(acctstoptime) FROM radacct WHERE acctsessionid LIKE %s",
-                (letter + "%",)).fetchone()
+                f"SELECT count(*), count(acctstoptime) FROM {radacct(stack)} "
+                "WHERE acctsessionid LIKE %s", (letter + "%",)).fetchone()
             results[stack]["server"] = servers[stack]
     return results
 
@@ -373,7 +405,7 @@ def run(args) -> int:
         migrate.upgrade(url)
         empty = baseline(url, base) if "memory" in phases else None
         started = time.monotonic()
-        users = seed(url, args.customers)
+        users = seed(url, args.customers, stock=True)
         print(f"seeded {len(users):,} customers in {time.monotonic() - started:.1f} s")
         reset(url)
         results = measure(url, users, args.seconds, base, phases)
