@@ -32,10 +32,13 @@ BEGIN
         EXECUTE format('SELECT array_agg(DISTINCT %I::text) FROM old_rows', keycol) INTO keys;
     ELSIF (SELECT count(*) FROM new_rows) > 1000 THEN
         -- a bulk update (a suspension run) is a reload anyway: find one real change, not the
-        -- keys of every row (which took 3 s of a 100,000-customer run)
+        -- keys of every row (which took 3 s of a 100,000-customer run). A set difference of
+        -- the rows (each holds its id) hashes both sides once: a join of the transition
+        -- tables, which have no statistics, was planned as a nested loop, and an update that
+        -- changed nothing compared every pair (8 s for 5,000 rows, hours for 100,000).
         EXECUTE $q$
-            SELECT EXISTS (SELECT 1 FROM new_rows n JOIN old_rows o ON o.id = n.id
-                            WHERE (to_jsonb(n) - $1) IS DISTINCT FROM (to_jsonb(o) - $1))$q$
+            SELECT EXISTS (SELECT to_jsonb(n) - $1 FROM new_rows n
+                           EXCEPT SELECT to_jsonb(o) - $1 FROM old_rows o)$q$
             USING ignored INTO changed;
         IF changed THEN
             PERFORM pg_notify('radbill_radius', json_build_object('t', TG_TABLE_NAME,
@@ -44,13 +47,15 @@ BEGIN
         RETURN NULL;
     ELSE
         -- an update announces the old and the new key (a renamed user) unless only ignored
-        -- columns changed
+        -- columns changed (the changed rows by set difference, as above; only they are
+        -- joined back to their old row)
         EXECUTE format($q$
+            WITH changed AS (SELECT to_jsonb(n) - $1 AS j FROM new_rows n
+                             EXCEPT SELECT to_jsonb(o) - $1 FROM old_rows o)
             SELECT array_agg(DISTINCT v.k) FROM (
-                SELECT n.%1$I::text AS nk, o.%1$I::text AS ok
-                FROM new_rows n JOIN old_rows o ON o.id = n.id
-                WHERE (to_jsonb(n) - $1) IS DISTINCT FROM (to_jsonb(o) - $1)
-            ) c, LATERAL (VALUES (c.nk), (c.ok)) v(k)$q$, keycol)
+                SELECT c.j ->> %1$L AS nk, o.%1$I::text AS ok
+                FROM changed c LEFT JOIN old_rows o ON o.id::text = c.j ->> 'id'
+            ) c, LATERAL (VALUES (c.nk), (c.ok)) v(k) WHERE v.k IS NOT NULL$q$, keycol)
             USING ignored INTO keys;
     END IF;
     IF keys IS NULL THEN
