@@ -249,14 +249,19 @@ def cpu_meter(url: str, pid: int):
         except (OSError, IndexError):
             return 0
 
+    seen: dict[int, tuple[int, bool]] = {}  # backend -> its last ticks, rlm_sql's or not
+
     def total() -> tuple[float, float, float]:
         """FreeRADIUS, all backends, and the backends of radius_module's own thread (the ones
-        without rlm_sql's application_name)."""
+        without rlm_sql's application_name). A backend that ended (rlm_sql's pool closes idle
+        connections) keeps its last count, so no total ever goes down."""
         rows = conn.execute(
             "SELECT pid, application_name LIKE 'FreeRADIUS%' FROM pg_stat_activity "
             "WHERE datname = current_database() AND pid <> pg_backend_pid()").fetchall()
-        return (ticks(pid) / tick, sum(ticks(p) for p, _ in rows) / tick,
-                sum(ticks(p) for p, sql in rows if not sql) / tick)
+        for p, sql in rows:
+            seen[p] = (max(ticks(p), seen.get(p, (0, sql))[0]), sql)
+        return (ticks(pid) / tick, sum(n for n, _ in seen.values()) / tick,
+                sum(n for n, sql in seen.values() if not sql) / tick)
     return total, conn
 
 

@@ -122,6 +122,6 @@ def resync(r: dict, share: float | None) -> None:
           f"{load}; resident {mb(steady)} before, peak {mb(peak)} "
           f"({'VmHWM' if r['hwm'] else 'sampled'}; sampled {mb(r['sampled_peak'])}), "
           f"{mb(r['after']['VmRSS'])} after")
-    extra = f"; the module's share {mb(share)}, the reload added {max(0, peak - steady) / share:.0%} "\
-        "of it" if share and share > 0 else ""
+    extra = (f"; the module's share {mb(share)}, the reload added "
+             f"{max(0, peak - steady) / share:.0%} of it") if share and share > 0 else ""
     print(f"  peak/steady {peak / steady:.2f}x{extra}")
