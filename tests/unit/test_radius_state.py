@@ -80,7 +80,8 @@ def test_reply_rows_share_tuples_and_keys():
     s = State()
     s.set_customers([row(1, "u1"), row(2, "u2")])
     s.set_radreply([("u1", "Framed-Pool", ":=", "main"), ("u2", "Framed-Pool", ":=", "main"),
-                    ("u1", "Class", "+=", "x"), ("u2", "Class", "+=", "x"), ("Other", "A", "=", "1")])
+                    ("u1", "Class", "+=", "x"), ("u2", "Class", "+=", "x"),
+                    ("Other", "A", "=", "1")])
     assert s.radreply["u1"] == (("Framed-Pool", ":=", "main"), ("Class", "+=", "x"))
     assert s.radreply["u1"] is s.radreply["u2"]
     assert next(k for k in s.radreply if k == "u1") is next(k for k in s.customers if k == "u1")
