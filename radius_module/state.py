@@ -255,46 +255,71 @@ class Config:
     suspended_address_list: str = "radbill-suspended"
 
 
+def session_key(uid: str) -> str | bytes:
+    """An Acct-Unique-Session-Id as `Sessions` keeps it: the 16 bytes of an MD5 in lower-case hex
+    (what the acct_unique policy makes: 56 bytes held instead of 88), else the text itself."""
+    if len(uid) == 32:
+        try:
+            raw = bytes.fromhex(uid)
+        except ValueError:
+            return uid
+        if raw.hex() == uid:
+            return raw
+    return uid
+
+
 @dataclass
 class Sessions:
     """Open sessions by Acct-Unique-Session-Id, counted per lower-cased user name."""
 
-    by_id: dict[str, tuple[str, str]] = field(default_factory=dict)
+    by_id: dict[str | bytes, str] = field(default_factory=dict)  # session_key -> user
     per_user: dict[str, int] = field(default_factory=dict)
     # recently stopped ids: an Interim-Update arriving after its Stop must not reopen the session
-    stopped: dict[str, None] = field(default_factory=dict)
-    # the NAS addresses, one string each however many sessions name them
-    addresses: dict[str, str] = field(default_factory=dict)
+    stopped: dict[str | bytes, None] = field(default_factory=dict)
+    # each NAS address's open sessions (for a NAS that restarted); a set slot costs less than a
+    # (user, address) tuple a session
+    by_nas: dict[str, set] = field(default_factory=dict)
 
     def count(self, user: str) -> int:
         return self.per_user.get(user, 0)
 
     def open(self, uid: str, user: str, nas_ip: str) -> bool:
         """Count a session as open; False when it already was (or already stopped)."""
-        if uid in self.by_id or uid in self.stopped:
+        key = session_key(uid)
+        if key in self.by_id or key in self.stopped:
             return False
-        self.by_id[uid] = (user, self.addresses.setdefault(nas_ip, nas_ip))
+        self.by_id[key] = user
+        self.by_nas.setdefault(nas_ip, set()).add(key)
         self.per_user[user] = self.per_user.get(user, 0) + 1
         return True
 
     def close(self, uid: str) -> bool:
-        if uid in self.stopped:
+        return self._close(session_key(uid))
+
+    def _close(self, key: str | bytes) -> bool:
+        if key in self.stopped:
             return False
-        self.stopped[uid] = None
+        self.stopped[key] = None
         if len(self.stopped) > 100_000:
             self.stopped = dict.fromkeys(list(self.stopped)[50_000:])
-        entry = self.by_id.pop(uid, None)
-        if entry is not None:
-            left = self.per_user.get(entry[0], 1) - 1
+        user = self.by_id.pop(key, None)
+        if user is not None:
+            for ip, keys in self.by_nas.items():
+                if key in keys:
+                    keys.discard(key)
+                    if not keys:
+                        del self.by_nas[ip]
+                    break
+            left = self.per_user.get(user, 1) - 1
             if left > 0:
-                self.per_user[entry[0]] = left
+                self.per_user[user] = left
             else:
-                self.per_user.pop(entry[0], None)
+                self.per_user.pop(user, None)
         return True
 
     def close_nas(self, nas_ip: str) -> None:
-        for uid in [u for u, (_, ip) in self.by_id.items() if ip == nas_ip]:
-            self.close(uid)
+        for key in list(self.by_nas.get(nas_ip, ())):
+            self._close(key)
 
     @classmethod
     def from_rows(cls, rows: Iterable[tuple], canon: dict[str, str] | None = None) -> Sessions:

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from radius_module.state import STATUSES, Customer, Customers, State, decode, encode, grouped
+from radius_module.state import (STATUSES, Customer, Customers, State, decode, encode, grouped,
+                                  session_key)
 
 
 def row(cid=7, username="alice", password="pw", nt_hash=None, mac=None, static_ip=None,
@@ -91,12 +92,21 @@ def test_reply_rows_share_tuples_and_keys():
     assert grouped([("g", "x"), ("g", "y"), ("h", "x")]) == {"g": ("x", "y"), "h": ("x",)}
 
 
-def test_open_sessions_share_the_address_strings():
+def test_open_sessions_by_id_user_and_nas():
     s = State()
     s.set_customers([row(1, "u1")])
-    s.set_sessions([("s1", "u1", "".join(["10.0.0.", "1"])), ("s2", "u1", "10.0.0.1"),
-                    ("s3", "u2", None)])
+    md5 = "0123456789abcdef0123456789abcdef"
+    s.set_sessions([(md5, "u1", "10.0.0.1"), ("s2", "u1", "10.0.0.1"), ("s3", "u2", None)])
     assert s.sessions.count("u1") == 2 and s.sessions.count("u2") == 1
-    assert s.sessions.by_id["s1"][1] is s.sessions.by_id["s2"][1]
+    assert bytes.fromhex(md5) in s.sessions.by_id and "s2" in s.sessions.by_id
+    assert session_key(md5.upper()) == md5.upper()  # kept as given unless it round-trips
+    assert not s.sessions.open(md5, "u1", "10.0.0.1")  # already open
+    assert s.sessions.close(md5) and not s.sessions.close(md5)
+    assert not s.sessions.open(md5, "u1", "10.0.0.1")  # a late Interim after its Stop
+    assert s.sessions.count("u1") == 1
+    s.sessions.open("s4", "u3", "10.0.0.2")
+    s.sessions.close_nas("10.0.0.1")
+    assert s.sessions.count("u1") == 0 and s.sessions.count("u3") == 1
+    assert set(s.sessions.by_nas) == {"", "10.0.0.2"}
     s.set_sessions([])
-    assert s.sessions.count("u1") == 0
+    assert s.sessions.count("u2") == 0
