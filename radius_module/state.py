@@ -293,10 +293,11 @@ class Sessions:
         self.per_user[user] = self.per_user.get(user, 0) + 1
         return True
 
-    def close(self, uid: str) -> bool:
-        return self._close(session_key(uid))
+    def close(self, uid: str, nas_ip: str | None = None) -> bool:
+        """`nas_ip`: the NAS the Stop came from (the one that opened it), found at once."""
+        return self._close(session_key(uid), nas_ip)
 
-    def _close(self, key: str | bytes) -> bool:
+    def _close(self, key: str | bytes, nas_ip: str | None = None) -> bool:
         if key in self.stopped:
             return False
         self.stopped[key] = None
@@ -304,12 +305,14 @@ class Sessions:
             self.stopped = dict.fromkeys(list(self.stopped)[50_000:])
         user = self.by_id.pop(key, None)
         if user is not None:
-            for ip, keys in self.by_nas.items():
-                if key in keys:
-                    keys.discard(key)
-                    if not keys:
-                        del self.by_nas[ip]
-                    break
+            keys = self.by_nas.get(nas_ip)
+            if keys is None or key not in keys:  # not told, or told another: look for it
+                nas_ip, keys = next(((ip, k) for ip, k in self.by_nas.items() if key in k),
+                                    (None, None))
+            if keys is not None:
+                keys.discard(key)
+                if not keys:
+                    del self.by_nas[nas_ip]
             left = self.per_user.get(user, 1) - 1
             if left > 0:
                 self.per_user[user] = left
@@ -319,7 +322,7 @@ class Sessions:
 
     def close_nas(self, nas_ip: str) -> None:
         for key in list(self.by_nas.get(nas_ip, ())):
-            self._close(key)
+            self._close(key, nas_ip)
 
     @classmethod
     def from_rows(cls, rows: Iterable[tuple], canon: dict[str, str] | None = None) -> Sessions:

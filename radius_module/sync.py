@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 import psycopg
 
 from radius_module import queries as Q
-from radius_module.state import State
+from radius_module.state import Sessions, State
 
 log = logging.getLogger("radius_module")
 
@@ -102,7 +102,7 @@ def apply_session_events(sessions: Sessions, events) -> None:
         if kind == "open":
             sessions.open(uid, user, nas_ip)
         elif kind == "close":
-            sessions.close(uid)
+            sessions.close(uid, nas_ip)
         elif kind == "nas":
             sessions.close_nas(nas_ip)
 

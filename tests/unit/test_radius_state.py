@@ -105,6 +105,9 @@ def test_open_sessions_by_id_user_and_nas():
     assert not s.sessions.open(md5, "u1", "10.0.0.1")  # a late Interim after its Stop
     assert s.sessions.count("u1") == 1
     s.sessions.open("s4", "u3", "10.0.0.2")
+    s.sessions.open("s5", "u3", "10.0.0.2")
+    assert s.sessions.close("s5", "10.0.0.9")  # told another NAS: still found
+    assert s.sessions.count("u3") == 1 and s.sessions.by_nas["10.0.0.2"] == {"s4"}
     s.sessions.close_nas("10.0.0.1")
     assert s.sessions.count("u1") == 0 and s.sessions.count("u3") == 1
     assert set(s.sessions.by_nas) == {"", "10.0.0.2"}
