@@ -134,6 +134,13 @@ DECLARE
     d_time bigint;
     started timestamptz;
     owner inet;
+    rid bigint;
+    pi bigint;
+    po bigint;
+    ps bigint;
+    pstop timestamptz;
+    pupd timestamptz;
+    pnas inet;
 BEGIN
     -- Event-Timestamp is the NAS's clock. One that is far off (a router without NTP sends 1970;
     -- 0xFFFFFFFF made a session start in 2106 that no Accounting-On could close, since that
@@ -170,44 +177,48 @@ BEGIN
                                    'this NAS does not serve the customer''s operator');
     END IF;
     -- radacct is partitioned by month of acctstarttime (radacct_partitions.sql): the session's
-    -- key names its month, so every statement below reads one partition
+    -- key names its month, so each statement below reads one partition. The common case: the
+    -- session exists. Its totals before this packet are read first; instead of a row lock (a
+    -- WAL record of its own) the update then requires those totals unchanged, so a concurrent
+    -- twin of this packet makes it find nothing and go round again below. Counters only grow:
+    -- a retransmit or a late Interim adds nothing and lowers nothing. (One statement joining
+    -- radacct to itself for the old totals cost twice these two on the partitioned table.)
     IF p_status <> 'Start' THEN
-        SELECT acctstarttime INTO started FROM radacct_keys WHERE acctuniqueid = p_uniqueid;
+        SELECT r.radacctid, r.acctstarttime, r.acctinputoctets, r.acctoutputoctets,
+               r.acctsessiontime, r.acctstoptime, r.nasipaddress
+          INTO rid, started, pi, po, ps, pstop, pnas
+          FROM radacct_keys k JOIN radacct r ON r.acctuniqueid = k.acctuniqueid
+                                            AND r.acctstarttime = k.acctstarttime
+         WHERE k.acctuniqueid = p_uniqueid;
     END IF;
-    IF started IS NOT NULL THEN
-        -- the common case: the session exists. The sub-select hands back the totals before
-        -- this packet, so the delta comes out of the same statement; instead of a row lock (a
-        -- WAL record of its own) the update requires those totals unchanged, so a concurrent
-        -- twin of this packet makes it find nothing and go round again below. Counters only
-        -- grow: a retransmit or a late Interim adds nothing and lowers nothing.
+    IF rid IS NOT NULL AND pnas = p_nasip::inet THEN
         UPDATE radacct r SET
-            acctinputoctets = greatest(coalesce(prev.i, 0), tin),
-            acctoutputoctets = greatest(coalesce(prev.o, 0), tout),
-            acctsessiontime = greatest(coalesce(prev.s, 0), coalesce(stime, 0)),
+            acctinputoctets = greatest(coalesce(pi, 0), tin),
+            acctoutputoctets = greatest(coalesce(po, 0), tout),
+            acctsessiontime = greatest(coalesce(ps, 0), coalesce(stime, 0)),
             acctupdatetime = greatest(r.acctupdatetime, t),
-            acctinterval = CASE WHEN NOT is_stop AND prev.stopped IS NULL
+            acctinterval = CASE WHEN NOT is_stop AND pstop IS NULL
                 THEN extract(epoch FROM t - coalesce(r.acctupdatetime, r.acctstarttime))::bigint
                 ELSE r.acctinterval END,
-            acctstoptime = CASE WHEN is_stop THEN coalesce(prev.stopped, t) ELSE prev.stopped END,
+            acctstoptime = CASE WHEN is_stop THEN coalesce(pstop, t) ELSE pstop END,
             acctterminatecause = CASE WHEN is_stop
                 THEN coalesce(nullif(p_cause, ''), r.acctterminatecause)
                 ELSE r.acctterminatecause END,
             connectinfo_stop = CASE WHEN is_stop THEN p_connectinfo ELSE r.connectinfo_stop END,
             framedipaddress = coalesce(nullif(p_framedip, '')::inet, r.framedipaddress)
-          FROM (SELECT radacctid, acctinputoctets AS i, acctoutputoctets AS o,
-                       acctsessiontime AS s, acctstoptime AS stopped
-                  FROM radacct WHERE acctuniqueid = p_uniqueid AND acctstarttime = started) prev
-         WHERE r.radacctid = prev.radacctid AND r.acctstarttime = started
-           AND r.nasipaddress = p_nasip::inet
-           AND r.acctinputoctets IS NOT DISTINCT FROM prev.i
-           AND r.acctoutputoctets IS NOT DISTINCT FROM prev.o
-           AND r.acctsessiontime IS NOT DISTINCT FROM prev.s
-           AND r.acctstoptime IS NOT DISTINCT FROM prev.stopped
-        RETURNING greatest(tin - coalesce(prev.i, 0), 0), greatest(tout - coalesce(prev.o, 0), 0),
-                  greatest(coalesce(stime, 0) - coalesce(prev.s, 0), 0), prev.stopped IS NULL
-             INTO d_in, d_out, d_time, was_open;
-        kind := CASE WHEN is_stop AND was_open THEN 'close'
-                     WHEN d_in > 0 OR d_out > 0 OR d_time > 0 THEN 'use' END;
+         WHERE r.radacctid = rid AND r.acctstarttime = started
+           AND r.acctinputoctets IS NOT DISTINCT FROM pi
+           AND r.acctoutputoctets IS NOT DISTINCT FROM po
+           AND r.acctsessiontime IS NOT DISTINCT FROM ps
+           AND r.acctstoptime IS NOT DISTINCT FROM pstop;
+        IF FOUND THEN
+            d_in := greatest(tin - coalesce(pi, 0), 0);
+            d_out := greatest(tout - coalesce(po, 0), 0);
+            d_time := greatest(coalesce(stime, 0) - coalesce(ps, 0), 0);
+            was_open := pstop IS NULL;
+            kind := CASE WHEN is_stop AND was_open THEN 'close'
+                         WHEN d_in > 0 OR d_out > 0 OR d_time > 0 THEN 'use' END;
+        END IF;
     END IF;
     IF d_in IS NULL THEN
         -- a Start, or the first record of a session whose Start was lost: all of it is new.
