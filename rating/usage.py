@@ -11,12 +11,25 @@ from radbill.models import JobState
 
 # Days whose sessions changed since the watermark. A session's bytes count on the day it
 # started (radacct keeps running totals, not per-day deltas). Sessions of usernames that are
-# no customer's are not counted.
+# no customer's are not counted. A session changed since then is open (the open sessions'
+# partial indexes: as many as are online) or stopped since (ix_radacct_stop): neither reads the
+# years of closed sessions (issue 16: radacct at 10,000,000 rows), where one condition on
+# greatest(start, update, stop) read all of radacct every run.
 CHANGED_DAYS_SQL = """
-SELECT DISTINCT CAST(acctstarttime AT TIME ZONE :tz AS date)
-FROM radacct
-WHERE acctstarttime IS NOT NULL AND username IS NOT NULL
-  AND greatest(acctstarttime, acctupdatetime, acctstoptime) > :since
+SELECT DISTINCT CAST(acctstarttime AT TIME ZONE :tz AS date) FROM (
+    SELECT acctstarttime, username FROM radacct
+     WHERE acctstoptime IS NULL AND greatest(acctstarttime, acctupdatetime) > :since
+    UNION ALL
+    SELECT acctstarttime, username FROM radacct WHERE acctstoptime > :since
+) r
+WHERE username IS NOT NULL
+"""
+
+# The newest time radacct holds, by the same two paths
+MARK_SQL = """
+SELECT greatest((SELECT max(acctstoptime) FROM radacct),
+                (SELECT max(greatest(acctstarttime, acctupdatetime)) FROM radacct
+                  WHERE acctstoptime IS NULL))
 """
 
 # Whole days recomputed from radacct, in the key's order (index inserts stay local).
@@ -59,8 +72,7 @@ def rollup(session: Session, now: dt.datetime | None = None) -> str:
         state = JobState(name="usage_rollup")
         session.add(state)
     since = state.watermark - OVERLAP if state.watermark else None
-    mark = session.scalar(sa.text(
-        "SELECT max(greatest(acctstarttime, acctupdatetime, acctstoptime)) FROM radacct"))
+    mark = session.scalar(sa.text(MARK_SQL))
     # the first run aggregates all of radacct: keep the hash aggregate in memory
     session.execute(sa.text("SET LOCAL work_mem = '128MB'"))
     if since is None:

@@ -1,9 +1,9 @@
-"""`radbill bench radius|radius-memory|rating|admin|payment|api`: benchmarks that print figures (never run by the tests)."""
+"""`radbill bench radius|radius-memory|rating|admin|payment|api|radacct`: benchmarks that print figures (never run by the tests)."""
 from __future__ import annotations
 
 import importlib
 
-SUITES = ("radius", "radius-memory", "rating", "admin", "payment", "api")
+SUITES = ("radius", "radius-memory", "rating", "admin", "payment", "api", "radacct")
 
 
 def register(sub) -> None:
@@ -13,6 +13,8 @@ def register(sub) -> None:
     p.add_argument("--seconds", type=float, default=10.0, help="length of each load phase")
     p.add_argument("--phases", help="radius: a comma-separated subset of auth,acct,storm,memory"
                    " (default all)")
+    p.add_argument("--rows", type=int, default=10_000_000,
+                   help="radacct: the rows radacct grows to for the second measurement")
     p.add_argument("--keep", action="store_true", help="keep the benchmark database afterwards")
     p.set_defaults(handler=run)
 
