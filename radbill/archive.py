@@ -32,6 +32,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from radbill import settings
+from radbill.backup import sha256
 from radbill.jobs import Job, register
 
 AHEAD = 3  # months made ahead of the current one
@@ -249,14 +250,6 @@ def archived(root: Path | None = None) -> list[dict]:
         except (OSError, ValueError):
             continue
     return out
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def restore(conn: sa.Connection, month: dt.date, root: Path | None = None) -> tuple[str, int]:

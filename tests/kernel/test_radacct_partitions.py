@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from radbill import archive, db, migrate
+from tests.support.scratch_db import scratch_database
 
 ROOT = Path(__file__).resolve().parents[2]
 UTC = dt.timezone.utc
@@ -20,18 +21,8 @@ UTC = dt.timezone.utc
 
 @pytest.fixture
 def scratch(database_url):
-    name = f"{sa.engine.make_url(database_url).database}_parts"
-    url = sa.engine.make_url(database_url)
-    admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    scratch = url.set(database=name).render_as_string(hide_password=False)
-    yield scratch
-    db.engine(scratch).dispose()
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with scratch_database(database_url, "parts") as url:
+        yield url
 
 
 def radbill(url: str, *args: str, archive_dir: Path | None = None) -> subprocess.CompletedProcess:

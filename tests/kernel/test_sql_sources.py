@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from alembic.script import ScriptDirectory
 
 from radbill import db, migrate
+from tests.support.scratch_db import scratch_database
 
 ROOT = Path(__file__).resolve().parents[2]
 VERSIONS = ROOT / "radbill" / "migrations" / "versions"
@@ -64,18 +65,8 @@ def test_a_fresh_test_database_matches_the_files(database_url):
 
 @pytest.fixture(scope="module")
 def scratch_url(database_url):
-    name = f"{sa.engine.make_url(database_url).database}_sql"
-    url = sa.engine.make_url(database_url)
-    admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    scratch = url.set(database=name).render_as_string(hide_password=False)
-    yield scratch
-    db.engine(scratch).dispose()
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with scratch_database(database_url, "sql") as url:
+        yield url
 
 
 def radbill(url: str, *args: str) -> subprocess.CompletedProcess:
