@@ -108,6 +108,11 @@ def olt_with_onus(url: str, n: int) -> int:
             "INSERT INTO onus (olt_id, port, onu_id, mac) SELECT :o, '0/1/' || (k / 64), k % 64,"
             " c.mac FROM customers c JOIN unnest(CAST(:u AS text[])) WITH ORDINALITY AS x(u, k)"
             " ON c.username = x.u"), {"o": olt, "u": users})
+        # the online sessions speak every interim interval, as a live NAS's do (the loader
+        # leaves their update time empty, which would make every one of them stale)
+        conn.execute(sa.text(
+            "UPDATE radacct SET acctupdatetime = now() - random() * interval '4 minutes',"
+            " acctinterval = 300 WHERE acctstoptime IS NULL"))
     return olt
 
 
