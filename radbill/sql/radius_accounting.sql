@@ -16,10 +16,10 @@ DROP FUNCTION IF EXISTS radbill_rate(bigint);
 -- radius_acct_log -> usage counters, fup crossings (through the lifecycle), session notices
 CREATE OR REPLACE FUNCTION radbill_drain() RETURNS int LANGUAGE plpgsql AS $fn$
 DECLARE
-    batch jsonb;
     n int;
     crossed int[];
     limited int[];
+    chunks jsonb[];
     i int;
     events jsonb;
 BEGIN
@@ -27,18 +27,17 @@ BEGIN
     IF NOT pg_try_advisory_xact_lock(hashtext('radbill_drain')) THEN
         RETURN 0;
     END IF;
-    WITH moved AS (DELETE FROM radius_acct_log RETURNING *)
-    SELECT jsonb_agg(to_jsonb(moved) ORDER BY id), count(*) INTO batch, n FROM moved;
-    IF n = 0 THEN
-        RETURN 0;
-    END IF;
-    -- every customer's usage in the batch, in one statement; those who crossed their cap
-    -- (and were active) come back to be moved to fup
-    WITH d AS (
-        SELECT lower(x.username) AS u, sum(x.d_in) AS i, sum(x.d_out) AS o, sum(x.d_time) AS t
-          FROM jsonb_to_recordset(batch) AS x(id bigint, username text, d_in bigint,
-                                              d_out bigint, d_time bigint)
-         WHERE x.d_in > 0 OR x.d_out > 0 OR x.d_time > 0
+    -- One statement: the log's rows leave it, every customer's usage in them goes into their
+    -- counters, and back come those who crossed their cap (and were active: they are moved to
+    -- fup below), those on a package with a time or data limit, and the session notices in
+    -- chunks. (The rows used to travel as one jsonb array unpacked twice: ~85 µs of
+    -- PostgreSQL time a record in `radbill bench radius`.)
+    WITH moved AS (
+        DELETE FROM radius_acct_log RETURNING *
+    ), d AS (
+        SELECT lower(username) AS u, sum(d_in) AS i, sum(d_out) AS o, sum(d_time) AS t
+          FROM moved
+         WHERE d_in > 0 OR d_out > 0 OR d_time > 0
          GROUP BY 1
     ), up AS (
         INSERT INTO usage_counters AS uc (customer_id, cycle_start, bytes_in, bytes_out,
@@ -50,15 +49,32 @@ BEGIN
                bytes_out = uc.bytes_out + excluded.bytes_out,
                session_time = uc.session_time + excluded.session_time, updated_at = now()
         RETURNING uc.customer_id, uc.bytes_in + uc.bytes_out AS total
+    ), flags AS (
+        SELECT array_agg(cu.id ORDER BY cu.id)
+                   FILTER (WHERE cu.status = 'active' AND pk.data_cap IS NOT NULL
+                             AND up.total >= pk.data_cap) AS crossed,
+               array_agg(cu.id ORDER BY cu.id)
+                   FILTER (WHERE pk.time_limit IS NOT NULL OR pk.data_limit IS NOT NULL)
+                   AS limited
+          FROM up JOIN customers cu ON cu.id = up.customer_id
+          JOIN packages pk ON pk.id = cu.package_id
+    ), notes AS (
+        -- which sessions opened and closed (simultaneous use), 40 a notice to stay under
+        -- NOTIFY's 8000 bytes
+        SELECT chunk, jsonb_agg(jsonb_build_array(kind, left(uniqueid, 64),
+                                                  left(lower(username), 64), left(nasip, 45))
+                                ORDER BY id) AS e
+          FROM (SELECT m.*, (row_number() OVER (ORDER BY m.id) - 1) / 40 AS chunk
+                  FROM moved m WHERE m.kind IN ('open', 'close', 'nas')) x
+         GROUP BY chunk
     )
-    SELECT array_agg(cu.id ORDER BY cu.id)
-               FILTER (WHERE cu.status = 'active' AND pk.data_cap IS NOT NULL
-                         AND up.total >= pk.data_cap),
-           array_agg(cu.id ORDER BY cu.id)
-               FILTER (WHERE pk.time_limit IS NOT NULL OR pk.data_limit IS NOT NULL)
-      INTO crossed, limited
-      FROM up JOIN customers cu ON cu.id = up.customer_id
-      JOIN packages pk ON pk.id = cu.package_id;
+    SELECT (SELECT count(*) FROM moved), flags.crossed, flags.limited,
+           (SELECT array_agg(e ORDER BY chunk) FROM notes)
+      INTO n, crossed, limited, chunks
+      FROM flags;
+    IF n = 0 THEN
+        RETURN 0;
+    END IF;
     -- a package with a time or data limit (the hotspot's): authorize answers from what the
     -- cycle has left, so every FreeRADIUS process re-reads these customers' counters,
     -- 500 ids a notice to stay under NOTIFY's 8000 bytes
@@ -73,17 +89,8 @@ BEGIN
     IF crossed IS NOT NULL THEN
         PERFORM radbill_transition(crossed, 'fup', 'data_cap', 'radius', 'radius.accounting');
     END IF;
-    -- tell every FreeRADIUS process which sessions opened and closed (simultaneous use), in
-    -- payloads that stay under NOTIFY's 8000 bytes
-    FOR events IN
-        SELECT jsonb_agg(jsonb_build_array(kind, left(uniqueid, 64), left(lower(username), 64),
-                                           left(nasip, 45)) ORDER BY id)
-          FROM (SELECT x.*, (row_number() OVER (ORDER BY x.id) - 1) / 40 AS chunk
-                  FROM jsonb_to_recordset(batch) AS x(id bigint, kind text, username text,
-                                                      uniqueid text, nasip text)
-                 WHERE x.kind IN ('open', 'close', 'nas')) e
-         GROUP BY chunk ORDER BY chunk
-    LOOP
+    -- tell every FreeRADIUS process which sessions opened and closed
+    FOREACH events IN ARRAY coalesce(chunks, '{}') LOOP
         PERFORM pg_notify('radbill_radius', jsonb_build_object('t', 'sessions', 'e', events)::text);
     END LOOP;
     RETURN n;
