@@ -207,28 +207,17 @@ def due(today: dt.date, keep_months: int) -> dt.date | None:
     return add_months(today.replace(day=1), -keep_months)
 
 
-def archive_due(session: Session, today: dt.date, keep_months: int,
-                root: Path | None = None) -> list[str]:
-    """Archive every month before `due`, each in a transaction of its own (a savepoint of the
-    job's when called from it)."""
+def maintain(conn: sa.Connection, today: dt.date, keep_months: int,
+             root: Path | None = None) -> tuple[list[str], list[str]]:
+    """What the job does, in the caller's transaction: make the coming months' partitions
+    (adopting any month radacct_default holds rows of), then archive every month before `due`.
+    Returns the partitions made and a line per month archived or held."""
+    made = ensure_partitions(conn, today)
     before = due(today, keep_months)
-    if before is None:
-        return []
-    conn = session.connection()
-    # rows of old months still in radacct_default get their partition first
-    oldest = conn.scalar(sa.text(
-        "SELECT min(acctstarttime AT TIME ZONE 'UTC') FROM radacct_default "
-        "WHERE acctstarttime < :b"), {"b": before})
-    if oldest:
-        month = oldest.date().replace(day=1)
-        while month < before:
-            conn.scalar(sa.text("SELECT radbill_radacct_partition(:m)"), {"m": month})
-            month = add_months(month, 1)
-    said = []
-    for p in partitions(conn):
-        if p.month is not None and p.month < before:
-            said.append(archive_month(conn, p.month, root))
-    return said
+    said = [] if before is None else [archive_month(conn, p.month, root)
+                                      for p in partitions(conn)
+                                      if p.month is not None and p.month < before]
+    return made, said
 
 
 # -- listing and restoring ----------------------------------------------------------------
@@ -297,9 +286,7 @@ def restored(conn: sa.Connection) -> list[str]:
 
 def partitions_job(session: Session, on: dt.date) -> str:
     """Make the coming months' partitions; archive the months older than the setting keeps."""
-    conn = session.connection()
-    made = ensure_partitions(conn, on)
-    said = archive_due(session, on, settings.get().radacct_keep_months)
+    made, said = maintain(session.connection(), on, settings.get().radacct_keep_months)
     return "; ".join([f"made {', '.join(made)}" if made else "partitions ready"] + said)
 
 

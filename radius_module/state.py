@@ -182,19 +182,11 @@ class Customers:
             key = row[1].lower()
             while j < n_old and old_ids[j] < cid:
                 j += 1
-            if j < n_old and old_ids[j] == cid:
-                old_key = old_keys[j]
-                if old_key == key:
-                    key = old_key
-                    rec = encode(key, row)
-                    old_rec = old_index.get(key)
-                    if old_rec == rec:
-                        rec = old_rec
-                else:
-                    rec = encode(key, row)
-            else:
-                rec = encode(key, row)
-            index[key] = rec
+            if j < n_old and old_ids[j] == cid and old_keys[j] == key:
+                key = old_keys[j]  # the same customer under the same name: share the strings
+            rec = encode(key, row)
+            old_rec = old_index.get(key)
+            index[key] = old_rec if old_rec == rec else rec
             if last is None or cid > last:
                 ids.append(cid)
                 keys.append(key)

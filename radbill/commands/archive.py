@@ -53,9 +53,8 @@ def run(args) -> int:
             keep = settings.get().radacct_keep_months if args.keep_months is None \
                 else args.keep_months
             today = dt.datetime.now(settings.get().tz).date()
-            with db.session_scope() as session:
-                made = archive.ensure_partitions(session.connection(), today)
-                said = archive.archive_due(session, today, keep)
+            with db.engine().begin() as conn:
+                made, said = archive.maintain(conn, today, keep)
             for name in made:
                 print(f"made {name}")
             for line in said or ["nothing to archive"]:

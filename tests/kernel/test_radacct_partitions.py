@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
-import os
 import subprocess
 from pathlib import Path
 
@@ -13,9 +12,8 @@ import pytest
 import sqlalchemy as sa
 
 from radbill import archive, db, migrate
-from tests.support.scratch_db import scratch_database
+from tests.support.scratch_db import radbill_at, scratch_database
 
-ROOT = Path(__file__).resolve().parents[2]
 UTC = dt.timezone.utc
 
 
@@ -25,12 +23,10 @@ def scratch(database_url):
         yield url
 
 
-def radbill(url: str, *args: str, archive_dir: Path | None = None) -> subprocess.CompletedProcess:
-    env = dict(os.environ, RADBILL_DATABASE_URL=url)
-    if archive_dir:
-        env["RADBILL_RADACCT_ARCHIVE_DIR"] = str(archive_dir)
-    return subprocess.run([str(ROOT / ".venv" / "bin" / "radbill"), *args], capture_output=True,
-                          text=True, env=env, timeout=300)
+def radbill(url: str, *args: str,
+            archive_dir: Path | None = None) -> subprocess.CompletedProcess:
+    extra = {"radacct_archive_dir": archive_dir} if archive_dir else {}
+    return radbill_at(url, *args, timeout=300, **extra)
 
 
 def acct(conn, status: str, uid: str, user: str = "alice", nas: str = "10.0.0.1",

@@ -4,7 +4,6 @@ functions and triggers in radbill/sql/*.sql, re-applied by `radbill db upgrade` 
 from __future__ import annotations
 
 import configparser
-import os
 import re
 import subprocess
 from pathlib import Path
@@ -14,7 +13,7 @@ import sqlalchemy as sa
 from alembic.script import ScriptDirectory
 
 from radbill import db, migrate
-from tests.support.scratch_db import scratch_database
+from tests.support.scratch_db import radbill_at, scratch_database
 
 ROOT = Path(__file__).resolve().parents[2]
 VERSIONS = ROOT / "radbill" / "migrations" / "versions"
@@ -70,9 +69,7 @@ def scratch_url(database_url):
 
 
 def radbill(url: str, *args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, RADBILL_DATABASE_URL=url)
-    return subprocess.run([str(ROOT / ".venv" / "bin" / "radbill"), *args], capture_output=True,
-                          text=True, env=env, timeout=120)
+    return radbill_at(url, *args)
 
 
 def sql(url: str, *statements: str) -> None:
