@@ -28,3 +28,4 @@ from radbill.models.selfcare import (Complaint, ComplaintAttachment, ComplaintCa
                                      Signup, WalledGardenHost)
 from radbill.models.api import (ApiClient, ApiRequest, ApiToken, Webhook,  # noqa: E402,F401
                                 WebhookDelivery)
+from radbill.models.customdata import CustomField  # noqa: E402,F401  (issue 17)

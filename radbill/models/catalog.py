@@ -66,6 +66,8 @@ class Package(Base):
     time_limit: Mapped[int | None]  # seconds
     data_limit: Mapped[int | None] = mapped_column(sa.BigInteger)  # bytes, in + out
     hotspot: Mapped[bool] = mapped_column(server_default=sa.false())
+    # a trial (issue 17): a customer on it gets this many days, is never billed, expires
+    trial_days: Mapped[int | None]
     created_at: Mapped[dt.datetime] = created_at()
 
     pool: Mapped[IpPool | None] = relationship(foreign_keys=[pool_id])
@@ -81,6 +83,8 @@ class Package(Base):
         sa.CheckConstraint("sim_use >= 1", name="sim_use_positive"),
         sa.CheckConstraint("time_limit is null or time_limit > 0", name="time_limit_positive"),
         sa.CheckConstraint("data_limit is null or data_limit > 0", name="data_limit_positive"),
+        sa.CheckConstraint("trial_days is null or trial_days between 1 and 366",
+                           name="trial_days_range"),
         sa.CheckConstraint("(burst_down is null) = (burst_up is null)", name="burst_pair"),
         sa.CheckConstraint("(fup_rate_down is null) = (fup_rate_up is null)", name="fup_pair"),
         sa.CheckConstraint("data_cap is null or fup_rate_down is not null", name="cap_needs_fup"),

@@ -47,6 +47,7 @@ class Customer(Base):
     manager_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_users.id", ondelete="SET NULL"))
     cycle_start: Mapped[dt.date] = mapped_column(server_default=sa.func.current_date())
     cycle_day: Mapped[int | None] = mapped_column(sa.SmallInteger)  # a monthly cycle's anchor
+    billing_from: Mapped[dt.date | None]  # a converted trial's first billed day (issue 17)
     lang: Mapped[str] = mapped_column(sa.Text, server_default="en")  # en, bn: portal, notices
     national_id: Mapped[str | None] = mapped_column(sa.Text)  # NID, one live customer each
     notes: Mapped[str | None] = mapped_column(sa.Text)
@@ -90,6 +91,9 @@ class Customer(Base):
                  postgresql_using="gin"),
         sa.Index("ix_customers_address_trgm", sa.text("lower(address) gin_trgm_ops"),
                  postgresql_using="gin"),
+        # custom field values: search and the unique check by containment (issue 17)
+        sa.Index("ix_customers_custom_fields", "custom_fields", postgresql_using="gin",
+                 postgresql_ops={"custom_fields": "jsonb_path_ops"}),
     )
 
 
