@@ -10,3 +10,4 @@ MONEY = frozenset({"advance_balance", "custom_price", "billing_profile"})
 for _name in ("customer", "customer.edit"):
     declare(_name, money=MONEY)
 declare("customer.delete", money=False)
+from customers.functions import bulk  # noqa: F401,E402  (issue 17: customer.bulk, customer.bulk_mac)

@@ -1,0 +1,249 @@
+"""package.replace and pool.replace (issue 17): every customer of one package moved to another,
+with a chosen proration rule; every package and static address of one pool moved to another.
+Both preview without sok=ok and run as customers/bulk.py tasks (one customer per savepoint,
+audited as that customer's change, progress committed with the work)."""
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import CIDR
+
+from customers import bulk
+from radbill import events
+from radbill.functions import audit
+from radbill.functions import fields as F
+from radbill.functions.crud import may_manage
+from radbill.functions.registry import Call, FormResult, FuncError, OkResult, Param, function
+from radbill.functions.roles import RESELLERS
+from radbill.models import Customer, IpPool, Package, PackageChange, RadAcct
+
+RULES = ("none", "prorate", "next_cycle")
+RULE_HELP = ("none: moved now, nothing billed; prorate: as package.change (an upgrade now with "
+             "the pro-rated difference billed, a downgrade at the next cycle); next_cycle: "
+             "moved when the paid period ends, nothing billed")
+PACKAGE_KIND, POOL_KIND = "package.replace", "pool.replace"
+
+
+def _customers():
+    from customers.functions.customers import ENTITY
+    return ENTITY
+
+
+def _find(call: Call, entity_module: str, ref: str | None, field: str):
+    if not ref or not ref.strip():
+        raise FuncError("is required", field=field)
+    mod = __import__(entity_module, fromlist=["ENTITY"])
+    return mod.ENTITY.find(call, F.parse_one(field, F.text(200), ref.strip()), field=field)
+
+
+def online(session, ids: list[int]) -> int:
+    """How many of `ids` have an open session now (their open radacct rows, partial index)."""
+    if not ids:
+        return 0
+    names = sa.select(Customer.username).where(Customer.id.in_(ids))
+    return session.scalar(sa.select(sa.func.count(sa.distinct(RadAcct.username))).where(
+        RadAcct.acctstoptime.is_(None), RadAcct.username.in_(names))) or 0
+
+
+# -- package.replace ----------------------------------------------------------------------------
+def move(session, caller, c: Customer, field: str, value: str, p: dict) -> None:
+    """One customer of package `from` to package `value` by the task's rule."""
+    from rating import package_change as pc
+    from rating.terms import today
+    call = Call(session, caller, PACKAGE_KIND, {"elid": str(c.id), "package": value,
+                                                "proration": p["proration"]})
+    if c.package_id != p["from"]:
+        raise FuncError("is no longer on the package being replaced", field="from")
+    new = session.get(Package, int(value))
+    _customers()._usable_by(call, c, Package, new.id, "to")
+    old = c.package
+    before = audit.snapshot(c)
+    rule, on = p["proration"], today()
+    if rule == "none":
+        change = PackageChange(customer_id=c.id, operator_id=c.operator_id, from_package_id=old.id,
+                               to_package_id=new.id, kind=kind_of(old, new), status="applied",
+                               effective_on=on, source="staff", requested_by=caller.login,
+                               applied_at=dt.datetime.now(dt.timezone.utc))
+        session.add(change)
+        c.package_id = new.id
+        session.flush()
+        events.emit(session, "customer.package_changed", customer_id=c.id,
+                    operator_id=c.operator_id, actor=caller.login, func=PACKAGE_KIND,
+                    username=c.username, change_id=change.id, kind=change.kind,
+                    **{"from": old.name, "to": new.name})
+    else:
+        waiting = session.scalar(sa.select(PackageChange.id).where(
+            PackageChange.customer_id == c.id,
+            PackageChange.status.in_(("pending", "scheduled"))))
+        if waiting is not None:
+            raise FuncError(f"has package change {waiting} waiting; cancel it first", field="to")
+        plan = pc.plan(session, c, new, on)
+        effective = plan.effective_on if rule == "prorate" else \
+            (plan.period[1] if plan.period is not None else on)
+        change = PackageChange(customer_id=c.id, operator_id=c.operator_id,
+                               from_package_id=old.id, to_package_id=new.id, kind=plan.kind,
+                               status="pending", effective_on=effective, amount=plan.amount,
+                               source="staff", requested_by=caller.login)
+        session.add(change)
+        session.flush()
+        if effective <= on:
+            pc.apply(session, change, c, on, actor=caller.login, func=PACKAGE_KIND)
+        else:
+            change.status, change.amount = "scheduled", 0
+            session.flush()
+            pc.announce(session, change, c, caller.login, PACKAGE_KIND)
+            audit.record(call, "package_change", change.id, c.username, None,
+                         audit.snapshot(change), c.operator_id)
+            return
+    session.flush()
+    audit.record(call, "customer", c.id, c.username, before, audit.snapshot(c), c.operator_id)
+
+
+def kind_of(old: Package, new: Package) -> str:
+    """Upgrade: a higher price a day (the same: a faster package), as package.change says."""
+    a = old.price / (old.validity_days or 30)
+    b = new.price / (new.validity_days or 30)
+    if a != b:
+        return "upgrade" if b > a else "downgrade"
+    return "upgrade" if new.rate_down > old.rate_down else "downgrade"
+
+
+bulk.register(PACKAGE_KIND, "package_replace", move)
+
+
+@function(PACKAGE_KIND, kind="form", roles=RESELLERS, money=("amount",),
+          params=(Param("from", "the package whose customers move", True),
+                  Param("to", "the package they move to", True),
+                  Param("proration", RULE_HELP),
+                  Param("confirm", "for many customers: the count the preview showed")))
+def package_replace(call: Call):
+    """Move every customer of one package (of your subtree) to another. Without sok=ok a
+    preview: how many, how many are online (they get a CoA with the new rate), a few moves
+    made and undone; with sok=ok a background task moves each one (audited per customer)."""
+    old = _find(call, "packages.functions.packages", call.get("from"), "from")
+    new = _find(call, "packages.functions.packages", call.get("to"), "to")
+    rule = F.parse_one("proration", F.choice(*RULES), (call.get("proration") or "none").strip())
+    if old.id == new.id:
+        raise FuncError("is the package being replaced", field="to")
+    ids = list(call.session.scalars(_customers().visible(call, sa.select(Customer.id)).where(
+        Customer.package_id == old.id).order_by(Customer.id)))
+    params = {"from": old.id, "proration": rule}
+    if not call.sok:
+        sample = []
+        for cid in ids[:5]:
+            c = call.session.get(Customer, cid)
+            row = {"username": c.username, "before": old.name}
+            nested = call.session.begin_nested()
+            try:
+                move(call.session, call.caller, c, "package_replace", str(new.id), params)
+                call.session.flush()
+                waiting = call.session.scalars(sa.select(PackageChange).where(
+                    PackageChange.customer_id == c.id).order_by(PackageChange.id.desc())).first()
+                row.update(after=new.name, kind=waiting.kind, status=waiting.status,
+                           effective_on=waiting.effective_on.isoformat(),
+                           amount=str(waiting.amount))
+            except FuncError as exc:
+                row["refused"] = "; ".join(f"{k}: {v}" for k, v in exc.errors.items())
+            finally:
+                nested.rollback()
+            call.session.expire(c)
+            sample.append(row)
+        return FormResult(None, {"from": old.name, "to": new.name, "proration": rule,
+                                 "matched": len(ids), "online": online(call.session, ids),
+                                 "sample": sample, "confirm_needed": len(ids) > 100})
+    if not ids:
+        raise FuncError(f"no customer of yours has package {old.name!r}", field="from")
+    from customers.functions.bulk import confirm
+    confirm(call, len(ids))
+    task = bulk.start(call.session, call, "package_replace", str(new.id), ids,
+                      kind=PACKAGE_KIND, extra=params,
+                      title=f"package {old.name} -> {new.name} ({rule}) for "
+                            f"{len(ids):,} customers")
+    return OkResult(task.id, {"task": task.id, "customers": len(ids)})
+
+
+# -- pool.replace -------------------------------------------------------------------------------
+def inside(cidr) -> sa.ColumnElement[bool]:
+    """The customer's static address lies in `cidr` (inet << cidr)."""
+    return Customer.static_ip.op("<<", is_comparison=True)(sa.cast(str(cidr), CIDR))
+
+
+def allocate(session, pool: IpPool, count: int) -> list[str]:
+    """`count` free host addresses of `pool` in address order: not its network or broadcast,
+    none a live customer's static address; FuncError when it has fewer."""
+    net = ipaddress.ip_network(str(pool.cidr))
+    used = {str(ip) for ip in session.scalars(sa.select(Customer.static_ip).where(
+        Customer.deleted_at.is_(None), Customer.static_ip.is_not(None),
+        inside(str(net))))}
+    hosts = net.hosts() if net.prefixlen < 31 else iter(net)
+    out = []
+    for ip in hosts:
+        if len(out) == count:
+            break
+        if str(ip) not in used:
+            out.append(str(ip))
+    if len(out) < count:
+        free = (net.num_addresses - (2 if net.prefixlen < 31 else 0)) - len(used)
+        raise FuncError(f"pool {pool.name!r} ({net}) has {max(free, 0):,} free addresses; "
+                        f"{count:,} customers need one", field="to")
+    return out
+
+
+@function(POOL_KIND, kind="form", roles=RESELLERS, money=False,
+          params=(Param("from", "the pool being replaced", True),
+                  Param("to", "the pool that replaces it", True),
+                  Param("confirm", "for many customers: the count the preview showed")))
+def pool_replace(call: Call):
+    """Move the packages of one pool to another (those you may change), and give every
+    customer whose static address lies in the old pool (or whose package used it) a free
+    address of the new one. Without sok=ok a preview; with sok=ok the packages change at once
+    and a background task re-addresses the customers (each audited; a live session is
+    disconnected so it dials again with its new address)."""
+    old = _find(call, "packages.functions.pools", call.get("from"), "from")
+    new = _find(call, "packages.functions.pools", call.get("to"), "to")
+    if old.id == new.id:
+        raise FuncError("is the pool being replaced", field="to")
+    if new.suspended != old.suspended:
+        raise FuncError("replace the walled garden only by another walled garden", field="to")
+    pkgs = list(call.session.scalars(sa.select(Package).where(
+        sa.or_(Package.pool_id == old.id, Package.fup_pool_id == old.id)).order_by(Package.id)))
+    mine = [p for p in pkgs if may_manage(call, p.operator_id)]
+    inside_old, inside_new = inside(old.cidr), inside(new.cidr)
+    stmt = _customers().visible(call, sa.select(Customer.id)).where(
+        Customer.static_ip.is_not(None),
+        sa.or_(inside_old, Customer.package_id.in_([p.id for p in pkgs])),
+        sa.not_(inside_new)).order_by(Customer.id)
+    ids = list(call.session.scalars(stmt))
+    addresses = allocate(call.session, new, len(ids))  # refused when the pool is too small
+    if not call.sok:
+        names = dict(call.session.execute(sa.select(Customer.id, Customer.username)
+                                          .where(Customer.id.in_(ids[:5]))).all())
+        return FormResult(None, {
+            "from": old.name, "to": new.name, "packages": [p.name for p in mine],
+            "packages_not_yours": [p.name for p in pkgs if p not in mine],
+            "matched": len(ids), "online": online(call.session, ids),
+            "sample": [{"username": names[i], "after": a} for i, a in zip(ids[:5], addresses)],
+            "confirm_needed": len(ids) > 100})
+    if len(ids) > 100:
+        from customers.functions.bulk import confirm
+        confirm(call, len(ids))
+    for p in mine:
+        before = audit.snapshot(p)
+        if p.pool_id == old.id:
+            p.pool_id = new.id
+        if p.fup_pool_id == old.id:
+            p.fup_pool_id = new.id
+        call.session.flush()
+        audit.record(call, "package", p.id, p.name, before, audit.snapshot(p), p.operator_id)
+    task_id = None
+    if ids:
+        task = bulk.start(call.session, call, "static_ip", None, ids,
+                          values=dict(zip(ids, addresses)), kind=POOL_KIND,
+                          title=f"pool {old.name} -> {new.name}: {len(ids):,} static addresses")
+        task_id = task.id
+    return OkResult(task_id, {"task": task_id, "customers": len(ids), "packages": len(mine)})
+
+
+bulk.register(POOL_KIND, "static_ip", bulk.apply_one)
