@@ -13,6 +13,7 @@ import json
 import logging
 import select
 import threading
+import time
 from dataclasses import dataclass
 
 import psycopg
@@ -117,6 +118,7 @@ def handle_radius(session: Session, event: Outbox, policy: Policy) -> Outcome:
         if target is None:
             errors.append(f"{s.nasipaddress} is not in the nas table")
             continue
+        PER_NAS.wait(target.host, settings.get().coa_per_nas_per_second)
         try:
             reply = coa.send(event.kind, target, s.ref, extra, policy.coa_timeout,
                              policy.coa_retries)
@@ -170,6 +172,32 @@ def event_attributes(session: Session, event: Outbox) -> dict[str, str]:
                         f"{format_rate(pkg.fup_rate_up)}/{format_rate(pkg.fup_rate_down)}"}
             return {"Mikrotik-Rate-Limit": rate_limit(pkg)}
     return {}
+
+
+class NasPacer:
+    """Space the requests this worker sends one NAS at least 1/rate seconds apart (a bulk
+    change queues thousands of CoAs; a MikroTik answers a flood late or not at all). Each
+    worker paces its own: N workers send a NAS up to N x rate a second."""
+
+    def __init__(self, clock=time.monotonic, sleep=time.sleep):
+        self.clock, self.sleep = clock, sleep
+        self.next_at: dict[str, float] = {}
+
+    def wait(self, nas: str, rate: float) -> float:
+        """Sleep until `nas` may have the next request; returns the seconds waited."""
+        if not rate or rate <= 0:
+            return 0.0
+        now = self.clock()
+        at = max(now, self.next_at.get(nas, now))
+        self.next_at[nas] = at + 1.0 / rate
+        if len(self.next_at) > 10_000:  # NAS long quiet need no entry
+            self.next_at = {k: v for k, v in self.next_at.items() if v > now}
+        if at > now:
+            self.sleep(at - now)
+        return at - now
+
+
+PER_NAS = NasPacer()
 
 
 # -- notifications ----------------------------------------------------------------------------

@@ -34,6 +34,9 @@ class Settings:
     replica_url: str = ""
     # scheduled jobs on another schedule: "name=cron hour=1 minute=30; name=interval minutes=2"
     job_schedule: str = ""
+    # CoA and Disconnect-Requests one outbox worker sends one NAS a second (issue 17: a bulk
+    # change's 20,000 CoAs must not flood a router); 0: no limit
+    coa_per_nas_per_second: int = 50
     time_zone: str = "UTC"
     currency: str = "BDT"
     secret_key: str = ""
