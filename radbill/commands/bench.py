@@ -1,9 +1,9 @@
-"""`radbill bench radius|radius-memory|rating|admin|payment|api|radacct`: benchmarks that print figures (never run by the tests)."""
+"""`radbill bench radius|radius-memory|rating|admin|payment|api|radacct|bulk`: benchmarks that print figures (never run by the tests)."""
 from __future__ import annotations
 
 import importlib
 
-SUITES = ("radius", "radius-memory", "rating", "admin", "payment", "api", "radacct")
+SUITES = ("radius", "radius-memory", "rating", "admin", "payment", "api", "radacct", "bulk")
 
 
 def register(sub) -> None:
