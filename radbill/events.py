@@ -69,23 +69,29 @@ ALERT = Route("alert")
 
 CATALOGUE: dict[str, EventType] = {t.name: t for t in (
     EventType("customer.created", "Your internet account is ready",
-              ("username", "package", "service"),
-              emitters=("customer.edit", "customer.import"), routes=(NOTIFY,)),  # welcome
+              ("username", "package", "service"), ("cutover",),
+              emitters=("customer.edit", "customer.import", "customer.import_mikrotik"),
+              # the welcome; not for subscribers a cut-over import moved in (cutover: true):
+              # they have had their account for years, and 100,000 SMS would cost the ISP
+              routes=(Route("notify", exclude={"cutover": True}),)),
     EventType("customer.updated", "Your account details changed",
               ("username", "changed", "relogin"),
-              emitters=("customer.edit", "portal.profile"),
+              emitters=("customer.edit", "portal.profile", "customer.import",
+                        "customer.import_mikrotik"),
               # what authorize hands out changed (package, MAC, address): dial again
               routes=(Route("disconnect", match={"relogin": True}),)),
     EventType("customer.suspended", "Your internet service is suspended", _STATUS, _NOTE,
-              emitters=("customer.suspend", "job.suspension", "job.expiry"),
-              routes=(DISCONNECT, NOTIFY)),
+              emitters=("customer.suspend", "job.suspension", "job.expiry", "customer.import"),
+              # an import's (reason import) moves the old system's status in: no notice
+              routes=(DISCONNECT, Route("notify", exclude={"reason": "import"}))),
     EventType("customer.activated", "Your internet service is active again", _STATUS, _NOTE,
               emitters=("customer.resume", "customer.enable", "payment.edit", "job.billing",
                         "job.expiry"),
               # after a payment the receipt says it; one notice, not two
               routes=(DISCONNECT, Route("notify", exclude={"reason": "payment"}))),
     EventType("customer.disabled", "Your internet account is disabled", _STATUS, _NOTE,
-              emitters=("customer.disable",), routes=(DISCONNECT, NOTIFY)),
+              emitters=("customer.disable", "customer.import"),
+              routes=(DISCONNECT, Route("notify", exclude={"reason": "import"}))),
     EventType("customer.deleted", "Your internet account is closed", _STATUS, _NOTE,
               emitters=("customer.delete",), routes=(DISCONNECT,)),
     EventType("customer.restored", "Your internet account is restored", _STATUS, _NOTE,

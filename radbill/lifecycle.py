@@ -34,10 +34,12 @@ class Transition:
 
 TRANSITIONS = (
     #          from                          to            why                          event
-    Transition(("active", "fup"), "suspended", ("manual", "unpaid", "expired"), "customer.suspended"),
+    Transition(("active", "fup"), "suspended", ("manual", "unpaid", "expired", "import"),
+               "customer.suspended"),
     Transition(("suspended",), "active", ("manual", "payment"), "customer.activated"),
     Transition(("disabled",), "active", ("manual",), "customer.activated"),
-    Transition(("active", "fup", "suspended"), "disabled", ("manual",), "customer.disabled"),
+    Transition(("active", "fup", "suspended"), "disabled", ("manual", "import"),
+               "customer.disabled"),
     Transition(("active",), "fup", ("data_cap",), "customer.fup_reached"),
     Transition(("fup",), "active", ("new_cycle",), "customer.fup_reset"),
     Transition(LIVE, "deleted", ("manual",), "customer.deleted"),
@@ -50,6 +52,7 @@ REASONS = {
     "payment": "a payment settled what was due",
     "data_cap": "the cycle's data cap was reached",
     "new_cycle": "a new usage cycle started",
+    "import": "as it was in the previous system (a cut-over import)",
 }
 AUTO_REASONS = ("unpaid", "expired")  # suspensions rating made, which a payment may lift
 

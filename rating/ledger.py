@@ -19,6 +19,8 @@ The chart, per operator:
   messaging_cost  what its SMS/WhatsApp/e-mail cost it (messaging/charging.py)
   service_cost    what fixing complaints cost it: parts, visits (complaint costs)
   payable         what the ISP owes its own providers (the SMS gateway's bill)
+  opening_balance equity: dues and advances carried over from the previous system by a
+                  cut-over import (customers/importing/)
 """
 from __future__ import annotations
 
@@ -41,7 +43,7 @@ LABELS = {"cash": "Cash", "receivable": "Accounts receivable", "advances": "Cust
           "gateway_fees": "Gateway charges", "commission": "Commission",
           "commission_payable": "Commission payable", "messaging_cost": "Messaging cost",
           "service_cost": "Service cost",
-          "payable": "Payable to providers"}
+          "payable": "Payable to providers", "opening_balance": "Opening balances"}
 
 
 def account_ids(session: Session, keys: Iterable[tuple[int, str]]) -> dict[tuple[int, str], int]:

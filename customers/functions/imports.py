@@ -1,78 +1,35 @@
-"""customer.import: a CSV of customers, every row validated by customer.edit, all or nothing.
+"""customer.import, customer.import_mikrotik, import_mapping: the cut-over import (issue 17;
+the work is customers/importing/).
 
-`file` is the CSV text (first line the header); `mapping` says which column feeds which
-customer.edit parameter (`column:param,...`, a column by its header or 0-based number; by
-default columns named like a parameter, or a common alias, feed it); `dry_run=yes` checks every
-row and keeps nothing. Errors name the row (its line in the file) and the field:
-`row 3: mobile`. The /customers/import page, /billmgr and `radbill call` all use this.
+customer.import reads a .csv or .xlsx (`file`: the CSV text, or the path of an uploaded file
+under var/imports/; any path from the CLI), maps its columns (`mapping` = `column:field,...`,
+a column by its header or 0-based number; or `saved_mapping` = a name saved with
+`save_mapping`; by default columns named like a field), and creates or updates customers by
+username. `dry_run=yes` checks every row and keeps nothing; errors name the row (its line in the
+file) and the field: `row 3: mobile`. A real run with bad rows imports nothing unless
+`skip_bad=yes` (then the good rows go in and the bad ones are listed). Up to one chunk (2,000
+rows) is written at once, all or nothing; more (or `background=yes`) runs as the background task
+customer_import, a chunk per transaction, resumable; the answer's elid is the import run.
 """
 from __future__ import annotations
 
-import csv
-import io
 import re
+from pathlib import Path
 
-from radbill.functions import registry
+import sqlalchemy as sa
+
+from radbill import settings
+from radbill.functions import audit, fields as F
+from radbill.functions.crud import root_operator
 from radbill.functions.registry import Call, FuncError, OkResult, Param, function
-from radbill.functions.roles import RESELLERS
+from radbill.functions.roles import ISP_ADMINS, RESELLERS
 
-ALIASES = {"phone": "mobile", "cell": "mobile", "user": "username", "login": "username",
-           "pass": "password", "plan": "package", "mac address": "mac", "ip": "static_ip",
-           "full name": "name", "customer name": "name", "expiry": "expires",
-           "profile": "billing_profile"}
-MAX_ROWS = 100_000
+from customers.importing import files, mapping as maps, runs
+from customers.importing.plan import Ctx
+
+MAX_ROWS = files.MAX_ROWS
 ROW_ERROR = re.compile(r"row (\d+): (.+)")
-
-
-def targets() -> list[str]:
-    """The parameters of customer.edit a column can feed."""
-    return [p.name for p in registry.load_all()["customer.edit"].params if p.name != "elid"]
-
-
-def read(text: str) -> tuple[list[str], list[list[str]]]:
-    rows = list(csv.reader(io.StringIO((text or "").lstrip("\ufeff"))))
-    if not rows:
-        raise FuncError("the file is empty", field="file")
-    if len(rows) - 1 > MAX_ROWS:
-        raise FuncError(f"at most {MAX_ROWS} rows per import", field="file")
-    return [h.strip() for h in rows[0]], rows[1:]
-
-
-def guess(header: list[str]) -> dict[int, str]:
-    """A first mapping: a column named like a parameter (or a common alias) feeds it."""
-    names = set(targets())
-    mapping = {}
-    for i, col in enumerate(header):
-        key = col.strip().lower()
-        key = ALIASES.get(key, key.replace(" ", "_"))
-        if key in names:
-            mapping[i] = key
-    return mapping
-
-
-def parse_mapping(raw: str | None, header: list[str]) -> dict[int, str]:
-    """`column:param,...` (column by header or number) into {index: param}; default: guess."""
-    if not (raw or "").strip():
-        return guess(header)
-    names, lowered = set(targets()), [h.lower() for h in header]
-    mapping, bad = {}, []
-    for item in raw.split(","):
-        col, _, param = item.partition(":")
-        col, param = col.strip(), param.strip()
-        if col.isascii() and col.isdigit() and int(col) < len(header):
-            index = int(col)
-        elif col.lower() in lowered:
-            index = lowered.index(col.lower())
-        else:
-            bad.append(f"no column {col!r}")
-            continue
-        if param not in names:
-            bad.append(f"{param!r} is not a customer.edit parameter")
-            continue
-        mapping[index] = param
-    if bad:
-        raise FuncError("; ".join(bad), field="mapping")
-    return mapping
+YES = ("1", "yes", "on", "true")
 
 
 def error_key(line: int, field: str) -> str:
@@ -85,47 +42,177 @@ def split_key(key: str) -> tuple[int, str]:
     return (int(found.group(1)), found.group(2)) if found else (0, key)
 
 
-@function("customer.import", roles=RESELLERS, money=False, params=(
-    Param("file", "the CSV text; the first line names the columns", True),
-    Param("mapping", "column:param,... (column by header or 0-based number); default: by name"),
-    Param("dry_run", "yes: check every row and keep nothing")))
-def import_customers(call: Call) -> OkResult:
-    """Create customers from a CSV, each row through customer.edit; all rows or none."""
-    header, rows = read(call.get("file") or "")
-    mapping = parse_mapping(call.get("mapping"), header)
-    if "username" not in mapping.values():
-        raise FuncError("no column feeds username", field="mapping")
-    dry_run = (call.get("dry_run") or "").lower() in ("1", "yes", "on", "true")
-    session = call.session
-    errors: dict[str, str] = {}
-    created = 0
-    everything = session.begin_nested()
-    try:
-        for line, row in enumerate(rows, start=2):  # later rows see earlier ones (duplicates)
-            if not any(cell.strip() for cell in row):
-                continue
-            params = {name: row[i].strip() for i, name in mapping.items()
-                      if i < len(row) and row[i].strip()}
-            params["sok"] = "ok"
-            one = session.begin_nested()
-            try:
-                registry.call(session, call.caller, "customer.edit", params)
-                one.commit()
-                created += 1
-            except FuncError as exc:
-                one.rollback()
-                for field, reason in (exc.errors or {"row": exc.message}).items():
-                    errors[error_key(line, field)] = reason
-    except BaseException:
-        everything.rollback()
-        raise
-    if errors or dry_run:
-        everything.rollback()
+def targets() -> list[str]:
+    """The fields a column can feed (custom fields as cf_<name>)."""
+    return list(maps.TARGETS)
+
+
+def uploads() -> Path:
+    """Where the import page keeps uploaded files (the only paths the web and API may name)."""
+    return Path(settings.get().var_dir) / "imports"
+
+
+def source(call: Call) -> tuple[str | Path, str]:
+    """The file to read (CSV text or a path) and its name."""
+    raw = call.get("file") or ""
+    if "\n" in raw or not raw.lower().endswith((".csv", ".xlsx")):
+        return raw, call.get("file_name") or ""
+    path = Path(raw)
+    if call.caller.channel != "cli":
+        path = (uploads() / path.name) if not path.is_absolute() else path
+        if path.resolve().parent != uploads().resolve():
+            raise FuncError("must be a file uploaded on the import page", field="file")
+    if not path.is_file():
+        raise FuncError(f"no file {path.name!r}", field="file")
+    return path, call.get("file_name") or path.name
+
+
+def yes(call: Call, name: str) -> bool:
+    value = call.get(name)
+    return value is not None and F.parse_one(name, F.boolean, value) is True
+
+
+def operator_of(call: Call) -> int:
+    return call.caller.operator_id or root_operator(call).id
+
+
+def column_map(call: Call, header: list[str]) -> dict[int, str]:
+    if call.get("saved_mapping"):
+        found = maps.saved(call.session, operator_of(call), call.get("saved_mapping"), header)
     else:
-        everything.commit()
-    if errors:
-        bad_rows = len({split_key(k)[0] for k in errors})
-        raise FuncError(f"{bad_rows} of {len(rows)} rows have errors; nothing was imported",
+        found = maps.parse(call.get("mapping"), header)
+    maps.check(found, custom_ok=False)
+    name = (call.get("save_mapping") or "").strip()
+    if name:
+        maps.save(call.session, operator_of(call), F.parse_one("save_mapping", F.text(100), name),
+                  found, header)
+    return found
+
+
+def run_rows(call: Call, header: list[str], rows, mapping: dict[int, str],
+             file_name: str) -> OkResult:
+    """Check the rows; then a dry run ends, a small file is written now, a large one queued."""
+    dry_run, skip_bad = yes(call, "dry_run"), yes(call, "skip_bad")
+    ctx = Ctx(call.session, call.caller, func=call.func, params=call.params)
+    checking = call.session.begin_nested()
+    try:
+        report = runs.check(ctx, rows, mapping)
+    except BaseException:
+        checking.rollback()
+        raise
+    if dry_run:
+        checking.rollback()  # nothing at all stays (a lookup may have made the root)
+    else:
+        checking.commit()
+    extra = {"rows": report.rows, "creates": report.creates, "updates": report.updates,
+             "bad_rows": len(report.errors), "dry_run": dry_run, "committed": False,
+             "created": 0, "updated": 0}
+    if report.errors and (dry_run or not skip_bad):
+        errors = {error_key(line, f): reason for line, errs in sorted(report.errors.items())
+                  for f, reason in errs.items()}
+        what = "dry run, nothing was saved" if dry_run else \
+            "nothing was imported (skip_bad=yes imports the good rows)"
+        raise FuncError(f"{len(report.errors)} of {report.rows} rows have errors; {what}",
                         errors=errors)
-    return OkResult(None, {"rows": len(rows), "created": created, "dry_run": dry_run,
-                           "committed": not dry_run})
+    if dry_run:
+        return OkResult(None, extra)
+    background = call.get("background")
+    if (len(report.good) > runs.CHUNK and background not in ("no",)) or \
+            (background is not None and yes(call, "background")):
+        run = runs.stage(ctx, report, mapping, header, file_name)
+        audit.record(call, "customer_import", run.id, file_name or None, None,
+                     {"rows": report.rows, "bad_rows": len(report.errors), "task": run.task_id})
+        return OkResult(run.id, {**extra, "task": run.task_id, "background": True})
+    created, updated = runs.write_now(ctx, report.good, f"import:{call.caller.login}")
+    return OkResult(None, {**extra, "committed": True, "created": created, "updated": updated,
+                           "errors": {error_key(line, f): reason
+                                      for line, errs in sorted(report.errors.items())
+                                      for f, reason in errs.items()}})
+
+
+COMMON = (
+    Param("dry_run", "yes: check every row and keep nothing"),
+    Param("skip_bad", "yes: import the good rows when some are bad (listed in the answer)"),
+    Param("background", "yes: run as a background task however small; no: now (up to one chunk)"),
+)
+
+
+@function("customer.import", roles=RESELLERS, money=True, params=(
+    Param("file", "the CSV text, or an uploaded .csv/.xlsx file's name (any path from the CLI)",
+          True),
+    Param("file_name", "the uploaded file's own name, for the report"),
+    Param("mapping", "column:field,... (column by header or 0-based number); default: by name"),
+    Param("saved_mapping", "the name of a mapping saved before"),
+    Param("save_mapping", "keep this mapping under this name"),
+    *COMMON))
+def import_customers(call: Call) -> OkResult:
+    """Create or update customers by username from a CSV or XLSX file; a dry run first."""
+    src, name = source(call)
+    header, rows = files.read(src, name)
+    return run_rows(call, header, rows, column_map(call, header), name)
+
+
+@function("customer.import_mikrotik", roles=ISP_ADMINS, money=False, params=(
+    Param("elid", "the NAS (MikroTik) id, name or address", True),
+    Param("packages", "profile:package,... (a PPP profile to a package); default: same name"),
+    Param("operator", "the operator the customers belong to; default yours"),
+    *COMMON))
+def import_mikrotik(call: Call) -> OkResult:
+    """Customers from a MikroTik's PPP secrets: password, profile (a package), remote address."""
+    from provisioning import mikrotik
+    from provisioning.errors import ProvisioningError
+    from provisioning.functions.routers import device_error, owner_only, router_of
+    nas, router = router_of(call)
+    owner_only(call, nas, "imports from it")
+    try:
+        secrets, _, _ = mikrotik.inventory(router)
+    except ProvisioningError as exc:
+        raise device_error(exc) from None
+    header, rows = secret_rows(secrets, profile_map(call.get("packages")), call.get("operator"))
+    mapping = {i: name for i, name in enumerate(header)}
+    return run_rows(call, header, rows, mapping, f"{nas.shortname or nas.nasname} PPP secrets")
+
+
+def profile_map(raw: str | None) -> dict[str, str]:
+    out = {}
+    for item in filter(None, (i.strip() for i in (raw or "").split(","))):
+        profile, sep, package = item.partition(":")
+        if not sep or not profile.strip() or not package.strip():
+            raise FuncError(f"{item[:40]!r} is not profile:package", field="packages")
+        out[profile.strip().lower()] = package.strip()
+    return out
+
+
+IPV4 = re.compile(r"[0-9]{1,3}(\.[0-9]{1,3}){3}")
+MAC = re.compile(r"[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}")
+
+
+def secret_rows(secrets, packages: dict[str, str], operator: str | None):
+    """PPP secrets as import rows: a line per secret (its place in /ppp/secret, from 1); a
+    remote-address that is an address (not a pool's name) becomes the static IP, a caller-id
+    that is a MAC the MAC binding, a disabled secret a disabled customer."""
+    header = ["username", "password", "package", "static_ip", "mac", "status", "notes"]
+    if operator:
+        header.append("operator")
+    rows = []
+    for n, s in enumerate(secrets, start=1):
+        cells = [s.name, s.password, packages.get(s.profile.lower(), s.profile),
+                 s.remote_address if IPV4.fullmatch(s.remote_address or "") else "",
+                 s.caller_id if MAC.fullmatch(s.caller_id or "") else "",
+                 "disabled" if s.disabled else "", s.comment or ""]
+        if operator:
+            cells.append(operator)
+        rows.append((n, [c or "" for c in cells]))
+    return header, rows
+
+
+@function("import_mapping", kind="list", roles=RESELLERS, params=())
+def import_mappings(call: Call):
+    """The column mappings saved for imports, by name."""
+    from radbill.functions.registry import ListResult
+    from radbill.models import ImportMapping
+    rows = [{"id": m.id, "name": m.name, "mapping": ", ".join(f"{k}:{v}" for k, v in
+                                                              m.mapping.items())}
+            for m in call.session.scalars(sa.select(ImportMapping).where(
+                ImportMapping.operator_id == operator_of(call)).order_by(ImportMapping.name))]
+    return ListResult(rows, len(rows), 1, max(len(rows), 1), ["name", "mapping"])

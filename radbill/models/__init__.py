@@ -29,3 +29,5 @@ from radbill.models.selfcare import (Complaint, ComplaintAttachment, ComplaintCa
 from radbill.models.api import (ApiClient, ApiRequest, ApiToken, Webhook,  # noqa: E402,F401
                                 WebhookDelivery)
 from radbill.models.customdata import CustomField  # noqa: E402,F401  (issue 17)
+from radbill.models.imports import (CustomerImport, CustomerImportRow,  # noqa: E402,F401
+                                    ImportMapping)  # (issue 17, cut-over import)

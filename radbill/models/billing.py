@@ -22,7 +22,8 @@ PAYMENT_STATUSES = ("completed", "reversed")
 CARD_STATUSES = ("unused", "used", "expired")
 ACCOUNT_KINDS = ("cash", "receivable", "advances", "vat_payable", "revenue", "upstream",
                  "downstream", "wholesale_cost", "gateway_fees", "commission",
-                 "commission_payable", "messaging_cost", "payable", "service_cost")
+                 "commission_payable", "messaging_cost", "payable", "service_cost",
+                 "opening_balance")  # issue 17: what a cut-over import carried over
 GATEWAY_KINDS = ("bkash", "sslcommerz", "nagad", "aamarpay")
 GATEWAY_MODES = ("sandbox", "live")
 CHECKOUT_STATUSES = ("pending", "completed", "failed", "cancelled", "review", "expired",
