@@ -3,11 +3,13 @@ are radbill/lifecycle.py's)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import zlib
 
 import phonenumbers
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
 
 from radbill import events, lifecycle, settings
 from radbill.functions import audit, hooks
@@ -207,6 +209,59 @@ class Customers(Entity):
         """A mobile number found in any spelling or by its last digits (mobile_matches)."""
         return mobile_matches(q)
 
+    def search_branches(self, call: Call, q: str) -> list:
+        """Beside the columns' prefixes, a searchable custom field's exact value (normalised as
+        stored: containment, which ix_customers_custom_fields answers)."""
+        from customers import custom_fields as CF
+        out = super().search_branches(call, q)
+        if not q:
+            return out
+        seen = set()
+        for d in CF.visible(call.session, call.caller.operator_path):
+            value = CF.search_value(d, q) if d.searchable else None
+            if value is not None and (d.name, value) not in seen:
+                seen.add((d.name, value))
+                out.append(Customer.custom_fields.op("@>")(
+                    sa.cast(sa.literal(json.dumps({d.name: value})), JSONB)))
+        return out
+
+    def list(self, call: Call):
+        """The list with a cf_<name> column for each custom field shown in the list (all of
+        them with custom=all, as the CSV export asks)."""
+        from customers import custom_fields as CF
+        result = super().list(call)
+        every = F.parse_one("custom", F.choice("all", "list"), call.get("custom") or "list") == "all"
+        defs, names = [], set()
+        for d in CF.visible(call.session, call.caller.operator_path):
+            if (every or d.in_list) and d.name not in names:
+                names.add(d.name)
+                defs.append(d)
+        if defs:
+            ids = [r["id"] for r in result.rows]
+            stored = dict(call.session.execute(sa.select(Customer.id, Customer.custom_fields)
+                                               .where(Customer.id.in_(ids))).all()) if ids else {}
+            for r in result.rows:
+                values = stored.get(r["id"]) or {}
+                for d in defs:
+                    r[d.param] = values.get(d.name)
+            result.columns = list(result.columns) + [d.param for d in defs]
+        return result
+
+    def custom_labels(self, call: Call) -> dict[str, str]:
+        """cf_<name> -> the definition's label, for the pages' column headings."""
+        from customers import custom_fields as CF
+        return {d.param: d.label for d in CF.visible(call.session, call.caller.operator_path)}
+
+    def form_extras(self, call: Call, values: dict) -> list:
+        """The custom fields of the customer's operator (a new customer: the caller's), for
+        the form pages: (definition, current value)."""
+        from customers import custom_fields as CF
+        operator_id = values.get("operator_id") or call.caller.operator_id
+        if operator_id is None:
+            operator_id = resolve_operator(call, None).id
+        stored = values.get("custom_fields") or {}
+        return [(d, stored.get(d.name, "")) for d in CF.definitions(call.session, operator_id)]
+
     def filter(self, stmt, param, column, value):
         if param == "deleted":
             return stmt.where(Customer.deleted_at.is_not(None)) if value in ("1", "on", "yes") else stmt
@@ -230,8 +285,13 @@ class Customers(Entity):
                       billing_profile=obj.billing_profile.name if obj.billing_profile else None,
                       zone=obj.zone.name if obj.zone else None, hash_only=obj.password is None,
                       custom_fields=obj.custom_fields, parent_id=obj.parent_id,
+                      parent=self._username(call, obj.parent_id),
                       manager_id=obj.manager_id, cycle_start=audit.jsonable(obj.cycle_start))
         return values
+
+    def _username(self, call: Call, cid: int | None) -> str | None:
+        return None if cid is None else call.session.scalar(
+            sa.select(Customer.username).where(Customer.id == cid))
 
     def apply(self, call: Call, obj: Customer, values: dict, creating: bool) -> None:
         errors: dict[str, str] = {}
@@ -249,14 +309,7 @@ class Customers(Entity):
         self._secret(obj, values)
         if "expires" in values:
             obj.expires_at = values.pop("expires")
-        custom = {k[3:]: F.parse_one(k, F.text(500), v.strip())
-                  for k, v in call.params.items() if k.startswith("cf_")}
-        bad = [k for k in custom if not re.fullmatch(r"[A-Za-z0-9_]{1,64}", k)]
-        if bad:
-            raise FuncError("a custom field is named by 1-64 letters, digits or _",
-                            field=f"cf_{bad[0]}"[:70])
-        if custom:
-            obj.custom_fields = {**(obj.custom_fields or {}), **custom}
+        self._custom(call, obj, creating)
         super().apply(call, obj, values, creating)
         if obj.service is None:
             obj.service = "pppoe"
@@ -305,12 +358,54 @@ class Customers(Entity):
             obj.zone_id = None if ref is None else self._zone(call, obj, ref)
         if "parent" in values:
             ref = values.pop("parent")
-            obj.parent_id = None if ref is None else self.find(call, ref, field="parent").id
-            if obj.parent_id is not None and obj.parent_id == obj.id:
-                raise FuncError("cannot be the customer itself", field="parent")
+            obj.parent_id = None if ref is None else self._parent(call, obj, ref)
+        elif obj.parent_id is not None and "operator" in call.params:
+            self._parent(call, obj, str(obj.parent_id))  # still in the same subtree?
         if "manager" in values:
             ref = values.pop("manager")
             obj.manager_id = None if ref is None else self._manager(call, ref)
+
+    def _parent(self, call: Call, obj: Customer, ref: str) -> int:
+        """A parent account (a family's or a business group's payer): a live customer the
+        caller sees, in the same operator subtree as the child (one's operator at or above the
+        other's), one level deep: the parent has no parent and the child no children."""
+        parent = self.find(call, ref, field="parent")
+        if obj.id is not None and parent.id == obj.id:
+            raise FuncError("cannot be the customer itself", field="parent")
+        paths = call.session.execute(sa.select(Operator.id, Operator.path).where(
+            Operator.id.in_((parent.operator_id, obj.operator_id)))).all()
+        path = dict(paths)
+        a, b = path.get(parent.operator_id, ""), path.get(obj.operator_id, "")
+        if not (a.startswith(b) or b.startswith(a)):
+            raise FuncError(f"{parent.username!r} belongs to another operator's subtree",
+                            field="parent")
+        if parent.parent_id is not None:
+            raise FuncError(f"{parent.username!r} is itself a child account; a parent has no "
+                            "parent", field="parent")
+        if obj.id is not None and call.session.scalar(sa.select(Customer.id).where(
+                Customer.parent_id == obj.id, Customer.deleted_at.is_(None)).limit(1)):
+            raise FuncError("this customer is a parent of others; a parent cannot have a parent",
+                            field="parent")
+        return parent.id
+
+    def _custom(self, call: Call, obj: Customer, creating: bool) -> None:
+        """Custom fields given as cf_<name> (customers/custom_fields.py): typed, required and
+        unique as their definitions say; errors name cf_<name>."""
+        from customers import custom_fields as CF
+        given = {k[3:]: v for k, v in call.params.items() if k.startswith("cf_")}
+        bad = [k for k in given if not re.fullmatch(r"[a-z][a-z0-9_]{0,39}", k)]
+        if bad:
+            raise FuncError("is not a custom field (cf_ then its name)",
+                            field=f"cf_{F.short(bad[0], 30)}")
+        if not given and not creating:
+            return
+        with call.session.no_autoflush:
+            values, errors = CF.check(call.session, obj.operator_id, given,
+                                      None if creating else obj.id, lock=True)
+        if errors:
+            raise FuncError(errors={f"cf_{k}": v for k, v in errors.items()})
+        if values:
+            obj.custom_fields = CF.merged(obj.custom_fields, values)
 
     def _usable_by(self, call: Call, obj: Customer, model, obj_id: int, field: str) -> None:
         """A package must be offered to the customer's operator (its own, an ancestor's or global)."""
