@@ -162,7 +162,7 @@ CATALOGUE: dict[str, EventType] = {t.name: t for t in (
     EventType("customer.package_changed", "Your package has changed",
               ("username", "from", "to", "kind"), ("change_id", "amount", "bill_id", "due_date"),
               emitters=("package.change", "package_change.approve", "portal.package",
-                        "job.package_changes"), routes=(COA, NOTIFY)),
+                        "job.package_changes", "customer.convert_trial"), routes=(COA, NOTIFY)),
     # waiting: for the operator's approval (status pending) or the next cycle (scheduled)
     EventType("package_change.scheduled", "Your package change is waiting",
               ("change_id", "username", "from", "to", "kind", "status", "effective_on"),

@@ -40,7 +40,8 @@ WITH cand AS (
                 THEN CAST(date_trunc('month', CAST(:on AS date)) AS date) + bp.due_day - 1
                 ELSE CAST(date_trunc('month', CAST(:on AS date)) - interval '1 month' AS date)
                      + bp.due_day - 1 END AS period_start,
-           CAST(c.created_at AT TIME ZONE :tz AS date) AS created_on,
+           -- service starts when the customer was created, or a trial was converted (issue 17)
+           coalesce(c.billing_from, CAST(c.created_at AT TIME ZONE :tz AS date)) AS created_on,
            -- the validity already paid for (paid in advance, prepaid validity running): a
            -- period it lasts to the end of is not billed again (pricing.covered)
            CAST(c.expires_at AT TIME ZONE :tz AS date) AS paid_to,
@@ -56,6 +57,7 @@ WITH cand AS (
     JOIN packages p ON p.id = c.package_id
     JOIN operators o ON o.id = c.operator_id
     WHERE c.deleted_at IS NULL AND c.status IN ('active', 'fup') AND bp.term <> 'free'
+      AND p.trial_days IS NULL  -- a trial is never billed (customers/trials.py)
       AND (bp.auto_bill OR NOT :auto_only)
       AND (CAST(:path AS text) IS NULL OR o.path LIKE CAST(:path AS text) || '%')
       AND (CAST(:ids AS int[]) IS NULL OR c.id = ANY(CAST(:ids AS int[])))

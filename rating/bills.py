@@ -34,7 +34,8 @@ def quote(session: Session, customer: Customer,
     period = period_of(t, on)
     if period is None:
         return pricing.Quote(advance=customer.advance_balance), (None, None, None)
-    created = local_day(customer.created_at) if customer.created_at else on
+    created = customer.billing_from or (local_day(customer.created_at) if customer.created_at
+                                        else on)  # a converted trial: from its conversion
     service_from = period[0] if t.prepaid else max(period[0], created)
     paid_to = local_day(customer.expires_at) if customer.expires_at else None
     if not t.prepaid and pricing.covered(period, paid_to):  # nothing owed for this period

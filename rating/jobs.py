@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from radbill.jobs import JOBS, Job, lock_key, register, run  # noqa: F401  (re-exported)
 from radbill.lifecycle import Actor
-from radbill.models import Customer
+from radbill.models import Customer, Package
 from rating import billing_run, usage
 from rating import reminders as reminders_module
 
@@ -37,10 +37,12 @@ TRANSITION_SQL = """
 SELECT count(*) FROM radbill_transition(ARRAY({ids}), 'suspended', :reason, 'scheduler', :func)
 """
 SUSPEND_SQL = TRANSITION_SQL.format(ids=f"SELECT DISTINCT customer_id FROM ({OVERDUE}) o")
+# prepaid customers, and trials (any profile: a trial's end is its expiry; customers/trials.py)
 EXPIRE_SQL = TRANSITION_SQL.format(ids="""
     SELECT c.id FROM customers c
-    WHERE c.billing_profile_id IS NULL AND c.expires_at <= :now AND c.status IN ('active', 'fup')
-      AND c.deleted_at IS NULL""")
+    WHERE (c.billing_profile_id IS NULL
+           OR c.package_id IN (SELECT id FROM packages WHERE trial_days IS NOT NULL))
+      AND c.expires_at <= :now AND c.status IN ('active', 'fup') AND c.deleted_at IS NULL""")
 
 
 def billing(session: Session, on: dt.date) -> str:
@@ -79,7 +81,9 @@ def expiry(session: Session, on: dt.date) -> str:
     expiring = session.scalars(sa.select(Customer).where(
         Customer.billing_profile_id.is_(None), Customer.expires_at <= now,
         Customer.status.in_(("active", "fup")), Customer.deleted_at.is_(None),
-        Customer.advance_balance > 0)).all()
+        Customer.advance_balance > 0,
+        # a trial is not renewed: it ends (customers/trials.py)
+        Customer.package_id.in_(sa.select(Package.id).where(Package.trial_days.is_(None))))).all()
     for customer in expiring:
         quote, _ = bills.quote(session, customer, on)
         if customer.advance_balance >= quote.total > 0:

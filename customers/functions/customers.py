@@ -307,9 +307,11 @@ class Customers(Entity):
             obj.operator_id = resolve_operator(call, values.pop("operator", None)).id
         self._refs(call, obj, values)
         self._secret(obj, values)
-        if "expires" in values:
+        expires_given = "expires" in values
+        if expires_given:
             obj.expires_at = values.pop("expires")
         self._custom(call, obj, creating)
+        self._trial(call, obj, creating, before, expires_given)
         super().apply(call, obj, values, creating)
         if obj.service is None:
             obj.service = "pppoe"
@@ -387,6 +389,26 @@ class Customers(Entity):
             raise FuncError("this customer is a parent of others; a parent cannot have a parent",
                             field="parent")
         return parent.id
+
+    def _trial(self, call: Call, obj: Customer, creating: bool, before: dict | None,
+               expires_given: bool) -> None:
+        """A trial package gives a new customer its fixed length (customers/trials.py); moving
+        off a trial package converts it; no one moves onto a trial."""
+        from customers import trials
+        pkg = call.session.get(Package, obj.package_id)
+        old_id = None if creating else before.get("package_id")
+        if pkg.trial_days:
+            if expires_given:
+                raise FuncError(f"a trial lasts its package's {pkg.trial_days} days",
+                                field="expires")
+            if not creating and old_id != obj.package_id:
+                raise FuncError("a trial package is for new customers only", field="package")
+            if creating:
+                tz = settings.get().tz
+                trials.start(obj, pkg, dt.datetime.now(tz).date(), tz)
+        elif not creating and old_id != obj.package_id and \
+                call.session.scalar(sa.select(Package.trial_days).where(Package.id == old_id)):
+            convert_trial(call, obj, pkg, keep_expiry=expires_given)
 
     def _custom(self, call: Call, obj: Customer, creating: bool) -> None:
         """Custom fields given as cf_<name> (customers/custom_fields.py): typed, required and
@@ -507,6 +529,51 @@ class Customers(Entity):
 
 
 ENTITY = Customers().register()
+
+
+def convert_trial(call: Call, obj: Customer, pkg: Package, keep_expiry: bool = False) -> None:
+    """Billing starts today on `pkg` (customers/trials.py); a reseller pays the paid
+    package's activation now, as for a new customer."""
+    from customers import trials
+    from rating import resellers
+    tz = settings.get().tz
+    expires = obj.expires_at
+    trials.convert(obj, dt.datetime.now(tz).date(), dt.datetime.now(dt.timezone.utc))
+    if keep_expiry:
+        obj.expires_at = expires
+    resellers.charge_activation(call.session, obj, pkg)
+
+
+@function("customer.convert_trial", roles=RESELLERS, params=(
+    Param("elid", "the trial customer's id or username", True),
+    Param("package", "the paid package (id or name)", True),
+    Param("billing_profile", "postpaid: the billing profile (id or name); empty keeps its own")))
+def convert_trial_fn(call: Call) -> OkResult:
+    """Convert a trial to a paid package: billing starts today."""
+    from packages.functions.packages import ENTITY as packages
+    from rating.functions.billing_profiles import ENTITY as profiles
+    obj = ENTITY.find(call, call.elid or "", lock=True)
+    old = call.session.get(Package, obj.package_id)
+    if not old.trial_days:
+        raise FuncError(f"{obj.username!r} is not on a trial package", field="elid", status=409)
+    pkg = packages.find(call, F.parse_one("package", F.text(100), call.get("package") or ""),
+                        field="package")
+    if pkg.trial_days:
+        raise FuncError(f"{pkg.name!r} is a trial package; choose a paid one", field="package")
+    ENTITY._usable_by(call, obj, Package, pkg.id, "package")
+    before = audit.snapshot(obj)
+    if call.get("billing_profile"):
+        obj.billing_profile_id = profiles.find(call, F.parse_one(
+            "billing_profile", F.text(100), call.get("billing_profile")), field="billing_profile").id
+    obj.package_id = pkg.id
+    convert_trial(call, obj, pkg)
+    call.session.flush()
+    audit.record(call, "customer", obj.id, obj.username, before, audit.snapshot(obj),
+                 obj.operator_id)
+    events.emit(call.session, "customer.package_changed", customer_id=obj.id,
+                operator_id=obj.operator_id, actor=call.caller.login, func=call.func,
+                username=obj.username, kind="trial_conversion", **{"from": old.name, "to": pkg.name})
+    return OkResult(obj.id)
 
 
 def _transition(call: Call, customers: list[Customer], dest: str) -> None:

@@ -72,6 +72,8 @@ class Packages(SharedEntity):
         F.Field("fup_rate_down", F.rate), F.Field("fup_rate_up", F.rate),
         F.Field("pool", str, help="IP pool name"), F.Field("fup_pool", str, help="IP pool over the cap"),
         F.Field("sim_use", F.integer(1, 100), clearable=False, help="simultaneous sessions"),
+        F.Field("trial_days", F.integer(1, 366),
+                help="a trial: its customers get this many days free, then it expires"),
         F.Field("parent", str, help="master package"),
         F.Field("operator", str),
     ]
@@ -79,7 +81,7 @@ class Packages(SharedEntity):
                "data_cap", "fup_rate_down", "fup_rate_up", "pool", "fup_pool", "sim_use",
                "operator_id", "parent_id", "burst_down", "burst_up", "burst_threshold_down",
                "burst_threshold_up", "burst_time", "hotspot", "time_limit", "data_limit",
-               "online", "auto_approve", "change_approval"]
+               "online", "auto_approve", "change_approval", "trial_days"]
     search = ["name"]
     money = frozenset({"price", "wholesale_price"})
     list_roles = CUSTOMER_VIEWERS
