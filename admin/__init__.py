@@ -78,6 +78,8 @@ def create_app(config: dict | None = None):
     for bp in (api_bp, pages_bp, dashboard_bp, bills_bp, customers_bp, logs_bp, devices_bp,
                collect_bp):
         app.register_blueprint(bp)
+    from admin.customers.bulk import bp as bulk_bp  # multi-edit (issue 17)
+    app.register_blueprint(bulk_bp)
     init_abort_handlers(app)
     from admin.portal import bp as portal_bp  # customers' pages: none of the staff machinery
     app.register_blueprint(portal_bp)

@@ -31,7 +31,8 @@ LIST_COLUMNS = {"customer": ["username", "name", "mobile", "mac", "static_ip", "
                              "status", "require_2fa", "allow_shared_mobile"],
                 "outbox": ["id", "created_at", "kind", "status", "username", "attempts",
                            "last_error", "next_attempt_at", "done_at", "payload"]}
-OWN_PAGES = {"customer.import"}  # has a page of its own (the customer list links to it)
+# have a page of their own (the customer list links to them)
+OWN_PAGES = {"customer.import", "customer.bulk", "customer.bulk_mac"}
 # X.edit of an existing row whose page of its own shows it better than the generic form (the
 # list's row links and linked names open X.edit): endpoint, its id argument
 EDIT_PAGES = {"complaint.edit": ("dashboard.complaint", "cid")}
