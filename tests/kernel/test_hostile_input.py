@@ -229,6 +229,12 @@ BASES = {
     "router.push_walled_garden": {"elid": "nas1"},
     # issue 15, webhooks (a public name: private targets are refused by default)
     "webhook.edit": {"url": "https://hooks.example.com/radbill", "events": "payment.*"},
+    # issue 17, bulk changes (sok=ok starts a task; the world has one package and one pool, so
+    # package.replace and pool.replace are refused, naming to)
+    "customer.bulk": {"users": "alice\nsam\nnobody", "field": "zone", "value": "north"},
+    "customer.bulk_mac": {"lines": "username,mac\nalice,AA:BB:CC:00:00:09"},
+    "package.replace": {"from": "Home", "to": "Home", "proration": "prorate"},
+    "pool.replace": {"from": "poolA", "to": "poolA"},
 }
 EDIT_TARGETS = {"customer": "sam", "package": "Home", "pool": "poolA", "operator": "resA",
                 "user": "anna", "nas": "nas1", "olt": "olt1", "zone": "north",
