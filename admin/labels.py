@@ -84,6 +84,9 @@ TITLES = {
     "api_client.revoke": _("Revoke an API client"),
     "webhook": _("Webhooks"), "webhook_delivery": _("Webhook deliveries"),
     "webhook.redeliver": _("Send deliveries again"),
+    # issue 17: custom fields, parent accounts, trials
+    "custom_field": _("Custom fields"), "customer.children": _("Child accounts"),
+    "customer.convert_trial": _("Convert a trial"),
 }
 # one thing of a list (forms: "New package", confirmations: "3 customers")
 SINGULAR = {
@@ -108,6 +111,7 @@ SINGULAR = {
     "api_client": (_("API client"), _("API clients")),
     "webhook": (_("webhook"), _("webhooks")),
     "webhook_delivery": (_("delivery"), _("deliveries")),
+    "custom_field": (_("custom field"), _("custom fields")),
 }
 # action verbs (buttons)
 VERBS = {
@@ -272,6 +276,11 @@ COLUMNS: dict[str, str] = {
     "updated": _("Updated"), "unchanged": _("Unchanged"),
     # a package change's preview (issue 14): what a reseller pays its parent for an upgrade
     "wholesale": _("Wholesale difference"),
+    # issue 17: custom field definitions, trials
+    "label": _("Label"), "choices": _("Options"), "required": _("Required"),
+    "is_unique": _("Unique"), "unique": _("Unique"), "searchable": _("Searchable"),
+    "in_list": _("Shown in the list"), "position": _("Position"),
+    "trial_days": _("Trial days"), "billing_from": _("Billed from"),
 }
 PER_FUNCTION: dict[str, dict[str, str]] = {
     "package": {"name": _("Package")},
@@ -406,7 +415,9 @@ VALUES: dict[str, dict[str, str]] = {
     # badges too: a complaint's priority, a package change's kind
     "priority": {"low": _("low"), "normal": _("normal"), "high": _("high"),
                  "urgent": _("urgent")},
-    "kind": {"upgrade": _("upgrade"), "downgrade": _("downgrade")},
+    "kind": {"upgrade": _("upgrade"), "downgrade": _("downgrade"),
+             # a custom field's (issue 17)
+             "text": _("text"), "number": _("number"), "date": _("date"), "choice": _("choice")},
     "by": {"department": _("department"), "category": _("category"), "period": _("period")},
     # a walled garden push's rows (devices/walled_garden.html translates them): the dry run's
     # actions, then the push's

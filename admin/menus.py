@@ -14,7 +14,7 @@ from radbill.models.operators import ROLES as STAFF_ROLES
 from admin import labels
 
 SECTIONS = (
-    ("Customers", ("customer", "zone", "card")),
+    ("Customers", ("customer", "zone", "card", "custom_field")),
     ("Billing", ("bill", "payment", "invoice", "journal", "ledger", "expense")),
     ("Network", ("nas", "pool", "walled_garden", "router", "router.status", "router.sessions",
                  "session", "olt", "onu", "device")),

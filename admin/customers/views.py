@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import (Blueprint, Response, abort, current_app, redirect, render_template,
+                   request, url_for)
 from flask_login import login_required
 
 from customers.functions.customers import ENTITY as CUSTOMERS
@@ -26,6 +27,12 @@ def decorate(rows: list[dict]) -> dict:
     """Extra context for the customer list: who of this page is online now."""
     online = queries.online_usernames(db(), [r["username"] for r in rows if r.get("username")])
     return {"online": online}
+
+
+def custom_labels() -> dict[str, str]:
+    """The customer list's cf_<name> columns as their definitions name them."""
+    call = Call(db(), page_caller(), "customer", {})
+    return CUSTOMERS.custom_labels(call)
 
 
 def related(func: str, cid: int) -> ListResult | None:
@@ -73,8 +80,12 @@ def show(cid: int):
     authlog = None
     if may("authlog"):  # why a customer cannot connect: the last accepts and rejects
         authlog = run("authlog", {"username": c["username"], "per_page": "10"})
+    from customers import custom_fields as CF
+    custom = CF.shown(CF.definitions(db(), c.get("operator_id")), c.get("custom_fields"))
+    children = run("customer.children", {"elid": str(cid), "per_page": "100"}) \
+        if may("customer.children") else None
     return render_template(
-        "customers/show.html", c=c, cid=cid,
+        "customers/show.html", c=c, cid=cid, custom=custom, children=children,
         online=queries.sessions(db(), c["username"], open_only=True),
         history=queries.sessions(db(), c["username"]), chart=chart,
         bills=related("bill", cid), payments=related("payment", cid), audit=audit,
@@ -98,13 +109,14 @@ def refused():
 def import_form():
     if not may("customer.edit"):
         return refused()
-    return render_template("customers/import.html", stage="upload")
+    return render_template("customers/import.html", stage="upload",
+                           saved=imports.saved_mappings())
 
 
 @bp.route("/customers/import/template.csv")
 @login_required
 def import_template():
-    """A CSV with one column per customer.edit parameter, to fill in and upload."""
+    """A CSV with one column per field an import fills, to fill in and upload."""
     if not may("customer.edit"):
         return refused()
     return Response(",".join(imports.targets()) + "\n", content_type="text/csv; charset=utf-8",
@@ -114,23 +126,70 @@ def import_template():
 @bp.route("/customers/import", methods=["POST"])
 @login_required
 def import_run():
+    """Upload, then map; then a dry run (its report a page at a time) or the import."""
     if not may("customer.edit"):
         return refused()
-    upload = request.files.get("file")
-    text = upload.read().decode("utf-8-sig", "replace") if upload else request.form.get("csv", "")
+    upload, form = request.files.get("file"), request.form
+    token, text = imports.token_of(form.get("token")), form.get("csv", "")
     try:
-        header, rows = imports.read(text)
+        if upload and upload.filename:
+            token = imports.save_upload(upload)
+        header, rows = imports.load(token) if token else imports.read(text)
     except FuncError as exc:
-        return render_template("customers/import.html", stage="upload", error=exc.message), 400
-    if upload or "mode" not in request.form:
-        return render_template("customers/import.html", stage="map", header=header, csv=text,
-                               mapping=imports.guess(header), targets=imports.targets(),
-                               sample=rows[:5], count=len(rows))
-    mapping = {i: request.form.get(f"col{i}") for i in range(len(header))}
-    mapping = {i: name for i, name in mapping.items() if name in imports.targets()}
-    commit = request.form["mode"] == "commit"
-    outcome = imports.apply(text, len(rows), mapping, commit)
-    status = 400 if commit and outcome.errors else 200
-    return render_template("customers/import.html", stage="done", outcome=outcome, header=header,
-                           csv=text, mapping=mapping, targets=imports.targets(), commit=commit,
-                           sample=rows[:5], count=len(rows)), status
+        return render_template("customers/import.html", stage="upload", error=exc.message,
+                               saved=imports.saved_mappings()), 400
+    page = dict(header=header, token=token, csv=text if not token else "",
+                targets=imports.targets(), sample=rows[:5], count=len(rows),
+                saved=imports.saved_mappings(), file_name=form.get("file_name") or
+                (upload.filename if upload and upload.filename else ""))
+    if "mode" not in form:
+        return render_template("customers/import.html", stage="map",
+                               mapping=preset(header, form.get("saved_mapping")), **page)
+    mapping = imports.mapping_from_form(header)
+    commit = form["mode"] == "commit"
+    outcome = imports.apply(token or text, mapping, commit, form.get("skip_bad") == "yes",
+                            (form.get("save_as") or "").strip(), page["file_name"])
+    if outcome.import_id is not None:
+        return redirect(url_for("customers.import_progress", import_id=outcome.import_id))
+    if token:
+        imports.keep_report(token, outcome.errors)
+    shown, pages = (outcome.errors[:imports.PER_PAGE],
+                    max(1, -(-len(outcome.errors) // imports.PER_PAGE)))
+    status = 400 if commit and outcome.errors and not outcome.committed else 200
+    return render_template("customers/import.html", stage="done", outcome=outcome,
+                           mapping=mapping, commit=commit, shown=shown, page_no=1, pages=pages,
+                           **page), status
+
+
+def preset(header: list[str], saved_name: str | None) -> dict[int, str]:
+    """The saved mapping chosen (by column header), else a guess by the columns' names."""
+    for m in imports.saved_mappings():
+        if saved_name and m["name"] == saved_name:
+            pairs = dict(p.split(":", 1) for p in m["mapping"].split(", ") if ":" in p)
+            lowered = [h.lower() for h in header]
+            return {lowered.index(k.lower()): v for k, v in pairs.items()
+                    if k.lower() in lowered}
+    return imports.guess(header)
+
+
+@bp.route("/customers/import/report/<token>")
+@login_required
+def import_report(token: str):
+    """A later page of a dry run's bad rows."""
+    if not may("customer.edit") or imports.token_of(token) is None:
+        return refused()
+    shown, pages = imports.report_page(token, request.args.get("page", 1, type=int))
+    return render_template("customers/import.html", stage="report", shown=shown, pages=pages,
+                           page_no=request.args.get("page", 1, type=int), token=token)
+
+
+@bp.route("/customers/import/runs/<int:import_id>")
+@login_required
+def import_progress(import_id: int):
+    """A background import's progress (the page refreshes itself until it ends)."""
+    if not may("customer.edit"):
+        return refused()
+    info = imports.progress(db(), import_id, request.args.get("page", 1, type=int))
+    if info is None:
+        abort(404)
+    return render_template("customers/import.html", stage="progress", **info)

@@ -169,12 +169,14 @@ def list_page(fn, fparams: dict[str, str]):
         pages["last"] = last
     template = LIST_TEMPLATES.get(fn.name, "pages/list.html")
     extra = {}
+    custom: dict[str, str] = {}  # cf_<name> columns' labels (issue 17: custom fields)
     if fn.name == "customer":
-        from admin.customers.views import decorate
-        extra = decorate(result.rows)
+        from admin.customers.views import custom_labels, decorate
+        extra, custom = decorate(result.rows), custom_labels()
     return render_template(template, fn=fn, result=result, columns=columns, actions=actions,
                            show_cell=cells.renderer(fn, result.rows, columns),
-                           label=lambda c: labels.column(c, fn.name), hide=labels.hide_class,
+                           label=lambda c: custom.get(c) or labels.column(c, fn.name),
+                           hide=labels.hide_class,
                            verb=labels.verb, title_of_fn=labels.title,
                            others=others, sortable=sortable,
                            row_links=row_links, row_link=row_link,

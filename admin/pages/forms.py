@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from radbill.functions import fields as F
-from radbill.functions.registry import Function, ListResult, call, load_all
+from radbill.functions.registry import Function, FuncError, ListResult, call, load_all
 from radbill.functions.registry import SECRET_PARAMS
 
 from admin import labels
@@ -100,6 +100,30 @@ def build(fn: Function, caller, values: dict[str, Any], errors: dict[str, str] |
         if p.name in REFERENCES:
             f.suggestions = suggestions(caller, REFERENCES[p.name])
         f.error = (errors or {}).get(p.name)
+        out.append(f)
+    return out + extra_fields(fn, caller, values, errors, posted)
+
+
+def extra_fields(fn: Function, caller, values: dict[str, Any], errors: dict[str, str] | None,
+                 posted: dict[str, str] | None) -> list[FormField]:
+    """Fields an Entity adds beside its parameters (`form_extras`: customer.edit's custom
+    fields, cf_<name>, with the definition's label, options and required mark)."""
+    from radbill.functions.registry import Call
+    extras = getattr(getattr(fn.handler, "__self__", None), "form_extras", None)
+    if extras is None:
+        return []
+    out = []
+    try:
+        found = extras(Call(db(), caller, fn.name, dict(posted or {})), values)
+    except FuncError:  # an elid the caller cannot see: the form's own call says so
+        return []
+    for d, value in found:
+        f = FormField(d.param, d.label, required=d.required,
+                      value=(posted or {}).get(d.param, value),
+                      kind="date" if d.kind == "date" else "text",
+                      error=(errors or {}).get(d.param))
+        if d.kind == "choice":
+            f.kind, f.options = "select", list(d.choices)
         out.append(f)
     return out
 

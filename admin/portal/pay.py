@@ -34,7 +34,8 @@ OUTCOME = {"completed": ("ok", "Paid. Thank you: your connection comes back with
            "refunded": ("ok", "This payment was refunded.")}
 
 
-FORM_PAGES = {"portal.home", "portal.suspended", "portal.pay_link", "portal.recharge_page"}
+FORM_PAGES = {"portal.home", "portal.suspended", "portal.pay_link", "portal.recharge_page",
+              "portal.family", "portal.family_recharge"}  # family: issue 17
 
 
 @bp.after_request

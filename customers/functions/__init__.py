@@ -3,7 +3,7 @@ from customers.functions import customers, dashboard, imports, portal, sessions,
 from radbill.functions.registry import declare
 from customers.functions import signups  # noqa: F401,E402  (issue 14: sign-up, OTP login, profile)
 from customers.functions import vouchers  # noqa: F401,E402  (issue 14: hotspot vouchers)
-from customers.functions import custom_fields  # noqa: F401,E402  (issue 17)
+from customers.functions import custom_fields, family  # noqa: F401,E402  (issue 17)
 
 # customer's money columns and form values (declared here while customers.py is being rewritten
 # for the lifecycle; move them into Customers.money when that lands)

@@ -256,7 +256,11 @@ class Customers(Entity):
         """The custom fields of the customer's operator (a new customer: the caller's), for
         the form pages: (definition, current value)."""
         from customers import custom_fields as CF
-        operator_id = values.get("operator_id") or call.caller.operator_id
+        operator_id = values.get("operator_id")
+        if operator_id is None and call.elid:  # a posted form: the customer it edits
+            operator_id = self.find(call, call.elid).operator_id
+        if operator_id is None and call.get("operator"):
+            operator_id = resolve_operator(call, call.get("operator")).id
         if operator_id is None:
             operator_id = resolve_operator(call, None).id
         stored = values.get("custom_fields") or {}

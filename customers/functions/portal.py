@@ -148,6 +148,9 @@ def status(call: Call) -> FormResult:
               **money(call.session, c)}
     due = _due(call.session, c)  # all open bills, not only the recent ones listed
     values.update(due=str(due), owes=due > 0, gateways=gateways_of(call.session, c))
+    values["children"] = call.session.scalar(  # accounts I pay for (issue 17, family.py)
+        sa.select(sa.func.count()).select_from(Customer)
+        .where(Customer.parent_id == c.id, Customer.deleted_at.is_(None)))
     return FormResult(c.id, values)
 
 

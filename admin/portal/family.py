@@ -1,0 +1,69 @@
+"""A parent account's page (issue 17): the children's dues and bills, paid online or by card
+(portal.children and portal.child_*, customers/functions/family.py)."""
+from __future__ import annotations
+
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
+
+from admin.dbs import db, keep_writes
+from admin.portal import access, bp
+from admin.portal.views import PAID, run
+from radbill.functions.registry import FileResult, FuncError
+
+
+def page(customer, error: str | None = None, status: int = 200):
+    me = run(customer, "portal.children").values
+    html = render_template("portal/family.html", me=me, error=error)
+    return (html, status) if status != 200 else html
+
+
+@bp.route("/family")
+def family():
+    customer = access.signed_in(db())
+    if customer is None:
+        return redirect(url_for("portal.login"))
+    return page(customer)
+
+
+@bp.route("/family/pay", methods=["POST"])
+def family_pay():
+    customer = access.signed_in(db())
+    if customer is None:
+        return redirect(url_for("portal.login"))
+    try:
+        result = run(customer, "portal.child_checkout", {
+            "child": request.form.get("child", ""), "gateway": request.form.get("gateway", "")})
+    except FuncError as exc:
+        return page(customer, exc.errors.get(exc.field or "", exc.message), 400)
+    return redirect(result.extra["url"], code=303)
+
+
+@bp.route("/family/recharge", methods=["POST"])
+def family_recharge():
+    customer = access.signed_in(db())
+    if customer is None:
+        return redirect(url_for("portal.login"))
+    try:
+        result = run(customer, "portal.child_recharge", {
+            "child": request.form.get("child", ""), "pin": request.form.get("pin", "")})
+    except FuncError as exc:
+        if exc.keep:
+            keep_writes()  # the wrong PIN's record
+        return page(customer, exc.errors.get(exc.field or "", exc.message), 400)
+    flash(PAID if result.extra.get("resumed") else "Paid. Thank you.", "ok")
+    return redirect(url_for("portal.family"))
+
+
+@bp.route("/family/bills/<int:bill_id>.pdf")
+def family_invoice(bill_id: int):
+    customer = access.signed_in(db())
+    if customer is None:
+        return redirect(url_for("portal.login"))
+    try:
+        result = run(customer, "portal.child_invoice", {"elid": str(bill_id)})
+    except FuncError as exc:
+        abort(exc.status if exc.status in (403, 404) else 400)
+    assert isinstance(result, FileResult)
+    resp = make_response(result.data)
+    resp.headers["Content-Type"] = result.content_type
+    resp.headers["Content-Disposition"] = f'attachment; filename="{result.filename}"'
+    return resp
