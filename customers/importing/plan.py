@@ -236,23 +236,23 @@ def _unique(ctx: Ctx, pending: list, errors: dict, seen: Seen | None, mobile_key
     rows = [(line, row, old) for line, row, old in pending]
     shares = _shares(ctx, {row["operator_id"] or old["operator_id"] for _, row, old in rows})
 
-    def mobile_checked(row, old) -> bool:
+    def mobile_checked(row, old) -> bool:  # a parsed mobile is already E.164 (its key)
         if not row["mobile"] or shares.get(row["operator_id"] or old["operator_id"]):
             return False
-        return old is None or mobile_key(row["mobile"]) != mobile_key(old["mobile"] or "") \
+        return old is None or row["mobile"] != mobile_key(old["mobile"] or "") \
             or (row["operator_id"] and row["operator_id"] != old["operator_id"])
 
     checks = [("mac", Customer.mac, lambda r, o: r["mac"], lambda v, who: f"{v} is bound to {who}"),
               ("static_ip", Customer.static_ip, lambda r, o: r["static_ip"],
                lambda v, who: f"{v} belongs to {who}"),
               ("mobile", Customer.mobile,
-               lambda r, o: mobile_key(r["mobile"]) if mobile_checked(r, o) else None,
+               lambda r, o: r["mobile"] if mobile_checked(r, o) else None,
                lambda v, who: f"{national(v)} is in use" + ("" if who == "another customer"
                                                             else f" by {who}")),
               ("national_id", Customer.national_id, lambda r, o: r["national_id"],
                lambda v, who: f"{v} is in use")]
     if any(row["mobile"] for _, row, _ in rows):
-        _lock_mobiles(ctx, {mobile_key(r["mobile"]) for _, r, _ in rows if r["mobile"]})
+        _lock_mobiles(ctx, {r["mobile"] for _, r, _ in rows if r["mobile"]})
     for name, column, value_of, say in checks:
         values = {value_of(row, old) for _, row, old in rows} - {None}
         held = _holders(ctx, column, values) if values else {}
