@@ -33,6 +33,8 @@ TITLES = {
     "bill.generate": _("Generate bills"), "bill.preview": _("Preview a bill"),
     "bill.pdf": _("Bill PDF"), "card.generate": _("Generate cards"),
     "card.vouchers": _("Print vouchers"), "customer.import": _("Import customers"),
+    "customer.import_mikrotik": _("Import from MikroTik"),
+    "import_mapping": _("Saved import mappings"),
     "operator.fund": _("Fund a reseller"), "operator.transfer": _("Transfer funds"),
     "payment.reverse": _("Reverse a payment"), "payment.verify": _("Verify a payment"),
     "payment.link": _("Payment link"), "payment.checkout": _("Online checkout"),

@@ -153,7 +153,7 @@ def import_customers(call: Call) -> OkResult:
 
 
 @function("customer.import_mikrotik", roles=ISP_ADMINS, money=False, params=(
-    Param("elid", "the NAS (MikroTik) id, name or address", True),
+    Param("router", "the NAS (MikroTik) id, name or address", True),
     Param("packages", "profile:package,... (a PPP profile to a package); default: same name"),
     Param("operator", "the operator the customers belong to; default yours"),
     *COMMON))
@@ -162,8 +162,15 @@ def import_mikrotik(call: Call) -> OkResult:
     from provisioning import mikrotik
     from provisioning.errors import ProvisioningError
     from provisioning.functions.routers import device_error, owner_only, router_of
-    nas, router = router_of(call)
-    owner_only(call, nas, "imports from it")
+    # router_of reads a NAS's elid; here the customers are the rows, so it is `router`
+    as_nas = Call(call.session, call.caller, call.func, {**call.params, "elid": call.get("router")})
+    try:
+        nas, router = router_of(as_nas)
+        owner_only(as_nas, nas, "imports from it")
+    except FuncError as exc:
+        if exc.field == "elid":
+            raise FuncError(exc.message, field="router", status=exc.status) from None
+        raise
     try:
         secrets, _, _ = mikrotik.inventory(router)
     except ProvisioningError as exc:

@@ -31,11 +31,11 @@ def router(session, ros):
 
 
 def test_secrets_become_customers_with_their_passwords_profiles_and_addresses(session, router):
-    dry = fn(session, "customer.import_mikrotik", elid="core1", packages="10M:Home 10M",
+    dry = fn(session, "customer.import_mikrotik", router="core1", packages="10M:Home 10M",
              dry_run="yes")
     assert dry.extra["creates"] == 3
     assert session.scalar(sa.select(sa.func.count()).select_from(Customer)) == 0
-    done = fn(session, "customer.import_mikrotik", elid="core1", packages="10M:Home 10M")
+    done = fn(session, "customer.import_mikrotik", router="core1", packages="10M:Home 10M")
     assert done.extra["created"] == 3
     got = {c.username: c for c in session.scalars(sa.select(Customer))}
     alice, bob, carol = got["alice"], got["bob"], got["carol"]
@@ -44,14 +44,14 @@ def test_secrets_become_customers_with_their_passwords_profiles_and_addresses(se
     assert (bob.status, bob.package.name, bob.notes) == ("disabled", "basic", "moved to fiber")
     assert carol.static_ip is None and carol.nt_hash
     # again: the same secrets update nobody twice (they exist: updates, nothing changed)
-    again = fn(session, "customer.import_mikrotik", elid="core1", packages="10M:Home 10M")
+    again = fn(session, "customer.import_mikrotik", router="core1", packages="10M:Home 10M")
     assert (again.extra["created"], again.extra["updated"]) == (0, 0)
 
 
 def test_an_unmapped_profile_is_named_by_line(session, router):
     with pytest.raises(FuncError) as err:
-        fn(session, "customer.import_mikrotik", elid="core1", dry_run="yes")
+        fn(session, "customer.import_mikrotik", router="core1", dry_run="yes")
     assert err.value.errors == {"row 1: package": "no package '10M'"}
     with pytest.raises(FuncError) as err:
-        fn(session, "customer.import_mikrotik", elid="core1", packages="10M")
+        fn(session, "customer.import_mikrotik", router="core1", packages="10M")
     assert err.value.field == "packages"
