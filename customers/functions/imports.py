@@ -95,8 +95,11 @@ def run_rows(call: Call, header: list[str], rows, mapping: dict[int, str],
     dry_run, skip_bad = yes(call, "dry_run"), yes(call, "skip_bad")
     ctx = Ctx(call.session, call.caller, func=call.func, params=call.params)
     checking = call.session.begin_nested()
-    try:
-        report = runs.check(ctx, rows, mapping)
+    background = call.get("background")
+    later = (len(rows) > runs.CHUNK and background != "no") or \
+        (background is not None and yes(call, "background"))
+    try:  # a background run that skips bad rows checks the database chunk by chunk
+        report = runs.check(ctx, rows, mapping, database=dry_run or not later or not skip_bad)
     except BaseException:
         checking.rollback()
         raise
@@ -116,9 +119,7 @@ def run_rows(call: Call, header: list[str], rows, mapping: dict[int, str],
                         errors=errors)
     if dry_run:
         return OkResult(None, extra)
-    background = call.get("background")
-    if (len(report.good) > runs.CHUNK and background not in ("no",)) or \
-            (background is not None and yes(call, "background")):
+    if later:
         run = runs.stage(ctx, report, mapping, header, file_name)
         audit.record(call, "customer_import", run.id, file_name or None, None,
                      {"rows": report.rows, "bad_rows": len(report.errors), "task": run.task_id})

@@ -32,9 +32,12 @@ class Report:
     good: list[tuple[int, dict]] = field(default_factory=list)
 
 
-def check(ctx: Ctx, rows: list[tuple[int, list[str]]], mapping: dict[int, str]) -> Report:
+def check(ctx: Ctx, rows: list[tuple[int, list[str]]], mapping: dict[int, str],
+          database: bool = True) -> Report:
     """Every row parsed and checked against the database and the file's earlier rows;
-    nothing is written (the caller rolls back the advisory locks' savepoint if it likes)."""
+    nothing is written (the caller rolls back the advisory locks' savepoint if it likes).
+    database=False: the file's own checks only (a background run that skips bad rows: the
+    chunks check against the database as they write)."""
     report = Report(rows=len(rows))
     parsed: list[tuple[int, dict]] = []
     for line, cells in rows:
@@ -42,6 +45,10 @@ def check(ctx: Ctx, rows: list[tuple[int, list[str]]], mapping: dict[int, str]) 
         if errors:
             report.errors[line] = errors
         parsed.append((line, values))
+    if not database:
+        in_file(ctx, parsed, report.errors)
+        report.good = [(line, v) for line, v in parsed if line not in report.errors]
+        return report
     seen = Seen()
     for start in range(0, len(parsed), CHUNK):
         chunk = parsed[start:start + CHUNK]
@@ -54,6 +61,39 @@ def check(ctx: Ctx, rows: list[tuple[int, list[str]]], mapping: dict[int, str]) 
     bad = set(report.errors)
     report.good = [(line, v) for line, v in parsed if line not in bad]
     return report
+
+
+def in_file(ctx: Ctx, parsed: list[tuple[int, dict]], errors: dict) -> None:
+    """A value an earlier row of the file holds, with plan.py's messages."""
+    from customers.functions.customers import national
+    from customers.importing.plan import _shares
+    from radbill.functions.crud import resolve_operator
+    seen = Seen()
+    say = {"mac": lambda v, who: f"{v} is bound to {who}",
+           "static_ip": lambda v, who: f"{v} belongs to {who}",
+           "mobile": lambda v, who: f"{national(v)} is in use by {who}",
+           "national_id": lambda v, who: f"{v} is in use"}
+    for line, values in parsed:
+        username = values.get("username")
+        if username is None:
+            continue
+        if seen.claim("username", username.lower(), username) is not None:
+            errors.setdefault(line, {})["username"] = f"{username!r} is taken"
+        for name, message in say.items():
+            value = values.get(name)
+            if value is None:
+                continue
+            if name == "mobile":
+                try:
+                    op = ctx.once(("operator", (values.get("operator") or "").lower()),
+                                  lambda: resolve_operator(ctx, values.get("operator")).id)
+                except Exception:
+                    continue  # the chunk names the operator
+                if _shares(ctx, {op})[op]:
+                    continue
+            earlier = seen.claim(name, str(value), username)
+            if earlier is not None:
+                errors.setdefault(line, {}).setdefault(name, message(value, repr(earlier)))
 
 
 def write_now(ctx: Ctx, good: list[tuple[int, dict]], reference: str) -> tuple[int, int]:
