@@ -117,8 +117,8 @@ def run_rows(call: Call, header: list[str], rows, mapping: dict[int, str],
             "nothing was imported (skip_bad=yes imports the good rows)"
         raise FuncError(f"{len(report.errors)} of {report.rows} rows have errors; {what}",
                         errors=errors)
-    if dry_run:
-        return OkResult(None, extra)
+    if dry_run:  # created/updated: what the import would do
+        return OkResult(None, {**extra, "created": report.creates, "updated": report.updates})
     if later:
         run = runs.stage(ctx, report, mapping, header, file_name)
         audit.record(call, "customer_import", run.id, file_name or None, None,
