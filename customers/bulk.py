@@ -30,7 +30,8 @@ from radbill.functions import audit
 from radbill.functions.auth import caller_for
 from radbill.functions.caller import Caller
 from radbill.functions.registry import Call, FuncError, request_line
-from radbill.models import Customer, StaffUser, Task
+from radbill.functions import fields as F
+from radbill.models import Customer, Operator, Package, StaffUser, Task
 
 KIND = "customer.bulk"
 BATCH = 200
@@ -178,6 +179,8 @@ def step(session: Session, task: Task) -> tasks.Step:
     customers = {c.id: c for c in session.scalars(
         sa.select(Customer).where(Customer.id.in_(batch)).order_by(Customer.id)
         .with_for_update())}
+    session.info.pop("bulk_usable", None)  # answers cached for one step only
+    held = hold(session, customers.values(), p)  # noqa: F841  (the identity map answers get())
     errors: dict[int, str] = {}
     field, value = p["field"], p.get("value")
     values = p.get("values") or {}
@@ -201,6 +204,17 @@ def step(session: Session, task: Task) -> tasks.Step:
         keep(session, task, customers, errors)
     return tasks.Step("more" if done + failed < total else "done", done, failed, total,
                       note=summary(task.params, done, failed, total))
+
+
+def hold(session: Session, customers, p: dict) -> list:
+    """The batch's operators and packages (and a new package), loaded at once and held for the
+    step: the checks and relations that look each one up by id find it in the session."""
+    ops = {c.operator_id for c in customers}
+    pkgs = {c.package_id for c in customers}
+    if p["field"] in ("package", "package_replace") and F.is_id(p.get("value") or ""):
+        pkgs.add(int(p["value"]))
+    return [*session.scalars(sa.select(Operator).where(Operator.id.in_(ops))),
+            *session.scalars(sa.select(Package).where(Package.id.in_(pkgs)))]
 
 
 def visible_ids(session: Session, caller: Caller, ids: list[int]) -> set[int]:

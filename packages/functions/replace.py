@@ -57,7 +57,16 @@ def move(session, caller, c: Customer, field: str, value: str, p: dict) -> None:
     if c.package_id != p["from"]:
         raise FuncError("is no longer on the package being replaced", field="from")
     new = session.get(Package, int(value))
-    _customers()._usable_by(call, c, Package, new.id, "to")
+    usable = session.info.setdefault("bulk_usable", {})  # one answer per operator a step
+    key = (c.operator_id, new.id)
+    if key not in usable:
+        try:
+            _customers()._usable_by(call, c, Package, new.id, "to")
+            usable[key] = None
+        except FuncError as exc:
+            usable[key] = exc
+    if usable[key] is not None:
+        raise usable[key]
     old = c.package
     before = audit.snapshot(c)
     rule, on = p["proration"], today()
