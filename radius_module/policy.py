@@ -125,6 +125,9 @@ def suspended_reply(state: State) -> tuple:
     pairs = []
     if state.suspension_pool:
         pairs.append(("Framed-Pool", state.suspension_pool))
+    if state.suspension_pool6:  # the garden's IPv6: its link prefix and delegated prefix
+        pairs += [("Framed-IPv6-Pool", state.suspension_pool6),
+                  ("Delegated-IPv6-Prefix-Pool", state.suspension_pool6)]
     pairs += [("Mikrotik-Address-List", cfg.suspended_address_list),
               ("Session-Timeout", str(cfg.suspended_session_timeout)),
               ("Acct-Interim-Interval", str(cfg.interim_interval))]
@@ -135,6 +138,7 @@ def fup_reply(state: State, c: Customer, pkg: Package, now: float) -> tuple:
     pairs = [("Mikrotik-Rate-Limit", f"{rate(pkg.fup_rate_up)}/{rate(pkg.fup_rate_down)}")]
     if pkg.fup_pool:
         pairs.append(("Framed-Pool", pkg.fup_pool))
+        pairs += address6(c, pkg)
     else:
         pairs += address(c, pkg)
     pairs += timers(state, c, pkg, now)
@@ -148,8 +152,27 @@ def normal_reply(state: State, c: Customer, pkg: Package, now: float) -> list[tu
 
 def address(c: Customer, pkg: Package) -> list[tuple[str, str]]:
     if c.static_ip:
-        return [("Framed-IP-Address", c.static_ip)]
-    return [("Framed-Pool", pkg.pool)] if pkg.pool else []
+        v4 = [("Framed-IP-Address", c.static_ip)]
+    else:
+        v4 = [("Framed-Pool", pkg.pool)] if pkg.pool else []
+    return v4 + address6(c, pkg) if (pkg.pool6 or pkg.pd_pool or c.ipv6_prefix
+                                     or c.delegated_prefix) else v4
+
+
+def address6(c: Customer, pkg: Package) -> list[tuple[str, str]]:
+    """IPv6 as RouterOS takes it: a static prefix (Framed-IPv6-Prefix for the link,
+    Delegated-IPv6-Prefix for DHCPv6-PD) wins over the package's pool of that kind
+    (Framed-IPv6-Pool, Delegated-IPv6-Prefix-Pool)."""
+    pairs = []
+    if c.ipv6_prefix:
+        pairs.append(("Framed-IPv6-Prefix", c.ipv6_prefix))
+    elif pkg.pool6:
+        pairs.append(("Framed-IPv6-Pool", pkg.pool6))
+    if c.delegated_prefix:
+        pairs.append(("Delegated-IPv6-Prefix", c.delegated_prefix))
+    elif pkg.pd_pool:
+        pairs.append(("Delegated-IPv6-Prefix-Pool", pkg.pd_pool))
+    return pairs
 
 
 def timers(state: State, c: Customer, pkg: Package, now: float) -> list[tuple[str, str]]:

@@ -11,7 +11,8 @@ LISTEN = "LISTEN radbill_radius"
 
 _CUSTOMER_COLUMNS = """
     SELECT id, username, password, nt_hash, mac, host(static_ip), status::text,
-           deleted_at IS NOT NULL, extract(epoch FROM expires_at)::float8, operator_id, package_id
+           deleted_at IS NOT NULL, extract(epoch FROM expires_at)::float8, operator_id, package_id,
+           ipv6_prefix::text, delegated_prefix::text
       FROM customers"""
 # The whole subscriber table: what authorize needs and nothing more (no money, no profile); in id
 # order, so a reload walks the table it replaces alongside and reuses its unchanged records.
@@ -19,14 +20,17 @@ CUSTOMERS = _CUSTOMER_COLUMNS + " ORDER BY id"
 # The rows a notice named; gone ids simply come back missing.
 CUSTOMERS_BY_ID = _CUSTOMER_COLUMNS + " WHERE id = ANY(%s)"
 
-# Pool names are joined in, since Framed-Pool sends the name; a pool change reloads packages.
+# Pool names are joined in, since Framed-Pool (and Framed-IPv6-Pool,
+# Delegated-IPv6-Prefix-Pool) send the name; a pool change reloads packages.
 PACKAGES = """
     SELECT p.id, p.rate_down, p.rate_up, p.burst_down, p.burst_up, p.burst_threshold_down,
            p.burst_threshold_up, p.burst_time, p.data_cap, p.fup_rate_down, p.fup_rate_up,
-           pool.name, fup.name, p.sim_use, p.time_limit, p.data_limit
+           pool.name, fup.name, p.sim_use, p.time_limit, p.data_limit, pool6.name, pd.name
       FROM packages p
       LEFT JOIN ip_pools pool ON pool.id = p.pool_id
-      LEFT JOIN ip_pools fup ON fup.id = p.fup_pool_id"""
+      LEFT JOIN ip_pools fup ON fup.id = p.fup_pool_id
+      LEFT JOIN ip_pools pool6 ON pool6.id = p.pool6_id
+      LEFT JOIN ip_pools pd ON pd.id = p.pd_pool_id"""
 
 # What the current cycle used, only for customers of a package with a time or data limit (the
 # hotspot's): a load costs nothing without such packages, and the drain names these customers
@@ -40,8 +44,11 @@ _USAGE = """
 USAGE = _USAGE
 USAGE_BY_ID = _USAGE + " AND c.id = ANY(%s)"
 
-# At most one pool is flagged (a partial unique index says so).
-SUSPENSION_POOL = "SELECT name FROM ip_pools WHERE suspended LIMIT 1"
+# At most one pool of each family is flagged (a partial unique index says so): the IPv4 one,
+# then the IPv6 one.
+SUSPENSION_POOL = """
+    SELECT (SELECT name FROM ip_pools WHERE suspended AND family(cidr) = 4),
+           (SELECT name FROM ip_pools WHERE suspended AND family(cidr) = 6)"""
 
 # The NAS is known by the address it sends from; nas_settings says which operator owns it.
 NAS = """

@@ -32,15 +32,18 @@ class Customer(NamedTuple):
     expires_at: float | None  # epoch seconds
     operator_id: int
     package_id: int
+    ipv6_prefix: str | None = None       # static Framed-IPv6-Prefix
+    delegated_prefix: str | None = None  # static Delegated-IPv6-Prefix
 
 
 # -- customers, one bytes object each ------------------------------------------------------------
 # id, operator_id, package_id, status (index in STATUSES), flags, expires_at; then the strings the
 # flags announce, in this order, joined by NUL (which PostgreSQL text cannot hold), as UTF-8. The
-# user name is stored only when it is not its own lower-cased key.
+# user name is stored only when it is not its own lower-cased key; the static IPv6 prefixes are
+# one string, "<link prefix>|<delegated prefix>" (either side may be empty).
 _HEAD = struct.Struct("<iiiBBd")
 _ID = struct.Struct("<i")
-_DELETED, _EXPIRES, _NAME, _PASSWORD, _NT_HASH, _MAC, _IP = 1, 2, 4, 8, 16, 32, 64
+_DELETED, _EXPIRES, _NAME, _PASSWORD, _NT_HASH, _MAC, _IP, _IP6 = 1, 2, 4, 8, 16, 32, 64, 128
 STATUSES = ["active", "suspended", "disabled", "fup"]  # grows if the enum does (sync thread only)
 _STATUS = {s: i for i, s in enumerate(STATUSES)}
 _new = tuple.__new__  # a Customer from a tuple without NamedTuple's argument handling
@@ -56,7 +59,8 @@ def _status_code(status: str) -> int:
 
 def encode(key: str, row: tuple) -> bytes:
     """A row of queries.CUSTOMERS (Customer's fields) as its record under `key`."""
-    cid, username, password, nt_hash, mac, static_ip, status, deleted, expires_at, op, pkg = row
+    (cid, username, password, nt_hash, mac, static_ip, status, deleted, expires_at, op, pkg,
+     prefix6, delegated6) = row
     flags = _DELETED if deleted else 0
     if expires_at is None:
         expires_at = 0.0
@@ -78,31 +82,41 @@ def encode(key: str, row: tuple) -> bytes:
     if static_ip is not None:
         flags |= _IP
         strings.append(static_ip)
+    if prefix6 is not None or delegated6 is not None:
+        flags |= _IP6
+        strings.append(f"{prefix6 or ''}|{delegated6 or ''}")
     head = _HEAD.pack(cid, op, pkg, _status_code(status), flags, expires_at)
     return head + "\0".join(strings).encode() if strings else head
 
 
 def _picker(flags: int) -> itemgetter:
-    """For `decode`: where each of username, password, nt_hash, mac, static_ip is in the record's
-    strings followed by (key, None): the key stands for an unstored name, None for the rest."""
+    """For `decode`: where each of username, password, nt_hash, mac, static_ip and the IPv6
+    prefixes is in the record's strings followed by (key, None): the key stands for an unstored
+    name, None for the rest."""
     at, where = 0, []
-    for bit, absent in ((_NAME, -2), (_PASSWORD, -1), (_NT_HASH, -1), (_MAC, -1), (_IP, -1)):
+    for bit, absent in ((_NAME, -2), (_PASSWORD, -1), (_NT_HASH, -1), (_MAC, -1), (_IP, -1),
+                        (_IP6, -1)):
         where.append(at if flags & bit else absent)
         at += 1 if flags & bit else 0
     return itemgetter(*where)
 
 
-_PICK = [_picker(flags) for flags in range(128)]
+_PICK = [_picker(flags) for flags in range(256)]
 
 
 def decode(key: str, rec: bytes) -> Customer:
     cid, op, pkg, status, flags, expires_at = _HEAD.unpack_from(rec)
     strings = rec[_HEAD.size:].decode().split("\0")
     strings += (key, None)
-    username, password, nt_hash, mac, static_ip = _PICK[flags](strings)
+    username, password, nt_hash, mac, static_ip, v6 = _PICK[flags](strings)
+    prefix6 = delegated6 = None
+    if v6 is not None:
+        prefix6, _, delegated6 = v6.partition("|")
+        prefix6, delegated6 = prefix6 or None, delegated6 or None
     return _new(Customer, (cid, username, password, nt_hash, mac, static_ip, STATUSES[status],
                            flags & _DELETED == _DELETED,
-                           expires_at if flags & _EXPIRES else None, op, pkg))
+                           expires_at if flags & _EXPIRES else None, op, pkg, prefix6,
+                           delegated6))
 
 
 class Customers:
@@ -233,6 +247,8 @@ class Package(NamedTuple):
     sim_use: int
     time_limit: int | None = None  # seconds a cycle allows
     data_limit: int | None = None  # bytes (in + out) a cycle allows
+    pool6: str | None = None       # Framed-IPv6-Pool: the link's prefix
+    pd_pool: str | None = None     # Delegated-IPv6-Prefix-Pool
 
 
 class Nas(NamedTuple):
@@ -331,6 +347,7 @@ class State:
     customers: Customers = field(default_factory=Customers)  # by lower(username)
     packages: dict[int, Package] = field(default_factory=dict)
     suspension_pool: str | None = None
+    suspension_pool6: str | None = None  # the walled garden's IPv6 pool
     nas: dict[str, Nas] = field(default_factory=dict)  # by IP address
     operators: dict[int, str] = field(default_factory=dict)  # id -> materialized path
     # by user name (as radreply spells it), each a tuple shared by users with the same rows

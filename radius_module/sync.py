@@ -207,8 +207,7 @@ class Sync(threading.Thread):
         elif table in ("packages", "ip_pools"):
             st.set_packages(rows(Q.PACKAGES))
             st.set_usage(rows(Q.USAGE))  # a package may have just got (or lost) a limit
-            found = rows(Q.SUSPENSION_POOL)
-            st.suspension_pool = found[0][0] if found else None
+            st.suspension_pool, st.suspension_pool6 = rows(Q.SUSPENSION_POOL)[0]
         elif table in ("nas", "nas_settings"):
             st.set_nas(rows(Q.NAS))
         elif table == "operators":

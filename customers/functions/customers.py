@@ -9,7 +9,7 @@ import zlib
 
 import phonenumbers
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import CIDR, INET, JSONB
 
 from radbill import events, lifecycle, settings
 from radbill.functions import audit, hooks
@@ -17,7 +17,7 @@ from radbill.functions import fields as F
 from radbill.functions.crud import Entity, in_subtree, resolve_operator, shared_with
 from radbill.functions.registry import Call, FuncError, NotFound, OkResult, Param, function
 from radbill.functions.roles import CUSTOMER_VIEWERS, RESELLERS
-from radbill.models import Customer, Operator, Package, StaffUser, Zone
+from radbill.models import Customer, Operator, Package, RadAcct, StaffUser, Zone
 from radbill.models.customers import SERVICES, USERNAME_RE
 from radbill.nthash import nt_hash
 
@@ -151,9 +151,28 @@ def password(raw: str) -> str:
 
 
 # what authorize hands out or checks: a live session must dial again to get the new values
-RELOGIN = {"package_id", "mac", "static_ip", "service", "username"}
+RELOGIN = {"package_id", "mac", "static_ip", "ipv6_prefix", "delegated_prefix", "service",
+           "username"}
 # columns that change on their own, or are secrets (named in `changed` without their values)
 NOT_CHANGES = {"updated_at", "last_seen_at"}
+
+
+def ipv6_branches(q: str) -> list:
+    """An IPv6 address finds the customer whose static prefix holds it (the exclusion
+    constraints' GiST indexes answer `>>=`) or whose open session was given a prefix holding it
+    (radacct's framed and delegated prefixes, from accounting)."""
+    import ipaddress
+    try:
+        addr = ipaddress.IPv6Address(q.strip().split("/")[0])
+    except ValueError:
+        return []
+    a = sa.cast(sa.literal(str(addr)), INET)
+    online = sa.select(sa.func.lower(RadAcct.username)).where(
+        RadAcct.acctstoptime.is_(None),
+        sa.or_(RadAcct.framedipv6prefix.op(">>=")(a), RadAcct.delegatedipv6prefix.op(">>=")(a),
+               RadAcct.framedipv6address == a))
+    return [Customer.ipv6_prefix.op(">>=")(a), Customer.delegated_prefix.op(">>=")(a),
+            sa.func.lower(Customer.username).in_(online)]
 
 
 class Customers(Entity):
@@ -173,6 +192,10 @@ class Customers(Entity):
         F.Field("address", F.text(300)), F.Field("mac", F.mac, help="MAC binding"),
         F.Field("service", F.choice(*SERVICES), clearable=False),
         F.Field("static_ip", F.subscriber_ipv4),
+        F.Field("ipv6_prefix", F.subscriber_prefix6,
+                help="static IPv6 prefix of the link (Framed-IPv6-Prefix), usually a /64"),
+        F.Field("delegated_prefix", F.subscriber_prefix6,
+                help="static delegated IPv6 prefix (Delegated-IPv6-Prefix), e.g. a /56"),
         F.Field("package", str, help="package id or name; required when creating"),
         F.Field("operator", str), F.Field("zone", str), F.Field("billing_profile", str),
         F.Field("expires", F.when, help="ISO date or date-time in the ISP's zone"),
@@ -180,7 +203,8 @@ class Customers(Entity):
         F.Field("manager", str, help="manager login who collects from this customer"),
         F.Field("notes", F.text(2000)),
     ]
-    columns = ["id", "username", "name", "mobile", "mac", "service", "static_ip", "status",
+    columns = ["id", "username", "name", "mobile", "mac", "service", "static_ip", "ipv6_prefix",
+               "delegated_prefix", "status",
                "expires_at", "operator_id", "package", "zone_id", "advance_balance",
                "last_seen_at", "created_at", "deleted_at"]
     search = ["username", "name", "mobile", "mac", "static_ip"]
@@ -216,6 +240,7 @@ class Customers(Entity):
         out = super().search_branches(call, q)
         if not q:
             return out
+        out += ipv6_branches(q)
         seen = set()
         for d in CF.visible(call.session, call.caller.operator_path):
             value = CF.search_value(d, q) if d.searchable else None
@@ -329,6 +354,9 @@ class Customers(Entity):
             self._unique(call, obj, mobile=check_mobile)
             if "static_ip" in values and obj.static_ip:
                 self._host_in_pool(call, obj.static_ip)
+            for col in ("ipv6_prefix", "delegated_prefix"):
+                if values.get(col):
+                    self._prefix_free(call, obj, col)
         if obj.service == "static" and not obj.static_ip:
             raise FuncError("is required for the static service", field="static_ip")
         call.session.add(obj)
@@ -467,6 +495,18 @@ class Customers(Entity):
             obj.password = None
         elif hash_only is False and obj.password is None:
             raise FuncError("give the password again to store it in clear", field="password")
+
+    def _prefix_free(self, call: Call, obj: Customer, col: str) -> None:
+        """No two live customers' static IPv6 prefixes overlap (ex_customers_<col> says so too);
+        the holder is named only when the caller may see them."""
+        column = getattr(Customer, col)
+        clash = sa.select(Customer.username).where(
+            column.op("&&")(sa.cast(getattr(obj, col), CIDR)), Customer.deleted_at.is_(None),
+            Customer.id.is_distinct_from(obj.id))
+        if call.session.scalars(clash).first():
+            seen = call.session.scalars(self.visible(call, clash)).first()
+            who = f"customer {seen!r}" if seen else "another customer"
+            raise FuncError(f"{getattr(obj, col)} overlaps the prefix of {who}", field=col)
 
     def _host_in_pool(self, call: Call, ip: str) -> None:
         """A static address inside a pool's subnet must not be its network or broadcast."""

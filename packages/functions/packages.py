@@ -42,6 +42,11 @@ def time_limit(raw: str) -> int:
     return value
 
 
+# the package's pools and the family each must be: pool and fup_pool hand out IPv4 addresses
+# (Framed-Pool), pool6 the link's IPv6 prefix and pd_pool the delegated one
+POOLS = {"pool": 4, "fup_pool": 4, "pool6": 6, "pd_pool": 6}
+
+
 class Packages(SharedEntity):
     name = "package"
     model = Package
@@ -71,6 +76,9 @@ class Packages(SharedEntity):
                 help="a change to it waits for the operator's approval"),
         F.Field("fup_rate_down", F.rate), F.Field("fup_rate_up", F.rate),
         F.Field("pool", str, help="IP pool name"), F.Field("fup_pool", str, help="IP pool over the cap"),
+        F.Field("pool6", str, help="IPv6 pool for the link's prefix (Framed-IPv6-Pool)"),
+        F.Field("pd_pool", str,
+                help="IPv6 pool for the delegated prefix (Delegated-IPv6-Prefix-Pool)"),
         F.Field("sim_use", F.integer(1, 100), clearable=False, help="simultaneous sessions"),
         F.Field("trial_days", F.integer(1, 366),
                 help="a trial: its customers get this many days free, then it expires"),
@@ -78,7 +86,7 @@ class Packages(SharedEntity):
         F.Field("operator", str),
     ]
     columns = ["id", "name", "rate_down", "rate_up", "price", "wholesale_price", "validity_days",
-               "data_cap", "fup_rate_down", "fup_rate_up", "pool", "fup_pool", "sim_use",
+               "data_cap", "fup_rate_down", "fup_rate_up", "pool", "fup_pool", "pool6", "pd_pool", "sim_use",
                "operator_id", "parent_id", "burst_down", "burst_up", "burst_threshold_down",
                "burst_threshold_up", "burst_time", "hotspot", "time_limit", "data_limit",
                "online", "auto_approve", "change_approval", "trial_days"]
@@ -88,7 +96,7 @@ class Packages(SharedEntity):
     edit_roles = RESELLERS
 
     def row(self, obj: Package) -> dict:
-        row = {c: getattr(obj, c) for c in self.columns if c not in ("pool", "fup_pool")}
+        row = {c: getattr(obj, c) for c in self.columns if c not in POOLS}
         for key in RATE_FIELDS:
             row[key] = units.format_rate(row[key]) or None
         row["data_cap"] = units.format_size(obj.data_cap) or None
@@ -96,8 +104,9 @@ class Packages(SharedEntity):
         row["data_limit"] = units.format_bytes(obj.data_limit) or None
         row["price"] = str(obj.price)
         row["wholesale_price"] = None if obj.wholesale_price is None else str(obj.wholesale_price)
-        row["pool"] = obj.pool.name if obj.pool else None
-        row["fup_pool"] = obj.fup_pool.name if obj.fup_pool else None
+        for key in POOLS:
+            pool = getattr(obj, key)
+            row[key] = pool.name if pool else None
         return row
 
     def form(self, call: Call, obj):
@@ -105,10 +114,11 @@ class Packages(SharedEntity):
                                                           "hotspot": False}
 
     def apply(self, call: Call, obj: Package, values: dict, creating: bool) -> None:
-        for key, attr in (("pool", "pool_id"), ("fup_pool", "fup_pool_id")):
+        for key, family in POOLS.items():
             if key in values:
                 ref = values.pop(key)
-                setattr(obj, attr, None if ref is None else self._pool(call, ref, key).id)
+                setattr(obj, f"{key}_id", None if ref is None else
+                        self._pool(call, ref, key, family).id)
         if "parent" in values:
             ref = values.pop("parent")
             obj.parent_id = None if ref is None else self.find(call, ref, field="parent").id
@@ -122,9 +132,13 @@ class Packages(SharedEntity):
                 setattr(obj, flag, False)
         self._check(obj)
 
-    def _pool(self, call: Call, ref: str, field: str) -> IpPool:
+    def _pool(self, call: Call, ref: str, field: str, family: int) -> IpPool:
+        import ipaddress
         from packages.functions.pools import ENTITY as pools
-        return pools.find(call, ref, field=field)
+        pool = pools.find(call, ref, field=field)
+        if ipaddress.ip_network(pool.cidr).version != family:
+            raise FuncError(f"pool {pool.name!r} is not an IPv{family} pool", field=field)
+        return pool
 
     @staticmethod
     def _check(p: Package) -> None:

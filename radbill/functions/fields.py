@@ -258,6 +258,35 @@ def cidr(raw: str) -> str:
     return str(net)
 
 
+def ipv6_network(raw: str, largest: int = 16) -> str:
+    """An IPv6 network that can hold subscribers: global unicast or unique local (fc00::/7),
+    strict (no host bits), at most a /`largest`."""
+    try:
+        net = ipaddress.IPv6Network(raw, strict=True)
+    except ValueError as exc:
+        raise ValueError(f"{short(raw)!r} is not an IPv6 network like 2001:db8:100::/40 "
+                         f"({exc})") from None
+    if net.prefixlen < largest:
+        raise ValueError(f"{net} is too large; at most a /{largest}")
+    if net.is_multicast or net.is_link_local or net.is_loopback or net.is_unspecified \
+            or net.is_reserved or net.is_site_local or net.network_address.ipv4_mapped:
+        raise ValueError(f"{net} holds no subscriber addresses (multicast, link-local, "
+                         "loopback, reserved or IPv4-mapped)")
+    return str(net)
+
+
+def pool_cidr(raw: str) -> str:
+    """A pool's network: IPv4 as `cidr` says, or IPv6 (`ipv6_network`)."""
+    if ":" in (raw or ""):
+        return ipv6_network(raw)
+    return cidr(raw)
+
+
+def subscriber_prefix6(raw: str) -> str:
+    """A subscriber's static IPv6 prefix: /48 to /128."""
+    return ipv6_network(raw, largest=48)
+
+
 def port(raw: str) -> int:
     return integer(1, 65535)(raw)
 

@@ -15,20 +15,27 @@ DISCOUNT_KINDS = ("none", "percent", "fixed")
 
 
 class IpPool(Base):
-    """An IPv4 pool the NAS hands out (Framed-Pool names it); one may be the walled garden."""
+    """An address pool the NAS hands out, named in the reply: IPv4 (Framed-Pool) or IPv6, whose
+    `prefix_length` is the prefix each subscriber gets (Framed-IPv6-Pool for a link's /64,
+    Delegated-IPv6-Prefix-Pool for a delegated /56 or /60). One of each family may be the walled
+    garden."""
 
     __tablename__ = "ip_pools"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.Text, unique=True)
     cidr: Mapped[str] = mapped_column(CIDR)
+    prefix_length: Mapped[int | None] = mapped_column(sa.SmallInteger)
     suspended: Mapped[bool] = mapped_column(server_default=sa.false())
     operator_id: Mapped[int | None] = mapped_column(sa.ForeignKey("operators.id", ondelete="CASCADE"))
     created_at: Mapped[dt.datetime] = created_at()
     __table_args__ = (
-        sa.CheckConstraint("family(cidr) = 4", name="ipv4_only"),
+        sa.CheckConstraint("(family(cidr) = 4 and prefix_length is null) or "
+                           "(family(cidr) = 6 and prefix_length between masklen(cidr) and 128)",
+                           name="family_prefix"),
         sa.CheckConstraint("name ~ '^[A-Za-z0-9_.-]{1,64}$'", name="name_format"),
-        # one walled garden: authorize must know which pool a suspended subscriber gets
-        sa.Index("uq_ip_pools_one_suspended", "suspended", unique=True,
+        # one walled garden of each family: authorize must know which pools a suspended
+        # subscriber gets
+        sa.Index("uq_ip_pools_one_suspended", sa.text("family(cidr)"), unique=True,
                  postgresql_where=sa.text("suspended")),
     )
 
@@ -54,6 +61,10 @@ class Package(Base):
     fup_rate_up: Mapped[int | None] = mapped_column(sa.BigInteger)
     pool_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ip_pools.id", ondelete="SET NULL"))
     fup_pool_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ip_pools.id", ondelete="SET NULL"))
+    # IPv6 (issue 17): the link's prefix (Framed-IPv6-Pool) and the delegated prefix
+    # (Delegated-IPv6-Prefix-Pool)
+    pool6_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ip_pools.id", ondelete="SET NULL"))
+    pd_pool_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ip_pools.id", ondelete="SET NULL"))
     sim_use: Mapped[int] = mapped_column(server_default="1")
     # self-care (issue 14): offered on the portal (sign-up, package change); a sign-up for it
     # is approved at once; a change to it waits for the operator's approval
@@ -72,6 +83,8 @@ class Package(Base):
 
     pool: Mapped[IpPool | None] = relationship(foreign_keys=[pool_id])
     fup_pool: Mapped[IpPool | None] = relationship(foreign_keys=[fup_pool_id])
+    pool6: Mapped[IpPool | None] = relationship(foreign_keys=[pool6_id])
+    pd_pool: Mapped[IpPool | None] = relationship(foreign_keys=[pd_pool_id])
     parent: Mapped[Package | None] = relationship(remote_side=[id])
 
     __table_args__ = (

@@ -5,7 +5,7 @@ import datetime as dt
 from decimal import Decimal
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import INET, JSONB
+from sqlalchemy.dialects.postgresql import CIDR, INET, JSONB, ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from radbill.models.base import Base, created_at, pg_enum
@@ -31,6 +31,10 @@ class Customer(Base):
     mac: Mapped[str | None] = mapped_column(sa.Text)
     service: Mapped[str] = mapped_column(pg_enum("service_kind", *SERVICES), server_default="pppoe")
     static_ip: Mapped[str | None] = mapped_column(INET)
+    # static IPv6 (issue 17): the link's prefix (Framed-IPv6-Prefix) and the delegated prefix
+    # (Delegated-IPv6-Prefix); no two live customers overlap
+    ipv6_prefix: Mapped[str | None] = mapped_column(CIDR)
+    delegated_prefix: Mapped[str | None] = mapped_column(CIDR)
     status: Mapped[str] = mapped_column(pg_enum("customer_status", *STATUSES), server_default="active")
     status_reason: Mapped[str | None] = mapped_column(sa.Text)
     deleted_at: Mapped[dt.datetime | None]
@@ -68,6 +72,16 @@ class Customer(Base):
         sa.CheckConstraint("nt_hash is null or nt_hash ~ '^[0-9A-F]{32}$'", name="nt_hash_format"),
         sa.CheckConstraint("service <> 'static' or static_ip is not null", name="static_needs_ip"),
         sa.CheckConstraint("static_ip is null or family(static_ip) = 4", name="static_ipv4"),
+        sa.CheckConstraint("ipv6_prefix is null or family(ipv6_prefix) = 6", name="ipv6_prefix_v6"),
+        sa.CheckConstraint("delegated_prefix is null or family(delegated_prefix) = 6",
+                           name="delegated_prefix_v6"),
+        ExcludeConstraint((sa.column("ipv6_prefix"), "&&"), name="ex_customers_ipv6_prefix",
+                          using="gist", ops={"ipv6_prefix": "inet_ops"},
+                          where=sa.text("ipv6_prefix IS NOT NULL AND deleted_at IS NULL")),
+        ExcludeConstraint((sa.column("delegated_prefix"), "&&"),
+                          name="ex_customers_delegated_prefix", using="gist",
+                          ops={"delegated_prefix": "inet_ops"},
+                          where=sa.text("delegated_prefix IS NOT NULL AND deleted_at IS NULL")),
         sa.CheckConstraint("advance_balance >= 0", name="advance_nonneg"),
         sa.CheckConstraint("custom_price is null or custom_price >= 0", name="custom_price_nonneg"),
         sa.CheckConstraint("parent_id is null or parent_id <> id", name="not_own_parent"),

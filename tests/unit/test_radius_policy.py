@@ -204,3 +204,40 @@ def test_limits_apply_in_fup_too():
               used=(100, 0))
     d = decide(s)
     assert d.reason == "over the data cap" and reply(d)["Session-Timeout"] == "300"
+
+
+def test_dual_stack_gets_the_ipv4_pool_and_both_ipv6_pools():
+    d = decide(state(p=pkg(pool6="v6-link", pd_pool="v6-pd")))
+    assert d.reply == (("Mikrotik-Rate-Limit", ":=", "5M/10M"), ("Framed-Pool", ":=", "main"),
+                       ("Framed-IPv6-Pool", ":=", "v6-link"),
+                       ("Delegated-IPv6-Prefix-Pool", ":=", "v6-pd"),
+                       ("Acct-Interim-Interval", ":=", "600"))
+
+
+def test_static_prefixes_win_over_the_package_pools_each_of_its_kind():
+    c = cust(static_ip="100.64.0.9", delegated_prefix="2001:db8:ff00::/56")
+    d = decide(state(c, pkg(pool6="v6-link", pd_pool="v6-pd")))
+    assert d.reply == (("Mikrotik-Rate-Limit", ":=", "5M/10M"),
+                       ("Framed-IP-Address", ":=", "100.64.0.9"),
+                       ("Framed-IPv6-Pool", ":=", "v6-link"),
+                       ("Delegated-IPv6-Prefix", ":=", "2001:db8:ff00::/56"),
+                       ("Acct-Interim-Interval", ":=", "600"))
+    c = cust(ipv6_prefix="2001:db8:1:2::/64")  # a static link prefix on a package without IPv6
+    assert ("Framed-IPv6-Prefix", ":=", "2001:db8:1:2::/64") in decide(state(c)).reply
+
+
+def test_the_walled_garden_has_its_ipv6_pool_and_no_static_prefix():
+    s = state(cust(status="suspended", delegated_prefix="2001:db8:ff00::/56"),
+              pkg(pd_pool="v6-pd"))
+    s.suspension_pool6 = "walled6"
+    d = decide(s)
+    assert d.reply[:3] == (("Framed-Pool", ":=", "walled"), ("Framed-IPv6-Pool", ":=", "walled6"),
+                           ("Delegated-IPv6-Prefix-Pool", ":=", "walled6"))
+    assert not any("2001:db8" in v for _, _, v in d.reply)
+
+
+def test_over_the_cap_keeps_its_ipv6_beside_the_fup_pool():
+    p = pkg(data_cap=10, fup_rate_down=1_000_000, fup_rate_up=512_000, fup_pool="slow",
+            pd_pool="v6-pd")
+    d = decide(state(cust(status="fup"), p))
+    assert ("Delegated-IPv6-Prefix-Pool", ":=", "v6-pd") in d.reply

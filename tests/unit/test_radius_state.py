@@ -8,9 +8,10 @@ from radius_module.state import (STATUSES, Customer, Customers, State, decode, e
 
 
 def row(cid=7, username="alice", password="pw", nt_hash=None, mac=None, static_ip=None,
-        status="active", deleted=False, expires_at=None, operator_id=2, package_id=1) -> tuple:
+        status="active", deleted=False, expires_at=None, operator_id=2, package_id=1,
+        ipv6_prefix=None, delegated_prefix=None) -> tuple:
     return (cid, username, password, nt_hash, mac, static_ip, status, deleted, expires_at,
-            operator_id, package_id)
+            operator_id, package_id, ipv6_prefix, delegated_prefix)
 
 
 @pytest.mark.parametrize("fields", [
@@ -20,6 +21,9 @@ def row(cid=7, username="alice", password="pw", nt_hash=None, mac=None, static_i
     row(password="", mac="AA:BB:CC:DD:EE:FF", static_ip="10.1.2.3"),
     row(status="fup", deleted=True, expires_at=1_800_000_000.25, operator_id=2**31 - 1),
     row(status="suspended", expires_at=0.0),
+    row(static_ip="10.1.2.3", ipv6_prefix="2001:db8:1:2::/64", delegated_prefix="2001:db8:ff00::/56"),
+    row(ipv6_prefix="2001:db8:1:2::/64"),
+    row(mac="AA:BB:CC:DD:EE:FF", delegated_prefix="2001:db8:ff00::/56"),
 ])
 def test_a_record_gives_back_the_customer(fields):
     key = fields[1].lower()
