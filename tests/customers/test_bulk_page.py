@@ -67,3 +67,19 @@ def test_the_pages_are_in_bangla(world, auth, dbs):
                                        "value": "suspended"})
     assert_bangla(main(pv), "bulk preview")
     assert_bangla(main(auth.get("/customers/bulk?mode=mac")), "bulk mac")
+
+
+def test_package_and_pool_replace_have_forms_from_their_lists(world, auth, dbs):
+    make_package(dbs, name="fast20", price="900")
+    dbs.commit()
+    auth.login("opera")
+    listing = auth.get("/billmgr?func=package").get_data(as_text=True)
+    assert "func=package.replace" in listing
+    form = auth.get("/billmgr?func=package.replace")
+    assert form.status_code in (200, 400) and 'name="from"' in form.get_data(as_text=True)
+    done = auth.post("/billmgr", {"func": "package.replace", "from": "home10", "to": "fast20",
+                                  "proration": "none", "sok": "ok"})
+    assert done.status_code == 302, done.get_data(as_text=True)[-1500:]
+    task = dbs.scalars(sa.select(Task).order_by(Task.id.desc())).first()
+    assert task.kind == "package.replace" and task.total == 2  # alice and amos, not bob
+    assert auth.get("/billmgr?func=pool.replace").status_code in (200, 400)
