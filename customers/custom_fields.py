@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from radbill.functions import fields as F
@@ -152,24 +153,30 @@ def _parse(defs: dict[str, Definition], values: dict[str, str], creating: bool
     return out, errors
 
 
-def _subtree(path: str):
-    return sa.select(Operator.id).where(Operator.path.startswith(path, autoescape=True))
+# up to this many values are looked up through the GIN index (a BitmapOr of containments);
+# more are compared in one pass over the subtree's customers (a hashed = ANY): 10,000 values
+# by containment took ~25 s at 100,000 customers, one pass ~0.1 s
+INDEXED_VALUES = 32
 
 
 def _holders(session: Session, d: Definition, values: list[str]) -> dict[str, set[int]]:
-    """Which live customers of d's owner's subtree hold each of `values` in field d: one query
-    (containment, so the GIN index answers it)."""
+    """Which live customers of d's owner's subtree hold each of `values` in field d: one
+    query."""
     if not values:
         return {}
-    docs = [json.dumps({d.name: v}) for v in values]
-    found = session.execute(
-        sa.select(Customer.custom_fields[d.name].astext, Customer.id)
-        .where(sa.text("customers.custom_fields @> ANY(CAST(:docs AS jsonb[]))")
-               .bindparams(docs=docs),
-               Customer.deleted_at.is_(None), Customer.operator_id.in_(_subtree(d.owner_path)))).all()
+    live = [Customer.deleted_at.is_(None), Customer.operator_id.in_(
+        sa.select(Operator.id).where(Operator.path.startswith(d.owner_path, autoescape=True)))]
+    value = Customer.custom_fields[d.name].astext
+    if len(values) <= INDEXED_VALUES:
+        match = sa.or_(*[Customer.custom_fields.op("@>")(sa.cast(
+            sa.literal(json.dumps({d.name: v})), JSONB)) for v in values])
+    else:
+        match = value == sa.any_(sa.cast(sa.literal(list(values), sa.ARRAY(sa.Text)),
+                                         sa.ARRAY(sa.Text)))
+    found = session.execute(sa.select(value, Customer.id).where(match, *live)).all()
     out: dict[str, set[int]] = {}
-    for value, cid in found:
-        out.setdefault(value, set()).add(cid)
+    for v, cid in found:
+        out.setdefault(v, set()).add(cid)
     return out
 
 

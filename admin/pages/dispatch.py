@@ -146,6 +146,9 @@ def list_page(fn, fparams: dict[str, str]):
         return respond.formatted(result, "xml")
     columns = (LIST_COLUMNS.get(fn.name) or result.columns
                or (list(result.rows[0]) if result.rows else []))
+    # the list's own custom field columns (issue 17: cf_<name>, "shown in the list")
+    columns = list(columns) + [c for c in result.columns or [] if c.startswith("cf_")
+                               and c not in columns]
     columns = fn.shown(g.caller, columns)
     registry = load_all()
     mine = [n for n in children(fn.name) if n not in OWN_PAGES]

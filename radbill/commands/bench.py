@@ -1,10 +1,10 @@
-"""`radbill bench radius|radius-memory|rating|admin|payment|api|radacct|bulk|import`: benchmarks that print figures (never run by the tests)."""
+"""`radbill bench radius|radius-memory|rating|admin|payment|api|radacct|bulk|import|custom-fields`: benchmarks that print figures (never run by the tests)."""
 from __future__ import annotations
 
 import importlib
 
 SUITES = ("radius", "radius-memory", "rating", "admin", "payment", "api", "radacct", "bulk",
-          "import")
+          "import", "custom-fields")
 MODULES = {"import": "imports"}  # `import` is Python's own word: benchmarks/imports.py
 
 

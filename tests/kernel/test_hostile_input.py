@@ -235,6 +235,12 @@ BASES = {
     "customer.bulk_mac": {"lines": "username,mac\nalice,AA:BB:CC:00:00:09"},
     "package.replace": {"from": "Home", "to": "Home", "proration": "prorate"},
     "pool.replace": {"from": "poolA", "to": "poolA"},
+    # issue 17, custom fields, parent accounts, trials (alice is on Home, no trial: refused)
+    "custom_field.edit": {"name": "meter_no", "label": "Meter", "kind": "number"},
+    "customer.convert_trial": {"elid": "alice", "package": "Home"},
+    "customer.children": {"elid": "alice"},
+    "portal.child_recharge": {"child": "sam", "pin": "1234"},
+    "portal.child_checkout": {"child": "sam", "gateway": "bkash"},
 }
 EDIT_TARGETS = {"customer": "sam", "package": "Home", "pool": "poolA", "operator": "resA",
                 "user": "anna", "nas": "nas1", "olt": "olt1", "zone": "north",
