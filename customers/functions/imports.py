@@ -81,7 +81,7 @@ def column_map(call: Call, header: list[str]) -> dict[int, str]:
         found = maps.saved(call.session, operator_of(call), call.get("saved_mapping"), header)
     else:
         found = maps.parse(call.get("mapping"), header)
-    maps.check(found, custom_ok=False)
+    maps.check(found, custom_ok=True)
     name = (call.get("save_mapping") or "").strip()
     if name:
         maps.save(call.session, operator_of(call), F.parse_one("save_mapping", F.text(100), name),

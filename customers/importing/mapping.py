@@ -66,7 +66,7 @@ def by_header(pairs, header: list[str]) -> dict[int, str]:
     return mapping
 
 
-def check(mapping: dict[int, str], custom_ok: bool) -> None:
+def check(mapping: dict[int, str], custom_ok: bool = True) -> None:
     fields = list(mapping.values())
     if "username" not in fields:
         raise FuncError("no column feeds username", field="mapping")

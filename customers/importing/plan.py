@@ -93,12 +93,32 @@ def plan(ctx: Ctx, rows: list[tuple[int, dict]], seen: Seen | None = None) -> Pl
             pending.append((line, row, old))
         if errors:
             out.errors[line] = errors
+    _custom(ctx, pending, out.errors)
     _unique(ctx, pending, out.errors, seen, mobile_key)
     for line, row, old in pending:
         if line in out.errors:
             continue
         (out.updates if old else out.creates).append(row)
     return out
+
+
+def _custom(ctx: Ctx, pending: list, errors: dict) -> None:
+    """Custom fields (cf_<name>) through customers/custom_fields.py as customer.edit checks
+    them: per operator, typed, required for a new customer, unique; errors name cf_<name>."""
+    from customers import custom_fields as CF
+    by_op: dict[int, list] = {}
+    for line, row, old in pending:
+        by_op.setdefault(row["operator_id"] or old["operator_id"], []).append((line, row, old))
+    for op, rows in sorted(by_op.items()):
+        defined = ctx.once(("custom", op), lambda: bool(CF.definitions(ctx.session, op)))
+        if not defined and not any(row["custom_fields"] for _, row, _ in rows):
+            continue
+        checked = CF.check_many(ctx.session, op, [row["custom_fields"] or {} for _, row, _ in rows],
+                                [old["id"] if old else None for _, _, old in rows], lock=True)
+        for (line, row, _), (values, errs) in zip(rows, checked):
+            if errs:
+                errors.setdefault(line, {}).update({f"cf_{k}": v for k, v in errs.items()})
+            row["custom_fields"] = {k: v for k, v in values.items() if v is not None} or None
 
 
 def _existing(ctx: Ctx, names: list[str]) -> dict[str, dict]:

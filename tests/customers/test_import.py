@@ -211,3 +211,25 @@ def test_a_reseller_imports_into_its_subtree_only(session, world):
                 + isp.name + "\n")
     assert err.value.errors == {"row 2: username": "'ispown' is taken",
                                 "row 3: operator": "is outside your subtree"}
+
+
+def test_custom_fields_are_imported_typed_required_and_unique(session, world):
+    from radbill.functions.caller import SYSTEM
+    isp, _ = world
+    fn(session, "custom_field.edit", SYSTEM, sok="ok", name="meter", label="Meter",
+       kind="number", operator=isp.name)
+    fn(session, "custom_field.edit", SYSTEM, sok="ok", name="tower", label="Tower",
+       kind="choice", choices="north, south", required="on", unique="on")
+    csv = ("username,password,package,cf_meter,cf_tower\n"
+           "cf1,pw,home,0012.50,north\n"
+           "cf2,pw,home,12;5,east\n"       # 3: not a number, not a choice
+           "cf3,pw,home,,\n")              # 4: tower is required
+    errs = errors_of(session, csv, dry_run="yes")
+    assert errs == {"row 3: cf_meter": "'12;5' is not a number",
+                    "row 3: cf_tower": "'east' is not one of north, south",
+                    "row 4: cf_tower": "is required"}
+    imp(session, csv, skip_bad="yes")
+    cf1 = session.scalar(sa.select(Customer).where(Customer.username == "cf1"))
+    assert cf1.custom_fields == {"meter": "12.5", "tower": "north"}
+    errs = errors_of(session, "username,password,package,cf_tower\ncf9,pw,home,north\n")
+    assert errs == {"row 2: cf_tower": "'north' is already another customer's"}
