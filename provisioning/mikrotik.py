@@ -82,6 +82,14 @@ class Pool:
     ranges: str
 
 
+@dataclass
+class Pool6:
+    """/ipv6 pool: the router carves `prefix` into prefixes of `prefix_length` (one a session)."""
+    name: str
+    prefix: str
+    prefix_length: str
+
+
 @contextmanager
 def connect(router: Router) -> Iterator[routeros_api.api.RouterOsApi]:
     """A logged-in API connection; every failure becomes a ProvisioningError saying why."""
@@ -192,11 +200,14 @@ def inventory(router: Router) -> tuple[list[Secret], list[Profile], list[Pool]]:
             [Pool(r.get("name", ""), r.get("ranges", "")) for r in pools])
 
 
-def push(router: Router, pools: list[Pool], profs: list[Profile]) -> list[tuple[str, str, str]]:
-    """Create or update pools, then profiles (which name the pools); (kind, name, action) each."""
+def push(router: Router, pools: list[Pool], profs: list[Profile],
+         pools6: list[Pool6] = ()) -> list[tuple[str, str, str]]:
+    """Create or update pools (IPv4, IPv6), then profiles (which name the pools); (kind, name,
+    action) each."""
     done = []
     with connect(router) as api:
-        for kind, path, items in (("pool", "/ip/pool", pools), ("profile", "/ppp/profile", profs)):
+        for kind, path, items in (("pool", "/ip/pool", pools), ("pool6", "/ipv6/pool", pools6),
+                                  ("profile", "/ppp/profile", profs)):
             res = api.get_resource(path)
             for item in items:
                 want = _wire(item)
@@ -212,7 +223,7 @@ def push(router: Router, pools: list[Pool], profs: list[Profile]) -> list[tuple[
     return done
 
 
-def _wire(item: Pool | Profile) -> dict[str, str]:
+def _wire(item: Pool | Pool6 | Profile) -> dict[str, str]:
     values = dict(vars(item))
     return {k: v for k, v in values.items() if v not in ("", None)}
 

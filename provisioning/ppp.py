@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from provisioning.mikrotik import Pool, Profile, Secret
+from provisioning.mikrotik import Pool, Pool6, Profile, Secret
 from radbill import units
 from radbill.functions import fields as F
 from radbill.functions.registry import Call, FuncError, call as call_function
@@ -80,12 +80,16 @@ def covering_cidr(ranges: str) -> str | None:
 
 
 def push_plan(session: Session, packages: list[Package], local_address: str = "") \
-        -> tuple[list[Pool], list[Profile]]:
+        -> tuple[list[Pool], list[Profile], list[Pool6]]:
+    """The IPv4 pools, the profiles and the IPv6 pools (link and delegated prefixes, named as
+    the Access-Accept names them: radius_module.policy.address6) the packages need."""
     pools = {p.pool.name: Pool(p.pool.name, pool_ranges(str(p.pool.cidr)))
              for p in packages if p.pool is not None}
     profs = [Profile(p.name, rate_limit(p), local_address, p.pool.name if p.pool else "")
              for p in packages]
-    return list(pools.values()), profs
+    pools6 = {pool.name: Pool6(pool.name, str(pool.cidr), str(pool.prefix_length))
+              for p in packages for pool in (p.pool6, p.pd_pool) if pool is not None}
+    return list(pools.values()), profs, list(pools6.values())
 
 
 # -- the import -------------------------------------------------------------------------------

@@ -134,7 +134,8 @@ def kick(call: Call) -> OkResult:
           params=(ELID, Param("package", "package names, comma-separated (default: all)", multi=True),
                   Param("local_address", "the router's address inside the PPP profiles")))
 def push_profiles(call: Call) -> ListResult:
-    """Create or update a PPP profile (and its IP pool) on the router for each package."""
+    """Create or update a PPP profile (and its IP pool, and its IPv6 pools) on the router for
+    each package."""
     nas, router = router_of(call)
     owner_only(call, nas, "pushes profiles to it")
     local = call.get("local_address") or ""
@@ -151,9 +152,9 @@ def push_profiles(call: Call) -> ListResult:
     missing = {n.lower() for n in names} - {p.name.lower() for p in packages}
     if missing:
         raise FuncError(f"no package {sorted(missing)[0]!r}", field="package")
-    pools, profiles = ppp.push_plan(call.session, packages, local)
+    pools, profiles, pools6 = ppp.push_plan(call.session, packages, local)
     try:
-        done = mikrotik.push(router, pools, profiles)
+        done = mikrotik.push(router, pools, profiles, pools6)
     except ProvisioningError as exc:
         raise device_error(exc) from None
     rows = [{"kind": k, "name": n, "action": a} for k, n, a in done]

@@ -92,6 +92,28 @@ def test_push_profiles_builds_rate_limit_rx_as_upload(session, nas, ros):
     assert {r["action"] for r in again} == {"unchanged"}
 
 
+def test_push_profiles_creates_the_ipv6_pools_the_replies_name(session, nas, ros):
+    make(session, "pool", name="v4", cidr="10.71.0.0/24")
+    make(session, "pool", name="v6-link", cidr="2001:db8:100::/40", prefix_length="64")
+    make(session, "pool", name="v6-pd", cidr="2001:db8:200::/40", prefix_length="56")
+    make_package(session, name="Dual", rate_down="10M", rate_up="5M", pool="v4", pool6="v6-link",
+                 pd_pool="v6-pd")
+    make_package(session, name="PD only", rate_down="10M", rate_up="5M", pd_pool="v6-pd")
+    rows = fn(session, "router.push_profiles", elid="core1", package="Dual,PD only").rows
+    assert {(r["kind"], r["name"], r["action"]) for r in rows} == {
+        ("pool", "v4", "added"), ("pool6", "v6-link", "added"), ("pool6", "v6-pd", "added"),
+        ("profile", "Dual", "added"), ("profile", "PD only", "added")}
+    pools6 = {p["name"]: p for p in ros.rows("/ipv6/pool")}
+    assert pools6["v6-link"]["prefix"] == "2001:db8:100::/40"
+    assert pools6["v6-link"]["prefix-length"] == "64"
+    assert pools6["v6-pd"]["prefix-length"] == "56"
+    # a pool changed in radbill is updated on the router, once
+    fn(session, "pool.edit", elid="v6-pd", sok="ok", prefix_length="60")
+    rows = fn(session, "router.push_profiles", elid="core1", package="PD only").rows
+    assert ("pool6", "v6-pd", "updated") in {(r["kind"], r["name"], r["action"]) for r in rows}
+    assert {p["name"]: p for p in ros.rows("/ipv6/pool")}["v6-pd"]["prefix-length"] == "60"
+
+
 def seed_router(ros):
     ros.add("/ip/pool", name="pool-a", ranges="10.50.0.2-10.50.0.254")
     ros.add("/ip/pool", name="pool-b", ranges="10.51.0.0/25,10.51.0.128-10.51.0.200")

@@ -61,6 +61,7 @@ class RouterOS:
                                   "architecture-name": "tile"}],
             "/system/identity": [{"name": "core1"}],
             "/ppp/active": [], "/ppp/secret": [], "/ppp/profile": [], "/ip/pool": [],
+            "/ipv6/pool": [],  # rows: name, prefix, prefix-length
             "/ip/hotspot/walled-garden": [],  # rows: action, dst-host, comment, disabled...
         }
         self.lock = threading.RLock()
