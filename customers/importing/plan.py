@@ -180,6 +180,7 @@ def _resolve(ctx: Ctx, entity, values: dict, old: dict | None,
         errors.update(exc.errors or {"operator": exc.message})
         return None
     op_id = row["operator_id"] or old["operator_id"]
+    row["creating"] = creating
     _references(ctx, entity, values, row, op_id, errors)
     service = row["service"] or (old and old["service"])
     static_ip = row["static_ip"] or (old and old["static_ip"])
@@ -206,6 +207,7 @@ def _references(ctx: Ctx, entity, values: dict, row: dict, op_id: int,
             ctx.once(("usable", op_id, pkg_id),
                      lambda: entity._usable_by(ctx, _Stub(op_id), Package, pkg_id, "package"))
             row["package_id"] = pkg_id
+            _trial(ctx, values, row, pkg_id, errors)
     except FuncError as exc:
         errors.update(exc.errors or {"package": exc.message})
     try:
@@ -223,6 +225,23 @@ def _references(ctx: Ctx, entity, values: dict, row: dict, op_id: int,
                                       lambda: entity._zone(ctx, _Stub(op_id), ref))
     except FuncError as exc:
         errors.update(exc.errors or {"zone": exc.message})
+
+
+def _trial(ctx: Ctx, values: dict, row: dict, pkg_id: int, errors: dict) -> None:
+    """customer.edit's rule for a trial package: a new customer gets its fixed length (from
+    today), never a given expiry; nobody moves onto one."""
+    from customers import trials
+    days = ctx.once(("trial", pkg_id), lambda: ctx.session.scalar(
+        sa.select(Package.trial_days).where(Package.id == pkg_id)))
+    if not days:
+        return
+    if "expires" in values:
+        errors["expires"] = f"a trial lasts its package's {days} days"
+    elif row["creating"]:
+        tz = settings.get().tz
+        row["expires_at"] = trials.trial_end(today(), days, tz).isoformat()
+    else:
+        errors["package"] = "a trial package is for new customers only"
 
 
 def _status(dest: str | None, old: dict | None, username: str,

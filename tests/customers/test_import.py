@@ -233,3 +233,18 @@ def test_custom_fields_are_imported_typed_required_and_unique(session, world):
     assert cf1.custom_fields == {"meter": "12.5", "tower": "north"}
     errs = errors_of(session, "username,password,package,cf_tower\ncf9,pw,home,north\n")
     assert errs == {"row 2: cf_tower": "'north' is already another customer's"}
+
+
+def test_a_trial_package_gives_a_new_customer_its_length_and_no_one_moves_onto_it(session, world):
+    make_package(session, name="trial7", trial_days="7")
+    make_customer(session, username="paying", package="home")
+    csv = ("username,password,package,expires\n"
+           "tr1,pw,trial7,\n"
+           "tr2,pw,trial7,2027-01-01\n"
+           "paying,,trial7,\n")
+    errs = errors_of(session, csv, dry_run="yes")
+    assert errs == {"row 3: expires": "a trial lasts its package's 7 days",
+                    "row 4: package": "a trial package is for new customers only"}
+    imp(session, csv, skip_bad="yes")
+    tr1 = session.scalar(sa.select(Customer).where(Customer.username == "tr1"))
+    assert tr1.expires_at is not None
