@@ -29,7 +29,7 @@ from radbill import lifecycle, settings, tasks
 from radbill.functions import audit
 from radbill.functions.auth import caller_for
 from radbill.functions.caller import Caller
-from radbill.functions.registry import Call, FuncError, request_line
+from radbill.functions.registry import AccessDenied, Call, FuncError, request_line
 from radbill.functions import fields as F
 from radbill.models import Customer, Operator, Package, StaffUser, Task
 
@@ -89,9 +89,12 @@ def parse_list(raw: str) -> list[str]:
     return refs
 
 
-def resolve_refs(session: Session, visible: sa.Select, refs: list[str]) -> tuple[list[int], list[str]]:
-    """The visible customers `refs` name (ids or usernames, any case) and the refs that name
-    none -- a customer outside the caller's subtree names none, as if it did not exist."""
+def resolve_refs(session: Session, visible: sa.Select, refs: list[str],
+                 ids_only: bool = False) -> tuple[list[int], list[str]]:
+    """The visible customers `refs` name and the refs that name none -- a customer outside the
+    caller's subtree names none, as if it did not exist. A ref is a username (any case), else
+    an id (usernames are often digits: 1001 is the customer called 1001, not the one whose id
+    is 1001); with `ids_only` (ticked rows) digits are an id only."""
     from radbill.functions.fields import as_id
     ids_given = {r: as_id(r, Customer.id) for r in refs}
     lowers = [r.lower() for r in refs]
@@ -106,7 +109,7 @@ def resolve_refs(session: Session, visible: sa.Select, refs: list[str]) -> tuple
             found[f"#{cid}"] = cid
     ids, missing = [], []
     for r in refs:
-        cid = found.get(r.lower())
+        cid = None if ids_only and ids_given[r] is not None else found.get(r.lower())
         if cid is None and ids_given[r] is not None:
             cid = found.get(f"#{ids_given[r]}")
         if cid is None:
@@ -134,11 +137,23 @@ def edit_params(field: str, value: str | None, customer: Customer) -> dict[str, 
 
 def apply_one(session: Session, caller: Caller, customer: Customer, field: str,
               value: str | None, params_: dict | None = None) -> None:
-    """One customer's change through customer.edit's own steps (find as the caller, fields,
-    apply with its checks and event, audit); FuncError when refused."""
+    """One customer's change through customer.edit's own steps on the row held (crud.Entity
+    .edit's: the fields parsed, apply with its checks and event, the audit row); FuncError
+    when refused. Not by elid: Entity.find reads digits as an id or a username."""
     from customers.functions.customers import ENTITY
-    params = {"elid": str(customer.id), "sok": "ok", **edit_params(field, value, customer)}
-    ENTITY.edit(Call(session, caller, (params_ or {}).get("func") or KIND, params))
+    given = edit_params(field, value, customer)
+    call = Call(session, caller, (params_ or {}).get("func") or KIND,
+                {"elid": str(customer.id), "sok": "ok", **given})
+    if customer.deleted_at is not None:
+        raise FuncError(f"{customer.username!r} is deleted", field="elid", status=404)
+    if not ENTITY.editable(call, customer):
+        raise AccessDenied(f"you may not change {customer.username!r}")
+    values = F.parse_fields(ENTITY.fields, given, creating=False)
+    before = ENTITY.snapshot(customer)
+    ENTITY.apply(call, customer, values, False)
+    session.flush()
+    audit.record(call, ENTITY.name, customer.id, customer.username, before,
+                 ENTITY.snapshot(customer), ENTITY.operator_of(customer))
 
 
 def apply_status(session: Session, caller: Caller, customers: list[Customer], dest: str,

@@ -41,7 +41,7 @@ def selection(call: Call) -> tuple[list[int], list[str], str]:
         refs = [r.strip() for r in call.elid.split(",") if r.strip()]
         if len(refs) > bulk.MAX_LIST:
             raise FuncError(f"at most {bulk.MAX_LIST:,} customers at once", field="elid")
-        ids, missing = bulk.resolve_refs(call.session, visible, refs)
+        ids, missing = bulk.resolve_refs(call.session, visible, refs, ids_only=True)
         return ids, missing, "ticked"
     stmt = visible
     for param, column in ent.filters.items():

@@ -289,3 +289,18 @@ def test_pool_replace_readdresses_static_customers_and_refuses_a_small_pool(sess
     updated = session.scalars(sa.select(Event).where(Event.name == "customer.updated",
                                                      Event.func == "pool.replace")).all()
     assert len(updated) == 3 and all(e.data["relogin"] for e in updated)  # dial again
+
+
+def test_a_username_of_digits_is_that_customer_and_a_ticked_id_is_an_id(session, world):
+    anna = world["anna"]
+    a2 = cust(session, "a2")
+    digits = make_customer(session, anna, username=str(a2.id), package="Home")
+    pv = fn(session, "customer.bulk", anna, users=str(a2.id), field="zone", value="north").values
+    assert [r["username"] for r in pv["sample"]] == [str(a2.id)]
+    pv = fn(session, "customer.bulk", anna, elid=str(a2.id), field="zone", value="north").values
+    assert [r["username"] for r in pv["sample"]] == ["a2"]
+    task = run(session, fn(session, "customer.bulk", anna, sok="ok", users=str(a2.id),
+                           field="zone", value="north").extra["task"])
+    assert task.done == 1 and cust(session, "a2").zone is None
+    session.refresh(digits)
+    assert digits.zone.name == "north"
