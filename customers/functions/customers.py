@@ -588,7 +588,7 @@ def convert_trial(call: Call, obj: Customer, pkg: Package, keep_expiry: bool = F
     resellers.charge_activation(call.session, obj, pkg)
 
 
-@function("customer.convert_trial", roles=RESELLERS, params=(
+@function("customer.convert_trial", roles=RESELLERS, money={"billing_profile"}, params=(
     Param("elid", "the trial customer's id or username", True),
     Param("package", "the paid package (id or name)", True),
     Param("billing_profile", "postpaid: the billing profile (id or name); empty keeps its own")))
