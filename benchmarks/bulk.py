@@ -46,7 +46,8 @@ def seed(factory, n: int, nas_port: int) -> list[tuple[str, str, str]]:
                 cp.write_row((f"bk{i:06d}", "s3cret", hashed, op.id, home.id))
         now = dt.datetime.now(dt.timezone.utc)
         for i in range(ONLINE_EVERY, n + 1, ONLINE_EVERY):
-            sid, name, ip = f"s{i}", f"bk{i:06d}", f"100.{64 + i // 65536}.{i // 256 % 256}.{i % 256}"
+            sid, name = f"s{i}", f"bk{i:06d}"
+            ip = f"100.{64 + i // 65536}.{i // 256 % 256}.{i % 256}"
             s.add(RadAcct(acctsessionid=sid, acctuniqueid=f"u-{sid}", username=name,
                           nasipaddress="127.0.0.1", framedipaddress=ip, acctstarttime=now))
             sessions.append((sid, name, ip))

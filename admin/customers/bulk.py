@@ -66,7 +66,8 @@ def bulk():
         return render_template("customers/bulk.html", stage="choose", **shown)
     if request.form.get("apply"):
         try:
-            result = run(func, {**params, "sok": "ok", "confirm": request.form.get("confirm", "")})
+            result = run(func, {**params, "sok": "ok",
+                                "confirm": request.form.get("confirm", "")})
         except FuncError as exc:
             if exc.status in (403, 404):
                 raise

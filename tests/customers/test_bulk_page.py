@@ -7,7 +7,7 @@ import re
 
 import sqlalchemy as sa
 
-from radbill.models import Customer, StaffUser, Task
+from radbill.models import StaffUser, Task
 from tests.admin.test_bangla_pages import assert_bangla
 from tests.support.factories import make_package
 
