@@ -150,3 +150,22 @@ def test_the_pages_fit_a_390_px_phone_in_bangla(phone_world, dummy, request):
 
 from tests.admin.test_browser import browser, live_admin  # noqa: E402,F401  (fixtures)
 
+
+
+def test_a_trial_customer_s_page_offers_the_conversion(world, auth, dbs):
+    from tests.support.factories import make_package
+    make_package(dbs, name="Try7", price="0", trial_days="7")
+    c = make_customer(dbs, caller_of(dbs, world.operator_a), username="trier", package="Try7")
+    dbs.commit()
+    auth.login("opera")
+    page = auth.get(f"/customers/{c.id}").get_data(as_text=True)
+    assert 'id="convert-trial"' in page
+    form = auth.get(f"/billmgr?func=customer.convert_trial&elid={c.id}")
+    assert form.status_code == 200 and 'name="package"' in form.get_data(as_text=True)
+    resp = auth.post("/billmgr", {"func": "customer.convert_trial", "elid": str(c.id),
+                                  "package": "home10"})
+    assert resp.status_code in (302, 303), resp.get_data(as_text=True)[:1500]
+    dbs.expire_all()
+    assert dbs.get(Customer, c.id).billing_from is not None
+    amos = dbs.scalar(sa.select(Customer.id).where(Customer.username == "amos"))
+    assert 'id="convert-trial"' not in auth.get(f"/customers/{amos}").get_data(as_text=True)
