@@ -206,6 +206,22 @@ CATALOGUE: dict[str, EventType] = {t.name: t for t in (
     EventType("complaint.closed", "Your complaint is closed", ("complaint_id", "subject", "status"),
               emitters=("complaint.edit", "portal.complaint_close")),
     # -- end issue 14, complaints ------------------------------------------------------------
+    # -- issue 18, status checks (monitoring/incidents.py) ----------------------------------
+    # `alert` false: flap suppression (the check recovered under FLAP_MINUTES ago) holds the
+    # staff alert back; incident.still_down tells them if it is still down FLAP_MINUTES later,
+    # and a resolve is told only when its opening was
+    EventType("incident.opened", "A check is down",
+              ("incident_id", "check_id", "name", "target", "error", "alert"),
+              ("component", "flapping"), emitters=("job.checks",),
+              routes=(Route("alert", match={"alert": True}),)),
+    EventType("incident.still_down", "A flapping check is still down",
+              ("incident_id", "check_id", "name", "target", "error", "since"),
+              ("component",), emitters=("job.checks",), routes=(ALERT,)),
+    EventType("incident.resolved", "A check is up again",
+              ("incident_id", "check_id", "name", "target", "duration_seconds", "alert"),
+              ("component",), emitters=("job.checks",),
+              routes=(Route("alert", match={"alert": True}),)),
+    # -- end issue 18, status checks ---------------------------------------------------------
 )}
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import and_
 
-from radbill.functions import audit
+from radbill.functions import audit, hooks
 from radbill.functions.fields import (Field, as_id, boolean, integer, is_id, parse_fields,
                                       parse_one, short)
 from radbill.functions.registry import (AccessDenied, Call, FormResult, FuncError, ListResult,
@@ -202,6 +202,8 @@ class Entity:
         if creating:
             call.session.add(obj)
         call.session.flush()
+        if creating:  # e.g. a router's or OLT's status check (monitoring/devices.py)
+            hooks.run("entity_created", call, self.name, obj)
         audit.record(call, self.name, obj.id, str(getattr(obj, self.label)), before,
                      self.snapshot(obj), self.operator_of(obj))
         return OkResult(obj.id)
@@ -218,6 +220,7 @@ class Entity:
             if not self.editable(call, obj):
                 raise AccessDenied(f"you may not delete this {self.name}")
             before = self.snapshot(obj)
+            hooks.run("entity_deleted", call, self.name, obj)
             self.remove(call, obj)
             call.session.flush()
             audit.record(call, self.name, obj.id, str(getattr(obj, self.label)), before, None,

@@ -12,6 +12,8 @@ from typing import Any, Callable
 HOOKS = (
     "customer_created",   # (call, customer) after insert, before audit
     "customer_changed",   # (call, customer, before: dict) after an update
+    "entity_created",     # (call, entity name, obj) crud.Entity.edit after an insert
+    "entity_deleted",     # (call, entity name, obj) crud.Entity.delete before the delete
 )
 
 _handlers: dict[str, list[Callable[..., Any]]] = defaultdict(list)

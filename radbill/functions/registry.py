@@ -28,6 +28,7 @@ FUNCTION_MODULES = (
     "messaging.functions",
     "care.functions",
     "integrations.functions",
+    "monitoring.functions",  # issue 18: status checks, incidents, announcements
 )
 
 

@@ -137,6 +137,31 @@ def test_every_emitter_matches_the_catalogue(session):
     for status in ("in_progress", "resolved", "closed"):
         fn(session, "complaint.edit", sok="ok", elid=str(comp), status=status)
     # -- end issue 14, complaints
+
+    # issue 18, status checks: a TCP check fails 3 times (incident.opened), passes
+    # (incident.resolved), fails again at once (flapping: opened without an alert) and is still
+    # down FLAP_MINUTES later (incident.still_down)
+    from monitoring import checks as status_checks
+    from monitoring.incidents import FLAP_MINUTES
+    from tests.support.check_targets import TcpTarget
+    import socket
+    with TcpTarget() as open_port, socket.socket() as shut:
+        shut.bind(("127.0.0.1", 0))  # bound, never listening: connections are refused
+        chk = fn(session, "check.edit", sok="ok", name="edge tcp", kind="tcp",
+                 target=f"127.0.0.1:{open_port.port}", failures="3").elid
+        t0 = session.scalar(sa.select(sa.func.now())) + dt.timedelta(minutes=1)
+
+        def aim(port, minutes):
+            fn(session, "check.edit", sok="ok", elid=str(chk), target=f"127.0.0.1:{port}")
+            status_checks.run_due(session, t0 + dt.timedelta(minutes=minutes))
+        closed = shut.getsockname()[1]
+        for m in range(3):
+            aim(closed, m)
+        aim(open_port.port, 3)
+        for m in range(4, 7):
+            aim(closed, m)
+        status_checks.run_due(session, t0 + dt.timedelta(minutes=7 + FLAP_MINUTES))
+    # -- end issue 18, status checks
     seen = emitted(session)
     for ev in seen:
         events.get(ev.name).check(ev.data)  # raises on a missing or unknown field

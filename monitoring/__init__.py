@@ -1,0 +1,1 @@
+"""Status checks, incidents, announcements and the public status page (issue 18)."""

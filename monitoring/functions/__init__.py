@@ -1,0 +1,3 @@
+"""The monitoring domain's functions (listed in radbill.functions.registry.FUNCTION_MODULES)."""
+from monitoring import devices  # noqa: F401  (a check for every new router and OLT)
+from monitoring.functions import announcements, checks, incidents  # noqa: F401
