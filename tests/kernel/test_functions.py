@@ -151,7 +151,7 @@ def test_pools_refuse_overlaps_and_a_second_walled_garden(session):
     fn(session, "pool.edit", sok="ok", name="garden", cidr="10.99.0.0/24", suspended="on")
     with pytest.raises(FuncError, match="overlaps pool 'main'"):
         fn(session, "pool.edit", sok="ok", name="inner", cidr="10.10.5.0/24")
-    with pytest.raises(FuncError, match="already the suspension pool"):
+    with pytest.raises(FuncError, match="already the IPv4 suspension pool"):
         fn(session, "pool.edit", sok="ok", name="garden2", cidr="10.98.0.0/24", suspended="on")
     with pytest.raises(FuncError, match="not an IPv4 network"):
         fn(session, "pool.edit", sok="ok", name="bad", cidr="10.1.2.3/16")
