@@ -90,6 +90,8 @@ def create_app(config: dict | None = None):
     oauth.init_app(app)
     from admin.rest import bp as rest_bp  # REST under /api/v1 (issue 15): JSON, never a login page
     app.register_blueprint(rest_bp)
+    from admin.status_page import bp as status_bp  # the public status page (issue 18)
+    app.register_blueprint(status_bp)
 
     app.context_processor(navigation)
     return app
