@@ -30,6 +30,6 @@ from radbill.models.api import (ApiClient, ApiRequest, ApiToken, Webhook,  # noq
                                 WebhookDelivery)
 from radbill.models.customdata import CustomField  # noqa: E402,F401  (issue 17)
 from radbill.models.imports import (CustomerImport, CustomerImportRow,  # noqa: E402,F401
-                                    ImportMapping)  # (issue 17, cut-over import)
+                                    ImportedRecord, ImportMapping)  # (issue 17, cut-over import)
 from radbill.models.monitoring import (Announcement, Check, CheckHourly,  # noqa: E402,F401
                                        CheckResult, Incident)  # (issue 18, status checks)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -64,4 +65,37 @@ class CustomerImportRow(Base):
     __table_args__ = (
         sa.Index("ix_customer_import_rows_bad", "import_id", "line",
                  postgresql_where=sa.text("errors IS NOT NULL")),
+    )
+
+
+class ImportedRecord(Base):
+    """Money history carried over from another radbill instance (customer.import_radbill), read
+    only: a source bill (`kind` bill, its number, period, total, paid, status) or payment
+    (payment: method, amount, status), or the advance balance the customer had (advance).
+    Unique by (source, kind, source_id), so a second import carries nothing twice. An open
+    bill's unpaid rest became this instance's opening-due bill `bill_id`; an advance was booked
+    once; paid history moved no money here (it moved in the old system)."""
+
+    __tablename__ = "imported_records"
+    id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
+    source: Mapped[str] = mapped_column(sa.Text)
+    kind: Mapped[str] = mapped_column(sa.Text)
+    source_id: Mapped[int] = mapped_column(sa.BigInteger)
+    customer_id: Mapped[int] = mapped_column(sa.ForeignKey("customers.id", ondelete="RESTRICT"))
+    operator_id: Mapped[int] = mapped_column(sa.ForeignKey("operators.id", ondelete="RESTRICT"))
+    number: Mapped[str] = mapped_column(sa.Text)
+    on_date: Mapped[dt.date]
+    period_from: Mapped[dt.date | None]
+    period_to: Mapped[dt.date | None]
+    amount: Mapped[Decimal]
+    paid: Mapped[Decimal | None]
+    status: Mapped[str] = mapped_column(sa.Text)
+    method: Mapped[str | None] = mapped_column(sa.Text)
+    note: Mapped[str | None] = mapped_column(sa.Text)
+    bill_id: Mapped[int | None] = mapped_column(sa.ForeignKey("bills.id", ondelete="RESTRICT"))
+    imported_at: Mapped[dt.datetime] = created_at()
+    __table_args__ = (
+        sa.CheckConstraint("kind in ('bill', 'payment', 'advance')", name="kind_known"),
+        sa.UniqueConstraint("source", "kind", "source_id", name="uq_imported_records_source"),
+        sa.Index("ix_imported_records_customer", "customer_id", "on_date"),
     )
