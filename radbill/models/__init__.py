@@ -33,3 +33,5 @@ from radbill.models.imports import (CustomerImport, CustomerImportRow,  # noqa: 
                                     ImportedRecord, ImportMapping)  # (issue 17, cut-over import)
 from radbill.models.monitoring import (Announcement, Check, CheckHourly,  # noqa: E402,F401
                                        CheckResult, Incident)  # (issue 18, status checks)
+from radbill.models.noc import (Radio, RadioSample, RadioStation, ZabbixEvent,  # noqa: E402,F401
+                                ZabbixHost, ZabbixProblem, ZabbixServer)  # (issue 18, the NOC)
