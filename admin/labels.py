@@ -89,6 +89,9 @@ TITLES = {
     # issue 17: custom fields, parent accounts, trials
     "custom_field": _("Custom fields"), "customer.children": _("Child accounts"),
     "customer.convert_trial": _("Convert a trial"),
+    # issue 18: status checks
+    "check": _("Status checks"), "check.run": _("Run checks now"), "incident": _("Incidents"),
+    "incident.ack": _("Acknowledge incidents"), "announcement": _("Announcements"),
 }
 # one thing of a list (forms: "New package", confirmations: "3 customers")
 SINGULAR = {
@@ -98,6 +101,8 @@ SINGULAR = {
     "pool": (_("IP pool"), _("IP pools")), "olt": (_("OLT"), _("OLTs")),
     "onu": (_("ONU"), _("ONUs")), "device": (_("device"), _("devices")),
     "package": (_("package"), _("packages")),
+    "check": (_("check"), _("checks")), "incident": (_("incident"), _("incidents")),
+    "announcement": (_("announcement"), _("announcements")),
     "billing_profile": (_("billing profile"), _("billing profiles")),
     "operator": (_("operator"), _("operators")), "user": (_("staff account"), _("staff accounts")),
     "outbox": (_("message"), _("messages")), "gateway": (_("gateway"), _("gateways")),
@@ -130,6 +135,7 @@ VERBS = {
     "comment": _("Comment"), "attach": _("Attach"), "change": _("Change"),
     "push_walled_garden": _("Push walled garden"),
     "revoke": _("Revoke"), "rotate": _("New secret"), "redeliver": _("Send again"),
+    "run": _("Run now"), "ack": _("Acknowledge"),
 }
 # past participles for success sentences ("Customer alice suspended")
 DONE = {
@@ -141,6 +147,7 @@ DONE = {
     "approve": _("approved"), "reject": _("rejected"), "refuse": _("refused"),
     "push_walled_garden": _("updated"),
     "revoke": _("revoked"), "rotate": _("given a new secret"), "redeliver": _("queued again"),
+    "run": _("checked"), "ack": _("acknowledged"),
 }
 # what a dangerous action does, for its confirmation ("Suspend 3 customers: ...")
 EFFECTS = {
@@ -287,6 +294,18 @@ COLUMNS: dict[str, str] = {
     "is_unique": _("Unique"), "unique": _("Unique"), "searchable": _("Searchable"),
     "in_list": _("Shown in the list"), "position": _("Position"),
     "trial_days": _("Trial days"), "billing_from": _("Billed from"),
+    # issue 18: status checks, incidents, announcements
+    "target": _("Target"), "interval": _("Every (seconds)"),
+    "failures": _("Failures before an incident"), "timeout": _("Timeout (seconds)"),
+    "expect_status": _("Expected HTTP status"), "expect_body": _("Expected text"),
+    "dns_server": _("DNS server"), "record_type": _("Record type"),
+    "expect_answer": _("Expected answer"), "warn_days": _("Warn days before expiry"),
+    "component": _("Status page group"), "state": _("State"), "last_ms": _("Response (ms)"),
+    "uptime_24h": _("Uptime 24 h, percent"), "last_at": _("Last run"), "check": _("Check"),
+    "opened_at": _("Opened"), "duration_seconds": _("Duration (seconds)"), "cause": _("Cause"),
+    "acked_at": _("Acknowledged"), "acked_by": _("Acknowledged by"),
+    "ack_note": _("Acknowledgement note"), "starts_at": _("Starts"), "ends_at": _("Ends"),
+    "community": _("SNMP community"),
 }
 PER_FUNCTION: dict[str, dict[str, str]] = {
     "package": {"name": _("Package")},
@@ -415,6 +434,8 @@ VALUES: dict[str, dict[str, str]] = {
                "done": _("done"), "cancelled": _("cancelled"),
                # a complaint's (fmt.badge shows in_progress as "in progress")
                "open": _("open"), "acknowledged": _("acknowledged"),
+               # a status check's state (issue 18)
+               "up": _("up"), "down": _("down"), "unknown": _("unknown"),
                "in_progress": _("in progress"), "resolved": _("resolved"), "closed": _("closed"),
                # a sign-up's, a package change's
                "pending": _("pending"), "approved": _("approved"), "rejected": _("rejected"),

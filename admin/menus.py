@@ -17,7 +17,8 @@ SECTIONS = (
     ("Customers", ("customer", "zone", "card", "custom_field")),
     ("Billing", ("bill", "payment", "invoice", "journal", "ledger", "expense")),
     ("Network", ("nas", "pool", "walled_garden", "router", "router.status", "router.sessions",
-                 "session", "olt", "onu", "device")),
+                 "session", "olt", "onu", "device",
+                 "check", "incident", "announcement")),  # issue 18: status checks
     ("Catalog", ("package", "billing_profile")),
     ("Staff", ("operator", "user", "api_client", "api_request", "webhook", "webhook_delivery")),
     ("Messages", ("message", "template", "msg_gateway", "incoming")),
