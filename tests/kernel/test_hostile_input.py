@@ -241,6 +241,10 @@ BASES = {
     "customer.children": {"elid": "alice"},
     "portal.child_recharge": {"child": "sam", "pin": "1234"},
     "portal.child_checkout": {"child": "sam", "gateway": "bkash"},
+    # issue 18, status checks (saving runs nothing: no network)
+    "check.edit": {"name": "portal", "kind": "http", "target": "https://www.example.com/"},
+    "announcement.edit": {"title": "Fibre works", "starts_at": "2026-12-05T02:00",
+                          "ends_at": "2026-12-05T04:00"},
 }
 EDIT_TARGETS = {"customer": "sam", "package": "Home", "pool": "poolA", "operator": "resA",
                 "user": "anna", "nas": "nas1", "olt": "olt1", "zone": "north",
