@@ -39,12 +39,19 @@ HEADER = ["username", "password", "nt_hash", "name", "mobile", "email", "nationa
 def folder_of(call: Call) -> Path:
     """The backup folder: any path from the CLI; from the web or the API only one under
     RADBILL_VAR_DIR (var/backups, or uploaded beside the imports)."""
-    path = Path(call.get("source") or "")
+    from radbill.functions import fields as F
+    raw = F.parse_one("source", F.text(1000), call.get("source") or "")
+    try:
+        path = Path(raw).resolve()
+    except (OSError, RuntimeError, ValueError):
+        raise FuncError(f"{F.short(raw)!r} is not a folder", field="source") from None
     if call.caller.channel != "cli":
         var = Path(settings.get().var_dir).resolve()
-        if var not in path.resolve().parents:
+        if var not in path.parents:
             raise FuncError("must be a backup folder under the server's var/backups",
                             field="source")
+    if not path.is_dir():
+        raise FuncError(f"no folder {F.short(raw)!r}", field="source")
     return path
 
 
