@@ -25,7 +25,8 @@ JOB_MODULES = ("rating.jobs", "provisioning.jobs", "messaging.jobs",
                "rating.package_change",  # issue 14: the package_changes job
                "staff.jobs", "radbill.backup",  # issue 15: api_request_purge; 16: backup
                "radbill.archive",  # issue 16: radacct_partitions
-               "monitoring.jobs")  # issue 18: checks, check_rollup
+               "monitoring.jobs",  # issue 18: checks, check_rollup
+               "monitoring.noc_jobs")  # issue 18: zabbix_sync, radio_poll
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ FUNCTION_MODULES = (
     "care.functions",
     "integrations.functions",
     "monitoring.functions",  # issue 18: status checks, incidents, announcements
+    "monitoring.functions.noc",  # issue 18: Zabbix, radios, the NOC dashboard's figures
 )
 
 

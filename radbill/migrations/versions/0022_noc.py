@@ -29,6 +29,8 @@ def _radio_fk(table: str) -> sa.ForeignKeyConstraint:
 
 
 def upgrade() -> None:
+    op.create_index("ix_radpostauth_authdate", "radpostauth", ["authdate"],
+                    postgresql_using="brin")
     op.create_table(
         "zabbix_servers",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -167,3 +169,4 @@ def downgrade() -> None:
     for table in ("radio_stations", "radio_samples", "radios", "zabbix_events",
                   "zabbix_problems", "zabbix_hosts", "zabbix_servers"):
         op.drop_table(table)
+    op.drop_index("ix_radpostauth_authdate", table_name="radpostauth")
