@@ -34,6 +34,7 @@ TITLES = {
     "bill.pdf": _("Bill PDF"), "card.generate": _("Generate cards"),
     "card.vouchers": _("Print vouchers"), "customer.import": _("Import customers"),
     "customer.import_mikrotik": _("Import from MikroTik"),
+    "customer.import_radbill": _("Import from radbill"), "imported_record": _("Imported history"),
     "import_mapping": _("Saved import mappings"),
     "operator.fund": _("Fund a reseller"), "operator.transfer": _("Transfer funds"),
     "payment.reverse": _("Reverse a payment"), "payment.verify": _("Verify a payment"),
@@ -322,6 +323,10 @@ PER_FUNCTION: dict[str, dict[str, str]] = {
     "api_request": {"method": _("HTTP method"), "status": _("HTTP status"), "path": _("Path"),
                     "client": _("API client"), "client_id": _("API client"),
                     "duration_ms": _("Duration (ms)")},
+    "imported_record": {"kind": _("Record"), "number": _("Number"), "on_date": _("Date"),
+                        "period_from": _("Period from"), "period_to": _("Period to"),
+                        "method": _("Method"), "bill_id": _("Opening bill")},
+    "customer.import_radbill": {"source": _("Backup folder")},
 }
 SUFFIXES = (("_at", ""), ("_id", ""), ("_percent", " percent"))
 ACRONYMS = {"ip": "IP", "mac": "MAC", "nas": "NAS", "vat": "VAT", "olt": "OLT", "onu": "ONU",

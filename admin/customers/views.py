@@ -94,6 +94,7 @@ def show(cid: int):
         online=queries.sessions(db(), c["username"], open_only=True),
         history=queries.sessions(db(), c["username"]), chart=chart,
         bills=related("bill", cid), payments=related("payment", cid), audit=audit,
+        imported=related("imported_record", cid),
         messages=related("message", cid),
         authlog=authlog,
         actions=[a for a in STATUS_ACTIONS if may(f"customer.{a}")
