@@ -4,7 +4,7 @@ from __future__ import annotations
 import importlib
 
 SUITES = ("radius", "radius-memory", "rating", "admin", "payment", "api", "radacct", "bulk",
-          "import", "custom-fields")
+          "import", "custom-fields", "checks")
 MODULES = {"import": "imports"}  # `import` is Python's own word: benchmarks/imports.py
 
 
@@ -15,6 +15,7 @@ def register(sub) -> None:
     p.add_argument("--seconds", type=float, default=10.0, help="length of each load phase")
     p.add_argument("--phases", help="radius: a comma-separated subset of auth,acct,storm,memory"
                    " (default all)")
+    p.add_argument("--checks", type=int, default=500, help="checks: how many status checks")
     p.add_argument("--rows", type=int, default=10_000_000,
                    help="radacct: the rows radacct grows to for the second measurement")
     p.add_argument("--keep", action="store_true", help="keep the benchmark database afterwards")

@@ -169,3 +169,18 @@ def test_next_due_stays_on_the_grid_and_skips_missed_runs():
     assert checks.next_due(due, 60, due) == dt.datetime(2027, 1, 1, 0, 0, 50, tzinfo=UTC)
     late = due + dt.timedelta(hours=3, seconds=7)
     assert checks.next_due(due, 60, late) == checks.on_grid(late) + dt.timedelta(seconds=60)
+
+
+def test_the_job_runs_once_from_the_command_line(cli):
+    from radbill import db
+    with TcpTarget() as t:
+        with db.session_scope() as s:
+            fn(s, "check.edit", sok="ok", name="edge", kind="tcp", target=f"127.0.0.1:{t.port}")
+        out = cli("job", "run", "checks")
+        assert out.returncode == 0, out.stderr
+        assert "checks: 1 checks run, 0 failed" in out.stdout
+        assert "checks: 0 checks run" in cli("job", "run", "checks").stdout  # not due again yet
+    with db.session_scope() as s:
+        assert s.scalar(sa.select(sa.func.count()).select_from(CheckResult)) == 1
+        assert s.scalar(sa.select(Check.state)) == "up"
+    assert "check_rollup: rolled up 3 h" in cli("job", "run", "check_rollup").stdout
