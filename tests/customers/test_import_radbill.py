@@ -17,7 +17,7 @@ from radbill.functions.registry import FuncError
 from radbill.models import (AuditLog, Bill, Customer, Event, ImportedRecord, LedgerEntry,
                             Outbox, Package)
 from rating import ledger
-from tests.support.admin_fixtures import caller_of, make_user
+from tests.support.admin_fixtures import caller_of, make_user  # noqa: F401 (fixtures)
 from tests.support.factories import fn, make, make_isp, make_operator, make_package
 from tests.support.scratch_db import radbill_at, scratch_database
 
@@ -153,3 +153,30 @@ def test_a_flipped_byte_refuses_the_backup_naming_the_file(session, here, backup
     assert err.value.field == "source"
     assert "database.dump: checksum differs from the manifest" in err.value.message
     assert session.scalar(sa.select(sa.func.count()).select_from(Customer)) == 0
+
+
+def test_the_customer_page_shows_the_imported_history_in_bangla(world, auth, dbs):
+    """A customer's carried bills and payments on their page (a staff member reading Bangla)."""
+    import datetime as dt
+
+    from radbill.models import StaffUser
+    from tests.admin.test_bangla_pages import untranslated, without_wording
+    alice = world.cust_a
+    for kind, number, amount in (("bill", "41", "500"), ("payment", "RC000042", "500")):
+        dbs.add(ImportedRecord(source="radbill:test", kind=kind, source_id=int(number[-2:]),
+                               customer_id=alice.id, operator_id=alice.operator_id,
+                               number=number, on_date=dt.date(2026, 10, 5),
+                               period_from=dt.date(2026, 10, 1) if kind == "bill" else None,
+                               amount=Decimal(amount), status="paid" if kind == "bill"
+                               else "completed", method="cash" if kind == "payment" else None))
+    dbs.execute(sa.update(StaffUser).where(StaffUser.login == "gadmin").values(lang="bn"))
+    dbs.commit()
+    auth.login("gadmin")
+    page = auth.get(f"/customers/{alice.id}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'id="imported_records"' in html
+    assert "RC000042" in html and ">৪১<" in html and "আমদানি করা ইতিহাস" in html  # bill 41
+    link = f"/customers/{alice.id}"
+    assert untranslated(without_wording(html, link)) == []
+    bob = world.cust_b  # no history: no section
+    assert 'id="imported_records"' not in auth.get(f"/customers/{bob.id}").get_data(as_text=True)
