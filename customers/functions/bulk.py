@@ -9,9 +9,10 @@ import sqlalchemy as sa
 
 from customers import bulk
 from radbill.functions import fields as F
-from radbill.functions.crud import resolve_operator
-from radbill.functions.registry import Call, FormResult, FuncError, OkResult, Param, function
-from radbill.functions.roles import RESELLERS
+from radbill.functions.crud import page_params, resolve_operator
+from radbill.functions.registry import (Call, FormResult, FuncError, ListResult, OkResult, Param,
+                                        function)
+from radbill.functions.roles import CUSTOMER_VIEWERS, DEVICE_STAFF, RESELLERS
 from radbill.models import Customer
 
 LARGE = 100  # a change to more customers than this needs confirm=<the count its preview showed>
@@ -254,3 +255,22 @@ def customer_bulk_mac(call: Call):
     task = bulk.start(call.session, call, "mac", None, ids, values=values,
                       title=f"bulk MAC binding for {len(ids):,} customers")
     return OkResult(task.id, {"task": task.id, "customers": len(ids), "unmatched": len(missing)})
+
+
+# -- what a bulk task refused -------------------------------------------------------------------
+@function("task.errors", kind="list", roles=tuple(sorted(set(CUSTOMER_VIEWERS + DEVICE_STAFF))),
+          money=False,
+          params=(Param("elid", "the task's id", True), Param("q", "search a username"),
+                  Param("page"), Param("per_page")))
+def task_errors(call: Call) -> ListResult:
+    """The customers a bulk change refused, each with the reason (the first 200 a task keeps;
+    its failed count is all of them)."""
+    from logs.functions.tasks import find
+    task = find(call, call.elid)
+    rows = [{"username": u, "reason": why} for u, why in (task.params or {}).get("errors") or []]
+    q = F.parse_one("q", F.text(200), call.get("q") or "").strip().lower()
+    if q:
+        rows = [r for r in rows if r["username"].lower().startswith(q)]
+    page, per_page = page_params(call)
+    return ListResult(rows[(page - 1) * per_page:page * per_page], len(rows), page, per_page,
+                      ["username", "reason"])

@@ -300,3 +300,16 @@ def test_a_username_of_digits_is_that_customer_and_a_ticked_id_is_an_id(session,
     assert task.done == 1 and cust(session, "a2").zone is None
     session.refresh(digits)
     assert digits.zone.name == "north"
+
+
+def test_a_tasks_refusals_are_listed_to_its_subtree_only(session, world):
+    ok = fn(session, "customer.bulk", world["anna"], sok="ok", users="a1\na2", field="zone",
+            value="north")
+    fn(session, "customer.edit", sok="ok", elid="a2", operator="resB")  # moved away since
+    task = run(session, ok.extra["task"])
+    assert (task.done, task.failed) == (1, 1)
+    listed = fn(session, "task.errors", world["anna"], elid=str(task.id))
+    assert listed.total == 1 and listed.rows == [{"username": "a2", "reason": "not found"}]
+    with pytest.raises(FuncError) as e:
+        fn(session, "task.errors", world["ben"], elid=str(task.id))
+    assert e.value.status == 404

@@ -32,6 +32,9 @@ def test_the_list_links_to_multi_edit_and_the_preview_then_starts_the_task(world
     assert done.status_code == 302 and "func=task" in done.location
     task = dbs.scalars(sa.select(Task).order_by(Task.id.desc())).first()
     assert task.kind == "customer.bulk" and task.total == 2 and task.created_by == "opera"
+    tasks = auth.get("/billmgr?func=task").get_data(as_text=True)
+    assert f"func=task.errors&amp;elid={task.id}" in tasks  # each task's refusals, a row link
+    assert auth.get(f"/billmgr?func=task.errors&elid={task.id}").status_code == 200
 
 
 def test_another_resellers_customers_match_nothing_and_errors_name_the_field(world, auth):
