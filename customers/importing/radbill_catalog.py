@@ -6,7 +6,6 @@ instance's)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 import sqlalchemy as sa
 
@@ -132,7 +131,3 @@ def _fields(ctx: Ctx, cat: Catalog, source, operator_id: int) -> None:
         elif mine.kind != f["kind"]:
             cat.conflicts.append(f"custom field {f['name']!r}: kind {mine.kind} here, "
                                  f"{f['kind']} there")
-
-
-def money(value) -> str | None:
-    return None if value is None else str(Decimal(value))

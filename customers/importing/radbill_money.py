@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -73,7 +73,6 @@ class Carried:
     advances: int = 0
     advance_total: Decimal = ZERO
     already: int = 0  # records an earlier import carried
-    per_op: dict = field(default_factory=dict)
 
     def report(self) -> dict:
         return {"bills": self.bills, "payments": self.payments, "open_bills": self.open_bills,

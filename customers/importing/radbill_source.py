@@ -97,7 +97,8 @@ def read(conn: sa.Connection, manifest: dict) -> Source:
     src = Source(key="radbill:" + hashlib.sha256(seed.encode()).hexdigest()[:16],
                  label=f"{manifest.get('database') or 'radbill'} ({manifest['created_at'][:10]})")
     src.operators = conn.scalar(sa.text("SELECT count(*) FROM operators"))
-    src.deleted = conn.scalar(sa.text("SELECT count(*) FROM customers WHERE deleted_at IS NOT NULL"))
+    src.deleted = conn.scalar(sa.text(
+        "SELECT count(*) FROM customers WHERE deleted_at IS NOT NULL"))
     src.packages = _rows(conn, "SELECT * FROM packages ORDER BY id")
     src.profiles = _rows(conn, "SELECT * FROM billing_profiles ORDER BY id")
     src.customers = _rows(conn, CUSTOMERS)
