@@ -92,6 +92,8 @@ def create_app(config: dict | None = None):
     app.register_blueprint(rest_bp)
     from admin.status_page import bp as status_bp  # the public status page (issue 18)
     app.register_blueprint(status_bp)
+    from admin.noc import bp as noc_bp  # the NOC dashboard, its wall, radios (issue 18)
+    app.register_blueprint(noc_bp)
 
     app.context_processor(navigation)
     return app

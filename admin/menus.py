@@ -18,7 +18,8 @@ SECTIONS = (
     ("Billing", ("bill", "payment", "invoice", "journal", "ledger", "expense")),
     ("Network", ("nas", "pool", "walled_garden", "router", "router.status", "router.sessions",
                  "session", "olt", "onu", "device",
-                 "check", "incident", "announcement")),  # issue 18: status checks
+                 "check", "incident", "announcement",  # issue 18: status checks
+                 "radio", "zabbix", "zabbix_problem", "zabbix_host")),  # issue 18: the NOC
     ("Catalog", ("package", "billing_profile")),
     ("Staff", ("operator", "user", "api_client", "api_request", "webhook", "webhook_delivery")),
     ("Messages", ("message", "template", "msg_gateway", "incoming")),
@@ -31,7 +32,8 @@ TITLES = labels.TITLES  # one place for titles: admin/labels.py
 # extra pages (not functions) each area shows, with the function the caller must be allowed
 EXTRA = {"Customers": (("Import customers", "customers.import_form", "customer.edit"),),
          "Billing": (("Collect a payment", "collect.search", "collect.find"),),
-         "Network": (("Device overview", "devices.overview", "device"),),
+         "Network": (("Device overview", "devices.overview", "device"),
+                     ("NOC", "noc.dashboard", "zabbix_problem")),
          "Complaints": (("Complaint report", "dashboard.complaint_report", "report.complaints"),),
          "Logs": (("Suspensions", "logs.suspensions", "suspension"),
                   ("Login attempts", "logs.logins", "user"))}

@@ -86,7 +86,7 @@ class Radios(Entity):
                "rx_rate", "cpu", "memory", "uptime", "stations", "model", "firmware", "ssid",
                "last_poll_at", "last_error", "operator_id", "enabled", "credentials_set"]
     search = ["name", "host"]
-    filters = {"operator": "operator_id", "kind": "kind"}
+    filters = {"operator": "operator_id", "kind": "kind", "id": "id"}
     money = frozenset()
     list_roles = CUSTOMER_VIEWERS
     edit_roles = STAFF

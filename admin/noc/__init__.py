@@ -1,0 +1,193 @@
+"""The NOC dashboard (/noc), its read-only wall for a TV (/noc/wall/<token>) and a radio's page
+(/noc/radios/<id>). Every figure comes from a function called as the viewer (the wall acts as
+the login its signed token names, read-only), so a reseller's NOC shows its subtree only;
+this module turns rows into charts (admin/svg.py, admin/noc/charts.py) on the ISP's clock."""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import (Blueprint, abort, current_app, g, redirect, render_template, request,
+                   url_for)
+from flask_babel import gettext as _
+from flask_login import login_required
+
+from admin import svg
+from admin.calls import may, page_caller, run, run_or_abort
+from admin.l10n import lang
+from admin.noc import charts
+from radbill.functions.registry import FuncError
+
+bp = Blueprint("noc", __name__, url_prefix="/noc")
+REFRESH = 60  # seconds: the staff page
+WALL_REFRESH = 30
+RANGES = {"6h": 6, "24h": 24, "7d": 168}
+SEVERITY_COLOURS = ("#97aab3", "#7499ff", "#ffc859", "#ffa059", "#e97659", "#e45959")
+
+
+def N_(text: str) -> str:  # extracted into the catalogue, translated when shown
+    return text
+
+
+SEVERITY_NAMES = (N_("not classified"), N_("information"), N_("warning"), N_("average"),
+                  N_("high"), N_("disaster"))
+
+
+def rows(func: str, params: dict | None = None) -> list[dict] | None:
+    """The function's rows as the viewer, or None when it may not call it."""
+    if not may(func):
+        return None
+    try:
+        return run(func, params or {}).rows
+    except FuncError:
+        return None
+
+
+def panels() -> dict:
+    """Everything the NOC shows, each block None when the viewer may not see it."""
+    tz = current_app.config["TZ"]
+    here = lang()
+    ctx: dict = {"now": dt.datetime.now(dt.timezone.utc), "severity_colours": SEVERITY_COLOURS,
+                 "severity_names": SEVERITY_NAMES}
+    found = rows("device", {"per_page": "1000"})
+    ctx["devices_down"] = None if found is None else [r for r in found if r.get("up") is False]
+    ctx["devices_total"] = None if found is None else len(found)
+    radios = rows("radio", {"per_page": "1000"})
+    ctx["radios_down"] = None if radios is None else [r for r in radios if r.get("up") is False]
+    ctx["radios_total"] = None if radios is None else len(radios)
+    ctx["incidents"] = rows("incident", {"open": "yes", "per_page": "50"})
+    problems = rows("zabbix_problem", {"per_page": "100"})
+    ctx["problems"] = problems
+    if problems is not None:
+        counts = [0] * 6
+        for p in problems:
+            counts[p["severity"]] += 1
+        pairs = [(_(SEVERITY_NAMES[s]), counts[s]) for s in range(5, -1, -1) if counts[s]]
+        ctx["severity_chart"] = svg.hbars(pairs, _("Zabbix problems by severity: %(values)s",
+                                                   values=", ".join(f"{n} {v}" for n, v in pairs)
+                                                   or _("none")), fmt=lambda v: f"{v:,.0f}")
+    ctx["unavailable_hosts"] = rows("zabbix_host", {"available": "unavailable",
+                                                    "per_page": "50"})
+    rej = rows("noc.rejects")
+    if rej is not None:
+        points = charts.local_points(rej, "minute", "rejects", tz, here)
+        ctx["rejects"] = {"total": sum(r["rejects"] for r in rej), "points": points,
+                          "chart": svg.line(points, _(
+                              "Authentication rejects per minute, last hour: %(values)s",
+                              values=", ".join(f"{h} {v:,.0f}" for h, v in points if v)
+                              or _("none")), every=10)}
+        ctx["reasons"] = rows("noc.reject_reasons") or []
+        ctx["reasons_chart"] = svg.hbars([(r["reason"], r["rejects"]) for r in ctx["reasons"]],
+                                         _("Top reject reasons"), fmt=lambda v: f"{v:,.0f}",
+                                         colour=svg.PALETTE[3])
+    trend = rows("report.online")
+    if trend:
+        points = charts.local_points(trend, "hour", "sessions", tz, here, "%H:00")
+        ctx["online"] = {"now": points[-1][1] if points else 0,
+                         "peak": max(p[1] for p in points) if points else 0, "points": points,
+                         "chart": svg.line(points, _(
+                             "Sessions open per hour, last 24 hours: %(values)s",
+                             values=", ".join(f"{h} {v:,.0f}" for h, v in points)))}
+    ctx["outbox"] = rows("noc.outbox")
+    top = rows("noc.top_interfaces")
+    if top is not None:
+        from admin.devices.charts import rate
+        ctx["top"] = top
+        ctx["top_chart"] = svg.hbars(
+            [(f"{r['device']} {r['if_name'] or ''}".strip(),
+              float((r["in_bps"] or 0) + (r["out_bps"] or 0))) for r in top],
+            _("Busiest interfaces (in + out)"), fmt=rate, width=420)
+    return ctx
+
+
+@bp.route("/")
+@login_required
+def dashboard():
+    """The staff NOC page: refreshes itself every minute."""
+    if not may("zabbix_problem"):
+        abort(403, "your role may not see the NOC")
+    return render_template("noc/dashboard.html", refresh=REFRESH, wall=False,
+                           can_wall=may("noc.wall_link"), title=N_("NOC"), **panels())
+
+
+@bp.route("/wall/<token>")
+def wall(token: str):
+    """The NOC for a wall screen: no login, no clicking, read-only as the token's login."""
+    from monitoring import wall as walls
+    from radbill.functions.auth import caller_for
+    from radbill.models import StaffUser
+    from admin.calls import client_ip
+    from admin.dbs import db
+    user_id = walls.read(token)
+    user = db().get(StaffUser, user_id) if user_id is not None else None
+    if user is None or getattr(user, "disabled", False):
+        abort(403, "this wall link is not valid (expired, or its login is disabled)")
+    g.caller = caller_for(db(), user, client_ip(), g.get("lang", "en")).via("web", False)
+    resp = current_app.make_response(render_template(
+        "noc/wall.html", refresh=WALL_REFRESH, wall=True, title=N_("NOC"), **panels()))
+    resp.headers["Cache-Control"] = "no-store"
+    resp.headers["Referrer-Policy"] = "no-referrer"
+    return resp
+
+
+@bp.route("/wall-link", methods=["POST"])
+@login_required
+def wall_link():
+    """Make a wall link (POST + CSRF) and show it once."""
+    try:
+        result = run("noc.wall_link", {"days": request.form.get("days", "365")})
+    except FuncError as exc:
+        abort(exc.status if exc.status in (403, 404) else 400, exc.message)
+    url = request.host_url.rstrip("/") + result.extra["path"]
+    return render_template("noc/wall_link.html", url=url, expires=result.extra["expires"],
+                           title=N_("Wall link"))
+
+
+@bp.route("/radios/<int:elid>")
+@login_required
+def radio(elid: int):
+    """A radio: its last figures, graphs of its polls, its stations."""
+    if not may("radio"):
+        abort(403, "your role may not see radios")
+    found = run_or_abort("radio", {"id": str(elid)}).rows
+    if not found:
+        abort(404, f"no radio {elid}")
+    info = found[0]
+    chosen = request.args.get("range", "24h")
+    hours = RANGES.get(chosen, 24)
+    samples = run_or_abort("radio_sample", {"radio": str(elid), "hours": str(hours),
+                                            "per_page": "1000"}).rows
+    stations = run_or_abort("radio_station", {"radio": str(elid), "per_page": "500"}).rows
+    tz = current_app.config["TZ"]
+    end = dt.datetime.now(dt.timezone.utc)
+    start = end - dt.timedelta(hours=hours)
+    graphs = [
+        (_("Signal and noise (dBm)"), charts.series(samples, ("signal", "noise"), start, end, tz,
+                                                     _("Signal and noise (dBm)"), " dBm")),
+        (_("CCQ and SNR"), charts.series(samples, ("ccq", "snr"), start, end, tz,
+                                         _("CCQ and SNR"))),
+        (_("Rates (kbit/s)"), charts.series(samples, ("tx_rate", "rx_rate"), start, end, tz,
+                                            _("Rates (kbit/s)"))),
+        (_("Stations"), charts.series(samples, ("stations",), start, end, tz, _("Stations"))),
+        (_("CPU and memory (%)"), charts.series(samples, ("cpu", "memory"), start, end, tz,
+                                                _("CPU and memory (%)"), "%")),
+    ]
+    return render_template("noc/radio.html", radio=info, graphs=graphs, stations=stations,
+                           ranges=list(RANGES), range=chosen, start=start, end=end,
+                           can_poll=may("radio.poll"), title=N_("Radio"))
+
+
+@bp.route("/radios/<int:elid>/poll", methods=["POST"])
+@login_required
+def poll(elid: int):
+    """Poll the radio now."""
+    from flask import flash
+    try:
+        run("radio.poll", {"elid": str(elid)})
+        flash(_("Polled."), "ok")
+    except FuncError as exc:
+        flash(exc.message, "error")
+    return redirect(url_for("noc.radio", elid=elid))
+
+
+def caller_sees_noc() -> bool:
+    return may("zabbix_problem", page_caller())
