@@ -93,6 +93,14 @@ TITLES = {
     # issue 18: status checks
     "check": _("Status checks"), "check.run": _("Run checks now"), "incident": _("Incidents"),
     "incident.ack": _("Acknowledge incidents"), "announcement": _("Announcements"),
+    # issue 18: Zabbix, radios, the NOC
+    "zabbix": _("Zabbix servers"), "zabbix.sync": _("Sync with Zabbix"),
+    "zabbix_problem": _("Zabbix problems"), "zabbix_host": _("Zabbix hosts"),
+    "radio": _("Wireless radios"), "radio.poll": _("Poll radios now"),
+    "radio_sample": _("Radio polls"), "radio_station": _("Radio stations"),
+    "noc.rejects": _("Rejects per minute"), "noc.reject_reasons": _("Top reject reasons"),
+    "noc.outbox": _("Outbox queue"), "noc.top_interfaces": _("Busiest interfaces"),
+    "noc.wall_link": _("Wall link"),
 }
 # one thing of a list (forms: "New package", confirmations: "3 customers")
 SINGULAR = {
@@ -104,6 +112,7 @@ SINGULAR = {
     "package": (_("package"), _("packages")),
     "check": (_("check"), _("checks")), "incident": (_("incident"), _("incidents")),
     "announcement": (_("announcement"), _("announcements")),
+    "zabbix": (_("Zabbix server"), _("Zabbix servers")), "radio": (_("radio"), _("radios")),
     "billing_profile": (_("billing profile"), _("billing profiles")),
     "operator": (_("operator"), _("operators")), "user": (_("staff account"), _("staff accounts")),
     "outbox": (_("message"), _("messages")), "gateway": (_("gateway"), _("gateways")),
@@ -307,6 +316,22 @@ COLUMNS: dict[str, str] = {
     "acked_at": _("Acknowledged"), "acked_by": _("Acknowledged by"),
     "ack_note": _("Acknowledgement note"), "starts_at": _("Starts"), "ends_at": _("Ends"),
     "community": _("SNMP community"),
+    # issue 18: Zabbix servers and radios
+    "token_set": _("Token set"), "version": _("Version"),
+    "last_sync_at": _("Last sync"), "last_ok_at": _("Last good answer"),
+    "server": _("Server"), "server_id": _("Server"), "eventid": _("Event"),
+    "severity": _("Severity"), "severity_name": _("Severity"), "hosts": _("Hosts"),
+    "clock": _("Since"), "suppressed": _("Suppressed"), "opdata": _("Operational data"),
+    "hostid": _("Host id"), "available": _("Availability"), "seen_at": _("Seen"),
+    "signal": _("Signal (dBm)"), "noise": _("Noise (dBm)"), "ccq": _("CCQ, percent"),
+    "snr": _("SNR (dB)"), "tx_rate": _("TX rate (kbit/s)"), "rx_rate": _("RX rate (kbit/s)"),
+    "cpu": _("CPU, percent"), "memory": _("Memory, percent"), "stations": _("Stations"),
+    "firmware": _("Firmware"), "ssid": _("SSID"), "last_poll_at": _("Last poll"),
+    "credentials_set": _("Credentials set"), "http_port": _("HTTP port"), "https": _("HTTPS"),
+    "snmp_port": _("SNMP port"), "poll_interval": _("Poll every (seconds)"),
+    "distance": _("Distance (m)"), "rejects": _("Rejects"), "minute": _("Minute"),
+    "oldest": _("Oldest"), "oldest_seconds": _("Oldest (seconds)"),
+    "next_attempt": _("Next attempt"), "if_name": _("Interface"),
 }
 PER_FUNCTION: dict[str, dict[str, str]] = {
     "package": {"name": _("Package")},

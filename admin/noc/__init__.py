@@ -62,7 +62,7 @@ def panels() -> dict:
         for p in problems:
             counts[p["severity"]] += 1
         pairs = [(_(SEVERITY_NAMES[s]), counts[s]) for s in range(5, -1, -1) if counts[s]]
-        ctx["severity_chart"] = svg.hbars(pairs, _("Zabbix problems by severity: %(values)s",
+        ctx["severity_chart"] = pairs and svg.hbars(pairs, _("Zabbix problems by severity: %(values)s",
                                                    values=", ".join(f"{n} {v}" for n, v in pairs)
                                                    or _("none")), fmt=lambda v: f"{v:,.0f}")
     ctx["unavailable_hosts"] = rows("zabbix_host", {"available": "unavailable",
@@ -76,7 +76,7 @@ def panels() -> dict:
                               values=", ".join(f"{h} {v:,.0f}" for h, v in points if v)
                               or _("none")), every=10)}
         ctx["reasons"] = rows("noc.reject_reasons") or []
-        ctx["reasons_chart"] = svg.hbars([(r["reason"], r["rejects"]) for r in ctx["reasons"]],
+        ctx["reasons_chart"] = ctx["reasons"] and svg.hbars([(r["reason"], r["rejects"]) for r in ctx["reasons"]],
                                          _("Top reject reasons"), fmt=lambda v: f"{v:,.0f}",
                                          colour=svg.PALETTE[3])
     trend = rows("report.online")
@@ -89,7 +89,7 @@ def panels() -> dict:
                              values=", ".join(f"{h} {v:,.0f}" for h, v in points)))}
     ctx["outbox"] = rows("noc.outbox")
     top = rows("noc.top_interfaces")
-    if top is not None:
+    if top:  # hbars of nothing would say "none" in English
         from admin.devices.charts import rate
         ctx["top"] = top
         ctx["top_chart"] = svg.hbars(
@@ -168,8 +168,8 @@ def radio(elid: int):
         (_("Rates (kbit/s)"), charts.series(samples, ("tx_rate", "rx_rate"), start, end, tz,
                                             _("Rates (kbit/s)"))),
         (_("Stations"), charts.series(samples, ("stations",), start, end, tz, _("Stations"))),
-        (_("CPU and memory (%)"), charts.series(samples, ("cpu", "memory"), start, end, tz,
-                                                _("CPU and memory (%)"), "%")),
+        (_("CPU and memory, percent"), charts.series(samples, ("cpu", "memory"), start, end, tz,
+                                                _("CPU and memory, percent"), "%")),
     ]
     return render_template("noc/radio.html", radio=info, graphs=graphs, stations=stations,
                            ranges=list(RANGES), range=chosen, start=start, end=end,
