@@ -245,6 +245,10 @@ BASES = {
     "check.edit": {"name": "portal", "kind": "http", "target": "https://www.example.com/"},
     "announcement.edit": {"title": "Fibre works", "starts_at": "2026-12-05T02:00",
                           "ends_at": "2026-12-05T04:00"},
+    # issue 18: the NOC (nothing is asked over the network on save)
+    "zabbix.edit": {"name": "zbx", "url": "https://zabbix.example.net/zabbix",
+                    "api_token": "t0ken"},
+    "radio.edit": {"name": "ap1", "kind": "airmax", "host": "10.20.0.1", "community": "ro"},
 }
 EDIT_TARGETS = {"customer": "sam", "package": "Home", "pool": "poolA", "operator": "resA",
                 "user": "anna", "nas": "nas1", "olt": "olt1", "zone": "north",
