@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import shutil
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -19,6 +20,7 @@ from tests.admin.test_bangla_pages import assert_bangla
 from tests.support.airos_emu import AirOsEmulator
 from tests.support.factories import fn
 from tests.support.zabbix_emu import ZabbixEmulator
+from tests.admin.test_browser import browser, live_admin  # noqa: F401  (fixtures)
 
 DAY = dt.date(2026, 12, 2)
 DHAKA = ZoneInfo("Asia/Dhaka")
@@ -147,3 +149,56 @@ def test_the_noc_in_bangla(world, auth, zbx):
     assert '<html lang="bn">' in page
     assert_bangla(page, "/noc?lang=bn", {"OLT", "Mirpur", "CPU", "Core", "High", "core",
                                          "router", "NOC"})
+
+
+browser_only = [pytest.mark.browser,
+                pytest.mark.skipif(not shutil.which("chromedriver"), reason="no chromedriver")]
+
+
+@pytest.fixture
+def phone_noc(committed, zbx):
+    from radbill import db
+    from radbill.models import Radio, RadioSample, RadioStation
+    from tests.support.factories import make_isp, make_user
+    with db.session_scope() as s:
+        isp = make_isp(s)
+        make_user(s, login="pnoc", role="noc", operator=isp.name, password="correct-horse",
+                  lang="bn")
+        fn(s, "zabbix.edit", sok="ok", name="zbx", url=f"{zbx.url}/zabbix", api_token=TOKEN)
+        noc_jobs.zabbix_job(s, DAY)
+        radio = Radio(operator_id=isp.id, name="ap-mirpur-sector-north-1", kind="airmax",
+                      host="10.20.0.1", signal=-64, noise=-92, stations=1, up=True)
+        s.add(radio)
+        s.flush()
+        now = dt.datetime.now(dt.timezone.utc)
+        for i in range(48):
+            s.add(RadioSample(radio_id=radio.id, at=now - dt.timedelta(minutes=30 * i),
+                              signal=-60 - i % 7, noise=-92, ccq=90, snr=30, tx_rate=250000,
+                              rx_rate=210000, cpu=20, memory=50, stations=1))
+        s.add(RadioStation(radio_id=radio.id, mac="24:5A:4C:10:00:01",
+                           name="cpe-a-very-long-station-name-on-the-roof", ip="10.20.0.11",
+                           signal=-58, seen_at=now))
+        return radio.id
+
+
+@pytest.mark.parametrize("dummy", [0], ids=["390px"])
+def test_the_noc_fits_a_390_px_phone_in_bangla(phone_noc, dummy, request):
+    for mark in browser_only[1:]:
+        if mark.args[0]:
+            pytest.skip("no chromedriver")
+    from selenium.webdriver.common.by import By
+    from tests.admin.test_browser import ARTIFACTS, click, fill
+    from tests.admin.test_design_browser import fits, viewport
+    live = request.getfixturevalue("live_admin")
+    b = request.getfixturevalue("browser")
+    screens = ARTIFACTS / "screens"
+    screens.mkdir(parents=True, exist_ok=True)
+    viewport(b, 390, 844)
+    b.get(live + "/login")
+    fill(b, login="pnoc", password="correct-horse")
+    click(b, "submit")
+    for name, path in (("noc", "/noc/"), ("radio", f"/noc/radios/{phone_noc}")):
+        b.get(live + path)
+        assert b.find_element(By.TAG_NAME, "h1").text
+        fits(b, 390, name)
+        b.save_screenshot(str(screens / f"issue18-{name}-390.png"))
