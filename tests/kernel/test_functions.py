@@ -237,7 +237,8 @@ def test_nas_list_and_audit_carry_radbills_settings(session, tree):
        coa_port="1700", snmp_port="1161")
     [row] = fn(session, "nas", anna, q="a-edge").rows
     assert (row["coa_port"], row["snmp_port"], row["operator_id"]) == (1700, 1161, tree["a"].id)
-    entry = session.scalars(sa.select(AuditLog).where(AuditLog.func == "nas.edit")).one()
+    entry = session.scalars(sa.select(AuditLog).where(
+        AuditLog.func == "nas.edit", AuditLog.object_type == "nas")).one()  # (and its check's)
     assert entry.operator_id == tree["a"].id and entry.after["secret"] == "***"
     assert fn(session, "nas", tree["as"]["b"], q="a-edge").rows == []
 
