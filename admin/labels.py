@@ -102,6 +102,35 @@ TITLES = {
     "noc.outbox": _("Outbox queue"), "noc.top_interfaces": _("Busiest interfaces"),
     "noc.wall_link": _("Wall link"),
 }
+# issue 18: the help of the status checks' fields and parameters (forms show `_(help)`),
+# marked here so the extractor keeps them in the catalogue
+MONITORING_HELP = (
+    _("a check's id"),
+    _("check ids, comma-separated"),
+    _("dns: A by default"),
+    _("dns: an answer that must be among those given"),
+    _("dns: the server to ask, host[:port] (empty: the system's resolver)"),
+    _("failed runs in a row that open an incident (default 3)"),
+    _("http(s) URL; ping: host; tcp: host:port; dns: the name to resolve; tls, snmp: host[:port]"),
+    _("http: text the answer must contain"),
+    _("http: the status expected (empty: any below 400)"),
+    _("incident ids, comma-separated"),
+    _("planned maintenance: when it ends"),
+    _("planned maintenance: when it starts"),
+    _("search: the check's name or target"),
+    _("seconds (default 5)"),
+    _("seconds between runs: 10 to 86400, a multiple of 10 (default 60)"),
+    _("shown on the public status page"),
+    _("snmp: the community (default public)"),
+    _("the announcement's id or title"),
+    _("the check's id or name"),
+    _("the group it is shown under on the status page"),
+    _("tls: fail when the certificate has fewer days left (default 14)"),
+    _("what is being done (required)"),
+    _("whose (id or name); default: yours"),
+    _("whose check (id or name); default: yours"),
+    _("yes: only open ones; no: only resolved"),
+)
 # one thing of a list (forms: "New package", confirmations: "3 customers")
 SINGULAR = {
     "customer": (_("customer"), _("customers")), "zone": (_("zone"), _("zones")),
