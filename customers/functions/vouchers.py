@@ -85,11 +85,15 @@ def _create(call: Call, card: RechargeCard, pkg: Package) -> Customer:
     params = {"sok": "ok", "username": _username(call, card), "password": new_password(),
               "service": "hotspot", "package": str(pkg.id), "operator": str(card.operator_id),
               "lang": call.caller.lang if call.caller.lang in ("en", "bn") else "en",
-              f"cf_{MARK}": card.serial,
               "notes": f"hotspot voucher: card {card.serial}"}
     made = registry_call(call.session, _as_operator(call, card, "operator"), "customer.edit",
                          params)
-    return call.session.get(Customer, made.elid)
+    customer = call.session.get(Customer, made.elid)
+    # the card's mark is ours, not a staff-defined custom field (customer.edit's cf_<name> takes
+    # only those: customers/custom_fields.py), so it is set here, in the same transaction
+    customer.custom_fields = {**(customer.custom_fields or {}), MARK: card.serial}
+    call.session.flush()
+    return customer
 
 
 def _pay(call: Call, card: RechargeCard, customer: Customer, pin: str) -> None:
