@@ -2,12 +2,12 @@
 (portal.children and portal.child_*, customers/functions/family.py)."""
 from __future__ import annotations
 
-from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 
 from admin.dbs import db, keep_writes
 from admin.portal import access, bp
-from admin.portal.views import PAID, run
-from radbill.functions.registry import FileResult, FuncError
+from admin.portal.views import PAID, bill_pdf, run
+from radbill.functions.registry import FuncError
 
 
 def page(customer, error: str | None = None, status: int = 200):
@@ -55,15 +55,4 @@ def family_recharge():
 
 @bp.route("/family/bills/<int:bill_id>.pdf")
 def family_invoice(bill_id: int):
-    customer = access.signed_in(db())
-    if customer is None:
-        return redirect(url_for("portal.login"))
-    try:
-        result = run(customer, "portal.child_invoice", {"elid": str(bill_id)})
-    except FuncError as exc:
-        abort(exc.status if exc.status in (403, 404) else 400)
-    assert isinstance(result, FileResult)
-    resp = make_response(result.data)
-    resp.headers["Content-Type"] = result.content_type
-    resp.headers["Content-Disposition"] = f'attachment; filename="{result.filename}"'
-    return resp
+    return bill_pdf("portal.child_invoice", bill_id)

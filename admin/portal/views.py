@@ -111,11 +111,17 @@ def paid_message(result: OkResult) -> str:
 
 @bp.route("/bills/<int:bill_id>.pdf")
 def invoice(bill_id: int):
+    return bill_pdf("portal.invoice", bill_id)
+
+
+def bill_pdf(func: str, bill_id: int):
+    """A bill's PDF as the signed-in customer's download (`func`: portal.invoice, or
+    portal.child_invoice for a parent's child)."""
     customer = access.signed_in(db())
     if customer is None:
         return redirect(url_for("portal.login"))
     try:
-        result = run(customer, "portal.invoice", {"elid": str(bill_id)})
+        result = run(customer, func, {"elid": str(bill_id)})
     except FuncError as exc:
         abort(exc.status if exc.status in (403, 404) else 400)
     assert isinstance(result, FileResult)
