@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from monitoring.functions.checks import isp_staff
 from radbill.functions import fields as F
-from radbill.functions.crud import Entity, in_subtree, may_manage, resolve_operator
+from radbill.functions.crud import Entity, in_subtree, may_manage, own_operator
 from radbill.functions.registry import AccessDenied, Call, FuncError
 from radbill.functions.roles import CUSTOMER_VIEWERS, DEVICE_STAFF, RESELLERS
 from radbill.models import Announcement
@@ -45,11 +45,7 @@ class Announcements(Entity):
         return {**self.row(obj), "body": obj.body}
 
     def apply(self, call: Call, obj: Announcement, values: dict, creating: bool) -> None:
-        ref = values.pop("operator", None)
-        if creating or ref not in (None, ""):
-            obj.operator_id = resolve_operator(call, ref).id
-        if not may_manage(call, obj.operator_id):
-            raise AccessDenied("is outside your subtree", field="operator")
+        own_operator(call, obj, values, creating)
         if creating and "public" not in values:
             values["public"] = isp_staff(call)
         if values.get("public") and not isp_staff(call):

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from monitoring import probes
 from radbill.functions import fields as F
 from radbill.functions.audit import jsonable
-from radbill.functions.crud import Entity, in_subtree, may_manage, resolve_operator
+from radbill.functions.crud import Entity, in_subtree, may_manage, own_operator
 from radbill.functions.registry import AccessDenied, Call, FuncError, ListResult, Param, function
 from radbill.functions.roles import CUSTOMER_VIEWERS, DEVICE_STAFF, RESELLERS
 from radbill.models import Check, CheckHourly, Operator
@@ -177,11 +177,7 @@ class Checks(Entity):
         return {f.name: getattr(obj, f.name) for f in self.fields if f.name != "operator"}
 
     def apply(self, call: Call, obj: Check, values: dict, creating: bool) -> None:
-        ref = values.pop("operator", None)
-        if creating or ref not in (None, ""):
-            obj.operator_id = resolve_operator(call, ref).id
-        if not may_manage(call, obj.operator_id):
-            raise AccessDenied("is outside your subtree", field="operator")
+        own_operator(call, obj, values, creating)
         if values.get("public") and not isp_staff(call):
             raise AccessDenied("only the ISP's staff put checks on the public status page",
                                field="public")

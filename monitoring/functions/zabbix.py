@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from monitoring import zabbix
 from radbill.functions import audit
 from radbill.functions import fields as F
-from radbill.functions.crud import Entity, in_subtree, may_manage, paged, resolve_operator
+from radbill.functions.crud import Entity, in_subtree, may_manage, own_operator, paged
 from radbill.functions.registry import (AccessDenied, Call, FuncError, ListResult, OkResult,
                                         Param, function)
 from radbill.functions.roles import CUSTOMER_VIEWERS, DEVICE_STAFF, RESELLERS
@@ -74,11 +74,7 @@ class Servers(Entity):
 
     def apply(self, call: Call, obj: ZabbixServer, values: dict, creating: bool) -> None:
         from monitoring.noc_jobs import isp_owned
-        ref = values.pop("operator", None)
-        if creating or ref not in (None, ""):
-            obj.operator_id = resolve_operator(call, ref).id
-        if not may_manage(call, obj.operator_id):
-            raise AccessDenied("is outside your subtree", field="operator")
+        own_operator(call, obj, values, creating)
         super().apply(call, obj, values, creating)
         why = zabbix.literal_refusal(obj.url, isp_owned(call.session, obj.operator_id))
         if why:

@@ -350,6 +350,16 @@ def may_manage(call: Call, operator_id: int | None) -> bool:
     return call.caller.sees(operator_path(call, operator_id))
 
 
+def own_operator(call: Call, obj, values: dict, creating: bool) -> None:
+    """For an object an operator owns: `operator` names it (resolve_operator: the caller's own
+    when creating without one), and the caller must manage it (may_manage)."""
+    ref = values.pop("operator", None)
+    if creating or ref not in (None, ""):
+        obj.operator_id = resolve_operator(call, ref).id
+    if not may_manage(call, obj.operator_id):
+        raise AccessDenied("is outside your subtree", field="operator")
+
+
 def root_operator(call: Call) -> Operator:
     """The group at the top of the tree (the ISP itself), made on first need."""
     op = call.session.scalars(sa.select(Operator).where(Operator.parent_id.is_(None))
