@@ -155,8 +155,7 @@ def address(c: Customer, pkg: Package) -> list[tuple[str, str]]:
         v4 = [("Framed-IP-Address", c.static_ip)]
     else:
         v4 = [("Framed-Pool", pkg.pool)] if pkg.pool else []
-    return v4 + address6(c, pkg) if (pkg.pool6 or pkg.pd_pool or c.ipv6_prefix
-                                     or c.delegated_prefix) else v4
+    return v4 + address6(c, pkg)
 
 
 def address6(c: Customer, pkg: Package) -> list[tuple[str, str]]:

@@ -19,13 +19,6 @@ pytestmark = pytest.mark.integration
 GIB = 2**30
 
 
-@pytest.fixture(scope="module")
-def server(database_url, tmp_path_factory):
-    srv = RadiusServer(tmp_path_factory.mktemp("radius-acct")).start()
-    yield srv
-    assert srv.stop() == 0, srv.output()[-3000:]
-
-
 @pytest.fixture
 def db(committed, server):
     with Session(committed, expire_on_commit=False) as s:

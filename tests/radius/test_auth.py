@@ -13,20 +13,13 @@ from pyrad.client import Timeout
 from sqlalchemy.orm import Session
 
 from tests.support.factories import fn, make, make_customer, make_operator, make_package
-from tests.support.radius_helpers import (RadiusServer, auth, code_name, eventually, message,
+from tests.support.radius_helpers import (auth, code_name, eventually, message,
                             mschapv2_attributes, radclient, reply_pairs)
 
 pytestmark = pytest.mark.integration
 
 HOME = [("Acct-Interim-Interval", "300"), ("Framed-Pool", "main"),
         ("Mikrotik-Rate-Limit", "5M/10M")]
-
-
-@pytest.fixture(scope="module")
-def server(database_url, tmp_path_factory):
-    srv = RadiusServer(tmp_path_factory.mktemp("radius")).start()
-    yield srv
-    assert srv.stop() == 0, srv.output()[-3000:]
 
 
 @pytest.fixture

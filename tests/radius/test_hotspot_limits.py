@@ -12,17 +12,10 @@ from sqlalchemy.orm import Session
 from rating import usage
 from tests.radius.test_accounting import Nas, drained
 from tests.support.factories import fn, make_customer, make_package
-from tests.support.radius_helpers import RadiusServer, auth, eventually
+from tests.support.radius_helpers import auth, eventually
 
 pytestmark = pytest.mark.integration
 MB = 2**20  # package sizes are 1024-based (like data_cap)
-
-
-@pytest.fixture(scope="module")
-def server(database_url, tmp_path_factory):
-    srv = RadiusServer(tmp_path_factory.mktemp("radius-hotspot")).start()
-    yield srv
-    assert srv.stop() == 0, srv.output()[-3000:]
 
 
 @pytest.fixture

@@ -11,16 +11,9 @@ from sqlalchemy.orm import Session
 from radbill.functions.registry import FuncError
 from tests.support.factories import (caller_of, fn, make, make_customer, make_isp, make_operator,
                                      make_package, make_user)
-from tests.support.radius_helpers import RadiusServer, eventually, radclient
+from tests.support.radius_helpers import eventually, radclient
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def server(database_url, tmp_path_factory):
-    srv = RadiusServer(tmp_path_factory.mktemp("radius-ipv6")).start()
-    yield srv
-    assert srv.stop() == 0, srv.output()[-3000:]
 
 
 @pytest.fixture

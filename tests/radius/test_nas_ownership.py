@@ -19,13 +19,6 @@ A_NAS, B_NAS, SHARED_NAS = "127.0.0.1", "127.0.0.2", "127.0.0.3"
 SECRETS = {A_NAS: "testing123", B_NAS: "b-secret-9", SHARED_NAS: "shared-secret"}
 
 
-@pytest.fixture(scope="module")
-def server(database_url, tmp_path_factory):
-    srv = RadiusServer(tmp_path_factory.mktemp("radius-nas-owner")).start()
-    yield srv
-    assert srv.stop() == 0, srv.output()[-3000:]
-
-
 @pytest.fixture
 def db(committed, server):
     """Resellers A and B under the ISP, each with its NAS and a customer; the ISP's shared NAS."""
