@@ -1,5 +1,5 @@
-"""A status check for every new router (NAS) and OLT, made by the function that creates the
-device (the `entity_created` hook of crud.Entity.edit) in its transaction, and removed with it.
+"""A status check for every new router (NAS), OLT and radio, made by the function that creates
+the device (the `entity_created` hook of crud.Entity.edit) in its transaction, and removed with it.
 
 The check pings the device's address every 60 s, belongs to the device's operator (the ISP
 group's for a shared one), is not public, and may reach private addresses (devices sit on the
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from radbill.functions import audit, hooks
 from radbill.models import Check, NasSettings
 
-KINDS = {"nas": "router", "olt": "OLT"}
+KINDS = {"nas": "router", "olt": "OLT", "radio": "radio"}
 
 
 def _device(call, entity: str, obj) -> tuple[str, str, int | None] | None:
@@ -21,7 +21,7 @@ def _device(call, entity: str, obj) -> tuple[str, str, int | None] | None:
         op = call.session.scalar(sa.select(NasSettings.operator_id)
                                  .where(NasSettings.nas_id == obj.id))
         return obj.shortname, obj.nasname, op
-    if entity == "olt":
+    if entity in ("olt", "radio"):
         return obj.name, obj.host, obj.operator_id
     return None
 

@@ -5,7 +5,7 @@ A radio belongs to an operator and is seen, changed and polled only inside that 
 subtree. The HTTP password and the SNMP community are write-only (encrypted, never shown
 back). Its host may be private (radios sit on the ISP's network) but never link-local or
 multicast, and loopback only for the ISP's own radios. A new radio gets a ping status check,
-removed with it (the checks' `entity_created`/`entity_deleted` hooks).
+removed with it (monitoring/devices.py, as for routers and OLTs).
 """
 from __future__ import annotations
 
@@ -16,13 +16,13 @@ import socket
 import sqlalchemy as sa
 
 from monitoring.functions.checks import host as host_name
-from radbill.functions import audit, hooks
+from radbill.functions import audit
 from radbill.functions import fields as F
 from radbill.functions.crud import Entity, in_subtree, may_manage, own_operator, paged
 from radbill.functions.registry import (AccessDenied, Call, FuncError, ListResult, OkResult,
                                         Param, function)
 from radbill.functions.roles import CUSTOMER_VIEWERS, DEVICE_STAFF, RESELLERS
-from radbill.models import Check, Radio, RadioSample, RadioStation
+from radbill.models import Radio, RadioSample, RadioStation
 from radbill.models.noc import MIN_RADIO_INTERVAL
 from rating.gateways import secrets
 
@@ -145,33 +145,6 @@ class Radios(Entity):
 
 
 ENTITY = Radios().register()
-
-
-def _radio_check(call, entity: str, obj) -> None:
-    """A ping check for a new radio, as the checks give every router and OLT."""
-    if entity != "radio":
-        return
-    check = Check(operator_id=obj.operator_id, name=f"radio {obj.name}"[:120], kind="ping",
-                  target=obj.host, interval=60, failures=3, device_kind="radio",
-                  device_id=obj.id, component="Network")
-    call.session.add(check)
-    call.session.flush()
-    audit.record(call, "check", check.id, check.name, None, audit.snapshot(check),
-                 obj.operator_id)
-
-
-def _radio_gone(call, entity: str, obj) -> None:
-    if entity != "radio":
-        return
-    for check in call.session.scalars(sa.select(Check).where(
-            Check.device_kind == "radio", Check.device_id == obj.id)):
-        audit.record(call, "check", check.id, check.name, audit.snapshot(check), None,
-                     check.operator_id)
-        call.session.delete(check)
-
-
-hooks.subscribe("entity_created", _radio_check)
-hooks.subscribe("entity_deleted", _radio_gone)
 
 
 @function("radio.poll", kind="action", roles=STAFF, money=False,
