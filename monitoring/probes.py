@@ -190,16 +190,19 @@ def tls(spec: Spec, now: dt.datetime | None = None) -> Outcome:
 
 
 def snmp(spec: Spec) -> Outcome:
-    from easysnmp import Session
+    from provisioning import snmp as agents  # the one SNMP client (routers' and OLTs' polls)
+    from provisioning.errors import ProvisioningError
     host, port = split_host_port(spec.target, 161)
     address = guard(host, spec, port)[0]
+    agent = agents.Agent(address, spec.community or "public", port,
+                         timeout=max(1.0, spec.timeout), retries=0)
     start = time.perf_counter()
-    session = Session(hostname=address, remote_port=port, community=spec.community or "public",
-                      version=2, timeout=int(max(1, spec.timeout)), retries=0,
-                      use_sprint_value=False)
-    value = session.get("1.3.6.1.2.1.1.3.0").value  # sysUpTime.0
+    try:
+        [value] = agents.get(agent, [agents.SYS_UPTIME])
+    except ProvisioningError as exc:
+        return Outcome(False, _ms(start), f"SNMP: {exc.reason}")
     ms = _ms(start)
-    if value in (None, "", "NOSUCHOBJECT", "NOSUCHINSTANCE"):
+    if value in (None, ""):
         return Outcome(False, ms, "the agent has no sysUpTime")
     return Outcome(True, ms, None, {"uptime": str(value)})
 
