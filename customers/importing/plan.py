@@ -271,7 +271,6 @@ def reason_for(state: str, dest: str) -> str:
 def _unique(ctx: Ctx, pending: list, errors: dict, seen: Seen | None, mobile_key) -> None:
     """username, MAC, static address, mobile, national ID: free in the database (but for the
     row's own customer) and not held by an earlier row of the file."""
-    from customers.functions.customers import national
     rows = [(line, row, old) for line, row, old in pending]
     shares = _shares(ctx, {row["operator_id"] or old["operator_id"] for _, row, old in rows})
 
@@ -281,18 +280,14 @@ def _unique(ctx: Ctx, pending: list, errors: dict, seen: Seen | None, mobile_key
         return old is None or row["mobile"] != mobile_key(old["mobile"] or "") \
             or (row["operator_id"] and row["operator_id"] != old["operator_id"])
 
-    checks = [("mac", Customer.mac, lambda r, o: r["mac"], lambda v, who: f"{v} is bound to {who}"),
-              ("static_ip", Customer.static_ip, lambda r, o: r["static_ip"],
-               lambda v, who: f"{v} belongs to {who}"),
+    checks = [("mac", Customer.mac, lambda r, o: r["mac"]),
+              ("static_ip", Customer.static_ip, lambda r, o: r["static_ip"]),
               ("mobile", Customer.mobile,
-               lambda r, o: r["mobile"] if mobile_checked(r, o) else None,
-               lambda v, who: f"{national(v)} is in use" + ("" if who == "another customer"
-                                                            else f" by {who}")),
-              ("national_id", Customer.national_id, lambda r, o: r["national_id"],
-               lambda v, who: f"{v} is in use")]
+               lambda r, o: r["mobile"] if mobile_checked(r, o) else None),
+              ("national_id", Customer.national_id, lambda r, o: r["national_id"])]
     if any(row["mobile"] for _, row, _ in rows):
         _lock_mobiles(ctx, {r["mobile"] for _, r, _ in rows if r["mobile"]})
-    for name, column, value_of, say in checks:
+    for name, column, value_of in checks:
         values = {value_of(row, old) for _, row, old in rows} - {None}
         held = _holders(ctx, column, values) if values else {}
         for line, row, old in rows:
@@ -302,17 +297,30 @@ def _unique(ctx: Ctx, pending: list, errors: dict, seen: Seen | None, mobile_key
             others = [(u, mine) for cid, u, mine in held.get(str(value), ()) if cid != row["id"]]
             earlier = seen.claim(name, str(value), row["username"]) if seen else None
             if earlier is not None and earlier != row["username"]:
-                errors.setdefault(line, {})[name] = say(value, repr(earlier))
+                errors.setdefault(line, {})[name] = held_by(name, value, repr(earlier))
             elif others:
                 mine = [u for u, m in others if m]
                 who = repr(mine[0]) if mine else "another customer"
-                errors.setdefault(line, {})[name] = say(value, who)
+                errors.setdefault(line, {})[name] = held_by(name, value, who)
     if seen is not None:
         for line, row, old in rows:
             earlier = seen.claim("username", row["username"].lower(), str(line))
             if earlier is not None and earlier != str(line):
                 errors.setdefault(line, {})["username"] = f"{row['username']!r} is taken"
     _edges(ctx, rows, errors)
+
+
+def held_by(name: str, value, who: str) -> str:
+    """customer.edit's message for a unique value `who` holds (a username's repr, or "another
+    customer" when the holder is outside the caller's subtree)."""
+    from customers.functions.customers import national
+    if name == "mac":
+        return f"{value} is bound to {who}"
+    if name == "static_ip":
+        return f"{value} belongs to {who}"
+    if name == "mobile":
+        return f"{national(value)} is in use" + ("" if who == "another customer" else f" by {who}")
+    return f"{value} is in use"
 
 
 def _holders(ctx: Ctx, column, values: set) -> dict[str, list[tuple[int, str, bool]]]:

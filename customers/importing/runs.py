@@ -13,10 +13,11 @@ import sqlalchemy as sa
 
 from radbill import tasks
 from radbill.functions.caller import Caller
+from radbill.functions.registry import FuncError
 from radbill.models import CustomerImport, Task
 
 from customers.importing import rows as parse_rows
-from customers.importing.plan import Ctx, Seen, plan
+from customers.importing.plan import Ctx, Seen, _shares, held_by, plan
 from customers.importing.write import write
 
 CHUNK = 2000  # rows a chunk (one transaction) writes
@@ -65,21 +66,15 @@ def check(ctx: Ctx, rows: list[tuple[int, list[str]]], mapping: dict[int, str],
 
 def in_file(ctx: Ctx, parsed: list[tuple[int, dict]], errors: dict) -> None:
     """A value an earlier row of the file holds, with plan.py's messages."""
-    from customers.functions.customers import national
-    from customers.importing.plan import _shares
     from radbill.functions.crud import resolve_operator
     seen = Seen()
-    say = {"mac": lambda v, who: f"{v} is bound to {who}",
-           "static_ip": lambda v, who: f"{v} belongs to {who}",
-           "mobile": lambda v, who: f"{national(v)} is in use by {who}",
-           "national_id": lambda v, who: f"{v} is in use"}
     for line, values in parsed:
         username = values.get("username")
         if username is None:
             continue
         if seen.claim("username", username.lower(), username) is not None:
             errors.setdefault(line, {})["username"] = f"{username!r} is taken"
-        for name, message in say.items():
+        for name in ("mac", "static_ip", "mobile", "national_id"):
             value = values.get(name)
             if value is None:
                 continue
@@ -87,13 +82,13 @@ def in_file(ctx: Ctx, parsed: list[tuple[int, dict]], errors: dict) -> None:
                 try:
                     op = ctx.once(("operator", (values.get("operator") or "").lower()),
                                   lambda: resolve_operator(ctx, values.get("operator")).id)
-                except Exception:
+                except FuncError:
                     continue  # the chunk names the operator
                 if _shares(ctx, {op})[op]:
                     continue
             earlier = seen.claim(name, str(value), username)
             if earlier is not None:
-                errors.setdefault(line, {}).setdefault(name, message(value, repr(earlier)))
+                errors.setdefault(line, {}).setdefault(name, held_by(name, value, repr(earlier)))
 
 
 def write_now(ctx: Ctx, good: list[tuple[int, dict]], reference: str) -> tuple[int, int]:
