@@ -29,7 +29,7 @@ from radbill import lifecycle, settings, tasks
 from radbill.functions import audit
 from radbill.functions.auth import caller_for
 from radbill.functions.caller import Caller
-from radbill.functions.registry import AccessDenied, Call, FuncError, request_line
+from radbill.functions.registry import Call, FuncError, request_line
 from radbill.functions import fields as F
 from radbill.models import Customer, Operator, Package, StaffUser, Task
 
@@ -137,23 +137,14 @@ def edit_params(field: str, value: str | None, customer: Customer) -> dict[str, 
 
 def apply_one(session: Session, caller: Caller, customer: Customer, field: str,
               value: str | None, params_: dict | None = None) -> None:
-    """One customer's change through customer.edit's own steps on the row held (crud.Entity
-    .edit's: the fields parsed, apply with its checks and event, the audit row); FuncError
-    when refused. Not by elid: Entity.find reads digits as an id or a username."""
+    """One customer's change by customer.edit's own steps (crud.Entity.save) on the row held;
+    FuncError when refused. Not by elid: Entity.find reads digits as an id or a username."""
     from customers.functions.customers import ENTITY
-    given = edit_params(field, value, customer)
-    call = Call(session, caller, (params_ or {}).get("func") or KIND,
-                {"elid": str(customer.id), "sok": "ok", **given})
     if customer.deleted_at is not None:
         raise FuncError(f"{customer.username!r} is deleted", field="elid", status=404)
-    if not ENTITY.editable(call, customer):
-        raise AccessDenied(f"you may not change {customer.username!r}")
-    values = F.parse_fields(ENTITY.fields, given, creating=False)
-    before = ENTITY.snapshot(customer)
-    ENTITY.apply(call, customer, values, False)
-    session.flush()
-    audit.record(call, ENTITY.name, customer.id, customer.username, before,
-                 ENTITY.snapshot(customer), ENTITY.operator_of(customer))
+    call = Call(session, caller, (params_ or {}).get("func") or KIND,
+                {"elid": str(customer.id), "sok": "ok", **edit_params(field, value, customer)})
+    ENTITY.save(call, customer)
 
 
 def apply_status(session: Session, caller: Caller, customers: list[Customer], dest: str,

@@ -191,6 +191,11 @@ class Entity:
         obj = self.find(call, call.elid) if call.elid else None
         if not call.sok:
             return FormResult(obj.id if obj is not None else None, self.form(call, obj))
+        return OkResult(self.save(call, obj).id)
+
+    def save(self, call: Call, obj: Any | None) -> Any:
+        """X.edit's change, with the call's params, of `obj` as the caller found (or locked) it,
+        None for a new one: the rights, the fields parsed, apply, the audit row."""
         if obj is not None and not self.editable(call, obj):
             raise AccessDenied(f"you may not change this {self.name}")
         creating = obj is None
@@ -206,7 +211,7 @@ class Entity:
             hooks.run("entity_created", call, self.name, obj)
         audit.record(call, self.name, obj.id, str(getattr(obj, self.label)), before,
                      self.snapshot(obj), self.operator_of(obj))
-        return OkResult(obj.id)
+        return obj
 
     def delete(self, call: Call) -> OkResult:
         for ref in (call.elid or "").split(","):
