@@ -16,6 +16,7 @@ import socket
 import sqlalchemy as sa
 
 from monitoring.functions.checks import host as host_name
+from monitoring.zabbix import _database_ports, address_allowed
 from radbill.functions import audit
 from radbill.functions import fields as F
 from radbill.functions.crud import Entity, in_subtree, may_manage, own_operator, paged
@@ -32,7 +33,9 @@ CREDENTIALS = ("password", "community")
 
 
 def host_refusal(host: str, allow_private: bool, resolve: bool = False) -> str | None:
-    """Why a radio may not be asked at `host` (None: it may)."""
+    """Why a radio may not be asked at `host` (None: it may): never link-local, reserved or
+    multicast (as a Zabbix server); private always (radios sit on the ISP's network), loopback
+    only for the ISP's own."""
     try:
         addresses = [str(ipaddress.ip_address(host))]
     except ValueError:
@@ -43,12 +46,10 @@ def host_refusal(host: str, allow_private: bool, resolve: bool = False) -> str |
         except (socket.gaierror, UnicodeError) as exc:
             return f"cannot resolve {host}: {exc}"
     for a in addresses:
-        ip = ipaddress.ip_address(a.split("%")[0])
-        if not ip.is_loopback and (ip.is_link_local or ip.is_unspecified or ip.is_multicast
-                                   or ip.is_reserved):
-            return f"{ip} is a link-local, reserved or multicast address"
-        if ip.is_loopback and not allow_private:
-            return f"{ip} is a loopback address: only the ISP's own radios may be there"
+        if why := address_allowed(a, allow_private=True):
+            return why
+        if ipaddress.ip_address(a.split("%")[0]).is_loopback and not allow_private:
+            return f"{a} is a loopback address: only the ISP's own radios may be there"
     return None
 
 
@@ -57,7 +58,6 @@ def radio_name(raw: str) -> str:
 
 
 def http_port(raw: str) -> int:
-    from monitoring.zabbix import _database_ports
     port = F.port(raw)
     if port in _database_ports():
         raise ValueError(f"port {port} is a database's, not a radio's")
