@@ -320,7 +320,7 @@ def held_by(name: str, value, who: str) -> str:
         return f"{value} belongs to {who}"
     if name == "mobile":
         return f"{national(value)} is in use" + ("" if who == "another customer" else f" by {who}")
-    return f"{value} is in use"
+    return "is taken"  # a national ID: customer.edit's (its unique index's) word, no holder
 
 
 def _holders(ctx: Ctx, column, values: set) -> dict[str, list[tuple[int, str, bool]]]:
