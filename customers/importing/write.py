@@ -18,8 +18,6 @@ from rating import ledger
 
 from customers.importing.plan import Ctx, Plan, reason_for, today
 
-RELOGIN = ["package_id", "mac", "static_ip", "service", "username"]  # customer.edit's RELOGIN
-
 SOURCE = """
 src AS (SELECT * FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(
     line int, id int, username text, set_secret boolean, password text, nt_hash text,
@@ -157,8 +155,9 @@ def write(ctx: Ctx, plan: Plan, reference: str) -> Written:
             out.ids[r["line"]] = r["id"]
         out.created = len(made)
     if plan.updates:
+        from customers.functions.customers import RELOGIN  # customer.edit's rule
         changed = dict(s.execute(sa.text(UPDATE), {**who, "rows": _dump(plan.updates),
-                                                   "relogin": RELOGIN}).all())
+                                                   "relogin": sorted(RELOGIN)}).all())
         for r in plan.updates:
             out.ids[r["line"]] = r["id"]
         out.updated = sum(1 for v in changed.values() if v)
