@@ -12,17 +12,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from monitoring import radios, zabbix
+from monitoring.functions.checks import isp_owned
 from radbill.jobs import Job, register
-from radbill.models import AuditLog, Operator, Radio, ZabbixServer
+from radbill.models import AuditLog, Radio, ZabbixServer
 from rating.gateways import secrets
 
 POLL_THREADS = 16
-
-
-def isp_owned(session: Session, operator_id: int) -> bool:
-    """Whether the operator is the ISP itself (its group), whose devices sit on its own
-    private network; a reseller's may not aim at private or loopback addresses."""
-    return session.scalar(sa.select(Operator.parent_id).where(Operator.id == operator_id)) is None
 
 
 def accessed(session: Session, actor: str, func: str, kind: str, obj, outcome: dict,

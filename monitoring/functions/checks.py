@@ -95,12 +95,16 @@ def literal_address(kind: str, target: str) -> str | None:
         return None
 
 
+def isp_owned(session, operator_id: int) -> bool:
+    """Whether the operator is the ISP itself (the group at the root), whose devices sit on its
+    own private network; a reseller's may not aim at private or loopback addresses."""
+    return session.scalar(sa.select(Operator.parent_id).where(Operator.id == operator_id)) is None
+
+
 def isp_staff(call: Call) -> bool:
     """The system administrator or a login of the group (the ISP itself), not a reseller's."""
-    if call.caller.is_sysadmin:
-        return True
-    return call.caller.operator_id is not None and call.session.scalar(
-        sa.select(Operator.parent_id).where(Operator.id == call.caller.operator_id)) is None
+    return call.caller.is_sysadmin or (call.caller.operator_id is not None
+                                       and isp_owned(call.session, call.caller.operator_id))
 
 
 def uptime(session, ids: list[int], since) -> dict[int, float]:
@@ -201,10 +205,8 @@ class Checks(Entity):
         except ValueError as exc:
             raise FuncError(f"is not a {obj.kind} target: {exc}", field="target") from None
         address = literal_address(obj.kind, obj.target)
-        level = call.session.scalar(sa.select(Operator.level)
-                                    .where(Operator.id == obj.operator_id))
-        if address and not probes.public(address) and level != "group" \
-                and obj.device_kind is None:
+        if address and not probes.public(address) and obj.device_kind is None \
+                and not isp_owned(call.session, obj.operator_id):
             raise FuncError("a reseller's check may not aim at a private, loopback or "
                             "link-local address", field="target")
 

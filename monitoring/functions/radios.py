@@ -15,7 +15,7 @@ import socket
 
 import sqlalchemy as sa
 
-from monitoring.functions.checks import host as host_name
+from monitoring.functions.checks import host as host_name, isp_owned
 from monitoring.zabbix import _database_ports, address_allowed
 from radbill.functions import audit
 from radbill.functions import fields as F
@@ -113,7 +113,6 @@ class Radios(Entity):
         return values
 
     def apply(self, call: Call, obj: Radio, values: dict, creating: bool) -> None:
-        from monitoring.noc_jobs import isp_owned
         own_operator(call, obj, values, creating)
         super().apply(call, obj, values, creating)
         why = host_refusal(obj.host, isp_owned(call.session, obj.operator_id))

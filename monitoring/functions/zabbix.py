@@ -13,6 +13,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from monitoring import zabbix
+from monitoring.functions.checks import isp_owned
 from radbill.functions import audit
 from radbill.functions import fields as F
 from radbill.functions.crud import Entity, in_subtree, may_manage, own_operator, paged
@@ -73,7 +74,6 @@ class Servers(Entity):
                 ("name", "url", "timeout", "enabled", "token_set")}
 
     def apply(self, call: Call, obj: ZabbixServer, values: dict, creating: bool) -> None:
-        from monitoring.noc_jobs import isp_owned
         own_operator(call, obj, values, creating)
         super().apply(call, obj, values, creating)
         why = zabbix.literal_refusal(obj.url, isp_owned(call.session, obj.operator_id))
