@@ -186,7 +186,7 @@ def _resolve(ctx: Ctx, entity, values: dict, old: dict | None,
     static_ip = row["static_ip"] or (old and old["static_ip"])
     if service == "static" and not static_ip:
         errors["static_ip"] = "is required for the static service"
-    row["status"] = _status(values.get("status"), old, username, errors)
+    row["status"], row["reason"] = _status(values.get("status"), old, username, errors)
     row["id"] = old["id"] if old else None
     row["old_mobile"] = old["mobile"] if old else None
     row["old_operator"] = old["operator_id"] if old else None
@@ -245,27 +245,17 @@ def _trial(ctx: Ctx, values: dict, row: dict, pkg_id: int, errors: dict) -> None
 
 
 def _status(dest: str | None, old: dict | None, username: str,
-            errors: dict[str, str]) -> str | None:
-    """The status to move to (None: as it is), through the lifecycle's table."""
-    if dest is None or (old is None and dest == "active"):
-        return None
-    state = "active" if old is None else lifecycle.state_of(_State(old))
-    if state == dest:
-        return None
-    if lifecycle.find(state, dest, reason_for(state, dest)) is None:
+            errors: dict[str, str]) -> tuple[str | None, str | None]:
+    """(the status to move to, the lifecycle's reason), or (None, None): as it is. A status
+    the old system had moves in with reason import (no notice) where the lifecycle allows it;
+    lifting a suspension is a staff decision (manual)."""
+    state = old["status"] if old else "active"  # a deleted customer was refused already
+    if dest is None or state == dest:
+        return None, None
+    reason = "import" if lifecycle.find(state, dest, "import") else "manual"
+    if lifecycle.find(state, dest, reason) is None:
         errors["status"] = str(lifecycle.TransitionRefused(username, state, dest, "manual"))
-    return dest
-
-
-class _State:
-    def __init__(self, old: dict):
-        self.status, self.deleted_at = old["status"], old["deleted_at"]
-
-
-def reason_for(state: str, dest: str) -> str:
-    """A status the old system had is moved in with reason import (no notice) where the
-    lifecycle allows it; lifting a suspension is a staff decision (manual)."""
-    return "import" if lifecycle.find(state, dest, "import") else "manual"
+    return dest, reason
 
 
 def _unique(ctx: Ctx, pending: list, errors: dict, seen: Seen | None, mobile_key) -> None:

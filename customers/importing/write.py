@@ -16,7 +16,7 @@ from radbill import lifecycle
 from radbill.functions.registry import request_line
 from rating import ledger
 
-from customers.importing.plan import Ctx, Plan, reason_for, today
+from customers.importing.plan import Ctx, Plan, today
 
 SOURCE = """
 src AS (SELECT * FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(
@@ -168,21 +168,11 @@ def write(ctx: Ctx, plan: Plan, reference: str) -> Written:
 
 
 def _statuses(ctx: Ctx, plan: Plan) -> None:
-    actor = lifecycle.Actor(ctx.caller.login, ctx.func, ctx.caller.user_id, ctx.caller.ip,
-                            request_line(ctx.func, ctx.params))
+    actor = lifecycle.Actor.of(ctx)
     moves: dict[tuple[str, str], list[int]] = {}
-    for r in plan.creates:
+    for r in plan.creates + plan.updates:
         if r["status"]:
-            moves.setdefault((r["status"], "import"), []).append(r["id"])
-    if any(r["status"] for r in plan.updates):
-        states = dict(ctx.session.execute(sa.text(
-            "SELECT id, CASE WHEN deleted_at IS NOT NULL THEN 'deleted' ELSE status::text END "
-            "FROM customers WHERE id = ANY(:ids)"),
-            {"ids": [r["id"] for r in plan.updates if r["status"]]}).all())
-        for r in plan.updates:
-            if r["status"]:
-                moves.setdefault((r["status"], reason_for(states[r["id"]], r["status"])),
-                                 []).append(r["id"])
+            moves.setdefault((r["status"], r["reason"]), []).append(r["id"])
     for (dest, reason), ids in sorted(moves.items()):
         lifecycle.apply(ctx.session, ids, dest, reason, actor, "cut-over import")
 
