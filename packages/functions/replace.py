@@ -12,6 +12,8 @@ from sqlalchemy.dialects.postgresql import CIDR
 
 from customers import bulk
 from radbill import events
+from packages.functions.packages import ENTITY as PACKAGES, POOLS
+from packages.functions.pools import ENTITY as IP_POOLS
 from radbill.functions import audit
 from radbill.functions import fields as F
 from radbill.functions.crud import may_manage
@@ -31,11 +33,11 @@ def _customers():
     return ENTITY
 
 
-def _find(call: Call, entity_module: str, ref: str | None, field: str):
-    if not ref or not ref.strip():
+def _find(call: Call, entity, field: str):
+    ref = (call.get(field) or "").strip()
+    if not ref:
         raise FuncError("is required", field=field)
-    mod = __import__(entity_module, fromlist=["ENTITY"])
-    return mod.ENTITY.find(call, F.parse_one(field, F.text(200), ref.strip()), field=field)
+    return entity.find(call, F.parse_one(field, F.text(200), ref), field=field)
 
 
 def online(session, ids: list[int]) -> int:
@@ -51,7 +53,7 @@ def online(session, ids: list[int]) -> int:
 def move(session, caller, c: Customer, field: str, value: str, p: dict) -> None:
     """One customer of package `from` to package `value` by the task's rule."""
     from rating import package_change as pc
-    from rating.terms import today
+    from rating.terms import terms_of, today
     call = Call(session, caller, PACKAGE_KIND, {"elid": str(c.id), "package": value,
                                                 "proration": p["proration"]})
     if c.package_id != p["from"]:
@@ -71,9 +73,11 @@ def move(session, caller, c: Customer, field: str, value: str, p: dict) -> None:
     before = audit.snapshot(c)
     rule, on = p["proration"], today()
     if rule == "none":
+        t = terms_of(session, c)  # upgrade or downgrade as package.change tells them apart
         change = PackageChange(customer_id=c.id, operator_id=c.operator_id, from_package_id=old.id,
-                               to_package_id=new.id, kind=kind_of(old, new), status="applied",
-                               effective_on=on, source="staff", requested_by=caller.login,
+                               to_package_id=new.id, kind=pc.kind_of(t, old, t.price, new),
+                               status="applied", effective_on=on, source="staff",
+                               requested_by=caller.login,
                                applied_at=dt.datetime.now(dt.timezone.utc))
         session.add(change)
         c.package_id = new.id
@@ -110,15 +114,6 @@ def move(session, caller, c: Customer, field: str, value: str, p: dict) -> None:
     audit.record(call, "customer", c.id, c.username, before, audit.snapshot(c), c.operator_id)
 
 
-def kind_of(old: Package, new: Package) -> str:
-    """Upgrade: a higher price a day (the same: a faster package), as package.change says."""
-    a = old.price / (old.validity_days or 30)
-    b = new.price / (new.validity_days or 30)
-    if a != b:
-        return "upgrade" if b > a else "downgrade"
-    return "upgrade" if new.rate_down > old.rate_down else "downgrade"
-
-
 bulk.register(PACKAGE_KIND, "package_replace", move)
 
 
@@ -131,8 +126,7 @@ def package_replace(call: Call):
     """Move every customer of one package (of your subtree) to another. Without sok=ok a
     preview: how many, how many are online (they get a CoA with the new rate), a few moves
     made and undone; with sok=ok a background task moves each one (audited per customer)."""
-    old = _find(call, "packages.functions.packages", call.get("from"), "from")
-    new = _find(call, "packages.functions.packages", call.get("to"), "to")
+    old, new = _find(call, PACKAGES, "from"), _find(call, PACKAGES, "to")
     rule = F.parse_one("proration", F.choice(*RULES), (call.get("proration") or "none").strip())
     if old.id == new.id:
         raise FuncError("is the package being replaced", field="to")
@@ -210,8 +204,7 @@ def pool_replace(call: Call):
     address of the new one. Without sok=ok a preview; with sok=ok the packages change at once
     and a background task re-addresses the customers (each audited; a live session is
     disconnected so it dials again with its new address)."""
-    old = _find(call, "packages.functions.pools", call.get("from"), "from")
-    new = _find(call, "packages.functions.pools", call.get("to"), "to")
+    old, new = _find(call, IP_POOLS, "from"), _find(call, IP_POOLS, "to")
     if old.id == new.id:
         raise FuncError("is the pool being replaced", field="to")
     if new.suspended != old.suspended:

@@ -242,6 +242,19 @@ def test_package_replace_moves_everyone_with_a_coa_route_and_no_bill_by_default(
         PackageChange.status == "applied", PackageChange.amount == 0)) == 4
 
 
+def test_package_replace_tells_an_upgrade_from_a_downgrade_as_package_change_does(session, world):
+    from tests.support.rating_factories import make_profile
+    anna = world["anna"]
+    make_package(session, name="Monthly", price="500")
+    make_package(session, name="Weekly", price="200", validity_days="7")
+    make_customer(session, anna, username="p1", package="Monthly",
+                  billing_profile=make_profile(session).name)
+    said = fn(session, "package.change", anna, customer="p1", package="Weekly").values["kind"]
+    pv = fn(session, "package.replace", anna, **{"from": "Monthly", "to": "Weekly"}).values
+    # billed monthly: 200 a period is less than 500, whatever the packages' validity days say
+    assert said == pv["sample"][0]["kind"] == "downgrade"
+
+
 def test_package_replace_next_cycle_schedules_and_refuses_anothers_package(session, world):
     anna = world["anna"]
     with pytest.raises(FuncError) as e:
