@@ -16,10 +16,10 @@ import sqlalchemy as sa
 
 from radbill import settings
 from radbill.functions.registry import request_line
-from rating import ledger
 from rating.functions.receipts import number as receipt_number
 
 from customers.importing.plan import Ctx, today
+from customers.importing.write import book_openings
 
 ZERO = Decimal(0)
 
@@ -187,12 +187,10 @@ def carry(ctx: Ctx, source_key: str, label: str, rows: list[dict]) -> Carried:
             "rows": json.dumps(advances), "actor": ctx.caller.login,
             "user_id": ctx.caller.user_id, "ip": ctx.caller.ip, "func": ctx.func,
             "request": request_line(ctx.func, ctx.params)})
-    _book(ctx, "opening_due", bills, lambda op, amt: [(op, "receivable", amt),
-                                                     (op, "opening_balance", -amt)],
-          f"radbill import from {label}: opening dues")
-    _book(ctx, "opening_advance", advances, lambda op, amt: [(op, "opening_balance", amt),
-                                                            (op, "advances", -amt)],
-          f"radbill import from {label}: advance balances")
+    for kind, booked, what in (("opening_due", bills, "opening dues"),
+                               ("opening_advance", advances, "advance balances")):
+        book_openings(ctx, kind, [(r["operator_id"], r["amount"]) for r in booked],
+                      f"radbill import from {label}: {what}", f"radbill-import:{kind}")
     return out
 
 
@@ -203,13 +201,3 @@ def note(label: str, r) -> str:
                                                   if r["period_to"] else "")
     return (f"Opening due carried over from radbill {label}: bill #{r['number']}{period}, "
             f"total {r['amount']}, paid {r['paid'] or 0}")[:500]
-
-
-def _book(ctx: Ctx, kind: str, rows: list[dict], legs, description: str) -> None:
-    per_op: dict[int, Decimal] = {}
-    for r in rows:
-        per_op[r["operator_id"]] = per_op.get(r["operator_id"], ZERO) + Decimal(r["amount"])
-    for op, amount in sorted(per_op.items()):
-        n = sum(1 for r in rows if r["operator_id"] == op)
-        ledger.post(ctx.session, kind, f"{description} of {n} customers", legs(op, amount),
-                    operator_id=op, reference=f"radbill-import:{kind}")

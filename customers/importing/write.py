@@ -183,19 +183,31 @@ def _money(ctx: Ctx, plan: Plan, reference: str) -> None:
         ctx.session.execute(sa.text(BILLS), {"today": today(), "note": NOTE, "rows": json.dumps(
             [{"customer_id": r["id"], "operator_id": r["operator_id"],
               "amount": r["opening_due"]} for r in dues])})
-    for kind, rows, legs in (
-            ("opening_due", dues, lambda op, amt: [(op, "receivable", amt),
-                                                   (op, "opening_balance", -amt)]),
-            ("opening_advance",
-             [r for r in plan.creates if r.get("advance_balance")
-              and Decimal(r["advance_balance"]) > 0],
-             lambda op, amt: [(op, "opening_balance", amt), (op, "advances", -amt)])):
-        field = "opening_due" if kind == "opening_due" else "advance_balance"
-        per_op: dict[int, list[Decimal]] = {}
-        for r in rows:
-            per_op.setdefault(r["operator_id"], []).append(Decimal(r[field]))
-        for op, amounts in sorted(per_op.items()):
-            what = "opening dues" if kind == "opening_due" else "advance balances"
-            ledger.post(ctx.session, kind, f"cut-over import: {what} of {len(amounts)} customers",
-                        legs(op, sum(amounts, Decimal(0))), operator_id=op,
-                        reference=f"{reference}:{kind}")
+    advances = [r for r in plan.creates
+                if r.get("advance_balance") and Decimal(r["advance_balance"]) > 0]
+    book_openings(ctx, "opening_due", [(r["operator_id"], r["opening_due"]) for r in dues],
+                  "cut-over import: opening dues", f"{reference}:opening_due")
+    book_openings(ctx, "opening_advance",
+                  [(r["operator_id"], r["advance_balance"]) for r in advances],
+                  "cut-over import: advance balances", f"{reference}:opening_advance")
+
+
+# what a customer owed the old system is receivable here; what it had paid ahead, advances;
+# both against equity (opening_balance), not revenue: the old system earned them
+OPENING_LEGS = {
+    "opening_due": lambda op, amt: [(op, "receivable", amt), (op, "opening_balance", -amt)],
+    "opening_advance": lambda op, amt: [(op, "opening_balance", amt), (op, "advances", -amt)],
+}
+
+
+def book_openings(ctx: Ctx, kind: str, amounts: list[tuple[int, str | Decimal]],
+                  description: str, reference: str) -> None:
+    """One balanced ledger transaction per operator for its customers' [(operator id,
+    amount)] opening dues or advances (`kind`, a key of OPENING_LEGS)."""
+    per_op: dict[int, list[Decimal]] = {}
+    for op, amount in amounts:
+        per_op.setdefault(op, []).append(Decimal(amount))
+    for op, each in sorted(per_op.items()):
+        ledger.post(ctx.session, kind, f"{description} of {len(each)} customers",
+                    OPENING_LEGS[kind](op, sum(each, Decimal(0))), operator_id=op,
+                    reference=reference)
