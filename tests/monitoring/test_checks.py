@@ -13,20 +13,9 @@ from monitoring import checks, rollup
 from radbill.functions.registry import AccessDenied, FuncError, NotFound
 from radbill.models import Check, CheckHourly, CheckResult, Incident
 from tests.support.check_targets import TcpTarget
-from tests.support.factories import caller_of, fn, make_operator, make_user
+from tests.support.factories import fn
 
 UTC = dt.timezone.utc
-
-
-@pytest.fixture
-def tree(session):
-    isp = make_operator(session, name="isp")
-    a = make_operator(session, name="resA", parent="isp")
-    b = make_operator(session, name="resB", parent="isp")
-    ua = caller_of(session, make_user(session, login="ra", role="operator", operator="resA"))
-    ub = caller_of(session, make_user(session, login="rb", role="operator", operator="resB"))
-    noc = caller_of(session, make_user(session, login="noc", role="noc", operator="isp"))
-    return isp, a, b, ua, ub, noc
 
 
 def test_every_bad_field_is_named(session, tree):

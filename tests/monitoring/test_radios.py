@@ -15,7 +15,7 @@ from monitoring.radios import airmax
 from radbill.functions.registry import AccessDenied, FuncError, NotFound
 from radbill.models import AuditLog, Check, Radio, RadioSample, RadioStation
 from tests.support.airos_emu import AirOsEmulator
-from tests.support.factories import caller_of, fn, make_operator, make_user
+from tests.support.factories import fn
 
 DAY = dt.date(2026, 12, 2)
 
@@ -29,17 +29,6 @@ def radio_emu(tmp_path):
             yield emu
         finally:
             agent.stop()
-
-
-@pytest.fixture
-def tree(session):
-    isp = make_operator(session, name="isp")
-    make_operator(session, name="resA", parent="isp")
-    make_operator(session, name="resB", parent="isp")
-    ua = caller_of(session, make_user(session, login="ra", role="operator", operator="resA"))
-    ub = caller_of(session, make_user(session, login="rb", role="operator", operator="resB"))
-    noc = caller_of(session, make_user(session, login="noc", role="noc", operator="isp"))
-    return isp, ua, ub, noc
 
 
 def add_radio(session, emu, caller=None, **kw):
@@ -66,10 +55,10 @@ def test_an_airmax_radio_feeds_signal_and_stations(session, tree, radio_emu):
         ("NanoBeam 5AC", "v8.7.11", "mirpur-sector-1", 5180)
     assert radio.ccq == 91  # airOS 8 has no CCQ in status.cgi: SNMP's ubntWlStatCcq
     assert radio.stations == 2
-    stations = {s["name"]: s for s in fn(session, "radio_station", tree[3], radio=str(elid)).rows}
+    stations = {s["name"]: s for s in fn(session, "radio_station", tree[5], radio=str(elid)).rows}
     assert stations["cpe-karim"]["signal"] == -71 and stations["cpe-karim"]["ip"] == "10.20.0.12"
     assert stations["cpe-rahim"]["tx_rate"] == 173000
-    [sample] = fn(session, "radio_sample", tree[3], radio=str(elid)).rows
+    [sample] = fn(session, "radio_sample", tree[5], radio=str(elid)).rows
     assert sample["signal"] == -64 and sample["stations"] == 2
     [audit] = session.scalars(sa.select(AuditLog).where(AuditLog.func == "radio_poll")).all()
     assert audit.actor == "scheduler" and audit.after["via"] == "http,snmp"
@@ -77,7 +66,7 @@ def test_an_airmax_radio_feeds_signal_and_stations(session, tree, radio_emu):
     # not due again until its interval is up
     assert noc_jobs.radio_job(session, DAY) == "polled 0, failed 0"
     radio_emu.stations.pop()
-    fn(session, "radio.poll", tree[3], elid=str(elid))
+    fn(session, "radio.poll", tree[5], elid=str(elid))
     assert session.get(Radio, elid).stations == 1
     assert session.scalar(sa.select(sa.func.count()).select_from(RadioStation)) == 1
     assert session.scalar(sa.select(sa.func.count()).select_from(RadioSample)) == 2
@@ -122,7 +111,7 @@ def test_parse_status_reads_airos6_too():
 
 
 def test_credentials_are_write_only_and_rights_hold(session, tree, radio_emu):
-    isp, ua, ub, noc = tree
+    isp, _a, _b, ua, ub, noc = tree
     with pytest.raises(FuncError) as err:
         add_radio(session, radio_emu, ua)
     assert err.value.field == "host" and "loopback" in err.value.errors["host"]

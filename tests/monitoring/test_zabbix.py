@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from monitoring import noc_jobs
 from radbill.functions.registry import AccessDenied, FuncError, NotFound
 from radbill.models import AuditLog, ZabbixProblem, ZabbixServer
-from tests.support.factories import caller_of, fn, make_operator, make_user
+from tests.support.factories import fn, make_operator
 from tests.support.zabbix_emu import ZabbixEmulator
 
 TOKEN = "b2f9" * 16
@@ -27,17 +27,6 @@ def emu():
         z.add_problem("501", "OLT Mirpur is unreachable", 4, "10085")
         z.add_problem("502", "High CPU on core", 2, "10084")
         yield z
-
-
-@pytest.fixture
-def tree(session):
-    isp = make_operator(session, name="isp")
-    a = make_operator(session, name="resA", parent="isp")
-    b = make_operator(session, name="resB", parent="isp")
-    ua = caller_of(session, make_user(session, login="ra", role="operator", operator="resA"))
-    ub = caller_of(session, make_user(session, login="rb", role="operator", operator="resB"))
-    noc = caller_of(session, make_user(session, login="noc", role="noc", operator="isp"))
-    return isp, a, b, ua, ub, noc
 
 
 def add_server(session, emu, caller=None, **kw):
