@@ -202,14 +202,18 @@ def step(session: Session, task: Task) -> tasks.Step:
                 with session.begin_nested():
                     applier(session, caller, c, field, values.get(str(c.id), value), p)
             except FuncError as exc:
-                errors[c.id] = "; ".join(f"{k}: {v}" for k, v in exc.errors.items()) \
-                    or exc.message
+                errors[c.id] = reason(exc)
     failed += len(errors)
     done += len(batch) - len(errors)
     if errors:
         keep(session, task, customers, errors)
     return tasks.Step("more" if done + failed < total else "done", done, failed, total,
                       note=summary(task.params, done, failed, total))
+
+
+def reason(exc: FuncError) -> str:
+    """A customer's refusal as the task and the preview report it: field: why."""
+    return "; ".join(f"{k}: {v}" for k, v in exc.errors.items()) or exc.message
 
 
 def hold(session: Session, customers, p: dict) -> list:

@@ -95,7 +95,7 @@ def change(call: Call) -> tuple[str, str | None]:
 
 def shown(c: Customer, field: str) -> str | None:
     """The customer's value of `field` as a person reads it."""
-    if field == "package":
+    if field in ("package", "package_replace"):
         return c.package.name if c.package else None
     if field == "billing_profile":
         return c.billing_profile.name if c.billing_profile else None
@@ -110,9 +110,11 @@ def shown(c: Customer, field: str) -> str | None:
     return getattr(c, field, None)
 
 
-def dry_run(call: Call, ids: list[int], field: str, values: dict[int, str | None]) -> list[dict]:
-    """The first few customers' change made and undone (a savepoint rolled back): what each
-    would become, or why it is refused."""
+def dry_run(call: Call, ids: list[int], field: str, values: dict[int, str | None],
+            params: dict | None = None, more=None) -> list[dict]:
+    """The first few customers' change made and undone (a savepoint rolled back), as the task
+    makes it (its applier and `params`): what each would become (`more(customer)` adds to
+    the row), or why it is refused."""
     out = []
     for cid in ids[:SAMPLE]:
         c = call.session.get(Customer, cid)
@@ -125,12 +127,14 @@ def dry_run(call: Call, ids: list[int], field: str, values: dict[int, str | None
                 if refused:
                     raise FuncError(refused[cid], field="value")
             else:
-                bulk.apply_one(call.session, call.caller, c, field, values[cid])
+                applier = bulk.APPLIERS.get(field, bulk.apply_one)
+                applier(call.session, call.caller, c, field, values[cid], params)
             call.session.flush()
             call.session.refresh(c)
             row["after"] = shown(c, field)
+            row.update(more(c) if more else {})
         except FuncError as exc:
-            row["refused"] = "; ".join(f"{k}: {v}" for k, v in exc.errors.items()) or exc.message
+            row["refused"] = bulk.reason(exc)
         finally:
             nested.rollback()
         call.session.expire(c)

@@ -133,32 +133,20 @@ def package_replace(call: Call):
     ids = list(call.session.scalars(_customers().visible(call, sa.select(Customer.id)).where(
         Customer.package_id == old.id).order_by(Customer.id)))
     params = {"from": old.id, "proration": rule}
+    from customers.functions.bulk import LARGE, SAMPLE, confirm, dry_run
     if not call.sok:
-        sample = []
-        for cid in ids[:5]:
-            c = call.session.get(Customer, cid)
-            row = {"username": c.username, "before": old.name}
-            nested = call.session.begin_nested()
-            try:
-                move(call.session, call.caller, c, "package_replace", str(new.id), params)
-                call.session.flush()
-                waiting = call.session.scalars(sa.select(PackageChange).where(
-                    PackageChange.customer_id == c.id).order_by(PackageChange.id.desc())).first()
-                row.update(after=new.name, kind=waiting.kind, status=waiting.status,
-                           effective_on=waiting.effective_on.isoformat(),
-                           amount=str(waiting.amount))
-            except FuncError as exc:
-                row["refused"] = "; ".join(f"{k}: {v}" for k, v in exc.errors.items())
-            finally:
-                nested.rollback()
-            call.session.expire(c)
-            sample.append(row)
+        def change_of(c: Customer) -> dict:  # the move's package_changes row, as it would be
+            made = call.session.scalars(sa.select(PackageChange).where(
+                PackageChange.customer_id == c.id).order_by(PackageChange.id.desc())).first()
+            return {"after": new.name, "kind": made.kind, "status": made.status,
+                    "effective_on": made.effective_on.isoformat(), "amount": str(made.amount)}
+        sample = dry_run(call, ids, "package_replace", {i: str(new.id) for i in ids[:SAMPLE]},
+                         params, more=change_of)
         return FormResult(None, {"from": old.name, "to": new.name, "proration": rule,
                                  "matched": len(ids), "online": online(call.session, ids),
-                                 "sample": sample, "confirm_needed": len(ids) > 100})
+                                 "sample": sample, "confirm_needed": len(ids) > LARGE})
     if not ids:
         raise FuncError(f"no customer of yours has package {old.name!r}", field="from")
-    from customers.functions.bulk import confirm
     confirm(call, len(ids))
     task = bulk.start(call.session, call, "package_replace", str(new.id), ids,
                       kind=PACKAGE_KIND, extra=params,
