@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from customers.functions.customers import ENTITY as CUSTOMERS
-from customers.functions.portal import CUSTOMER, INVOICE_AS, PAY_AS, delegate, gateways_of, me
-from radbill import lockout
+from customers.functions.portal import (CUSTOMER, INVOICE_AS, delegate, gateways_of, me,
+                                        pay_by_card, pay_online, recent_bills)
 from radbill.functions import fields as F
 from radbill.functions import registry
 from radbill.functions.audit import jsonable
@@ -22,7 +22,7 @@ from radbill.functions.crud import paged
 from radbill.functions.registry import (Call, FileResult, FormResult, FuncError, ListResult,
                                         NotFound, OkResult, Param, function)
 from radbill.functions.roles import CUSTOMER_VIEWERS
-from radbill.models import Bill, Customer, Payment
+from radbill.models import Bill, Customer
 from radbill.money import ZERO
 
 CHILD_COLUMNS = ["id", "username", "name", "status", "expires_at", "due"]
@@ -74,21 +74,13 @@ def my_child(call: Call, parent: Customer, field: str = "child") -> Customer:
     return found
 
 
-def bills_of(session, c: Customer, limit: int = 12) -> list[dict]:
-    bills = session.scalars(sa.select(Bill).where(Bill.customer_id == c.id)
-                            .order_by(Bill.id.desc()).limit(limit)).all()
-    return [{"id": b.id, "issued_on": jsonable(b.issued_on), "due_date": jsonable(b.due_date),
-             "total": str(b.total), "paid": str(b.paid), "due": str(b.total - b.paid),
-             "status": b.status} for b in bills]
-
-
 @function("portal.children", kind="form", money=True, roles=CUSTOMER)
 def portal_children(call: Call) -> FormResult:
     """The accounts I pay for: each one's status, dues and recent bills."""
     c = me(call)
     rows = call.session.execute(children_of(call.session, c.id)
                                 .order_by(Customer.username, Customer.id)).all()
-    kids = [{**child_row(k, due), "bills": bills_of(call.session, k)} for k, due in rows]
+    kids = [{**child_row(k, due), "bills": recent_bills(call.session, k)} for k, due in rows]
     total = sum((due for _k, due in rows), ZERO)
     return FormResult(c.id, {"children": kids, "due": str(total), "owes": total > 0,
                              "gateways": gateways_of(call.session, c)})
@@ -100,11 +92,7 @@ def portal_children(call: Call) -> FormResult:
     Param("amount", "default: what the child owes, or one period of its package")))
 def child_checkout(call: Call) -> OkResult:
     """Pay a child account's bills online (payment.checkout for the child, paid by me)."""
-    kid = my_child(call, me(call))
-    params = {"customer": str(kid.id), "gateway": call.get("gateway") or "", "source": "portal"}
-    if call.get("amount"):
-        params["amount"] = call.get("amount")
-    return registry.call(call.session, delegate(call, PAY_AS), "payment.checkout", params)
+    return pay_online(call, my_child(call, me(call)), "portal")
 
 
 @function("portal.child_recharge", money=True, roles=CUSTOMER, params=(
@@ -114,30 +102,7 @@ def child_recharge(call: Call) -> OkResult:
     """Pay a child account with a recharge card; wrong PINs count against me (lockout)."""
     parent = me(call)
     kid = my_child(call, parent)
-    lockout.pin_guard(call.session, call.caller, parent.username)
-    pin = "".join((call.get("pin") or "").split()).replace("-", "")
-    if not pin:
-        raise FuncError("is required", field="pin")
-    if not (pin.isascii() and pin.isdigit()) or len(pin) > 32:
-        lockout.pin_failed(call.session, call.caller.channel, call.caller.login,
-                           parent.username, call.caller.ip)
-        raise FuncError("a PIN is the digits printed on the card", field="pin", keep=True)
-    attempt = call.session.begin_nested()
-    try:
-        result = registry.call(call.session, delegate(call, PAY_AS), "payment.edit",
-                               {"sok": "ok", "customer": str(kid.id), "method": "card",
-                                "pin": pin})
-        paid_for = call.session.scalar(sa.select(Payment.customer_id)
-                                       .where(Payment.id == result.elid))
-        if paid_for != kid.id:  # an ambiguous reference must never pay for someone else
-            raise FuncError("could not apply the card to this account", field="pin")
-    except FuncError as exc:
-        if exc.keep:
-            attempt.commit()
-        else:
-            attempt.rollback()
-        raise
-    attempt.commit()
+    result = pay_by_card(call, parent, kid)
     return OkResult(result.elid, {**result.extra, "child": kid.username})
 
 

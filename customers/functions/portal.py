@@ -114,17 +114,20 @@ def sessions(session: Session, customer: Customer, limit: int = 10) -> list[dict
 
 def money(session: Session, customer: Customer) -> dict[str, Any]:
     """Recent bills and payments."""
-    bills = session.scalars(sa.select(Bill).where(Bill.customer_id == customer.id)
-                            .order_by(Bill.id.desc()).limit(12)).all()
     pays = session.scalars(sa.select(Payment).where(Payment.customer_id == customer.id)
                            .order_by(Payment.id.desc()).limit(12)).all()
-    return {"bills": [
-        {"id": b.id, "issued_on": jsonable(b.issued_on), "due_date": jsonable(b.due_date),
-         "service_from": jsonable(b.service_from), "service_to": jsonable(b.service_to),
-         "total": str(b.total), "paid": str(b.paid), "due": str(b.total - b.paid),
-         "status": b.status} for b in bills],
-        "payments": [{"id": p.id, "received_at": jsonable(p.received_at), "method": p.method,
-                      "amount": str(p.amount), "status": p.status} for p in pays]}
+    return {"bills": recent_bills(session, customer),
+            "payments": [{"id": p.id, "received_at": jsonable(p.received_at), "method": p.method,
+                          "amount": str(p.amount), "status": p.status} for p in pays]}
+
+
+def recent_bills(session: Session, customer: Customer, limit: int = 12) -> list[dict[str, Any]]:
+    bills = session.scalars(sa.select(Bill).where(Bill.customer_id == customer.id)
+                            .order_by(Bill.id.desc()).limit(limit)).all()
+    return [{"id": b.id, "issued_on": jsonable(b.issued_on), "due_date": jsonable(b.due_date),
+             "service_from": jsonable(b.service_from), "service_to": jsonable(b.service_to),
+             "total": str(b.total), "paid": str(b.paid), "due": str(b.total - b.paid),
+             "status": b.status} for b in bills]
 
 
 @function("portal.status", kind="form", money=True, roles=CUSTOMER)
@@ -168,20 +171,31 @@ def _due(session: Session, c: Customer):
 
 @function("portal.recharge", money=True, roles=CUSTOMER, params=(Param("pin", "the recharge card PIN", True),))
 def recharge(call: Call) -> OkResult:
-    """Pay with a recharge card: bills settle, a suspension lifts, the session is re-dialled.
+    """Pay with a recharge card: bills settle, a suspension lifts, the session is re-dialled."""
+    c = me(call)
+    before = state_of(c, _now())[0]
+    result = pay_by_card(call, c, c)
+    call.session.refresh(c)
+    after = state_of(c, _now())[0]
+    return OkResult(result.elid, {**result.extra, "status": after,
+                                  "resumed": before in ("suspended", "expired")
+                                  and after in ("active", "fup")})
+
+
+def pay_by_card(call: Call, payer: Customer, c: Customer) -> OkResult:
+    """payment.edit by card for `c`, as the calling customer `payer` (c itself, or a parent
+    paying a child: customers/functions/family.py).
 
     PIN guessing is throttled here for every caller (radbill.lockout, counter "pin"): wrong
-    PINs are recorded, and after too many the customer is refused for a while."""
-    c = me(call)
+    PINs are recorded against the payer, and after too many it is refused for a while."""
     caller = call.caller
-    lockout.pin_guard(call.session, caller, c.username)
+    lockout.pin_guard(call.session, caller, payer.username)
     pin = "".join((call.get("pin") or "").split()).replace("-", "")
     if not pin:
         raise FuncError("is required", field="pin")
     if not (pin.isascii() and pin.isdigit()) or len(pin) > 32:
-        lockout.pin_failed(call.session, caller.channel, caller.login, c.username, caller.ip)
+        lockout.pin_failed(call.session, caller.channel, caller.login, payer.username, caller.ip)
         raise FuncError("a PIN is the digits printed on the card", field="pin", keep=True)
-    before = state_of(c, _now())[0]
     # by username, unless it is all digits: customer.find reads a number as an id first
     ref = str(c.id) if is_id(c.username) else c.username
     attempt = call.session.begin_nested()  # a refused payment leaves nothing but its record
@@ -199,11 +213,7 @@ def recharge(call: Call) -> OkResult:
             attempt.rollback()
         raise
     attempt.commit()
-    call.session.refresh(c)
-    after = state_of(c, _now())[0]
-    return OkResult(result.elid, {**result.extra, "status": after,
-                                  "resumed": before in ("suspended", "expired")
-                                  and after in ("active", "fup")})
+    return result
 
 
 def _now() -> dt.datetime:
@@ -220,6 +230,12 @@ def checkout(call: Call) -> OkResult:
     source = call.get("source") or "portal"
     if source not in ("portal", "link"):
         raise FuncError("is portal or link", field="source")
+    return pay_online(call, c, source)
+
+
+def pay_online(call: Call, c: Customer, source: str) -> OkResult:
+    """payment.checkout for `c` with the call's gateway and amount (the calling customer's own
+    account, or a parent's child: customers/functions/family.py)."""
     params = {"customer": str(c.id), "gateway": call.get("gateway") or "", "source": source}
     if call.get("amount"):
         params["amount"] = call.get("amount")
