@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flask import request
 
 from customers.functions.imports import split_key, targets, uploads  # noqa: F401
-from customers.importing.files import MAX_ROWS, read  # noqa: F401
+from customers.importing.files import read  # noqa: F401
 from customers.importing.mapping import guess  # noqa: F401
 from radbill.functions.registry import FuncError
 

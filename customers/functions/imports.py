@@ -27,13 +27,18 @@ from radbill.functions.roles import ISP_ADMINS, RESELLERS
 from customers.importing import files, mapping as maps, runs
 from customers.importing.plan import Ctx
 
-MAX_ROWS = files.MAX_ROWS
 ROW_ERROR = re.compile(r"row (\d+): (.+)")
 YES = ("1", "yes", "on", "true")
 
 
 def error_key(line: int, field: str) -> str:
     return f"row {line}: {field}"
+
+
+def keyed(errors: dict[int, dict[str, str]]) -> dict[str, str]:
+    """Errors by line and field as the answer names them: `row 3: mobile`."""
+    return {error_key(line, f): reason for line, errs in sorted(errors.items())
+            for f, reason in errs.items()}
 
 
 def split_key(key: str) -> tuple[int, str]:
@@ -81,7 +86,7 @@ def column_map(call: Call, header: list[str]) -> dict[int, str]:
         found = maps.saved(call.session, operator_of(call), call.get("saved_mapping"), header)
     else:
         found = maps.parse(call.get("mapping"), header)
-    maps.check(found, custom_ok=True)
+    maps.check(found)
     name = (call.get("save_mapping") or "").strip()
     if name:
         maps.save(call.session, operator_of(call), F.parse_one("save_mapping", F.text(100), name),
@@ -111,8 +116,7 @@ def run_rows(call: Call, header: list[str], rows, mapping: dict[int, str],
              "bad_rows": len(report.errors), "dry_run": dry_run, "committed": False,
              "created": 0, "updated": 0}
     if report.errors and (dry_run or not skip_bad):
-        errors = {error_key(line, f): reason for line, errs in sorted(report.errors.items())
-                  for f, reason in errs.items()}
+        errors = keyed(report.errors)
         what = "dry run, nothing was saved" if dry_run else \
             "nothing was imported (skip_bad=yes imports the good rows)"
         raise FuncError(f"{len(report.errors)} of {report.rows} rows have errors; {what}",
@@ -126,9 +130,7 @@ def run_rows(call: Call, header: list[str], rows, mapping: dict[int, str],
         return OkResult(run.id, {**extra, "task": run.task_id, "background": True})
     created, updated = runs.write_now(ctx, report.good, f"import:{call.caller.login}")
     return OkResult(None, {**extra, "committed": True, "created": created, "updated": updated,
-                           "errors": {error_key(line, f): reason
-                                      for line, errs in sorted(report.errors.items())
-                                      for f, reason in errs.items()}})
+                           "errors": keyed(report.errors)})
 
 
 COMMON = (

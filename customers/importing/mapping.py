@@ -66,16 +66,13 @@ def by_header(pairs, header: list[str]) -> dict[int, str]:
     return mapping
 
 
-def check(mapping: dict[int, str], custom_ok: bool = True) -> None:
+def check(mapping: dict[int, str]) -> None:
     fields = list(mapping.values())
     if "username" not in fields:
         raise FuncError("no column feeds username", field="mapping")
     twice = sorted({f for f in fields if fields.count(f) > 1})
     if twice:
         raise FuncError(f"two columns feed {twice[0]}", field="mapping")
-    custom = [f for f in fields if f.startswith(CUSTOM)]
-    if custom and not custom_ok:
-        raise FuncError(f"{custom[0]}: custom fields cannot be imported yet", field="mapping")
 
 
 def saved(session, operator_id: int | None, name: str, header: list[str]) -> dict[int, str]:

@@ -128,9 +128,7 @@ NOTE = "Opening balance carried over from the previous system"
 @dataclass
 class Written:
     created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    ids: dict[int, int] | None = None  # line -> customer id
+    updated: int = 0  # customers the update changed
 
 
 def _dump(rows: list[dict]) -> str:
@@ -146,22 +144,18 @@ def write(ctx: Ctx, plan: Plan, reference: str) -> Written:
     s, caller = ctx.session, ctx.caller
     who = {"actor": caller.login, "user_id": caller.user_id, "ip": caller.ip, "func": ctx.func,
            "request": request_line(ctx.func, ctx.params), "today": today()}
-    out = Written(ids={})
+    out = Written()
     if plan.creates:
         made = s.execute(sa.text(CREATE), {**who, "rows": _dump(plan.creates)}).all()
         by_name = {u.lower(): (cid, op) for cid, u, op in made}
-        for r in plan.creates:
+        for r in plan.creates:  # the statuses and the money need the new ids
             r["id"], r["operator_id"] = by_name[r["username"].lower()]
-            out.ids[r["line"]] = r["id"]
         out.created = len(made)
     if plan.updates:
         from customers.functions.customers import RELOGIN  # customer.edit's rule
         changed = dict(s.execute(sa.text(UPDATE), {**who, "rows": _dump(plan.updates),
                                                    "relogin": sorted(RELOGIN)}).all())
-        for r in plan.updates:
-            out.ids[r["line"]] = r["id"]
         out.updated = sum(1 for v in changed.values() if v)
-        out.unchanged = len(changed) - out.updated
     _statuses(ctx, plan)
     _money(ctx, plan, reference)
     return out
