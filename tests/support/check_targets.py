@@ -41,27 +41,29 @@ class HttpTarget:
         self.server.server_close()
 
 
-class TcpTarget:
-    """A listener that accepts and closes connections."""
+class _Listener:
+    """A socket on 127.0.0.1 (a free port) that a thread serves, one `turn` at a time, until
+    the `with` block ends."""
 
-    def __init__(self):
-        self.sock = socket.socket()
+    def __init__(self, kind: int = socket.SOCK_STREAM):
+        self.sock = socket.socket(socket.AF_INET, kind)
         self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(512)
         self.port = self.sock.getsockname()[1]
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self.serve, daemon=True)
+
+    def turn(self) -> None:
+        raise NotImplementedError
 
     def serve(self) -> None:
         self.sock.settimeout(0.2)
         while not self.stop.is_set():
             try:
-                conn, _ = self.sock.accept()
-                conn.close()
-            except OSError:
+                self.turn()
+            except OSError:  # the 0.2 s timeout: look at `stop` again
                 continue
 
-    def __enter__(self) -> "TcpTarget":
+    def __enter__(self):
         self.thread.start()
         return self
 
@@ -71,48 +73,45 @@ class TcpTarget:
         self.sock.close()
 
 
-class DnsTarget:
+class TcpTarget(_Listener):
+    """A listener that accepts and closes connections."""
+
+    def __init__(self):
+        super().__init__()
+        self.sock.listen(512)
+
+    def turn(self) -> None:
+        conn, _ = self.sock.accept()
+        self.handle(conn)
+
+    def handle(self, conn: socket.socket) -> None:
+        conn.close()
+
+
+class DnsTarget(_Listener):
     """Answers A/AAAA/TXT queries from `records` {(name, type): [values]}; NXDOMAIN otherwise."""
 
     def __init__(self, records: dict[tuple[str, str], list[str]]):
+        super().__init__(socket.SOCK_DGRAM)
         self.records = {(n.rstrip(".").lower(), t): v for (n, t), v in records.items()}
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
         self.server = f"127.0.0.1:{self.port}"
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self.serve, daemon=True)
 
-    def serve(self) -> None:
+    def turn(self) -> None:
         import dns.message
         import dns.rcode
         import dns.rdatatype
         import dns.rrset
-        self.sock.settimeout(0.2)
-        while not self.stop.is_set():
-            try:
-                data, peer = self.sock.recvfrom(4096)
-            except OSError:
-                continue
-            query = dns.message.from_wire(data)
-            answer = dns.message.make_response(query)
-            q = query.question[0]
-            key = (q.name.to_text().rstrip(".").lower(), dns.rdatatype.to_text(q.rdtype))
-            if key in self.records:
-                answer.answer.append(dns.rrset.from_text_list(q.name, 60, "IN", key[1],
-                                                              self.records[key]))
-            else:
-                answer.set_rcode(dns.rcode.NXDOMAIN)
-            self.sock.sendto(answer.to_wire(), peer)
-
-    def __enter__(self) -> "DnsTarget":
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop.set()
-        self.thread.join(2)
-        self.sock.close()
+        data, peer = self.sock.recvfrom(4096)
+        query = dns.message.from_wire(data)
+        answer = dns.message.make_response(query)
+        q = query.question[0]
+        key = (q.name.to_text().rstrip(".").lower(), dns.rdatatype.to_text(q.rdtype))
+        if key in self.records:
+            answer.answer.append(dns.rrset.from_text_list(q.name, 60, "IN", key[1],
+                                                          self.records[key]))
+        else:
+            answer.set_rcode(dns.rcode.NXDOMAIN)
+        self.sock.sendto(answer.to_wire(), peer)
 
 
 def self_signed(days: int, name: str = "localhost") -> tuple[bytes, bytes]:
@@ -135,7 +134,7 @@ def self_signed(days: int, name: str = "localhost") -> tuple[bytes, bytes]:
             cert.public_bytes(serialization.Encoding.PEM))
 
 
-class TlsTarget:
+class TlsTarget(TcpTarget):
     """A TLS server whose self-signed certificate has `days` left (its chain never verifies
     against the system's roots, which is what a check must notice)."""
 
@@ -147,29 +146,16 @@ class TlsTarget:
         cp.write_bytes(cert)
         self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self.ctx.load_cert_chain(cp, kp)
-        self.tcp = TcpTarget()
-        self.port = self.tcp.port
-        self.tcp.serve = self.serve
-        self.tcp.thread = threading.Thread(target=self.serve, daemon=True)
+        super().__init__()
 
-    def serve(self) -> None:
-        self.tcp.sock.settimeout(0.2)
-        while not self.tcp.stop.is_set():
-            try:
-                conn, _ = self.tcp.sock.accept()
-            except OSError:
-                continue
-            try:
-                conn.settimeout(2)
-                with self.ctx.wrap_socket(conn, server_side=True):
-                    pass
-            except (OSError, ssl.SSLError):
-                conn.close()
-
-    def __enter__(self) -> "TlsTarget":
-        self.tcp.__enter__()
-        return self
+    def handle(self, conn: socket.socket) -> None:
+        try:
+            conn.settimeout(2)
+            with self.ctx.wrap_socket(conn, server_side=True):
+                pass
+        except (OSError, ssl.SSLError):
+            conn.close()
 
     def __exit__(self, *exc) -> None:
-        self.tcp.__exit__()
+        super().__exit__(*exc)
         self.dir.cleanup()
