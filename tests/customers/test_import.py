@@ -141,9 +141,10 @@ def test_the_import_and_customer_edit_refuse_alike(session, world):
     """The two must not drift: each bad value gets customer.edit's own field and message."""
     make_customer(session, username="holder", package="home", mac="AA:BB:CC:00:00:77",
                   mobile="01711000777", static_ip="10.60.0.7", national_id="1234567890")
+    make(session, "pool", name="edge", cidr="10.70.0.0/24")
     cases = [{"mobile": "12"}, {"mobile": "01711000777"}, {"mac": "zz"},
              {"mac": "AA:BB:CC:00:00:77"}, {"static_ip": "10.60.0.7"}, {"email": "x@"},
-             {"national_id": "1234567890"},
+             {"national_id": "1234567890"}, {"static_ip": "10.70.0.255"},
              {"package": "nosuch"}, {"zone": "nowhere"}, {"expires": "31/12/2026"},
              {"service": "static"}, {"username": "no spaces"}, {"national_id": "123"}]
     for case in cases:
