@@ -151,10 +151,6 @@ def test_the_noc_in_bangla(world, auth, zbx):
                                          "router", "NOC"})
 
 
-browser_only = [pytest.mark.browser,
-                pytest.mark.skipif(not shutil.which("chromedriver"), reason="no chromedriver")]
-
-
 @pytest.fixture
 def phone_noc(committed, zbx):
     from radbill import db
@@ -181,16 +177,13 @@ def phone_noc(committed, zbx):
         return radio.id
 
 
-@pytest.mark.parametrize("dummy", [0], ids=["390px"])
-def test_the_noc_fits_a_390_px_phone_in_bangla(phone_noc, dummy, request):
-    for mark in browser_only[1:]:
-        if mark.args[0]:
-            pytest.skip("no chromedriver")
+@pytest.mark.browser
+@pytest.mark.skipif(not shutil.which("chromedriver"), reason="no chromedriver")
+def test_the_noc_fits_a_390_px_phone_in_bangla(phone_noc, live_admin, browser):  # noqa: F811
     from selenium.webdriver.common.by import By
     from tests.admin.test_browser import ARTIFACTS, click, fill
     from tests.admin.test_design_browser import fits, viewport
-    live = request.getfixturevalue("live_admin")
-    b = request.getfixturevalue("browser")
+    live, b = live_admin, browser
     screens = ARTIFACTS / "screens"
     screens.mkdir(parents=True, exist_ok=True)
     viewport(b, 390, 844)
