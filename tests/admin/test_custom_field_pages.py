@@ -85,6 +85,37 @@ def test_the_portal_family_page_in_bangla(family, client, dbs):
     assert_bangla(page, "/portal/family")
     # the child has no family page worth the name: nothing of the parent shows
     client.post("/portal/logout", data={"csrf_token": TOKEN.search(page).group(1)})
+    dbs.execute(sa.update(Customer).where(Customer.username == "amos").values(
+        password="s3cret-pw"))
+    dbs.commit()
+    assert portal_login(client, "amos").status_code == 302
+    assert 'id="link-family"' not in client.get("/portal/").get_data(as_text=True)
+    page = client.get("/portal/family").get_data(as_text=True)
+    assert 'id="child-' not in page and "alice" not in page
+
+
+def test_a_parent_recharges_a_child_from_the_family_page(family, client, dbs):
+    from radbill.models import Payment
+    from tests.support.rating_factories import pins
+    fn(dbs, "card.generate", count="1", amount="500", batch="fam", operator="opA")
+    [pin] = pins(dbs, "fam")
+    dbs.commit()
+    assert portal_login(client, "alice").status_code == 302
+
+    def post(child, pin):
+        token = TOKEN.search(client.get("/portal/family").get_data(as_text=True)).group(1)
+        return client.post("/portal/family/recharge",
+                           data={"child": child, "pin": pin, "csrf_token": token})
+    wrong = post("amos", "12345678901234")
+    assert wrong.status_code == 400 and "no such card" in wrong.get_data(as_text=True)
+    assert 'id="child-amos"' in wrong.get_data(as_text=True)  # the page again, with the error
+    stranger = post("bob", pin)  # not alice's child: no such account here
+    assert stranger.status_code == 400 and "among yours" in stranger.get_data(as_text=True)
+    paid = post("amos", pin)
+    assert paid.status_code == 302 and paid.headers["Location"].endswith("/portal/family")
+    assert "Paid. Thank you." in client.get("/portal/family").get_data(as_text=True)
+    amos = dbs.scalar(sa.select(Customer.id).where(Customer.username == "amos"))
+    assert dbs.scalars(sa.select(Payment.customer_id)).all() == [amos]
 
 
 browser_only = [pytest.mark.browser,
