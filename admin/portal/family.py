@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 
-from admin.dbs import db, keep_writes
+from admin.dbs import db
 from admin.portal import access, bp
-from admin.portal.views import PAID, bill_pdf, run
+from admin.portal.views import bill_pdf, paid_message, recharge, run
 from radbill.functions.registry import FuncError
 
 
@@ -43,13 +43,10 @@ def family_recharge():
     if customer is None:
         return redirect(url_for("portal.login"))
     try:
-        result = run(customer, "portal.child_recharge", {
-            "child": request.form.get("child", ""), "pin": request.form.get("pin", "")})
-    except FuncError as exc:
-        if exc.keep:
-            keep_writes()  # the wrong PIN's record
-        return page(customer, exc.errors.get(exc.field or "", exc.message), 400)
-    flash(PAID if result.extra.get("resumed") else "Paid. Thank you.", "ok")
+        result = recharge(customer, request.form.get("pin", ""), request.form.get("child", ""))
+    except access.Refused as exc:
+        return page(customer, str(exc), 400)
+    flash(paid_message(result), "ok")
     return redirect(url_for("portal.family"))
 
 

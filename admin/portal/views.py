@@ -25,10 +25,13 @@ def run(customer: Customer, func: str, params: dict[str, str] | None = None):
     return registry.call(db(), caller, func, params)
 
 
-def recharge(customer: Customer, pin: str) -> OkResult:
-    """Pay with a card (portal.recharge counts wrong PINs itself). Raises access.Refused."""
+def recharge(customer: Customer, pin: str, child: str | None = None) -> OkResult:
+    """Pay with a card for my own account (portal.recharge) or a child's (portal.child_recharge);
+    both count wrong PINs themselves. Raises access.Refused."""
+    func, params = ("portal.recharge", {"pin": pin}) if child is None else \
+        ("portal.child_recharge", {"child": child, "pin": pin})
     try:
-        return run(customer, "portal.recharge", {"pin": pin})
+        return run(customer, func, params)
     except FuncError as exc:
         if exc.keep:
             keep_writes()  # the wrong PIN's record
