@@ -188,24 +188,28 @@ def allocate(session, pool: IpPool, count: int) -> list[str]:
                   Param("confirm", "for many customers: the count the preview showed")))
 def pool_replace(call: Call):
     """Move the packages of one pool to another (those you may change), and give every
-    customer whose static address lies in the old pool (or whose package used it) a free
+    customer whose static IPv4 address lies in the old pool (or whose package used it) a free
     address of the new one. Without sok=ok a preview; with sok=ok the packages change at once
     and a background task re-addresses the customers (each audited; a live session is
     disconnected so it dials again with its new address)."""
+    from customers.functions.bulk import LARGE, confirm
     old, new = _find(call, IP_POOLS, "from"), _find(call, IP_POOLS, "to")
     if old.id == new.id:
         raise FuncError("is the pool being replaced", field="to")
     if new.suspended != old.suspended:
         raise FuncError("replace the walled garden only by another walled garden", field="to")
-    pkgs = list(call.session.scalars(sa.select(Package).where(
-        sa.or_(Package.pool_id == old.id, Package.fup_pool_id == old.id)).order_by(Package.id)))
+    family = ipaddress.ip_network(str(old.cidr)).version
+    if ipaddress.ip_network(str(new.cidr)).version != family:
+        raise FuncError(f"is not an IPv{family} pool, as {old.name!r} is", field="to")
+    pkgs = list(call.session.scalars(sa.select(Package).where(sa.or_(
+        *(getattr(Package, f"{key}_id") == old.id for key in POOLS))).order_by(Package.id)))
     mine = [p for p in pkgs if may_manage(call, p.operator_id)]
-    inside_old, inside_new = inside(old.cidr), inside(new.cidr)
-    stmt = _customers().visible(call, sa.select(Customer.id)).where(
-        Customer.static_ip.is_not(None),
-        sa.or_(inside_old, Customer.package_id.in_([p.id for p in pkgs])),
-        sa.not_(inside_new)).order_by(Customer.id)
-    ids = list(call.session.scalars(stmt))
+    ids = []
+    if family == 4:  # static IPv6 prefixes are not handed out from a pool
+        ids = list(call.session.scalars(_customers().visible(call, sa.select(Customer.id)).where(
+            Customer.static_ip.is_not(None),
+            sa.or_(inside(old.cidr), Customer.package_id.in_([p.id for p in pkgs])),
+            sa.not_(inside(new.cidr))).order_by(Customer.id)))
     addresses = allocate(call.session, new, len(ids))  # refused when the pool is too small
     if not call.sok:
         names = dict(call.session.execute(sa.select(Customer.id, Customer.username)
@@ -215,18 +219,12 @@ def pool_replace(call: Call):
             "packages_not_yours": [p.name for p in pkgs if p not in mine],
             "matched": len(ids), "online": online(call.session, ids),
             "sample": [{"username": names[i], "after": a} for i, a in zip(ids[:5], addresses)],
-            "confirm_needed": len(ids) > 100})
-    if len(ids) > 100:
-        from customers.functions.bulk import confirm
-        confirm(call, len(ids))
-    for p in mine:
-        before = audit.snapshot(p)
-        if p.pool_id == old.id:
-            p.pool_id = new.id
-        if p.fup_pool_id == old.id:
-            p.fup_pool_id = new.id
-        call.session.flush()
-        audit.record(call, "package", p.id, p.name, before, audit.snapshot(p), p.operator_id)
+            "confirm_needed": len(ids) > LARGE})
+    confirm(call, len(ids))
+    for p in mine:  # through package.edit's steps: its pool checks and the package's audit row
+        uses = {key: new.name for key in POOLS if getattr(p, f"{key}_id") == old.id}
+        PACKAGES.save(Call(call.session, call.caller, call.func,
+                           {"elid": str(p.id), "sok": "ok", **uses}), p)
     task_id = None
     if ids:
         task = bulk.start(call.session, call, "static_ip", None, ids,

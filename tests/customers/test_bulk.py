@@ -300,6 +300,25 @@ def test_pool_replace_readdresses_static_customers_and_refuses_a_small_pool(sess
     assert len(updated) == 3 and all(e.data["relogin"] for e in updated)  # dial again
 
 
+def test_pool_replace_keeps_the_family_and_moves_a_packages_ipv6_pools_too(session, world):
+    anna = world["anna"]
+    make(session, "pool", name="v4", cidr="10.20.0.0/24", operator="resA")
+    make(session, "pool", name="v6a", cidr="2001:db8:100::/40", prefix_length="56",
+         operator="resA")
+    make(session, "pool", name="v6b", cidr="2001:db8:200::/40", prefix_length="56",
+         operator="resA")
+    dual = make_package(session, anna, name="Dual", pool="v4", pd_pool="v6a")
+    with pytest.raises(FuncError) as e:  # an IPv4 package pool never becomes an IPv6 one
+        fn(session, "pool.replace", anna, **{"from": "v4", "to": "v6b"})
+    assert e.value.field == "to"
+    ok = fn(session, "pool.replace", anna, sok="ok", **{"from": "v6a", "to": "v6b"})
+    assert ok.extra == {"task": None, "customers": 0, "packages": 1}
+    session.refresh(dual)
+    assert (dual.pool.name, dual.pd_pool.name) == ("v4", "v6b")
+    assert session.scalar(sa.select(sa.func.count()).select_from(AuditLog).where(
+        AuditLog.func == "pool.replace", AuditLog.object_type == "package")) == 1
+
+
 def test_a_username_of_digits_is_that_customer_and_a_ticked_id_is_an_id(session, world):
     anna = world["anna"]
     a2 = cust(session, "a2")
