@@ -36,6 +36,7 @@ TITLES = {
     "customer.import_mikrotik": _("Import from MikroTik"),
     "customer.import_radbill": _("Import from radbill"), "imported_record": _("Imported history"),
     "import_mapping": _("Saved import mappings"),
+    "customer.import_run": _("Import progress"),
     "operator.fund": _("Fund a reseller"), "operator.transfer": _("Transfer funds"),
     "payment.reverse": _("Reverse a payment"), "payment.verify": _("Verify a payment"),
     "payment.link": _("Payment link"), "payment.checkout": _("Online checkout"),

@@ -113,27 +113,14 @@ def report_page(token: str, page: int) -> tuple[list, int]:
     return errors[(page - 1) * PER_PAGE:page * PER_PAGE], pages
 
 
-def progress(session, import_id: int, page: int):
-    """A run, its task and one page of its bad rows (None: not the caller's to see)."""
-    from radbill import tasks
-    from radbill.models import CustomerImport, CustomerImportRow, Task
-    from admin.calls import page_caller
-    run_ = session.get(CustomerImport, import_id)
-    caller = page_caller()
-    if run_ is None or not (caller.is_sysadmin or run_.created_by == caller.login):
+def progress(import_id: int, page: int) -> dict | None:
+    """A run's progress and a page of its bad rows (customer.import_run); None: not the
+    caller's to see."""
+    try:
+        values = run("customer.import_run", {"elid": str(import_id), "page": str(page)}).values
+    except FuncError:
         return None
-    task = session.get(Task, run_.task_id) if run_.task_id else None
-    done, failed, total = tasks.progress(session, task) if task else (0, 0, run_.rows)
-    bad = sa.select(CustomerImportRow.line, CustomerImportRow.errors).where(
-        CustomerImportRow.import_id == import_id, CustomerImportRow.errors.is_not(None))
-    count = session.scalar(sa.select(sa.func.count()).select_from(bad.subquery()))
-    pages = max(1, -(-count // PER_PAGE))
-    page = min(max(page, 1), pages)
-    rows = session.execute(bad.order_by(CustomerImportRow.line).limit(PER_PAGE)
-                           .offset((page - 1) * PER_PAGE)).all()
-    return {"run": run_, "task": task, "done": done, "failed": failed, "total": total,
-            "percent": tasks.percent(done, failed, total) or 0, "bad": rows, "page": page,
-            "pages": pages, "finished": run_.status in ("done", "failed", "cancelled")}
+    return {**values, "run": values}
 
 
 def saved_mappings() -> list[dict]:

@@ -195,7 +195,7 @@ def import_progress(import_id: int):
     """A background import's progress (the page refreshes itself until it ends)."""
     if not may("customer.edit"):
         return refused()
-    info = imports.progress(db(), import_id, request.args.get("page", 1, type=int))
+    info = imports.progress(import_id, request.args.get("page", 1, type=int))
     if info is None:
         abort(404)
     return render_template("customers/import.html", stage="progress", **info)

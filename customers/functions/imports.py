@@ -21,7 +21,8 @@ import sqlalchemy as sa
 from radbill import settings
 from radbill.functions import audit, fields as F
 from radbill.functions.crud import root_operator
-from radbill.functions.registry import Call, FuncError, OkResult, Param, function
+from radbill.functions.registry import (Call, FormResult, FuncError, NotFound, OkResult, Param,
+                                       function)
 from radbill.functions.roles import ISP_ADMINS, RESELLERS
 
 from customers.importing import files, mapping as maps, runs
@@ -226,3 +227,39 @@ def import_mappings(call: Call):
             for m in call.session.scalars(sa.select(ImportMapping).where(
                 ImportMapping.operator_id == operator_of(call)).order_by(ImportMapping.name))]
     return ListResult(rows, len(rows), 1, max(len(rows), 1), ["name", "mapping"])
+
+
+
+RUN_PAGE = 50  # bad rows a page of a run's progress
+
+
+@function("customer.import_run", kind="form", roles=RESELLERS, params=(
+    Param("elid", "the import run (the elid customer.import answered)", True),
+    Param("page", "a page of its bad rows (50 a page)")))
+def import_run(call: Call) -> FormResult:
+    """A background import's progress and one page of its bad rows, for whoever sees its
+    operator's subtree (as the task list shows its task)."""
+    from radbill import tasks
+    from radbill.functions.crud import in_subtree
+    from radbill.models import CustomerImport, CustomerImportRow, Task
+    run_id = F.as_id(call.get("elid"), CustomerImport.id)
+    run_ = None if run_id is None else call.session.scalars(sa.select(CustomerImport).where(
+        CustomerImport.id == run_id, in_subtree(call, CustomerImport.operator_id))).first()
+    if run_ is None:
+        raise NotFound(f"no import run {call.get('elid')!r}", field="elid")
+    task = call.session.get(Task, run_.task_id) if run_.task_id else None
+    done, failed, total = tasks.progress(call.session, task) if task else (0, 0, run_.rows)
+    bad = sa.select(CustomerImportRow.line, CustomerImportRow.errors).where(
+        CustomerImportRow.import_id == run_.id, CustomerImportRow.errors.is_not(None))
+    count = call.session.scalar(sa.select(sa.func.count()).select_from(bad.subquery()))
+    pages = max(1, -(-count // RUN_PAGE))
+    page = min(F.parse_one("page", F.integer(1), call.get("page") or "1"), pages)
+    rows = call.session.execute(bad.order_by(CustomerImportRow.line).limit(RUN_PAGE)
+                                .offset((page - 1) * RUN_PAGE)).all()
+    return FormResult(run_.id, {
+        "id": run_.id, "file_name": run_.file_name, "status": run_.status,
+        "created": run_.created, "updated": run_.updated, "note": task.note if task else None,
+        "done": done, "failed": failed, "total": total,
+        "percent": tasks.percent(done, failed, total) or 0,
+        "bad": [(line, errors) for line, errors in rows], "page": page, "pages": pages,
+        "finished": run_.status in ("done", "failed", "cancelled")})

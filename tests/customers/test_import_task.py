@@ -113,3 +113,23 @@ def test_a_runner_killed_mid_chunk_is_taken_over_and_nobody_is_done_twice(
     with factory() as s:
         task = s.get(Task, task_id)
         assert (task.status, task.attempts) == ("done", 2)
+
+
+def test_a_runs_progress_is_for_its_operators_subtree_only(factory, started):
+    from radbill.functions.registry import NotFound
+    from tests.support.factories import caller_of, make_operator, make_user
+    run_id, _ = started
+    tasks.run_due(factory)
+    with factory() as s:
+        seen = fn(s, "customer.import_run", elid=run_id).values
+        assert (seen["status"], seen["total"], seen["done"]) == ("done", ROWS, ROWS - 5)
+        assert [line for line, _ in seen["bad"]] == [i + 2 for i in range(ROWS) if i % 50 == 7]
+        isp = s.scalar(sa.select(CustomerImport.operator_id).where(CustomerImport.id == run_id))
+        other = make_operator(s, name="elsewhere", parent=s.scalar(sa.text(
+            "select name from operators where id = :i"), {"i": isp}))
+        stranger = caller_of(s, make_user(s, login="res-x", role="operator",
+                                          operator=other.name))
+        with pytest.raises(NotFound):
+            fn(s, "customer.import_run", stranger, elid=run_id)
+        with pytest.raises(NotFound):
+            fn(s, "customer.import_run", elid=10**6)
