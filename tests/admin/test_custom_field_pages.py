@@ -118,10 +118,6 @@ def test_a_parent_recharges_a_child_from_the_family_page(family, client, dbs):
     assert dbs.scalars(sa.select(Payment.customer_id)).all() == [amos]
 
 
-browser_only = [pytest.mark.browser,
-                pytest.mark.skipif(not shutil.which("chromedriver"), reason="no chromedriver")]
-
-
 @pytest.fixture
 def phone_world(committed):
     from radbill import db
@@ -145,16 +141,14 @@ def phone_world(committed):
         return dad.id
 
 
-@pytest.mark.parametrize("dummy", [0], ids=["390px"])
-def test_the_pages_fit_a_390_px_phone_in_bangla(phone_world, dummy, request):
-    for mark in browser_only[1:]:
-        if mark.args[0]:
-            pytest.skip("no chromedriver")
+@pytest.mark.browser
+@pytest.mark.skipif(not shutil.which("chromedriver"), reason="no chromedriver")
+def test_the_pages_fit_a_390_px_phone_in_bangla(phone_world, live_admin, browser):  # noqa: F811
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
     from tests.admin.test_browser import ARTIFACTS, click, fill
     from tests.admin.test_design_browser import fits, viewport
-    live = request.getfixturevalue("live_admin")
-    b = request.getfixturevalue("browser")
+    live, b = live_admin, browser
     screens = ARTIFACTS / "screens"
     screens.mkdir(parents=True, exist_ok=True)
     viewport(b, 390, 844)
@@ -173,6 +167,8 @@ def test_the_pages_fit_a_390_px_phone_in_bangla(phone_world, dummy, request):
     b.get(live + "/portal/login")
     fill(b, username="rahim.family.account", password="s3cret-pw")
     b.find_element(By.CSS_SELECTOR, "form#login button").click()
+    # the login's answer first: navigating away at once may cancel its POST
+    WebDriverWait(b, 15).until(lambda d: "/portal/login" not in d.current_url)
     b.get(live + "/portal/family")
     assert b.find_element(By.ID, "child-rahim.child0")
     fits(b, 390, "the portal's family page")
