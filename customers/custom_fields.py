@@ -22,6 +22,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from radbill.functions import fields as F
+from radbill.functions.crud import shared_with
 from radbill.models import Customer, Operator
 from radbill.models.customdata import CustomField
 
@@ -78,11 +79,7 @@ def definitions(session: Session, operator_id: int | None) -> list[Definition]:
 def visible(session: Session, path: str | None) -> list[Definition]:
     """The definitions a caller at `path` may read: its ancestors', its own and its subtree's
     (None: all)."""
-    if path is None:
-        return _select(session, sa.true())
-    sub = sa.select(Operator.id).where(Operator.path.startswith(path, autoescape=True))
-    return _select(session, sa.or_(CustomField.operator_id.in_(chain_ids(path)),
-                                   CustomField.operator_id.in_(sub)))
+    return _select(session, shared_with(path, CustomField.operator_id))
 
 
 # -- one value --------------------------------------------------------------------------------

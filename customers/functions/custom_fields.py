@@ -5,7 +5,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from radbill.functions import fields as F
-from radbill.functions.crud import Entity, may_manage, resolve_operator, shared_with
+from radbill.functions.crud import (Entity, may_manage, operator_path, resolve_operator,
+                                    shared_with)
 from radbill.functions.registry import Call, FuncError
 from radbill.functions.roles import CUSTOMER_VIEWERS, RESELLERS
 from radbill.models import Customer, Operator
@@ -102,23 +103,20 @@ class CustomFields(Entity):
     def _chain_conflict(self, call: Call, operator_id: int, name: str, own_id: int | None):
         """A definition of the same name along the operator's chain: an ancestor's, its own or
         its subtree's (a customer would have two fields of one name)."""
-        path = call.session.scalar(sa.select(Operator.path).where(Operator.id == operator_id))
         return call.session.scalars(sa.select(CustomField).where(
             CustomField.name == name, CustomField.id.is_distinct_from(own_id),
-            shared_with(path, CustomField.operator_id))).first()
+            shared_with(operator_path(call, operator_id), CustomField.operator_id))).first()
 
     def _name_free(self, call: Call, obj: CustomField, name: str) -> None:
         other = self._chain_conflict(call, obj.operator_id, name, obj.id)
         if other is not None:
-            whose = "yours" if call.caller.sees(call.session.scalar(sa.select(Operator.path).where(
-                Operator.id == other.operator_id))) else "an upstream operator's"
+            whose = "yours" if may_manage(call, other.operator_id) else "an upstream operator's"
             raise FuncError(f"{name!r} is already a custom field ({whose}) for these customers",
                             field="name")
 
     def _scope(self, call: Call, obj: CustomField):
-        path = call.session.scalar(sa.select(Operator.path).where(Operator.id == obj.operator_id))
         return Customer.operator_id.in_(sa.select(Operator.id).where(
-            Operator.path.startswith(path, autoescape=True)))
+            Operator.path.startswith(operator_path(call, obj.operator_id), autoescape=True)))
 
     def _has_values(self, call: Call, obj: CustomField) -> bool:
         return call.session.scalar(sa.select(Customer.id).where(
@@ -159,7 +157,7 @@ class CustomFields(Entity):
     def delete(self, call: Call):
         """Removing a definition leaves its values in customers.custom_fields (no longer shown,
         checked or searched); a new field of the same name would show them again."""
-        return super().delete(call)
+        return super().delete(call)  # for its docstring: the function's description
 
 
 ENTITY = CustomFields().register()
