@@ -34,8 +34,10 @@ OUTCOME = {"completed": ("ok", "Paid. Thank you: your connection comes back with
            "refunded": ("ok", "This payment was refunded.")}
 
 
+# and the POSTs that answer such a page again with an error (pay, recharge)
 FORM_PAGES = {"portal.home", "portal.suspended", "portal.pay_link", "portal.recharge_page",
-              "portal.family", "portal.family_recharge"}  # family: issue 17
+              "portal.pay", "portal.family", "portal.family_pay",
+              "portal.family_recharge"}  # family: issue 17
 
 
 @bp.after_request

@@ -116,6 +116,12 @@ def test_a_parent_recharges_a_child_from_the_family_page(family, client, dbs):
     assert "Paid. Thank you." in client.get("/portal/family").get_data(as_text=True)
     amos = dbs.scalar(sa.select(Customer.id).where(Customer.username == "amos"))
     assert dbs.scalars(sa.select(Payment.customer_id)).all() == [amos]
+    # a refused online payment answers the page again, its gateway buttons still allowed
+    token = TOKEN.search(client.get("/portal/family").get_data(as_text=True)).group(1)
+    refused = client.post("/portal/family/pay",
+                          data={"child": "amos", "gateway": "nope", "csrf_token": token})
+    assert refused.status_code == 400 and 'id="child-amos"' in refused.get_data(as_text=True)
+    assert "form-action 'self' https:" in refused.headers["Content-Security-Policy"]
 
 
 @pytest.fixture
