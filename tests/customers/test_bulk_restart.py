@@ -32,7 +32,7 @@ from tests.support.factories import make, make_operator, make_package
 
 pytestmark = pytest.mark.integration
 
-N, ONLINE, RATE = 2_000, 100, 40
+N, ONLINE, RATE = 2_000, 100, 10  # 100 ms apart: well over the gap the work alone leaves
 
 
 def start_worker(log_path, env):
@@ -72,8 +72,10 @@ def test_package_replace_of_2000_survives_a_killed_worker_and_coas_only_the_onli
              coa_port=str(coa_nas.port))
         bulk_customers(s, op.id, home.id, N, prefix="pr")
         now = dt.datetime.now(dt.timezone.utc)
-        for i in range(1, ONLINE + 1):  # every 20th customer is online
-            name = f"pr{i * 20:06d}"
+        # the online ones side by side: their CoAs come one after another out of the outbox,
+        # so only the pace (not the offline customers' rows between) spaces them
+        for i in range(1, ONLINE + 1):
+            name = f"pr{i:06d}"
             s.add(RadAcct(acctsessionid=f"s{i}", acctuniqueid=f"u-s{i}", username=name,
                           nasipaddress="127.0.0.1", framedipaddress=f"100.64.0.{i}",
                           acctstarttime=now))
@@ -108,6 +110,10 @@ def test_package_replace_of_2000_survives_a_killed_worker_and_coas_only_the_onli
     with factory.begin() as s:
         task = s.get(Task, tid)
         at_kill = (task.status, task.done)
+        # what the dead runner committed is exactly the progress it committed with it
+        moved = s.scalar(sa.select(sa.func.count()).select_from(AuditLog).where(
+            AuditLog.func == "package.replace", AuditLog.object_type == "customer"))
+        assert moved == task.done, (moved, task.done)
         # the dead runner's heartbeat, aged as the clock would
         s.execute(sa.update(Task).where(Task.id == tid, Task.heartbeat_at.is_not(None))
                   .values(heartbeat_at=Task.heartbeat_at - tasks.STALE))
