@@ -31,9 +31,13 @@ def start(customer: Customer, package: Package, today: dt.date, tz) -> None:
     customer.billing_from = None
 
 
-def convert(customer: Customer, today: dt.date, now: dt.datetime) -> None:
-    """Billing starts today: the trial's own expiry goes (postpaid) or ends now (prepaid)."""
+def convert(customer: Customer, today: dt.date, now: dt.datetime,
+            keep_expiry: bool = False) -> None:
+    """Billing starts today: the trial's own expiry goes (postpaid) or ends now (prepaid),
+    unless the conversion gave one (`keep_expiry`: customer.edit with `expires`)."""
     customer.billing_from = today
+    if keep_expiry:
+        return
     if customer.billing_profile_id is not None:
         customer.expires_at = None
     else:

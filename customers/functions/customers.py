@@ -580,11 +580,8 @@ def convert_trial(call: Call, obj: Customer, pkg: Package, keep_expiry: bool = F
     package's activation now, as for a new customer."""
     from customers import trials
     from rating import resellers
-    tz = settings.get().tz
-    expires = obj.expires_at
-    trials.convert(obj, dt.datetime.now(tz).date(), dt.datetime.now(dt.timezone.utc))
-    if keep_expiry:
-        obj.expires_at = expires
+    trials.convert(obj, dt.datetime.now(settings.get().tz).date(),
+                   dt.datetime.now(dt.timezone.utc), keep_expiry)
     resellers.charge_activation(call.session, obj, pkg)
 
 

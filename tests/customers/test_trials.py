@@ -95,6 +95,12 @@ def test_a_package_change_off_a_trial_converts_and_onto_one_is_refused(session):
     session.refresh(c)
     assert c.billing_from == today()
     assert c.expires_at <= dt.datetime.now(dt.timezone.utc)  # prepaid: the first payment buys
+    given = make_customer(session, package=trial.name)  # moved off with an expiry given: kept
+    fn(session, "customer.edit", sok="ok", elid=given.username, package=paid.name,
+       expires="2030-01-31")
+    session.refresh(given)
+    assert (given.billing_from, given.expires_at.astimezone(settings.get().tz).date()) == \
+        (today(), dt.date(2030, 1, 31))
     other = make_customer(session, package=paid.name)
     err = refused(lambda: fn(session, "customer.edit", sok="ok", elid=other.username,
                              package=trial.name))
