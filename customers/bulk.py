@@ -39,7 +39,7 @@ MAX_ERRORS = 200  # per-customer refusals kept in the task's params (the count i
 MAX_LIST = 100_000  # names or ids in one pasted / uploaded list
 FIELDS = ("package", "billing_profile", "zone", "operator", "expires", "extend_days", "status",
           "mac")
-STATUS_DEST = {"active": "active", "suspended": "suspended", "disabled": "disabled"}
+STATUSES = ("active", "suspended", "disabled")  # what a bulk status change may set
 
 
 # -- who ----------------------------------------------------------------------------------------
@@ -194,7 +194,7 @@ def step(session: Session, task: Task) -> tasks.Step:
     errors.update({i: "not found" for i in batch if i not in mine or i not in customers})
     todo = [customers[i] for i in batch if i not in errors]
     if field == "status":
-        errors.update(apply_status(session, caller, todo, STATUS_DEST[value], p.get("note")))
+        errors.update(apply_status(session, caller, todo, value, p.get("note")))
     else:
         applier = APPLIERS.get(field, apply_one)
         for c in todo:
@@ -255,10 +255,6 @@ def summary(p: dict, done: int, failed: int, total: int) -> str:
     return out
 
 
-def live(session: Session, task: Task) -> tuple[int, int, int]:
-    return int(task.done or 0), int(task.failed or 0), len((task.params or {}).get("ids") or [])
-
-
 def start(session: Session, call: Call, field: str, value: str | None, ids: list[int], *,
           title: str, values: dict[int, str] | None = None, note: str | None = None,
           kind: str = KIND, extra: dict | None = None) -> Task:
@@ -281,7 +277,7 @@ APPLIERS: dict = {}
 
 def register(kind: str, field: str, applier) -> None:
     APPLIERS[field] = applier
-    tasks.register(kind, step, progress=live)
+    tasks.register(kind, step)
 
 
-tasks.register(KIND, step, progress=live)
+tasks.register(KIND, step)  # progress: the row's done, failed and total (set at the start)

@@ -86,7 +86,7 @@ def change(call: Call) -> tuple[str, str | None]:
                 raise FuncError("must not be 0", field="value")
             value = str(days)
         elif field == "status":
-            value = F.parse_one("value", F.choice(*bulk.STATUS_DEST), value)
+            value = F.parse_one("value", F.choice(*bulk.STATUSES), value)
     except FuncError as exc:  # a lookup names its own field; here it is the value
         raise FuncError(exc.errors.get("value") or exc.message, field="value",
                         status=exc.status) from None
