@@ -100,6 +100,7 @@ TITLES = {
     "radio": _("Wireless radios"), "radio.poll": _("Poll radios now"),
     "radio_sample": _("Radio polls"), "radio_station": _("Radio stations"),
     "noc.rejects": _("Rejects per minute"), "noc.reject_reasons": _("Top reject reasons"),
+    "noc.problem_severity": _("Zabbix problems by severity"),
     "noc.outbox": _("Outbox queue"), "noc.top_interfaces": _("Busiest interfaces"),
     "noc.wall_link": _("Wall link"),
 }

@@ -117,7 +117,7 @@ def progress(import_id: int, page: int) -> dict | None:
     """A run's progress and a page of its bad rows (customer.import_run); None: not the
     caller's to see."""
     try:
-        values = run("customer.import_run", {"elid": str(import_id), "page": str(page)}).values
+        values = run("customer.import_run", {"run": str(import_id), "page": str(page)}).values
     except FuncError:
         return None
     return {**values, "run": values}

@@ -55,13 +55,10 @@ def panels() -> dict:
     ctx["radios_down"] = None if radios is None else [r for r in radios if r.get("up") is False]
     ctx["radios_total"] = None if radios is None else len(radios)
     ctx["incidents"] = rows("incident", {"open": "yes", "per_page": "50"})
-    problems = rows("zabbix_problem", {"per_page": "100"})
-    ctx["problems"] = problems
-    if problems is not None:
-        counts = [0] * 6
-        for p in problems:
-            counts[p["severity"]] += 1
-        pairs = [(_(SEVERITY_NAMES[s]), counts[s]) for s in range(5, -1, -1) if counts[s]]
+    ctx["problems"] = rows("zabbix_problem", {"per_page": "100"})
+    severities = rows("noc.problem_severity")
+    if severities is not None:
+        pairs = [(_(SEVERITY_NAMES[r["severity"]]), r["problems"]) for r in severities]
         ctx["severity_chart"] = pairs and svg.hbars(pairs, _("Zabbix problems by severity: %(values)s",
                                                    values=", ".join(f"{n} {v}" for n, v in pairs)
                                                    or _("none")), fmt=lambda v: f"{v:,.0f}")

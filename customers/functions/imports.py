@@ -234,7 +234,8 @@ RUN_PAGE = 50  # bad rows a page of a run's progress
 
 
 @function("customer.import_run", kind="form", roles=RESELLERS, params=(
-    Param("elid", "the import run (the elid customer.import answered)", True),
+    # `run`, not elid: an elid would offer it as an action on the customers' list
+    Param("run", "the import run (the elid customer.import answered)", True),
     Param("page", "a page of its bad rows (50 a page)")))
 def import_run(call: Call) -> FormResult:
     """A background import's progress and one page of its bad rows, for whoever sees its
@@ -242,11 +243,11 @@ def import_run(call: Call) -> FormResult:
     from radbill import tasks
     from radbill.functions.crud import in_subtree
     from radbill.models import CustomerImport, CustomerImportRow, Task
-    run_id = F.as_id(call.get("elid"), CustomerImport.id)
+    run_id = F.as_id(call.get("run"), CustomerImport.id)
     run_ = None if run_id is None else call.session.scalars(sa.select(CustomerImport).where(
         CustomerImport.id == run_id, in_subtree(call, CustomerImport.operator_id))).first()
     if run_ is None:
-        raise NotFound(f"no import run {call.get('elid')!r}", field="elid")
+        raise NotFound(f"no import run {call.get('run')!r}", field="run")
     task = call.session.get(Task, run_.task_id) if run_.task_id else None
     done, failed, total = tasks.progress(call.session, task) if task else (0, 0, run_.rows)
     bad = sa.select(CustomerImportRow.line, CustomerImportRow.errors).where(

@@ -152,6 +152,20 @@ def problems(call: Call) -> ListResult:
                  ZabbixProblem.clock, ZabbixProblem.eventid)
 
 
+@function("noc.problem_severity", kind="list", roles=CUSTOMER_VIEWERS, money=False)
+def problem_severity(call: Call) -> ListResult:
+    """How many Zabbix problems are open at each severity (the caller's subtree), worst first:
+    every problem counted, not the first page of the list."""
+    stmt = (sa.select(ZabbixProblem.severity, sa.func.count())
+            .join(ZabbixServer, ZabbixServer.id == ZabbixProblem.server_id)
+            .where(in_subtree(call, ZabbixServer.operator_id))
+            .group_by(ZabbixProblem.severity).order_by(ZabbixProblem.severity.desc()))
+    rows = [{"severity": sev, "severity_name": SEVERITIES[sev], "problems": n}
+            for sev, n in call.session.execute(stmt)]
+    return ListResult(rows, len(rows), 1, max(len(rows), 1),
+                      ["severity", "severity_name", "problems"])
+
+
 HOST_COLUMNS = ["server_id", "server", "hostid", "name", "host", "available", "status", "error",
                 "seen_at"]
 AVAILABLE = {0: "unknown", 1: "available", 2: "unavailable"}

@@ -121,7 +121,7 @@ def test_a_runs_progress_is_for_its_operators_subtree_only(factory, started):
     run_id, _ = started
     tasks.run_due(factory)
     with factory() as s:
-        seen = fn(s, "customer.import_run", elid=run_id).values
+        seen = fn(s, "customer.import_run", run=run_id).values
         assert (seen["status"], seen["total"], seen["done"]) == ("done", ROWS, ROWS - 5)
         assert [line for line, _ in seen["bad"]] == [i + 2 for i in range(ROWS) if i % 50 == 7]
         isp = s.scalar(sa.select(CustomerImport.operator_id).where(CustomerImport.id == run_id))
@@ -130,6 +130,6 @@ def test_a_runs_progress_is_for_its_operators_subtree_only(factory, started):
         stranger = caller_of(s, make_user(s, login="res-x", role="operator",
                                           operator=other.name))
         with pytest.raises(NotFound):
-            fn(s, "customer.import_run", stranger, elid=run_id)
+            fn(s, "customer.import_run", stranger, run=run_id)
         with pytest.raises(NotFound):
-            fn(s, "customer.import_run", elid=10**6)
+            fn(s, "customer.import_run", run=10**6)

@@ -61,6 +61,21 @@ def test_problems_are_on_the_noc_after_one_sync_and_go_when_resolved(world, auth
     assert "OLT Mirpur is unreachable" not in page and "High CPU on core" in page
 
 
+def test_the_severity_counts_take_every_problem_not_the_lists_page(world, auth, zbx):
+    for i in range(120):  # more than the NOC's list shows (100)
+        zbx.add_problem(str(1000 + i), f"Link {i} flapping", 3, "10084")
+    sync(world.dbs, zbx, operator="isp")
+    counts = {r["severity"]: r["problems"]
+              for r in fn(world.dbs, "noc.problem_severity").rows}
+    assert counts == {5: 1, 3: 120, 2: 1}
+    assert [r["severity"] for r in fn(world.dbs, "noc.problem_severity").rows] == [5, 3, 2]
+    auth.login("noc1")
+    page = auth.get("/noc/").get_data(as_text=True)
+    assert "average 120" in page  # the chart's label names every count
+    auth.login("opera")
+    assert "average 120" not in auth.get("/noc/").get_data(as_text=True)
+
+
 def test_a_resellers_noc_shows_its_subtree_only(world, auth, zbx):
     sync(world.dbs, zbx, operator="isp")
     auth.login("opera")
