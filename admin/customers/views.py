@@ -84,11 +84,7 @@ def show(cid: int):
     custom = CF.shown(CF.definitions(db(), c.get("operator_id")), c.get("custom_fields"))
     children = run("customer.children", {"elid": str(cid), "per_page": "100"}) \
         if may("customer.children") else None
-    import sqlalchemy as sa
-
-    from radbill.models import Package
-    trial = may("customer.convert_trial") and bool(db().scalar(sa.select(Package.trial_days)
-                                                             .where(Package.name == c["package"])))
+    trial = may("customer.convert_trial") and bool(c.get("trial"))
     return render_template(
         "customers/show.html", c=c, cid=cid, custom=custom, children=children, trial=trial,
         online=queries.sessions(db(), c["username"], open_only=True),

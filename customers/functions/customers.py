@@ -315,7 +315,8 @@ class Customers(Entity):
                       zone=obj.zone.name if obj.zone else None, hash_only=obj.password is None,
                       custom_fields=obj.custom_fields, parent_id=obj.parent_id,
                       parent=self._username(call, obj.parent_id),
-                      manager_id=obj.manager_id, cycle_start=audit.jsonable(obj.cycle_start))
+                      manager_id=obj.manager_id, cycle_start=audit.jsonable(obj.cycle_start),
+                      trial=bool(obj.package and obj.package.trial_days))
         return values
 
     def _username(self, call: Call, cid: int | None) -> str | None:

@@ -52,6 +52,19 @@ def test_the_form_asks_for_custom_fields_and_saves_them(family, auth, dbs):
     assert bad.status_code == 400 and "is not a number" in bad.get_data(as_text=True)
 
 
+def test_a_trial_customers_page_offers_the_conversion_and_others_do_not(family, auth, dbs):
+    from tests.support.factories import make_package
+    a = caller_of(dbs, family.operator_a)
+    make_package(dbs, a, name="Try7", trial_days="7")
+    fn(dbs, "customer.edit", a, sok="ok", username="trier", password="pw-trier", package="Try7")
+    dbs.commit()
+    auth.login("opera")
+    trier = dbs.scalar(sa.select(Customer.id).where(Customer.username == "trier"))
+    amos = dbs.scalar(sa.select(Customer.id).where(Customer.username == "amos"))
+    assert 'id="convert-trial"' in auth.get(f"/customers/{trier}").get_data(as_text=True)
+    assert 'id="convert-trial"' not in auth.get(f"/customers/{amos}").get_data(as_text=True)
+
+
 def test_the_customer_pages_show_custom_fields_and_children_in_bangla(family, auth, dbs):
     dbs.execute(sa.update(StaffUser).where(StaffUser.login == "opera").values(lang="bn"))
     dbs.commit()
