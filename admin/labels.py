@@ -226,6 +226,7 @@ COLUMNS: dict[str, str] = {
     "upload_rate": _("Upload"), "fup_rate_down": _("FUP download"), "fup_rate_up": _("FUP upload"),
     "data_cap": _("Data cap"), "fup_pool": _("FUP pool"), "pool": _("IP pool"),
     "pool6": _("IPv6 pool"), "pd_pool": _("IPv6 delegated pool"),
+    "extend_days": _("Extend expiry by days"),
     "pool6_id": _("IPv6 pool"), "pd_pool_id": _("IPv6 delegated pool"),
     "prefix_length": _("Prefix length"), "ipv6_prefix": _("IPv6 prefix"),
     "delegated_prefix": _("Delegated IPv6 prefix"),

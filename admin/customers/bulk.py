@@ -6,18 +6,15 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, flash, redirect, render_template, request
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
 from customers.functions.bulk import CHANGEABLE, FILTERS
 
+from admin import labels
 from admin.calls import may, run
 from radbill.functions.registry import FuncError, FormResult, OkResult
 
 bp = Blueprint("bulk", __name__)
-FIELD_LABELS = {"package": _l("Package"), "billing_profile": _l("Billing profile"),
-                "zone": _l("Zone"), "operator": _l("Operator"), "expires": _l("Expires"),
-                "extend_days": _l("Extend expiry by days"), "status": _l("Status")}
 MAX_UPLOAD = 5_000_000  # bytes of a pasted or uploaded list
 
 
@@ -59,7 +56,8 @@ def bulk():
     for k in ("field", "value", "note"):
         if not mac and request.values.get(k):
             params[k] = request.values[k]
-    shown = {"mode": "mac" if mac else "", "params": params, "fields": [(f, FIELD_LABELS.get(f, f)) for f in CHANGEABLE],
+    shown = {"mode": "mac" if mac else "", "params": params,
+             "fields": [(f, _(labels.column(f, "customer.bulk"))) for f in CHANGEABLE],
              "filters": {k: params[k] for k in FILTERS if k in params},
              "ticked": len(params["elid"].split(",")) if params.get("elid") else 0}
     if request.method == "GET":
