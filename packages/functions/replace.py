@@ -130,6 +130,8 @@ def package_replace(call: Call):
     rule = F.parse_one("proration", F.choice(*RULES), (call.get("proration") or "none").strip())
     if old.id == new.id:
         raise FuncError("is the package being replaced", field="to")
+    if new.trial_days:  # as customer.edit refuses a move onto a trial
+        raise FuncError("a trial package is for new customers only", field="to")
     ids = list(call.session.scalars(_customers().visible(call, sa.select(Customer.id)).where(
         Customer.package_id == old.id).order_by(Customer.id)))
     params = {"from": old.id, "proration": rule}

@@ -273,6 +273,15 @@ def test_package_replace_next_cycle_schedules_and_refuses_anothers_package(sessi
     assert cust(session, "a3").package.name == "Gold"  # nothing paid ahead: moved now
 
 
+def test_package_replace_refuses_a_trial_package_as_customer_edit_does(session, world):
+    from tests.support.factories import make_package
+    make_package(session, name="Try7", trial_days="7")
+    with pytest.raises(FuncError) as e:
+        fn(session, "package.replace", world["anna"], **{"from": "Home", "to": "Try7"})
+    assert e.value.errors == {"to": "a trial package is for new customers only"}
+    assert {cust(session, c).package.name for c in ("a1", "a2", "a3")} == {"Home"}
+
+
 def test_pool_replace_readdresses_static_customers_and_refuses_a_small_pool(session, world):
     anna = world["anna"]
     make(session, "pool", name="old", cidr="10.9.0.0/24", operator="resA")
