@@ -7,6 +7,7 @@ it."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
@@ -253,6 +254,32 @@ def test_package_replace_tells_an_upgrade_from_a_downgrade_as_package_change_doe
     pv = fn(session, "package.replace", anna, **{"from": "Monthly", "to": "Weekly"}).values
     # billed monthly: 200 a period is less than 500, whatever the packages' validity days say
     assert said == pv["sample"][0]["kind"] == "downgrade"
+
+
+def test_package_replace_prorate_bills_an_upgrade_as_package_change_would(session, world):
+    from radbill.models import Bill
+    from rating.terms import today
+    from tests.support.rating_factories import make_profile
+    anna = world["anna"]
+    make_package(session, name="Basic", price="300")
+    p2 = make_customer(session, anna, username="p2", package="Basic",
+                       billing_profile=make_profile(session).name)
+    p2.created_at = p2.cycle_start = dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc)
+    session.flush()
+    fn(session, "bill.generate", sok="ok", date=today().replace(day=1).isoformat())
+    said = fn(session, "package.change", anna, customer="p2", package="Gold").values
+    assert said["kind"] == "upgrade" and Decimal(said["amount"]) > 0, said
+    ok = fn(session, "package.replace", anna, sok="ok", proration="prorate",
+            **{"from": "Basic", "to": "Gold"})
+    task = run(session, ok.extra["task"])
+    assert (task.done, task.failed) == (1, 0)
+    assert cust(session, "p2").package.name == "Gold"
+    change = session.scalars(sa.select(PackageChange).where(
+        PackageChange.customer_id == p2.id)).one()
+    assert (change.kind, change.status, str(change.amount)) == ("upgrade", "applied",
+                                                                said["amount"])
+    bill = session.get(Bill, change.bill_id)
+    assert (bill.kind, bill.customer_id, str(bill.total)) == ("change", p2.id, said["amount"])
 
 
 def test_package_replace_next_cycle_schedules_and_refuses_anothers_package(session, world):
