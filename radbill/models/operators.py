@@ -84,6 +84,18 @@ class StaffUser(Base):
     commission_fixed: Mapped[Decimal | None]
     lang: Mapped[str] = mapped_column(sa.Text, server_default="en")  # en, bn: its pages' language
     created_at: Mapped[dt.datetime] = created_at()
+    # issue 18: staff alerts by SMS and e-mail go to on-call logins (messaging/compose.alert):
+    # `on_call`, within [on_call_start, on_call_end) in the ISP's zone (wrapping midnight; both
+    # NULL: all day) on the ISO weekdays `on_call_days` (1 = Monday; NULL: every day; a window
+    # past midnight belongs to the day it starts)
+    mobile: Mapped[str | None] = mapped_column(sa.Text)  # E.164
+    email: Mapped[str | None] = mapped_column(sa.Text)
+    on_call: Mapped[bool] = mapped_column(server_default=sa.false())
+    on_call_start: Mapped[dt.time | None] = mapped_column(sa.Time)
+    on_call_end: Mapped[dt.time | None] = mapped_column(sa.Time)
+    on_call_days: Mapped[list[int] | None] = mapped_column(sa.ARRAY(sa.SmallInteger))
+    # the NOC wall's links carry the generation they were made in; noc.wall_revoke moves it on
+    wall_generation: Mapped[int] = mapped_column(server_default="0")
 
     operator: Mapped[Operator] = relationship()
 
@@ -94,6 +106,13 @@ class StaffUser(Base):
         sa.CheckConstraint("commission_fixed is null or commission_fixed >= 0",
                            name="commission_fixed_nonneg"),
         sa.CheckConstraint("lang in ('en', 'bn')", name="lang_known"),
+        sa.CheckConstraint("(on_call_start is null) = (on_call_end is null) and "
+                           "(on_call_start is null or on_call_start <> on_call_end)",
+                           name="on_call_window"),
+        sa.CheckConstraint("on_call_days is null or (on_call_days <@ array[1,2,3,4,5,6,7]"
+                           "::smallint[] and cardinality(on_call_days) > 0)",
+                           name="on_call_days_known"),
+        sa.CheckConstraint("wall_generation >= 0", name="wall_generation_nonneg"),
     )
 
 
