@@ -35,3 +35,5 @@ from radbill.models.monitoring import (Announcement, Check, CheckHourly,  # noqa
                                        CheckResult, Incident)  # (issue 18, status checks)
 from radbill.models.noc import (Radio, RadioSample, RadioStation, ZabbixEvent,  # noqa: E402,F401
                                 ZabbixHost, ZabbixProblem, ZabbixServer)  # (issue 18, the NOC)
+from radbill.models.topology import (TopologyLink, TopologyMap,  # noqa: E402,F401
+                                     TopologyNode)  # (issue 18, the topology map)
