@@ -37,3 +37,4 @@ from radbill.models.noc import (Radio, RadioSample, RadioStation, ZabbixEvent,  
                                 ZabbixHost, ZabbixProblem, ZabbixServer)  # (issue 18, the NOC)
 from radbill.models.topology import (TopologyLink, TopologyMap,  # noqa: E402,F401
                                      TopologyNode)  # (issue 18, the topology map)
+from radbill.models.filings import FilingSettings, PendingTransaction  # noqa: E402,F401  (issue 19)

@@ -46,6 +46,9 @@ class Operator(Base):
     quiet_end: Mapped[dt.time | None] = mapped_column(sa.Time)
     notify_channels: Mapped[list[str] | None] = mapped_column(sa.ARRAY(sa.Text))
     low_balance: Mapped[Decimal | None] = mapped_column(sa.Numeric(14, 2))
+    # issue 19: a staff-entered credit above it (the lowest along the operator's chain) waits
+    # for a second login's approval (rating/approvals.py); NULL: no approval needed
+    approval_threshold: Mapped[Decimal | None] = mapped_column(sa.Numeric(14, 2))
     created_at: Mapped[dt.datetime] = created_at()
 
     parent: Mapped[Operator | None] = relationship(remote_side=[id])
@@ -54,6 +57,8 @@ class Operator(Base):
         sa.CheckConstraint("credit_limit >= 0", name="credit_limit_nonneg"),
         sa.CheckConstraint("status in ('active', 'suspended')", name="status_valid"),
         sa.CheckConstraint("vat_percent >= 0 and vat_percent <= 100", name="vat_range"),
+        sa.CheckConstraint("approval_threshold is null or approval_threshold >= 0",
+                           name="approval_threshold_nonneg"),
         sa.CheckConstraint("logo_type is null or logo_type in ('image/png', 'image/jpeg')",
                            name="logo_type_image"),
         sa.CheckConstraint("(level = 'group') = (parent_id is null)", name="root_is_group"),
