@@ -267,3 +267,33 @@ def sync_walled_garden(router: Router, hosts: list[str], apply: bool) -> list[tu
                     res.remove(id=row["id"])
     plan.sort(key=lambda p: p[0])
     return [(h, DONE[a] if apply else a) for h, a, _ in plan]
+
+
+# -- read-only consoles: the log and whitelisted print menus (provisioning/router_console.py) ---
+def _print(api, menu: str, props: tuple[str, ...],
+           queries: dict[str, str] | None = None) -> list[dict[str, str]]:
+    """`<menu>/print =.proplist=...` with `?name=value` queries: a read and nothing else."""
+    res = api.get_resource(menu)
+    rows = res.call("print", {"proplist": ",".join(props)}, dict(queries or {}))
+    # routeros-api names `.id` `id`; give it back its RouterOS name
+    return [{(".id" if k == "id" else k): v for k, v in row.items()} for row in rows]
+
+
+def read_log(router: Router, columns: tuple[str, ...],
+             clock_columns: tuple[str, ...]) -> tuple[list[dict[str, str]], dict[str, str] | None]:
+    """The router's log (oldest first, as it keeps it) and its clock, in one session. A clock
+    the API user may not read is None (the caller assumes the ISP's zone)."""
+    with connect(router) as api:
+        rows = _print(api, "/log", columns)
+        try:
+            clock = (_print(api, "/system/clock", clock_columns) or [None])[0]
+        except rex.RouterOsApiCommunicationError:  # a !trap: no right to read it
+            clock = None
+    return rows, clock
+
+
+def print_menu(router: Router, menu: str, columns: tuple[str, ...],
+               queries: dict[str, str]) -> list[dict[str, str]]:
+    """One whitelisted menu's rows (`menu` and `columns` come from the whitelist)."""
+    with connect(router) as api:
+        return _print(api, menu, columns, queries)

@@ -6,11 +6,21 @@ many) then its bytes; a sentence is words ended by an empty word; a command is a
 `!re` per row, then `!done` (or `!trap =message=` then `!done`, or `!fatal` and close), each
 echoing the command's tag. `/login` works both ways: post-6.43 `=name= =password=` in clear, and
 the legacy challenge (`!done =ret=<hex>`, then `=response=00<md5(0 + password + challenge)>`).
+
+`print` (and `getall`) takes `=.proplist=a,b` (only those properties come back, `.id` included
+only when named) and query words evaluated on a stack as the manual's "Queries" section says:
+`?name` (has it), `?-name` (has it not), `?name=x`, `?<name=x`, `?>name=x` push true or false
+per row; `?#` followed by operations combines them (`|` or, `&` and, `!` not, `.` duplicate,
+digits push a copy of that stack position); a row is printed when every value left is true.
+An attribute print does not know gets `!trap =message=unknown parameter`. From RouterOS 7.18 a
+print with no rows answers `!empty` before `!done` (`empty_reply`). Every sentence received is
+kept in `commands`; `writes()` lists the ones that were not reads.
 """
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 import socket
 import socketserver
 import threading
@@ -45,13 +55,26 @@ class Trap(Exception):
     pass
 
 
+READS = ("print", "getall")
+PRINT_ARGS = {".proplist", "detail", "without-paging", "terse"}
+# the menus a router always has (rows are added by the tests); singletons have one row, no .id
+MENUS = ("/interface", "/interface/pppoe-server", "/interface/pppoe-server/server",
+         "/interface/vlan", "/interface/ethernet", "/ip/address", "/ip/route", "/ip/arp",
+         "/ip/neighbor", "/ip/dhcp-server", "/ip/dhcp-server/lease", "/ip/pool/used",
+         "/ip/firewall/address-list", "/ip/hotspot/active", "/queue/simple", "/queue/tree",
+         "/radius", "/system/package", "/user", "/snmp/community", "/log")
+
+
 class RouterOS:
     """The router's state: users, login style, and menus of rows (each with a `.id`)."""
 
-    def __init__(self, users: dict[str, str] | None = None, legacy_login: bool = False):
+    def __init__(self, users: dict[str, str] | None = None, legacy_login: bool = False,
+                 empty_reply: bool = False):
         self.users = users or {"admin": "secret"}
         self.legacy_login = legacy_login
+        self.empty_reply = empty_reply  # RouterOS 7.18+: `!empty` for a print without rows
         self.silent = False  # accept connections, never answer (a hung router)
+        self.traps: dict[str, str] = {}  # menu -> the !trap message its commands get
         self.commands: list[list[str]] = []
         self._next = 1
         self.menus: dict[str, list[dict[str, str]]] = {
@@ -63,6 +86,14 @@ class RouterOS:
             "/ppp/active": [], "/ppp/secret": [], "/ppp/profile": [], "/ip/pool": [],
             "/ipv6/pool": [],  # rows: name, prefix, prefix-length
             "/ip/hotspot/walled-garden": [],  # rows: action, dst-host, comment, disabled...
+            "/system/clock": [{"time": "10:15:00", "date": "dec/02/2026",
+                               "time-zone-name": "Asia/Dhaka", "gmt-offset": "+06:00",
+                               "dst-active": "false"}],
+            "/system/routerboard": [{"routerboard": "true", "model": "CCR1009-7G-1C-1S+",
+                                     "serial-number": "4B2D02A1B2C3", "firmware-type": "tilegx",
+                                     "current-firmware": "6.49.10",
+                                     "upgrade-firmware": "6.49.10"}],
+            **{m: [] for m in MENUS},
         }
         self.lock = threading.RLock()
 
@@ -76,14 +107,28 @@ class RouterOS:
     def rows(self, menu: str) -> list[dict[str, str]]:
         return self.menus.get(menu, [])
 
+    def log(self, message: str, topics: str = "system,info", time: str = "10:00:00") -> str:
+        """A /log entry as the router keeps it (oldest first); `time` as the router prints it."""
+        return self.add("/log", time=time, topics=topics, message=message)
+
+    def writes(self) -> list[list[str]]:
+        """Every command received that was not a login nor a read."""
+        return [w for w in self.commands
+                if w[0] != "/login" and w[0].rpartition("/")[2] not in READS]
+
     # -- commands ------------------------------------------------------------------------------
     def run(self, path: str, attrs: dict[str, str], queries: list[tuple[str, str]]):
         menu, _, verb = path.rpartition("/")
         rows = self.menus.get(menu)
         if rows is None:
             raise Trap("no such command prefix")
-        if verb in ("print", "getall"):
-            keep = [r for r in rows if all(r.get(k) == v for k, v in queries)]
+        if menu in self.traps:
+            raise Trap(self.traps[menu])
+        if verb in READS:
+            unknown = set(attrs) - PRINT_ARGS
+            if unknown:
+                raise Trap("unknown parameter")
+            keep = [r for r in rows if matches(r, queries)]
             props = attrs.get(".proplist")
             if props:
                 keep = [{k: r[k] for k in props.split(",") if k in r} for r in keep]
@@ -107,6 +152,40 @@ class RouterOS:
             if ref in (r.get(".id"), r.get("name")):
                 return r
         raise Trap("no such item")
+
+
+def _compare(have: str | None, op: str, want: str) -> bool:
+    if have is None:
+        return False
+    if op == "=":
+        return have == want
+    a, b = (int(have), int(want)) if have.isdigit() and want.isdigit() else (have, want)
+    return a < b if op == "<" else a > b
+
+
+def matches(row: dict[str, str], queries: list[tuple[str, str]]) -> bool:
+    """The manual's query stack: each query word pushes a truth value for `row`; `?#` words
+    combine them; the row matches when all values left are true (no queries: every row)."""
+    stack: list[bool] = []
+    for key, value in queries:
+        if key == "#":
+            for op in re.findall(r"[0-9]+|[|&!.]", value):
+                if op == "!":
+                    stack.append(not stack.pop())
+                elif op == ".":
+                    stack.append(stack[-1])
+                elif op in "|&":
+                    b, a = stack.pop(), stack.pop()
+                    stack.append(a or b if op == "|" else a and b)
+                else:
+                    stack.append(stack[int(op)])
+        elif value is None:  # ?name / ?-name
+            stack.append((key[1:] not in row) if key.startswith("-") else (key in row))
+        elif key[:1] in "<>":
+            stack.append(_compare(row.get(key[1:]), key[0], value))
+        else:
+            stack.append(_compare(row.get(key), "=", value))
+    return all(stack)
 
 
 class _Handler(socketserver.BaseRequestHandler):
@@ -155,9 +234,11 @@ class _Handler(socketserver.BaseRequestHandler):
             if w.startswith("="):
                 key, _, value = w[1:].partition("=")
                 attrs[key] = value
+            elif w.startswith("?#"):
+                queries.append(("#", w[2:]))
             elif w.startswith("?"):
-                key, _, value = w[1:].partition("=")
-                queries.append((key, value))
+                key, eq, value = w[1:].partition("=")
+                queries.append((key, value if eq else None))
             elif w.startswith(".tag="):
                 tag = [w]
         try:
@@ -171,6 +252,8 @@ class _Handler(socketserver.BaseRequestHandler):
                 rows, done = self.router.run(words[0], attrs, queries)
             for row in rows:
                 self.send("!re", *[f"={k}={v}" for k, v in row.items()], *tag)
+            if not rows and self.router.empty_reply and words[0].endswith("/print"):
+                self.send("!empty", *tag)
             self.send("!done", *[f"={k}={v}" for k, v in done.items()], *tag)
         except Trap as exc:
             self.send("!trap", f"=message={exc}", *tag)
