@@ -359,6 +359,7 @@ COLUMNS: dict[str, str] = {
     "snr": _("SNR (dB)"), "tx_rate": _("TX rate (kbit/s)"), "rx_rate": _("RX rate (kbit/s)"),
     "cpu": _("CPU, percent"), "memory": _("Memory, percent"), "stations": _("Stations"),
     "firmware": _("Firmware"), "ssid": _("SSID"), "last_poll_at": _("Last poll"),
+    "mode": _("Mode"), "frequency": _("Frequency"),
     "credentials_set": _("Credentials set"), "http_port": _("HTTP port"), "https": _("HTTPS"),
     "snmp_port": _("SNMP port"), "poll_interval": _("Poll every (seconds)"),
     "distance": _("Distance (m)"), "rejects": _("Rejects"), "minute": _("Minute"),

@@ -1,5 +1,6 @@
-"""radio, radio.edit, radio.delete, radio.poll: wireless radios (airMAX; ePMP to come) polled
-over HTTP and SNMP; radio_sample (a radio's series), radio_station (its stations).
+"""radio, radio.edit, radio.delete, radio.poll: wireless radios (Ubiquiti airMAX, Cambium ePMP)
+polled over HTTP and SNMP (monitoring/radios/); radio_sample (a radio's series),
+radio_station (its stations).
 
 A radio belongs to an operator and is seen, changed and polled only inside that operator's
 subtree. The HTTP password and the SNMP community are write-only (encrypted, never shown
@@ -28,7 +29,7 @@ from radbill.models.noc import MIN_RADIO_INTERVAL
 from rating.gateways import secrets
 
 STAFF = RESELLERS + DEVICE_STAFF
-BUILT_KINDS = ("airmax",)  # epmp: the table allows it, the poller is not written yet
+BUILT_KINDS = ("airmax", "epmp")  # monitoring.radios.POLLERS
 CREDENTIALS = ("password", "community")
 
 
@@ -70,7 +71,7 @@ class Radios(Entity):
     fields = [
         F.Field("name", radio_name, required=True),
         F.Field("kind", F.choice(*BUILT_KINDS), required=True, clearable=False,
-                help="airmax (Ubiquiti airOS)"),
+                help="airmax (Ubiquiti airOS) or epmp (Cambium ePMP)"),
         F.Field("host", host_name, required=True, help="the radio's address or name"),
         F.Field("http_port", http_port, help="empty: 443 (https) or 80"),
         F.Field("https", F.boolean, clearable=False, help="ask its web API over HTTPS"),
@@ -84,7 +85,7 @@ class Radios(Entity):
     ]
     columns = ["id", "name", "kind", "host", "up", "signal", "noise", "ccq", "snr", "tx_rate",
                "rx_rate", "cpu", "memory", "uptime", "stations", "model", "firmware", "ssid",
-               "last_poll_at", "last_error", "operator_id", "enabled", "credentials_set"]
+               "mode", "frequency", "last_poll_at", "last_error", "operator_id", "enabled", "credentials_set"]
     search = ["name", "host"]
     filters = {"operator": "operator_id", "kind": "kind", "id": "id"}
     money = frozenset()

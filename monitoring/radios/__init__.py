@@ -1,10 +1,12 @@
-"""Wireless radios: one small module per vendor (airmax.py; ePMP to come) turns a device's
-HTTP status and SNMP answers into a `Reading`; `store` keeps it (the row's last figures, a
-sample for the graphs, the associated stations). Polls run in threads without the ORM (a
-`Target` is a plain copy of the radio's settings), storing happens in the caller's session."""
+"""Wireless radios: one small module per vendor (airmax.py, epmp.py; what they share is in
+common.py) turns a device's HTTP status and SNMP answers into a `Reading`; `store` keeps it
+(the row's last figures, a sample for the graphs, the associated stations). Polls run in
+threads without the ORM (a `Target` is a plain copy of the radio's settings), storing happens
+in the caller's session."""
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 from dataclasses import dataclass, field, fields
 
 import sqlalchemy as sa
@@ -83,11 +85,15 @@ class Reading:
         self.errors += other.errors
 
 
+POLLERS = {"airmax": "monitoring.radios.airmax", "epmp": "monitoring.radios.epmp"}
+
+
 def poll(target: Target) -> Reading:
-    if target.kind == "airmax":
-        from monitoring.radios import airmax
-        return airmax.poll(target)
-    raise RadioError(f"polling {target.kind} radios is not built yet")
+    """Read the radio with its kind's module (no database: this runs in a thread)."""
+    module = POLLERS.get(target.kind)
+    if module is None:
+        raise RadioError(f"polling {target.kind} radios is not built")
+    return importlib.import_module(module).poll(target)
 
 
 SAMPLE_FIGURES = ("signal", "noise", "ccq", "snr", "tx_rate", "rx_rate", "cpu", "memory")

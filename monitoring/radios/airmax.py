@@ -16,94 +16,44 @@ SNMP: ubntWlStatTable (.1.3.6.1.4.1.41112.1.4.5.1: 2 ssid, 5 signal, 7 ccq %, 8 
 """
 from __future__ import annotations
 
-import re
-
-import requests
-import urllib3
-
 from monitoring.radios import RadioError, Reading, Station, Target
+from monitoring.radios.common import (MEM_AVAIL, MEM_TOTAL, base_url, combine, http_session,
+                                      num as _int, pct as _pct, read_json, ucd_memory)
 from provisioning import snmp
 from provisioning.errors import ProvisioningError
 
-ANSWER_CAP = 4 * 1024 * 1024
 UBNT = ".1.3.6.1.4.1.41112.1.4"
 WL_STAT = f"{UBNT}.5.1"
 RADIO_FREQ = f"{UBNT}.1.1.4.1"
 STA_TABLE = f"{UBNT}.7.1"
 HOST_CPU = f"{UBNT}.8.3.0"
-MEM_TOTAL = ".1.3.6.1.4.1.2021.4.5.0"
-MEM_AVAIL = ".1.3.6.1.4.1.2021.4.6.0"
-
-
-def _int(value) -> int | None:
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        return int(round(value))
-    m = re.match(r"\s*(-?[0-9]+(?:\.[0-9]+)?)", str(value))
-    return int(round(float(m.group(1)))) if m else None
-
-
-def _pct(used, total) -> int | None:
-    used, total = _int(used), _int(total)
-    return round(100 * used / total) if used is not None and total else None
 
 
 # -- HTTP -----------------------------------------------------------------------------------
-def base_url(t: Target) -> str:
-    scheme = "https" if t.https else "http"
-    port = f":{t.http_port}" if t.http_port else ""
-    host = f"[{t.host}]" if ":" in t.host else t.host
-    return f"{scheme}://{host}{port}"
-
-
-def _json(r: requests.Response, what: str) -> dict:
-    raw = r.raw.read(ANSWER_CAP + 1, decode_content=True)
-    if len(raw) > ANSWER_CAP:
-        raise RadioError(f"{what}: the answer is too large")
-    try:
-        import json
-        value = json.loads(raw)
-    except ValueError:
-        raise RadioError(f"{what}: the answer is not JSON (is this an airOS device?)") from None
-    if not isinstance(value, dict):
-        raise RadioError(f"{what}: the answer is not a JSON object")
-    return value
-
-
 def fetch_status(t: Target) -> dict:
     """Log in and read /status.cgi (the session is dropped afterwards)."""
     base = base_url(t)
-    with requests.Session() as s, urllib3.warnings.catch_warnings():
-        urllib3.warnings.simplefilter("ignore", urllib3.exceptions.InsecureRequestWarning)
-        s.verify = False
-        s.max_redirects = 0
-        try:
-            r = s.post(f"{base}/api/auth", json={"username": t.username,
-                                                "password": t.password},
+    with http_session(t) as s:
+        r = s.post(f"{base}/api/auth", json={"username": t.username, "password": t.password},
+                   timeout=t.timeout, allow_redirects=False)
+        if r.status_code == 404:  # airOS 6
+            r = s.post(f"{base}/login.cgi", data={"username": t.username,
+                                                  "password": t.password},
                        timeout=t.timeout, allow_redirects=False)
-            if r.status_code == 404:  # airOS 6
-                r = s.post(f"{base}/login.cgi", data={"username": t.username,
-                                                      "password": t.password},
-                           timeout=t.timeout, allow_redirects=False)
-            if r.status_code in (401, 403):
-                raise RadioError("HTTP login refused: check the user name and password")
-            if r.status_code >= 400:
-                raise RadioError(f"HTTP login: status {r.status_code}")
-            headers = {}
-            if r.headers.get("X-CSRF-ID"):
-                headers["X-CSRF-ID"] = r.headers["X-CSRF-ID"]
-            with s.get(f"{base}/status.cgi", headers=headers, timeout=t.timeout,
-                       allow_redirects=False, stream=True) as st:
-                if st.status_code in (302, 401, 403):
-                    raise RadioError("status.cgi refused the session (login not accepted)")
-                if st.status_code != 200:
-                    raise RadioError(f"status.cgi: status {st.status_code}")
-                return _json(st, "status.cgi")
-        except requests.Timeout:
-            raise RadioError(f"HTTP: no answer within {t.timeout:g} s") from None
-        except requests.RequestException as exc:
-            raise RadioError(f"HTTP: cannot connect ({type(exc).__name__})") from None
+        if r.status_code in (401, 403):
+            raise RadioError("HTTP login refused: check the user name and password")
+        if r.status_code >= 400:
+            raise RadioError(f"HTTP login: status {r.status_code}")
+        headers = {}
+        if r.headers.get("X-CSRF-ID"):
+            headers["X-CSRF-ID"] = r.headers["X-CSRF-ID"]
+        with s.get(f"{base}/status.cgi", headers=headers, timeout=t.timeout,
+                   allow_redirects=False, stream=True) as st:
+            if st.status_code in (302, 401, 403):
+                raise RadioError("status.cgi refused the session (login not accepted)")
+            if st.status_code != 200:
+                raise RadioError(f"status.cgi: status {st.status_code}")
+            return read_json(st, "status.cgi", "airOS")
 
 
 def parse_status(data: dict) -> Reading:
@@ -176,8 +126,7 @@ def read_snmp(t: Target) -> Reading:
         r = Reading(sources=["snmp"], ssid=ssid or None, signal=_int(sig), ccq=_int(ccq),
                     noise=_int(noise), tx_rate=_int(tx), rx_rate=_int(rx),
                     station_count=_int(count), frequency=_int(freq), cpu=_int(cpu),
-                    memory=_pct((_int(mtotal) or 0) - (_int(mavail) or 0), mtotal)
-                    if mtotal and mavail else None, uptime=(_int(up) or 0) // 100)
+                    memory=ucd_memory(mtotal, mavail), uptime=(_int(up) or 0) // 100)
         if r.signal is not None and r.noise is not None:
             r.snr = r.signal - r.noise
         r.stations = snmp_stations(snmp.walk(agent, STA_TABLE, s))
@@ -203,21 +152,4 @@ def snmp_stations(rows: dict[str, str]) -> list[Station]:
 
 def poll(t: Target) -> Reading:
     """HTTP when a login is set, SNMP when a community is; HTTP's figures first."""
-    readings, errors = [], []
-    if t.username and t.password:
-        try:
-            readings.append(parse_status(fetch_status(t)))
-        except RadioError as exc:
-            errors.append(exc.reason)
-    if t.community:
-        try:
-            readings.append(read_snmp(t))
-        except RadioError as exc:
-            errors.append(exc.reason)
-    if not readings:
-        raise RadioError("; ".join(errors) or "neither a login nor an SNMP community is set")
-    reading = readings[0]
-    for other in readings[1:]:
-        reading.fill(other)
-    reading.errors += errors
-    return reading
+    return combine(t, lambda: parse_status(fetch_status(t)), lambda: read_snmp(t))
