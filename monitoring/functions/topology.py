@@ -1,0 +1,429 @@
+"""topology, topology.edit, topology.delete, topology.view: maps staff draw of their network;
+topology_node(.edit, .delete, .move): the routers, OLTs, radios, switches and POPs on a map;
+topology_link(.edit, .delete): the cables and radio paths between them.
+
+A map belongs to an operator and is seen and changed only inside that operator's subtree; its
+nodes and links are the map's. A node may name one real device (a router, an OLT, a radio) or a
+status check, which colours it by its live state (monitoring/topology.py); only a device of the
+map's own operator's subtree (the group's maps: also shared, unowned routers and OLTs), of a
+kind the caller's role may list, can be named, and an id outside that is "not found" like one
+that does not exist, so a map never tells another operator's device's state. The database
+holds the rules too (no self-link, both ends on the link's map, one link per pair, positions
+in 0..2000); the checks here say which field is wrong first.
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import object_session
+
+from monitoring import topology as live
+from radbill.functions import audit
+from radbill.functions import fields as F
+from radbill.functions.crud import Entity, in_subtree, may_manage, own_operator
+from radbill.functions.registry import (AccessDenied, Call, FormResult, FuncError, ListResult,
+                                        NotFound, OkResult, Param, function, load_all)
+from radbill.functions.roles import CUSTOMER_VIEWERS, DEVICE_STAFF, RESELLERS
+from radbill.models import Check, Nas, NasSettings, Olt, Operator, Radio
+from radbill.models.topology import (LINK_KINDS, MAX_POS, NODE_KINDS, TopologyLink, TopologyMap,
+                                     TopologyNode)
+
+STAFF = RESELLERS + DEVICE_STAFF
+POSITION = F.integer(0, MAX_POS)
+# a node's device parameter: (its column, the node kind it needs or None, the list function
+# the caller must be allowed to name one, the model, the name columns)
+DEVICES = {
+    "router": ("nas_id", "router", "nas", Nas, (Nas.shortname, Nas.nasname)),
+    "olt": ("olt_id", "olt", "olt", Olt, (Olt.name,)),
+    "radio": ("radio_id", "radio", "radio", Radio, (Radio.name,)),
+    "check": ("check_id", None, "check", Check, (Check.name,)),
+}
+
+
+def map_operator(session, map_id: int) -> Operator:
+    return session.scalar(sa.select(Operator).join(
+        TopologyMap, TopologyMap.operator_id == Operator.id).where(TopologyMap.id == map_id))
+
+
+class Maps(Entity):
+    name = "topology"
+    model = TopologyMap
+    fields = [
+        F.Field("name", F.text(80), required=True, help="e.g. Core, Mirpur POP"),
+        F.Field("description", F.text(500)),
+        F.Field("operator", str, help="whose map (id or name); default: yours"),
+    ]
+    columns = ["id", "name", "description", "operator_id", "nodes", "links", "created_at"]
+    search = ["name"]
+    filters = {"operator": "operator_id", "id": "id"}
+    money = frozenset()
+    list_roles = CUSTOMER_VIEWERS
+    edit_roles = STAFF
+    default_sort = "name"
+
+    def visible(self, call: Call, stmt: sa.Select) -> sa.Select:
+        return stmt.where(in_subtree(call, TopologyMap.operator_id))
+
+    def editable(self, call: Call, obj: TopologyMap) -> bool:
+        return may_manage(call, obj.operator_id)
+
+    def row(self, obj: TopologyMap) -> dict:
+        return {c: audit.jsonable(getattr(obj, c, None)) for c in self.columns}
+
+    def list(self, call: Call) -> ListResult:
+        result = super().list(call)
+        ids = [r["id"] for r in result.rows]
+        for model, key in ((TopologyNode, "nodes"), (TopologyLink, "links")):
+            counts = dict(call.session.execute(
+                sa.select(model.map_id, sa.func.count()).where(model.map_id.in_(ids))
+                .group_by(model.map_id)).all()) if ids else {}
+            for r in result.rows:
+                r[key] = counts.get(r["id"], 0)
+        return result
+
+    def form(self, call: Call, obj: TopologyMap | None) -> dict:
+        if obj is None:
+            return {}
+        return {"name": obj.name, "description": obj.description}
+
+    def apply(self, call: Call, obj: TopologyMap, values: dict, creating: bool) -> None:
+        moving = values.get("operator") not in (None, "")
+        own_operator(call, obj, values, creating)
+        if "name" in values and not values["name"].strip():
+            raise FuncError("must not be empty", field="name")
+        super().apply(call, obj, values, creating)
+        obj.description = obj.description or ""
+        if call.session.scalar(sa.select(TopologyMap.id).where(
+                TopologyMap.operator_id == obj.operator_id,
+                sa.func.lower(TopologyMap.name) == obj.name.lower(),
+                TopologyMap.id.is_distinct_from(obj.id))):
+            raise FuncError(f"{obj.name!r} is taken", field="name")
+        if moving and not creating:
+            self.devices_stay(call, obj)
+
+    def devices_stay(self, call: Call, obj: TopologyMap) -> None:
+        """A map given to another operator keeps only devices that operator's maps may show."""
+        op = call.session.get(Operator, obj.operator_id)
+        nodes = list(call.session.scalars(sa.select(TopologyNode).where(
+            TopologyNode.map_id == obj.id)))
+        for param, (col, *_rest) in DEVICES.items():
+            ids = {getattr(n, col) for n in nodes} - {None}
+            if ids - set(live.devices(call.session, col, op, ids)):
+                raise FuncError(f"the map shows a {param} that is not that operator's: "
+                                "unlink it first", field="operator")
+
+
+MAPS = Maps().register()
+
+
+class Nodes(Entity):
+    name = "topology_node"
+    model = TopologyNode
+    label = "label"
+    fields = [
+        F.Field("map", str, required=True, help="the map's id or name"),
+        F.Field("label", F.text(60), required=True, help="what the map shows beside it"),
+        F.Field("kind", F.choice(*NODE_KINDS), required=True, clearable=False,
+                help="router, olt, radio, switch, pop or other"),
+        F.Field("router", str, help="a router node: the NAS it is (id or name)"),
+        F.Field("olt", str, help="an OLT node: the OLT it is (id or name)"),
+        F.Field("radio", str, help="a radio node: the radio it is (id or name)"),
+        F.Field("check", str, help="any node: the status check that tells its state (id or name)"),
+        F.Field("x", POSITION, clearable=False, help=f"0..{MAX_POS}, left to right"),
+        F.Field("y", POSITION, clearable=False, help=f"0..{MAX_POS}, top to bottom"),
+    ]
+    columns = ["id", "map_id", "label", "kind", "nas_id", "olt_id", "radio_id", "check_id",
+               "x", "y"]
+    search = ["label"]
+    filters = {"map": "map_id", "kind": "kind"}
+    money = frozenset()
+    list_roles = CUSTOMER_VIEWERS
+    edit_roles = STAFF
+    default_sort = "label"
+
+    def visible(self, call: Call, stmt: sa.Select) -> sa.Select:
+        return stmt.join(TopologyMap, TopologyMap.id == TopologyNode.map_id).where(
+            in_subtree(call, TopologyMap.operator_id))
+
+    def operator_of(self, obj: TopologyNode) -> int | None:
+        return object_session(obj).get(TopologyMap, obj.map_id).operator_id
+
+    def editable(self, call: Call, obj: TopologyNode) -> bool:
+        return may_manage(call, call.session.get(TopologyMap, obj.map_id).operator_id)
+
+    def form(self, call: Call, obj: TopologyNode | None) -> dict:
+        if obj is None:
+            return {"kind": "router"}
+        values = {"map": obj.map_id, "label": obj.label, "kind": obj.kind, "x": obj.x, "y": obj.y}
+        for param, (col, *_rest) in DEVICES.items():
+            values[param] = getattr(obj, col)
+        return values
+
+    def apply(self, call: Call, obj: TopologyNode, values: dict, creating: bool) -> None:
+        ref = values.pop("map", None)
+        if creating:
+            found = MAPS.find(call, ref or "", field="map")
+            if not MAPS.editable(call, found):
+                raise AccessDenied("you may not change this map", field="map")
+            obj.map_id = found.id
+        elif ref not in (None, "") and MAPS.find(call, ref, field="map").id != obj.map_id:
+            raise FuncError("a node stays on its map (add it to the other map instead)",
+                            field="map")
+        devices = {p: values.pop(p) for p in DEVICES if p in values}
+        for key in ("label", "kind", "x", "y"):
+            if key in values:
+                setattr(obj, key, values[key])
+        if "label" in values and not obj.label.strip():
+            raise FuncError("must not be empty", field="label")
+        if call.session.scalar(sa.select(TopologyNode.id).where(
+                TopologyNode.map_id == obj.map_id,
+                sa.func.lower(TopologyNode.label) == obj.label.lower(),
+                TopologyNode.id.is_distinct_from(obj.id))):
+            raise FuncError(f"{obj.label!r} is already on this map", field="label")
+        self.link_device(call, obj, devices)
+        if obj.x is None or obj.y is None:
+            obj.x, obj.y = self.free_spot(call, obj.map_id)
+
+    def link_device(self, call: Call, obj: TopologyNode, given: dict) -> None:
+        """Set the node's device from the router / olt / radio / check parameters: the one
+        named replaces any other; an empty one unlinks it."""
+        named = {p: ref for p, ref in given.items() if ref not in (None, "")}
+        if len(named) > 1:
+            raise FuncError("name one device: a router, an OLT, a radio or a check",
+                            field=sorted(named)[1])
+        for param in given:
+            setattr(obj, DEVICES[param][0], None)
+        if named:
+            [(param, ref)] = named.items()
+            for other in DEVICES.values():
+                setattr(obj, other[0], None)
+            setattr(obj, DEVICES[param][0], self.find_device(call, obj, param, ref))
+        for param, (col, kind, *_rest) in DEVICES.items():
+            if kind and getattr(obj, col) is not None and obj.kind != kind:
+                field = param if param in named else "kind"
+                raise FuncError(f"only a {kind} node names a {param}; this one is a {obj.kind}",
+                                field=field)
+
+    def find_device(self, call: Call, obj: TopologyNode, param: str, ref: str) -> int:
+        """The id of the device `ref` names, if the caller may list such devices and the map's
+        operator's maps may show it; else not found, as for one that does not exist."""
+        col, _kind, lister, model, names = DEVICES[param]
+        if not load_all()[lister].permits(call.caller):
+            raise AccessDenied(f"your role may not see {lister} devices", field=param)
+        ident = F.as_id(ref, model.id)
+        stmt = sa.select(model.id)
+        if param == "router":
+            stmt = stmt.outerjoin(NasSettings, NasSettings.nas_id == Nas.id)
+        match = [sa.func.lower(c) == ref.lower() for c in names]
+        if ident is not None:
+            match.append(model.id == ident)
+        candidates = [i for i in call.session.scalars(stmt.where(sa.or_(*match)).limit(20))]
+        op = map_operator(call.session, obj.map_id)
+        shown = live.devices(call.session, col, op, candidates)
+        if not shown:
+            raise NotFound(f"no {param} {F.short(ref)!r} on this map's network", field=param)
+        return ident if ident in shown else min(shown)
+
+    def free_spot(self, call: Call, map_id: int) -> tuple[int, int]:
+        """Where a node given no position goes: the next cell of a 200-unit grid."""
+        n = call.session.scalar(sa.select(sa.func.count()).where(TopologyNode.map_id == map_id))
+        return 100 + (n % 9) * 200, 100 + (n // 9 % 10) * 200
+
+    def remove(self, call: Call, obj: TopologyNode) -> None:
+        """The node and its links (the database cascades; each link's removal is audited)."""
+        for link in call.session.scalars(sa.select(TopologyLink).where(
+                sa.or_(TopologyLink.node_a == obj.id, TopologyLink.node_b == obj.id))):
+            audit.record(call, "topology_link", link.id, link.label, audit.snapshot(link), None,
+                         self.operator_of(obj))
+            call.session.delete(link)
+        call.session.delete(obj)
+
+
+NODES = Nodes().register()
+
+
+@function("topology_node.move", kind="action", roles=STAFF, money=False, changes=True,
+          params=(Param("elid", "the node's id", True), Param("x", f"0..{MAX_POS}", True),
+                  Param("y", f"0..{MAX_POS}", True)))
+def move(call: Call) -> OkResult:
+    """Put a node at (x, y) on its map (the map page's drag)."""
+    if not call.elid:
+        raise FuncError("is required", field="elid")
+    values = F.parse_fields([F.Field("x", POSITION, required=True),
+                             F.Field("y", POSITION, required=True)], call.params, creating=True)
+    node = NODES.find(call, call.elid, lock=True)
+    if not NODES.editable(call, node):
+        raise AccessDenied("you may not change this map", field="elid")
+    before = audit.snapshot(node)
+    node.x, node.y = values["x"], values["y"]
+    call.session.flush()
+    audit.record(call, "topology_node", node.id, node.label, before, audit.snapshot(node),
+                 NODES.operator_of(node))
+    return OkResult(node.id, {"x": node.x, "y": node.y})
+
+
+class Links(Entity):
+    name = "topology_link"
+    model = TopologyLink
+    label = "label"
+    fields = [
+        F.Field("map", str, help="the map (id or name), to name the ends by their labels"),
+        F.Field("node_a", str, required=True, help="one end: the node's id or label"),
+        F.Field("node_b", str, required=True, help="the other end: the node's id or label"),
+        F.Field("label", F.text(60), help="e.g. the cable's or path's name"),
+        F.Field("kind", F.choice(*LINK_KINDS), clearable=False, help="fibre, wireless or copper"),
+        F.Field("capacity", F.rate, help="bit/s: 1G, 100M, 300M"),
+        F.Field("interface", F.text(64, r"[!-~]{1,64}", "an interface name (no spaces)"),
+                help="the router's or OLT's interface whose traffic is the link's load"),
+        F.Field("interface_at", str, help="which end that interface is on (its id or label; "
+                "default: the end that is a router or OLT)"),
+    ]
+    columns = ["id", "map_id", "node_a", "node_b", "label", "kind", "capacity", "if_node_id",
+               "if_name"]
+    search = ["label"]
+    filters = {"map": "map_id", "kind": "kind"}
+    money = frozenset()
+    list_roles = CUSTOMER_VIEWERS
+    edit_roles = STAFF
+    default_sort = "id"
+
+    def visible(self, call: Call, stmt: sa.Select) -> sa.Select:
+        return stmt.join(TopologyMap, TopologyMap.id == TopologyLink.map_id).where(
+            in_subtree(call, TopologyMap.operator_id))
+
+    def operator_of(self, obj: TopologyLink) -> int | None:
+        return object_session(obj).get(TopologyMap, obj.map_id).operator_id
+
+    def editable(self, call: Call, obj: TopologyLink) -> bool:
+        return may_manage(call, call.session.get(TopologyMap, obj.map_id).operator_id)
+
+    def form(self, call: Call, obj: TopologyLink | None) -> dict:
+        if obj is None:
+            return {"kind": "fibre"}
+        return {"map": obj.map_id, "node_a": obj.node_a, "node_b": obj.node_b,
+                "label": obj.label, "kind": obj.kind, "capacity": obj.capacity,
+                "interface": obj.if_name, "interface_at": obj.if_node_id}
+
+    def node(self, call: Call, ref: str, map_id: int | None, field: str) -> TopologyNode:
+        """A node the caller sees, by id, or by label on `map_id`."""
+        stmt = NODES.visible(call, sa.select(TopologyNode))
+        ident = F.as_id(ref, TopologyNode.id)
+        if map_id is not None:  # on that map only
+            by_label = sa.func.lower(TopologyNode.label) == ref.lower()
+            stmt = stmt.where(TopologyNode.map_id == map_id, sa.or_(
+                TopologyNode.id == ident, by_label) if ident is not None else by_label)
+        elif ident is not None:
+            stmt = stmt.where(TopologyNode.id == ident)
+        else:
+            raise FuncError("name the node by its id, or give the map to name it by label",
+                            field=field)
+        found = call.session.scalars(stmt.order_by(
+            (TopologyNode.id == ident).desc() if ident is not None else TopologyNode.id)).first()
+        if found is None:
+            where = " on this map" if map_id is not None else ""
+            raise NotFound(f"no node {F.short(ref)!r}{where}", field=field)
+        return found
+
+    def apply(self, call: Call, obj: TopologyLink, values: dict, creating: bool) -> None:
+        ref = values.pop("map", None)
+        map_id = MAPS.find(call, ref, field="map").id if ref not in (None, "") else \
+            (None if creating else obj.map_id)
+        a = self.node(call, values.pop("node_a"), map_id, "node_a") if "node_a" in values \
+            else call.session.get(TopologyNode, obj.node_a)
+        b = self.node(call, values.pop("node_b"), map_id, "node_b") if "node_b" in values \
+            else call.session.get(TopologyNode, obj.node_b)
+        if a.map_id != b.map_id:
+            raise FuncError("is on another map than node_a: a link joins two nodes of one map",
+                            field="node_b")
+        if map_id is not None and a.map_id != map_id:
+            raise FuncError("the nodes are on another map", field="map")
+        if a.id == b.id:
+            raise FuncError("is node_a itself: a link joins two different nodes", field="node_b")
+        owner = call.session.get(TopologyMap, a.map_id)
+        if not MAPS.editable(call, owner):
+            raise AccessDenied("you may not change this map", field="node_a")
+        a, b = (a, b) if a.id < b.id else (b, a)
+        obj.map_id, obj.node_a, obj.node_b = a.map_id, a.id, b.id
+        taken = call.session.scalar(sa.select(TopologyLink.id).where(
+            TopologyLink.map_id == obj.map_id, TopologyLink.node_a == a.id,
+            TopologyLink.node_b == b.id, TopologyLink.id.is_distinct_from(obj.id)))
+        if taken:
+            raise FuncError(f"these two nodes are already linked (link {taken})", field="node_b")
+        for key in ("label", "kind", "capacity"):
+            if key in values:
+                setattr(obj, key, values[key])
+        obj.label = obj.label or ""
+        obj.kind = obj.kind or "fibre"
+        self.interface(call, obj, values, a, b)
+
+    def interface(self, call: Call, obj: TopologyLink, values: dict, a: TopologyNode,
+                  b: TopologyNode) -> None:
+        """The interface whose traffic is the link's load, on an end that is a router or OLT."""
+        if "interface" in values:
+            obj.if_name = values["interface"]
+        if obj.if_name is None:
+            obj.if_node_id = None
+            return
+        at = values.get("interface_at")
+        if at not in (None, ""):
+            end = self.node(call, at, obj.map_id, "interface_at")
+            if end.id not in (a.id, b.id):
+                raise FuncError("is not an end of this link", field="interface_at")
+            obj.if_node_id = end.id
+        elif obj.if_node_id not in (a.id, b.id):
+            ends = [n for n in (a, b) if n.nas_id is not None or n.olt_id is not None]
+            if not ends:
+                raise FuncError("neither end is a linked router or OLT, whose SNMP traffic "
+                                "this would read", field="interface")
+            obj.if_node_id = ends[0].id
+        end = a if obj.if_node_id == a.id else b
+        if end.nas_id is None and end.olt_id is None:
+            raise FuncError(f"{end.label!r} is not a linked router or OLT, whose SNMP traffic "
+                            "this would read", field="interface_at")
+
+
+LINKS = Links().register()
+
+
+@function("topology.view", kind="form", changes=False, roles=CUSTOMER_VIEWERS, money=False,
+          params=(Param("elid", "the map's id or name", True),))
+def view(call: Call) -> FormResult:
+    """Everything to draw one map: its nodes with their live status, its links with theirs
+    and their load."""
+    if not call.elid:
+        raise FuncError("is required", field="elid")
+    m = MAPS.find(call, call.elid)
+    op = call.session.get(Operator, m.operator_id)
+    nodes = list(call.session.scalars(sa.select(TopologyNode).where(
+        TopologyNode.map_id == m.id).order_by(TopologyNode.label, TopologyNode.id)))
+    links = list(call.session.scalars(sa.select(TopologyLink).where(
+        TopologyLink.map_id == m.id).order_by(TopologyLink.id)))
+    states = live.node_states(call.session, op, nodes)
+    by_id = {n.id: n for n in nodes}
+    load = live.loads(call.session, op, links, by_id)
+    node_rows = []
+    for n in nodes:
+        s = states[n.id]
+        # a device the map may no longer show (it left the operator's subtree) stays unnamed
+        kind, dev = next(((p, getattr(n, col)) for p, (col, *_r) in DEVICES.items()
+                          if getattr(n, col) is not None), (None, None))
+        node_rows.append({"id": n.id, "label": n.label, "kind": n.kind, "x": n.x, "y": n.y,
+                          "status": s.status, "device": s.device, "device_kind": kind,
+                          "device_id": dev if s.device is not None else None, "signals": [g.row() for g in s.signals]})
+    link_rows = []
+    for link in links:
+        got = load.get(link.id)
+        util = round(got["bps"] / link.capacity, 4) if got and link.capacity else None
+        link_rows.append({
+            "id": link.id, "node_a": link.node_a, "node_b": link.node_b, "label": link.label,
+            "kind": link.kind, "capacity": link.capacity, "interface": link.if_name,
+            "interface_at": link.if_node_id,
+            "status": live.link_status(states[link.node_a].status, states[link.node_b].status,
+                                       util),
+            "in_bps": got["in_bps"] if got else None, "out_bps": got["out_bps"] if got else None,
+            "bps": got["bps"] if got else None, "utilisation": util,
+            "measured_at": audit.jsonable(got["at"]) if got else None})
+    counts = {k: sum(1 for r in node_rows if r["status"] == k) for k in live.STATES}
+    return FormResult(m.id, {
+        "map": {"id": m.id, "name": m.name, "description": m.description,
+                "operator_id": m.operator_id, "editable": MAPS.editable(call, m)},
+        "nodes": node_rows, "links": link_rows, "counts": counts})

@@ -1,0 +1,256 @@
+"""The topology map (issue 18): staff draw maps of routers, OLTs, radios, switches and POPs and
+the links between them; each node takes its colour from its device's live state (a router
+whose ping check is down is red), a link is down with either end and carries its interface's
+load; positions are saved by a drag (POST + CSRF only); the database refuses self-links,
+cross-map links, duplicate links and positions off the map, and the functions say which field
+first; a second reseller can neither see a map nor put (and so watch) another's device on
+theirs; the page works without script, in Bangla, on a 390 px phone, and drags in Chromium."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shutil
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from provisioning import monitor
+from radbill.functions.caller import SYSTEM
+from radbill.functions.registry import AccessDenied, FuncError, NotFound
+from radbill.models import AuditLog, Check, InterfaceSample, TopologyLink, TopologyNode
+from tests.support.factories import fn
+from tests.support.routeros_emu import closed_port
+
+
+def router(session, name, ip, operator, caller=SYSTEM):
+    """A NAS (its ping check made by the entity_created hook) and that check."""
+    elid = fn(session, "nas.edit", caller, sok="ok", name=name, ip=ip, secret="s3cret-nas",
+              operator=operator).elid
+    check = session.scalar(sa.select(Check).where(Check.device_kind == "nas",
+                                                  Check.device_id == elid))
+    return elid, check
+
+
+def make_down(session, check):
+    """The router stops answering: its check now probes a closed port and fails once."""
+    fn(session, "check.edit", sok="ok", elid=str(check.id), kind="tcp",
+       target=f"127.0.0.1:{closed_port()}", failures="1")
+    fn(session, "check.run", elid=str(check.id))
+    assert session.get(Check, check.id).state == "down"
+
+
+def node(session, caller, map_id, label, kind, **kw):
+    return fn(session, "topology_node.edit", caller, sok="ok", map=str(map_id), label=label,
+              kind=kind, **kw).elid
+
+
+def link(session, caller, a, b, **kw):
+    return fn(session, "topology_link.edit", caller, sok="ok", node_a=str(a), node_b=str(b),
+              **kw).elid
+
+
+def view(session, caller, map_id):
+    values = fn(session, "topology.view", caller, elid=str(map_id)).values
+    return ({n["label"]: n for n in values["nodes"]},
+            {(n["label"]): n for n in values["links"]}, values)
+
+
+@pytest.fixture
+def core(session, tree):
+    """The ISP's core map: a router that answers, one that does not, a POP, links."""
+    isp, a, b, ua, ub, noc = tree
+    up_id, up_check = router(session, "core1", "127.0.0.1", "isp")
+    fn(session, "check.run", elid=str(up_check.id))  # a real ping of loopback
+    down_id, down_check = router(session, "edge1", "127.0.0.2", "isp")
+    make_down(session, down_check)
+    m = fn(session, "topology.edit", noc, sok="ok", name="Core").elid
+    ids = {"map": m, "core1": up_id, "edge1": down_id, "check": up_check.id,
+           "n_core": node(session, noc, m, "Core router", "router", router="core1", x="100",
+                          y="100"),
+           "n_edge": node(session, noc, m, "Edge router", "router", router=str(down_id),
+                          x="500", y="100"),
+           "n_pop": node(session, noc, m, "Mirpur POP", "pop", x="300", y="400")}
+    ids["l_up"] = link(session, noc, ids["n_core"], ids["n_edge"], label="backbone",
+                       capacity="1G", interface="sfp1")
+    ids["l_pop"] = link(session, noc, ids["n_pop"], ids["n_core"], label="pop uplink",
+                        kind="wireless")
+    return ids
+
+
+def test_a_router_whose_ping_check_is_down_is_down_and_so_is_its_link(session, tree, core):
+    noc = tree[5]
+    nodes, links, values = view(session, noc, core["map"])
+    assert nodes["Core router"]["status"] == "up"
+    assert nodes["Core router"]["device"] == "core1"
+    assert [s["source"] for s in nodes["Core router"]["signals"]] == ["ping"]
+    assert nodes["Edge router"]["status"] == "down"
+    assert nodes["Mirpur POP"]["status"] == "unknown" and nodes["Mirpur POP"]["device"] is None
+    assert links["backbone"]["status"] == "down"
+    assert links["pop uplink"]["status"] == "unknown"
+    assert values["counts"] == {"up": 1, "warning": 0, "down": 1, "unknown": 1}
+    # SNMP says the core is down while ping says up: a warning; both down: down
+    monitor.set_status(session, "nas", core["core1"], False, error="timeout")
+    assert view(session, noc, core["map"])[0]["Core router"]["status"] == "warning"
+    monitor.set_status(session, "nas", core["edge1"], False, error="timeout")
+    edge = view(session, noc, core["map"])[0]["Edge router"]
+    assert edge["status"] == "down" and {s["source"] for s in edge["signals"]} == {"ping", "snmp"}
+
+
+def test_a_links_load_is_its_interfaces_last_poll_over_its_capacity(session, tree, core):
+    noc = tree[5]
+    now = session.scalar(sa.select(sa.func.now()))
+    for at, i, o in ((now - dt.timedelta(minutes=5), 100_000_000, 50_000_000),
+                     (now, 450_000_000, 950_000_000)):
+        session.add(InterfaceSample(kind="nas", device_id=core["core1"], if_index=3,
+                                    if_name="sfp1", at=at, in_octets=0, out_octets=0,
+                                    in_bps=i, out_bps=o))
+    session.flush()
+    backbone = view(session, noc, core["map"])[1]["backbone"]
+    assert backbone["interface_at"] == core["n_core"]  # the end that is a router
+    assert (backbone["in_bps"], backbone["out_bps"], backbone["utilisation"]) == \
+        (450_000_000, 950_000_000, 0.95)
+    assert backbone["status"] == "down"  # the edge router is down, however busy
+    fn(session, "check.run", elid=str(session.scalar(sa.select(Check.id).where(
+        Check.device_kind == "nas", Check.device_id == core["edge1"]))))
+    session.execute(sa.update(Check).where(Check.device_kind == "nas",
+                                           Check.device_id == core["edge1"])
+                    .values(target="127.0.0.2", kind="ping"))
+    fn(session, "check.run", elid=str(session.scalar(sa.select(Check.id).where(
+        Check.device_kind == "nas", Check.device_id == core["edge1"]))))
+    backbone = view(session, noc, core["map"])[1]["backbone"]
+    assert backbone["status"] == "warning"  # both ends up, 95 % full
+
+
+def test_moving_saves_the_position_and_is_audited(session, tree, core):
+    noc = tree[5]
+    result = fn(session, "topology_node.move", noc, elid=str(core["n_pop"]), x="720", y="35")
+    assert result.extra == {"x": 720, "y": 35}
+    n = session.get(TopologyNode, core["n_pop"])
+    assert (n.x, n.y) == (720, 35)
+    [row] = session.scalars(sa.select(AuditLog).where(AuditLog.func == "topology_node.move"))
+    assert row.before == {"x": 300, "y": 400} and row.after == {"x": 720, "y": 35}
+    with pytest.raises(FuncError) as err:
+        fn(session, "topology_node.move", noc, elid=str(core["n_pop"]), x="2001", y="-4")
+    assert set(err.value.errors) == {"x", "y"} and not err.value.fallback
+    assert (session.get(TopologyNode, core["n_pop"]).x, n.y) == (720, 35)
+
+
+def test_every_rule_is_a_field_named_refusal(session, tree, core):
+    noc = tree[5]
+    other = fn(session, "topology.edit", noc, sok="ok", name="Mirpur").elid
+    far = node(session, noc, other, "Far switch", "switch")
+    cases = [
+        (dict(node_a=str(core["n_core"]), node_b=str(core["n_core"])), "node_b", "itself"),
+        (dict(node_a=str(core["n_core"]), node_b=str(far)), "node_b", "another map"),
+        (dict(node_a=str(core["n_edge"]), node_b=str(core["n_core"])), "node_b",
+         "already linked"),
+        (dict(node_a=str(core["n_pop"]), node_b=str(far), map=str(other)), "node_a", "no node"),
+        (dict(node_a="Far switch", node_b="Core router"), "node_a", "give the map"),
+        (dict(node_a=str(core["n_pop"]), node_b=str(core["n_edge"]), interface="ether1",
+              interface_at="Mirpur POP", map="Core"), "interface_at", "not a linked router"),
+    ]
+    for params, field, why in cases:
+        with pytest.raises(FuncError) as err:
+            fn(session, "topology_link.edit", noc, sok="ok", **params)
+        assert err.value.field == field and why in err.value.errors[field], params
+        assert not err.value.fallback
+    node_cases = [
+        (dict(label="Out", kind="switch", x="2500", y="10"), "x", "at most 2000"),
+        (dict(label="Out", kind="switch", x="10", y="-1"), "y", "at least 0"),
+        (dict(label="core ROUTER", kind="switch"), "label", "already on this map"),
+        (dict(label="Sw", kind="switch", router="core1"), "router", "only a router node"),
+        (dict(label="Rt", kind="router", router="core1", check="x"), "router", "name one"),
+        (dict(label="Rt", kind="routr"), "kind", "not one of"),
+    ]
+    for params, field, why in node_cases:
+        with pytest.raises(FuncError) as err:
+            fn(session, "topology_node.edit", noc, sok="ok", map=str(core["map"]), **params)
+        assert field in err.value.errors and why in err.value.errors[field], params
+        assert not err.value.fallback
+    with pytest.raises(FuncError) as err:  # a linked router stays a router
+        fn(session, "topology_node.edit", noc, sok="ok", elid=str(core["n_core"]), kind="pop")
+    assert err.value.field == "kind"
+    with pytest.raises(FuncError) as err:
+        fn(session, "topology_node.edit", noc, sok="ok", elid=str(core["n_core"]),
+           map=str(other))
+    assert err.value.field == "map"
+    with pytest.raises(FuncError) as err:
+        fn(session, "topology.edit", noc, sok="ok", name="core")
+    assert err.value.field == "name"
+    # nothing half-written
+    assert session.scalar(sa.select(sa.func.count()).select_from(TopologyLink)) == 2
+    assert session.scalar(sa.select(sa.func.count()).where(
+        TopologyNode.map_id == core["map"])) == 3
+
+
+def test_the_database_holds_the_rules_whoever_writes(session, tree, core):
+    other = fn(session, "topology.edit", tree[5], sok="ok", name="Mirpur").elid
+    far = node(session, tree[5], other, "Far switch", "switch")
+    a, b = sorted((core["n_core"], core["n_pop"]))
+    bad = [dict(map_id=core["map"], node_a=a, node_b=a),  # a self-link
+           dict(map_id=core["map"], node_a=min(a, far), node_b=max(a, far)),  # across maps
+           dict(map_id=core["map"], node_a=a, node_b=b),  # that pair again
+           dict(map_id=core["map"], node_a=b, node_b=a)]  # the pair the other way round
+    for values in bad:
+        with pytest.raises(IntegrityError), session.begin_nested():
+            session.execute(sa.insert(TopologyLink).values(**values))
+    for elid, values in ((core["n_pop"], dict(x=-1)), (core["n_pop"], dict(y=2001)),
+                         (core["n_core"], dict(kind="switch")),  # a router's NAS on a switch
+                         (core["n_core"], dict(check_id=core["check"]))):  # two devices
+        with pytest.raises(IntegrityError), session.begin_nested():
+            session.execute(sa.update(TopologyNode).where(TopologyNode.id == elid)
+                            .values(**values))
+
+
+def test_deleting_a_node_takes_its_links(session, tree, core):
+    fn(session, "topology_node.delete", tree[5], elid=str(core["n_core"]))
+    assert session.scalar(sa.select(sa.func.count()).select_from(TopologyLink)) == 0
+    gone = session.scalars(sa.select(AuditLog.object_type).where(
+        AuditLog.func == "topology_node.delete")).all()
+    assert sorted(gone) == ["topology_link", "topology_link", "topology_node"]
+    nodes, links, _ = view(session, tree[5], core["map"])
+    assert set(nodes) == {"Edge router", "Mirpur POP"} and links == {}
+
+
+def test_a_second_reseller_can_neither_see_a_map_nor_watch_anothers_device(session, tree, core):
+    isp, a, b, ua, ub, noc = tree
+    a_router, a_check = router(session, "a-gw", "127.0.0.5", "resA")
+    a_map = fn(session, "topology.edit", ua, sok="ok", name="A area").elid
+    a_node = node(session, ua, a_map, "A gateway", "router", router="a-gw")
+    assert view(session, ua, a_map)[0]["A gateway"]["device"] == "a-gw"
+    b_map = fn(session, "topology.edit", ub, sok="ok", name="B area").elid
+    # B may not put the ISP's router, nor A's router or its check, on B's map, by id or name:
+    # the same answer as for a router that does not exist
+    for param, ref in (("router", str(core["core1"])), ("router", "core1"),
+                       ("router", str(a_router)), ("router", "127.0.0.5"),
+                       ("check", str(a_check.id)), ("router", "99999")):
+        with pytest.raises(NotFound) as err:
+            node(session, ub, b_map, "spy", "router" if param == "router" else "other",
+                 **{param: ref})
+        assert err.value.field == param and "on this map's network" in err.value.message
+    with pytest.raises(AccessDenied) as err:  # a reseller's role lists no OLTs at all
+        node(session, ub, b_map, "olt", "olt", olt="1")
+    assert err.value.field == "olt"
+    # nor see or change A's map
+    assert [r["name"] for r in fn(session, "topology", ub).rows] == ["B area"]
+    assert {r["name"] for r in fn(session, "topology", noc).rows} == {"Core", "A area", "B area"}
+    for func, params in (("topology.view", {"elid": str(a_map)}),
+                         ("topology_node.move", {"elid": str(a_node), "x": "1", "y": "1"}),
+                         ("topology_node.edit", {"map": str(a_map), "label": "x",
+                                                 "kind": "pop", "sok": "ok"}),
+                         ("topology_link.edit", {"node_a": str(a_node),
+                                                 "node_b": str(core["n_pop"]), "sok": "ok"})):
+        with pytest.raises(NotFound):
+            fn(session, func, ub, **params)
+    assert fn(session, "topology_node", ub, map=str(a_map)).rows == []
+    fn(session, "topology.delete", ub, elid=str(a_map))  # nothing of B's matched: no-op
+    assert fn(session, "topology.view", ua, elid=str(a_map)).values["nodes"]
+    # a router given to B since is no longer shown on A's map: unknown, unnamed
+    fn(session, "nas.edit", sok="ok", elid=str(a_router), operator="resB")
+    gw = view(session, ua, a_map)[0]["A gateway"]
+    assert (gw["status"], gw["device"], gw["device_id"]) == ("unknown", None, None)
+    # and a map is given to another operator only without devices that are not theirs
+    with pytest.raises(FuncError) as err:
+        fn(session, "topology.edit", noc, sok="ok", elid=str(core["map"]), operator="resA")
+    assert err.value.field == "operator"
