@@ -103,6 +103,10 @@ TITLES = {
     "noc.problem_severity": _("Zabbix problems by severity"),
     "noc.outbox": _("Outbox queue"), "noc.top_interfaces": _("Busiest interfaces"),
     "noc.wall_link": _("Wall link"),
+    # issue 18: on-call staff alerts, older devices' checks, the NOC's counts, wall revocation
+    "me.alerts": _("Staff alerts"), "check.adopt_devices": _("Add checks for existing devices"),
+    "noc.down_counts": _("Devices down by kind"), "noc.down_devices": _("Devices down"),
+    "noc.wall_revoke": _("Revoke wall links"),
 }
 # issue 18: the help of the status checks' fields and parameters (forms show `_(help)`),
 # marked here so the extractor keeps them in the catalogue
@@ -132,6 +136,14 @@ MONITORING_HELP = (
     _("whose (id or name); default: yours"),
     _("whose check (id or name); default: yours"),
     _("yes: only open ones; no: only resolved"),
+    # a staff login's contact details and on-call hours (user.edit, me.alerts), wall links
+    _("for staff alerts by SMS (01712345678 or +8801712345678)"),
+    _("for staff alerts by e-mail"),
+    _("on: staff alerts (incidents, devices down) reach them by SMS and e-mail"),
+    _("on call from (e.g. 20:00, the ISP's time); empty with the end: all day"),
+    _("... until (e.g. 08:00; may pass midnight)"),
+    _("on call on these days (mon,tue,...; empty: every day)"),
+    _("the login whose wall links end (id or login); default: yours"),
 )
 # one thing of a list (forms: "New package", confirmations: "3 customers")
 SINGULAR = {
@@ -176,7 +188,8 @@ VERBS = {
     "comment": _("Comment"), "attach": _("Attach"), "change": _("Change"),
     "push_walled_garden": _("Push walled garden"),
     "revoke": _("Revoke"), "rotate": _("New secret"), "redeliver": _("Send again"),
-    "run": _("Run now"), "ack": _("Acknowledge"),
+    "run": _("Run now"), "ack": _("Acknowledge"), "adopt_devices": _("Add checks"),
+    "wall_revoke": _("Revoke wall links"),
 }
 # past participles for success sentences ("Customer alice suspended")
 DONE = {
@@ -188,7 +201,7 @@ DONE = {
     "approve": _("approved"), "reject": _("rejected"), "refuse": _("refused"),
     "push_walled_garden": _("updated"),
     "revoke": _("revoked"), "rotate": _("given a new secret"), "redeliver": _("queued again"),
-    "run": _("checked"), "ack": _("acknowledged"),
+    "run": _("checked"), "ack": _("acknowledged"), "wall_revoke": _("revoked"),
 }
 # what a dangerous action does, for its confirmation ("Suspend 3 customers: ...")
 EFFECTS = {
@@ -205,6 +218,9 @@ EFFECTS = {
                            "uses it fails until given a new client"),
     "api_client.rotate": _("the old secret and its access tokens stop working at once; the new "
                            "one is shown once"),
+    "check.adopt_devices": _("each of your routers, OLTs and radios without a status check gets "
+                             "the 60-second ping check a new device gets"),
+    "noc.wall_revoke": _("every wall link the login made stops at its screen's next refresh"),
 }
 DESTRUCTIVE = ("delete", "disable", "suspend", "reverse", "kick", "totp_reset", "revoke",
                "rotate")
@@ -365,6 +381,10 @@ COLUMNS: dict[str, str] = {
     "distance": _("Distance (m)"), "rejects": _("Rejects"), "minute": _("Minute"),
     "oldest": _("Oldest"), "oldest_seconds": _("Oldest (seconds)"),
     "next_attempt": _("Next attempt"), "if_name": _("Interface"),
+    # issue 18: a staff login's on-call setting; the NOC's device counts
+    "on_call": _("On call"), "on_call_start": _("On call from"),
+    "on_call_end": _("On call until"), "on_call_days": _("On-call days"),
+    "wall_generation": _("Wall link generation"), "since": _("Since"),
 }
 PER_FUNCTION: dict[str, dict[str, str]] = {
     "package": {"name": _("Package")},

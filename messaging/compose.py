@@ -10,8 +10,11 @@ and channel, so composing the same event again adds nothing.
 A notice from a job (reminders, the billing run) waits for the end of the operator's quiet
 hours; one about something the customer just did (a payment) goes at once.
 
-For staff (outbox `alert`): every telegram gateway on the operator's chain (the bot's chat) and
-the operator's e-mail, in English, with `title` and `details`.
+For staff (outbox `alert`): every telegram gateway on the operator's chain (the bot's chat), in
+English; and each on-call login of the chain (staff_users.on_call, inside its hours and days in
+the ISP's zone, not disabled) by SMS to its mobile and e-mail to its address, through the
+gateway nearest its own operator, in its language, each keyed by event, login and channel so a
+retried outbox row queues nothing twice. `title` and `details` are what a template may say.
 """
 from __future__ import annotations
 
@@ -28,7 +31,7 @@ from messaging import defaults, segments, templating
 from radbill import events as catalogue
 from radbill import l10n, settings
 from radbill.models import (Bill, Customer, Event, Message, MessageGateway, MessageTemplate,
-                            Operator, Outbox, Package, Signup)
+                            Operator, Outbox, Package, Signup, StaffUser)
 
 DEFAULT_CHANNELS = ("sms", "email")
 ADDRESS_OF = {"sms": "mobile", "whatsapp": "mobile", "email": "email"}
@@ -313,7 +316,9 @@ def notice(session: Session, row: Outbox, now: dt.datetime | None = None) -> Com
 
 
 def alert(session: Session, row: Outbox, now: dt.datetime | None = None) -> Composed:
-    """Staff alerts of one `alert` outbox row: the operator's chain's Telegram chats."""
+    """Staff alerts of one `alert` outbox row: the operator's chain's Telegram chats, and SMS
+    and e-mail to the chain's on-call staff (idempotent)."""
+    now = now or dt.datetime.now(dt.timezone.utc)
     payload = dict(row.payload or {})
     name = str(payload.pop("event", ""))
     ev = session.get(Event, row.event_id) if row.event_id else None
@@ -327,15 +332,14 @@ def alert(session: Session, row: Outbox, now: dt.datetime | None = None) -> Comp
             out.skipped["*"] = "a small reversal"
             return out
     operator_id = (ev.operator_id if ev is not None else None) or _root(session)
-    title = catalogue.CATALOGUE[name].title if name in catalogue.CATALOGUE else name
-    details = ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in sorted(payload.items()))
-    vals = {"title": title, "details": details}
+    details = alert_details(payload)
     ops = chain(session, operator_id)
     gws = session.scalars(sa.select(MessageGateway).where(
         MessageGateway.operator_id.in_(ops), MessageGateway.channel == "telegram",
         MessageGateway.enabled).order_by(MessageGateway.id)).all()
     if not gws:
         out.skipped["telegram"] = "no telegram gateway is set up"
+    vals = {"title": alert_title(name, "en"), "details": details}
     for gw in gws:
         chat = str((gw.config or {}).get("chat_id") or "")
         if not chat:
@@ -348,7 +352,87 @@ def alert(session: Session, row: Outbox, now: dt.datetime | None = None) -> Comp
                     event_id=row.event_id, dedupe_key=f"alert:{row.event_id or row.id}:{gw.id}")
         if mid is not None:
             out.queued.append(mid)
+    for staff in on_call_staff(session, ops, now):
+        _alert_staff(session, staff, name, details, f"{row.event_id or row.id}", out,
+                     row.event_id)
     return out
+
+
+STAFF_ADDRESS = {"sms": "mobile", "email": "email"}
+
+
+def _alert_staff(session: Session, staff: StaffUser, name: str, details: str, key: str,
+                 out: Composed, event_id: int | None) -> None:
+    """One on-call login's SMS and e-mail, through the gateways nearest its operator."""
+    lang = l10n.pick(staff.lang)
+    vals = {"title": alert_title(name, lang), "details": details}
+    for channel, attr in STAFF_ADDRESS.items():
+        where = f"{channel} {staff.login}"
+        address = getattr(staff, attr)
+        if not address:
+            out.skipped[where] = f"the login has no {attr}"
+            continue
+        gw = gateway(session, staff.operator_id, channel)
+        if gw is None:
+            out.skipped[where] = f"no {channel} gateway is set up"
+            continue
+        wording = template(session, staff.operator_id, "alert", channel, lang)
+        if wording is None or not wording.enabled:
+            out.skipped[where] = f"no {channel} template for alerts"
+            continue
+        subject, body = render(wording, vals, channel)
+        mid = queue(session, operator_id=staff.operator_id, event=name, channel=channel,
+                    recipient=address, body=body, subject=subject, lang=lang, gateway=gw,
+                    event_id=event_id, dedupe_key=f"alert:{key}:staff{staff.id}:{channel}")
+        if mid is not None:
+            out.queued.append(mid)
+
+
+# the payload's keys an alert's reader wants first; `alert` and `flapping` only route it
+FIRST = ("name", "username", "error", "target")
+HIDDEN = {"alert", "flapping"}
+
+
+def alert_details(payload: dict) -> str:
+    keys = [k for k in FIRST if k in payload] + sorted(k for k in payload if k not in FIRST)
+    return ", ".join(f"{k.replace('_', ' ')}: {payload[k]}" for k in keys
+                     if k not in HIDDEN and payload[k] is not None)
+
+
+def alert_title(name: str, lang: str) -> str:
+    """The event's title (the catalogue's, in English; messaging/defaults.ALERT_TITLES in
+    Bangla)."""
+    if lang != "en" and (name, lang) in defaults.ALERT_TITLES:
+        return defaults.ALERT_TITLES[(name, lang)]
+    return catalogue.CATALOGUE[name].title if name in catalogue.CATALOGUE else name
+
+
+def on_call_staff(session: Session, operators: list[int], now: dt.datetime) -> list[StaffUser]:
+    """The enabled on-call logins of these operators on duty at `now` (the ISP's zone)."""
+    local = now.astimezone(settings.get().tz)
+    rows = session.scalars(sa.select(StaffUser).where(
+        StaffUser.operator_id.in_(operators), StaffUser.on_call, ~StaffUser.disabled,
+        sa.or_(StaffUser.mobile.is_not(None), StaffUser.email.is_not(None)))
+        .order_by(StaffUser.id)).all()
+    return [u for u in rows if on_duty(u.on_call_start, u.on_call_end, u.on_call_days, local)]
+
+
+def on_duty(start: dt.time | None, end: dt.time | None, days: list[int] | None,
+            local: dt.datetime) -> bool:
+    """Whether `local` (the ISP's wall clock) is inside a daily window [start, end) on one of
+    `days` (ISO weekdays; None: every day). A window past midnight (22:00-06:00) belongs to the
+    day it starts: Friday's runs into Saturday morning."""
+    t = local.time().replace(tzinfo=None)
+    day = local.date()
+    if start is not None and end is not None and start != end:
+        if start < end:
+            if not start <= t < end:
+                return False
+        elif t < end:
+            day -= dt.timedelta(days=1)
+        elif t < start:
+            return False
+    return not days or day.isoweekday() in days
 
 
 def _root(session: Session) -> int:

@@ -9,7 +9,8 @@ username, an amount, a date; tests/messaging/test_defaults.py counts them). Amou
 say টাকা, as Bangladeshi ISPs write them; English says {{ currency }}.
 
 `broadcast` has no default: a broadcast's text is written for it (or names an event's template).
-`alert` (staff) is on Telegram and e-mail.
+`alert` (staff) is on Telegram (the chain's chats), SMS and e-mail (on-call logins, in the
+login's language: ALERT_TITLES names the event in Bangla).
 
 DEFAULTS[(event, channel, lang)] = (subject, body)
 """
@@ -156,6 +157,9 @@ SMS: dict[tuple[str, str], str] = {
                                    "এসেছে; পোর্টালে দেখুন।" + SIGN_BN,
     ("complaint.resolved", "bn"): "প্রিয় {{ name }}, আপনার অভিযোগ #{{ complaint_id }} এর "
                                   "সমাধান হয়েছে।" + SIGN_BN,
+    # -- issue 18, staff alerts to on-call logins (short: the details are cut) -------------
+    ("alert", "en"): "{{ title }}: {{ details|truncate(130) }}",
+    ("alert", "bn"): "সতর্কবার্তা: {{ title }}। {{ details|truncate(100) }}",
 }
 
 EMAIL: dict[tuple[str, str], tuple[str, str]] = {
@@ -395,6 +399,20 @@ EMAIL: dict[tuple[str, str], tuple[str, str]] = {
 TELEGRAM: dict[tuple[str, str], str] = {
     ("alert", "en"): "{{ title }}\n{{ details }}",
     ("alert", "bn"): "সতর্কবার্তা: {{ title }}\n{{ details }}",
+}
+
+# an alert's title in Bangla, for on-call logins whose language is bn (the catalogue's title
+# is English: radbill/events.py)
+ALERT_TITLES: dict[tuple[str, str], str] = {
+    ("incident.opened", "bn"): "একটি চেক ডাউন",
+    ("incident.resolved", "bn"): "চেক আবার সচল",
+    ("incident.still_down", "bn"): "বারবার ডাউন হওয়া চেক এখনো ডাউন",
+    ("device.down", "bn"): "একটি ডিভাইস সাড়া দিচ্ছে না",
+    ("device.up", "bn"): "ডিভাইস আবার সাড়া দিচ্ছে",
+    ("job.failed", "bn"): "একটি নির্ধারিত কাজ ব্যর্থ হয়েছে",
+    ("gateway.error", "bn"): "একটি গেটওয়ে আমাদের অনুরোধ ফিরিয়ে দিচ্ছে",
+    ("operator.low_balance", "bn"): "আপনার ব্যালেন্স কম",
+    ("payment.reversed", "bn"): "পেমেন্ট বাতিল হয়েছে",
 }
 
 DEFAULTS: dict[tuple[str, str, str], tuple[str | None, str]] = {

@@ -1,6 +1,8 @@
-"""The NOC wall's links: a signed token naming a staff login and an expiry (HMAC-SHA256 with a
-key derived for this purpose alone). The wall page acts as that login, read-only, and checks
-the login is still enabled on every refresh, so disabling it ends the link."""
+"""The NOC wall's links: a signed token naming a staff login, an expiry and the login's wall
+generation (HMAC-SHA256 with a key derived for this purpose alone). The wall page acts as that
+login, read-only, and checks on every refresh that the login is still enabled and that the
+token's generation is the login's `wall_generation`: noc.wall_revoke moves it on, which ends
+every link the login made before (a token from before generations counts as generation 0)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -16,14 +18,15 @@ def _signer() -> URLSafeSerializer:
     return URLSafeSerializer(keys.derived("noc-wall").hex(), salt="radbill.noc.wall")
 
 
-def make(user_id: int, days: int) -> tuple[str, dt.datetime]:
+def make(user_id: int, days: int, generation: int = 0) -> tuple[str, dt.datetime]:
     expires = int(time.time()) + days * 86400
-    token = _signer().dumps({"u": user_id, "e": expires})
+    token = _signer().dumps({"u": user_id, "e": expires, "g": generation})
     return token, dt.datetime.fromtimestamp(expires, dt.timezone.utc)
 
 
-def read(token: str) -> int | None:
-    """The login's id the token names, or None (forged, malformed or expired)."""
+def read(token: str) -> tuple[int, int] | None:
+    """The login's id and the generation the token names, or None (forged, malformed or
+    expired)."""
     if len(token) > 500:
         return None
     try:
@@ -31,9 +34,21 @@ def read(token: str) -> int | None:
     except BadSignature:
         return None
     if not isinstance(data, dict) or not isinstance(data.get("u"), int) \
-            or not isinstance(data.get("e"), int) or data["e"] < time.time():
+            or not isinstance(data.get("e"), int) or data["e"] < time.time() \
+            or not isinstance(data.get("g", 0), int):
         return None
-    return data["u"]
+    return data["u"], data.get("g", 0)
+
+
+def holder(session, token: str):
+    """The staff login a wall token acts as, or None: a bad or expired token, a disabled
+    login, or a link revoked since (its generation is not the login's)."""
+    from radbill.models import StaffUser
+    found = read(token)
+    user = session.get(StaffUser, found[0]) if found is not None else None
+    if user is None or user.disabled or found[1] != user.wall_generation:
+        return None
+    return user
 
 
 def fingerprint(token: str) -> str:

@@ -4,13 +4,14 @@ from __future__ import annotations
 import pyotp
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
                    session, url_for)
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from radbill.functions.auth import caller_for
 from radbill.functions.registry import FuncError, OkResult, call
 from radbill.models import StaffUser
 
-from admin import security
+from admin import labels, security
 from admin.auth.user import end_session, finish_login, qr_svg
 from admin.calls import client_ip, log_request, run
 from admin.dbs import db, keep_writes
@@ -118,7 +119,9 @@ def _current_id() -> int | None:
 @login_required
 def account():
     user = db().get(StaffUser, int(current_user.get_id()))
-    return render_template("auth/account.html", user=user, enforced=security.needs_2fa(db(), user))
+    alerts = run("me.alerts", {}).values  # the form's values, as shown
+    return render_template("auth/account.html", user=user, alerts=alerts,
+                           enforced=security.needs_2fa(db(), user))
 
 
 @bp.route("/account/recovery", methods=["POST"])
@@ -155,6 +158,24 @@ def set_lang():
     except FuncError as exc:
         flash(exc.errors.get("lang", exc.message), "error")
     return redirect(url_for("auth.account"), code=303)
+
+
+ALERT_FIELDS = ("mobile", "email", "on_call", "on_call_start", "on_call_end", "on_call_days")
+
+
+@bp.route("/account/alerts", methods=["POST"])
+@login_required
+def set_alerts():
+    """The Staff alerts form on /account: my contact details and on-call hours, through
+    me.alerts (issue 18)."""
+    params = {k: request.form.get(k, "") for k in ALERT_FIELDS}
+    try:
+        run("me.alerts", {"sok": "ok", **params})
+        flash(_("Saved."), "ok")
+    except FuncError as exc:
+        for field, message in (exc.errors or {"": exc.message}).items():
+            flash(f"{_(labels.column(field, 'user'))}: {message}" if field else message, "error")
+    return redirect(url_for("auth.account") + "#alerts", code=303)
 
 
 @bp.route("/logout", methods=["POST"])

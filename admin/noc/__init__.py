@@ -21,6 +21,7 @@ bp = Blueprint("noc", __name__, url_prefix="/noc")
 REFRESH = 60  # seconds: the staff page
 WALL_REFRESH = 30
 RANGES = {"6h": 6, "24h": 24, "7d": 168}
+DOWN_LISTED = 50  # devices down named on the page (the count is of all)
 SEVERITY_COLOURS = ("#97aab3", "#7499ff", "#ffc859", "#ffa059", "#e97659", "#e45959")
 
 
@@ -48,12 +49,10 @@ def panels() -> dict:
     here = lang()
     ctx: dict = {"now": dt.datetime.now(dt.timezone.utc), "severity_colours": SEVERITY_COLOURS,
                  "severity_names": SEVERITY_NAMES}
-    found = rows("device", {"per_page": "1000"})
-    ctx["devices_down"] = None if found is None else [r for r in found if r.get("up") is False]
-    ctx["devices_total"] = None if found is None else len(found)
-    radios = rows("radio", {"per_page": "1000"})
-    ctx["radios_down"] = None if radios is None else [r for r in radios if r.get("up") is False]
-    ctx["radios_total"] = None if radios is None else len(radios)
+    counts = rows("noc.down_counts")  # counted in the database: right at any number
+    ctx["down_counts"] = None if counts is None else {
+        "total": sum(r["total"] for r in counts), "down": sum(r["down"] for r in counts)}
+    ctx["down"] = rows("noc.down_devices", {"per_page": str(DOWN_LISTED)}) or []
     ctx["incidents"] = rows("incident", {"open": "yes", "per_page": "50"})
     ctx["problems"] = rows("zabbix_problem", {"per_page": "100"})
     severities = rows("noc.problem_severity")
@@ -103,7 +102,8 @@ def dashboard():
     if not may("zabbix_problem"):
         abort(403, "your role may not see the NOC")
     return render_template("noc/dashboard.html", refresh=REFRESH, wall=False,
-                           can_wall=may("noc.wall_link"), title=N_("NOC"), **panels())
+                           can_wall=may("noc.wall_link"), can_revoke=may("noc.wall_revoke"),
+                           title=N_("NOC"), **panels())
 
 
 @bp.route("/wall/<token>")
@@ -111,13 +111,11 @@ def wall(token: str):
     """The NOC for a wall screen: no login, no clicking, read-only as the token's login."""
     from monitoring import wall as walls
     from radbill.functions.auth import caller_for
-    from radbill.models import StaffUser
     from admin.calls import client_ip
     from admin.dbs import db
-    user_id = walls.read(token)
-    user = db().get(StaffUser, user_id) if user_id is not None else None
-    if user is None or getattr(user, "disabled", False):
-        abort(403, "this wall link is not valid (expired, or its login is disabled)")
+    user = walls.holder(db(), token)
+    if user is None:
+        abort(403, "this wall link is not valid (expired, revoked, or its login is disabled)")
     g.caller = caller_for(db(), user, client_ip(), g.get("lang", "en")).via("web", False)
     resp = current_app.make_response(render_template(
         "noc/wall.html", refresh=WALL_REFRESH, wall=True, title=N_("NOC"), **panels()))
@@ -137,6 +135,19 @@ def wall_link():
     url = request.host_url.rstrip("/") + result.extra["path"]
     return render_template("noc/wall_link.html", url=url, expires=result.extra["expires"],
                            title=N_("Wall link"))
+
+
+@bp.route("/wall-revoke", methods=["POST"])
+@login_required
+def wall_revoke():
+    """End every wall link I made (POST + CSRF)."""
+    from flask import flash
+    try:
+        run("noc.wall_revoke", {})
+        flash(_("Your wall links are revoked: their screens stop at the next refresh."), "ok")
+    except FuncError as exc:
+        abort(exc.status if exc.status in (403, 404) else 400, exc.message)
+    return redirect(url_for("noc.dashboard"), code=303)
 
 
 @bp.route("/radios/<int:elid>")

@@ -35,12 +35,13 @@ LANGS = ("en", "bn")
 EVENTS = tuple(sorted(templating.EVENTS))
 SUBJECT_LEN = 300
 SOURCES = ("custom", "inherited", "default")
+ALERT_CHANNELS = ("telegram", "sms", "email")  # chats, and on-call logins' mobiles and mail
 
 
 def key_problems(event: str, channel: str) -> dict[str, str]:
     """Whether `event` can be said on `channel` at all."""
-    if event == "alert" and channel not in ("telegram", "email"):
-        return {"channel": "staff alerts go by telegram or email"}
+    if event == "alert" and channel not in ALERT_CHANNELS:
+        return {"channel": "staff alerts go by telegram, sms or email"}
     if event != "alert" and channel == "telegram":
         return {"channel": "telegram carries staff alerts only (event alert)"}
     return {}
@@ -194,7 +195,8 @@ class Templates(Entity):
         """For each event, channel and language: the target operator's wording (custom), an
         ancestor's (inherited) or the default."""
         combos = set(defaults.DEFAULTS)
-        combos |= {(e, "whatsapp", lg) for (e, ch, lg) in defaults.DEFAULTS if ch == "sms"}
+        combos |= {(e, "whatsapp", lg) for (e, ch, lg) in defaults.DEFAULTS
+                   if ch == "sms" and not key_problems(e, "whatsapp")}
         chain = compose.chain(call.session, target.id) if target is not None else []
         stored = call.session.scalars(sa.select(MessageTemplate).where(
             MessageTemplate.operator_id.in_(chain))).all() if chain else []

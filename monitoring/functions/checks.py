@@ -238,3 +238,15 @@ def run_now(call: Call):
         audit.record(call, "check", cid, obj.name, None,
                      {"ran": True, "state": obj.state, "error": obj.last_error}, obj.operator_id)
     return OkResult(",".join(map(str, ids)), {"ran": done.ran, "failed": done.failed})
+
+
+@function("check.adopt_devices", kind="action", roles=STAFF, money=False, params=())
+def adopt_devices(call: Call):
+    """Give each of your routers, OLTs and radios that has no status check the 60-second ping
+    check a new device gets (for devices added before checks existed); run again, it adds
+    nothing."""
+    from monitoring import devices
+    from radbill.functions.registry import OkResult
+    made, skipped = devices.adopt(call, include_shared=isp_staff(call))
+    return OkResult(",".join(map(str, made)) or None,
+                    {"created": len(made), "checks": made, "skipped": skipped})

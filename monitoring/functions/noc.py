@@ -1,8 +1,10 @@
 """The NOC dashboard's figures, each a function scoped like the lists it summarises:
 noc.rejects (Access-Rejects per minute over the last hour, radpostauth), noc.reject_reasons
 (their top reasons), noc.outbox (queue depth and the oldest pending item per kind),
-noc.top_interfaces (the busiest interfaces at the last SNMP poll), noc.wall_link (a signed,
-read-only URL for a wall screen). Zabbix servers and radios (monitoring/functions/zabbix.py,
+noc.top_interfaces (the busiest interfaces at the last SNMP poll), noc.down_counts (devices and
+radios, how many and how many down, counted in the database whatever their number),
+noc.down_devices (the ones down), noc.wall_link (a signed, read-only URL for a wall screen) and
+noc.wall_revoke (ends a login's wall links). Zabbix servers and radios (monitoring/functions/zabbix.py,
 radios.py) are imported from here, the module the registry loads for the NOC."""
 from __future__ import annotations
 
@@ -13,11 +15,12 @@ import sqlalchemy as sa
 from monitoring.functions import radios, zabbix  # noqa: F401  (their functions register)
 from radbill.functions import audit
 from radbill.functions import fields as F
-from radbill.functions.crud import usable
-from radbill.functions.registry import Call, ListResult, OkResult, Param, function
+from radbill.functions.crud import in_subtree, page_params, usable
+from radbill.functions.registry import (AccessDenied, Call, FuncError, ListResult, OkResult,
+                                        Param, function, load_all)
 from radbill.functions.roles import CUSTOMER_VIEWERS, DEVICE_STAFF
-from radbill.models import (Customer, InterfaceSample, Nas, NasSettings, Olt, Outbox,
-                            RadPostAuth)
+from radbill.models import (Customer, DeviceStatus, InterfaceSample, Nas, NasSettings, Olt,
+                            Outbox, Radio, RadPostAuth, StaffUser)
 
 REJECT = "Access-Reject"
 WALL_DAYS = 365
@@ -120,6 +123,58 @@ def top_interfaces(call: Call) -> ListResult:
     return ListResult(rows, len(rows), 1, max(len(rows), 1), cols)
 
 
+def _devices(call: Call) -> sa.Subquery:
+    """Routers and OLTs (as the `device` list shows them, when the caller may see it) and
+    radios (as `radio` does): kind, id, name, host, up, since."""
+    parts = []
+    if load_all()["device"].permits(call.caller):
+        for kind, model, id_col, name, host, owner, join in (
+                ("nas", Nas, Nas.id, Nas.shortname, Nas.nasname, NasSettings.operator_id,
+                 NasSettings.nas_id == Nas.id),
+                ("olt", Olt, Olt.id, Olt.name, Olt.host, Olt.operator_id, None)):
+            stmt = sa.select(sa.literal(kind).label("kind"), id_col.label("id"),
+                             name.label("name"), host.label("host"), DeviceStatus.up,
+                             DeviceStatus.changed_at.label("since")).select_from(model)
+            if join is not None:
+                stmt = stmt.outerjoin(NasSettings, join)
+            parts.append(stmt.outerjoin(DeviceStatus, sa.and_(
+                sa.cast(DeviceStatus.kind, sa.Text) == kind, DeviceStatus.device_id == id_col))
+                .where(usable(call, owner)))
+    if load_all()["radio"].permits(call.caller):
+        parts.append(sa.select(sa.literal("radio").label("kind"), Radio.id, Radio.name,
+                               Radio.host, Radio.up, Radio.last_poll_at.label("since"))
+                     .where(in_subtree(call, Radio.operator_id)))
+    if not parts:
+        raise AccessDenied("your role may not see devices")
+    return sa.union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
+
+
+@function("noc.down_counts", kind="list", money=False, roles=CUSTOMER_VIEWERS)
+def down_counts(call: Call) -> ListResult:
+    """Per kind of device (nas, olt, radio): how many you see and how many are down, counted
+    in the database (every device, not a page of the lists)."""
+    d = _devices(call)
+    down = sa.func.count().filter(d.c.up.is_(False))
+    rows = [{"kind": k, "total": n, "down": m} for k, n, m in call.session.execute(
+        sa.select(d.c.kind, sa.func.count(), down).group_by(d.c.kind).order_by(d.c.kind))]
+    return ListResult(rows, len(rows), 1, max(len(rows), 1), ["kind", "total", "down"])
+
+
+@function("noc.down_devices", kind="list", money=False, roles=CUSTOMER_VIEWERS,
+          params=(Param("page"), Param("per_page")))
+def down_devices(call: Call) -> ListResult:
+    """The routers, OLTs and radios down, the longest down first."""
+    page, per_page = page_params(call)
+    d = _devices(call)
+    stmt = sa.select(d).where(d.c.up.is_(False))
+    total = call.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))
+    cols = ["kind", "id", "name", "host", "since"]
+    rows = [{c: audit.jsonable(r._mapping[c]) for c in cols} for r in call.session.execute(
+        stmt.order_by(d.c.since.asc().nulls_first(), d.c.kind, d.c.id)
+        .limit(per_page).offset((page - 1) * per_page))]
+    return ListResult(rows, total, page, per_page, cols)
+
+
 @function("noc.wall_link", kind="action", money=False, roles=CUSTOMER_VIEWERS,
           params=(Param("days", f"how long it works (1..{WALL_DAYS}, default {WALL_DAYS})"),))
 def wall_link(call: Call) -> OkResult:
@@ -127,12 +182,37 @@ def wall_link(call: Call) -> OkResult:
     login is disabled; anyone holding it sees the dashboard, so keep it like a password."""
     from monitoring import wall
     if call.caller.user_id is None:
-        from radbill.functions.registry import FuncError
         raise FuncError("only a staff login can make a wall link (it acts as that login)",
                         field="days")
     days = F.parse_one("days", F.integer(1, WALL_DAYS), call.get("days") or str(WALL_DAYS))
-    token, expires = wall.make(call.caller.user_id, days)
+    generation = call.session.scalar(sa.select(StaffUser.wall_generation)
+                                     .where(StaffUser.id == call.caller.user_id)) or 0
+    token, expires = wall.make(call.caller.user_id, days, generation)
     audit.record(call, "noc_wall", call.caller.user_id, call.caller.login, None,
                  {"expires": audit.jsonable(expires), "token_sha256": wall.fingerprint(token)})
     return OkResult(None, {"token": token, "path": f"/noc/wall/{token}",
                            "expires": audit.jsonable(expires)})
+
+
+@function("noc.wall_revoke", kind="action", money=False, roles=CUSTOMER_VIEWERS,
+          params=(Param("elid", "the login whose wall links end (id or login); default: "
+                                "yours"),))
+def wall_revoke(call: Call) -> OkResult:
+    """End every wall link a login made (yours, or a login below you): their screens get 403
+    at the next refresh; new links work again."""
+    if call.elid in (None, "") or call.elid == str(call.caller.user_id):
+        user = call.session.get(StaffUser, call.caller.user_id) if call.caller.user_id else None
+        if user is None:
+            raise FuncError("only a staff login has wall links", field="elid")
+    else:
+        from staff.functions.users import ENTITY as users
+        user = users.find(call, call.elid)
+        if not users.editable(call, user):
+            raise AccessDenied("you may not end this login's wall links", field="elid")
+    user = call.session.get(StaffUser, user.id, with_for_update=True)
+    before = user.wall_generation
+    user.wall_generation = before + 1
+    call.session.flush()
+    audit.record(call, "noc_wall", user.id, user.login, {"generation": before},
+                 {"generation": user.wall_generation, "revoked": True}, user.operator_id)
+    return OkResult(user.id, {"generation": user.wall_generation})

@@ -1,12 +1,25 @@
-"""user, user.edit, user.delete: staff logins."""
+"""user, user.edit, user.delete: staff logins.
+
+A login's contact details and on-call setting (issue 18) say who gets staff alerts by SMS and
+e-mail (messaging/compose.alert): `mobile` (E.164, read like a customer's), `email`, `on_call`,
+an optional daily window `on_call_start`..`on_call_end` in the ISP's zone (it may pass
+midnight) and optional weekdays `on_call_days` (mon,tue,... or 1-7; a window past midnight
+belongs to the day it starts). Anyone may set their own (the /account page); a manager sets
+those below them.
+"""
 from __future__ import annotations
+
+import datetime as dt
+import re
 
 import sqlalchemy as sa
 
+from radbill.functions import audit
 from radbill.functions import fields as F
 from radbill.functions.auth import hash_password
 from radbill.functions.crud import Entity, in_subtree, resolve_operator
-from radbill.functions.registry import AccessDenied, Call, FuncError
+from radbill.functions.registry import (AccessDenied, Call, FormResult, FuncError, NotFound,
+                                        OkResult, function)
 from radbill.functions.roles import RANK, RESELLERS, ROLE_LEVEL
 from radbill.models import Operator, StaffUser
 from radbill.models.operators import ROLES
@@ -19,6 +32,79 @@ def password(raw: str) -> str:
 
 
 COMMISSION = {"commission_percent", "commission_fixed"}  # rating/commission.py books them
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # ISO weekdays 1..7
+TIMES = ("on_call_start", "on_call_end")
+
+
+def mobile(raw: str) -> str:
+    """A mobile number, as customers' are read (E.164; Bangladesh without a country code)."""
+    from customers.functions.customers import mobile as customer_mobile
+    return customer_mobile(raw)
+
+
+def clock(raw: str) -> dt.time:
+    if not re.fullmatch(r"[0-9]{1,2}:[0-9]{2}", raw, re.ASCII):
+        raise ValueError(f"{F.short(raw)!r} is not a time like 22:00")
+    hours, minutes = (int(p) for p in raw.split(":"))
+    if hours > 23 or minutes > 59:
+        raise ValueError(f"{raw!r} is not a time of day (00:00 to 23:59)")
+    return dt.time(hours, minutes)
+
+
+def weekdays(raw: str) -> list[int]:
+    """Days of the week, comma-separated: mon..sun or 1..7 (1 = Monday); the ISO numbers."""
+    out = []
+    for part in (p.strip().lower() for p in raw.split(",")):
+        if not part:
+            continue
+        if part in DAYS:
+            out.append(DAYS.index(part) + 1)
+        elif re.fullmatch(r"[1-7]", part, re.ASCII):
+            out.append(int(part))
+        else:
+            raise ValueError(f"{F.short(part)!r} is not a day: mon, tue, wed, thu, fri, sat, sun "
+                             "(or 1-7)")
+    if not out:
+        raise ValueError("name one or more days: mon, tue, wed, thu, fri, sat, sun")
+    return sorted(set(out))
+
+
+def day_names(days: list[int] | None) -> str:
+    return ",".join(DAYS[d - 1] for d in days or [])
+
+
+ALERTS = [
+    F.Field("mobile", mobile, help="for staff alerts by SMS (01712345678 or +8801712345678)"),
+    F.Field("email", F.email, help="for staff alerts by e-mail"),
+    F.Field("on_call", F.boolean, clearable=False,
+            help="on: staff alerts (incidents, devices down) reach them by SMS and e-mail"),
+    F.Field("on_call_start", clock, help="on call from (e.g. 20:00, the ISP's time); "
+            "empty with the end: all day"),
+    F.Field("on_call_end", clock, help="... until (e.g. 08:00; may pass midnight)"),
+    F.Field("on_call_days", weekdays, help="on call on these days (mon,tue,...; empty: every "
+            "day)"),
+]
+
+
+def check_window(obj: StaffUser, values: dict) -> None:
+    """The on-call hours have a start and an end, or neither, and they differ."""
+    start = values.get("on_call_start", obj.on_call_start)
+    end = values.get("on_call_end", obj.on_call_end)
+    if (start is None) != (end is None):
+        raise FuncError("the on-call hours need a start and an end (or neither)",
+                        field="on_call_end" if start is not None else "on_call_start")
+    if start is not None and start == end:
+        raise FuncError("must differ from the start", field="on_call_end")
+
+
+def alert_values(obj: StaffUser) -> dict:
+    """The alert fields as a form shows them (times HH:MM, days mon,tue,...)."""
+    values = {f.name: getattr(obj, f.name) for f in ALERTS}
+    for key in TIMES:
+        values[key] = values[key].strftime("%H:%M") if values[key] is not None else ""
+    values["on_call_days"] = day_names(obj.on_call_days)
+    values["on_call"] = bool(obj.on_call)
+    return values
 
 
 class Users(Entity):
@@ -41,9 +127,11 @@ class Users(Entity):
                      "when no fixed amount is set)"),
         F.Field("commission_fixed", F.amount(),
                 help="commission: a fixed amount per card of theirs redeemed"),
+        *ALERTS,
     ]
     columns = ["id", "login", "role", "operator_id", "name", "disabled", "totp_enabled",
-               "last_login_at", "lang", "commission_percent", "commission_fixed"]
+               "last_login_at", "lang", "commission_percent", "commission_fixed", "mobile",
+               "email", "on_call"]
     money = frozenset({"commission_percent", "commission_fixed"})
     search = ["login", "name"]
     filters = {"role": "role", "operator": "operator_id"}
@@ -85,10 +173,23 @@ class Users(Entity):
                                field=sorted(COMMISSION & values.keys())[0])
         if "password" in values:
             obj.password_hash = hash_password(values.pop("password"))
+        check_window(obj, values)
         super().apply(call, obj, values, creating)
+        if obj.on_call is None:
+            obj.on_call = False
 
     def form(self, call: Call, obj):
-        return {} if obj is None else {k: v for k, v in self.row(obj).items()}
+        if obj is None:
+            return {}
+        return {**self.row(obj), **alert_values(obj)}
+
+    def snapshot(self, obj):
+        """audit.snapshot with the on-call hours as text (JSONB holds no times)."""
+        values = super().snapshot(obj)
+        for key in TIMES:
+            if values is not None and values.get(key) is not None:
+                values[key] = values[key].strftime("%H:%M")
+        return values
 
     def remove(self, call: Call, obj: StaffUser) -> None:
         if obj.id == call.caller.user_id:
@@ -97,3 +198,24 @@ class Users(Entity):
 
 
 ENTITY = Users().register()
+
+
+@function("me.alerts", kind="form", roles=tuple(r for r in ROLES if r != "admin"), money=False,
+          params=tuple(f.param() for f in ALERTS))
+def my_alerts(call: Call) -> FormResult | OkResult:
+    """Your own mobile, e-mail and on-call hours: staff alerts reach you by SMS and e-mail
+    while you are on call (any role; user.edit sets them for those below you)."""
+    user = call.session.get(StaffUser, call.caller.user_id) if call.caller.user_id else None
+    if user is None:
+        raise NotFound("no staff login for this caller", field="elid")
+    if not call.sok:
+        return FormResult(user.id, alert_values(user))
+    values = F.parse_fields(ALERTS, call.params, creating=False)
+    check_window(user, values)
+    before = ENTITY.snapshot(user)
+    for key, value in values.items():
+        setattr(user, key, value)
+    call.session.flush()
+    audit.record(call, "user", user.id, user.login, before, ENTITY.snapshot(user),
+                 user.operator_id)
+    return OkResult(user.id)

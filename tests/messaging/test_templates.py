@@ -138,7 +138,7 @@ def test_bad_keys_are_refused_naming_the_field(session, tree):
         (dict(event="bill.due", channel="fax", lang="en", body="x"), "channel"),
         (dict(event="bill.due", channel="sms", lang="fr", body="x"), "lang"),
         (dict(event="bill.due", channel="telegram", lang="en", body="{{ name }}"), "channel"),
-        (dict(event="alert", channel="sms", lang="en", body="{{ title }}"), "channel"),
+        (dict(event="alert", channel="whatsapp", lang="en", body="{{ title }}"), "channel"),
         (dict(channel="sms", lang="en", body="x"), "event"),
         (dict(event="bill.due", channel="sms", lang="en"), "body"),
         (dict(event="bill.due", channel="sms", lang="en", body="x" * 5000), "body"),
