@@ -1,9 +1,11 @@
-"""olt, olt.edit, olt.delete, olt.sync, onu, device, device.traffic: devices without money."""
+"""olt, olt.edit, olt.delete, olt.sync, olt.vlans, olt.log, onu, device, device.traffic: devices
+without money."""
 from __future__ import annotations
 
 import sqlalchemy as sa
 
 from provisioning.olt import sync
+from provisioning.olt.base import SEVERITIES
 from radbill.functions import audit, fields as F
 from radbill.functions.crud import Entity, page_params, usable
 from radbill.functions.registry import (Call, FileResult, FuncError, ListResult, Param,
@@ -11,7 +13,8 @@ from radbill.functions.registry import (Call, FileResult, FuncError, ListResult,
 from radbill.functions.roles import DEVICE_STAFF
 from radbill.functions.shared import SharedEntity
 from radbill.models import Customer, DeviceStatus, InterfaceSample, Nas, NasSettings, Olt, Onu
-from radbill.models.devices import MIN_OPTICS_INTERVAL, MIN_SYNC_INTERVAL, OLT_BRANDS
+from radbill.models.devices import (CLI_ONLY_BRANDS, MIN_OPTICS_INTERVAL, MIN_SYNC_INTERVAL,
+                                    OLT_BRANDS, OLT_PROTOCOLS)
 
 
 class Olts(SharedEntity):
@@ -21,10 +24,13 @@ class Olts(SharedEntity):
         F.Field("name", F.text(64, r"[A-Za-z0-9_.-]{1,64}", "letters, digits and _.-"),
                 required=True),
         F.Field("brand", F.choice(*OLT_BRANDS), required=True,
-                help="vsol and bdcom are read over SSH, huawei and zte over SNMP"),
+                help="vsol, bdcom and dbc are read over their CLI (SSH or Telnet), huawei and "
+                     "zte over SNMP or their CLI (protocol)"),
+        F.Field("protocol", F.choice(*OLT_PROTOCOLS),
+                help="huawei and zte: snmp (the default) or cli; the others are CLI only"),
         F.Field("host", F.host_ipv4, required=True), F.Field("ssh_port", F.port, clearable=False),
         F.Field("cli_transport", F.choice("ssh", "telnet"), clearable=False,
-                help="how vsol and bdcom OLTs are reached (ssh by default)"),
+                help="how an OLT read over its CLI is reached (ssh by default)"),
         F.Field("telnet_port", F.port, clearable=False),
         F.Field("username", F.text(64)), F.Field("password", F.text(128)),
         F.Field("ssh_host_key", F.text(4000), help="pinned on the first sync; empty it after "
@@ -40,10 +46,10 @@ class Olts(SharedEntity):
         F.Field("enabled", F.boolean, clearable=False), F.Field("description", F.text(200)),
         F.Field("operator", str),
     ]
-    columns = ["id", "name", "brand", "host", "cli_transport", "ssh_port", "telnet_port",
-               "username", "snmp_port", "nas_id", "operator_id", "sync_interval",
+    columns = ["id", "name", "brand", "protocol", "host", "cli_transport", "ssh_port",
+               "telnet_port", "username", "snmp_port", "nas_id", "operator_id", "sync_interval",
                "optics_interval", "enabled", "last_sync_at", "last_optics_at", "last_error",
-               "description"]
+               "vlans_at", "vlans_error", "description"]
     search = ["name", "host"]
     filters = {"brand": "brand"}
     list_roles = DEVICE_STAFF
@@ -63,10 +69,13 @@ class Olts(SharedEntity):
         if not creating and values.get("host", obj.host) != obj.host:
             values.setdefault("ssh_host_key", None)  # another device: its key is not pinned yet
         super().apply(call, obj, values, creating)
-        if obj.brand in ("vsol", "bdcom") and not (obj.username and obj.password):
-            raise FuncError(f"{obj.brand} OLTs are read over SSH: give username and password",
+        if obj.brand in CLI_ONLY_BRANDS and obj.protocol == "snmp":
+            raise FuncError(f"{obj.brand} OLTs are read over their CLI only", field="protocol")
+        if (obj.brand in CLI_ONLY_BRANDS or obj.protocol == "cli") and \
+                not (obj.username and obj.password):
+            raise FuncError(f"{obj.brand} OLTs read over their CLI need a username and password",
                             field="username")
-        if obj.brand in ("huawei", "zte") and not obj.community:
+        if obj.brand not in CLI_ONLY_BRANDS and obj.protocol != "cli" and not obj.community:
             raise FuncError(f"{obj.brand} OLTs are read over SNMP: give the community",
                             field="community")
 
@@ -111,12 +120,76 @@ def running_config(call: Call) -> FileResult:
                       text.encode())
 
 
+VLAN_COLUMNS = ["vlan_id", "name", "ports"]
+
+
+@function("olt.vlans", kind="list", changes="sok", roles=DEVICE_STAFF,
+          params=(Param("elid", "the OLT's id or name", True),
+                  Param("refresh", "yes: read the VLANs from the OLT now (with sok=ok)"),
+                  Param("sok"), Param("page"), Param("per_page")))
+def olt_vlans(call: Call) -> ListResult:
+    """The OLT's VLANs as last read (the sync job reads them daily); refresh=yes reads them now."""
+    refresh = F.parse_one("refresh", F.boolean, call.get("refresh")) \
+        if call.get("refresh") not in (None, "") else False
+    if refresh and call.get("sok") != "ok":
+        raise FuncError("reading the OLT again changes its stored VLANs: send sok=ok with it",
+                        field="refresh")
+    page, per_page = page_params(call)
+    olt = OLTS.find(call, call.elid or "", lock=refresh)
+    if refresh:
+        result = sync.refresh_vlans(olt)
+        audit.record(call, "olt", olt.id, olt.name, None,
+                     {"read": "vlans", **{k: v for k, v in result.items() if k != "olt"}},
+                     olt.operator_id)
+        if not result["ok"]:  # the attempt and its error stay on the OLT (keep=True)
+            raise FuncError(result["error"], field="refresh", status=502, keep=True)
+    rows = [{"vlan_id": v.get("vlan_id"), "name": v.get("name"),
+             "ports": ", ".join(v.get("ports") or [])} for v in olt.vlans or []]
+    return ListResult(rows[(page - 1) * per_page:page * per_page], len(rows), page, per_page,
+                      VLAN_COLUMNS)
+
+
+LOG_COLUMNS = ["at", "severity", "message"]
+LOG_LIMIT = 200  # entries read from the OLT's buffer unless `limit` says otherwise
+
+
+@function("olt.log", kind="list", roles=DEVICE_STAFF,
+          params=(Param("elid", "the OLT's id or name", True),
+                  Param("severity", "this severity or worse: " + ", ".join(SEVERITIES)),
+                  Param("q", "text in the message"),
+                  Param("limit", f"how many of the newest entries to read (default {LOG_LIMIT})"),
+                  Param("page"), Param("per_page")))
+def olt_log(call: Call) -> ListResult:
+    """The OLT's own log / alarm buffer, read from the device now, newest first (audited)."""
+    from provisioning.errors import ProvisioningError
+    from provisioning.olt import driver_for
+    worst = F.parse_one("severity", F.choice(*SEVERITIES), call.get("severity")) \
+        if call.get("severity") not in (None, "") else None
+    needle = F.parse_one("q", F.text(100), call.get("q")) if call.get("q") else None
+    limit = number(call, "limit", 1, 1000, LOG_LIMIT)
+    page, per_page = page_params(call)
+    olt = OLTS.find(call, call.elid or "")
+    try:
+        entries = driver_for(olt.brand, sync.access(olt)).logs(limit)
+    except ProvisioningError as exc:
+        raise FuncError(str(exc), field=exc.field, status=502) from None
+    if worst is not None:
+        entries = [e for e in entries if SEVERITIES.index(e.severity) <= SEVERITIES.index(worst)]
+    if needle:
+        entries = [e for e in entries if needle.lower() in e.message.lower()]
+    audit.record(call, "olt", olt.id, olt.name, None,
+                 {"read": "log", "severity": worst, "q": needle, "entries": len(entries)},
+                 olt.operator_id)
+    rows = [e.row() for e in entries[(page - 1) * per_page:page * per_page]]
+    return ListResult(rows, len(entries), page, per_page, LOG_COLUMNS)
+
+
 class Onus(Entity):
     name = "onu"
     model = Onu
     label = "serial"
     columns = ["id", "olt_id", "port", "onu_id", "serial", "mac", "status", "rx_power",
-               "distance", "description", "customer_id", "customer", "last_seen_at", "updated_at"]
+               "temperature", "distance", "description", "customer_id", "customer", "last_seen_at", "updated_at"]
     search = ["serial", "mac", "description"]
     filters = {"olt": "olt_id", "status": "status", "customer": "customer_id"}
     list_roles = DEVICE_STAFF

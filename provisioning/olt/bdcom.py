@@ -2,14 +2,18 @@
 
 `show epon active-onu` / `show epon inactive-onu` list every bound ONU with its MAC (EPON ONUs
 are known by MAC), status and, for active ones, distance; optics come per PON port from
-`show epon optical-transceiver-diagnosis interface epon 0/N` (the OLT's receive power per ONU).
+`show epon optical-transceiver-diagnosis interface epon 0/N` (the OLT's receive power per ONU);
+an ONU's own module temperature only from the ONU itself, over CTC OAM, one ONU at a time
+(`show epon interface epon0/N:M onu ctc optical-transceiver-diagnosis`). `show vlan` and
+`show logging` (Cisco-style '%FAC-SEV-MNEMONIC:' lines) are global.
 """
 from __future__ import annotations
 
 import re
 
-from provisioning.olt.base import OnuInfo, dbm, mac
+from provisioning.olt.base import LogEntry, OnuInfo, VlanInfo, celsius, dbm, mac
 from provisioning.olt.cli import CliDriver
+from provisioning.olt.text import cisco_logs, vlan_table
 
 MAC_RE = r"([0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}|(?:[0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2})"
 ACTIVE_ROW = re.compile(r"^\s*EPON(\d+/\d+):(\d+)\s+" + MAC_RE
@@ -18,6 +22,7 @@ INACTIVE_ROW = re.compile(r"^\s*EPON(\d+/\d+):(\d+)\s+" + MAC_RE + r"\s+(\S+)\s+
                           r"(?:\S+\s+\S+|N/A)\s+(?:\S+\s+\S+|N/A)\s+(\S+)", re.I)
 MAC_TABLE_ROW = re.compile(r"^\s*\d+\s+" + MAC_RE + r"\s+\S+\s+epon(\d+/\d+):(\d+)\s*$", re.I)
 OPTICS_ROW = re.compile(r"^\s*epon(\d+/\d+):(\d+)\s+(-?[\d.]+|--)\s*$", re.I)
+CTC_TEMPERATURE = re.compile(r"^\s*operating\s+temperature\s*\(degree\)\s*:\s*(\S+)", re.I | re.M)
 # why an ONU left (LastDeregReason) -> our status
 GONE = {"power-off": "dying-gasp", "wire-down": "los", "llid-admin-down": "offline"}
 
@@ -64,6 +69,16 @@ def parse_optics(text: str) -> dict[tuple[str, int], object]:
     return found
 
 
+def parse_ctc_temperature(text: str):
+    m = CTC_TEMPERATURE.search(text)
+    return celsius(m.group(1)) if m else None
+
+
+def parse_vlans(text: str) -> list[VlanInfo]:
+    """`show vlan`: VLAN, Status (Static/Dynamic), Name, Ports."""
+    return vlan_table(text, name_column=1)
+
+
 class Bdcom(CliDriver):
     brand = "bdcom"
 
@@ -81,4 +96,15 @@ class Bdcom(CliDriver):
                         f"show epon optical-transceiver-diagnosis interface epon {port}")))
                 for o in active:
                     o.rx_power = rx.get((o.port, o.onu_id))
+                    o.temperature = parse_ctc_temperature(cli.run(
+                        f"show epon interface epon{o.port}:{o.onu_id} onu ctc "
+                        "optical-transceiver-diagnosis", check=False))
         return active + inactive
+
+    def vlans(self) -> list[VlanInfo]:
+        with self.session() as cli:
+            return parse_vlans(cli.run("show vlan"))
+
+    def logs(self, limit: int = 200) -> list[LogEntry]:
+        with self.session() as cli:
+            return cisco_logs(cli.run("show logging"), limit)

@@ -15,7 +15,9 @@ from provisioning.errors import (DeviceError, DeviceTimeout, DeviceUnreachable, 
 from provisioning.olt.base import Access
 
 PROMPT = re.compile(r"[\w.()/:-]+[>#]\s*$")
-MORE = re.compile(r"--\s*More\s*--|<--- More --->", re.I)
+# Cisco-like '--More--', VSOL's '<--- More --->', Huawei's "---- More ( Press 'Q' to break ) ----"
+MORE = re.compile(r"--\s*More\s*--|<--- More --->|-+\s*More\s*\([^)]*\)\s*-+", re.I)
+ENABLE_PASSWORD = re.compile(PROMPT.pattern + r"|(?i:password)\s*:\s*$")
 ERROR = re.compile(r"^\s*%\s*(Unknown|Invalid|Incomplete|Ambiguous).*$|Invalid input", re.I | re.M)
 
 
@@ -135,9 +137,12 @@ def open_cli(access: Access) -> Cli:
 
 
 class CliDriver:
-    """An OLT driven over its CLI (VSOL, BDCOM): each call is one privileged, unpaged session."""
+    """An OLT driven over its CLI: each call is one privileged, unpaged session."""
 
     brand = ""
+    # what makes the session privileged and unpaged; "enable" answers an enable-password
+    # prompt with the login password (DBC, some BDCOM firmwares ask for one)
+    setup: tuple[str, ...] = ("enable", "terminal length 0")
 
     def __init__(self, access: Access):
         self.access = access
@@ -147,9 +152,22 @@ class CliDriver:
     def session(self) -> Iterator[Cli]:
         with open_cli(self.access) as cli:
             self.host_key = cli.seen_key
-            cli.run("enable")
-            cli.run("terminal length 0")
+            for command in self.setup:
+                if command == "enable":
+                    self._enable(cli)
+                else:
+                    cli.run(command)
             yield cli
+
+    def _enable(self, cli: Cli) -> None:
+        cli._send("enable\n")
+        out = cli.read_until(ENABLE_PASSWORD, "prompt after enable")
+        if not PROMPT.search(out.rsplit("\n", 1)[-1]):
+            cli._send((self.access.password or "") + "\n")
+            out = cli.read_until_prompt()
+        last = out.rsplit("\n", 1)[-1]
+        if ERROR.search(out) or not last.rstrip().endswith("#"):
+            raise LoginRejected(cli.where, self.access.username, "enable")
 
     def running_config(self) -> str:
         with self.session() as cli:

@@ -1,10 +1,18 @@
-"""Reading a GPON OLT's ONU tables over SNMP: tables indexed by <PON ifIndex>.<ONU id>."""
+"""Reading a GPON OLT over SNMP: ONU tables indexed by <PON ifIndex>.<ONU id>, VLANs from
+Q-BRIDGE-MIB (RFC 4363), which Huawei's and ZTE's agents both carry."""
 from __future__ import annotations
 
 import string
+from decimal import Decimal
 
 from provisioning import snmp
-from provisioning.olt.base import Access
+from provisioning.errors import DeviceError
+from provisioning.olt.base import Access, LogEntry, VlanInfo
+
+VLAN_STATIC_NAME = ".1.3.6.1.2.1.17.7.1.4.3.1.1"  # dot1qVlanStaticName.<vid>
+VLAN_STATIC_EGRESS = ".1.3.6.1.2.1.17.7.1.4.3.1.2"  # dot1qVlanStaticEgressPorts.<vid>: PortList
+BASE_PORT_IFINDEX = ".1.3.6.1.2.1.17.1.4.1.2"  # dot1dBasePortIfIndex.<bridge port>
+IF_NAME = ".1.3.6.1.2.1.31.1.1.1.1"  # ifName.<ifIndex>
 
 
 def agent(access: Access) -> snmp.Agent:
@@ -36,3 +44,51 @@ def gpon_serial(raw: str | None) -> str | None:
     if len(raw) == 12 and raw.isalnum():
         return raw[:4] + raw[4:].upper()
     return raw
+
+
+def celsius_int(raw: str | None) -> Decimal | None:
+    """A whole-degree temperature; the agents' 'no value' markers (2147483647, 65535) -> None."""
+    if raw in (None, "") or not (raw.isascii() and raw.lstrip("-").isdigit()):
+        return None
+    value = int(raw)
+    return Decimal(value).quantize(Decimal("0.01")) if -60 <= value <= 150 else None
+
+
+def port_bits(raw: str) -> list[int]:
+    """A PortList (each octet 8 ports, the most significant bit of the first octet is port 1),
+    as the agent sent it: raw octets, or hex pairs 'C0 00'."""
+    text = raw.strip()
+    parts = text.split()
+    if parts and all(len(p) == 2 and all(c in string.hexdigits for c in p) for p in parts):
+        octets = bytes.fromhex("".join(parts))
+    else:
+        octets = bytes(ord(c) & 0xFF for c in raw)
+    return [i * 8 + bit + 1 for i, b in enumerate(octets) for bit in range(8) if b & (0x80 >> bit)]
+
+
+def qbridge_vlans(access: Access) -> list[VlanInfo]:
+    """Every static VLAN with its name and the interfaces (ifName) it leaves by."""
+    a = agent(access)
+    s = snmp.session(a)
+    names = snmp.walk(a, VLAN_STATIC_NAME, s)
+    egress = snmp.walk(a, VLAN_STATIC_EGRESS, s)
+    if_of_port = snmp.walk(a, BASE_PORT_IFINDEX, s)
+    if_names = snmp.walk(a, IF_NAME, s) if if_of_port else {}
+    found = []
+    for vid in sorted({*names, *egress}, key=lambda v: int(v) if v.isdigit() else 0):
+        if not (vid.isascii() and vid.isdigit()) or not 1 <= int(vid) <= 4094:
+            continue
+        ports = []
+        for bridge_port in port_bits(egress.get(vid, "")):
+            if_index = if_of_port.get(str(bridge_port))
+            ports.append(if_names.get(if_index or "", "") or f"port {bridge_port}")
+        found.append(VlanInfo(int(vid), names.get(vid) or None, ports))
+    return found
+
+
+def cli_logs(access: Access, cli_driver, limit: int) -> list[LogEntry]:
+    """An SNMP-read OLT's log comes from its CLI when it has a login; SNMP carries none."""
+    if not (access.username and access.password):
+        raise DeviceError(access.host, "log", "this OLT is read over SNMP, which does not carry "
+                          "its log: give the OLT a username and password for its CLI")
+    return cli_driver(access).logs(limit)

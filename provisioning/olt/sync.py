@@ -1,4 +1,5 @@
-"""ONU discovery: read an OLT through its driver, upsert its ONUs, map them to customers."""
+"""ONU discovery: read an OLT through its driver, upsert its ONUs, map them to customers; keep
+the OLT's VLAN list (read once a day here, or on demand by olt.vlans refresh=yes)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -15,13 +16,35 @@ from radbill.models import Customer, Olt, Onu, RadAcct
 
 log = logging.getLogger("radbill.olt")
 MAP_WINDOW = dt.timedelta(days=30)  # sessions older than this no longer say who is behind an ONU
+VLAN_INTERVAL = dt.timedelta(days=1)  # VLANs change by hand, rarely: one read a day is plenty
 
 
 def access(olt: Olt, timeout: float = 10.0) -> Access:
     telnet = olt.cli_transport == "telnet"
     return Access(olt.host, olt.username, olt.password,
                   olt.telnet_port if telnet else olt.ssh_port, olt.community, olt.snmp_port,
-                  timeout, olt.ssh_host_key, olt.cli_transport)
+                  timeout, olt.ssh_host_key, olt.cli_transport, olt.protocol)
+
+
+def vlans_due(olt: Olt, now: dt.datetime) -> bool:
+    return olt.vlans_at is None or olt.vlans_at + VLAN_INTERVAL <= now
+
+
+def refresh_vlans(olt: Olt, timeout: float = 10.0) -> dict:
+    """Read the OLT's VLANs into its cached copy; a failure keeps the last good list."""
+    now = dt.datetime.now(dt.timezone.utc)
+    driver = driver_for(olt.brand, access(olt, timeout))
+    olt.vlans_at = now
+    try:
+        found = driver.vlans()
+    except ProvisioningError as exc:
+        olt.vlans_error = str(exc)
+        log.warning("OLT %s VLAN read failed: %s", olt.name, exc)
+        return {"olt": olt.name, "ok": False, "error": str(exc)}
+    if olt.ssh_host_key is None and getattr(driver, "host_key", None):
+        olt.ssh_host_key = driver.host_key
+    olt.vlans, olt.vlans_error = [v.row() for v in found], None
+    return {"olt": olt.name, "ok": True, "vlans": len(found)}
 
 
 def optics_due(olt: Olt, now: dt.datetime) -> bool:
@@ -59,8 +82,11 @@ def sync_olt(session: Session, olt: Olt, optics: bool, timeout: float = 10.0) ->
     if optics:
         olt.last_optics_at = now
     monitor.set_status(session, "olt", olt.id, True)
-    return {"olt": olt.name, "ok": True, "onus": len(found), "missing": missing,
-            "mapped": mapped, "optics": optics}
+    result = {"olt": olt.name, "ok": True, "onus": len(found), "missing": missing,
+              "mapped": mapped, "optics": optics}
+    if vlans_due(olt, now):  # a failed VLAN read is noted on the OLT, the ONU sync stands
+        result["vlans"] = refresh_vlans(olt, timeout).get("vlans")
+    return result
 
 
 def upsert(session: Session, olt: Olt, found: list[OnuInfo], optics: bool,
@@ -72,7 +98,7 @@ def upsert(session: Session, olt: Olt, found: list[OnuInfo], optics: bool,
                   "description": o.description, "updated_at": now,
                   "last_seen_at": now if o.status == "online" else None}
         if optics:
-            values["rx_power"] = o.rx_power
+            values["rx_power"], values["temperature"] = o.rx_power, o.temperature
         stmt = insert(Onu).values(**values)
         update = {k: stmt.excluded[k] for k in values if k not in ("olt_id", "port", "onu_id")}
         # an offline ONU keeps the time it was last seen online

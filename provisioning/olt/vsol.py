@@ -1,20 +1,25 @@
 """VSOL EPON OLTs (V1600 series) over the SSH CLI.
 
 ONU commands exist only inside a PON port's context (`interface epon 0/N`); `show onu auth-info`
-lists the registered ONUs with status, MAC and RTT, `show onu opm-diag` their optics.
+lists the registered ONUs with status, MAC and RTT, `show onu opm-diag` their optics
+(temperature, voltage, bias, tx and rx power). `show vlan` and `show logging` are global
+(the formats we read are in tests/support/transcripts/vsol.txt, with what is assumed).
 """
 from __future__ import annotations
 
 import re
 
 from provisioning.errors import DeviceError
-from provisioning.olt.base import OnuInfo, dbm, epon_distance, mac
+from provisioning.olt.base import LogEntry, OnuInfo, VlanInfo, celsius, dbm, epon_distance, mac, \
+    severity
 from provisioning.olt.cli import CliDriver
+from provisioning.olt.text import newest, vlan_table, when
 
 MAX_PON_PORTS = 16
 AUTH_ROW = re.compile(r"^\s*EPON(\d+/\d+):(\d+)\s+(\d+)\s+(\S+)\s+([0-9A-Fa-f:.-]{12,17})\s+"
                       r"(\d+|N/A|-+)\s*(.*)$", re.I)
 OPM_ROW = re.compile(r"^\s*EPON(\d+/\d+):(\d+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s*$", re.I)
+LOG_ROW = re.compile(r"^\s*\d+\s+(\d{4}[/-]\d\d[/-]\d\d\s+\d\d:\d\d:\d\d)\s+([A-Za-z]+)\s+(.*)$")
 STATUS = {"online": "online", "offline": "offline", "los": "los", "dying-gasp": "dying-gasp",
           "dyinggasp": "dying-gasp", "powerdown": "dying-gasp"}
 
@@ -35,14 +40,24 @@ def parse_auth_info(text: str) -> list[OnuInfo]:
     return found
 
 
-def parse_opm_diag(text: str) -> dict[tuple[str, int], object]:
-    """{(port, onu): rx power dBm}; the last column is what the ONU receives."""
+def parse_opm_diag(text: str) -> dict[tuple[str, int], tuple]:
+    """{(port, onu): (rx power dBm, temperature °C)}; the last column is what the ONU receives."""
     found = {}
     for line in text.splitlines():
         m = OPM_ROW.match(line)
         if m:
-            found[(m.group(1), int(m.group(2)))] = dbm(m.group(7))
+            found[(m.group(1), int(m.group(2)))] = (dbm(m.group(7)), celsius(m.group(3)))
     return found
+
+
+def parse_logs(text: str, limit: int) -> list[LogEntry]:
+    return newest([LogEntry(when(m.group(1)), severity(m.group(2)), m.group(3).strip())
+                   for m in map(LOG_ROW.match, text.splitlines()) if m], limit)
+
+
+def parse_vlans(text: str) -> list[VlanInfo]:
+    """`show vlan`: VLAN ID, name, tagged ports, untagged ports (both kinds carry the VLAN)."""
+    return vlan_table(text)
 
 
 class Vsol(CliDriver):
@@ -59,9 +74,18 @@ class Vsol(CliDriver):
                     break  # past the last PON port of this model
                 onus = parse_auth_info(cli.run("show onu auth-info"))
                 if optics and onus:
-                    rx = parse_opm_diag(cli.run("show onu opm-diag"))
+                    optics_of = parse_opm_diag(cli.run("show onu opm-diag"))
                     for o in onus:
-                        o.rx_power = rx.get((o.port, o.onu_id))
+                        o.rx_power, o.temperature = optics_of.get((o.port, o.onu_id),
+                                                                  (None, None))
                 found += onus
                 cli.run("exit")
         return found
+
+    def vlans(self) -> list[VlanInfo]:
+        with self.session() as cli:
+            return parse_vlans(cli.run("show vlan"))
+
+    def logs(self, limit: int = 200) -> list[LogEntry]:
+        with self.session() as cli:
+            return parse_logs(cli.run("show logging"), limit)

@@ -5,11 +5,15 @@ import datetime as dt
 from decimal import Decimal
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from radbill.models.base import Base, created_at, pg_enum
 
-OLT_BRANDS = ("vsol", "bdcom", "huawei", "zte")
+OLT_BRANDS = ("vsol", "bdcom", "huawei", "zte", "dbc")
+CLI_ONLY_BRANDS = ("vsol", "bdcom", "dbc")  # no SNMP driver: always read over SSH/Telnet
+OLT_PROTOCOLS = ("snmp", "cli")  # how huawei and zte OLTs are read (NULL: the brand's default)
+ONU_HOT_CELSIUS = Decimal(70)  # an ONU's optics above this are shown as a warning
 DEVICE_KINDS = ("nas", "olt")
 # Polling every ONU's optics too often is known to crash some OLT line cards: these floors
 # are enforced here as well as in olt.edit, so no caller can go below them.
@@ -35,6 +39,13 @@ class Olt(Base):
     ssh_host_key: Mapped[str | None] = mapped_column(sa.Text)
     community: Mapped[str | None] = mapped_column(sa.Text)
     snmp_port: Mapped[int] = mapped_column(server_default="161")
+    # huawei and zte: 'snmp' (the default) or 'cli' (their SSH/Telnet shell, cli_transport)
+    protocol: Mapped[str | None] = mapped_column(sa.Text)
+    # the VLANs the OLT had at the last discovery ([{vlan_id, name, ports}]), read by the sync
+    # job once a day or by olt.vlans refresh=yes; pages show this copy, never the device
+    vlans: Mapped[list | None] = mapped_column(JSONB)
+    vlans_at: Mapped[dt.datetime | None]  # the last attempt (vlans_error says if it failed)
+    vlans_error: Mapped[str | None] = mapped_column(sa.Text)
     nas_id: Mapped[int | None] = mapped_column(sa.ForeignKey("nas.id", ondelete="SET NULL"))
     operator_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("operators.id", ondelete="SET NULL"))
@@ -54,6 +65,7 @@ class Olt(Base):
         sa.CheckConstraint("name ~ '^[A-Za-z0-9_.-]{1,64}$'", name="name_format"),
         sa.CheckConstraint("cli_transport in ('ssh', 'telnet')", name="cli_transport_valid"),
         sa.CheckConstraint("telnet_port between 1 and 65535", name="telnet_port_range"),
+        sa.CheckConstraint("protocol in ('snmp', 'cli')", name="protocol_valid"),
     )
 
 
@@ -69,6 +81,7 @@ class Onu(Base):
     mac: Mapped[str | None] = mapped_column(sa.Text)
     status: Mapped[str] = mapped_column(sa.Text, server_default="unknown")
     rx_power: Mapped[Decimal | None] = mapped_column(sa.Numeric(6, 2))
+    temperature: Mapped[Decimal | None] = mapped_column(sa.Numeric(5, 2))  # °C, read with optics
     distance: Mapped[int | None]
     description: Mapped[str | None] = mapped_column(sa.Text)
     customer_id: Mapped[int | None] = mapped_column(

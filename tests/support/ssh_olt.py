@@ -4,6 +4,8 @@ A transcript is a session as a terminal shows it: a line `<prompt> <command>` (t
 in > or #), then the command's output, up to the next such line. The first line's prompt is the
 login prompt. Replay answers a command typed at a prompt with its recorded output and moves to
 the prompt recorded after it; anything else gets `% Unknown command.`, as the OLTs answer.
+Lines before the first prompt line are the transcript's notes (where its format comes from).
+`enable_secret`: `enable` asks `Password:` first (DBC); a wrong one is refused.
 """
 from __future__ import annotations
 
@@ -56,8 +58,10 @@ class _Auth(paramiko.ServerInterface):
 
 
 class OltSshServer:
-    def __init__(self, transcript: str, users: dict[str, str] | None = None, page: int = 0):
+    def __init__(self, transcript: str, users: dict[str, str] | None = None, page: int = 0,
+                 enable_secret: str | None = None):
         self.prompt0, self.replies = load(TRANSCRIPTS / transcript)
+        self.enable_secret = enable_secret
         self.users = users or {"admin": "admin"}
         self.page = page  # lines per page before a --More-- (0: never)
         self.commands: list[str] = []
@@ -112,11 +116,32 @@ class OltSshServer:
                 line, buf = buf.split("\n", 1)
                 cmd = line.strip()  # a Telnet client ends lines with CR LF
                 self.commands.append(cmd)
+                if cmd == "enable" and self.enable_secret is not None:
+                    chan.send("enable\r\nPassword: ")
+                    secret, buf = self._line(chan, buf)
+                    if secret != self.enable_secret:
+                        chan.send("\r\n% Access denied\r\n" + f"{prompt} ")
+                        continue
+                    chan.send("\r\n")
+                    prompt = self.replies.get((prompt, cmd), ("", prompt))[1]
+                    chan.send(f"{prompt} ")
+                    continue
                 out, after = self.replies.get((prompt, cmd), ("% Unknown command.", prompt)) \
                     if cmd else ("", prompt)
                 self._send_output(chan, cmd, out)
                 prompt = after
                 chan.send(f"{prompt} ")
+
+    @staticmethod
+    def _line(chan, buf: str) -> tuple[str, str]:
+        """The next line typed (a password, not echoed, not logged), and what follows it."""
+        while "\n" not in buf:
+            data = chan.recv(1024)
+            if not data:
+                raise EOFError
+            buf += data.decode(errors="replace")
+        line, rest = buf.split("\n", 1)
+        return line.strip(), rest
 
     def _send_output(self, chan, cmd: str, out: str) -> None:
         chan.send(cmd + "\r\n")  # the terminal echo
@@ -165,13 +190,20 @@ class _TelnetIO:
 
 
 class OltTelnetServer(OltSshServer):
-    """The same replay behind a Telnet login (Username:/Password:), offering ECHO and SGA."""
+    """The same replay behind a Telnet login (Username:/Password:, or DBC's Login:), offering
+    ECHO and SGA."""
+
+    login_prompt = "Username: "
+
+    def __init__(self, *args, login_prompt: str | None = None, **kw):
+        super().__init__(*args, **kw)
+        self.login_prompt = login_prompt or self.login_prompt
 
     def _serve(self, conn: socket.socket) -> None:
         io = _TelnetIO(conn)
         try:
             conn.sendall(bytes([255, 251, 1, 255, 251, 3]))  # IAC WILL ECHO, IAC WILL SGA
-            io.send("\r\nUser Access Verification\r\n\r\nUsername: ")
+            io.send("\r\nUser Access Verification\r\n\r\n" + self.login_prompt)
             user = io.readline()
             io.send("Password: ")
             password = io.readline()
