@@ -26,7 +26,8 @@ JOB_MODULES = ("rating.jobs", "provisioning.jobs", "messaging.jobs",
                "staff.jobs", "radbill.backup",  # issue 15: api_request_purge; 16: backup
                "radbill.archive",  # issue 16: radacct_partitions
                "monitoring.jobs",  # issue 18: checks, check_rollup
-               "monitoring.noc_jobs")  # issue 18: zabbix_sync, radio_poll
+               "monitoring.noc_jobs",  # issue 18: zabbix_sync, radio_poll
+               "rating.books")  # issue 19: yearly_summary
 
 
 @dataclass(frozen=True)

@@ -21,9 +21,13 @@ The chart, per operator:
   payable         what the ISP owes its own providers (the SMS gateway's bill)
   opening_balance equity: dues and advances carried over from the previous system by a
                   cut-over import (customers/importing/)
+  expense         what the operator spent (rent, salaries, fuel): expense.edit, by category
+                  on the expenses row (rating/books.py; an expense: debit +)
+  bank            money the operator holds at the bank (an expense paid from the bank)
 """
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Iterable
 
@@ -43,7 +47,8 @@ LABELS = {"cash": "Cash", "receivable": "Accounts receivable", "advances": "Cust
           "gateway_fees": "Gateway charges", "commission": "Commission",
           "commission_payable": "Commission payable", "messaging_cost": "Messaging cost",
           "service_cost": "Service cost",
-          "payable": "Payable to providers", "opening_balance": "Opening balances"}
+          "payable": "Payable to providers", "opening_balance": "Opening balances",
+          "expense": "Expenses", "bank": "Bank"}
 
 
 def account_ids(session: Session, keys: Iterable[tuple[int, str]]) -> dict[tuple[int, str], int]:
@@ -61,8 +66,10 @@ def account_ids(session: Session, keys: Iterable[tuple[int, str]]) -> dict[tuple
 
 def post(session: Session, kind: str, description: str, legs: list[Leg], *,
          operator_id: int | None = None, payment_id: int | None = None,
-         bill_id: int | None = None, reference: str | None = None) -> int | None:
-    """Write one balanced transaction (legs of zero are dropped); returns its id."""
+         bill_id: int | None = None, reference: str | None = None,
+         at: dt.datetime | None = None) -> int | None:
+    """Write one balanced transaction (legs of zero are dropped); returns its id. `at`: when
+    it happened, if not now (an expense is dated at its day)."""
     legs = [(o, k, a) for o, k, a in legs if a != 0]
     if not legs:
         return None
@@ -72,6 +79,8 @@ def post(session: Session, kind: str, description: str, legs: list[Leg], *,
     ids = account_ids(session, [(o, k) for o, k, _ in legs])
     tx = LedgerTransaction(kind=kind, description=description, operator_id=operator_id,
                            payment_id=payment_id, bill_id=bill_id, reference=reference)
+    if at is not None:
+        tx.at = at
     session.add(tx)
     session.flush()
     session.execute(insert(LedgerEntry), [{"transaction_id": tx.id, "account_id": ids[(o, k)],

@@ -23,7 +23,8 @@ CARD_STATUSES = ("unused", "used", "expired")
 ACCOUNT_KINDS = ("cash", "receivable", "advances", "vat_payable", "revenue", "upstream",
                  "downstream", "wholesale_cost", "gateway_fees", "commission",
                  "commission_payable", "messaging_cost", "payable", "service_cost",
-                 "opening_balance")  # issue 17: what a cut-over import carried over
+                 "opening_balance",  # issue 17: what a cut-over import carried over
+                 "expense", "bank")  # issue 19: expenses; money held at the bank
 GATEWAY_KINDS = ("bkash", "sslcommerz", "nagad", "aamarpay")
 GATEWAY_MODES = ("sandbox", "live")
 CHECKOUT_STATUSES = ("pending", "completed", "failed", "cancelled", "review", "expired",
