@@ -222,6 +222,19 @@ CATALOGUE: dict[str, EventType] = {t.name: t for t in (
               ("component",), emitters=("job.checks",),
               routes=(Route("alert", match={"alert": True}),)),
     # -- end issue 18, status checks ---------------------------------------------------------
+    # -- issue 19, approvals (rating/approvals.py, rating/functions/approvals.py) -----------
+    # a staff-entered credit above the operator's approval_threshold waits for a second login:
+    # the operator's staff hear of it (alert); the decision is in the event list and the audit
+    EventType("approval.requested", "A credit waits for your approval",
+              ("pending_id", "kind", "amount", "threshold", "requester", "summary"),
+              ("username",), emitters=("payment.edit", "operator.fund"), routes=(ALERT,)),
+    EventType("approval.approved", "A credit was approved and booked",
+              ("pending_id", "kind", "amount", "requester", "approver"), ("username",),
+              emitters=("approval.approve",)),
+    EventType("approval.rejected", "A credit was rejected",
+              ("pending_id", "kind", "amount", "requester", "approver", "reason"),
+              ("username",), emitters=("approval.reject",)),
+    # -- end issue 19, approvals -------------------------------------------------------------
 )}
 
 

@@ -12,7 +12,7 @@ from radbill.functions.registry import (AccessDenied, Call, FuncError, ListResul
                                         Param, function)
 from radbill.functions.roles import MONEY_STAFF, RESELLERS
 from radbill.models import (Bill, Customer, LedgerAccount, LedgerEntry, LedgerTransaction, Operator)
-from rating import ledger, resellers
+from rating import approvals, ledger, resellers
 from rating.functions.common import money, optional_day
 from rating.terms import midnight
 
@@ -35,7 +35,15 @@ def _below(call: Call, ref: str | None, field: str) -> Operator:
 def fund(call: Call) -> OkResult:
     """Record a reseller's payment to its parent: a debit one tops up, a credit one pays down."""
     op = _below(call, call.elid, "elid")
-    tx = resellers.fund(call.session, op, money(call), _note(call))
+    amount, note = money(call), _note(call)
+    if op.parent_id is None:  # refused now, not when a second login approves it
+        raise FuncError("the ISP itself has no upstream to fund it", field="elid")
+    held = approvals.hold(call, operator_id=op.id, amount=amount, params={
+        "elid": op.id, "amount": amount, "note": note},
+        summary=f"funds of {amount} for {op.name}")
+    if held is not None:  # above the approval threshold: nothing booked
+        return held.ok()
+    tx = resellers.fund(call.session, op, amount, note)
     audit.record(call, "operator", op.id, op.name, None, {"funded": str(money(call)), "tx": tx},
                  op.id)
     return OkResult(tx, {"available": str(resellers.available(call.session, op))})

@@ -15,7 +15,7 @@ from radbill.functions.roles import MONEY_STAFF, RESELLERS
 from radbill.lifecycle import Actor
 from radbill.models import Bill, Customer, Payment
 from radbill.models.billing import PAYMENT_METHODS
-from rating import cards, checkout, payments
+from rating import approvals, cards, checkout, payments
 from rating.functions.common import customer, money, parse_day
 from rating.terms import midnight
 
@@ -103,6 +103,8 @@ def edit(call: Call):
                           due=str(due_of(call, cust.id)))
         return FormResult(None, values)
     receipt = take(call)
+    if isinstance(receipt, approvals.Held):  # above the approval threshold: nothing booked
+        return receipt.ok()
     p = receipt.payment
     if not receipt.replayed:
         audit.record(call, "payment", p.id, str(p.id), None, audit.snapshot(p), p.operator_id)
@@ -110,7 +112,7 @@ def edit(call: Call):
                            "to_advance": str(p.to_advance)})
 
 
-def take(call: Call) -> payments.Receipt:
+def take(call: Call) -> payments.Receipt | approvals.Held:
     method = call.get("method") or "cash"
     if method not in PAYMENT_METHODS:
         raise FuncError(f"{method!r} is not one of {', '.join(PAYMENT_METHODS)}", field="method")
@@ -131,7 +133,20 @@ def take(call: Call) -> payments.Receipt:
         raise FuncError("an online payment is taken by payment.checkout (the gateway confirms "
                         "it), not entered by hand", field="method")
     amount = money(call)
+    if reference is None or not _used(call, reference):  # a replay books nothing: no approval
+        held = approvals.hold(call, operator_id=cust.operator_id, customer_id=cust.id,
+                              username=cust.username, amount=amount,
+                              summary=f"{method} payment of {amount} from {cust.username}",
+                              params={"customer": cust.id, "method": method, "amount": amount,
+                                      "reference": reference, "note": note})
+        if held is not None:
+            return held
     return payments.pay(call.session, cust, method, amount, reference, **extra)
+
+
+def _used(call: Call, reference: str) -> bool:
+    return call.session.scalar(sa.select(Payment.id).where(Payment.reference == reference)) \
+        is not None
 
 
 def redeem(call: Call, cust: Customer, pin: str, extra: dict) -> payments.Receipt:

@@ -162,6 +162,18 @@ def test_every_emitter_matches_the_catalogue(session):
             aim(closed, m)
         status_checks.run_due(session, t0 + dt.timedelta(minutes=7 + FLAP_MINUTES))
     # -- end issue 18, status checks
+
+    # issue 19, approvals: a cash payment above the threshold waits (approval.requested), a
+    # second login approves it (approval.approved); another is rejected (approval.rejected)
+    from tests.support.factories import caller_of, make_user
+    fn(session, "approval.threshold", sok="ok", threshold="1")
+    checker = caller_of(session, make_user(session, role="group_admin", operator=root.name))
+    for decide, extra in (("approval.approve", {}), ("approval.reject", {"reason": "no"})):
+        held = fn(session, "payment.edit", sok="ok", customer=post.username, method="cash",
+                  amount="2")
+        fn(session, decide, checker, elid=str(held.extra["pending"]), **extra)
+    fn(session, "approval.threshold", sok="ok", threshold="")
+    # -- end issue 19, approvals
     seen = emitted(session)
     for ev in seen:
         events.get(ev.name).check(ev.data)  # raises on a missing or unknown field
