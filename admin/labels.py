@@ -103,6 +103,7 @@ TITLES = {
     "noc.problem_severity": _("Zabbix problems by severity"),
     "noc.outbox": _("Outbox queue"), "noc.top_interfaces": _("Busiest interfaces"),
     "noc.wall_link": _("Wall link"),
+    "router.log": _("Router log"), "router.print": _("Read-only query"),  # issue 18
     # issue 18: on-call staff alerts, older devices' checks, the NOC's counts, wall revocation
     "me.alerts": _("Staff alerts"), "check.adopt_devices": _("Add checks for existing devices"),
     "noc.down_counts": _("Devices down by kind"), "noc.down_devices": _("Devices down"),

@@ -1,2 +1,3 @@
 """Device pages (issue 6): routers and OLTs, their status, traffic and ONUs."""
 from admin.devices.views import bp  # noqa: F401
+from admin.devices import console  # noqa: F401  (issue 18: a router's log and read-only queries)

@@ -105,6 +105,7 @@ def router(elid: int):
         name=(info or snmp)["name"], can_kick=may("router.kick"),
         can_see_customers=may("customer"), can_edit_nas=may("nas.edit"),
         can_push=may("router.push_profiles"), can_push_garden=may("router.push_walled_garden"),
+        can_log=may("router.log"), can_query=may("router.print"),
         **traffic("nas", elid),
         title=f"Router {(info or snmp)['name']}",
         api=f"/billmgr?{request_line('router.status', {'elid': str(elid)})}&out=xml"

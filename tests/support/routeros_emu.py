@@ -283,9 +283,11 @@ class Server(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, router: RouterOS):
+    def __init__(self, router: RouterOS, host: str = "127.0.0.1", port: int = 0):
+        """One router may answer on several loopback addresses (one Server each, same port):
+        NAS addresses are unique, so two NASes that share an emulator need two."""
         self.router = router
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__((host, port), _Handler)
         self.port = self.server_address[1]
         self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.1},
                                         daemon=True)
