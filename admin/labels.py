@@ -42,6 +42,7 @@ TITLES = {
     "payment.link": _("Payment link"), "payment.checkout": _("Online checkout"),
     "payment.confirm": _("Confirm an online payment"), "outbox.retry": _("Retry"),
     "olt.sync": _("Sync ONUs"), "olt.config": _("OLT configuration"),
+    "olt.vlans": _("OLT VLANs"), "olt.log": _("OLT log"),
     "router.kick": _("Disconnect"), "router.push_profiles": _("Push profiles"),
     "router.import": _("Import from router"), "device.traffic": _("Traffic"),
     "walled_garden": _("Walled garden"), "router.push_walled_garden": _("Push walled garden"),
@@ -273,6 +274,10 @@ COLUMNS: dict[str, str] = {
     "elid": _("Record"), "dedupe_key": _("Key"), "type": _("Type"), "event": _("Event"),
     "host": _("Host"), "port": _("Port"), "model": _("Model"), "vendor": _("Vendor"),
     "rx_power": _("RX power"), "tx_power": _("TX power"), "up": _("Up"), "down": _("Down"),
+    # OLT logs, VLANs, temperatures (issue 18)
+    "temperature": _("Temperature"), "protocol": _("Protocol"), "vlans_at": _("VLANs read"),
+    "vlans_error": _("VLAN read error"), "vlan_id": _("VLAN"), "ports": _("Ports"),
+    "refresh": _("Read again"), "limit": _("How many"),
     "start": _("From"), "end": _("To"), "first": _("First"), "last": _("Last"),
     "discount_percent": _("Discount percent"), "custom_price": _("Custom price"),
     "commission_percent": _("Commission percent"), "commission_fixed": _("Commission (fixed)"),
@@ -582,6 +587,7 @@ SENTENCES = {
     "operator.fund": _("Operator {who} funded: {available} available"),
     "router.kick": _("{who}: {removed} session(s) disconnected"),
     "olt.sync": _("{who} synchronised: {onus} ONUs"),
+    "olt.vlans": _("{who}: {vlans} VLANs read"),
 }
 
 
