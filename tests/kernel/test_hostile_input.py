@@ -249,6 +249,11 @@ BASES = {
     "zabbix.edit": {"name": "zbx", "url": "https://zabbix.example.net/zabbix",
                     "api_token": "t0ken"},
     "radio.edit": {"name": "ap1", "kind": "airmax", "host": "10.20.0.1", "community": "ro"},
+    # issue 19, filings and approvals (resA's threshold 5: alice's 10 cash waits)
+    "approval.threshold": {"elid": "resA", "threshold": "5"},
+    "btrc.settings": {"elid": "resA", "nid_field": "", "area_field": ""},
+    "report.vat_file": {"month": "2026-11", "format": "pdf"},
+    "report.btrc": {"part": "list", "date": "2026-11-30"},
 }
 EDIT_TARGETS = {"customer": "sam", "package": "Home", "pool": "poolA", "operator": "resA",
                 "user": "anna", "nas": "nas1", "olt": "olt1", "zone": "north",
