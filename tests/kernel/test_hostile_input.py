@@ -227,6 +227,9 @@ BASES = {
     # issue 14, the hotspot walled garden (the push reaches nas1's closed port: a 502)
     "walled_garden.edit": {"host": "portal.isp.example", "note": "the portal"},
     "router.push_walled_garden": {"elid": "nas1"},
+    # issue 18: a router's log and read-only queries (nas1's closed port: a 502, kept in the audit)
+    "router.log": {"elid": "nas1", "topics": "pppoe"},
+    "router.print": {"elid": "nas1", "menu": "/ip/address"},
     # issue 15, webhooks (a public name: private targets are refused by default)
     "webhook.edit": {"url": "https://hooks.example.com/radbill", "events": "payment.*"},
     # issue 17, bulk changes (sok=ok starts a task; the world has one package and one pool, so
