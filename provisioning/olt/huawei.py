@@ -12,7 +12,8 @@ from decimal import Decimal
 from provisioning import snmp
 from provisioning.errors import DeviceError
 from provisioning.olt.base import Access, LogEntry, OnuInfo, VlanInfo
-from provisioning.olt.gpon_snmp import agent, celsius_int, cli_logs, gpon_serial, qbridge_vlans, table
+from provisioning.olt.gpon_snmp import (agent, celsius_int, cli_logs, gpon_serial,
+                                         qbridge_vlans, table)
 
 BASE = ".1.3.6.1.4.1.2011.6.128.1.1.2"
 ONT_SN = BASE + ".43.1.3"

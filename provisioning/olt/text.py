@@ -8,7 +8,8 @@ from provisioning.olt.base import LogEntry, VlanInfo, port_list, severity
 
 STAMPS = ("%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M:%S", "%Y-%m-%d %H:%M:%S%z", "%b %d %H:%M:%S",
           "%b %d %Y %H:%M:%S", "%m/%d/%Y %H:%M:%S")
-# Cisco-style: "*Nov 20 18:28:48: %EPON-4-ONUDEREG: ..." or "Nov 20 2026 18:28:48 %LINK-3-UPDOWN: ..."
+# Cisco-style: "*Nov 20 18:28:48: %EPON-4-ONUDEREG: ..." or
+# "Nov 20 2026 18:28:48 %LINK-3-UPDOWN: ..."
 CISCO_LOG = re.compile(r"^\s*\*?(?P<at>[A-Z][a-z]{2}\s+\d{1,2}(?:\s+\d{4})?\s+\d\d:\d\d:\d\d)"
                        r"(?:\.\d+)?:?\s+%(?P<facility>[\w-]+?)-(?P<sev>[0-7])-(?P<mnemonic>\w+):"
                        r"\s*(?P<message>.*)$")

@@ -12,7 +12,8 @@ from decimal import Decimal
 from provisioning import snmp
 from provisioning.errors import DeviceError
 from provisioning.olt.base import Access, LogEntry, OnuInfo, VlanInfo
-from provisioning.olt.gpon_snmp import agent, celsius_int, cli_logs, gpon_serial, qbridge_vlans, table
+from provisioning.olt.gpon_snmp import (agent, celsius_int, cli_logs, gpon_serial,
+                                         qbridge_vlans, table)
 
 ONU_NAME = ".1.3.6.1.4.1.3902.1012.3.28.1.1.2"
 ONU_DESC = ".1.3.6.1.4.1.3902.1012.3.28.1.1.3"
