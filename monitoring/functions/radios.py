@@ -85,7 +85,8 @@ class Radios(Entity):
     ]
     columns = ["id", "name", "kind", "host", "up", "signal", "noise", "ccq", "snr", "tx_rate",
                "rx_rate", "cpu", "memory", "uptime", "stations", "model", "firmware", "ssid",
-               "mode", "frequency", "last_poll_at", "last_error", "operator_id", "enabled", "credentials_set"]
+               "mode", "frequency", "last_poll_at", "last_error", "operator_id", "enabled",
+               "credentials_set"]
     search = ["name", "host"]
     filters = {"operator": "operator_id", "kind": "kind", "id": "id"}
     money = frozenset()

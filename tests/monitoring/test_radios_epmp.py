@@ -184,6 +184,16 @@ def test_busy_web_sessions_fall_back_to_snmp(session, tree, ap):
     assert len(ap.sessions) == 5
 
 
+def test_a_session_refused_after_login_is_an_error_not_figures(session, tree, ap):
+    ap.expire_sessions = True  # get_param answers 200 {"msg": "auth_failed", "success": 0}
+    elid = add_radio(session, ap, community="")
+    fn(session, "radio.poll", elid=str(elid))
+    radio = session.get(Radio, elid)
+    assert radio.up is False and "get_param refused the session" in radio.last_error
+    assert radio.signal is None and not session.scalars(sa.select(RadioSample)).all()
+    assert [s.path.rsplit("/", 1)[-1] for s in ap.seen] == ["luci", "get_param", "logout"]
+
+
 def test_an_unreachable_radio_is_down_with_both_reasons(session, tree, ap):
     elid = add_radio(session, ap)
     fn(session, "radio.poll", elid=str(elid))

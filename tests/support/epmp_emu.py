@@ -53,6 +53,7 @@ class EpmpEmulator(HttpEmulator):
         self.stations = [dict(s) for s in STATIONS]
         self.cpu = 17.4  # percent; SNMP says tenths
         self.sm = {"rssi": -62, "snr": 31, "quality": 94, "km": "1.8"}
+        self.expire_sessions = False  # sessions die right after login (a reboot, an age-out)
 
     def _cookie_name(self, req) -> str:
         return f"sysauth_{req.host.replace(':', '_')}"
@@ -84,6 +85,8 @@ class EpmpEmulator(HttpEmulator):
     def admin(self, req, seen, stok: str, method: str):
         if not self._has_body(req):
             return self.text("Length Required", 411)
+        if self.expire_sessions:
+            self.sessions.pop(stok, None)
         if stok not in self.sessions or \
                 req.cookies.get(self._cookie_name(req)) != self.sessions[stok]:
             return self.json({"msg": "auth_failed", "success": 0})
