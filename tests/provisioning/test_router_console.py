@@ -24,7 +24,7 @@ from radbill.models import AuditLog
 from tests.admin.test_bangla_pages import assert_bangla
 from tests.admin.test_browser import browser, live_admin  # noqa: F401  (fixtures)
 from tests.support.factories import caller_of, fn, make, make_isp, make_operator, make_user
-from tests.support.routeros_emu import RouterOS, Server, closed_port, matches
+from tests.support.routeros_emu import Server, closed_port, matches
 
 integration = pytest.mark.integration
 DHAKA = ZoneInfo("Asia/Dhaka")
@@ -504,8 +504,8 @@ def phone_router(committed, ros, monkeypatch):
 
 @pytest.mark.browser
 @pytest.mark.skipif(not shutil.which("chromedriver"), reason="no chromedriver")
-def test_the_log_and_query_pages_fit_a_390_px_phone_in_bangla(phone_router, live_admin,  # noqa: F811
-                                                              browser):  # noqa: F811
+def test_the_log_and_query_fit_a_390_px_phone_in_bangla(phone_router, live_admin,  # noqa: F811
+                                                        browser):  # noqa: F811
     from selenium.webdriver.common.by import By
     from tests.admin.test_browser import ARTIFACTS, click, fill
     from tests.admin.test_design_browser import fits, viewport
