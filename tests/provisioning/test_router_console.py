@@ -24,7 +24,7 @@ from radbill.models import AuditLog
 from tests.admin.test_bangla_pages import assert_bangla
 from tests.admin.test_browser import browser, live_admin  # noqa: F401  (fixtures)
 from tests.support.factories import caller_of, fn, make, make_isp, make_operator, make_user
-from tests.support.routeros_emu import Server, closed_port, matches
+from tests.support.routeros_emu import Server, closed_port, encode_length, matches, read_length
 
 integration = pytest.mark.integration
 DHAKA = ZoneInfo("Asia/Dhaka")
@@ -299,6 +299,32 @@ def test_the_emulator_speaks_the_protocol_to_the_real_client(ros):
     finally:
         pool.disconnect()
     assert ros.writes() == []
+
+
+def raw_sentences(port: int, *sentences: list[str]) -> list[list[str]]:
+    """Send sentences over a bare socket; every reply sentence up to the last `!done`."""
+    import socket
+    with socket.create_connection(("127.0.0.1", port), timeout=3) as sock:
+        for words in sentences:
+            sock.sendall(b"".join(encode_length(len(w)) + w.encode() for w in words) + b"\0")
+        stream = sock.makefile("rb")
+        replies: list[list[str]] = []
+        while sum(r[0] == "!done" for r in replies) < len(sentences):
+            words = []
+            while n := read_length(stream.read):
+                words.append(stream.read(n).decode())
+            replies.append(words)
+    return replies
+
+
+@integration
+def test_an_empty_print_answers_empty_then_done_from_7_18(ros):
+    ros.empty_reply = True
+    login = ["/login", "=name=admin", "=password=secret"]
+    assert raw_sentences(ros.port, login, ["/interface/print", "?type=wireless", ".tag=7"]) == \
+        [["!done"], ["!empty", ".tag=7"], ["!done", ".tag=7"]]
+    ros.empty_reply = False
+    assert raw_sentences(ros.port, login, ["/interface/print"])[1:] == [["!done"]]
 
 
 @integration
