@@ -104,12 +104,33 @@ TITLES = {
     "noc.problem_severity": _("Zabbix problems by severity"),
     "noc.outbox": _("Outbox queue"), "noc.top_interfaces": _("Busiest interfaces"),
     "noc.wall_link": _("Wall link"),
+    # issue 18: the topology map
+    "topology": _("Topology maps"), "topology.view": _("Topology map"),
+    "topology.devices": _("Devices for a map"), "topology_node": _("Map nodes"),
+    "topology_node.move": _("Move a node"), "topology_link": _("Map links"),
     "router.log": _("Router log"), "router.print": _("Read-only query"),  # issue 18
     # issue 18: on-call staff alerts, older devices' checks, the NOC's counts, wall revocation
     "me.alerts": _("Staff alerts"), "check.adopt_devices": _("Add checks for existing devices"),
     "noc.down_counts": _("Devices down by kind"), "noc.down_devices": _("Devices down"),
     "noc.wall_revoke": _("Revoke wall links"),
 }
+# issue 18: the topology functions' help (forms show `_(help)`), marked for the catalogue
+TOPOLOGY_HELP = (
+    _("e.g. Core, Mirpur POP"), _("whose map (id or name); default: yours"),
+    _("the map's id or name"), _("what the map shows beside it"),
+    _("router, olt, radio, switch, pop or other"),
+    _("a router node: the NAS it is (id or name)"), _("an OLT node: the OLT it is (id or name)"),
+    _("a radio node: the radio it is (id or name)"),
+    _("any node: the status check that tells its state (id or name)"),
+    _("0..2000, left to right"), _("0..2000, top to bottom"), _("the node's id"),
+    _("the map (id or name), to name the ends by their labels"),
+    _("one end: the node's id or label"), _("the other end: the node's id or label"),
+    _("e.g. the cable's or path's name"), _("fibre, wireless or copper"),
+    _("bit/s: 1G, 100M, 300M"),
+    _("the router's or OLT's interface whose traffic is the link's load"),
+    _("which end that interface is on (its id or label; default: the end that is a router "
+      "or OLT)"),
+)
 # issue 18: the help of the status checks' fields and parameters (forms show `_(help)`),
 # marked here so the extractor keeps them in the catalogue
 MONITORING_HELP = (
@@ -158,6 +179,8 @@ SINGULAR = {
     "check": (_("check"), _("checks")), "incident": (_("incident"), _("incidents")),
     "announcement": (_("announcement"), _("announcements")),
     "zabbix": (_("Zabbix server"), _("Zabbix servers")), "radio": (_("radio"), _("radios")),
+    "topology": (_("map"), _("maps")), "topology_node": (_("node"), _("nodes")),
+    "topology_link": (_("link"), _("links")),
     "billing_profile": (_("billing profile"), _("billing profiles")),
     "operator": (_("operator"), _("operators")), "user": (_("staff account"), _("staff accounts")),
     "outbox": (_("message"), _("messages")), "gateway": (_("gateway"), _("gateways")),
@@ -387,6 +410,12 @@ COLUMNS: dict[str, str] = {
     "distance": _("Distance (m)"), "rejects": _("Rejects"), "minute": _("Minute"),
     "oldest": _("Oldest"), "oldest_seconds": _("Oldest (seconds)"),
     "next_attempt": _("Next attempt"), "if_name": _("Interface"),
+    # issue 18: the topology map
+    "map": _("Map"), "map_id": _("Map"), "node_a": _("One end"), "node_b": _("Other end"),
+    "capacity": _("Capacity"), "interface": _("Interface"), "interface_at": _("Interface on"),
+    "if_node_id": _("Interface on"), "nas_id": _("Router"), "olt_id": _("OLT"),
+    "radio_id": _("Radio"), "check_id": _("Check"), "router": _("Router"), "radio": _("Radio"),
+    "nodes": _("Nodes"), "links": _("Links"), "x": "x", "y": "y",
     # issue 18: a staff login's on-call setting; the NOC's device counts
     "on_call": _("On call"), "on_call_start": _("On call from"),
     "on_call_end": _("On call until"), "on_call_days": _("On-call days"),

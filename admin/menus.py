@@ -27,13 +27,15 @@ SECTIONS = (
     ("Logs", ("audit", "authlog", "event")),
 )
 # lists that have a page of their own (EXTRA) instead of the generic one in the menu
-OWN_PAGE = ("suspension", "report.complaints")
+OWN_PAGE = ("suspension", "report.complaints",
+            "topology", "topology_node", "topology_link")  # issue 18: /topology/ draws them
 TITLES = labels.TITLES  # one place for titles: admin/labels.py
 # extra pages (not functions) each area shows, with the function the caller must be allowed
 EXTRA = {"Customers": (("Import customers", "customers.import_form", "customer.edit"),),
          "Billing": (("Collect a payment", "collect.search", "collect.find"),),
          "Network": (("Device overview", "devices.overview", "device"),
-                     ("NOC", "noc.dashboard", "zabbix_problem")),
+                     ("NOC", "noc.dashboard", "zabbix_problem"),
+                     ("Topology", "topology.index", "topology")),
          "Complaints": (("Complaint report", "dashboard.complaint_report", "report.complaints"),),
          "Logs": (("Suspensions", "logs.suspensions", "suspension"),
                   ("Login attempts", "logs.logins", "user"))}

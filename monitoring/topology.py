@@ -77,25 +77,30 @@ def owned(col, op: Operator, shared: bool = False):
     return cond
 
 
-def devices(session: Session, column: str, op: Operator, ids) -> dict[int, str]:
-    """The devices of one kind among `ids` that a map of `op` may show: id -> name."""
-    ids = [i for i in ids if i is not None]
-    if not ids:
-        return {}
+def devices(session: Session, column: str, op: Operator, ids=None,
+            limit: int | None = None) -> dict[int, str]:
+    """The devices of one kind (among `ids`; None: all, by name) that a map of `op` may show:
+    id -> name."""
+    if ids is not None:
+        ids = [i for i in ids if i is not None]
+        if not ids:
+            return {}
     if column == "nas_id":
-        stmt = (sa.select(Nas.id, sa.func.coalesce(Nas.shortname, Nas.nasname))
-                .outerjoin(NasSettings, NasSettings.nas_id == Nas.id)
-                .where(Nas.id.in_(ids), owned(NasSettings.operator_id, op, shared=True)))
+        model, name = Nas, sa.func.coalesce(Nas.shortname, Nas.nasname)
+        stmt = (sa.select(Nas.id, name).outerjoin(NasSettings, NasSettings.nas_id == Nas.id)
+                .where(owned(NasSettings.operator_id, op, shared=True)))
     elif column == "olt_id":
-        stmt = sa.select(Olt.id, Olt.name).where(Olt.id.in_(ids),
-                                                 owned(Olt.operator_id, op, shared=True))
+        model, name = Olt, Olt.name
+        stmt = sa.select(Olt.id, name).where(owned(Olt.operator_id, op, shared=True))
     elif column == "radio_id":
-        stmt = sa.select(Radio.id, Radio.name).where(Radio.id.in_(ids),
-                                                     owned(Radio.operator_id, op))
+        model, name = Radio, Radio.name
+        stmt = sa.select(Radio.id, name).where(owned(Radio.operator_id, op))
     else:
-        stmt = sa.select(Check.id, Check.name).where(Check.id.in_(ids),
-                                                     owned(Check.operator_id, op))
-    return dict(session.execute(stmt).all())
+        model, name = Check, Check.name
+        stmt = sa.select(Check.id, name).where(owned(Check.operator_id, op))
+    if ids is not None:
+        stmt = stmt.where(model.id.in_(ids))
+    return dict(session.execute(stmt.order_by(name, model.id).limit(limit)).all())
 
 
 # -- signals ----------------------------------------------------------------------------------

@@ -427,3 +427,20 @@ def view(call: Call) -> FormResult:
         "map": {"id": m.id, "name": m.name, "description": m.description,
                 "operator_id": m.operator_id, "editable": MAPS.editable(call, m)},
         "nodes": node_rows, "links": link_rows, "counts": counts})
+
+
+@function("topology.devices", kind="list", roles=CUSTOMER_VIEWERS, money=False,
+          params=(Param("elid", "the map's id or name", True),))
+def linkable(call: Call) -> ListResult:
+    """The devices a node of this map may name (its operator's, of the kinds your role lists):
+    for the map page's choices."""
+    if not call.elid:
+        raise FuncError("is required", field="elid")
+    m = MAPS.find(call, call.elid)
+    op = call.session.get(Operator, m.operator_id)
+    rows = []
+    for param, (col, _kind, lister, *_rest) in DEVICES.items():
+        if load_all()[lister].permits(call.caller):
+            rows += [{"param": param, "id": i, "name": name} for i, name in
+                     live.devices(call.session, col, op, limit=500).items()]
+    return ListResult(rows, len(rows), 1, max(len(rows), 1), ["param", "id", "name"])

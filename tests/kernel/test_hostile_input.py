@@ -252,6 +252,9 @@ BASES = {
     "zabbix.edit": {"name": "zbx", "url": "https://zabbix.example.net/zabbix",
                     "api_token": "t0ken"},
     "radio.edit": {"name": "ap1", "kind": "airmax", "host": "10.20.0.1", "community": "ro"},
+    # issue 18: the topology map (the world has no map: a node's call is refused, naming map)
+    "topology.edit": {"name": "Core"},
+    "topology_node.edit": {"map": "Core", "label": "gw", "kind": "router", "router": "nas1"},
     # issue 19, filings and approvals (resA's threshold 5: alice's 10 cash waits)
     "approval.threshold": {"elid": "resA", "threshold": "5"},
     "btrc.settings": {"elid": "resA", "nid_field": "", "area_field": ""},

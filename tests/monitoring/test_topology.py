@@ -254,3 +254,152 @@ def test_a_second_reseller_can_neither_see_a_map_nor_watch_anothers_device(sessi
     with pytest.raises(FuncError) as err:
         fn(session, "topology.edit", noc, sok="ok", elid=str(core["map"]), operator="resA")
     assert err.value.field == "operator"
+
+
+# -- the page ---------------------------------------------------------------------------------
+CSP_NONCE = re.compile(r"script-src 'nonce-([\w-]+)'")
+
+
+@pytest.fixture
+def drawn(world):
+    """The ISP's map as its staff would have drawn it, committed for the pages."""
+    dbs = world.dbs
+    up_id, up_check = router(dbs, "core1", "127.0.0.1", "isp")
+    fn(dbs, "check.run", elid=str(up_check.id))
+    down_id, down_check = router(dbs, "edge1", "127.0.0.2", "isp")
+    make_down(dbs, down_check)
+    m = fn(dbs, "topology.edit", sok="ok", name="Core", operator="isp").elid
+    ids = {"map": m, "core": node(dbs, SYSTEM, m, "Core router", "router", router="core1",
+                                  x="100", y="100"),
+           "edge": node(dbs, SYSTEM, m, "Edge router", "router", router="edge1", x="600",
+                        y="120"),
+           "pop": node(dbs, SYSTEM, m, "Mirpur POP", "pop", x="350", y="420")}
+    ids["link"] = link(dbs, SYSTEM, ids["core"], ids["edge"], label="backbone", capacity="1G")
+    dbs.commit()
+    return ids
+
+
+def node_svg(page: str, elid: int) -> str:
+    return re.search(rf'<g class="node" id="node-{elid}".*?</g>', page, re.S)[0]
+
+
+def test_the_map_page_draws_a_down_router_red_without_script(world, auth, drawn):
+    auth.login("gadmin")
+    assert f'href="/topology/"' in auth.get("/").get_data(as_text=True)  # Network -> Topology
+    listing = auth.get("/topology/").get_data(as_text=True)
+    assert f'/topology/{drawn["map"]}' in listing and "Core" in listing
+    resp = auth.get(f"/topology/{drawn['map']}")
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "<script" not in page
+    assert "script-src 'none'" in resp.headers["Content-Security-Policy"]
+    assert 'http-equiv="refresh" content="60"' in page
+    edge = node_svg(page, drawn["edge"])
+    assert 'data-status="down"' in edge and 'fill="#c62828"' in edge and "Edge router" in edge
+    assert 'fill="#2e8b47"' in node_svg(page, drawn["core"])  # up: green
+    assert 'fill="#8f969e"' in node_svg(page, drawn["pop"])  # unlinked: grey, unknown
+    line = re.search(rf'<g class="link" id="link-{drawn["link"]}".*?</g>', page, re.S)[0]
+    assert 'data-status="down"' in line and 'stroke="#c62828"' in line
+    assert 'id="count-down">1<' in page and "<form" not in page.split('id="nodes"')[1] \
+        .split("</table>")[0]
+
+
+def test_editing_without_script_places_nodes_and_links_and_names_bad_fields(world, auth, drawn):
+    auth.login("gadmin")
+    resp = auth.get(f"/topology/{drawn['map']}?edit=1")
+    page = resp.get_data(as_text=True)
+    assert "http-equiv=\"refresh\"" not in page  # no reload under the editor's hands
+    nonce = CSP_NONCE.search(resp.headers["Content-Security-Policy"])[1]
+    assert f'<script nonce="{nonce}" src="/static/topology.js"></script>' in page
+    assert "unsafe-inline" not in resp.headers["Content-Security-Policy"].split("style-src")[0]
+    assert 'id="n-x"' in page and 'id="n-router"' in page and ">core1<" in page
+    bad = auth.post(f"/topology/{drawn['map']}/nodes", {"label": "Agg switch", "kind": "switch",
+                                                        "x": "2500", "y": "40"})
+    assert bad.status_code == 400
+    assert 'id="e-x"' in bad.get_data(as_text=True) and "2000" in bad.get_data(as_text=True)
+    world.dbs.expire_all()
+    assert world.dbs.scalar(sa.select(sa.func.count()).where(
+        TopologyNode.label == "Agg switch")) == 0
+    ok = auth.post(f"/topology/{drawn['map']}/nodes", {"label": "Agg switch", "kind": "switch",
+                                                       "x": "350", "y": "40"})
+    assert ok.status_code == 302
+    agg = world.dbs.scalar(sa.select(TopologyNode).where(TopologyNode.label == "Agg switch"))
+    assert (agg.x, agg.y, agg.kind) == (350, 40, "switch")
+    self_link = auth.post(f"/topology/{drawn['map']}/links",
+                          {"node_a": str(agg.id), "node_b": str(agg.id), "kind": "fibre"})
+    assert self_link.status_code == 400 and 'id="e-node_b"' in self_link.get_data(as_text=True)
+    assert auth.post(f"/topology/{drawn['map']}/links",
+                     {"node_a": str(agg.id), "node_b": str(drawn["pop"]), "kind": "wireless",
+                      "capacity": "300M"}).status_code == 302
+    moved = auth.post(f"/topology/{drawn['map']}/nodes",
+                      {"elid": str(agg.id), "label": "Agg switch", "kind": "switch", "x": "360",
+                       "y": "60", "check": ""})
+    assert moved.status_code == 302
+    world.dbs.expire_all()
+    assert (world.dbs.get(TopologyNode, agg.id).x, world.dbs.get(TopologyNode, agg.id).y) == \
+        (360, 60)
+    agg_id = agg.id
+    assert auth.post(f"/topology/{drawn['map']}/nodes/{agg_id}/delete", {}).status_code == 302
+    assert world.dbs.scalar(sa.select(sa.func.count()).where(TopologyNode.id == agg_id)) == 0
+
+
+def test_a_cookie_get_cannot_move_a_node_and_a_csrf_post_can(world, auth, client, drawn):
+    auth.login("gadmin")
+    auth.get(f"/topology/{drawn['map']}?edit=1")
+    url = f"/billmgr?func=topology_node.move&elid={drawn['pop']}&x=5&y=5&out=json"
+    refused = client.get(url)
+    assert refused.status_code == 403 and "POST" in refused.get_json()["doc"]["error"]["msg"]
+    no_token = client.post("/billmgr", data={"func": "topology_node.move",
+                                             "elid": str(drawn["pop"]), "x": "5", "y": "5",
+                                             "out": "json"})
+    assert no_token.status_code == 403
+    world.dbs.expire_all()
+    assert world.dbs.get(TopologyNode, drawn["pop"]).x == 350
+    done = auth.post("/billmgr", {"func": "topology_node.move", "elid": str(drawn["pop"]),
+                                  "x": "5", "y": "7", "out": "json"})
+    assert done.status_code == 200 and done.get_json()["doc"]["x"] == 5
+    world.dbs.expire_all()
+    assert (world.dbs.get(TopologyNode, drawn["pop"]).x,
+            world.dbs.get(TopologyNode, drawn["pop"]).y) == (5, 7)
+
+
+def test_a_reseller_sees_neither_the_isps_map_nor_its_page(world, auth, drawn):
+    auth.login("opera")
+    assert f'/topology/{drawn["map"]}"' not in auth.get("/topology/").get_data(as_text=True)
+    assert auth.get(f"/topology/{drawn['map']}").status_code == 404
+    assert auth.post(f"/topology/{drawn['map']}/nodes", {"label": "x", "kind": "pop"}) \
+        .status_code in (400, 404)
+    world.dbs.expire_all()
+    assert world.dbs.scalar(sa.select(sa.func.count()).where(TopologyNode.label == "x")) == 0
+    auth.logout()
+    auth.login("mgr")  # a manager may look at maps, not draw them
+    assert auth.get("/topology/").status_code == 200
+    assert "create-map" not in auth.get("/topology/").get_data(as_text=True)
+
+
+def test_the_map_on_a_wall_screen(world, auth, app, drawn):
+    auth.login("noc1")
+    auth.get(f"/topology/{drawn['map']}")
+    made = auth.post(f"/topology/{drawn['map']}/wall-link", {"days": "30"})
+    url = re.search(r'id="wall-url" readonly value="([^"]+)"', made.get_data(as_text=True))[1]
+    path = url.split("localhost", 1)[1]
+    tv = app.test_client()
+    resp = tv.get(path)
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and 'data-status="down"' in node_svg(page, drawn["edge"])
+    assert 'http-equiv="refresh" content="30"' in page and "<form" not in page \
+        and "<script" not in page
+    assert resp.headers["Cache-Control"] == "no-store"
+    assert tv.get(path.replace("/wall/", "/wall/x")).status_code == 403
+    assert tv.get(f"/topology/{drawn['map']}").status_code in (302, 401)
+
+
+def test_the_map_in_bangla(world, auth, drawn):
+    from tests.admin.test_bangla_pages import assert_bangla
+    auth.login("gadmin")
+    for path in (f"/topology/?lang=bn", f"/topology/{drawn['map']}?lang=bn",
+                 f"/topology/{drawn['map']}?edit=1&lang=bn"):
+        page = auth.get(path).get_data(as_text=True)
+        assert '<html lang="bn">' in page
+        main = page.split("<main>", 1)[1]  # the menu is every other page's too
+        assert_bangla(main, path, {"Core", "Edge", "Mirpur", "POP", "router", "backbone",
+                                   "core1", "edge1", "refused"})  # refused: the probe's own error
