@@ -4,7 +4,9 @@ Each probe takes a `Spec` (a plain copy of the check's fields, so threads never 
 and returns an `Outcome`; every network call has a timeout (the check's, 1..8 s), an HTTP body
 is read to at most BODY_CAP bytes, no shell is ever involved (ICMP via icmplib's raw socket, we
 run as root). A target that resolves to a private, loopback or link-local address is refused
-unless the spec allows it (monitoring/functions/checks.py decides who may).
+unless the spec allows it (monitoring/functions/checks.py decides who may); every probe then
+connects to the address the guard checked (the name is resolved once), never to a second
+resolution of the name.
 """
 from __future__ import annotations
 
@@ -83,22 +85,41 @@ def _ms(start: float) -> int:
 
 
 def http(spec: Spec) -> Outcome:
-    import requests
+    """GET the URL from the very address the guard passed (resolved once: a name that
+    resolves again to somewhere private between the guard and the connect, DNS rebinding,
+    cannot redirect us), with the name in the Host header, the TLS server name (SNI) and the
+    certificate check."""
+    import urllib3
     from urllib.parse import urlsplit
     parts = urlsplit(spec.target)
-    guard(parts.hostname or "", spec, parts.port)
+    name = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    address = guard(name, spec, port)[0]
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    timeout = urllib3.Timeout(connect=spec.timeout, read=spec.timeout)
+    if parts.scheme == "https":
+        pool = urllib3.HTTPSConnectionPool(
+            address, port, timeout=timeout, retries=False, ssl_context=ssl.create_default_context(),
+            server_hostname=name, assert_hostname=name)
+    else:
+        pool = urllib3.HTTPConnectionPool(address, port, timeout=timeout, retries=False)
     start = time.perf_counter()
     # no redirects: a 3xx is the answer (a redirect could lead anywhere, a private address too)
-    with requests.get(spec.target, timeout=spec.timeout, stream=True, allow_redirects=False,
-                      headers={"User-Agent": "radbill-check/1"}) as resp:
-        body = b""
-        if spec.expect_body:
-            for chunk in resp.iter_content(8192):
-                body += chunk
-                if len(body) >= BODY_CAP or time.perf_counter() - start > spec.timeout:
-                    break
-        ms = _ms(start)
-        status = resp.status_code
+    with pool:
+        resp = pool.urlopen("GET", path, redirect=False, retries=False, preload_content=False,
+                            headers={"Host": parts.netloc.rpartition("@")[2],
+                                     "User-Agent": "radbill-check/1"})
+        try:
+            body = b""
+            if spec.expect_body:
+                for chunk in resp.stream(8192):
+                    body += chunk
+                    if len(body) >= BODY_CAP or time.perf_counter() - start > spec.timeout:
+                        break
+            ms = _ms(start)
+            status = resp.status
+        finally:
+            resp.release_conn()
     detail = {"status": status}
     if spec.expect_status is not None and status != spec.expect_status:
         return Outcome(False, ms, f"HTTP {status}, expected {spec.expect_status}", detail)
@@ -135,8 +156,7 @@ def dns(spec: Spec) -> Outcome:
     resolver = dns.resolver.Resolver(configure=spec.dns_server is None)
     if spec.dns_server:
         server, port = split_host_port(spec.dns_server, 53)
-        guard(server, spec, port)
-        resolver.nameservers, resolver.port = [server], port
+        resolver.nameservers, resolver.port = [guard(server, spec, port)[0]], port
     resolver.lifetime = resolver.timeout = spec.timeout
     start = time.perf_counter()
     try:

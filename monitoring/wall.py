@@ -45,7 +45,7 @@ def holder(session, token: str):
     login, or a link revoked since (its generation is not the login's)."""
     from radbill.models import StaffUser
     found = read(token)
-    user = session.get(StaffUser, found[0]) if found is not None else None
+    user = session.get(StaffUser, found[0], populate_existing=True) if found is not None else None
     if user is None or user.disabled or found[1] != user.wall_generation:
         return None
     return user

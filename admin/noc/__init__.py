@@ -51,7 +51,7 @@ def panels() -> dict:
                  "severity_names": SEVERITY_NAMES}
     counts = rows("noc.down_counts")  # counted in the database: right at any number
     ctx["down_counts"] = None if counts is None else {
-        "total": sum(r["total"] for r in counts), "down": sum(r["down"] for r in counts)}
+        "total": sum(r["devices"] for r in counts), "down": sum(r["down"] for r in counts)}
     ctx["down"] = rows("noc.down_devices", {"per_page": str(DOWN_LISTED)}) or []
     ctx["incidents"] = rows("incident", {"open": "yes", "per_page": "50"})
     ctx["problems"] = rows("zabbix_problem", {"per_page": "100"})

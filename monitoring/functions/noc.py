@@ -155,9 +155,9 @@ def down_counts(call: Call) -> ListResult:
     in the database (every device, not a page of the lists)."""
     d = _devices(call)
     down = sa.func.count().filter(d.c.up.is_(False))
-    rows = [{"kind": k, "total": n, "down": m} for k, n, m in call.session.execute(
+    rows = [{"kind": k, "devices": n, "down": m} for k, n, m in call.session.execute(
         sa.select(d.c.kind, sa.func.count(), down).group_by(d.c.kind).order_by(d.c.kind))]
-    return ListResult(rows, len(rows), 1, max(len(rows), 1), ["kind", "total", "down"])
+    return ListResult(rows, len(rows), 1, max(len(rows), 1), ["kind", "devices", "down"])
 
 
 @function("noc.down_devices", kind="list", money=False, roles=CUSTOMER_VIEWERS,
@@ -209,10 +209,11 @@ def wall_revoke(call: Call) -> OkResult:
         user = users.find(call, call.elid)
         if not users.editable(call, user):
             raise AccessDenied("you may not end this login's wall links", field="elid")
-    user = call.session.get(StaffUser, user.id, with_for_update=True)
-    before = user.wall_generation
-    user.wall_generation = before + 1
-    call.session.flush()
-    audit.record(call, "noc_wall", user.id, user.login, {"generation": before},
-                 {"generation": user.wall_generation, "revoked": True}, user.operator_id)
-    return OkResult(user.id, {"generation": user.wall_generation})
+    # one statement: two revokes at once each move it on, whatever a session had loaded
+    generation = call.session.scalar(
+        sa.update(StaffUser).where(StaffUser.id == user.id)
+        .values(wall_generation=StaffUser.wall_generation + 1)
+        .returning(StaffUser.wall_generation).execution_options(synchronize_session="fetch"))
+    audit.record(call, "noc_wall", user.id, user.login, {"generation": generation - 1},
+                 {"generation": generation, "revoked": True}, user.operator_id)
+    return OkResult(user.id, {"generation": generation})
