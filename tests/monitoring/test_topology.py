@@ -21,6 +21,7 @@ from radbill.functions.registry import AccessDenied, FuncError, NotFound
 from radbill.models import AuditLog, Check, InterfaceSample, TopologyLink, TopologyNode
 from tests.support.factories import fn
 from tests.support.routeros_emu import closed_port
+from tests.admin.test_browser import browser, live_admin  # noqa: F401  (fixtures)
 
 
 def router(session, name, ip, operator, caller=SYSTEM):
@@ -403,3 +404,119 @@ def test_the_map_in_bangla(world, auth, drawn):
         main = page.split("<main>", 1)[1]  # the menu is every other page's too
         assert_bangla(main, path, {"Core", "Edge", "Mirpur", "POP", "router", "backbone",
                                    "core1", "edge1", "refused"})  # refused: the probe's own error
+
+
+# -- in a real browser ------------------------------------------------------------------------
+@pytest.fixture
+def browser_map(committed):
+    """A committed map for the live app: a Bangla-speaking group admin, a router down."""
+    from radbill import db
+    from tests.support.factories import make_isp, make_user
+    with db.session_scope() as s:
+        isp = make_isp(s)
+        make_user(s, login="ptopo", role="group_admin", operator=isp.name,
+                  password="correct-horse", lang="bn")
+        _, up_check = router(s, "core1", "127.0.0.1", isp.name)
+        fn(s, "check.run", elid=str(up_check.id))
+        _, down_check = router(s, "mirpur-edge-router-1", "127.0.0.2", isp.name)
+        make_down(s, down_check)
+        m = fn(s, "topology.edit", sok="ok", name="Mirpur core and POPs", operator=isp.name).elid
+        ids = {"map": m,
+               "core": node(s, SYSTEM, m, "Core router", "router", router="core1", x="150",
+                            y="120"),
+               "edge": node(s, SYSTEM, m, "Mirpur edge router 1", "router",
+                            router="mirpur-edge-router-1", x="900", y="140"),
+               "pop": node(s, SYSTEM, m, "Mirpur-10 POP", "pop", x="500", y="520"),
+               "sw": node(s, SYSTEM, m, "Agg switch", "switch", x="520", y="150")}
+        link(s, SYSTEM, ids["core"], ids["sw"], label="core-agg", capacity="10G")
+        link(s, SYSTEM, ids["sw"], ids["edge"], capacity="1G")
+        link(s, SYSTEM, ids["sw"], ids["pop"], label="pop uplink", kind="wireless",
+             capacity="300M")
+        return ids
+
+
+def stored(elid):
+    from radbill import db
+    with db.session_scope() as s:
+        n = s.get(TopologyNode, elid)
+        return n.x, n.y
+
+
+def login_browser(b, live):
+    from tests.admin.test_browser import click, fill
+    b.get(live + "/login")
+    fill(b, login="ptopo", password="correct-horse")
+    click(b, "submit")
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not shutil.which("chromedriver"), reason="no chromedriver")
+def test_the_map_fits_a_390_px_phone_in_bangla(browser_map, live_admin, browser):  # noqa: F811
+    from selenium.webdriver.common.by import By
+    from tests.admin.test_browser import ARTIFACTS
+    from tests.admin.test_design_browser import fits, viewport
+    b = browser
+    screens = ARTIFACTS / "screens"
+    screens.mkdir(parents=True, exist_ok=True)
+    viewport(b, 390, 844)
+    login_browser(b, live_admin)
+    for name, path in (("map", f"/topology/{browser_map['map']}"),
+                       ("map-edit", f"/topology/{browser_map['map']}?edit=1"),
+                       ("maps", "/topology/")):
+        b.get(live_admin + path)
+        assert b.find_element(By.TAG_NAME, "html").get_attribute("lang") == "bn"
+        assert b.find_element(By.TAG_NAME, "h1").text
+        fits(b, 390, name)
+        b.save_screenshot(str(screens / f"issue18-topology-{name}-390.png"))
+        if name != "maps":
+            edge = b.find_element(By.ID, f"node-{browser_map['edge']}")
+            assert edge.get_attribute("data-status") == "down"
+            width = b.execute_script("return document.getElementById('topology')"
+                                     ".getBoundingClientRect().width")
+            assert 300 <= width <= 390  # the whole map, shrunk to the phone
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not shutil.which("chromedriver"), reason="no chromedriver")
+def test_dragging_a_node_in_chromium_saves_its_position(browser_map, live_admin,
+                                                        browser):  # noqa: F811
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+    from tests.admin.test_browser import ARTIFACTS
+    from tests.admin.test_design_browser import viewport
+    b = browser
+    viewport(b, 1280, 900)
+    login_browser(b, live_admin)
+    b.get(live_admin + f"/topology/{browser_map['map']}?edit=1")
+    pop = b.find_element(By.ID, f"node-{browser_map['pop']}")
+    assert stored(browser_map["pop"]) == (500, 520)
+    ActionChains(b).move_to_element(pop).click_and_hold().move_by_offset(40, -30) \
+        .move_by_offset(60, -30).release().perform()
+    WebDriverWait(b, 10).until(lambda d: pop.get_attribute("data-saved"))
+    x, y = map(int, pop.get_attribute("data-saved").split(","))
+    assert x > 540 and y < 480, (x, y)  # moved right and up, in map units
+    assert stored(browser_map["pop"]) == (x, y)
+    line = b.find_element(By.CSS_SELECTOR, f'g.link[data-b="{browser_map["pop"]}"] line, '
+                                           f'g.link[data-a="{browser_map["pop"]}"] line')
+    assert (round(float(line.get_attribute("x2"))), round(float(line.get_attribute("y2")))) \
+        in ((x, y),) or (round(float(line.get_attribute("x1"))),
+                         round(float(line.get_attribute("y1")))) == (x, y)
+    assert b.find_element(By.CSS_SELECTOR, f"#row-node-{browser_map['pop']} td.xy").text \
+        .replace(" ", "") == f"{x},{y}".translate(str.maketrans("0123456789", "০১২৩৪৫৬৭৮৯")) \
+        or f"{x}, {y}" in b.find_element(By.CSS_SELECTOR,
+                                         f"#row-node-{browser_map['pop']} td.xy").text
+    # the keyboard moves it too: arrow right, 10 units
+    b.execute_script("arguments[0].focus()", pop)
+    pop.send_keys(Keys.ARROW_RIGHT)
+    WebDriverWait(b, 10).until(lambda d: pop.get_attribute("data-saved") == f"{x + 10},{y}")
+    assert stored(browser_map["pop"]) == (x + 10, y)
+    b.save_screenshot(str(ARTIFACTS / "screens" / "issue18-topology-drag.png"))
+    # after a reload the node is drawn where it was left
+    b.get(live_admin + f"/topology/{browser_map['map']}")
+    assert b.find_element(By.ID, f"node-{browser_map['pop']}").get_attribute("transform") == \
+        f"translate({x + 10},{y})"
+    severe = [e for e in b.get_log("browser") if e["level"] == "SEVERE"
+              and "favicon.ico" not in e["message"]]
+    assert not severe, severe  # no script refused by the CSP, no failed request
