@@ -123,6 +123,39 @@ def test_a_links_load_is_its_interfaces_last_poll_over_its_capacity(session, tre
     assert backbone["status"] == "warning"  # both ends up, 95 % full
 
 
+def test_a_radio_takes_its_last_poll_and_a_switch_its_check(session, tree, core):
+    from radbill.models import Radio
+    noc = tree[5]
+    radio = fn(session, "radio.edit", sok="ok", name="ap-mirpur-1", kind="airmax",
+               host="10.20.0.1", community="sector-ro", operator="isp").elid
+    web = fn(session, "check.edit", sok="ok", name="Switch mgmt", kind="tcp",
+             target=f"127.0.0.1:{closed_port()}", failures="3", operator="isp").elid
+    node(session, noc, core["map"], "Sector north", "radio", radio="ap-mirpur-1")
+    node(session, noc, core["map"], "Agg switch", "switch", check=str(web))
+    nodes = view(session, noc, core["map"])[0]
+    assert nodes["Sector north"]["status"] == "unknown"  # never polled, its ping never run
+    assert nodes["Agg switch"]["status"] == "unknown"
+    now = session.scalar(sa.select(sa.func.now()))
+    session.execute(sa.update(Radio).where(Radio.id == radio)
+                    .values(up=True, last_poll_at=now, poll_interval=300))
+    fn(session, "check.run", elid=str(web))  # one failure of three: failing, not yet down
+    nodes = view(session, noc, core["map"])[0]
+    assert nodes["Sector north"]["status"] == "up" and nodes["Sector north"]["device"] == \
+        "ap-mirpur-1"
+    assert [s["source"] for s in nodes["Sector north"]["signals"]] == ["poll"]
+    assert nodes["Agg switch"]["status"] == "warning"
+    assert nodes["Agg switch"]["signals"][0]["source"] == "check"
+    fn(session, "check.run", elid=str(web))
+    fn(session, "check.run", elid=str(web))
+    assert view(session, noc, core["map"])[0]["Agg switch"]["status"] == "down"
+    # a poll from an hour ago says nothing any more
+    session.execute(sa.update(Radio).where(Radio.id == radio).values(
+        last_poll_at=now - dt.timedelta(hours=1)))
+    assert view(session, noc, core["map"])[0]["Sector north"]["status"] == "unknown"
+    fn(session, "check.edit", sok="ok", elid=str(web), enabled="no")
+    assert view(session, noc, core["map"])[0]["Agg switch"]["status"] == "unknown"
+
+
 def test_moving_saves_the_position_and_is_audited(session, tree, core):
     noc = tree[5]
     result = fn(session, "topology_node.move", noc, elid=str(core["n_pop"]), x="720", y="35")
@@ -302,6 +335,12 @@ def test_the_map_page_draws_a_down_router_red_without_script(world, auth, drawn)
     assert 'data-status="down"' in line and 'stroke="#c62828"' in line
     assert 'id="count-down">1<' in page and "<form" not in page.split('id="nodes"')[1] \
         .split("</table>")[0]
+    # the same data through the func API, for other tools
+    api = auth.get(f"/billmgr?func=topology.view&elid={drawn['map']}&out=json").get_json()
+    assert {n["label"]: n["status"] for n in api["doc"]["nodes"]} == \
+        {"Core router": "up", "Edge router": "down", "Mirpur POP": "unknown"}
+    assert auth.get(f"/billmgr?func=topology.view&elid={drawn['map']}").status_code == 200
+    assert auth.get("/billmgr?func=topology").status_code == 200
 
 
 def test_editing_without_script_places_nodes_and_links_and_names_bad_fields(world, auth, drawn):
