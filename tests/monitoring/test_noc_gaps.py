@@ -37,7 +37,7 @@ def old_devices(s, isp, a, b) -> dict[str, int]:
         s.flush()
         s.add(NasSettings(nas_id=nas.id, operator_id=owner))
         ids[name] = nas.id
-    olt = Olt(name="olt-core", brand="huawei", host="10.0.1.1", community="c", operator_id=isp.id)
+    olt = Olt(name="olt-core", brand="huawei", host="10.0.1.1", operator_id=isp.id)
     ra = Radio(operator_id=a.id, name="ap-a", kind="airmax", host="10.1.0.9")
     rb = Radio(operator_id=b.id, name="ap-b", kind="airmax", host="10.2.0.9")
     s.add_all([olt, ra, rb])
