@@ -4,8 +4,9 @@ noc.rejects (Access-Rejects per minute over the last hour, radpostauth), noc.rej
 noc.top_interfaces (the busiest interfaces at the last SNMP poll), noc.down_counts (devices and
 radios, how many and how many down, counted in the database whatever their number),
 noc.down_devices (the ones down), noc.wall_link (a signed, read-only URL for a wall screen) and
-noc.wall_revoke (ends a login's wall links). Zabbix servers and radios (monitoring/functions/zabbix.py,
-radios.py) are imported from here, the module the registry loads for the NOC."""
+noc.wall_revoke (ends a login's wall links). Zabbix servers and radios
+(monitoring/functions/zabbix.py, radios.py) are imported from here, the module the registry
+loads for the NOC."""
 from __future__ import annotations
 
 import datetime as dt

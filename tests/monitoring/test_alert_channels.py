@@ -19,7 +19,7 @@ from radbill.functions.registry import AccessDenied, FuncError, NotFound
 from radbill.models import AuditLog, Check, Event, Message, Outbox, StaffUser
 from tests.admin.test_browser import browser, live_admin  # noqa: F401  (fixtures)
 from tests.support.check_targets import HttpTarget
-from tests.support.factories import caller_of, fn, make_operator
+from tests.support.factories import fn, make_operator
 from tests.support.messaging import channel_fixtures, fixtures
 from tests.support.messaging.channel_fixtures import add_channel_gateway
 from tests.support.messaging.fixtures import add_gateway, drain
