@@ -113,6 +113,16 @@ TITLES = {
     "me.alerts": _("Staff alerts"), "check.adopt_devices": _("Add checks for existing devices"),
     "noc.down_counts": _("Devices down by kind"), "noc.down_devices": _("Devices down"),
     "noc.wall_revoke": _("Revoke wall links"),
+    # issue 19: the books
+    "expense": _("Expenses"), "expense.edit": _("Record an expense"),
+    "expense.delete": _("Reverse expenses"), "expense.receipt": _("Expense receipt"),
+    "expense_category": _("Expense categories"),
+    "expense_category.delete": _("Delete expense categories"),
+    "report.income_expense": _("Income vs expense"),
+    "report.income_expense.pdf": _("Income vs expense PDF"),
+    "report.yearly": _("Yearly summary"), "report.payable": _("Payable to resellers"),
+    "report.reseller_receivable": _("Receivable from resellers"),
+    "statement": _("Statement"), "statement.pdf": _("Statement PDF"),
 }
 # issue 18: the topology functions' help (forms show `_(help)`), marked for the catalogue
 TOPOLOGY_HELP = (
@@ -181,6 +191,8 @@ SINGULAR = {
     "zabbix": (_("Zabbix server"), _("Zabbix servers")), "radio": (_("radio"), _("radios")),
     "topology": (_("map"), _("maps")), "topology_node": (_("node"), _("nodes")),
     "topology_link": (_("link"), _("links")),
+    "expense": (_("expense"), _("expenses")),  # issue 19
+    "expense_category": (_("expense category"), _("expense categories")),
     "billing_profile": (_("billing profile"), _("billing profiles")),
     "operator": (_("operator"), _("operators")), "user": (_("staff account"), _("staff accounts")),
     "outbox": (_("message"), _("messages")), "gateway": (_("gateway"), _("gateways")),
@@ -420,6 +432,18 @@ COLUMNS: dict[str, str] = {
     "on_call": _("On call"), "on_call_start": _("On call from"),
     "on_call_end": _("On call until"), "on_call_days": _("On-call days"),
     "wall_generation": _("Wall link generation"), "since": _("Since"),
+    # issue 19: the books
+    "spent_on": _("Date"), "paid_from": _("Paid from"), "receipt": _("Receipt"),
+    "receipt_name": _("Receipt"), "transaction_id": _("Ledger entry"), "month": _("Month"),
+    "income": _("Income"), "expenses": _("Expenses"), "costs": _("Other costs"),
+    "profit": _("Profit"), "received": _("Received"), "card_sales": _("Card sales"),
+    "card_commission": _("Card commission"), "share": _("Share, percent"),
+    "owed": _("Owed"), "available": _("Available"), "last_payment": _("Last payment"),
+    "last_movement": _("Last movement"), "debit": _("Debit"), "credit": _("Credit"),
+    "day": _("Date"), "account": _("Account"), "year": _("Year"), "language": _("Language"),
+    "m01": _("January"), "m02": _("February"), "m03": _("March"), "m04": _("April"),
+    "m05": _("May"), "m06": _("June"), "m07": _("July"), "m08": _("August"),
+    "m09": _("September"), "m10": _("October"), "m11": _("November"), "m12": _("December"),
 }
 PER_FUNCTION: dict[str, dict[str, str]] = {
     "package": {"name": _("Package")},
@@ -504,7 +528,10 @@ def destructive(func: str) -> bool:
 MONEY = {"price", "wholesale_price", "amount", "total", "balance", "advance_balance", "due",
          "paid", "applied", "to_advance", "credit_limit", "custom_price", "commission_fixed",
          "fee", "cost", "available", "debit", "credit", "owed", "vat", "subtotal", "discount",
-         "earned", "reversed", "net", "cash", "card_value", "cash_collected"}
+         "earned", "reversed", "net", "cash", "card_value", "cash_collected",
+         # issue 19: the books
+         "income", "expenses", "costs", "profit", "received", "card_sales", "card_commission",
+         "cash_in", "cash_out"}
 BYTES = {"acctinputoctets", "acctoutputoctets", "data_cap", "bytes_in", "bytes_out", "octets",
          "download", "upload", "bytes", "used_bytes", "input_octets", "output_octets"}
 RATES = {"rate_down", "rate_up", "fup_rate_down", "fup_rate_up", "download_rate", "upload_rate",

@@ -15,7 +15,8 @@ from admin import labels
 
 SECTIONS = (
     ("Customers", ("customer", "zone", "card", "custom_field")),
-    ("Billing", ("bill", "payment", "invoice", "journal", "ledger", "expense")),
+    ("Billing", ("bill", "payment", "invoice", "journal", "ledger")),
+    ("Accounts", ("expense_category",)),  # issue 19: the books (their pages in EXTRA)
     ("Network", ("nas", "pool", "walled_garden", "router", "router.status", "router.sessions",
                  "session", "olt", "onu", "device",
                  "check", "incident", "announcement",  # issue 18: status checks
@@ -28,6 +29,9 @@ SECTIONS = (
 )
 # lists that have a page of their own (EXTRA) instead of the generic one in the menu
 OWN_PAGE = ("suspension", "report.complaints",
+            # issue 19: /books/ pages show them
+            "expense", "report.income_expense", "report.yearly", "report.payable",
+            "report.reseller_receivable", "statement",
             "topology", "topology_node", "topology_link")  # issue 18: /topology/ draws them
 TITLES = labels.TITLES  # one place for titles: admin/labels.py
 # extra pages (not functions) each area shows, with the function the caller must be allowed
@@ -36,6 +40,11 @@ EXTRA = {"Customers": (("Import customers", "customers.import_form", "customer.e
          "Network": (("Device overview", "devices.overview", "device"),
                      ("NOC", "noc.dashboard", "zabbix_problem"),
                      ("Topology", "topology.index", "topology")),
+         "Accounts": (("Expenses", "books.expenses", "expense"),  # issue 19: the books
+                      ("Income vs expense", "books.income_expense", "report.income_expense"),
+                      ("Yearly summary", "books.yearly", "report.yearly"),
+                      ("Payable and receivable", "books.resellers", "report.payable"),
+                      ("Statement", "books.statement", "statement")),
          "Complaints": (("Complaint report", "dashboard.complaint_report", "report.complaints"),),
          "Logs": (("Suspensions", "logs.suspensions", "suspension"),
                   ("Login attempts", "logs.logins", "user"))}

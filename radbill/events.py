@@ -222,6 +222,16 @@ CATALOGUE: dict[str, EventType] = {t.name: t for t in (
               ("component",), emitters=("job.checks",),
               routes=(Route("alert", match={"alert": True}),)),
     # -- end issue 18, status checks ---------------------------------------------------------
+    # -- issue 19, the books (rating/functions/books.py): no consumer yet (webhooks hear them)
+    EventType("expense.recorded", "An expense was recorded",
+              ("expense_id", "amount", "category", "spent_on", "paid_from"),
+              emitters=("expense.edit",)),
+    EventType("expense.changed", "An expense was changed",
+              ("expense_id", "amount", "category", "spent_on", "paid_from", "rebooked"),
+              emitters=("expense.edit",)),
+    EventType("expense.reversed", "An expense was reversed", ("expense_id", "amount"),
+              ("reason",), emitters=("expense.delete",)),
+    # -- end issue 19, the books -------------------------------------------------------------
     # -- issue 19, approvals (rating/approvals.py, rating/functions/approvals.py) -----------
     # a staff-entered credit above the operator's approval_threshold waits for a second login:
     # the operator's staff hear of it (alert); the decision is in the event list and the audit

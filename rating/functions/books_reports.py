@@ -16,6 +16,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from radbill import l10n
+from radbill.l10n import tr
 from radbill.functions import fields as F
 from radbill.functions.crud import page_params, resolve_operator
 from radbill.functions.registry import (AccessDenied, Call, FileResult, FuncError, ListResult,
@@ -73,6 +74,15 @@ def income_expense(call: Call) -> ListResult:
     """Income (revenue booked: bills net of VAT and discount) against expenses and costs, per
     month of one operator's own books; by=category: the expenses by category."""
     by = F.parse_one("by", F.choice("month", "category"), (call.get("by") or "month").strip())
+    op, months = ie_window(call)
+    if by == "category":
+        return _listed(call, by_category(call, op, months[0], books.next_month(months[-1])),
+                       ["category", "amount", "share", "expenses"])
+    return _listed(call, ie_rows(call, op, months), IE_COLUMNS)
+
+
+def ie_window(call: Call) -> tuple[Operator, list[dt.date]]:
+    """The operator and the months (from, to) asked for."""
     op = resolve_operator(call, call.get("operator"))
     last = month_param(call, "to") or books.first_of(today())
     first = month_param(call, "from") or books.first_of(
@@ -82,9 +92,10 @@ def income_expense(call: Call) -> ListResult:
     months = books.months_between(first, last)
     if len(months) > MAX_MONTHS:
         raise FuncError(f"at most {MAX_MONTHS} months at a time", field="from")
-    if by == "category":
-        return _listed(call, by_category(call, op, first, books.next_month(last)),
-                       ["category", "amount", "share", "expenses"])
+    return op, months
+
+
+def ie_rows(call: Call, op: Operator, months: list[dt.date]) -> list[dict]:
     found = books.figures(call.session, months, [op.id])
     rows = []
     for m in months:
@@ -94,7 +105,52 @@ def income_expense(call: Call) -> ListResult:
                      "profit": f["income"] - f["expenses"] - f["costs"],
                      "received": f["received"], "cash_in": f["cash_in"],
                      "cash_out": f["cash_out"]})
-    return _listed(call, rows, IE_COLUMNS)
+    return rows
+
+
+@function("report.income_expense.pdf", money=True, kind="file", roles=RESELLERS, params=(
+    Param("operator", "whose books (default: yours)"), Param("from", "first month, 2026-01"),
+    Param("to", "last month (default: this month)"),
+    Param("language", "en or bn (default: the page's)")))
+def income_expense_pdf(call: Call) -> FileResult:
+    """Income vs expense as a PDF to print: the months, their total, expenses by category."""
+    from rating import report_pdf
+    op, months = ie_window(call)
+    lang = language(call)
+    rows = ie_rows(call, op, months)
+    total = {"month": tr(lang, "Total"), **{k: sum((r[k] for r in rows), ZERO)
+                                           for k in IE_COLUMNS[1:]}}
+    heads = {"month": "Month", "income": "Income", "vat": "VAT", "expenses": "Expenses",
+             "costs": "Other costs", "profit": "Profit", "received": "Received",
+             "cash_in": "Cash in", "cash_out": "Cash out"}
+    shown = [{**r, "month": l10n.date(dt.date.fromisoformat(r["month"] + "-01"), lang, "MMM y")}
+             for r in rows]
+    cats = by_category(call, op, months[0], books.next_month(months[-1]))
+    notes = [tr(lang, "Income: revenue booked (bills net of VAT and discount, and wholesale "
+                      "from resellers). Other costs: wholesale, gateway charges, commission, "
+                      "messages, service. Profit = income - expenses - other costs.")]
+    if cats:
+        notes.append(tr(lang, "Expenses by category: %(list)s", list="; ".join(
+            f"{c['category']} {cell_money(c['amount'], lang)}" for c in cats)))
+    period = tr(lang, "%(name)s, %(start)s to %(end)s", name=op.name,
+                start=l10n.date(months[0], lang, "MMM y"),
+                end=l10n.date(months[-1], lang, "MMM y"))
+    data = report_pdf.render(call.session, op, tr(lang, "Income vs expense"), period,
+                             [(k, tr(lang, heads[k])) for k in IE_COLUMNS], shown, total, notes,
+                             lang)
+    return FileResult(f"income-expense-{months[0]:%Y-%m}-{months[-1]:%Y-%m}.pdf",
+                      "application/pdf", data)
+
+
+def language(call: Call) -> str:
+    lang = (call.get("language") or "").strip()
+    if lang and lang not in l10n.LANGS:
+        raise FuncError(f"must be one of {', '.join(l10n.LANGS)}", field="language")
+    return lang or l10n.current()
+
+
+def cell_money(value: Decimal, lang: str) -> str:
+    return str(value) if lang == l10n.DEFAULT else l10n.number(value, lang, 2)
 
 
 def by_category(call: Call, op: Operator, start: dt.date, end: dt.date) -> list[dict]:
@@ -217,7 +273,7 @@ def reseller_receivable(call: Call) -> ListResult:
 # -- statements -------------------------------------------------------------------------------
 STATEMENT_PARAMS = (
     Param("customer", "a customer (id or username)"),
-    Param("operator", "or an operator (id or name)"),
+    Param("operator", "or an operator (id or name); neither: your own operator"),
     Param("account", "an operator's account: upstream (a reseller's, the default), cash, "
                      "bank, receivable, ..."),
     Param("from", "first day (default: the first of this month)"),
@@ -231,8 +287,6 @@ def build(call: Call) -> statement.Statement:
         raise FuncError("must not be after 'to'", field="from")
     if call.get("customer"):
         return statement.of_customer(call.session, find_customer(call), start, end)
-    if not call.get("operator"):
-        raise FuncError("name a customer or an operator", field="customer")
     if call.caller.role not in RESELLERS and not call.caller.is_sysadmin:
         raise AccessDenied(f"the {call.caller.role} role sees customers' statements only",
                            field="operator")
@@ -267,11 +321,9 @@ def statement_pdf(call: Call) -> FileResult:
     """The statement as a PDF to print or send."""
     st = build(call)
     lang = (call.get("language") or "").strip()
-    if lang and lang not in l10n.LANGS:
-        raise FuncError(f"must be one of {', '.join(l10n.LANGS)}", field="language")
     if not lang and call.get("customer"):
-        lang = find_customer(call).lang
-    data = statement.render(call.session, st, lang or l10n.current())
+        lang = find_customer(call).lang or ""
+    data = statement.render(call.session, st, lang or language(call))
     name = re.sub(r"[^\w.-]", "_", st.subject)[:40] or "account"
     return FileResult(f"statement-{name}-{st.start}-{st.end}.pdf", "application/pdf", data)
 

@@ -163,6 +163,13 @@ def test_every_emitter_matches_the_catalogue(session):
         status_checks.run_due(session, t0 + dt.timedelta(minutes=7 + FLAP_MINUTES))
     # -- end issue 18, status checks
 
+    # issue 19, the books: an expense recorded, re-booked (expense.changed), reversed
+    fn(session, "expense_category.edit", sok="ok", name="Rent19")
+    spent = fn(session, "expense.edit", sok="ok", category="Rent19", amount="1000").elid
+    fn(session, "expense.edit", sok="ok", elid=str(spent), amount="1200")
+    fn(session, "expense.delete", elid=str(spent), reason="typo")
+    # -- end issue 19, the books
+
     # issue 19, approvals: a cash payment above the threshold waits (approval.requested), a
     # second login approves it (approval.approved); another is rejected (approval.rejected)
     from tests.support.factories import caller_of, make_user
