@@ -94,6 +94,8 @@ def create_app(config: dict | None = None):
     app.register_blueprint(status_bp)
     from admin.noc import bp as noc_bp  # the NOC dashboard, its wall, radios (issue 18)
     app.register_blueprint(noc_bp)
+    from admin.filings import bp as filings_bp  # VAT, BTRC, collector cash, approvals (issue 19)
+    app.register_blueprint(filings_bp)
     from admin.books import bp as books_bp  # expenses, income vs expense, statements (issue 19)
     app.register_blueprint(books_bp)
     from admin.topology import bp as topology_bp  # the topology map (issue 18)

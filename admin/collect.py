@@ -184,6 +184,10 @@ def receipt(row: dict, method: str, result: OkResult) -> str:
     plain = lambda v: f"{v:.2f}" if here == l10n.DEFAULT else l10n.number(v, here, 2)  # noqa: E731
     who = f"{row['name']} ({row['username']})" if row["name"] else row["username"]
     number = receipt_number(result.elid)
+    if extra.get("pending"):  # issue 19: above the approval threshold, nothing is booked yet
+        return _("Not booked yet: %(amount)s %(currency)s from %(who)s waits for a second staff "
+                 "login's approval (request %(number)s).", amount=plain(Decimal(extra["amount"])),
+                 currency=currency, who=who, number=extra["pending"])
     if extra.get("replayed"):
         return _("Already recorded: receipt %(number)s for %(who)s. Nothing was taken twice.",
                  number=number, who=who)

@@ -445,6 +445,40 @@ COLUMNS: dict[str, str] = {
     "m05": _("May"), "m06": _("June"), "m07": _("July"), "m08": _("August"),
     "m09": _("September"), "m10": _("October"), "m11": _("November"), "m12": _("December"),
 }
+# issue 19: filings (VAT, BTRC, collector cash) and approvals of large manual credits
+TITLES.update({
+    "report.vat": _("VAT report"), "report.vat_file": _("VAT report file"),
+    "report.collector_cash": _("Collector cash"),
+    "report.collector_cash_file": _("Collector cash file"),
+    "report.btrc": _("BTRC subscriber report"), "report.btrc_file": _("BTRC report file"),
+    "btrc.settings": _("BTRC report fields"), "approval": _("Approvals"),
+    "approval.approve": _("Approve a credit"), "approval.reject": _("Reject a credit"),
+    "approval.threshold": _("Approval threshold"),
+})
+COLUMNS.update({
+    "vat_rate": _("VAT rate"), "taxable": _("Taxable amount"), "collected": _("Collected"),
+    "vat_collected": _("VAT collected"), "collector_id": _("Collector"),
+    "reversals": _("Reversals"), "reversed": _("Reversed"), "section": _("Category"),
+    "item": _("Item"), "subscribers": _("Subscribers"), "sl": _("SL"), "nid": _("NID"),
+    "area": _("Area"), "district": _("District"), "connection_type": _("Connection type"),
+    "bandwidth_mbps": _("Bandwidth (Mbps)"), "connection_date": _("Connection date"),
+    "summary": _("What"), "threshold": _("Approval threshold"), "requester": _("Asked by"),
+    "decider": _("Decided by"), "requested_at": _("Asked"),
+    "nid_field": _("National ID field"), "area_field": _("Area field"),
+    "district_field": _("District field"), "connection_field": _("Connection type field"),
+    "applies": _("Threshold that applies"), "pending": _("Waiting request"),
+    "booked": _("Booked"),
+})
+# the help of their parameters (forms show `_(help)`), marked for the catalogue
+FILINGS_HELP = (
+    _("the operator (id or name; default yours)"),
+    _("credits above it wait for a second login; empty: none of its own"),
+    _("the operator (default yours)"),
+    _("custom field holding the national ID (empty: the NID column)"),
+    _("custom field holding the area (empty: the zone)"),
+    _("custom field holding the district"),
+    _("custom field holding the connection type (empty: derived)"),
+)
 PER_FUNCTION: dict[str, dict[str, str]] = {
     "package": {"name": _("Package")},
     "operator": {"name": _("Operator")},
@@ -532,6 +566,7 @@ MONEY = {"price", "wholesale_price", "amount", "total", "balance", "advance_bala
          # issue 19: the books
          "income", "expenses", "costs", "profit", "received", "card_sales", "card_commission",
          "cash_in", "cash_out"}
+MONEY |= {"taxable", "collected", "vat_collected", "threshold", "applies"}  # issue 19
 BYTES = {"acctinputoctets", "acctoutputoctets", "data_cap", "bytes_in", "bytes_out", "octets",
          "download", "upload", "bytes", "used_bytes", "input_octets", "output_octets"}
 RATES = {"rate_down", "rate_up", "fup_rate_down", "fup_rate_up", "download_rate", "upload_rate",
@@ -650,6 +685,10 @@ SENTENCES = {
 def success(func: str, sent: dict[str, str], extra: dict, names: list[str], money) -> str:
     """What happened, as a sentence: "Payment of 1,200.00 BDT recorded for Rahim Akter"."""
     base, _sep, action = func.rpartition(".")
+    if extra.get("status") == "pending" and extra.get("pending"):  # issue 19: approvals
+        return tr(_("Not booked yet: request {pending} for {amount} waits for a second staff "
+                    "login's approval")).format(pending=extra["pending"],
+                                                amount=money(extra.get("amount")))
     if func in SENTENCES and extra:
         values = {k: (len(v) if isinstance(v, list) else money(v) if kind_of(k) == "money" else v)
                   for k, v in extra.items()}

@@ -21,6 +21,7 @@ SECTIONS = (
                  "session", "olt", "onu", "device",
                  "check", "incident", "announcement",  # issue 18: status checks
                  "radio", "zabbix", "zabbix_problem", "zabbix_host")),  # issue 18: the NOC
+    ("Reports", ()),  # issue 19: filings (their pages in EXTRA)
     ("Catalog", ("package", "billing_profile")),
     ("Staff", ("operator", "user", "api_client", "api_request", "webhook", "webhook_delivery")),
     ("Messages", ("message", "template", "msg_gateway", "incoming")),
@@ -48,6 +49,11 @@ EXTRA = {"Customers": (("Import customers", "customers.import_form", "customer.e
          "Complaints": (("Complaint report", "dashboard.complaint_report", "report.complaints"),),
          "Logs": (("Suspensions", "logs.suspensions", "suspension"),
                   ("Login attempts", "logs.logins", "user"))}
+EXTRA["Reports"] = (("VAT report", "filings.vat", "report.vat"),  # issue 19: filings
+                    ("Collector cash", "filings.collector_cash", "report.collector_cash"),
+                    ("BTRC subscriber report", "filings.btrc", "report.btrc"),
+                    ("Approvals", "filings.approvals", "approval"))
+OWN_PAGE += ("report.vat", "report.collector_cash", "report.btrc", "approval")
 
 
 @dataclass

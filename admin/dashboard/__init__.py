@@ -58,6 +58,8 @@ def index():
         ctx["money"] = money_block(caller)
     ctx["devices"] = devices() if may("device") else None
     ctx["overdue_complaints"] = complaints.overdue_block()  # issue 14
+    from admin.filings.approvals import pending_block  # issue 19: credits to approve
+    ctx["pending_approvals"] = pending_block()
     return render_template("dashboard.html", **ctx)
 
 
