@@ -408,7 +408,8 @@ def view(call: Call) -> FormResult:
                           if getattr(n, col) is not None), (None, None))
         node_rows.append({"id": n.id, "label": n.label, "kind": n.kind, "x": n.x, "y": n.y,
                           "status": s.status, "device": s.device, "device_kind": kind,
-                          "device_id": dev if s.device is not None else None, "signals": [g.row() for g in s.signals]})
+                          "device_id": dev if s.device is not None else None,
+                          "signals": [g.row() for g in s.signals]})
     link_rows = []
     for link in links:
         got = load.get(link.id)

@@ -86,9 +86,11 @@ class TopologyLink(Base):
     if_name: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[dt.datetime] = created_at()
     __table_args__ = (
-        sa.ForeignKeyConstraint(["map_id", "node_a"], ["topology_nodes.map_id", "topology_nodes.id"],
+        sa.ForeignKeyConstraint(["map_id", "node_a"],
+                                ["topology_nodes.map_id", "topology_nodes.id"],
                                 ondelete="CASCADE", name="fk_topology_links_node_a"),
-        sa.ForeignKeyConstraint(["map_id", "node_b"], ["topology_nodes.map_id", "topology_nodes.id"],
+        sa.ForeignKeyConstraint(["map_id", "node_b"],
+                                ["topology_nodes.map_id", "topology_nodes.id"],
                                 ondelete="CASCADE", name="fk_topology_links_node_b"),
         sa.UniqueConstraint("map_id", "node_a", "node_b", name="uq_topology_links_pair"),
         sa.CheckConstraint("node_a <> node_b", name="no_self_link"),
