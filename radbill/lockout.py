@@ -45,6 +45,9 @@ COUNTERS = {
     "api": Counter(("api",), STAFF_FAILURES, False),
     "portal": Counter(("portal",), ("bad password", "unknown login"), True),
     "pin": Counter(("web", "api", "portal"), (PIN_FAILURE,), False),
+    # issue 19: wrong provisioning keys on the public /register page, per address
+    # (staff/functions/provisioning_keys.py)
+    "register": Counter(("web",), ("bad provisioning key",), False),
 }
 
 

@@ -28,7 +28,9 @@ AUTO_DEBIT = Actor("scheduler", "job.billing")
 # `upto` is the running total due, oldest bill first; a bill gets what the advance has left.
 DEBIT_SQL = """
 WITH open AS (
-    SELECT b.id AS bill_id, b.customer_id, b.operator_id, b.total - b.paid AS due,
+    -- the payment is the customer's operator's (as payments.pay makes it), also for a bill a
+    -- transfer left with the old operator (rating/transfer.reroute books that part to it)
+    SELECT b.id AS bill_id, b.customer_id, c.operator_id, b.total - b.paid AS due,
            c.advance_balance AS adv,
            sum(b.total - b.paid) OVER (PARTITION BY b.customer_id ORDER BY b.due_date, b.id) AS upto
     FROM bills b
@@ -91,6 +93,8 @@ def debit_advances(session: Session, on: dt.date, operator_path: str | None = No
                     [(operator_id, "advances", amount), (operator_id, "receivable", -amount)],
                     operator_id=operator_id)
         paid += customer_ids_paid
+    from rating import transfer  # bills a transfer left with the old operator (issue 19)
+    transfer.reroute(session, transfer.advance_payments(session, paid))
     if paid:
         session.expire_all()  # the statement changed rows the session may hold
         suspended = session.scalars(sa.select(Customer).where(

@@ -17,7 +17,7 @@ from radbill.lifecycle import AUTO_REASONS, Actor
 from radbill.models import (Bill, BillingProfile, Customer, LedgerTransaction, Payment,
                             PaymentAllocation, RechargeCard)
 from radbill.money import ZERO
-from rating import bills, commission, ledger
+from rating import bills, commission, ledger, transfer
 from rating.errors import RatingError
 from rating.terms import midnight, today
 
@@ -108,6 +108,7 @@ def pay(session: Session, customer: Customer, method: str, amount: Decimal | Non
                  (customer.operator_id, "receivable", -p.applied),
                  (customer.operator_id, "advances", -p.to_advance)],
                 operator_id=customer.operator_id, payment_id=p.id, reference=reference)
+    transfer.reroute(session, [p.id])  # bills a transfer left with the old operator (issue 19)
     commission.book(session, p)
     session.flush()
     return receipt

@@ -13,3 +13,4 @@ for _name in ("customer", "customer.edit"):
 declare("customer.delete", money=False)
 from customers.functions import bulk  # noqa: F401,E402  (issue 17: customer.bulk, customer.bulk_mac)
 from customers.functions import import_radbill  # noqa: F401,E402  (issue 17: from another radbill)
+from customers.functions import transfer  # noqa: F401,E402  (issue 19: customer.transfer)
