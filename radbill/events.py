@@ -82,12 +82,12 @@ CATALOGUE: dict[str, EventType] = {t.name: t for t in (
               routes=(Route("disconnect", match={"relogin": True}),)),
     EventType("customer.suspended", "Your internet service is suspended", _STATUS, _NOTE,
               emitters=("customer.suspend", "job.suspension", "job.expiry", "customer.import",
-                        "customer.bulk"),
+                        "customer.bulk", "operator.suspend_customers"),
               # an import's (reason import) moves the old system's status in: no notice
               routes=(DISCONNECT, Route("notify", exclude={"reason": "import"}))),
     EventType("customer.activated", "Your internet service is active again", _STATUS, _NOTE,
               emitters=("customer.resume", "customer.enable", "payment.edit", "job.billing",
-                        "job.expiry", "customer.bulk"),
+                        "job.expiry", "customer.bulk", "operator.resume_customers"),
               # after a payment the receipt says it; one notice, not two
               routes=(DISCONNECT, Route("notify", exclude={"reason": "payment"}))),
     EventType("customer.disabled", "Your internet account is disabled", _STATUS, _NOTE,
@@ -245,6 +245,24 @@ CATALOGUE: dict[str, EventType] = {t.name: t for t in (
               ("pending_id", "kind", "amount", "requester", "approver", "reason"),
               ("username",), emitters=("approval.reject",)),
     # -- end issue 19, approvals -------------------------------------------------------------
+    # -- issue 19, operator bills, suspension, delete (rating/operator_billing.py,
+    # staff/operator_delete.py; radbill/lifecycle.change_operator): the operator's staff hear
+    # of a suspension and a resumption (alert); bills and deletes are in the event list
+    EventType("operator.suspended", "Your operator account is suspended",
+              ("name", "from", "to", "reason"), _NOTE,
+              emitters=("operator.edit", "job.operator_billing"), routes=(ALERT,)),
+    EventType("operator.resumed", "Your operator account is active again",
+              ("name", "from", "to", "reason"), _NOTE,
+              emitters=("operator.edit", "operator_bill.pay", "job.operator_billing"),
+              routes=(ALERT,)),
+    EventType("operator_bill.issued", "Your subscription bill is issued",
+              ("bill_id", "period", "subscribers", "amount", "due_date", "status"),
+              emitters=("job.operator_billing",)),
+    EventType("operator_bill.paid", "Your subscription bill is paid",
+              ("bill_id", "period", "amount"), emitters=("operator_bill.pay", "job.operator_billing")),
+    EventType("operator.deleted", "An operator was deleted",
+              ("name", "archive_id", "rows"), emitters=("operator.delete",)),
+    # -- end issue 19, operator bills --------------------------------------------------------
 )}
 
 

@@ -27,7 +27,8 @@ JOB_MODULES = ("rating.jobs", "provisioning.jobs", "messaging.jobs",
                "radbill.archive",  # issue 16: radacct_partitions
                "monitoring.jobs",  # issue 18: checks, check_rollup
                "monitoring.noc_jobs",  # issue 18: zabbix_sync, radio_poll
-               "rating.books")  # issue 19: yearly_summary
+               "rating.books",  # issue 19: yearly_summary
+               "rating.operator_billing")  # issue 19: operator_billing
 
 
 @dataclass(frozen=True)

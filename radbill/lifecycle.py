@@ -34,9 +34,10 @@ class Transition:
 
 TRANSITIONS = (
     #          from                          to            why                          event
-    Transition(("active", "fup"), "suspended", ("manual", "unpaid", "expired", "import"),
-               "customer.suspended"),
-    Transition(("suspended",), "active", ("manual", "payment"), "customer.activated"),
+    Transition(("active", "fup"), "suspended", ("manual", "unpaid", "expired", "import",
+                                                "operator_suspended"), "customer.suspended"),
+    Transition(("suspended",), "active", ("manual", "payment", "operator_resumed"),
+               "customer.activated"),
     Transition(("disabled",), "active", ("manual",), "customer.activated"),
     Transition(("active", "fup", "suspended"), "disabled", ("manual", "import"),
                "customer.disabled"),
@@ -53,6 +54,10 @@ REASONS = {
     "data_cap": "the cycle's data cap was reached",
     "new_cycle": "a new usage cycle started",
     "import": "as it was in the previous system (a cut-over import)",
+    # issue 19: the customers of an operator suspended past its parent's customer grace days
+    # (rating/operator_billing.py), and back when it settles (only those suspended so)
+    "operator_suspended": "its operator is suspended",
+    "operator_resumed": "its operator was resumed",
 }
 AUTO_REASONS = ("unpaid", "expired")  # suspensions rating made, which a payment may lift
 
@@ -145,3 +150,53 @@ def differences(conn: sa.Connection) -> list[str]:
     return ([f"transition {w} is in radbill/lifecycle.py but not the database" for w in want - have]
             + [f"transition {h} is in the database but not radbill/lifecycle.py"
                for h in have - want])
+
+
+# -- operators (issue 19) ------------------------------------------------------------------------
+# An operator's status changes only through change_operator: the row, an operator.suspended /
+# operator.resumed event and an audit row, together. A suspended operator's staff (and those of
+# the operators below it) cannot log in, act through `su=` or an API client of theirs (see
+# operator_blocked); what happens to its customers is rating's (rating/operator_billing.py).
+OPERATOR_TRANSITIONS = (
+    Transition(("active",), "suspended", ("manual", "unpaid"), "operator.suspended"),
+    Transition(("suspended",), "active", ("manual", "payment"), "operator.resumed"),
+)
+OPERATOR_REASONS = {
+    "manual": "by the staff above it",
+    "unpaid": "a subscription bill is unpaid past its due date and grace days",
+    "payment": "its overdue subscription bills were paid",
+}
+
+
+def change_operator(session: Session, operator, dest: str, reason: str, actor: Actor,
+                    note: str | None = None) -> None:
+    """Move an operator (an ORM object, locked by the caller) to `dest`; raises
+    TransitionRefused naming its current status when the table does not allow it."""
+    from radbill import events
+    from radbill.models import AuditLog
+    found = next((t for t in OPERATOR_TRANSITIONS if operator.status in t.sources
+                  and t.dest == dest and reason in t.reasons), None)
+    if found is None:
+        raise TransitionRefused(operator.name, operator.status, dest, reason)
+    before = operator.status
+    operator.status = dest
+    session.flush()
+    events.emit(session, found.event, operator_id=operator.id, actor=actor.login,
+                func=actor.func, name=operator.name, reason=reason, note=note,
+                **{"from": before, "to": dest})
+    after = {"status": dest, "reason": reason} | ({"note": note} if note else {})
+    session.add(AuditLog(actor=actor.login, actor_user_id=actor.user_id, operator_id=operator.id,
+                         func=actor.func, object_type="operator", object_id=operator.id,
+                         object_name=operator.name, before={"status": before}, after=after,
+                         request=actor.request, ip=actor.ip))
+
+
+def operator_blocked(session: Session, operator_id: int | None) -> str | None:
+    """The name of the suspended operator at or above `operator_id` (its staff are shut out),
+    None when there is none."""
+    if operator_id is None:
+        return None
+    return session.scalar(sa.text(
+        "SELECT s.name FROM operators o JOIN operators s ON s.status = 'suspended' "
+        "AND (s.id = o.id OR (s.path <> '' AND o.path LIKE s.path || '%')) WHERE o.id = :id "
+        "ORDER BY length(s.path) LIMIT 1"), {"id": operator_id})

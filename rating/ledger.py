@@ -24,6 +24,13 @@ The chart, per operator:
   expense         what the operator spent (rent, salaries, fuel): expense.edit, by category
                   on the expenses row (rating/books.py; an expense: debit +)
   bank            money the operator holds at the bank (an expense paid from the bank)
+  operator_fees   what the operator's parent billed it for its subscription (an expense)
+  fees_payable    those bills while unpaid (a liability); fees_receivable the parent's claim
+  archived        the parent's leg standing for a deleted reseller's legs in a transaction
+                  they shared (staff/operator_delete.py)
+  transfers       what other operators owe it (debit +) or it owes them (credit -) since a
+                  customer moved between them with open bills or an advance, or paid a bill
+                  its old operator still holds (rating/transfer.py)
 """
 from __future__ import annotations
 
@@ -48,7 +55,12 @@ LABELS = {"cash": "Cash", "receivable": "Accounts receivable", "advances": "Cust
           "commission_payable": "Commission payable", "messaging_cost": "Messaging cost",
           "service_cost": "Service cost",
           "payable": "Payable to providers", "opening_balance": "Opening balances",
-          "expense": "Expenses", "bank": "Bank"}
+          "expense": "Expenses", "bank": "Bank",
+          # issue 19, operator bills (rating/operator_billing.py, staff/operator_delete.py)
+          "operator_fees": "Operator fees", "fees_payable": "Operator fees payable",
+          "fees_receivable": "Operator fees receivable",
+          "archived": "Deleted resellers' legs",
+          "transfers": "Due from (+) / to (-) other operators"}  # issue 19, rating/transfer.py
 
 
 def account_ids(session: Session, keys: Iterable[tuple[int, str]]) -> dict[tuple[int, str], int]:

@@ -15,6 +15,7 @@ import secrets
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from radbill import lifecycle
 from radbill.functions.auth import digest
 from radbill.functions.caller import Caller
 from radbill.models import ApiClient, ApiToken, Operator
@@ -85,6 +86,9 @@ def authenticate(session: Session, header: str | None, ip: str | None,
         raise unauthorized("the client has been revoked")
     if not in_networks(client, ip):
         raise Problem(403, "Forbidden", "this client may not call from this address")
+    if (held := lifecycle.operator_blocked(session, client.operator_id)) is not None:
+        raise Problem(403, "Forbidden", f"operator {held!r} is suspended; its API clients are "
+                      "shut out until it is resumed")
     return caller_of(session, client, ip, lang, scopes), client
 
 

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from radbill import lifecycle
 from radbill.functions.caller import SYSTEM, Caller
 from radbill.functions.registry import AccessDenied, FuncError
 from radbill.models import Operator, StaffUser
@@ -64,6 +65,8 @@ def _su(session: Session, caller: Caller, login: str) -> Caller:
     target = find_user(session, login)
     if target is None or target.disabled:
         raise FuncError(f"no staff login {login!r}", field="su", status=403)
+    if target.role != "admin" and (held := lifecycle.operator_blocked(session, target.operator_id)):
+        raise AccessDenied(f"{login!r} is shut out: operator {held!r} is suspended", field="su")
     if caller.is_sysadmin:
         return caller_for(session, target, caller.ip, caller.lang)
     if caller.role not in SU_ROLES:

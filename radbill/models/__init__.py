@@ -40,3 +40,6 @@ from radbill.models.topology import (TopologyLink, TopologyMap,  # noqa: E402,F4
 from radbill.models.filings import FilingSettings, PendingTransaction  # noqa: E402,F401  (issue 19)
 from radbill.models.books import (BooksMonthly, Expense,  # noqa: E402,F401
                                  ExpenseCategory)  # (issue 19, the books)
+from radbill.models.operator_billing import (OperatorArchive,  # noqa: E402,F401
+                                            OperatorArchivePart, OperatorBill, OperatorPlan,
+                                            OperatorSuspension)  # (issue 19, operator bills)

@@ -24,7 +24,12 @@ ACCOUNT_KINDS = ("cash", "receivable", "advances", "vat_payable", "revenue", "up
                  "downstream", "wholesale_cost", "gateway_fees", "commission",
                  "commission_payable", "messaging_cost", "payable", "service_cost",
                  "opening_balance",  # issue 17: what a cut-over import carried over
-                 "expense", "bank")  # issue 19: expenses; money held at the bank
+                 "expense", "bank",  # issue 19: expenses; money held at the bank
+                 # issue 19, operator bills (rating/operator_billing.py): the operator's fee
+                 # and what it owes for it, the parent's claim, and the legs a deleted
+                 # reseller left in its parent's transactions (staff/operator_delete.py)
+                 "operator_fees", "fees_payable", "fees_receivable", "archived",
+                 "transfers")  # issue 19: what operators owe each other for moved customers
 GATEWAY_KINDS = ("bkash", "sslcommerz", "nagad", "aamarpay")
 GATEWAY_MODES = ("sandbox", "live")
 CHECKOUT_STATUSES = ("pending", "completed", "failed", "cancelled", "review", "expired",

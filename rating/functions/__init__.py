@@ -8,8 +8,9 @@ from rating.functions import (accounts, allocations, billing_profiles, bills, ca
                               checkout, collect, commission, dashboard, gateways, payments,  # (registration)
                               profiles, receipts, usage, vouchers)
 from rating.functions import package_changes  # noqa: F401,E402  (issue 14: package change)
-from rating.functions import books, books_reports  # noqa: F401,E402  (issue 19: the books)
 from rating.functions import approvals, btrc, filings  # noqa: F401,E402  (issue 19: filings)
+from rating.functions import books, books_reports  # noqa: F401,E402  (issue 19: the books)
+from rating.functions import operator_bills  # noqa: F401,E402  (issue 19: operator bills)
 
 
 def on_created(call, customer) -> None:

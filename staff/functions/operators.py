@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from radbill.functions import audit
 from radbill.functions import fields as F
 from radbill.functions.crud import Entity, resolve_operator
-from radbill.functions.registry import AccessDenied, Call, FuncError
+from radbill.functions.registry import AccessDenied, Call, FuncError, Param, function
 from radbill.functions.roles import RESELLERS
-from radbill.models import Customer, Operator
+from radbill.models import Operator
 
 CHILD_LEVEL = {None: "group", "group": "operator", "operator": "sub"}
 LOGO_MAX = 200 * 1024
@@ -110,6 +110,11 @@ class Operators(Entity):
             obj.kind = "credit"
         elif parent_ref not in (None, "") and str(parent_ref) not in (str(obj.parent_id), obj.parent and obj.parent.name):
             raise FuncError("cannot be changed; create a new operator and move customers", field="parent")
+        status = values.pop("status", None)
+        if status is not None and status != (obj.status or "active"):
+            if creating:
+                raise FuncError("a new operator is active; suspend it afterwards", field="status")
+            _change_status(call, obj, status)  # through the lifecycle (issue 19)
         name = values.get("name")
         if name and call.session.scalar(sa.select(Operator.id).where(
                 sa.func.lower(Operator.name) == name.lower(), Operator.id.is_distinct_from(obj.id))) is not None:
@@ -130,16 +135,31 @@ class Operators(Entity):
     def operator_of(self, obj: Operator) -> int | None:
         return obj.id
 
-    def remove(self, call: Call, obj: Operator) -> None:
-        if obj.id == call.caller.operator_id:
-            raise AccessDenied("you cannot delete your own operator")
-        n = call.session.scalar(sa.select(sa.func.count()).select_from(Customer)
-                                .where(Customer.operator_id == obj.id))
-        kids = call.session.scalar(sa.select(sa.func.count()).select_from(Operator)
-                                   .where(Operator.parent_id == obj.id))
-        if n or kids:
-            raise FuncError(f"has {n} customers and {kids} sub-operators; move them first", field="elid")
-        call.session.delete(obj)
+    def register(self) -> Entity:
+        """The list and operator.edit; operator.delete (a dry run first, the cascade, the
+        archive) is staff/functions/operator_delete.py's (issue 19)."""
+        params = tuple(f.param() for f in self.fields) + self.extra_params()
+        function(self.name, kind="list", roles=self.list_roles, money=self.money,
+                 params=(Param("q", "search"), Param("page"), Param("per_page"), Param("sort"))
+                 + tuple(Param(k, "filter") for k in self.filters))(self.list)
+        function(f"{self.name}.edit", kind="form", roles=self.edit_roles, money=self.money,
+                 params=(Param("elid", "the operator's id or name"),) + params)(self.edit)
+        return self
+
+
+def _change_status(call: Call, op: Operator, status: str) -> None:
+    """Suspend or resume by hand (reason manual): radbill.lifecycle.change_operator, and what
+    follows for its customers (rating/operator_billing.py)."""
+    from radbill.lifecycle import Actor, TransitionRefused
+    from rating import operator_billing
+    from rating.terms import today
+    try:
+        if status == "suspended":
+            operator_billing.suspend(call.session, op, "manual", today(), Actor.of(call))
+        else:
+            operator_billing.resume(call.session, op, "manual", today(), Actor.of(call))
+    except TransitionRefused as exc:
+        raise FuncError(str(exc), field="status") from None
 
 
 ENTITY = Operators().register()
