@@ -15,6 +15,7 @@ from flask_login import login_required
 from admin.calls import may, run, run_or_abort
 from admin.headers import CSP
 from admin.topology import draw
+from radbill import units
 from radbill.functions.registry import FuncError
 
 bp = Blueprint("topology", __name__, url_prefix="/topology")
@@ -70,8 +71,8 @@ def edit_context(map_id: int, ctx: dict) -> dict:
         devices[r["param"]].append(r)
     node = next((n for n in ctx["view"]["nodes"]
                  if str(n["id"]) == request.args.get("node")), None)
-    link = next((k for k in ctx["view"]["links"]
-                 if str(k["id"]) == request.args.get("link")), None)
+    link = next((dict(k, capacity=units.format_rate(k["capacity"]))
+                 for k in ctx["view"]["links"] if str(k["id"]) == request.args.get("link")), None)
     return {"devices": devices, "offered": [p for p in DEVICE_PARAMS if may(
         {"router": "nas"}.get(p, p))], "editing_node": node, "editing_link": link}
 

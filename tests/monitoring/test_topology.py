@@ -378,8 +378,20 @@ def test_editing_without_script_places_nodes_and_links_and_names_bad_fields(worl
     assert (world.dbs.get(TopologyNode, agg.id).x, world.dbs.get(TopologyNode, agg.id).y) == \
         (360, 60)
     agg_id = agg.id
+    [wl] = world.dbs.scalars(sa.select(TopologyLink).where(TopologyLink.node_b == agg_id))
+    form = auth.get(f"/topology/{drawn['map']}?edit=1&link={wl.id}").get_data(as_text=True)
+    assert 'name="elid" value="%d"' % wl.id in form and 'value="300M"' in form
+    assert auth.post(f"/topology/{drawn['map']}/links",
+                     {"elid": str(wl.id), "node_a": str(agg_id), "node_b": str(drawn["pop"]),
+                      "kind": "fibre", "capacity": "1G", "label": "", "interface": "",
+                      "interface_at": ""}).status_code == 302
+    world.dbs.expire_all()
+    assert (world.dbs.get(TopologyLink, wl.id).kind,
+            world.dbs.get(TopologyLink, wl.id).capacity) == ("fibre", 10**9)
     assert auth.post(f"/topology/{drawn['map']}/nodes/{agg_id}/delete", {}).status_code == 302
     assert world.dbs.scalar(sa.select(sa.func.count()).where(TopologyNode.id == agg_id)) == 0
+    confirm = auth.get(f"/billmgr?func=topology.delete&elid={drawn['map']}")
+    assert confirm.status_code == 200 and "Core" in confirm.get_data(as_text=True)
 
 
 def test_a_cookie_get_cannot_move_a_node_and_a_csrf_post_can(world, auth, client, drawn):
