@@ -16,7 +16,7 @@ import logging
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from provisioning import mikrotik, monitor, snmp
+from provisioning import device_secrets, mikrotik, monitor, snmp
 from provisioning.errors import ProvisioningError
 from provisioning.olt import sync
 from radbill.jobs import Job, register
@@ -61,23 +61,39 @@ def poll_devices(session: Session, nas_snmp_port: int | None = None,
     `nas_snmp_port` overrides every router's own nas_settings.snmp_port (tests use it)."""
     results = []
     routers = session.execute(
-        sa.select(Nas.id, Nas.shortname, Nas.nasname, Nas.community, NasSettings.snmp_version,
-                  NasSettings.snmp_port)
-        .outerjoin(NasSettings, NasSettings.nas_id == Nas.id)
-        .where(Nas.community.is_not(None), Nas.community != "")
+        sa.select(Nas.id, Nas.shortname, Nas.nasname, NasSettings.credentials,
+                  NasSettings.snmp_version, NasSettings.snmp_port)
+        .join(NasSettings, NasSettings.nas_id == Nas.id)
+        .where(NasSettings.credentials.is_not(None))
         .order_by(Nas.id)).all()
     for r in routers:
-        port = nas_snmp_port or r.snmp_port or 161
-        agent = snmp.Agent(r.nasname, r.community, port, r.snmp_version or "2c", timeout)
-        results.append(_poll(session, "nas", r.id, r.shortname, agent))
-    olts = session.scalars(sa.select(Olt).where(Olt.enabled.is_(True), Olt.community.is_not(None),
-                                                Olt.community != "")
+        community = _community(results, "nas", r.id, r.shortname, r.nasname, r.credentials)
+        if community:
+            port = nas_snmp_port or r.snmp_port or 161
+            agent = snmp.Agent(r.nasname, community, port, r.snmp_version or "2c", timeout)
+            results.append(_poll(session, "nas", r.id, r.shortname, agent))
+    olts = session.scalars(sa.select(Olt).where(Olt.enabled.is_(True),
+                                                Olt.credentials.is_not(None))
                            .order_by(Olt.id)).all()
     for olt in olts:
-        agent = snmp.Agent(olt.host, olt.community, olt.snmp_port, "2c", timeout)
-        results.append(_poll(session, "olt", olt.id, olt.name, agent))
+        community = _community(results, "olt", olt.id, olt.name, olt.host, olt.credentials)
+        if community:
+            agent = snmp.Agent(olt.host, community, olt.snmp_port, "2c", timeout)
+            results.append(_poll(session, "olt", olt.id, olt.name, agent))
     monitor.prune(session)
     return results
+
+
+def _community(results: list[dict], kind: str, device_id: int, name: str, host: str,
+               blob: bytes | None) -> str | None:
+    """A device's decrypted SNMP community (None: it has none); one that cannot be read is
+    reported in `results` and the device skipped."""
+    try:
+        return device_secrets.read(blob, host, "community").get("community")
+    except ProvisioningError as exc:
+        log.warning("%s %s not polled: %s", kind, name, exc)
+        results.append({"kind": kind, "id": device_id, "name": name, "error": str(exc)})
+        return None
 
 
 def _poll(session: Session, kind: str, device_id: int, name: str, agent: snmp.Agent) -> dict:
@@ -98,8 +114,7 @@ def check_router_apis(session: Session, timeout: float = 5.0) -> list[dict]:
     """Log in to every router with API credentials and read its version: the daily proof that
     router.* functions will work when staff need them."""
     rows = session.execute(
-        sa.select(Nas.id, Nas.shortname, Nas.nasname, NasSettings.api_user,
-                  NasSettings.api_password, NasSettings.api_port)
+        sa.select(Nas.id, Nas.shortname, Nas.nasname, NasSettings)
         .join(NasSettings, NasSettings.nas_id == Nas.id)
         .where(NasSettings.api_user.is_not(None), NasSettings.api_user != "")
         .order_by(Nas.id)).all()
@@ -107,8 +122,8 @@ def check_router_apis(session: Session, timeout: float = 5.0) -> list[dict]:
     for r in rows:
         if not claim(session, "api", r.id):
             continue
-        router = mikrotik.Router(r.nasname, r.api_user, r.api_password or "", r.api_port, timeout)
         try:
+            router = device_secrets.router(r.nasname, r.NasSettings, timeout)
             version, error = mikrotik.resources(router).version, None
         except ProvisioningError as exc:
             version, error = None, str(exc)

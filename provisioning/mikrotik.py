@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 import socket
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterator
 
 import routeros_api
@@ -20,7 +20,7 @@ DEFAULT_PORT = 8728
 class Router:
     host: str
     user: str
-    password: str
+    password: str = field(repr=False)  # never in a logged repr
     port: int = DEFAULT_PORT
     timeout: float = 5.0
 

@@ -27,7 +27,7 @@ DYNAMIC_PREFIXES = ("<pppoe-", "<l2tp-", "<pptp-", "<sstp-", "<ovpn-")
 @dataclass(frozen=True)
 class Agent:
     host: str
-    community: str
+    community: str = field(repr=False)  # a secret: never in a logged repr
     port: int = 161
     version: str = "2c"
     timeout: float = 2.0

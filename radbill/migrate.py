@@ -11,6 +11,7 @@ to that file; `radbill db check` reports one that is still in the database but i
 """
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -56,15 +57,29 @@ def sql_files() -> list[Path]:
     return sorted(SQL_DIR.glob("*.sql"))
 
 
+# Steps of an upgrade that need more than SQL (the installation's credentials key, a domain's
+# code), named as registry.FUNCTION_MODULES names domains, so the kernel imports none. Each
+# module has before(conn) -> state, run before the migrations (to read what they will drop),
+# and after(conn, state), run after them and the SQL files; both in the upgrade's transaction,
+# both idempotent. Migrations see the names in config.attributes["upgrade_steps"].
+UPGRADE_STEPS = ("provisioning.device_secrets",)  # device credentials encrypted (0031)
+
+
 def upgrade(url: str | None = None, revision: str = "head") -> None:
-    """Migrate the tables to `revision`, then apply every radbill/sql file; one transaction."""
+    """Migrate the tables to `revision`, then apply every radbill/sql file, then the upgrade
+    steps; one transaction."""
     with db.engine(url).begin() as conn:
         restamp_squashed(conn)
+        steps = [importlib.import_module(name) for name in UPGRADE_STEPS]
+        states = [step.before(conn) for step in steps]
         cfg = alembic_config(url)
         cfg.attributes["connection"] = conn  # env.py runs inside this transaction
+        cfg.attributes["upgrade_steps"] = UPGRADE_STEPS
         command.upgrade(cfg, revision)
         apply_sql(conn)
         sync_tables(conn)
+        for step, state in zip(steps, states):
+            step.after(conn, state)
 
 
 def restamp_squashed(conn: sa.Connection) -> bool:

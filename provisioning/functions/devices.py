@@ -1,9 +1,15 @@
 """olt, olt.edit, olt.delete, olt.sync, olt.vlans, olt.log, onu, device, device.traffic: devices
-without money."""
+without money.
+
+An OLT's CLI password and SNMP community are write-only (`password=`, `community=`: an empty
+value keeps the stored one, `forget=` drops one), kept encrypted in olts.credentials
+(provisioning/device_secrets.py); the list and the form say which are set (`credentials_set`).
+"""
 from __future__ import annotations
 
 import sqlalchemy as sa
 
+from provisioning import device_secrets
 from provisioning.olt import sync
 from provisioning.olt.base import SEVERITIES
 from radbill.functions import audit, fields as F
@@ -32,10 +38,9 @@ class Olts(SharedEntity):
         F.Field("cli_transport", F.choice("ssh", "telnet"), clearable=False,
                 help="how an OLT read over its CLI is reached (ssh by default)"),
         F.Field("telnet_port", F.port, clearable=False),
-        F.Field("username", F.text(64)), F.Field("password", F.text(128)),
+        F.Field("username", F.text(64)),
         F.Field("ssh_host_key", F.text(4000), help="pinned on the first sync; empty it after "
                 "replacing the OLT"),
-        F.Field("community", F.text(64), help="SNMP community"),
         F.Field("snmp_port", F.port, clearable=False),
         F.Field("nas", str, help="the NAS router behind this OLT"),
         F.Field("sync_interval", F.integer(MIN_SYNC_INTERVAL, 86400), clearable=False,
@@ -49,17 +54,27 @@ class Olts(SharedEntity):
     columns = ["id", "name", "brand", "protocol", "host", "cli_transport", "ssh_port",
                "telnet_port", "username", "snmp_port", "nas_id", "operator_id", "sync_interval",
                "optics_interval", "enabled", "last_sync_at", "last_optics_at", "last_error",
-               "vlans_at", "vlans_error", "description"]
+               "vlans_at", "vlans_error", "description", "credentials_set"]
     search = ["name", "host"]
     filters = {"brand": "brand"}
     list_roles = DEVICE_STAFF
     edit_roles = DEVICE_STAFF
+
+    def row(self, obj: Olt) -> dict:
+        row = {c: audit.jsonable(getattr(obj, c)) for c in self.columns if c != "credentials_set"}
+        row["credentials_set"] = device_secrets.names_set(obj.credentials)
+        return row
 
     def form(self, call: Call, obj):
         if obj is None:
             return {"cli_transport": "ssh", "ssh_port": 22, "telnet_port": 23, "snmp_port": 161,
                     "sync_interval": 900, "optics_interval": 3600, "enabled": True}
         return self.row(obj)
+
+    def extra_params(self) -> tuple[Param, ...]:
+        return (Param("password", "the CLI login's password (write-only; empty keeps it)"),
+                Param("community", "the SNMP community (write-only; empty keeps it)"),
+                Param("forget", "credentials to drop, comma-separated: password, community"))
 
     def apply(self, call: Call, obj: Olt, values: dict, creating: bool) -> None:
         if "nas" in values:
@@ -69,16 +84,19 @@ class Olts(SharedEntity):
         if not creating and values.get("host", obj.host) != obj.host:
             values.setdefault("ssh_host_key", None)  # another device: its key is not pinned yet
         super().apply(call, obj, values, creating)
+        obj.credentials = device_secrets.edit(call, obj.credentials,
+                                              device_secrets.OLT_CREDENTIALS, "an OLT")
+        stored = device_secrets.secrets.decrypt(obj.credentials)
         if obj.brand in CLI_ONLY_BRANDS and obj.protocol == "snmp":
             raise FuncError(f"{obj.brand} OLTs are read over their CLI only", field="protocol")
         if (obj.brand in CLI_ONLY_BRANDS or obj.protocol == "cli") and \
-                not (obj.username and obj.password):
+                not (obj.username and stored.get("password")):
             raise FuncError(f"{obj.brand} OLTs read over their CLI need a username and password",
-                            field="username")
-        if obj.brand not in CLI_ONLY_BRANDS and obj.protocol != "cli" and not obj.community:
+                            field="username" if not obj.username else "password")
+        if obj.brand not in CLI_ONLY_BRANDS and obj.protocol != "cli" and \
+                not stored.get("community"):
             raise FuncError(f"{obj.brand} OLTs are read over SNMP: give the community",
                             field="community")
-
 
     def remove(self, call: Call, obj: Olt) -> None:
         # device_status and the traffic series name devices by (kind, id), without a foreign key

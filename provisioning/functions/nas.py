@@ -1,11 +1,19 @@
-"""nas, nas.edit, nas.delete: routers allowed to talk RADIUS to us (FreeRADIUS' `nas` table)."""
+"""nas, nas.edit, nas.delete: routers allowed to talk RADIUS to us (FreeRADIUS' `nas` table).
+
+The RouterOS API password and the SNMP community are write-only (`api_password=`,
+`community=`: an empty value keeps the stored one, `forget=` drops one), kept encrypted in
+nas_settings.credentials (provisioning/device_secrets.py); the list and the form say which
+are set (`credentials_set`). The RADIUS shared secret stays in nas.secret, where FreeRADIUS
+reads it, and is never shown back either.
+"""
 from __future__ import annotations
 
 import sqlalchemy as sa
 
-from radbill.functions import fields as F
+from provisioning import device_secrets
+from radbill.functions import audit, fields as F
 from radbill.functions.crud import Entity, may_manage, resolve_operator, usable
-from radbill.functions.registry import AccessDenied, Call, FuncError
+from radbill.functions.registry import AccessDenied, Call, FuncError, Param
 from radbill.functions.roles import CUSTOMER_VIEWERS, DEVICE_STAFF, RESELLERS
 from radbill.models import Nas, NasSettings
 
@@ -31,15 +39,14 @@ class NasEntity(Entity):
         F.Field("type", F.choice(*NAS_TYPES), clearable=False),
         F.Field("coa_port", F.port, clearable=False),
         F.Field("description", F.text(200)),
-        F.Field("community", F.text(64), help="SNMP community"),
         F.Field("snmp_version", F.choice("1", "2c"), clearable=False),
         F.Field("snmp_port", F.port, clearable=False),
-        F.Field("api_user", F.text(64)), F.Field("api_password", F.text(128)),
+        F.Field("api_user", F.text(64)),
         F.Field("api_port", F.port, clearable=False),
         F.Field("operator", str),
     ]
     columns = ["id", "name", "ip", "type", "coa_port", "description", "operator_id", "api_user",
-               "api_port", "snmp_version", "snmp_port"]
+               "api_port", "snmp_version", "snmp_port", "credentials_set"]
     search = ["shortname", "nasname"]
     list_roles = CUSTOMER_VIEWERS
     edit_roles = RESELLERS + DEVICE_STAFF
@@ -71,7 +78,8 @@ class NasEntity(Entity):
                 "coa_port": s.coa_port or 3799, "description": obj.description,
                 "operator_id": s.operator_id, "api_user": s.api_user,
                 "api_port": s.api_port or 8728, "snmp_version": s.snmp_version or "2c",
-                "snmp_port": s.snmp_port or 161}
+                "snmp_port": s.snmp_port or 161,
+                "credentials_set": device_secrets.names_set(s.credentials)}
 
     def form(self, call: Call, obj):
         if obj is None:
@@ -100,19 +108,36 @@ class NasEntity(Entity):
             if taken:
                 raise FuncError(f"{values['name']!r} is taken", field="name")
             obj.shortname = values.pop("name")
-        for key in ("secret", "type", "description", "community"):
+        for key in ("secret", "type", "description"):
             if key in values:
                 setattr(obj, key, values.pop(key))
         if obj.type is None:
             obj.type = "mikrotik"
         for key, value in values.items():
             setattr(s, key, value)
+        s.credentials = device_secrets.edit(call, s.credentials, device_secrets.NAS_CREDENTIALS,
+                                            "a router")
+        obj.community = None  # FreeRADIUS' column; the community is in s.credentials
         if creating:
             call.session.add(obj)
         call.session.flush()
         s.nas_id = obj.id
         call.session.add(s)
         call.session.expire(obj, ["settings"])  # viewonly: reload it to see a new settings row
+
+    def snapshot(self, obj: Nas | None) -> dict | None:
+        """The nas row and its settings as the audit log keeps them (`secret` and
+        `credentials` are masked there: audit.SECRET_COLUMNS)."""
+        values = audit.snapshot(obj)
+        if values is not None and obj.settings is not None:
+            values.update({k: v for k, v in audit.snapshot(obj.settings).items()
+                           if k != "nas_id"})
+        return values
+
+    def extra_params(self) -> tuple[Param, ...]:
+        return (Param("api_password", "the RouterOS API password (write-only; empty keeps it)"),
+                Param("community", "the SNMP community (write-only; empty keeps it)"),
+                Param("forget", "credentials to drop, comma-separated: api_password, community"))
 
     def remove(self, call: Call, obj: Nas) -> None:
         call.session.delete(obj)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from provisioning import mikrotik, ppp
+from provisioning import device_secrets, mikrotik, ppp
 from provisioning.errors import ProvisioningError
 from radbill.functions import audit, fields as F
 from radbill.functions.crud import in_subtree, operator_path, usable
@@ -40,8 +40,10 @@ def router_of(call: Call) -> tuple[Nas, mikrotik.Router]:
                         field="api_user")
     from provisioning.functions.devices import number
     timeout = number(call, "timeout", 1, 60, 5)
-    return nas, mikrotik.Router(nas.nasname, s.api_user, s.api_password or "", s.api_port,
-                                float(timeout))
+    try:  # the password is decrypted only here, for this connection
+        return nas, device_secrets.router(nas.nasname, s, float(timeout))
+    except ProvisioningError as exc:
+        raise device_error(exc) from None
 
 
 def owns(call: Call, nas: Nas) -> bool:

@@ -13,9 +13,9 @@ from typing import Protocol
 class Access:
     host: str
     username: str | None = None
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)  # secrets stay out of logs
     cli_port: int = 22  # SSH or Telnet, as `transport` says
-    community: str | None = None
+    community: str | None = field(default=None, repr=False)
     snmp_port: int = 161
     timeout: float = 10.0
     host_key: str | None = None  # 'ssh-ed25519 AAAA...': the only key the device may show

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from provisioning import monitor
+from provisioning import device_secrets, monitor
 from provisioning.errors import ProvisioningError
 from provisioning.olt import Access, OnuInfo, driver_for
 from radbill.models import Customer, Olt, Onu, RadAcct
@@ -20,10 +20,13 @@ VLAN_INTERVAL = dt.timedelta(days=1)  # VLANs change by hand, rarely: one read a
 
 
 def access(olt: Olt, timeout: float = 10.0) -> Access:
+    """How to reach the OLT, with its decrypted credentials (a ProvisioningError naming
+    `password` when this installation's key cannot open them)."""
     telnet = olt.cli_transport == "telnet"
-    return Access(olt.host, olt.username, olt.password,
-                  olt.telnet_port if telnet else olt.ssh_port, olt.community, olt.snmp_port,
-                  timeout, olt.ssh_host_key, olt.cli_transport, olt.protocol)
+    creds = device_secrets.olt_credentials(olt)
+    return Access(olt.host, olt.username, creds.get("password"),
+                  olt.telnet_port if telnet else olt.ssh_port, creds.get("community"),
+                  olt.snmp_port, timeout, olt.ssh_host_key, olt.cli_transport, olt.protocol)
 
 
 def vlans_due(olt: Olt, now: dt.datetime) -> bool:
@@ -33,9 +36,9 @@ def vlans_due(olt: Olt, now: dt.datetime) -> bool:
 def refresh_vlans(olt: Olt, timeout: float = 10.0) -> dict:
     """Read the OLT's VLANs into its cached copy; a failure keeps the last good list."""
     now = dt.datetime.now(dt.timezone.utc)
-    driver = driver_for(olt.brand, access(olt, timeout))
     olt.vlans_at = now
     try:
+        driver = driver_for(olt.brand, access(olt, timeout))
         found = driver.vlans()
     except ProvisioningError as exc:
         olt.vlans_error = str(exc)
@@ -55,8 +58,8 @@ def optics_due(olt: Olt, now: dt.datetime) -> bool:
 def sync_olt(session: Session, olt: Olt, optics: bool, timeout: float = 10.0) -> dict:
     """One OLT; a device that fails leaves every ONU row as it was and says why."""
     now = dt.datetime.now(dt.timezone.utc)
-    driver = driver_for(olt.brand, access(olt, timeout))
     try:
+        driver = driver_for(olt.brand, access(olt, timeout))
         found = driver.onus(optics=optics)
     except ProvisioningError as exc:
         olt.last_error = str(exc)

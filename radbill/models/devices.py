@@ -33,11 +33,12 @@ class Olt(Base):
     cli_transport: Mapped[str] = mapped_column(sa.Text, server_default="ssh")
     telnet_port: Mapped[int] = mapped_column(server_default="23")
     username: Mapped[str | None] = mapped_column(sa.Text)
-    password: Mapped[str | None] = mapped_column(sa.Text)
+    # the CLI password and the SNMP community, Fernet-encrypted (rating/gateways/secrets.py;
+    # provisioning/device_secrets.py): write-only in olt.edit, never shown back (migration 0031)
+    credentials: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
     # the key the OLT showed on first contact; a different one later is refused (trust on
     # first use), so a device impersonating the OLT never receives its password
     ssh_host_key: Mapped[str | None] = mapped_column(sa.Text)
-    community: Mapped[str | None] = mapped_column(sa.Text)
     snmp_port: Mapped[int] = mapped_column(server_default="161")
     # huawei and zte: 'snmp' (the default) or 'cli' (their SSH/Telnet shell, cli_transport)
     protocol: Mapped[str | None] = mapped_column(sa.Text)

@@ -148,6 +148,9 @@ class Nas(Base):
     ports: Mapped[int | None] = mapped_column(sa.Integer)
     secret: Mapped[str] = mapped_column(sa.Text)
     server: Mapped[str | None] = mapped_column(sa.Text)
+    # secret: FreeRADIUS' read_clients reads it in clear, so it stays here (never listed nor
+    # audited). community: kept for the stock schema but always NULL; radbill keeps a router's
+    # community encrypted in nas_settings.credentials (`radbill db upgrade` moves any found here)
     community: Mapped[str | None] = mapped_column(sa.Text)
     description: Mapped[str | None] = mapped_column(sa.Text)
     # radbill's own settings for this NAS (coa port, owner, API, SNMP); the stock table stays stock

@@ -65,7 +65,10 @@ class NasSettings(Base):
     operator_id: Mapped[int | None] = mapped_column(sa.ForeignKey("operators.id", ondelete="SET NULL"))
     coa_port: Mapped[int] = mapped_column(server_default="3799")
     api_user: Mapped[str | None] = mapped_column(sa.Text)
-    api_password: Mapped[str | None] = mapped_column(sa.Text)
+    # the RouterOS API password and the SNMP community, Fernet-encrypted
+    # (provisioning/device_secrets.py; migration 0031): write-only in nas.edit, never shown
+    # back. The RADIUS shared secret stays in nas.secret: FreeRADIUS reads it from there.
+    credentials: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
     api_port: Mapped[int] = mapped_column(server_default="8728")
     snmp_version: Mapped[str] = mapped_column(sa.Text, server_default="2c")
     snmp_port: Mapped[int] = mapped_column(server_default="161")

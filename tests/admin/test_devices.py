@@ -311,7 +311,7 @@ def test_sync_button_discovers_onus_over_ssh(world, auth, olt, vsol, caplog):
 @integration
 def test_a_failed_sync_says_why_and_keeps_the_onus(world, auth, olt, dbs):
     dbs.add(Onu(olt_id=olt.id, port="0/1", onu_id=1, serial="VSOL0001", status="online"))
-    dbs.execute(sa.update(Olt).where(Olt.id == olt.id).values(password="wrong"))
+    fn(dbs, "olt.edit", elid=olt.id, sok="ok", password="wrong")  # stored encrypted
     dbs.commit()
     auth.login("noc1")
     auth.get(f"/devices/olt/{olt.id}")

@@ -87,7 +87,7 @@ def test_the_log_tab_reads_the_olt_with_filters(world, auth, olt, vsol):
     assert "EPON0/1 LOS: no optical signal on the PON port" in rows
     page = text(auth.get(f"/devices/olt/{olt.id}/log?q=registered&severity=bogus"))
     assert len(re.findall(r'class="sev-', page)) == 2  # an unknown severity is ignored
-    world.dbs.execute(sa.update(Olt).where(Olt.id == olt.id).values(password="wrong"))
+    fn(world.dbs, "olt.edit", elid=olt.id, sok="ok", password="wrong")  # stored encrypted
     world.dbs.commit()
     resp = auth.get(f"/devices/olt/{olt.id}/log")
     assert resp.status_code == 502 and "rejected" in text(resp).split('id="log-error"')[1]
