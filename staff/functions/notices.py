@@ -229,9 +229,10 @@ def acknowledge(call: Call) -> OkResult:
             Notice.starts_at <= now())).first()
         if obj is None:
             raise NotFound(f"no notice {ident} for you", field="elid")
-        done = call.session.execute(insert(NoticeAck).values(
-            notice_id=obj.id, user_id=call.caller.user_id).on_conflict_do_nothing())
-        if not done.rowcount:
+        done = call.session.scalar(insert(NoticeAck).values(
+            notice_id=obj.id, user_id=call.caller.user_id).on_conflict_do_nothing()
+            .returning(NoticeAck.notice_id))
+        if done is None:  # acknowledged before
             continue
         audit.record(call, "notice", obj.id, obj.title, None,
                      {"acknowledged_by": call.caller.login}, call.caller.operator_id)
