@@ -12,7 +12,7 @@ COLOURS = {"up": "#2e8b47", "down": "#c62828", "warning": "#e09b00", "unknown": 
 # a mark inside each node besides its colour, for those who cannot tell red from green
 MARKS = {"up": "\u2713", "down": "\u2715", "warning": "!", "unknown": "?"}
 R = 24  # a node's radius in map units
-PAD = 70  # around the outermost nodes (room for their labels)
+PAD_X, PAD_Y = 160, 70  # around the outermost nodes: room for their labels
 MIN_W, MIN_H = 480, 320
 
 
@@ -97,12 +97,13 @@ def layout(values: dict) -> dict:
                           COLOURS.get(link["status"], COLOURS["unknown"]), round(width, 1),
                           link["kind"] == "wireless", text, (a.x + b.x) / 2, (a.y + b.y) / 2 - 8))
     if nodes:
-        x0 = max(min(n.x for n in nodes) - PAD, 0)
-        y0 = max(min(n.y for n in nodes) - PAD, 0)
-        x1 = max(n.x for n in nodes) + PAD
-        y1 = max(n.y for n in nodes) + PAD + 20
+        x0 = min(n.x for n in nodes) - PAD_X
+        y0 = min(n.y for n in nodes) - PAD_Y
+        x1 = max(n.x for n in nodes) + PAD_X
+        y1 = max(n.y for n in nodes) + PAD_Y + 20
     else:
         x0 = y0 = 0
         x1, y1 = MIN_W, MIN_H
     w, h = max(x1 - x0, MIN_W), max(y1 - y0, MIN_H)
+    x0, y0 = x0 - (w - (x1 - x0)) // 2, y0 - (h - (y1 - y0)) // 2  # a small map in the middle
     return {"nodes": nodes, "links": links, "box": (x0, y0, w, h)}
