@@ -57,12 +57,13 @@ def period(call: Call) -> tuple[dt.date, dt.date]:
     if raw:
         if call.get("from") or call.get("to"):
             raise FuncError("give a month or from/to, not both", field="month")
-        if not MONTH.fullmatch(raw):
-            raise FuncError("must be a month as YYYY-MM", field="month")
         try:
+            if not MONTH.fullmatch(raw):
+                raise ValueError(raw)
             start = F.day(raw + "-01")
-        except ValueError as exc:
-            raise FuncError(str(exc), field="month") from None
+        except ValueError:
+            raise FuncError(f"{F.short(raw)!r} is not a month like 2026-11 (YYYY-MM)",
+                            field="month") from None
         return start, (start + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
     start, end = optional_day(call, "from"), optional_day(call, "to")
     end = end or max(today(), start or today())

@@ -126,11 +126,15 @@ def test_a_large_cash_payment_waits_and_a_second_login_approves_it(filed, auth, 
 
 
 def test_a_rejection_needs_a_reason(filed, auth, dbs):
-    fn(dbs, "payment.edit", caller_of(dbs, filed.manager), sok="ok", customer="alice",
-       method="cash", amount="1500")
-    dbs.commit()
+    auth.login("opera")  # through the payment form: told it waits, not "recorded"
+    auth.get("/billmgr?func=payment.edit")
+    resp = auth.post("/billmgr", {"func": "payment.edit", "sok": "ok", "customer": "alice",
+                                  "method": "cash", "amount": "1500"}, follow_redirects=True)
+    assert "Not booked yet" in resp.get_data(as_text=True), resp.get_data(as_text=True)[:3000]
+    auth.logout()
     pid = dbs.scalar(sa.select(PendingTransaction.id))
-    auth.login("opera")
+    assert dbs.get(PendingTransaction, pid).requester == "opera"
+    auth.login("gadmin")
     auth.get("/approvals")
     blank = auth.post(f"/approvals/{pid}/reject", {"reason": ""}, follow_redirects=True)
     assert "reason" in blank.get_data(as_text=True)
