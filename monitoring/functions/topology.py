@@ -426,7 +426,9 @@ def view(call: Call) -> FormResult:
     counts = {k: sum(1 for r in node_rows if r["status"] == k) for k in live.STATES}
     return FormResult(m.id, {
         "map": {"id": m.id, "name": m.name, "description": m.description,
-                "operator_id": m.operator_id, "editable": MAPS.editable(call, m)},
+                "operator_id": m.operator_id,
+                "editable": MAPS.editable(call, m) and load_all()["topology.edit"].permits(
+                    call.caller)},
         "nodes": node_rows, "links": link_rows, "counts": counts})
 
 

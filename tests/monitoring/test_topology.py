@@ -280,6 +280,14 @@ def test_a_second_reseller_can_neither_see_a_map_nor_watch_anothers_device(sessi
     assert fn(session, "topology_node", ub, map=str(a_map)).rows == []
     fn(session, "topology.delete", ub, elid=str(a_map))  # nothing of B's matched: no-op
     assert fn(session, "topology.view", ua, elid=str(a_map)).values["nodes"]
+    # A's manager may look at A's map, not change it
+    from tests.support.factories import caller_of, make_user
+    mgr = caller_of(session, make_user(session, login="mgra", role="manager", operator="resA"))
+    seen = fn(session, "topology.view", mgr, elid=str(a_map)).values
+    assert seen["nodes"] and seen["map"]["editable"] is False
+    assert fn(session, "topology.view", ua, elid=str(a_map)).values["map"]["editable"] is True
+    with pytest.raises(AccessDenied):
+        fn(session, "topology_node.move", mgr, elid=str(a_node), x="1", y="1")
     # a router given to B since is no longer shown on A's map: unknown, unnamed
     fn(session, "nas.edit", sok="ok", elid=str(a_router), operator="resB")
     gw = view(session, ua, a_map)[0]["A gateway"]
