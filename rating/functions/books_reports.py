@@ -304,11 +304,12 @@ def statement_rows(call: Call) -> ListResult:
     """An account's movements in a period with the running balance; the first row is the
     opening balance, the last the closing one."""
     st = build(call)
-    rows = [{"day": st.start, "description": "opening balance", "reference": None,
+    lang = l10n.pick(call.caller.lang)  # the descriptions in the caller's language
+    rows = [{"day": st.start, "description": tr(lang, "Opening balance"), "reference": None,
              "debit": None, "credit": None, "balance": st.opening}]
-    rows += [{k: r[k] for k in ("day", "description", "reference", "debit", "credit", "balance")}
-             for r in st.rows]
-    rows.append({"day": st.end, "description": "closing balance", "reference": None,
+    rows += [{**{k: r[k] for k in ("day", "reference", "debit", "credit", "balance")},
+              "description": statement.describe(r, lang)} for r in st.rows]
+    rows.append({"day": st.end, "description": tr(lang, "Closing balance"), "reference": None,
                  "debit": sum((r["debit"] for r in st.rows), ZERO),
                  "credit": sum((r["credit"] for r in st.rows), ZERO), "balance": st.closing})
     return _listed(call, rows, ["day", "description", "reference", "debit", "credit", "balance"])

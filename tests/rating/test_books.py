@@ -340,6 +340,20 @@ def test_a_customers_statement_runs_from_the_opening_to_the_closing_balance(sess
     assert (later[0]["balance"], later[-1]["balance"]) == ("1050.00", "550.00")
 
 
+def test_a_statement_speaks_the_callers_language(session, month):
+    from dataclasses import replace
+    from radbill.functions.caller import SYSTEM
+    rows = fn(session, "statement", replace(SYSTEM, lang="bn"), customer=month.bilal.username,
+              **{"from": "2024-02-01", "to": "2024-02-29"}).rows
+    assert rows[0]["description"] == "প্রারম্ভিক ব্যালেন্স"
+    assert rows[1]["description"].startswith("বিল #")
+    assert rows[2]["description"].startswith("পরিশোধ #") and "নগদ" in rows[2]["description"]
+    english = fn(session, "statement", customer=month.bilal.username,
+                 **{"from": "2024-02-01", "to": "2024-02-29"}).rows
+    assert [r["description"].split(" #")[0] for r in english] == [
+        "Opening balance", "Bill", "Payment", "Closing balance"]
+
+
 def test_an_operators_statement_is_its_account_with_a_running_balance(session, month):
     rows = fn(session, "statement", operator=month.isp.name, account="bank",
               **{"from": "2024-02-01", "to": "2024-03-31"}).rows
@@ -490,3 +504,24 @@ def test_logins_that_keep_no_books_are_refused(session, two, role):
     if role != "manager":  # a manager may print their customers' statements, nobody's books
         with pytest.raises(AccessDenied):
             fn(session, "statement", who, operator=two.a.name)
+
+
+def test_radbill_job_run_yearly_summary_twice_writes_the_same_rows(cli, engine):
+    """The real command, as the scheduler's job runs it (its own transaction and lock)."""
+    from radbill import db
+    with db.session_scope() as s:
+        make_isp(s)
+        fn(s, "expense_category.edit", sok="ok", name="Rent")
+        fn(s, "expense.edit", sok="ok", category="Rent", amount="250", date="2024-02-29")
+        fn(s, "expense.edit", sok="ok", category="Rent", amount="75.25", date="2024-03-01")
+
+    def rows():
+        with engine.connect() as conn:
+            return conn.execute(sa.text(
+                "select month, expenses, cash_out from books_monthly order by month")).all()
+    first = cli("job", "run", "yearly_summary", "--date", "2024-03-31", check=True).stdout
+    assert "yearly_summary: 2 months (2024-02..2024-03), 2 operator-months" in first
+    assert rows() == [(FEB, D("250.00"), D("250.00")), (MAR, D("75.25"), D("75.25"))]
+    again = cli("job", "run", "yearly_summary", "--date", "2024-03-31", check=True).stdout
+    assert "yearly_summary:" in again
+    assert rows() == [(FEB, D("250.00"), D("250.00")), (MAR, D("75.25"), D("75.25"))]
