@@ -23,7 +23,7 @@ from radbill.functions.crud import Entity, in_subtree, may_manage, own_operator
 from radbill.functions.registry import (AccessDenied, Call, FormResult, FuncError, ListResult,
                                         NotFound, OkResult, Param, function, load_all)
 from radbill.functions.roles import CUSTOMER_VIEWERS, DEVICE_STAFF, RESELLERS
-from radbill.models import Check, Nas, NasSettings, Olt, Operator, Radio
+from radbill.models import Check, Nas, Olt, Operator, Radio
 from radbill.models.topology import (LINK_KINDS, MAX_POS, NODE_KINDS, TopologyLink, TopologyMap,
                                      TopologyNode)
 
@@ -210,9 +210,7 @@ class Nodes(Entity):
         if not load_all()[lister].permits(call.caller):
             raise AccessDenied(f"your role may not see {lister} devices", field=param)
         ident = F.as_id(ref, model.id)
-        stmt = sa.select(model.id)
-        if param == "router":
-            stmt = stmt.outerjoin(NasSettings, NasSettings.nas_id == Nas.id)
+        stmt = sa.select(model.id)  # any by that id or name; live.devices keeps the map's
         match = [sa.func.lower(c) == ref.lower() for c in names]
         if ident is not None:
             match.append(model.id == ident)
