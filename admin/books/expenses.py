@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import secrets
+from decimal import Decimal
 from urllib.parse import urlencode
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -40,8 +41,8 @@ def expenses():
             abort(exc.status, exc.message)
         result, error = None, exc.message
     query = urlencode({"func": "expense", **{k: v for k, v in params.items() if k != "page"}})
-    total = sum((float(r["amount"]) for r in result.rows if r["status"] == "booked"), 0.0) \
-        if result else 0
+    total = sum((Decimal(r["amount"]) for r in result.rows if r["status"] == "booked"),
+                Decimal("0.00")) if result else None
     return render_template("books/expenses.html", result=result, params=params, error=error,
                            categories=categories(), export=query, page_total=total,
                            may_edit=may("expense.edit")), 400 if error else 200
