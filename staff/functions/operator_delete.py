@@ -83,8 +83,9 @@ def delete(call: Call) -> OkResult:
                            created_by=call.caller.login)
         return OkResult(op.id, {"task": task.id, "archive": archive.id, "total": p.total})
     _forget_customers(call.session, op, None, actor)
+    op_id = op.id
     deleted = engine.execute(call.session, archive, op)
-    _finish(call.session, archive, op.id, before, deleted, actor)
+    _finish(call.session, archive, op_id, before, deleted, actor)
     return OkResult(None, {"archive": archive.id, "deleted": deleted})
 
 
@@ -137,8 +138,9 @@ def step(session, task: Task) -> tasks.Step:
         return tasks.Step("more", done=p["customers"],
                           note=f"{p['customers']} customers deleted and archived")
     _forget_customers(session, op, None, actor)
+    op_id, before = op.id, p.get("before") or {"name": op.name}
     deleted = _add(p.get("deleted", {}), engine.execute(session, archive, op))
-    _finish(session, archive, op.id, p.get("before") or {"name": op.name}, deleted, actor)
+    _finish(session, archive, op_id, before, deleted, actor)
     return tasks.Step("done", done=done, total=done,
                       note=f"{p.get('before', {}).get('name')} deleted; archive {archive.id}")
 

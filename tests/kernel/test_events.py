@@ -181,6 +181,24 @@ def test_every_emitter_matches_the_catalogue(session):
         fn(session, decide, checker, elid=str(held.extra["pending"]), **extra)
     fn(session, "approval.threshold", sok="ok", threshold="")
     # -- end issue 19, approvals
+
+    # issue 19, operator bills: one paid from the balance (operator_bill.issued, .paid), one
+    # unpaid past due (operator.suspended), paid (operator.resumed); an operator deleted
+    from rating import operator_billing
+    for name in ("payer19", "late19", "gone19"):
+        make(session, "operator", name=name, parent=root.name, kind="debit")
+    fn(session, "operator.fund", elid="payer19", amount="10")
+    for name in ("payer19", "late19"):
+        fn(session, "operator_plan.edit", sok="ok", elid=name, fee_kind="flat", fee="10",
+           due_days="0", grace_days="0")
+    operator_billing.run(session, dt.date(2031, 1, 1))
+    operator_billing.run(session, dt.date(2031, 1, 2))
+    fn(session, "operator.fund", elid="late19", amount="10")
+    late = session.scalar(sa.text("select b.id from operator_bills b join operators o on "
+                                  "o.id = b.operator_id where o.name = 'late19'"))
+    fn(session, "operator_bill.pay", elid=str(late))
+    fn(session, "operator.delete", elid="gone19")
+    # -- end issue 19, operator bills
     seen = emitted(session)
     for ev in seen:
         events.get(ev.name).check(ev.data)  # raises on a missing or unknown field

@@ -256,6 +256,9 @@ BASES = {
     "expense_category.edit": {"name": "Rent"},
     "expense.edit": {"category": "Rent", "amount": "1500", "paid_from": "cash", "note": "rent"},
     "statement": {"customer": "alice", "from": "2026-11-01", "to": "2026-11-30"},
+    # issue 19, operator bills and delete (resB's dry run; the delete itself is rolled back)
+    "operator_plan.edit": {"elid": "resA", "fee_kind": "flat", "fee": "100"},
+    "operator.delete": {"elid": "resB", "dry_run": "yes"},
     # issue 18: the topology map (the world has no map: a node's call is refused, naming map)
     "topology.edit": {"name": "Core"},
     "topology_node.edit": {"map": "Core", "label": "gw", "kind": "router", "router": "nas1"},

@@ -285,3 +285,42 @@ def test_bad_list_filters_are_refused(session, tree):
         with pytest.raises(FuncError) as exc:
             fn(session, "operator_bill", **params)
         assert field in exc.value.errors
+
+
+def _suspend_for_nonpayment(session, name: str) -> None:
+    """A flat plan, March's bill left unpaid, the job past due date + grace."""
+    fn(session, "operator_plan.edit", sok="ok", elid=name, fee_kind="flat", fee="500",
+       due_days="5", grace_days="2")
+    for day in (1, 9):  # due the 6th, grace to the 8th
+        operator_billing.run(session, dt.date(2027, 3, day))
+
+
+def test_a_suspended_operators_staff_are_refused_at_the_web_login_and_its_api_clients(
+        world, auth, client, dbs):
+    from tests.support.api_fixtures import bearer, make_client
+    _, token = make_client(dbs, world.op_a, name="crm19")
+    dbs.commit()
+    assert client.get("/api/v1/customers", headers=bearer(token)).status_code == 200
+    _suspend_for_nonpayment(dbs, "opA")
+    dbs.commit()
+    assert dbs.get(Operator, world.op_a.id).status == "suspended"
+    for login in ("opera", "suba"):  # its staff, and its sub-operator's
+        resp = auth.login(login)
+        assert resp.status_code == 401
+        assert "your operator is suspended" in resp.get_data(as_text=True)
+    assert auth.login("operb").status_code == 302  # another reseller's staff are not
+    resp = client.get("/api/v1/customers", headers=bearer(token))
+    assert resp.status_code == 403 and "opA" in resp.get_json(force=True)["detail"]
+
+
+def test_the_command_lines_su_refuses_a_suspended_operators_staff(cli, engine):
+    from sqlalchemy.orm import Session
+    with Session(engine) as s, s.begin():
+        make_operator(s, name="isp")
+        make_operator(s, name="resA", parent="isp")
+        make_user(s, login="anna", role="operator", operator="resA")
+        _suspend_for_nonpayment(s, "resA")
+    r = cli("call", "customer", "su=anna")
+    assert r.returncode != 0
+    assert "operator 'resA' is suspended" in r.stdout + r.stderr
+    assert cli("call", "customer").returncode == 0  # the administrator still gets in
