@@ -405,6 +405,7 @@ COLUMNS: dict[str, str] = {
     "acked_at": _("Acknowledged"), "acked_by": _("Acknowledged by"),
     "ack_note": _("Acknowledgement note"), "starts_at": _("Starts"), "ends_at": _("Ends"),
     "community": _("SNMP community"),
+    "forget": _("Forget credentials"),  # olt.edit, nas.edit: write-only credentials to drop
     # issue 18: Zabbix servers and radios
     "token_set": _("Token set"), "version": _("Version"),
     "last_sync_at": _("Last sync"), "last_ok_at": _("Last good answer"),

@@ -7,6 +7,7 @@ import json
 import re
 import secrets
 
+import sqlalchemy as sa
 from flask import Blueprint, Response, abort, request
 from flask_login import login_required
 
@@ -25,6 +26,7 @@ def one_time_keys() -> dict:
     return {"one_time_key": lambda: secrets.token_urlsafe(18)}
 EXPORT_PAGE = 1000
 EXPORT_MAX = 1_000_000
+READ_ONLY_TRANSACTION = "25006"  # PostgreSQL's read_only_sql_transaction
 
 
 # A cell a spreadsheet would run as a formula (OWASP "CSV injection"): one starting with = + - @
@@ -61,6 +63,13 @@ def export():
                          replica=True)
         except FuncError as exc:
             abort(exc.status if exc.status in (403, 404) else 400, exc.message)
+        except sa.exc.DBAPIError as exc:
+            # a list that keeps an audit row of each read (router.log, router.print, olt.log)
+            # cannot run in the replica's read-only transaction: say so instead of a 500
+            if getattr(exc.orig, "sqlstate", None) != READ_ONLY_TRANSACTION:
+                raise
+            abort(409, f"{func} records each read in the audit log, which the read-only "
+                       "reporting replica cannot write: use the download on its own page")
         assert isinstance(result, ListResult)
         if writer is None:
             columns = fn.shown(page_caller(), result.columns or
