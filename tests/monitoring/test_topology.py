@@ -533,6 +533,9 @@ def test_the_map_fits_a_390_px_phone_in_bangla(browser_map, live_admin, browser)
             width = b.execute_script("return document.getElementById('topology')"
                                      ".getBoundingClientRect().width")
             assert 300 <= width <= 390  # the whole map, shrunk to the phone
+        if name == "map-edit":
+            b.execute_script("document.getElementById('node-form').scrollIntoView()")
+            b.save_screenshot(str(screens / "issue18-topology-forms-390.png"))
 
 
 @pytest.mark.browser
