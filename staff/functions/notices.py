@@ -26,8 +26,8 @@ from radbill.models.tree import SEVERITIES
 
 SENDERS = ("group_admin", "operator")  # the roles whose operator has a subtree below it
 STAFF = ROLES
-COLUMNS = ["id", "title", "body", "severity", "state", "starts_at", "ends_at", "operator_id",
-           "created_by", "acked", "acks"]
+COLUMNS = ["id", "title", "body", "severity", "state", "starts_at", "ends_at", "sender",
+           "created_by", "acked", "acks"]  # each row also has operator_id (the sender's)
 REREAD = {"title", "body", "severity"}  # a change here asks every login to read it again
 
 
@@ -161,7 +161,8 @@ def notice_list(call: Call) -> ListResult:
                              NoticeAck.user_id == (call.caller.user_id or 0))
     acks = sa.select(sa.func.count()).where(NoticeAck.notice_id == Notice.id) \
         .correlate(Notice).scalar_subquery()
-    stmt = sa.select(Notice, mine.label("acked"), acks.label("acks"))
+    stmt = sa.select(Notice, mine.label("acked"), acks.label("acks"), Operator.name).join(
+        Operator, Operator.id == Notice.operator_id)
     if box == "received":
         stmt = stmt.where(received(call), Notice.withdrawn_at.is_(None), Notice.starts_at <= at)
     else:
@@ -171,10 +172,10 @@ def notice_list(call: Call) -> ListResult:
     if unread:
         stmt = stmt.where(~mine)
     severity = sa.case({"critical": 0, "warning": 1}, value=Notice.severity, else_=2)
-    return paged(call, stmt, COLUMNS, lambda n, acked, count: {
+    return paged(call, stmt, COLUMNS, lambda n, acked, count, sender: {
         "id": n.id, "title": n.title, "body": n.body, "severity": n.severity,
         "state": state(n, at), "starts_at": audit.jsonable(n.starts_at),
-        "ends_at": audit.jsonable(n.ends_at), "operator_id": n.operator_id,
+        "ends_at": audit.jsonable(n.ends_at), "operator_id": n.operator_id, "sender": sender,
         "created_by": n.created_by, "acked": bool(acked),
         "acks": count if box == "sent" else None},
         severity, Notice.starts_at.desc(), Notice.id.desc())
