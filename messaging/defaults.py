@@ -413,6 +413,7 @@ ALERT_TITLES: dict[tuple[str, str], str] = {
     ("gateway.error", "bn"): "একটি গেটওয়ে আমাদের অনুরোধ ফিরিয়ে দিচ্ছে",
     ("operator.low_balance", "bn"): "আপনার ব্যালেন্স কম",
     ("payment.reversed", "bn"): "পেমেন্ট বাতিল হয়েছে",
+    ("approval.requested", "bn"): "একটি লেনদেন অনুমোদনের অপেক্ষায়",
 }
 
 DEFAULTS: dict[tuple[str, str, str], tuple[str | None, str]] = {

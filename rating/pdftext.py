@@ -30,9 +30,10 @@ FONTS = {
                      "/usr/share/fonts/truetype/noto/NotoSansBengali-Regular.ttf",
                      "/usr/share/fonts/truetype/lohit-bengali/Lohit-Bengali.ttf"],
 }
-# Bengali letters, signs and digits, and the joiners that shape them (ZWNJ, ZWJ); a space or
+# Bengali letters, signs and digits, the danda and double danda (।, ॥: Bangla's full stops,
+# in the Devanagari block), and the joiners that shape them (ZWNJ, ZWJ); a space or
 # punctuation between two Bengali words stays in the run so a name is one shaped span
-BENGALI = re.compile(r"[\u0980-\u09FF\u200C\u200D]+(?:[ .,:;\-/()]+[\u0980-\u09FF\u200C\u200D]+)*")
+BENGALI = re.compile(r"[\u0964\u0965\u0980-\u09FF\u200C\u200D]+(?:[ .,:;\-/()]+[\u0964\u0965\u0980-\u09FF\u200C\u200D]+)*")
 
 _registered: set[str] = set()
 

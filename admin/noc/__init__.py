@@ -168,11 +168,12 @@ def radio(elid: int):
     tz = current_app.config["TZ"]
     end = dt.datetime.now(dt.timezone.utc)
     start = end - dt.timedelta(hours=hours)
+    quality = _("TX quality and SNR") if info.get("kind") == "epmp" else _("CCQ and SNR")
     graphs = [
         (_("Signal and noise (dBm)"), charts.series(samples, ("signal", "noise"), start, end, tz,
                                                      _("Signal and noise (dBm)"), " dBm")),
-        (_("CCQ and SNR"), charts.series(samples, ("ccq", "snr"), start, end, tz,
-                                         _("CCQ and SNR"))),
+        # ePMP has no CCQ: the column holds its TX quality (monitoring/radios/epmp.py)
+        (quality, charts.series(samples, ("ccq", "snr"), start, end, tz, quality)),
         (_("Rates (kbit/s)"), charts.series(samples, ("tx_rate", "rx_rate"), start, end, tz,
                                             _("Rates (kbit/s)"))),
         (_("Stations"), charts.series(samples, ("stations",), start, end, tz, _("Stations"))),

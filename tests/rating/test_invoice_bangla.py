@@ -81,3 +81,11 @@ def test_a_voucher_sheet_in_bangla_keeps_the_pin_typeable():
     assert "৫০০.০০ ৳" in text and "২০২৬-১২-৩১" in text  # price and last day in Bangla digits
     assert "1234 5678 9012 3456" in text  # the PIN as the portal's box takes it
     assert "valid until" not in text and "ক্রমিক" in text
+
+
+def test_a_bangla_full_stop_stays_in_the_bengali_run_and_the_font_has_it():
+    """The danda (।, U+0964) sits in the Devanagari block; drawn in the Latin font it was a box."""
+    from reportlab.pdfbase import pdfmetrics
+    assert pdftext.runs("বিল পরিশোধ করুন। ধন্যবাদ") == [(True, "বিল পরিশোধ করুন। ধন্যবাদ")]
+    face = pdfmetrics.getFont(pdftext.font("Bengali")).face
+    assert 0x0964 in face.charToGlyph and 0x0965 in face.charToGlyph
