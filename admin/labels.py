@@ -744,3 +744,68 @@ def describe(extra: dict, money=None) -> str:
             value = tr(_("yes")) if value else tr(_("no"))
         parts.append(f"{tr(column(key))}: {value}")
     return ". ".join(parts) + ("." if parts else "")
+
+
+# -- issue 19: the reseller tree (customer.transfer, notices, provisioning keys, /register) ---
+TITLES.update({
+    "customer.transfer": _("Move to another operator"), "notice": _("Notices"),
+    "notice.edit": _("Send a notice"), "notice.withdraw": _("Withdraw notices"),
+    "notice.ack": _("Acknowledge notices"), "provisioning_key": _("Provisioning keys"),
+    "provisioning_key.edit": _("Issue a provisioning key"),
+    "provisioning_key.revoke": _("Revoke provisioning keys"),
+    "operator_signup": _("Register a new operator")})
+SINGULAR.update({"notice": (_("notice"), _("notices")),
+                 "provisioning_key": (_("provisioning key"), _("provisioning keys"))})
+VERBS.update({"withdraw": _("Withdraw")})
+DONE.update({"withdraw": _("withdrawn")})
+EFFECTS.update({
+    "notice.withdraw": _("they leave every dashboard at once; the list keeps them"),
+    "provisioning_key.revoke": _("nobody can register a new operator with them any more")})
+COLUMNS.update({
+    "hint": _("Key starts"), "new_operator_id": _("Registered operator"),
+    "new_login": _("First login"), "acked": _("Read"), "acks": _("Read by"),
+    "starts": _("Starts"), "ends": _("Ends"), "box": _("Which notices"),
+    "current": _("Shown now"), "unread": _("Not read yet"), "bills": _("Open bills"),
+    "expires": _("Expires"), "contact": _("Your name")})
+PER_FUNCTION.setdefault("notice", {}).update({
+    "operator_id": _("From"), "sender": _("From"), "created_by": _("Sent by")})
+PER_FUNCTION.setdefault("notice.edit", {}).update({"operator": _("From")})
+PER_FUNCTION.setdefault("provisioning_key", {}).update({
+    "operator_id": _("Registers under"), "level": _("Its level"), "kind": _("Its kind")})
+PER_FUNCTION.setdefault("provisioning_key.edit", {}).update({
+    "operator": _("Registers under"), "kind": _("Its kind"),
+    "credit_limit": _("Its credit limit")})
+PER_FUNCTION.setdefault("customer.transfer", {}).update({
+    "to": _("Move to"), "package": _("Package at the new operator"),
+    "billing_profile": _("Billing profile at the new operator"),
+    "zone": _("Zone at the new operator")})
+CODED.add("severity")
+VALUES["severity"] = {"info": _("info"), "warning": _("warning"), "critical": _("critical")}
+VALUES["box"] = {"received": _("received"), "sent": _("sent")}
+# a notice's and a key's state are badges (fmt.badge translates them): for the catalogue
+VALUES["state"] = {"active": _("active"), "scheduled": _("scheduled"), "ended": _("ended"),
+                   "withdrawn": _("withdrawn"), "unused": _("unused"), "used": _("used"),
+                   "revoked": _("revoked"), "expired": _("expired")}
+# the help of their parameters and fields (forms show `_(help)`), marked for the catalogue
+TREE_HELP = (
+    _("customer ids or usernames, comma-separated"),
+    _("the operator they move to (id or name), in your subtree"),
+    _("move: the open bills (and what is owed on them) go with the customer; leave: they stay "
+      "owed to the old operator"),
+    _("a package offered at the new operator, for customers whose own is not"),
+    _("a billing profile offered at the new operator, for customers whose own is not"),
+    _("the customer's zone at the new operator (zones are per operator)"),
+    _("the notice's id or title"), _("what the staff below should know or do"),
+    _("info, warning or critical (default info)"), _("shown from (the ISP's time); default now"),
+    _("shown until (the ISP's time); empty: until withdrawn"),
+    _("who sends it (id or name; default yours): the staff of every operator below it see it"),
+    _("received (default): what the operators above you sent; sent: what your subtree sent"),
+    _("yes: only those shown now (started, not ended, not withdrawn)"),
+    _("yes: only those your login has not acknowledged"), _("notice ids, comma-separated"),
+    _("the key's id (an unused key's expiry, limits and note change)"),
+    _("the parent the new operator registers under (id or name; default yours)"),
+    _("the key works until (default 7 days, at most 90)"),
+    _("the new operator's kind: credit (limit) or debit (prepaid)"),
+    _("the new operator's credit limit"), _("who it is for (shown in the list only)"),
+    _("unused, used, revoked or expired"), _("key ids, comma-separated"),
+)

@@ -245,6 +245,28 @@ CATALOGUE: dict[str, EventType] = {t.name: t for t in (
               ("pending_id", "kind", "amount", "requester", "approver", "reason"),
               ("username",), emitters=("approval.reject",)),
     # -- end issue 19, approvals -------------------------------------------------------------
+    # -- issue 19, the reseller tree (customers/functions/transfer.py, staff/functions/notices.py,
+    # staff/functions/provisioning_keys.py): a customer moved to another operator (a live
+    # session dials again when its package changed with it: the new rate); operator_id is the
+    # new operator
+    EventType("customer.transferred", "Your internet account moved to another operator",
+              ("username", "from_operator", "to_operator", "bills", "relogin"),
+              ("package", "bills_moved", "owed_moved", "advance_moved"),
+              emitters=("customer.transfer",),
+              routes=(Route("disconnect", match={"relogin": True}),)),
+    EventType("notice.published", "A notice for your staff", ("notice_id", "title", "severity"),
+              emitters=("notice.edit",)),
+    EventType("notice.withdrawn", "A notice was withdrawn", ("notice_id", "title"),
+              emitters=("notice.withdraw",)),
+    EventType("notice.acknowledged", "A notice was read", ("notice_id", "login"),
+              emitters=("notice.ack",)),
+    EventType("provisioning_key.issued", "A provisioning key was issued",
+              ("key_id", "expires_at", "kind"), emitters=("provisioning_key.edit",)),
+    EventType("provisioning_key.revoked", "A provisioning key was revoked", ("key_id",),
+              emitters=("provisioning_key.revoke",)),
+    EventType("provisioning_key.used", "A new operator registered with a provisioning key",
+              ("key_id", "new_operator_id", "name", "login"), emitters=("operator_signup",)),
+    # -- end issue 19, the reseller tree ----------------------------------------------------
     # -- issue 19, operator bills, suspension, delete (rating/operator_billing.py,
     # staff/operator_delete.py; radbill/lifecycle.change_operator): the operator's staff hear
     # of a suspension and a resumption (alert); bills and deletes are in the event list

@@ -310,13 +310,18 @@ def action_done(fn, fparams, params, back):
     return redirect(respond.startform(params, result) or back or after_save(fn.name, result))
 
 
+# a secret's own page by function (issue 19: a provisioning key is no API token)
+SECRET_TEMPLATES = {"provisioning_key.edit": "tree/key_once.html"}
+
+
 def secret_page(fn, result, next_url: str):
     """A secret answered once (an API client's token: api_client.edit, api_client.rotate) is
     shown on a page of its own, never in a flash message (which the session cookie carries)."""
     if not (isinstance(result, OkResult) and result.extra.get("secret")):
         return None
     names = cells.names_of(fn.name.rsplit(".", 1)[0], [str(result.elid)])
-    body = render_template("pages/secret.html", secret=result.extra["secret"],
+    body = render_template(SECRET_TEMPLATES.get(fn.name, "pages/secret.html"),
+                           secret=result.extra["secret"],
                            client_id=result.extra.get("client_id", ""),
                            client_secret=result.extra.get("client_secret", ""),
                            message=labels.success(fn.name, {}, {}, names, fmt.money),

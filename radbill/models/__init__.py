@@ -43,3 +43,4 @@ from radbill.models.books import (BooksMonthly, Expense,  # noqa: E402,F401
 from radbill.models.operator_billing import (OperatorArchive,  # noqa: E402,F401
                                             OperatorArchivePart, OperatorBill, OperatorPlan,
                                             OperatorSuspension)  # (issue 19, operator bills)
+from radbill.models.tree import Notice, NoticeAck, ProvisioningKey  # noqa: E402,F401  (issue 19)

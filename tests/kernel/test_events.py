@@ -199,6 +199,26 @@ def test_every_emitter_matches_the_catalogue(session):
     fn(session, "operator_bill.pay", elid=str(late))
     fn(session, "operator.delete", elid="gone19")
     # -- end issue 19, operator bills
+
+    # issue 19, the reseller tree: a customer moved (customer.transferred); a notice sent,
+    # read and withdrawn; a provisioning key issued and revoked, another used to register
+    from radbill.functions.caller import Caller
+    from tests.support.factories import caller_of as as_login, make_user as make_login
+    make(session, "operator", name="treeA", parent=root.name)
+    make(session, "operator", name="treeB", parent=root.name)
+    mover19 = make_customer(session, operator="treeA")
+    fn(session, "customer.transfer", elid=mover19.username, to="treeB", bills="move", sok="ok")
+    reader = as_login(session, make_login(session, role="operator", operator="treeA"))
+    note19 = fn(session, "notice.edit", sok="ok", title="Fibre cut").elid
+    fn(session, "notice.ack", reader, elid=str(note19))
+    fn(session, "notice.withdraw", elid=str(note19))
+    fn(session, "provisioning_key.revoke", elid=str(fn(session, "provisioning_key.edit",
+                                                       sok="ok").elid))
+    key19 = fn(session, "provisioning_key.edit", sok="ok").extra["secret"]
+    fn(session, "operator_signup", Caller("register:visitor", "visitor", operator_path="/-/",
+                                          ip="192.0.2.19", channel="web"),
+       key=key19, name="treeNew", login="treenew19", password="correct-horse")
+    # -- end issue 19, the reseller tree
     seen = emitted(session)
     for ev in seen:
         events.get(ev.name).check(ev.data)  # raises on a missing or unknown field

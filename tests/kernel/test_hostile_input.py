@@ -262,6 +262,13 @@ BASES = {
     # issue 18: the topology map (the world has no map: a node's call is refused, naming map)
     "topology.edit": {"name": "Core"},
     "topology_node.edit": {"map": "Core", "label": "gw", "kind": "router", "router": "nas1"},
+    # issue 19, the reseller tree: alice to resB (a reseller is refused, naming to), a notice,
+    # a provisioning key (operator_signup's keys are wrong: refused, naming key)
+    "customer.transfer": {"elid": "alice", "to": "resB", "bills": "move"},
+    "notice.edit": {"title": "Fibre cut", "body": "Back by 18:00", "severity": "warning"},
+    "provisioning_key.edit": {"note": "for Mirpur", "kind": "debit", "credit_limit": "500"},
+    "operator_signup": {"key": "rbp-not-a-key", "name": "New ISP", "login": "newisp",
+                        "password": "correct-horse"},
     # issue 19, filings and approvals (resA's threshold 5: alice's 10 cash waits)
     "approval.threshold": {"elid": "resA", "threshold": "5"},
     "btrc.settings": {"elid": "resA", "nid_field": "", "area_field": ""},
