@@ -7,8 +7,7 @@ preview (/customers/<id>/transfer), the dashboard's notices with their Acknowled
 as the viewer (or, on /register, as the anonymous visitor)."""
 from __future__ import annotations
 
-from flask import (Blueprint, abort, flash, g, redirect, render_template, request,
-                   url_for)
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
@@ -132,5 +131,4 @@ def register():
             _("please correct the fields marked below")
         return render_template("tree/register.html", form=shown, errors=exc.errors,
                                error=error), exc.status if exc.status in (403, 409, 429) else 400
-    g.registered = result.extra
     return render_template("tree/register_done.html", done=result.extra)

@@ -96,7 +96,8 @@ def family_problem(call: Call, c: Customer, target: Operator) -> str | None:
     """A parent account and its children stay in one branch (customer.edit's rule): one's
     operator at or above the other's."""
     others = list(call.session.execute(
-        sa.select(Customer.username, Operator.path).join(Operator, Operator.id == Customer.operator_id)
+        sa.select(Customer.username, Operator.path)
+        .join(Operator, Operator.id == Customer.operator_id)
         .where(Customer.deleted_at.is_(None),
                sa.or_(Customer.id == c.parent_id, Customer.parent_id == c.id))))
     for name, path in others:

@@ -252,3 +252,25 @@ def test_bad_input_names_the_field_and_moves_nothing(session, tree, params, fiel
     with pytest.raises(FuncError) as err:
         fn(session, "customer.transfer", tree.boss, elid="", to="resB19")
     assert err.value.field == "elid"
+
+
+def test_a_family_stays_in_one_branch_and_a_collector_left_behind_is_cleared(session, tree):
+    make_operator(session, name="subA19", parent="resA19")
+    make_user(session, login="mgr19", role="manager", operator="resA19")
+    make_customer(session, tree.anna, username="dad19", package=tree.home.name, manager="mgr19")
+    make_customer(session, tree.anna, username="kid19", package=tree.home.name, parent="dad19",
+                  operator="subA19")
+    for who in ("dad19", "kid19"):
+        with pytest.raises(FuncError) as err:
+            fn(session, "customer.transfer", tree.boss, elid=who, to="resB19", bills="move",
+               sok="ok")
+        assert err.value.field == "elid" and "parent" in err.value.message
+    fn(session, "customer.transfer", tree.boss, elid="kid19", to="resA19", bills="move",
+       sok="ok")  # up to the parent's own operator: still one branch
+    fn(session, "customer.edit", tree.boss, sok="ok", elid="kid19", parent="")
+    preview = fn(session, "customer.transfer", tree.boss, elid="dad19", to="resB19")
+    assert preview.values["customers"][0]["manager_cleared"] is True
+    fn(session, "customer.transfer", tree.boss, elid="dad19", to="resB19", bills="move",
+       sok="ok")
+    dad = session.scalars(sa.select(Customer).where(Customer.username == "dad19")).one()
+    assert (dad.operator_id, dad.manager_id) == (tree.b.id, None)
