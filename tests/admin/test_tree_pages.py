@@ -215,3 +215,17 @@ def test_the_dashboard_notice_and_register_fit_a_390_px_phone_in_bangla(  # noqa
     b.save_screenshot(str(screens / "issue19-transfer-390.png"))
     click(b, "transfer-button")
     assert f"/customers/{cid}" in b.current_url
+
+
+def test_the_customer_lists_row_link_moves_by_the_generic_form(world, auth, dbs):
+    amos = world.cust_a2.id
+    auth.login("gadmin")
+    listed = auth.get("/billmgr?func=customer").get_data(as_text=True)
+    assert f"func=customer.transfer&amp;elid={amos}" in listed
+    form = auth.get(f"/billmgr?func=customer.transfer&elid={amos}")
+    assert form.status_code == 200 and 'name="to"' in form.get_data(as_text=True)
+    done = auth.post("/billmgr", {"func": "customer.transfer", "sok": "ok", "elid": str(amos),
+                                  "to": "opB", "bills": "leave"})
+    assert done.status_code == 302
+    dbs.expire_all()
+    assert dbs.get(Customer, amos).operator_id == world.op_b.id
