@@ -9,6 +9,11 @@ interval, so checks do not drift), incidents (monitoring/incidents.py) and the h
 the hour it ran in (monitoring/rollup.py).
 
 `now` is the pass's time (the database's clock unless given: tests drive whole days with it).
+
+An SNMP check's community is kept encrypted (`checks.credentials`, provisioning/device_secrets)
+and decrypted only here, into the probe's spec, when the check runs. `before` / `after` are its
+`radbill db upgrade` step (radbill/migrate.py UPGRADE_STEPS), the devices' step over `checks`:
+migration 0032's plaintext `checks.community` read before the migrations, encrypted after them.
 """
 from __future__ import annotations
 
@@ -21,6 +26,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from monitoring import incidents, probes, rollup
+from provisioning import device_secrets
+from provisioning.errors import ProvisioningError
 from radbill.models import Check, CheckResult, Operator
 
 CONCURRENCY = 64  # probes at once (most time is waiting on the network)
@@ -56,18 +63,30 @@ def next_due(due: dt.datetime, interval: int, now: dt.datetime) -> dt.datetime:
 
 def spec_of(check: Check, level: str) -> probes.Spec:
     """A plain copy of the check for a thread; private targets only for the ISP's own checks
-    (the group's) and the checks of registered routers and OLTs."""
+    (the group's) and the checks of registered routers and OLTs. An snmp check's community is
+    decrypted into it (ProvisioningError naming `community` when the key cannot open it)."""
+    community = device_secrets.read(check.credentials, check.target, "community") \
+        .get("community") if check.kind == "snmp" else None
     return probes.Spec(
         id=check.id, kind=check.kind, target=check.target, timeout=float(check.timeout),
         expect_status=check.expect_status, expect_body=check.expect_body,
         dns_server=check.dns_server, record_type=check.record_type,
-        expect_answer=check.expect_answer, warn_days=check.warn_days, community=check.community,
+        expect_answer=check.expect_answer, warn_days=check.warn_days, community=community,
         allow_private=level == "group" or check.device_kind is not None)
 
 
-def _timed(spec: probes.Spec, t0: float) -> tuple[probes.Outcome, float]:
+def _timed(spec: probes.Spec | ProvisioningError, t0: float) -> tuple[probes.Outcome, float]:
     started = time.monotonic() - t0
+    if isinstance(spec, ProvisioningError):  # its community cannot be read: a failed run
+        return probes.Outcome(False, None, f"SNMP community: {spec.reason}"), started
     return probes.run(spec), started
+
+
+def _spec(check: Check, level: str) -> probes.Spec | ProvisioningError:
+    try:
+        return spec_of(check, level)
+    except ProvisioningError as exc:
+        return exc
 
 
 def run_due(session: Session, now: dt.datetime | None = None, *,
@@ -84,7 +103,7 @@ def run_due(session: Session, now: dt.datetime | None = None, *,
     out = Pass()
     if rows:
         with ThreadPoolExecutor(max_workers=max(1, min(workers, len(rows)))) as pool:
-            futures = [(check, pool.submit(_timed, spec_of(check, level), t0))
+            futures = [(check, pool.submit(_timed, _spec(check, level), t0))
                        for check, level in rows]
             done = [(check, *f.result()) for check, f in futures]
         record(session, done, now, out)
@@ -118,3 +137,17 @@ def record(session: Session, done: list, now: dt.datetime, out: Pass) -> None:
     session.execute(sa.insert(CheckResult), rows)
     session.flush()
     rollup.hours(session, [c.id for c, *_ in done], now, max(r["at"] for r in rows))
+
+
+# -- the `radbill db upgrade` step of migration 0032 ---------------------------------------------
+PLAINTEXT = (("checks", "id", "community", "community"),)  # as device_secrets.PLAINTEXT
+
+
+def before(conn: sa.Connection) -> device_secrets.Saved:
+    """The checks' plaintext communities, while `checks.community` is still there."""
+    return device_secrets.before(conn, PLAINTEXT)
+
+
+def after(conn: sa.Connection, saved: device_secrets.Saved) -> dict[str, int]:
+    """Encrypt what `before` read into `checks.credentials` once 0032 dropped the column."""
+    return device_secrets.encrypt_saved(conn, saved, PLAINTEXT)

@@ -13,7 +13,9 @@ rlm_sql), so it stays in FreeRADIUS' table, and is never listed, shown back or a
 
 `before` / `after` are the `radbill db upgrade` step (radbill/migrate.py UPGRADE_STEPS) that
 moves the plaintext of before migration 0031 into the blobs: read before the migrations drop
-the old columns, encrypted right after them, in the upgrade's one transaction.
+the old columns, encrypted right after them, in the upgrade's one transaction. Another table's
+step reuses them with its own PLAINTEXT (`before(conn, plaintext)`, `encrypt_saved`): a status
+check's SNMP community (monitoring/checks.py, migration 0032).
 """
 from __future__ import annotations
 
@@ -100,9 +102,11 @@ def edit(call, blob: bytes | None, limits: dict[str, int], kind: str) -> bytes |
 
 
 # -- the `radbill db upgrade` step ----------------------------------------------------------
-# (table, key column, plaintext column, its name in the blob) as they were before 0031
+# (table, key column, plaintext column, its name in the blob) as they were before 0031; each
+# table gets a `credentials` blob in the migration that drops its plaintext columns
 PLAINTEXT = (("olts", "id", "password", "password"), ("olts", "id", "community", "community"),
              ("nas_settings", "nas_id", "api_password", "api_password"))
+Saved = dict[str, dict[int, dict[str, str]]]  # plaintext read by `before`: table -> row -> values
 
 
 def _has_column(conn: sa.Connection, table: str, column: str) -> bool:
@@ -111,11 +115,11 @@ def _has_column(conn: sa.Connection, table: str, column: str) -> bool:
         "AND table_name = :t AND column_name = :c"), {"t": table, "c": column}))
 
 
-def before(conn: sa.Connection) -> dict[str, dict[int, dict[str, str]]]:
-    """Plaintext credentials still in their old columns, by table and row (none once 0031
-    dropped them)."""
-    saved: dict[str, dict[int, dict[str, str]]] = {}
-    for table, key, column, name in PLAINTEXT:
+def before(conn: sa.Connection, plaintext=PLAINTEXT) -> Saved:
+    """Plaintext credentials still in their old columns, by table and row (none once the
+    migration dropped them)."""
+    saved: Saved = {}
+    for table, key, column, name in plaintext:
         if not _has_column(conn, table, column):
             continue
         rows = conn.execute(sa.text(f"SELECT {key}, {column} FROM {table} "
@@ -125,24 +129,39 @@ def before(conn: sa.Connection) -> dict[str, dict[int, dict[str, str]]]:
     return saved
 
 
-def after(conn: sa.Connection, saved: dict[str, dict[int, dict[str, str]]]) -> dict[str, int]:
+def migrated(conn: sa.Connection, table: str, plaintext=PLAINTEXT) -> bool:
+    """Whether `table` has its `credentials` blob and none of its plaintext columns any more
+    (the database is at or past the migration that moved them)."""
+    return _has_column(conn, table, "credentials") and \
+        not any(_has_column(conn, t, c) for t, _k, c, _n in plaintext if t == table)
+
+
+def after(conn: sa.Connection, saved: Saved) -> dict[str, int]:
     """Encrypt what `before` read into the `credentials` blobs (a value already in a blob
     wins), and move any community a stock tool wrote into `nas.community` the same way (that
     column stays, FreeRADIUS' schema has it, but radbill keeps it NULL). Idempotent; nothing
     happens while the database is below 0031 (its plaintext columns are still there)."""
-    if not _has_column(conn, "olts", "credentials") or \
-            any(_has_column(conn, t, c) for t, _k, c, _n in PLAINTEXT):
-        return {}
-    nas = saved.setdefault("nas_settings", {})
-    for nas_id, community in conn.execute(sa.text(
-            "SELECT id, community FROM nas WHERE community IS NOT NULL")).all():
-        if community != "":
-            nas.setdefault(nas_id, {}).setdefault("community", community)
-        conn.execute(sa.text("INSERT INTO nas_settings (nas_id) VALUES (:i) "
-                             "ON CONFLICT (nas_id) DO NOTHING"), {"i": nas_id})
-        conn.execute(sa.text("UPDATE nas SET community = NULL WHERE id = :i"), {"i": nas_id})
+    if migrated(conn, "nas_settings"):
+        nas = saved.setdefault("nas_settings", {})
+        for nas_id, community in conn.execute(sa.text(
+                "SELECT id, community FROM nas WHERE community IS NOT NULL")).all():
+            if community != "":
+                nas.setdefault(nas_id, {}).setdefault("community", community)
+            conn.execute(sa.text("INSERT INTO nas_settings (nas_id) VALUES (:i) "
+                                 "ON CONFLICT (nas_id) DO NOTHING"), {"i": nas_id})
+            conn.execute(sa.text("UPDATE nas SET community = NULL WHERE id = :i"),
+                         {"i": nas_id})
+    return encrypt_saved(conn, saved)
+
+
+def encrypt_saved(conn: sa.Connection, saved: Saved, plaintext=PLAINTEXT) -> dict[str, int]:
+    """Write what `before(conn, plaintext)` read into each table's `credentials` blob, merged
+    with what the blob already holds (a value there wins), once the table is `migrated`.
+    Returns the rows written by table."""
     moved = {}
-    for table, key in (("olts", "id"), ("nas_settings", "nas_id")):
+    for table, key in dict.fromkeys((t, k) for t, k, _c, _n in plaintext):
+        if not migrated(conn, table, plaintext):
+            continue
         for row_id, values in (saved.get(table) or {}).items():
             blob = conn.scalar(sa.text(f"SELECT credentials FROM {table} WHERE {key} = :i"),
                                {"i": row_id})

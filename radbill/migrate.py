@@ -62,7 +62,8 @@ def sql_files() -> list[Path]:
 # module has before(conn) -> state, run before the migrations (to read what they will drop),
 # and after(conn, state), run after them and the SQL files; both in the upgrade's transaction,
 # both idempotent. Migrations see the names in config.attributes["upgrade_steps"].
-UPGRADE_STEPS = ("provisioning.device_secrets",)  # device credentials encrypted (0031)
+UPGRADE_STEPS = ("provisioning.device_secrets",  # device credentials encrypted (0031)
+                 "monitoring.checks")  # status checks' SNMP communities encrypted (0032)
 
 
 def upgrade(url: str | None = None, revision: str = "head") -> None:

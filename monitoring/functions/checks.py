@@ -6,6 +6,11 @@ Targets: http(s) URLs (http), host (ping), host:port (tcp), a DNS name at an opt
 loopback or link-local addresses (its routers, its DNS); a reseller's may not, so a reseller's
 login cannot scan the ISP's private network: literal addresses are refused on save, names on
 every run (monitoring/probes.guard). Only the ISP's staff put a check on the public page.
+
+An snmp check's community is write-only (`community=`: an empty value keeps the stored one,
+`forget=community` drops it; an snmp check needs one), kept encrypted in checks.credentials
+(provisioning/device_secrets.py) and decrypted only when the probe runs (monitoring/checks.py);
+the list and the form say whether it is set (`credentials_set`), audit rows mask it.
 """
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 
 from monitoring import probes
+from provisioning import device_secrets
 from radbill.functions import fields as F
 from radbill.functions.audit import jsonable
 from radbill.functions.crud import Entity, in_subtree, may_manage, own_operator
@@ -27,6 +33,8 @@ from radbill.models.monitoring import CHECK_KINDS, RECORD_TYPES
 _LABEL = r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?"
 HOSTNAME = re.compile(rf"(?=.{{1,253}}\.?$){_LABEL}(?:\.{_LABEL})*\.?", re.ASCII)
 STAFF = RESELLERS + DEVICE_STAFF
+CREDENTIALS = {"community": 64}  # write-only (device_secrets.edit): name -> longest accepted
+COMMUNITY = F.text(64, r"[!-~]{1,64}", "printable ASCII without spaces")
 
 
 def host(raw: str) -> str:
@@ -138,15 +146,14 @@ class Checks(Entity):
         F.Field("expect_answer", F.text(255), help="dns: an answer that must be among those given"),
         F.Field("warn_days", F.integer(0, 365), help="tls: fail when the certificate has fewer "
                 "days left (default 14)"),
-        F.Field("community", F.text(64, r"[!-~]{1,64}", "printable ASCII without spaces"),
-                help="snmp: the community (default public)"),
         F.Field("component", F.text(60), help="the group it is shown under on the status page"),
         F.Field("public", F.boolean, clearable=False, help="shown on the public status page"),
         F.Field("enabled", F.boolean, clearable=False),
         F.Field("operator", str, help="whose check (id or name); default: yours"),
     ]
     columns = ["id", "name", "kind", "target", "state", "last_ms", "uptime_24h", "last_at",
-               "last_error", "component", "public", "enabled", "interval", "operator_id"]
+               "last_error", "component", "public", "enabled", "interval", "operator_id",
+               "credentials_set"]
     search = ["name", "target"]
     filters = {"state": "state", "kind": "kind", "operator": "operator_id",
                "component": "component"}
@@ -162,7 +169,9 @@ class Checks(Entity):
         return may_manage(call, obj.operator_id)
 
     def row(self, obj: Check) -> dict:
-        return {c: jsonable(getattr(obj, c, None)) for c in self.columns}  # uptime_24h: list()
+        row = {c: jsonable(getattr(obj, c, None)) for c in self.columns}  # uptime_24h: list()
+        row["credentials_set"] = device_secrets.names_set(obj.credentials)  # never the value
+        return row
 
     def list(self, call: Call) -> ListResult:
         result = super().list(call)
@@ -178,7 +187,12 @@ class Checks(Entity):
         if obj is None:
             return {"kind": "http", "interval": 60, "failures": 3, "timeout": 5,
                     "public": False, "enabled": True}
-        return {f.name: getattr(obj, f.name) for f in self.fields if f.name != "operator"}
+        return {**{f.name: getattr(obj, f.name) for f in self.fields if f.name != "operator"},
+                "credentials_set": device_secrets.names_set(obj.credentials)}
+
+    def extra_params(self) -> tuple[Param, ...]:
+        return (Param("community", "the SNMP community (write-only; empty keeps it)"),
+                Param("forget", "credentials to drop: community"))
 
     def apply(self, call: Call, obj: Check, values: dict, creating: bool) -> None:
         own_operator(call, obj, values, creating)
@@ -190,6 +204,7 @@ class Checks(Entity):
                 raise FuncError("must not be empty", field=key)
         super().apply(call, obj, values, creating)
         self.check_target(call, obj)
+        self.set_community(call, obj)
         if obj.component is None:
             obj.component = ""
         if obj.interval is None:
@@ -198,6 +213,18 @@ class Checks(Entity):
             obj.failures = 3
         if obj.timeout is None:
             obj.timeout = 5
+
+    def set_community(self, call: Call, obj: Check) -> None:
+        """The write-only community (device_secrets.edit: empty keeps, forget= drops); an snmp
+        check needs one."""
+        given = (call.get("community") or "").strip()
+        try:
+            given and COMMUNITY(given)
+        except ValueError as exc:
+            raise FuncError(str(exc), field="community") from None
+        obj.credentials = device_secrets.edit(call, obj.credentials, CREDENTIALS, "a check")
+        if obj.kind == "snmp" and "community" not in device_secrets.names_set(obj.credentials):
+            raise FuncError("an snmp check needs the agent's community", field="community")
 
     def check_target(self, call: Call, obj: Check) -> None:
         try:
