@@ -100,6 +100,8 @@ def create_app(config: dict | None = None):
     app.register_blueprint(books_bp)
     from admin.topology import bp as topology_bp  # the topology map (issue 18)
     app.register_blueprint(topology_bp)
+    from admin.operators import bp as operators_bp  # an operator's plan, bills, delete (issue 19)
+    app.register_blueprint(operators_bp)
     from admin.tree import bp as tree_bp  # transfer, notices, /register (issue 19)
     app.register_blueprint(tree_bp)
 

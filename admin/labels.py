@@ -809,3 +809,41 @@ TREE_HELP = (
     _("the new operator's credit limit"), _("who it is for (shown in the list only)"),
     _("unused, used, revoked or expired"), _("key ids, comma-separated"),
 )
+
+
+# -- issue 19: operator bills, suspension, cascade delete (rating/functions/operator_bills.py,
+# staff/functions/operator_delete.py; the operator's page is admin/operators/) ----------------
+TITLES.update({
+    "operator_plan": _("Operator plans"), "operator_plan.edit": _("Operator plan"),
+    "operator_plan.delete": _("Remove operator plans"), "operator_bill": _("Operator bills"),
+    "operator_bill.pay": _("Pay operator bills"),
+    "operator_archive": _("Deleted operators' archives"),
+    "operator_archive.file": _("Archive file"),
+})
+SINGULAR.update({"operator_bill": (_("operator bill"), _("operator bills")),
+                 "operator_plan": (_("operator plan"), _("operator plans")),
+                 "operator_archive": (_("archive"), _("archives"))})
+VERBS["pay"] = _("Pay")
+DONE["pay"] = _("paid")
+EFFECTS["operator.delete"] = _("its sub-operators, customers, staff logins and the rest are "
+                               "deleted; its bills, payments and ledger are archived with its "
+                               "parent")
+COLUMNS.update({
+    "fee_kind": _("Billed by"), "fee": _("Fee"), "due_days": _("Days to pay"),
+    "grace_days": _("Grace days"), "customer_grace_days": _("Customers' grace days"),
+    "suspended_on": _("Suspended on"), "customers_on": _("Customers suspended from"),
+    "suspended_for": _("Suspended for"), "open_bills": _("Open bills"),
+    "issued_on": _("Issued"), "dry_run": _("Dry run"), "operator_name": _("Operator"),
+    "parts": _("Parts"), "sha256": _("SHA-256"), "finished_at": _("Finished"),
+    "created_by": _("By"),
+})
+VALUES.setdefault("fee_kind", {}).update({"per_subscriber": _("per active subscriber"),
+                                          "flat": _("flat")})
+OPERATOR_BILLS_HELP = (
+    _("per_subscriber: the fee times its active subscribers; flat: the fee"),
+    _("per subscriber or for the month"), _("days from the bill to its due date (default 7)"),
+    _("days after the due date before the operator is suspended (default 7)"),
+    _("days a suspended operator's customers keep service (default 7)"),
+    _("open or paid"), _("the bill's id"), _("the archive's id"),
+    _("yes: list what would be deleted and change nothing"), _("the operator (id or name)"),
+)

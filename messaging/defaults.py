@@ -414,6 +414,8 @@ ALERT_TITLES: dict[tuple[str, str], str] = {
     ("operator.low_balance", "bn"): "আপনার ব্যালেন্স কম",
     ("payment.reversed", "bn"): "পেমেন্ট বাতিল হয়েছে",
     ("approval.requested", "bn"): "একটি লেনদেন অনুমোদনের অপেক্ষায়",
+    ("operator.suspended", "bn"): "আপনার অপারেটর অ্যাকাউন্ট স্থগিত",  # issue 19
+    ("operator.resumed", "bn"): "আপনার অপারেটর অ্যাকাউন্ট আবার সক্রিয়",
 }
 
 DEFAULTS: dict[tuple[str, str, str], tuple[str | None, str]] = {

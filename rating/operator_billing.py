@@ -59,7 +59,8 @@ def active_subscribers(session: Session, op: Operator) -> int:
 
 def amount_of(plan: OperatorPlan, subscribers: int) -> Decimal:
     fee = Decimal(plan.fee)
-    return (fee * subscribers if plan.fee_kind == "per_subscriber" else fee).quantize(Decimal("0.01"))
+    total = fee * subscribers if plan.fee_kind == "per_subscriber" else fee
+    return total.quantize(Decimal("0.01"))
 
 
 # -- bills ---------------------------------------------------------------------------------------

@@ -39,7 +39,8 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from radbill.models import LedgerAccount, LedgerEntry, Operator, OperatorArchive, OperatorArchivePart
+from radbill.models import (LedgerAccount, LedgerEntry, Operator, OperatorArchive,
+                            OperatorArchivePart)
 
 MONEY_TABLES = frozenset({
     "bills", "bill_lines", "payments", "payment_allocations", "gateway_checkouts",
@@ -48,7 +49,8 @@ MONEY_TABLES = frozenset({
     "books_monthly", "complaint_costs", "imported_records", "operator_archives",
     "operator_archive_parts"})
 POSITIONS = ("upstream", "downstream", "receivable", "advances", "fees_payable",
-             "fees_receivable", "commission_payable", "payable")
+             "fees_receivable", "commission_payable", "payable",
+             "transfers")  # what another operator owes it for a moved customer's bills
 # what the dry run calls each table (the rest by their table name)
 NAMES = {"operators": "sub-operators and the operator", "staff_users": "staff logins",
          "customers": "customers", "packages": "packages", "billing_profiles": "billing profiles",
@@ -214,7 +216,7 @@ class Doomed:
                                       f"WHERE {using}")).rowcount
 
 
-# -- the subtree, its balances ---------------------------------------------------------------------
+# -- the subtree, its balances ------------------------------------------------------------------
 def subtree_of(session: Session, op: Operator) -> list[int]:
     return list(session.scalars(sa.select(Operator.id).where(
         Operator.path.startswith(op.path, autoescape=True)).order_by(Operator.id)))
@@ -227,13 +229,14 @@ def balances(session: Session, ids: list[int]) -> list[tuple[str, str, Decimal]]
         sa.select(Operator.name, LedgerAccount.kind, total)
         .join(LedgerAccount, LedgerAccount.operator_id == Operator.id)
         .join(LedgerEntry, LedgerEntry.account_id == LedgerAccount.id)
-        .where(Operator.id.in_(ids), LedgerAccount.kind.in_(POSITIONS))
+        .where(Operator.id.in_(ids), sa.cast(LedgerAccount.kind, sa.Text).in_(POSITIONS))
         .group_by(Operator.id, Operator.name, LedgerAccount.kind).having(total != 0)
         .order_by(Operator.id, LedgerAccount.kind))]
 
 
-# -- the plan ----------------------------------------------------------------------------------------
-def plan(session: Session, op: Operator, customer_ids: list[int] | None = None) -> tuple[Plan, Doomed]:
+# -- the plan ---------------------------------------------------------------------------------
+def plan(session: Session, op: Operator,
+         customer_ids: list[int] | None = None) -> tuple[Plan, Doomed]:
     """What deleting `op` removes (`customer_ids`: only those customers, a task's step)."""
     session.flush()
     subtree = subtree_of(session, op)
@@ -278,7 +281,7 @@ def describe(p: Plan) -> list[dict]:
     return rows
 
 
-# -- archiving and deleting --------------------------------------------------------------------------
+# -- archiving and deleting -------------------------------------------------------------------
 def new_archive(session: Session, op: Operator, by: str) -> OperatorArchive:
     archive = OperatorArchive(parent_id=op.parent_id, operator_id=op.id, operator_name=op.name,
                               created_by=by)

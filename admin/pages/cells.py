@@ -72,6 +72,8 @@ def lookup(model_name: str, ids: set[int]) -> dict[int, str]:
 def link_for(base: str, ident: Any) -> str:
     if base == "customer":
         return url_for("customers.show", cid=ident)
+    if base == "operator" and load_all()["operator_plan"].permits(g.caller):
+        return url_for("operators.show", oid=ident)  # its plan, bills, delete (issue 19)
     edit = load_all().get(f"{base}.edit")
     if edit is not None and edit.allowed(g.caller):
         return "/billmgr?" + urlencode({"func": f"{base}.edit", "elid": ident})

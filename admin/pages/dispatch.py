@@ -36,6 +36,8 @@ OWN_PAGES = {"customer.import", "customer.bulk", "customer.bulk_mac"}
 # X.edit of an existing row whose page of its own shows it better than the generic form (the
 # list's row links and linked names open X.edit): endpoint, its id argument
 EDIT_PAGES = {"complaint.edit": ("dashboard.complaint", "cid")}
+# actions whose confirmation is a page of their own: operator.delete shows its dry run there
+OWN_CONFIRM = {"operator.delete": "operators.show"}  # (issue 19)
 PAGE_CONTROL = {"back", "_orig", "_ask"}
 ALIASES = {"nas": ("router",)}  # the router.* functions act on rows of the nas list
 
@@ -66,6 +68,8 @@ def page(func: str, fparams: dict[str, str], params: dict[str, str]):
             return action_done(fn, fparams, params, back)
         if may_change and not ask and (request.method == "POST" or fparams.get("sok") == "ok"):
             return action_done(fn, fparams, params, back)
+        if func in OWN_CONFIRM and as_id(fparams.get("elid")) is not None:
+            return redirect(url_for(OWN_CONFIRM[func], oid=as_id(fparams["elid"])))
         return confirm_page(fn, fparams, back)
     except FuncError as exc:
         if exc.status in (403, 404):

@@ -33,8 +33,9 @@ PLAN_FIELDS = [
     F.Field("customer_grace_days", F.integer(0, 90), clearable=False,
             help="days a suspended operator's customers keep service (default 7)"),
 ]
-PLAN_COLUMNS = ["operator_id", "operator", "status", "fee_kind", "fee", "due_days",
-                "grace_days", "customer_grace_days", "suspended_on", "customers_on"]
+PLAN_COLUMNS = ["operator_id", "operator", "parent_id", "kind", "credit_limit", "status",
+                "balance", "open_bills", "fee_kind", "fee", "due_days", "grace_days",
+                "customer_grace_days", "suspended_for", "suspended_on", "customers_on"]
 BILL_COLUMNS = ["id", "operator_id", "operator", "period", "subscribers", "fee_kind", "fee",
                 "amount", "status", "issued_on", "due_date", "paid_at"]
 
@@ -54,17 +55,29 @@ def below(call: Call, ref: str | None, field: str = "elid") -> Operator:
 @function("operator_plan", money=True, kind="list", roles=RESELLERS,
           params=(Param("operator"), Param("page"), Param("per_page")))
 def plans(call: Call) -> ListResult:
-    """Operators' subscription plans and suspension state (yours and those below you)."""
+    """Each operator you see (yours and those under you): its subscription plan (empty without
+    one; the group at the top has none), its balance with its parent, and its suspension."""
+    from radbill.models import LedgerAccount, LedgerEntry
     susp = OperatorSuspension
-    stmt = (sa.select(OperatorPlan.operator_id, Operator.name.label("operator"), Operator.status,
+    upstream = (sa.select(sa.func.coalesce(sa.func.sum(LedgerEntry.amount), 0))
+                .join(LedgerAccount, LedgerAccount.id == LedgerEntry.account_id)
+                .where(LedgerAccount.operator_id == Operator.id, LedgerAccount.kind == "upstream")
+                .scalar_subquery())
+    open_bills = (sa.select(sa.func.count()).select_from(OperatorBill)
+                  .where(OperatorBill.operator_id == Operator.id, OperatorBill.status == "open")
+                  .scalar_subquery())
+    stmt = (sa.select(Operator.id.label("operator_id"), Operator.name.label("operator"),
+                      Operator.parent_id, Operator.kind, Operator.credit_limit, Operator.status,
+                      upstream.label("balance"), open_bills.label("open_bills"),
                       OperatorPlan.fee_kind, OperatorPlan.fee, OperatorPlan.due_days,
                       OperatorPlan.grace_days, OperatorPlan.customer_grace_days,
-                      susp.suspended_on, susp.customers_on)
-            .join(Operator, Operator.id == OperatorPlan.operator_id)
+                      susp.reason.label("suspended_for"), susp.suspended_on, susp.customers_on)
+            .outerjoin(OperatorPlan, OperatorPlan.operator_id == Operator.id)
             .outerjoin(susp, sa.and_(susp.operator_id == Operator.id, susp.resumed_on.is_(None)))
-            .where(in_subtree(call, OperatorPlan.operator_id)).order_by(Operator.name))
+            .where(in_subtree(call, Operator.id))
+            .order_by(Operator.name))
     if call.get("operator"):
-        stmt = stmt.where(OperatorPlan.operator_id == resolve_operator(call, call.get("operator")).id)
+        stmt = stmt.where(Operator.id == resolve_operator(call, call.get("operator")).id)
     return _listed(call, stmt, PLAN_COLUMNS)
 
 
@@ -121,7 +134,8 @@ def bills(call: Call) -> ListResult:
             .where(in_subtree(call, OperatorBill.operator_id))
             .order_by(OperatorBill.period.desc(), OperatorBill.id.desc()))
     if call.get("operator"):
-        stmt = stmt.where(OperatorBill.operator_id == resolve_operator(call, call.get("operator")).id)
+        op = resolve_operator(call, call.get("operator"))
+        stmt = stmt.where(OperatorBill.operator_id == op.id)
     status = F.parse_one("status", F.choice("open", "paid"), call.get("status")) \
         if call.get("status") else None
     if status:

@@ -62,9 +62,14 @@ def delete(call: Call) -> OkResult:
     refusal = _refusal(call.session, op)
     blocked = engine.blocked_message(p) if p.blockers else None
     if dry:
+        owed = engine.balances(call.session, p.subtree)
         return OkResult(op.id, {"rows": engine.describe(p), "total": p.total,
                                 "customers": p.deleted.get("customers", 0),
-                                "refused": refusal or blocked})
+                                "refused": refusal or blocked,
+                                "balances": [{"operator": n, "account": k, "amount": str(a)}
+                                             for n, k, a in owed],
+                                "blockers": [{"table": t, "rows": n}
+                                             for t, n in sorted(p.blockers.items())]})
     if refusal or blocked:
         raise FuncError(refusal or blocked, field="elid")
     before = audit.snapshot(op)
@@ -152,7 +157,7 @@ def _add(a: dict, b: dict) -> dict:
 tasks.register(KIND, step)
 
 
-# -- the archives -----------------------------------------------------------------------------------
+# -- the archives ------------------------------------------------------------------------------
 @function("operator_archive", money=True, kind="list", roles=RESELLERS,
           params=(Param("page"), Param("per_page")))
 def archives(call: Call) -> ListResult:

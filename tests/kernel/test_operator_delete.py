@@ -13,8 +13,8 @@ import sqlalchemy as sa
 
 from radbill import tasks
 from radbill.functions.registry import AccessDenied, FuncError, NotFound
-from radbill.models import (AuditLog, Bill, Customer, Event, LedgerAccount, LedgerEntry, Operator,
-                            OperatorArchive, OperatorArchivePart, Payment, StaffUser, Task)
+from radbill.models import (AuditLog, Bill, Customer, Event, Operator, OperatorArchive,
+                            OperatorArchivePart, Payment, StaffUser, Task)
 from rating import billing_run, operator_billing
 from staff.functions import operator_delete as delete_fn
 from tests.support.factories import caller_of, fn, make, make_customer, make_operator, \
@@ -82,7 +82,8 @@ def op_id(session, name: str) -> int | None:
 def test_the_dry_run_lists_exactly_what_the_delete_removes(session, shop):
     dry = fn(session, "operator.delete", elid="resA", dry_run="yes")
     assert dry.extra["refused"] is None
-    going = {r["table"]: r["rows"] for r in dry.extra["rows"] if r["effect"] != "kept, link cleared"}
+    going = {r["table"]: r["rows"] for r in dry.extra["rows"]
+             if r["effect"] != "kept, link cleared"}
     kept = {r["table"]: r["rows"] for r in dry.extra["rows"] if r["effect"] == "kept, link cleared"}
     effect = {r["table"]: r["effect"] for r in dry.extra["rows"] if r["table"] in going}
     # what a person checks: 2 operators, 3 customers, 3 staff logins, the package, the profile,

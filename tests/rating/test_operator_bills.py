@@ -11,7 +11,6 @@ import sqlalchemy as sa
 
 from radbill import tasks
 from radbill.functions import auth as kernel_auth
-from radbill.functions.caller import SYSTEM
 from radbill.functions.registry import AccessDenied, FuncError, NotFound
 from radbill.models import (Customer, Event, Operator, OperatorBill, OperatorPlan,
                             OperatorSuspension, Task)
@@ -19,6 +18,7 @@ from rating import ledger, operator_billing
 from tests.support.factories import caller_of, fn, make_customer, make_operator, make_package, \
     make_user
 from tests.support.rating_factories import assert_books_balance
+from tests.admin.test_browser import browser, live_admin  # noqa: F401  (fixtures)
 
 D = Decimal
 
@@ -199,6 +199,9 @@ def test_an_unpaid_bill_suspends_the_operator_then_its_customers_and_payment_res
         "s1": ("suspended", "operator_suspended"), "s2": ("suspended", "operator_suspended"),
         "b1": ("active", None)}  # another reseller's customer untouched
     assert task.done == 5
+    # a customer's own payment does not lift a suspension its operator caused
+    fn(session, "payment.edit", sok="ok", customer="a1", method="cash", amount="500")
+    assert customers(session, "a1")["a1"] == ("suspended", "operator_suspended")
     # it pays: the parent records the money, the bill is paid, the operator resumed
     fn(session, "operator.fund", elid="resA", amount="400")
     oldest = bills(session, tree.a)[0]
@@ -248,7 +251,10 @@ def test_another_reseller_can_neither_bill_nor_suspend_nor_pay(session, tree):
         fn(session, "operator_bill.pay", ben, elid=str(bill.id))
     assert fn(session, "operator_bill", ben).rows == []
     assert [r["id"] for r in fn(session, "operator_bill", anna).rows] == [bill.id]
-    assert fn(session, "operator_plan", ben).rows == []
+    assert [r["operator"] for r in fn(session, "operator_plan", ben).rows] == ["resB"]
+    (mine,) = fn(session, "operator_plan", anna, operator="resA").rows
+    assert (mine["fee_kind"], mine["fee"], mine["open_bills"], mine["balance"]) == (
+        "flat", "50.00", 1, "0")
     assert session.get(OperatorPlan, tree.a.id).fee == D("50.00")
     session.refresh(tree.a)
     assert tree.a.status == "active"
@@ -324,3 +330,132 @@ def test_the_command_lines_su_refuses_a_suspended_operators_staff(cli, engine):
     assert r.returncode != 0
     assert "operator 'resA' is suspended" in r.stdout + r.stderr
     assert cli("call", "customer").returncode == 0  # the administrator still gets in
+
+
+# -- the operator's page (admin/operators/) --------------------------------------------------------
+@pytest.fixture
+def billed(world):
+    """opA on a flat 500 plan, March 2027's bill unpaid past grace: suspended."""
+    _suspend_for_nonpayment(world.dbs, "opA")
+    world.dbs.commit()
+    return world
+
+
+def test_the_operator_page_shows_its_plan_bills_and_suspension_and_pays(billed, auth):
+    auth.login("gadmin")
+    page = auth.get(f"/operators/{billed.op_a.id}").get_data(as_text=True)
+    assert 'id="suspension"' in page and "2027-03-09" in page  # suspended on the job's day
+    assert "500.00 a month" in page.replace("\u00a0", " ") or "500.00" in page
+    assert 'id="bills"' in page and "2027-03-01" in page and "b-open" in page
+    assert 'id="edit-plan"' in page and 'id="delete"' in page
+    bill = billed.dbs.scalars(sa.select(OperatorBill)).one()
+    resp = auth.post(f"/operators/{billed.op_a.id}/bills/{bill.id}/pay", {})
+    assert resp.status_code == 302
+    assert "500" in auth.get(f"/operators/{billed.op_a.id}").get_data(as_text=True)
+    billed.dbs.expire_all()
+    assert billed.dbs.get(OperatorBill, bill.id).status == "open"  # no funds: refused, shown
+    fn(billed.dbs, "operator.fund", elid="opA", amount="500")
+    billed.dbs.commit()
+    auth.post(f"/operators/{billed.op_a.id}/bills/{bill.id}/pay", {})
+    billed.dbs.expire_all()
+    assert billed.dbs.get(OperatorBill, bill.id).status == "paid"
+    assert billed.dbs.get(Operator, billed.op_a.id).status == "active"
+    page = auth.get(f"/operators/{billed.op_a.id}").get_data(as_text=True)
+    assert 'id="suspension"' not in page and "b-paid" in page
+
+
+def test_the_delete_button_shows_the_dry_run_first(world, auth):
+    auth.login("gadmin")
+    sub = world.sub_a.id
+    # the list's delete action opens the operator's page, whose button asks for the dry run
+    resp = auth.get(f"/billmgr?func=operator.delete&elid={sub}")
+    assert resp.status_code == 302 and resp.location.endswith(f"/operators/{sub}")
+    dry = auth.post(f"/operators/{sub}/delete", {})
+    page = dry.get_data(as_text=True)
+    assert dry.status_code == 200 and 'id="what-goes"' in page and 'id="confirm-delete"' in page
+    assert "Staff logins" in page and "Operators (it and those below it)" in page
+    world.dbs.expire_all()
+    assert world.dbs.get(Operator, sub) is not None  # nothing gone yet
+    done = auth.post(f"/operators/{sub}/delete", {"confirm": "yes"})
+    assert done.status_code == 302 and "operator_archive" in done.location
+    world.dbs.expire_all()
+    assert world.dbs.get(Operator, sub) is None
+
+
+def test_a_balance_shows_on_the_dry_run_and_no_delete_button(world, auth):
+    fn(world.dbs, "operator.fund", elid="subA", amount="75")
+    world.dbs.commit()
+    auth.login("gadmin")
+    page = auth.post(f"/operators/{world.sub_a.id}/delete", {}).get_data(as_text=True)
+    assert 'id="refused"' in page and "75.00" in page and 'id="confirm-delete"' not in page
+    assert auth.post(f"/operators/{world.sub_a.id}/delete", {"confirm": "yes"}).status_code == 302
+    world.dbs.expire_all()
+    assert world.dbs.get(Operator, world.sub_a.id) is not None
+
+
+def test_another_reseller_cannot_open_or_delete_the_operator(world, auth):
+    auth.login("operb")
+    assert auth.get(f"/operators/{world.op_a.id}").status_code in (403, 404)
+    assert auth.post(f"/operators/{world.sub_a.id}/delete", {"confirm": "yes"}).status_code \
+        in (403, 404)
+    world.dbs.expire_all()
+    assert world.dbs.get(Operator, world.sub_a.id) is not None
+    auth.logout()
+    auth.login("opera")  # its own page: no delete button, no plan to change
+    page = auth.get(f"/operators/{world.op_a.id}").get_data(as_text=True)
+    assert 'id="delete"' not in page and 'id="edit-plan"' not in page
+
+
+@pytest.mark.parametrize("which", ["show", "delete"])
+def test_the_operator_pages_in_bangla(billed, auth, which):
+    from tests.admin.test_bangla_pages import assert_bangla
+    auth.login("gadmin")
+    oid = billed.op_a.id
+    resp = auth.get(f"/operators/{oid}?lang=bn") if which == "show" else \
+        auth.post(f"/operators/{oid}/delete?lang=bn", {})
+    page = resp.get_data(as_text=True)
+    assert '<html lang="bn">' in page
+    main = page[page.index("<main>"):page.index("</main>")]
+    assert_bangla(main, which, {"opA", "isp", "su=", "API"})
+
+
+@pytest.fixture
+def phone_operator(committed):
+    from radbill import db
+    with db.session_scope() as s:
+        make_operator(s, name="isp")
+        make_operator(s, name="Mirpur Fibre Network Reseller", parent="isp")
+        make_user(s, login="pops", role="group_admin", operator="isp", password="correct-horse",
+                  lang="bn")
+        pkg = make_package(s, name="home")
+        for n in range(4):
+            make_customer(s, username=f"mirpur{n}", package=pkg.name,
+                          operator="Mirpur Fibre Network Reseller")
+        _suspend_for_nonpayment(s, "Mirpur Fibre Network Reseller")
+        return s.scalar(sa.select(Operator.id).where(Operator.name.like("Mirpur%")))
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not __import__("shutil").which("chromedriver"), reason="no chromedriver")
+def test_the_operator_pages_fit_a_390_px_phone_in_bangla(phone_operator, live_admin,  # noqa: F811
+                                                         browser):  # noqa: F811
+    from selenium.webdriver.common.by import By
+    from tests.admin.test_browser import ARTIFACTS, click, fill
+    from tests.admin.test_design_browser import fits, viewport
+    live, b = live_admin, browser
+    screens = ARTIFACTS / "screens"
+    screens.mkdir(parents=True, exist_ok=True)
+    viewport(b, 390, 844)
+    b.get(live + "/login")
+    fill(b, login="pops", password="correct-horse")
+    click(b, "submit")
+    b.get(f"{live}/operators/{phone_operator}")
+    assert "স্থগিত" in b.find_element(By.ID, "suspension").text
+    assert "৫০০.০০" in b.find_element(By.ID, "bills").text
+    fits(b, 390, "operator page")
+    b.save_screenshot(str(screens / "issue19-operator-390.png"))
+    b.find_element(By.ID, "delete").click()
+    assert b.find_element(By.ID, "what-goes").text
+    assert "আর্কাইভ করে মুছে ফেলা" in b.find_element(By.ID, "what-goes").text
+    fits(b, 390, "operator delete dry run")
+    b.save_screenshot(str(screens / "issue19-operator-delete-390.png"))

@@ -71,7 +71,8 @@ def upgrade() -> None:
                            name=op.f("ck_operator_bills_period_month_start")),
         sa.CheckConstraint("amount >= 0", name=op.f("ck_operator_bills_amount_nonneg")),
         sa.CheckConstraint("subscribers >= 0", name=op.f("ck_operator_bills_subscribers_nonneg")),
-        sa.CheckConstraint("status in ('open', 'paid')", name=op.f("ck_operator_bills_status_known")),
+        sa.CheckConstraint("status in ('open', 'paid')",
+                           name=op.f("ck_operator_bills_status_known")),
         sa.CheckConstraint("(status = 'paid') = (paid_at is not null)",
                            name=op.f("ck_operator_bills_paid_has_time")),
         sa.CheckConstraint("due_date >= issued_on", name=op.f("ck_operator_bills_due_after_issue")),
@@ -134,8 +135,9 @@ def upgrade() -> None:
         sa.Column("content", sa.LargeBinary(), nullable=False),
         sa.Column("sha256", sa.Text(), nullable=False),
         sa.Column("rows", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(["archive_id"], ["operator_archives.id"], ondelete="CASCADE",
-                                name=op.f("fk_operator_archive_parts_archive_id_operator_archives")),
+        sa.ForeignKeyConstraint(
+            ["archive_id"], ["operator_archives.id"], ondelete="CASCADE",
+            name=op.f("fk_operator_archive_parts_archive_id_operator_archives")),
         sa.PrimaryKeyConstraint("archive_id", "seq", name=op.f("pk_operator_archive_parts")),
     )
 
