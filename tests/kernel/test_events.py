@@ -191,8 +191,8 @@ def test_every_emitter_matches_the_catalogue(session):
     for name in ("payer19", "late19"):
         fn(session, "operator_plan.edit", sok="ok", elid=name, fee_kind="flat", fee="10",
            due_days="0", grace_days="0")
-    operator_billing.run(session, dt.date(2031, 1, 1))
-    operator_billing.run(session, dt.date(2031, 1, 2))
+    operator_billing.run(session, dt.date(2091, 1, 1))
+    operator_billing.run(session, dt.date(2091, 1, 2))
     fn(session, "operator.fund", elid="late19", amount="10")
     late = session.scalar(sa.text("select b.id from operator_bills b join operators o on "
                                   "o.id = b.operator_id where o.name = 'late19'"))

@@ -160,33 +160,35 @@ def customers(session, *names) -> dict[str, tuple[str, str | None]]:
 
 def test_an_unpaid_bill_suspends_the_operator_then_its_customers_and_payment_resumes(
         session, tree, monkeypatch):
+    # far ahead, so paying (judged on the later of today and the suspension day) finds the
+    # next month's bill not yet overdue on any day this test runs
     monkeypatch.setattr(operator_billing, "BATCH", 2)  # several steps
     fn(session, "operator_plan.edit", sok="ok", elid="resA", fee_kind="flat", fee="400",
        due_days="7", grace_days="21", customer_grace_days="3")
-    operator_billing.run(session, dt.date(2028, 2, 1))  # due 2028-02-08, grace to the 29th
-    operator_billing.run(session, dt.date(2028, 2, 29))
+    operator_billing.run(session, dt.date(2096, 2, 1))  # due 2096-02-08, grace to the 29th
+    operator_billing.run(session, dt.date(2096, 2, 29))
     session.refresh(tree.a)
     assert tree.a.status == "active"  # the leap day is the last day of grace
-    operator_billing.run(session, dt.date(2028, 3, 1))
+    operator_billing.run(session, dt.date(2096, 3, 1))
     session.refresh(tree.a)
     assert tree.a.status == "suspended"
     ev = session.scalars(sa.select(Event).where(Event.name == "operator.suspended")).one()
     assert (ev.operator_id, ev.data["reason"], ev.func) == (tree.a.id, "unpaid",
                                                              "job.operator_billing")
     row = session.scalars(sa.select(OperatorSuspension)).one()
-    assert (row.suspended_on, row.customers_on) == (dt.date(2028, 3, 1), dt.date(2028, 3, 4))
+    assert (row.suspended_on, row.customers_on) == (dt.date(2096, 3, 1), dt.date(2096, 3, 4))
     # its staff are shut out: su= (the CLI's door) refuses anna
     with pytest.raises(AccessDenied) as exc:
         kernel_auth.system_caller(session, "anna")
     assert "resA" in exc.value.message and "suspended" in exc.value.message
     # the customers keep service through the customer grace days
-    operator_billing.run(session, dt.date(2028, 3, 3))
+    operator_billing.run(session, dt.date(2096, 3, 3))
     assert row.customers_task_id is None
     names = ("a1", "a2", "a3", "a4", "s1", "s2", "b1")
     assert customers(session, *names)["a1"] == ("active", None)
-    operator_billing.run(session, dt.date(2028, 3, 4))
+    operator_billing.run(session, dt.date(2096, 3, 4))
     assert row.customers_task_id is not None
-    operator_billing.run(session, dt.date(2028, 3, 5))  # one task, not two
+    operator_billing.run(session, dt.date(2096, 3, 5))  # one task, not two
     assert session.scalar(sa.select(sa.func.count()).select_from(Task)
                           .where(Task.kind == "operator.suspend_customers")) == 1
     task = session.get(Task, row.customers_task_id)
@@ -208,7 +210,7 @@ def test_an_unpaid_bill_suspends_the_operator_then_its_customers_and_payment_res
     done = fn(session, "operator_bill.pay", elid=str(oldest.id))
     assert done.extra["resumed"] is True
     session.refresh(tree.a)
-    assert tree.a.status == "active" and row.resumed_on == dt.date(2028, 3, 1)
+    assert tree.a.status == "active" and row.resumed_on == dt.date(2096, 3, 1)
     resumed = session.scalars(sa.select(Event).where(Event.name == "operator.resumed")).one()
     assert resumed.data["reason"] == "payment"
     back = session.scalars(sa.select(Task).where(Task.kind == "operator.resume_customers")).one()
