@@ -34,7 +34,7 @@ class Spec:
     record_type: str | None = None
     expect_answer: str | None = None
     warn_days: int | None = None
-    community: str | None = None
+    community: str | None = field(default=None, repr=False)  # never in a logged repr
     allow_private: bool = False
 
 
