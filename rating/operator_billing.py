@@ -79,10 +79,11 @@ def issue(session: Session, op: Operator, plan: OperatorPlan, on: dt.date,
     if row is None:
         return None
     bill = session.get(OperatorBill, row)
+    what = f"subscription {bill.period:%Y-%m} of {op.name}"
+    if plan.fee_kind == "per_subscriber":
+        what += f": {count} subscribers"
     bill.transaction_id = ledger.post(
-        session, "operator_bill", f"subscription {bill.period:%Y-%m} of {op.name}: "
-        f"{count} subscribers" if plan.fee_kind == "per_subscriber" else
-        f"subscription {bill.period:%Y-%m} of {op.name}",
+        session, "operator_bill", what,
         [(op.id, "operator_fees", amount), (op.id, "fees_payable", -amount),
          (op.parent_id, "fees_receivable", amount), (op.parent_id, "revenue", -amount)],
         operator_id=op.id, reference=f"OB-{bill.id}")
