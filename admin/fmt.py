@@ -97,7 +97,8 @@ def duration(seconds: Any) -> str:
     d, s = divmod(s, 86400)
     h, s = divmod(s, 3600)
     m, _ = divmod(s, 60)
-    return digits((f"{d}d " if d else "") + f"{h:02d}:{m:02d}")
+    # "2d 03:04"; in Bangla "২ দিন ০৩:০৪"
+    return digits((_t("%(days)sd ", days=d) if d else "") + f"{h:02d}:{m:02d}")
 
 
 def money(value: Any, currency: str | None = None) -> str:

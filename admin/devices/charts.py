@@ -6,9 +6,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
+from admin.l10n import lang
 from admin.svg import COLOURS
+from radbill import l10n
 
 # a chart wider than this many points shows nothing more on a screen; averaging buckets keeps
 # a month of 5-minute polls readable and the SVG small
@@ -69,9 +72,11 @@ def series(rows: list[dict], start: dt.datetime, end: dt.datetime) -> list[Serie
 def line_chart(s: Series, start: dt.datetime, end: dt.datetime, tz: ZoneInfo,
                width: int = 720, height: int = 180) -> Markup:
     """In and out rates over the range; hour or day ticks in the ISP's zone; no script."""
+    here = lang()
     if not s.points:
-        return Markup('<p class="no-rates">No rates in this range yet (a rate needs two polls; '
-                      'the first poll after a counter reset has none).</p>')
+        return Markup('<p class="no-rates">%s</p>') % _(
+            "No rates in this range yet (a rate needs two polls; the first poll after a "
+            "counter reset has none).")
     pad_l, pad_b = 70, 20
     top = max(max(p[1], p[2]) for p in s.points) or 1.0
     span = max((end - start).total_seconds(), 1.0)
@@ -84,15 +89,17 @@ def line_chart(s: Series, start: dt.datetime, end: dt.datetime, tz: ZoneInfo,
 
     parts = [f'<svg class="chart traffic" viewBox="0 0 {width} {height + pad_b + 16}" '
              f'width="100%" role="img" xmlns="http://www.w3.org/2000/svg">'
-             f'<title>{escape(s.if_name)} traffic</title>',
+             f'<title>{escape(_("Traffic of %(name)s", name=s.if_name))}</title>',
              f'<line x1="{pad_l}" y1="{height}" x2="{width}" y2="{height}" stroke="#999"/>',
-             f'<text x="0" y="14" font-size="10">{escape(rate(top))}</text>',
-             f'<text x="0" y="{height}" font-size="10">0</text>']
+             f'<text x="0" y="14" font-size="10">{escape(l10n.digits(rate(top), here))}</text>',
+             f'<text x="0" y="{height}" font-size="10">{l10n.digits("0", here)}</text>']
     for at in ticks(start, end, tz):
         parts.append(f'<line x1="{x(at):.1f}" y1="{height}" x2="{x(at):.1f}" y2="{height + 4}" '
                      f'stroke="#999"/><text x="{x(at) - 14:.1f}" y="{height + 15}" '
                      f'font-size="10">{escape(tick_label(at, span, tz))}</text>')
-    for j, (name, k) in enumerate((("in", 1), ("out", 2))):
+    # the legend says "in (peak 950.0 Mbit/s)": one msgid each, no lone "in" in the catalogue
+    legends = (_("in (peak %(rate)s)"), _("out (peak %(rate)s)"))
+    for j, (name, k) in enumerate(((_("incoming"), 1), (_("outgoing"), 2))):
         for run in runs(s.points):
             if len(run) == 1:  # a lone poll between gaps: a dot, or it would not show at all
                 parts.append(f'<circle cx="{x(run[0][0]):.1f}" cy="{y(run[0][k]):.1f}" r="2" '
@@ -101,11 +108,11 @@ def line_chart(s: Series, start: dt.datetime, end: dt.datetime, tz: ZoneInfo,
             pts = " ".join(f"{x(p[0]):.1f},{y(p[k]):.1f}" for p in run)
             parts.append(f'<polyline fill="none" stroke="{COLOURS[j]}" stroke-width="1.5" '
                          f'points="{pts}"><title>{name}</title></polyline>')
-        peak = s.peak_in if k == 1 else s.peak_out
+        peak = l10n.digits(rate(s.peak_in if k == 1 else s.peak_out), here)
         parts.append(f'<rect x="{pad_l + j * 200}" y="{height + pad_b + 4}" width="10" '
                      f'height="10" fill="{COLOURS[j]}"/><text x="{pad_l + j * 200 + 14}" '
-                     f'y="{height + pad_b + 13}" font-size="11">{name} (peak '
-                     f'{escape(rate(peak))})</text>')
+                     f'y="{height + pad_b + 13}" font-size="11">'
+                     f'{escape(legends[j] % {"rate": peak})}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
 
@@ -142,5 +149,11 @@ def ticks(start: dt.datetime, end: dt.datetime, tz: ZoneInfo) -> list[dt.datetim
 
 
 def tick_label(at: dt.datetime, span_seconds: float, tz: ZoneInfo) -> str:
-    local = at.astimezone(tz)
-    return local.strftime("%d %b") if span_seconds > 2 * 86400 else local.strftime("%H:%M")
+    """A day ("23 Feb", Bangla month names in Bangla) past two days, else the hour; in the
+    page's digits."""
+    local, here = at.astimezone(tz), lang()
+    if span_seconds <= 2 * 86400:
+        return l10n.digits(local.strftime("%H:%M"), here)
+    if here == l10n.DEFAULT:
+        return local.strftime("%d %b")
+    return l10n.date(local.date(), here, "d MMM")

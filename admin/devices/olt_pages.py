@@ -50,7 +50,6 @@ def olt_log(elid: int):
         "devices/olt_log.html", elid=elid, olt=values, log=result, error=error, tab="log",
         severities=SEVERITIES, severity=params.get("severity", ""), q=params.get("q", ""),
         last_page=max(1, -(-((result.total if result else 0) or 0) // LOG_PAGE)),
-        title=f"OLT {values['name']}",
         api=f"/billmgr?{request_line('olt.log', {'elid': str(elid)})}&out=xml"
     ), 200 if error is None else error.status
 
@@ -64,7 +63,7 @@ def olt_vlans(elid: int):
     result = run_or_abort("olt.vlans", {"elid": str(elid), "per_page": "1000"})
     return render_template(
         "devices/olt_vlans.html", elid=elid, olt=values, vlans=result, tab="vlans",
-        can_refresh=may("olt.vlans"), title=f"OLT {values['name']}",
+        can_refresh=may("olt.vlans"),
         api=f"/billmgr?{request_line('olt.vlans', {'elid': str(elid)})}&out=xml")
 
 

@@ -105,9 +105,8 @@ def router(elid: int):
         name=(info or snmp)["name"], can_kick=may("router.kick"),
         can_see_customers=may("customer"), can_edit_nas=may("nas.edit"),
         can_push=may("router.push_profiles"), can_push_garden=may("router.push_walled_garden"),
-        can_log=may("router.log"), can_query=may("router.print"),
+        can_log=may("router.log"), can_query=may("router.print"), can_topology=may("topology"),
         **traffic("nas", elid),
-        title=f"Router {(info or snmp)['name']}",
         api=f"/billmgr?{request_line('router.status', {'elid': str(elid)})}&out=xml"
     ), 200 if error is None else error.status
 
@@ -128,7 +127,6 @@ def olt(elid: int):
         "devices/olt.html", elid=elid, olt=values, onus=onus, snmp=device_row("olt", elid),
         can_sync=may("olt.sync"), status_filter=params.get("status", ""),
         last_page=max(1, -(-(onus.total or 0) // ONU_PAGE)), **traffic("olt", elid),
-        title=f"OLT {values['name']}",
         api=f"/billmgr?{request_line('onu', {'olt': str(elid)})}&out=xml")
 
 
@@ -200,7 +198,6 @@ def walled_garden(elid: int):
     return render_template(
         "devices/walled_garden.html", elid=elid, name=name, rows=plan.rows,
         changes=sum(r["action"] != "unchanged" for r in plan.rows),
-        title=f"Walled garden for {name}",
         api=f"/billmgr?{request_line('router.push_walled_garden', {'elid': str(elid)})}&out=xml")
 
 

@@ -48,7 +48,8 @@ def panels() -> dict:
     tz = current_app.config["TZ"]
     here = lang()
     ctx: dict = {"now": dt.datetime.now(dt.timezone.utc), "severity_colours": SEVERITY_COLOURS,
-                 "severity_names": SEVERITY_NAMES}
+                 "severity_names": SEVERITY_NAMES, "can_router": may("router.status"),
+                 "can_olt": may("onu"), "can_topology": may("topology")}
     counts = rows("noc.down_counts")  # counted in the database: right at any number
     ctx["down_counts"] = None if counts is None else {
         "total": sum(r["devices"] for r in counts), "down": sum(r["down"] for r in counts)}
@@ -168,18 +169,23 @@ def radio(elid: int):
     tz = current_app.config["TZ"]
     end = dt.datetime.now(dt.timezone.utc)
     start = end - dt.timedelta(hours=hours)
-    quality = _("TX quality and SNR") if info.get("kind") == "epmp" else _("CCQ and SNR")
-    graphs = [
-        (_("Signal and noise (dBm)"), charts.series(samples, ("signal", "noise"), start, end, tz,
-                                                     _("Signal and noise (dBm)"), " dBm")),
-        # ePMP has no CCQ: the column holds its TX quality (monitoring/radios/epmp.py)
-        (quality, charts.series(samples, ("ccq", "snr"), start, end, tz, quality)),
-        (_("Rates (kbit/s)"), charts.series(samples, ("tx_rate", "rx_rate"), start, end, tz,
-                                            _("Rates (kbit/s)"))),
-        (_("Stations"), charts.series(samples, ("stations",), start, end, tz, _("Stations"))),
-        (_("CPU and memory, percent"), charts.series(samples, ("cpu", "memory"), start, end, tz,
-                                                _("CPU and memory, percent"), "%")),
-    ]
+    epmp = info.get("kind") == "epmp"
+    quality = _("TX quality and SNR") if epmp else _("CCQ and SNR")
+    # the lines' names in the reader's language; ePMP has no CCQ: the column holds its TX
+    # quality (monitoring/radios/epmp.py)
+    legend = {"signal": _("Signal"), "noise": _("Noise"),
+              "ccq": _("TX quality") if epmp else _("CCQ"), "snr": _("SNR"),
+              "tx_rate": _("TX rate"), "rx_rate": _("RX rate"), "stations": _("Stations"),
+              "cpu": _("CPU"), "memory": _("Memory")}
+
+    def graph(title: str, names: tuple[str, ...], unit: str = ""):
+        return title, charts.series(samples, names, start, end, tz, title, unit, legend=legend)
+
+    graphs = [graph(_("Signal and noise (dBm)"), ("signal", "noise"), " dBm"),
+              graph(quality, ("ccq", "snr")),
+              graph(_("Rates (kbit/s)"), ("tx_rate", "rx_rate")),
+              graph(_("Stations"), ("stations",)),
+              graph(_("CPU and memory, percent"), ("cpu", "memory"), "%")]
     return render_template("noc/radio.html", radio=info, graphs=graphs, stations=stations,
                            ranges=list(RANGES), range=chosen, start=start, end=end,
                            can_poll=may("radio.poll"), title=N_("Radio"))
@@ -200,3 +206,12 @@ def poll(elid: int):
 
 def caller_sees_noc() -> bool:
     return may("zabbix_problem", page_caller())
+
+
+@bp.app_context_processor
+def noc_link() -> dict:
+    """`noc_page()` for pages that link back to the NOC (the topology maps): its address when
+    the logged-in viewer may see it, else None."""
+    def noc_page() -> str | None:
+        return url_for("noc.dashboard") if caller_sees_noc() else None
+    return {"noc_page": noc_page}
