@@ -847,3 +847,17 @@ OPERATOR_BILLS_HELP = (
     _("open or paid"), _("the bill's id"), _("the archive's id"),
     _("yes: list what would be deleted and change nothing"), _("the operator (id or name)"),
 )
+
+
+# -- issue 19: tenants and special permissions (staff/functions/permissions.py) -------------
+TITLES["permission"] = _("Special permissions")
+SINGULAR["permission"] = (_("permission"), _("permissions"))
+COLUMNS["tenant"] = _("A tenant (an ISP of its own)")
+PER_FUNCTION.setdefault("permission", {}).update({
+    "func": _("Function"), "user_id": _("Staff account"), "access": _("Access"),
+    "granted_by": _("Changed by")})
+PER_FUNCTION.setdefault("permission.edit", {}).update({
+    "user": _("Staff account"), "func": _("Function"), "grant": _("Grant"),
+    "revoke": _("Revoke")})
+CODED.add("access")
+VALUES["access"] = {"granted": _("granted"), "revoked": _("revoked")}

@@ -23,8 +23,9 @@ SECTIONS = (
                  "radio", "zabbix", "zabbix_problem", "zabbix_host")),  # issue 18: the NOC
     ("Reports", ()),  # issue 19: filings (their pages in EXTRA)
     ("Catalog", ("package", "billing_profile")),
-    ("Staff", ("operator", "user", "api_client", "api_request", "webhook", "webhook_delivery",
-               "notice", "provisioning_key")),  # issue 19: the reseller tree
+    ("Staff", ("operator", "user", "permission",  # issue 19: special permissions
+               "notice", "provisioning_key",  # issue 19: the reseller tree
+               "api_client", "api_request", "webhook", "webhook_delivery")),
     ("Messages", ("message", "template", "msg_gateway", "incoming")),
     ("Complaints", ("complaint", "report.overdue_complaints", "department", "complaint_category")),
     ("Logs", ("audit", "authlog", "event")),

@@ -222,6 +222,11 @@ CATALOGUE: dict[str, EventType] = {t.name: t for t in (
               ("component",), emitters=("job.checks",),
               routes=(Route("alert", match={"alert": True}),)),
     # -- end issue 18, status checks ---------------------------------------------------------
+    # -- issue 19, special permissions (staff/functions/permissions.py): access is granted,
+    # revoked or default (the role's again); operator_id is the login's operator
+    EventType("permission.changed", "A staff login's permission changed",
+              ("user_id", "login", "permission", "access"),
+              emitters=("permission.edit", "permission.delete")),
     # -- issue 19, the books (rating/functions/books.py): no consumer yet (webhooks hear them)
     EventType("expense.recorded", "An expense was recorded",
               ("expense_id", "amount", "category", "spent_on", "paid_from"),

@@ -16,11 +16,11 @@ import sqlalchemy as sa
 from provisioning import device_secrets, mikrotik, ppp
 from provisioning.errors import ProvisioningError
 from radbill.functions import audit, fields as F
-from radbill.functions.crud import in_subtree, operator_path, usable
+from radbill.functions.crud import in_subtree, operator_path, owns_globals, usable
 from radbill.functions.registry import (AccessDenied, Call, FuncError, ListResult, OkResult, Param,
                                         function)
 from radbill.functions.roles import DEVICE_STAFF, ISP_ADMINS
-from radbill.models import Customer, DeviceStatus, Nas, NasSettings, Operator, Package
+from radbill.models import Customer, DeviceStatus, Nas, NasSettings, Package
 
 ELID = Param("elid", "the NAS id, name or address", True)
 
@@ -48,15 +48,14 @@ def router_of(call: Call) -> tuple[Nas, mikrotik.Router]:
 
 def owns(call: Call, nas: Nas) -> bool:
     """Whether the caller's operator owns this router (or sits above its owner). A global NAS
-    (no operator) is the ISP's: owned by staff at the top of the tree only."""
+    (no operator) is the ISP's: owned by staff at the top of the tree only, and with several
+    tenants by the system administrator only (crud.owns_globals)."""
     path = call.caller.operator_path
     if path is None:
         return True
     owner = nas.settings.operator_id if nas.settings else None
     if owner is None:
-        top = call.session.scalar(sa.select(Operator.parent_id.is_(None))
-                                  .where(Operator.id == call.caller.operator_id))
-        return bool(top)
+        return owns_globals(call)
     return call.caller.sees(operator_path(call, owner))
 
 

@@ -31,11 +31,24 @@ def check_password(user: StaffUser, password: str) -> bool:
 
 
 def caller_for(session: Session, user: StaffUser, ip: str | None = None, lang: str = "en") -> Caller:
-    """A staff user as a Caller; the system administrator role sees the whole tree."""
+    """A staff user as a Caller; the system administrator role sees the whole tree. Any other
+    login carries its special permissions (functions granted beyond its role, revoked below)."""
     if user.role == "admin":
         return Caller(user.login, "admin", user.operator_id, None, user.id, ip, lang)
     path = session.scalar(sa.select(Operator.path).where(Operator.id == user.operator_id))
-    return Caller(user.login, user.role, user.operator_id, path, user.id, ip, lang)
+    granted, revoked = permissions_of(session, user.id)
+    return Caller(user.login, user.role, user.operator_id, path, user.id, ip, lang,
+                  granted=granted, revoked=revoked)
+
+
+def permissions_of(session: Session,
+                   user_id: int | None) -> tuple[frozenset[str], frozenset[str]]:
+    """The functions granted to and revoked from a staff login (issue 19)."""
+    from radbill.models import StaffPermission
+    rows = session.execute(sa.select(StaffPermission.func, StaffPermission.allow)
+                           .where(StaffPermission.user_id == user_id)).all()
+    return (frozenset(f for f, allow in rows if allow),
+            frozenset(f for f, allow in rows if not allow))
 
 
 def operator_chain(session: Session, user: StaffUser) -> list[int]:

@@ -21,10 +21,21 @@ class Caller:
     # functions it may call (registry.scope_of); None for staff, who have their role only
     scopes: frozenset[str] | None = None
     api_client_id: int | None = None  # the API client calling (its calls are audited as it)
+    # a staff login's special permissions (staff_permissions, issue 19): functions granted
+    # beyond its role and functions revoked below it (auth.caller_for loads them)
+    granted: frozenset[str] = frozenset()
+    revoked: frozenset[str] = frozenset()
 
     @property
     def is_sysadmin(self) -> bool:
         return self.role == "admin" and self.operator_path is None
+
+    @property
+    def tenant_id(self) -> int | None:
+        """The group (tenant root) at the top of this caller's subtree; None for the system
+        administrator, who sees every tenant."""
+        first = (self.operator_path or "").strip("/").partition("/")[0]
+        return int(first) if first.isdigit() else None
 
     def sees(self, path: str | None) -> bool:
         """Whether an object owned by the operator at `path` is in this caller's subtree."""

@@ -366,9 +366,13 @@ def own_operator(call: Call, obj, values: dict, creating: bool) -> None:
 
 
 def root_operator(call: Call) -> Operator:
-    """The group at the top of the tree (the ISP itself), made on first need."""
-    op = call.session.scalars(sa.select(Operator).where(Operator.parent_id.is_(None))
-                              .order_by(Operator.id)).first()
+    """The group at the top of the caller's tree: its tenant (issue 19), or for the system
+    administrator the first group (the ISP the install was made for), made on first need."""
+    if call.caller.tenant_id is not None:
+        op = call.session.get(Operator, call.caller.tenant_id)
+        if op is not None:
+            return op
+    op = first_root(call.session)
     if op is None:
         from radbill import settings
         op = Operator(name=settings.get().isp_name, level="group", kind="credit", path="")
@@ -377,6 +381,46 @@ def root_operator(call: Call) -> Operator:
         op.path = f"/{op.id}/"
         call.session.flush()
     return op
+
+
+def owns_globals(call: Call) -> bool:
+    """Whether global objects (no operator: a shared NAS...) are the caller's own to run: the
+    system administrator's; and, while the tree has one group only (no tenants), its staff's
+    at the top, as the ISP's own. With tenants they belong to no tenant (issue 19)."""
+    if call.caller.is_sysadmin:
+        return True
+    if call.caller.tenant_id is None or call.caller.operator_id != call.caller.tenant_id:
+        return False
+    roots = call.session.scalars(sa.select(Operator.id).where(Operator.parent_id.is_(None))
+                                 .limit(2)).all()
+    return roots == [call.caller.tenant_id]
+
+
+def first_root(session) -> Operator | None:
+    """The first group made (the ISP the install was made for; other groups are tenants)."""
+    return session.scalars(sa.select(Operator).where(Operator.parent_id.is_(None))
+                           .order_by(Operator.id).limit(1)).first()
+
+
+def tenant_of(session, operator_id: int | None) -> Operator | None:
+    """The group (tenant root) at the top of an operator's branch; None for None."""
+    if operator_id is None:
+        return None
+    path = session.scalar(sa.select(Operator.path).where(Operator.id == operator_id)) or ""
+    top = path.strip("/").partition("/")[0]
+    return session.get(Operator, int(top)) if top.isdigit() else None
+
+
+def isp_name(session, operator_id: int | None) -> str:
+    """The ISP's name as customers read it (invoices, receipts, messages, pages): a tenant's
+    own name (the group at the top of the operator's branch), the RADBILL_ISP_NAME setting
+    for the install's first group and for nothing in particular."""
+    from radbill import settings
+    top = tenant_of(session, operator_id)
+    first = first_root(session) if top is not None else None
+    if top is None or first is None or top.id == first.id:
+        return settings.get().isp_name
+    return top.name
 
 
 def resolve_operator(call: Call, ref: str | None, field: str = "operator") -> Operator:

@@ -145,7 +145,12 @@ class Function:
     replica: bool = False  # a report: reads from the streaming replica when there is one
 
     def allowed(self, caller: Caller) -> bool:
-        return caller.is_sysadmin or self.roles is None or caller.role in self.roles
+        """Its role, or a special permission of the caller's login: a function revoked from
+        it is refused, one granted to it is allowed (staff/functions/permissions.py)."""
+        if self.name in caller.revoked:
+            return False
+        return caller.is_sysadmin or self.roles is None or caller.role in self.roles \
+            or self.name in caller.granted
 
     def permits(self, caller: Caller) -> bool:
         """Whether `call()` would let `caller` in: its role, and money for roles without it."""
@@ -253,6 +258,8 @@ def call(session: Session, caller: Caller, name: str, params: dict[str, str] | N
     check_text(params)
     if fn.money and not sees_money(caller.role):
         raise AccessDenied(no_money_message(caller.role, name))
+    if name in caller.revoked:
+        raise AccessDenied(f"{name} has been revoked from your login")
     if not fn.allowed(caller):
         raise AccessDenied(f"the {caller.role} role may not call {name}")
     if caller.scopes is not None and not caller.in_scope(scope_of(fn, params)):

@@ -37,6 +37,7 @@ from radbill.models.noc import (Radio, RadioSample, RadioStation, ZabbixEvent,  
                                 ZabbixHost, ZabbixProblem, ZabbixServer)  # (issue 18, the NOC)
 from radbill.models.topology import (TopologyLink, TopologyMap,  # noqa: E402,F401
                                      TopologyNode)  # (issue 18, the topology map)
+from radbill.models.permissions import StaffPermission  # noqa: E402,F401  (issue 19)
 from radbill.models.filings import FilingSettings, PendingTransaction  # noqa: E402,F401  (issue 19)
 from radbill.models.books import (BooksMonthly, Expense,  # noqa: E402,F401
                                  ExpenseCategory)  # (issue 19, the books)

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from radbill.functions import audit
 from radbill.functions import fields as F
-from radbill.functions.crud import Entity, resolve_operator
+from radbill.functions.crud import Entity, first_root, resolve_operator
 from radbill.functions.registry import AccessDenied, Call, FuncError, Param, function
 from radbill.functions.roles import RESELLERS
 from radbill.models import Operator
@@ -49,6 +49,9 @@ class Operators(Entity):
     fields = [
         F.Field("name", F.name_text, required=True),
         F.Field("parent", str, help="parent operator (id or name); default: yours"),
+        F.Field("tenant", F.boolean, clearable=False,
+                help="yes: a new group at the top of the tree, an ISP of its own that no other "
+                     "sees (the system administrator only)"),
         F.Field("kind", F.choice("credit", "debit"), help="credit (limit) or debit (prepaid)",
                 clearable=False),
         F.Field("credit_limit", F.amount(), clearable=False),
@@ -100,8 +103,17 @@ class Operators(Entity):
         if "logo" in values:
             obj.logo, obj.logo_type = values.pop("logo") or (None, None)
         parent_ref = values.pop("parent", None)
+        tenant = values.pop("tenant", None)
+        if tenant and not call.caller.is_sysadmin:
+            raise AccessDenied("only the system administrator creates tenants", field="tenant")
+        if tenant and not creating and obj.parent_id is not None:
+            raise FuncError("cannot be changed; an operator stays where it was made",
+                            field="tenant")
+        if tenant and creating and parent_ref not in (None, ""):
+            raise FuncError("a tenant is a group at the top of the tree: it has no parent",
+                            field="parent")
         if creating:
-            parent = self._parent(call, parent_ref)
+            parent = None if tenant else self._parent(call, parent_ref)
             level = CHILD_LEVEL.get(parent.level if parent else None)
             if level is None:
                 raise FuncError("a sub-operator cannot have operators under it", field="parent")
@@ -127,8 +139,9 @@ class Operators(Entity):
 
     def _parent(self, call: Call, ref: str | None) -> Operator | None:
         if ref in (None, "") and call.caller.is_sysadmin:
-            root = call.session.scalars(sa.select(Operator).where(Operator.parent_id.is_(None))).first()
-            return root  # the first operator created becomes the group (the ISP itself)
+            # the first operator created becomes the group (the ISP itself); later ones go
+            # under it unless made with tenant=yes (a group of their own, issue 19)
+            return first_root(call.session)
         parent = resolve_operator(call, ref, field="parent")
         return parent
 

@@ -163,13 +163,6 @@ def test_every_emitter_matches_the_catalogue(session):
         status_checks.run_due(session, t0 + dt.timedelta(minutes=7 + FLAP_MINUTES))
     # -- end issue 18, status checks
 
-    # issue 19, the books: an expense recorded, re-booked (expense.changed), reversed
-    fn(session, "expense_category.edit", sok="ok", name="Rent19")
-    spent = fn(session, "expense.edit", sok="ok", category="Rent19", amount="1000").elid
-    fn(session, "expense.edit", sok="ok", elid=str(spent), amount="1200")
-    fn(session, "expense.delete", elid=str(spent), reason="typo")
-    # -- end issue 19, the books
-
     # issue 19, approvals: a cash payment above the threshold waits (approval.requested), a
     # second login approves it (approval.approved); another is rejected (approval.rejected)
     from tests.support.factories import caller_of, make_user
@@ -182,23 +175,18 @@ def test_every_emitter_matches_the_catalogue(session):
     fn(session, "approval.threshold", sok="ok", threshold="")
     # -- end issue 19, approvals
 
-    # issue 19, operator bills: one paid from the balance (operator_bill.issued, .paid), one
-    # unpaid past due (operator.suspended), paid (operator.resumed); an operator deleted
-    from rating import operator_billing
-    for name in ("payer19", "late19", "gone19"):
-        make(session, "operator", name=name, parent=root.name, kind="debit")
-    fn(session, "operator.fund", elid="payer19", amount="10")
-    for name in ("payer19", "late19"):
-        fn(session, "operator_plan.edit", sok="ok", elid=name, fee_kind="flat", fee="10",
-           due_days="0", grace_days="0")
-    operator_billing.run(session, dt.date(2091, 1, 1))
-    operator_billing.run(session, dt.date(2091, 1, 2))
-    fn(session, "operator.fund", elid="late19", amount="10")
-    late = session.scalar(sa.text("select b.id from operator_bills b join operators o on "
-                                  "o.id = b.operator_id where o.name = 'late19'"))
-    fn(session, "operator_bill.pay", elid=str(late))
-    fn(session, "operator.delete", elid="gone19")
-    # -- end issue 19, operator bills
+    # issue 19, the books: an expense recorded, re-booked (expense.changed), reversed
+    fn(session, "expense_category.edit", sok="ok", name="Rent19")
+    spent = fn(session, "expense.edit", sok="ok", category="Rent19", amount="1000").elid
+    fn(session, "expense.edit", sok="ok", elid=str(spent), amount="1200")
+    fn(session, "expense.delete", elid=str(spent), reason="typo")
+    # -- end issue 19, the books
+
+    # issue 19, special permissions: a function granted to a login (permission.changed)
+    from tests.support.factories import make_user as make_staff
+    helper = make_staff(session, role="manager", operator=root.name)
+    fn(session, "permission.edit", sok="ok", user=helper.login, func="olt", grant="yes")
+    # -- end issue 19, special permissions
 
     # issue 19, the reseller tree: a customer moved (customer.transferred); a notice sent,
     # read and withdrawn; a provisioning key issued and revoked, another used to register
@@ -219,6 +207,24 @@ def test_every_emitter_matches_the_catalogue(session):
                                           ip="192.0.2.19", channel="web"),
        key=key19, name="treeNew", login="treenew19", password="correct-horse")
     # -- end issue 19, the reseller tree
+
+    # issue 19, operator bills: one paid from the balance (operator_bill.issued, .paid), one
+    # unpaid past due (operator.suspended), paid (operator.resumed); an operator deleted
+    from rating import operator_billing
+    for name in ("payer19", "late19", "gone19"):
+        make(session, "operator", name=name, parent=root.name, kind="debit")
+    fn(session, "operator.fund", elid="payer19", amount="10")
+    for name in ("payer19", "late19"):
+        fn(session, "operator_plan.edit", sok="ok", elid=name, fee_kind="flat", fee="10",
+           due_days="0", grace_days="0")
+    operator_billing.run(session, dt.date(2091, 1, 1))
+    operator_billing.run(session, dt.date(2091, 1, 2))
+    fn(session, "operator.fund", elid="late19", amount="10")
+    late = session.scalar(sa.text("select b.id from operator_bills b join operators o on "
+                                  "o.id = b.operator_id where o.name = 'late19'"))
+    fn(session, "operator_bill.pay", elid=str(late))
+    fn(session, "operator.delete", elid="gone19")
+    # -- end issue 19, operator bills
     seen = emitted(session)
     for ev in seen:
         events.get(ev.name).check(ev.data)  # raises on a missing or unknown field

@@ -252,16 +252,6 @@ BASES = {
     "zabbix.edit": {"name": "zbx", "url": "https://zabbix.example.net/zabbix",
                     "api_token": "t0ken"},
     "radio.edit": {"name": "ap1", "kind": "airmax", "host": "10.20.0.1", "community": "ro"},
-    # issue 19, the books (the world has no category: expense.edit is refused, naming it)
-    "expense_category.edit": {"name": "Rent"},
-    "expense.edit": {"category": "Rent", "amount": "1500", "paid_from": "cash", "note": "rent"},
-    "statement": {"customer": "alice", "from": "2026-11-01", "to": "2026-11-30"},
-    # issue 19, operator bills and delete (resB's dry run; the delete itself is rolled back)
-    "operator_plan.edit": {"elid": "resA", "fee_kind": "flat", "fee": "100"},
-    "operator.delete": {"elid": "resB", "dry_run": "yes"},
-    # issue 18: the topology map (the world has no map: a node's call is refused, naming map)
-    "topology.edit": {"name": "Core"},
-    "topology_node.edit": {"map": "Core", "label": "gw", "kind": "router", "router": "nas1"},
     # issue 19, the reseller tree: alice to resB (a reseller is refused, naming to), a notice,
     # a provisioning key (operator_signup's keys are wrong: refused, naming key)
     "customer.transfer": {"elid": "alice", "to": "resB", "bills": "move"},
@@ -269,11 +259,23 @@ BASES = {
     "provisioning_key.edit": {"note": "for Mirpur", "kind": "debit", "credit_limit": "500"},
     "operator_signup": {"key": "rbp-not-a-key", "name": "New ISP", "login": "newisp",
                         "password": "correct-horse"},
+    # issue 19: a function granted to a login
+    "permission.edit": {"user": "mgrA", "func": "olt", "grant": "yes"},
+    # issue 18: the topology map (the world has no map: a node's call is refused, naming map)
+    "topology.edit": {"name": "Core"},
+    "topology_node.edit": {"map": "Core", "label": "gw", "kind": "router", "router": "nas1"},
     # issue 19, filings and approvals (resA's threshold 5: alice's 10 cash waits)
     "approval.threshold": {"elid": "resA", "threshold": "5"},
     "btrc.settings": {"elid": "resA", "nid_field": "", "area_field": ""},
     "report.vat_file": {"month": "2026-11", "format": "pdf"},
     "report.btrc": {"part": "list", "date": "2026-11-30"},
+    # issue 19, the books (the world has no category: expense.edit is refused, naming it)
+    "expense_category.edit": {"name": "Rent"},
+    "expense.edit": {"category": "Rent", "amount": "1500", "paid_from": "cash", "note": "rent"},
+    "statement": {"customer": "alice", "from": "2026-11-01", "to": "2026-11-30"},
+    # issue 19, operator bills and delete (resB's dry run; the delete itself is rolled back)
+    "operator_plan.edit": {"elid": "resA", "fee_kind": "flat", "fee": "100"},
+    "operator.delete": {"elid": "resB", "dry_run": "yes"},
 }
 EDIT_TARGETS = {"customer": "sam", "package": "Home", "pool": "poolA", "operator": "resA",
                 "user": "anna", "nas": "nas1", "olt": "olt1", "zone": "north",
