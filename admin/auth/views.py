@@ -151,10 +151,10 @@ def totp_off():
 @bp.route("/account/lang", methods=["POST"])
 @login_required
 def set_lang():
-    """The Language control on /account: my staff_users.lang, through user.edit."""
+    """The Language control on /account: my staff_users.lang, through me.lang (any role may
+    set its own; user.edit is for resellers' staff)."""
     try:
-        run("user.edit", {"elid": current_user.get_id(), "sok": "ok",
-                          "lang": request.form.get("lang", "")})
+        run("me.lang", {"sok": "ok", "lang": request.form.get("lang", "")})
     except FuncError as exc:
         flash(exc.errors.get("lang", exc.message), "error")
     return redirect(url_for("auth.account"), code=303)

@@ -1,11 +1,13 @@
-"""user, user.edit, user.delete: staff logins.
+"""user, user.edit, user.delete: staff logins; me.alerts and me.lang: a login's own settings.
 
 A login's contact details and on-call setting (issue 18) say who gets staff alerts by SMS and
 e-mail (messaging/compose.alert): `mobile` (E.164, read like a customer's), `email`, `on_call`,
 an optional daily window `on_call_start`..`on_call_end` in the ISP's zone (it may pass
 midnight) and optional weekdays `on_call_days` (mon,tue,... or 1-7; a window past midnight
 belongs to the day it starts). Anyone may set their own (the /account page); a manager sets
-those below them.
+those below them. `me.lang` is any login's own language (the /account page's Language control):
+user.edit is for resellers' staff, so a NOC, manager or card distributor login could not
+change its own language through it.
 """
 from __future__ import annotations
 
@@ -69,6 +71,11 @@ def weekdays(raw: str) -> list[int]:
     return sorted(set(out))
 
 
+OWN = tuple(r for r in ROLES if r != "admin")  # every login (the administrator may do anything)
+LANG = F.Field("lang", F.choice("en", "bn"), clearable=False,
+               help="the language of their pages: en (English) or bn (Bangla)")
+
+
 def day_names(days: list[int] | None) -> str:
     return ",".join(DAYS[d - 1] for d in days or [])
 
@@ -120,8 +127,7 @@ class Users(Entity):
         F.Field("operator", str, help="operator (id or name); default: yours"),
         F.Field("name", F.text(100)),
         F.Field("disabled", F.boolean, clearable=False),
-        F.Field("lang", F.choice("en", "bn"), clearable=False,
-                help="the language of their pages: en (English) or bn (Bangla)"),
+        LANG,
         F.Field("commission_percent", F.percent,
                 help="commission: percent of the cash they collect (and of their cards' value "
                      "when no fixed amount is set)"),
@@ -200,14 +206,20 @@ class Users(Entity):
 ENTITY = Users().register()
 
 
-@function("me.alerts", kind="form", roles=tuple(r for r in ROLES if r != "admin"), money=False,
+def me(call: Call) -> StaffUser:
+    """The caller's own login (an API client or the system has none)."""
+    user = call.session.get(StaffUser, call.caller.user_id) if call.caller.user_id else None
+    if user is None:
+        raise NotFound("no staff login for this caller", field="elid")
+    return user
+
+
+@function("me.alerts", kind="form", roles=OWN, money=False,
           params=tuple(f.param() for f in ALERTS))
 def my_alerts(call: Call) -> FormResult | OkResult:
     """Your own mobile, e-mail and on-call hours: staff alerts reach you by SMS and e-mail
     while you are on call (any role; user.edit sets them for those below you)."""
-    user = call.session.get(StaffUser, call.caller.user_id) if call.caller.user_id else None
-    if user is None:
-        raise NotFound("no staff login for this caller", field="elid")
+    user = me(call)
     if not call.sok:
         return FormResult(user.id, alert_values(user))
     values = F.parse_fields(ALERTS, call.params, creating=False)
@@ -215,6 +227,24 @@ def my_alerts(call: Call) -> FormResult | OkResult:
     before = ENTITY.snapshot(user)
     for key, value in values.items():
         setattr(user, key, value)
+    call.session.flush()
+    audit.record(call, "user", user.id, user.login, before, ENTITY.snapshot(user),
+                 user.operator_id)
+    return OkResult(user.id)
+
+
+@function("me.lang", kind="form", roles=OWN, money=False, params=(LANG.param(),))
+def my_lang(call: Call) -> FormResult | OkResult:
+    """Your own pages' language, en (English) or bn (Bangla): any role, your own login only
+    (user.edit sets it for those below you)."""
+    user = me(call)
+    if not call.sok:
+        return FormResult(user.id, {"lang": user.lang or "en"})
+    values = F.parse_fields([LANG], call.params, creating=False)
+    if "lang" not in values:
+        raise FuncError("is required", field="lang")
+    before = ENTITY.snapshot(user)
+    user.lang = values["lang"]
     call.session.flush()
     audit.record(call, "user", user.id, user.login, before, ENTITY.snapshot(user),
                  user.operator_id)
