@@ -149,6 +149,13 @@ CATALOGUE: dict[str, EventType] = {t.name: t for t in (
     EventType("device.up", "A device answers again", ("kind", "device_id", "name"),
               ("down_seconds",), emitters=("job.device_poll", "job.olt_sync", "olt.sync",
                                            "job.router_api_check"), routes=(ALERT,)),
+    # an OLT's optics pass read an ONU's module above RADBILL_ONU_HOT_CELSIUS (issue 18,
+    # provisioning/olt/sync.py), once per ONU a day (dedupe key). name: the OLT's; target: the
+    # ONU as the OLT names it (port:id); celsius and limit sort next in an alert's details
+    EventType("onu.hot", "An ONU is running hot",
+              ("olt_id", "name", "onu_id", "target", "celsius", "limit"),
+              ("serial", "mac", "description"), emitters=("job.olt_sync", "olt.sync"),
+              routes=(ALERT,)),
     # for staff (operator_id is whose staff hear it)
     EventType("job.failed", "A scheduled job failed", ("job", "error"),
               emitters=("job.any",), routes=(ALERT,)),

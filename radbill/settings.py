@@ -46,6 +46,8 @@ class Settings:
     interim_interval: int = 300
     expiry_notice_days: int = 3  # prepaid customers hear this many days before validity ends
     alert_reversal_over: int = 5000  # staff are alerted of a payment reversal above this amount
+    # an ONU's optics above this many °C: marked on the OLT page, and staff alerted (onu.hot)
+    onu_hot_celsius: int = 70
     message_attempts: int = 8  # a message failing with transient errors is given up after these
     message_senders: int = 4  # messages a worker sends at once (threads waiting on gateways)
     api_rate_per_ip: int = 1200  # REST API requests a minute from one address (per worker)

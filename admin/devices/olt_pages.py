@@ -8,8 +8,8 @@ import re
 from flask import render_template, request, url_for
 from flask_login import login_required
 
+from radbill import settings
 from radbill.functions.registry import FuncError, request_line
-from radbill.models.devices import ONU_HOT_CELSIUS
 
 from admin.calls import may, run_or_abort
 from admin.devices.views import act, bp, device_name, need
@@ -20,8 +20,9 @@ LOG_PAGE = 50
 
 @bp.context_processor
 def onu_limits() -> dict:
-    """The temperature above which an ONU's optics are shown as a warning."""
-    return {"onu_hot_celsius": float(ONU_HOT_CELSIUS)}
+    """The temperature above which an ONU's optics are shown as a warning (and staff alerted:
+    onu.hot, provisioning/olt/sync.py)."""
+    return {"onu_hot_celsius": float(settings.get().onu_hot_celsius)}
 
 
 def olt_values(elid: int) -> dict:

@@ -1,5 +1,6 @@
 """ONU discovery: read an OLT through its driver, upsert its ONUs, map them to customers; keep
-the OLT's VLAN list (read once a day here, or on demand by olt.vlans refresh=yes)."""
+the OLT's VLAN list (read once a day here, or on demand by olt.vlans refresh=yes); tell staff of
+an ONU running hot (onu.hot, once per ONU a day)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 from provisioning import device_secrets, monitor
 from provisioning.errors import ProvisioningError
 from provisioning.olt import Access, OnuInfo, driver_for
+from radbill import events, settings
 from radbill.models import Customer, Olt, Onu, RadAcct
 
 log = logging.getLogger("radbill.olt")
@@ -76,6 +78,8 @@ def sync_olt(session: Session, olt: Olt, optics: bool, timeout: float = 10.0) ->
         olt.last_sync_at, olt.last_error = now, "the OLT listed no ONUs; the previous list is kept"
         return {"olt": olt.name, "ok": False, "error": olt.last_error}
     seen = upsert(session, olt, found, optics, now)
+    if optics:
+        hot(session, olt, found, seen, now)
     missing = session.execute(
         sa.update(Onu).where(Onu.olt_id == olt.id, Onu.id.not_in(seen), Onu.status != "missing")
         .values(status="missing", updated_at=now)).rowcount
@@ -90,6 +94,27 @@ def sync_olt(session: Session, olt: Olt, optics: bool, timeout: float = 10.0) ->
     if vlans_due(olt, now):  # a failed VLAN read is noted on the OLT, the ONU sync stands
         result["vlans"] = refresh_vlans(olt, timeout).get("vlans")
     return result
+
+
+def hot(session: Session, olt: Olt, found: list[OnuInfo], ids: list[int],
+        now: dt.datetime) -> int:
+    """onu.hot for each ONU this optics pass read above RADBILL_ONU_HOT_CELSIUS (the OLT's
+    operator's staff are alerted), at most once per ONU a day in the ISP's zone (the dedupe
+    key); `ids` are the ONUs' rows in `found`'s order. Returns how many were told now."""
+    conf = settings.get()
+    day = now.astimezone(conf.tz).date().isoformat()
+    told = 0
+    for o, onu_id in zip(found, ids):
+        if o.temperature is None or o.temperature <= conf.onu_hot_celsius:
+            continue
+        told += events.emit(
+            session, "onu.hot", operator_id=olt.operator_id, actor="monitor",
+            dedupe_key=f"onu.hot:{onu_id}:{day}", olt_id=olt.id, name=olt.name, onu_id=onu_id,
+            target=f"{o.port}:{o.onu_id}", celsius=o.temperature, limit=conf.onu_hot_celsius,
+            serial=o.serial, mac=o.mac, description=o.description) is not None
+    if told:
+        log.warning("OLT %s: %d ONU(s) above %d °C", olt.name, told, conf.onu_hot_celsius)
+    return told
 
 
 def upsert(session: Session, olt: Olt, found: list[OnuInfo], optics: bool,

@@ -13,7 +13,6 @@ from radbill.models.base import Base, created_at, pg_enum
 OLT_BRANDS = ("vsol", "bdcom", "huawei", "zte", "dbc")
 CLI_ONLY_BRANDS = ("vsol", "bdcom", "dbc")  # no SNMP driver: always read over SSH/Telnet
 OLT_PROTOCOLS = ("snmp", "cli")  # how huawei and zte OLTs are read (NULL: the brand's default)
-ONU_HOT_CELSIUS = Decimal(70)  # an ONU's optics above this are shown as a warning
 DEVICE_KINDS = ("nas", "olt")
 # Polling every ONU's optics too often is known to crash some OLT line cards: these floors
 # are enforced here as well as in olt.edit, so no caller can go below them.

@@ -102,6 +102,16 @@ def test_every_emitter_matches_the_catalogue(session):
     monitor.set_status(session, "nas", nas.id, True)
     monitor.set_status(session, "nas", nas.id, False, error="timeout")  # device.down
     monitor.set_status(session, "nas", nas.id, True)  # device.up
+    # issue 18: an OLT's optics pass reads an ONU above RADBILL_ONU_HOT_CELSIUS (onu.hot)
+    from provisioning.olt import OnuInfo, sync as olt_sync
+    from radbill.models import Olt
+    fn(session, "olt.edit", sok="ok", name="olt-hot", brand="vsol", host="10.250.0.10",
+       username="admin", password="olt-pw")
+    hot_olt = session.scalars(sa.select(Olt).where(Olt.name == "olt-hot")).one()
+    hot_now, hot_onus = dt.datetime.now(dt.timezone.utc), [
+        OnuInfo("0/1", 2, "online", temperature=Decimal("74.50"))]
+    olt_sync.hot(session, hot_olt, hot_onus,
+                 olt_sync.upsert(session, hot_olt, hot_onus, True, hot_now), hot_now)
     # issue 14, package change: applied (customer.package_changed), a downgrade scheduled
     # (package_change.scheduled), cancelled, and one waiting for approval refused
     small, big = make_package(session, price="100"), make_package(session, price="900")
