@@ -104,13 +104,14 @@ TITLES = {
     "noc.problem_severity": _("Zabbix problems by severity"),
     "noc.outbox": _("Outbox queue"), "noc.top_interfaces": _("Busiest interfaces"),
     "noc.wall_link": _("Wall link"),
+    "router.log": _("Router log"), "router.print": _("Read-only query"),  # issue 18
     # issue 18: the topology map
     "topology": _("Topology maps"), "topology.view": _("Topology map"),
     "topology.devices": _("Devices for a map"), "topology_node": _("Map nodes"),
     "topology_node.move": _("Move a node"), "topology_link": _("Map links"),
-    "router.log": _("Router log"), "router.print": _("Read-only query"),  # issue 18
     # issue 18: on-call staff alerts, older devices' checks, the NOC's counts, wall revocation
     "me.alerts": _("Staff alerts"), "check.adopt_devices": _("Add checks for existing devices"),
+    "me.lang": _("Language"),
     "noc.down_counts": _("Devices down by kind"), "noc.down_devices": _("Devices down"),
     "noc.wall_revoke": _("Revoke wall links"),
     # issue 19: the books
@@ -634,7 +635,11 @@ VALUES: dict[str, dict[str, str]] = {
                "unchanged": _("unchanged"), "added": _("added"), "removed": _("removed"),
                "updated": _("updated")},
     "group": {"day": _("day"), "week": _("week"), "month": _("month")},
+    # a message template's event: the staff alerts' wording is "alert" (issue 18), the rest are
+    # event names, shown as they are
+    "event": {"alert": _("alert")},
 }
+CODED.add("event")
 
 
 def value_label(column: str, value: str) -> str:
@@ -746,6 +751,20 @@ def describe(extra: dict, money=None) -> str:
     return ". ".join(parts) + ("." if parts else "")
 
 
+# -- issue 19: tenants and special permissions (staff/functions/permissions.py) -------------
+TITLES["permission"] = _("Special permissions")
+SINGULAR["permission"] = (_("permission"), _("permissions"))
+COLUMNS["tenant"] = _("A tenant (an ISP of its own)")
+PER_FUNCTION.setdefault("permission", {}).update({
+    "func": _("Function"), "user_id": _("Staff account"), "access": _("Access"),
+    "granted_by": _("Changed by")})
+PER_FUNCTION.setdefault("permission.edit", {}).update({
+    "user": _("Staff account"), "func": _("Function"), "grant": _("Grant"),
+    "revoke": _("Revoke")})
+CODED.add("access")
+VALUES["access"] = {"granted": _("granted"), "revoked": _("revoked")}
+
+
 # -- issue 19: the reseller tree (customer.transfer, notices, provisioning keys, /register) ---
 TITLES.update({
     "customer.transfer": _("Move to another operator"), "notice": _("Notices"),
@@ -847,17 +866,3 @@ OPERATOR_BILLS_HELP = (
     _("open or paid"), _("the bill's id"), _("the archive's id"),
     _("yes: list what would be deleted and change nothing"), _("the operator (id or name)"),
 )
-
-
-# -- issue 19: tenants and special permissions (staff/functions/permissions.py) -------------
-TITLES["permission"] = _("Special permissions")
-SINGULAR["permission"] = (_("permission"), _("permissions"))
-COLUMNS["tenant"] = _("A tenant (an ISP of its own)")
-PER_FUNCTION.setdefault("permission", {}).update({
-    "func": _("Function"), "user_id": _("Staff account"), "access": _("Access"),
-    "granted_by": _("Changed by")})
-PER_FUNCTION.setdefault("permission.edit", {}).update({
-    "user": _("Staff account"), "func": _("Function"), "grant": _("Grant"),
-    "revoke": _("Revoke")})
-CODED.add("access")
-VALUES["access"] = {"granted": _("granted"), "revoked": _("revoked")}
