@@ -25,7 +25,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from messaging import defaults, segments, templating
 from radbill import events as catalogue
@@ -155,8 +155,13 @@ def payment_link(customer_id: int, amount: Decimal | None, days: int = 7) -> str
 
 
 def _operator_name(op: Operator | None, s: settings.Settings) -> str:
-    if op is None or op.parent_id is None:
+    """A reseller's own name; a group's is its ISP's (a tenant's own, issue 19)."""
+    if op is None:
         return s.isp_name
+    if op.parent_id is None:
+        from radbill.functions.crud import isp_name
+        session = object_session(op)
+        return isp_name(session, op.id) if session is not None else s.isp_name
     return op.name
 
 

@@ -144,8 +144,9 @@ def send(session: Session, *, recipient: str, purpose: str, operator_id: int,
     vals = compose.values(session, customer, {"code": code, "minutes": minutes}, lang)
     op = session.get(Operator, operator_id)
     if "operator" not in vals or not vals["operator"]:
+        from radbill.functions.crud import isp_name
         vals["operator"] = op.name if op is not None and op.parent_id is not None \
-            else settings.get().isp_name
+            else isp_name(session, operator_id)
     subject, body = compose.render(wording, vals, channel)
     mid = compose.queue(session, operator_id=operator_id, event="otp", channel=channel,
                         recipient=recipient, body=body, subject=subject, lang=lang, gateway=gw,

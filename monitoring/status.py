@@ -42,9 +42,17 @@ def _pct(ups: int, runs: int) -> float | None:
 
 
 def snapshot(session: Session, now: dt.datetime, tz: dt.tzinfo) -> dict:
+    # the page is the install's ISP's (its first group's tree): another tenant's public checks
+    # and announcements are no news to these customers (issue 19)
+    root = session.execute(sa.select(Operator.id, Operator.path, Operator.logo,
+                                     Operator.logo_type)
+                           .where(Operator.parent_id.is_(None)).order_by(Operator.id)
+                           .limit(1)).first()
+    ours = sa.select(Operator.id).where(Operator.path.startswith(root.path if root else "/-/"))
     checks = session.execute(
         sa.select(Check.id, Check.name, Check.component, Check.state)
-        .where(Check.public, Check.enabled).order_by(Check.component, Check.name, Check.id)).all()
+        .where(Check.public, Check.enabled, Check.operator_id.in_(ours))
+        .order_by(Check.component, Check.name, Check.id)).all()
     ids = [c.id for c in checks]
     hour0 = now.astimezone(dt.timezone.utc).replace(minute=0, second=0, microsecond=0)
     first_hour = hour0 - dt.timedelta(hours=23)
@@ -102,15 +110,12 @@ def snapshot(session: Session, now: dt.datetime, tz: dt.tzinfo) -> dict:
     news = [{"title": a.title, "body": a.body, "starts_at": a.starts_at, "ends_at": a.ends_at}
             for a in session.scalars(
                 sa.select(Announcement).where(
-                    Announcement.public,
+                    Announcement.public, Announcement.operator_id.in_(ours),
                     sa.or_(Announcement.ends_at >= now,
                            sa.and_(Announcement.ends_at.is_(None),
                                    Announcement.created_at >= now - dt.timedelta(days=14))))
                 .order_by(sa.func.coalesce(Announcement.starts_at, Announcement.created_at))
                 .limit(10))]
-    root = session.execute(sa.select(Operator.logo, Operator.logo_type)
-                           .where(Operator.parent_id.is_(None)).order_by(Operator.id)
-                           .limit(1)).first()
     logo = None
     if root is not None and root.logo and root.logo_type:
         logo = f"data:{root.logo_type};base64,{base64.b64encode(root.logo).decode()}"

@@ -8,8 +8,10 @@ import io
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
+from sqlalchemy.orm import object_session
 
 from radbill import l10n, settings
+from radbill.functions.crud import isp_name
 from radbill.l10n import tr
 from radbill.models import Bill, Customer, Operator
 from rating import pdftext
@@ -41,7 +43,8 @@ def render(bill: Bill, customer: Customer, operator: Operator, lang: str | None 
     c = Canvas(buf, pagesize=A4, pageCompression=0)
     c.setTitle(tr(lang, "Invoice %(number)s", number=bill.id))
     y = A4[1] - 25 * mm
-    pdftext.draw(c, LEFT, y, s.isp_name, 16, bold=True)
+    pdftext.draw(c, LEFT, y, isp_name(object_session(operator), operator.id)
+                 if object_session(operator) is not None else s.isp_name, 16, bold=True)
     pdftext.draw(c, RIGHT, y, tr(lang, "INVOICE #%(number)s", number=l10n.digits(bill.id, lang)),
                  16, bold=True, align="right")
     y -= 6 * mm

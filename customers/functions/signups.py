@@ -315,9 +315,9 @@ def _tell(call: Call, row: Signup, event: str, customer: Customer | None = None,
     vals.setdefault("name", row.name)
     op = call.session.get(Operator, row.operator_id)
     if not vals.get("operator"):
-        from radbill import settings
+        from radbill.functions.crud import isp_name
         vals["operator"] = op.name if op is not None and op.parent_id is not None \
-            else settings.get().isp_name
+            else isp_name(call.session, row.operator_id)
     if "package" not in vals or not vals["package"]:
         vals["package"] = call.session.scalar(sa.select(Package.name)
                                               .where(Package.id == row.package_id)) or ""

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from radbill import settings
 from radbill.functions import audit
 from radbill.functions import fields as F
-from radbill.functions.crud import resolve_operator
+from radbill.functions.crud import isp_name, resolve_operator
 from radbill.functions.registry import (AccessDenied, Call, FileResult, NotFound, Param,
                                         function)
 from radbill.functions.roles import RESELLERS
@@ -42,7 +42,8 @@ def sheets(call: Call) -> FileResult:
     s = settings.get()
     data = vouchers.render([vouchers.Voucher(pin, serial, package, amount, until)
                             for _, pin, serial, package, amount, until in rows],
-                           isp=s.isp_name, currency=s.currency, batch=batch)
+                           isp=isp_name(call.session, own.id), currency=s.currency,
+                           batch=batch)
     # who printed which PINs is worth a record; the call stays a read (changes=False), so the
     # sheet is never kept as an idempotent replay (that would store every PIN a second time)
     audit.record(call, "card", None, batch, None, {"printed": len(rows), "batch": batch}, own.id)

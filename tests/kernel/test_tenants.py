@@ -348,6 +348,38 @@ def test_the_command_line_as_a_tenant_s_group_admin(cli, committed):
     assert names == {"qqacalice", "zzbcalice"}
 
 
+@pytest.mark.integration
+def test_a_global_router_shared_by_tenants_is_neither_s_own(session, ros):
+    """The platform's NAS (no operator) used by two tenants: each tenant's group admin sees and
+    kicks only its own customers' sessions there and may not push to it; with one group it was
+    that group's own (tests/provisioning/test_shared_router.py)."""
+    from radbill.functions.registry import AccessDenied
+    from tests.support.factories import make, make_customer, make_package
+    roots = {t: fn(session, "operator.edit", sok="ok", name=f"{MARK[t]}gisp",
+                   **({"tenant": "yes"} if t == "B" else {})).elid for t in "AB"}
+    admins = {t: caller_of(session, make_user(session, login=f"{MARK[t]}gadmin",
+                                              role="group_admin", operator=roots[t]))
+              for t in "AB"}
+    make_package(session, name="gshared")
+    for t in "AB":
+        make_customer(session, admins[t], username=f"{MARK[t]}gcust", package="gshared")
+    make(session, "nas", name="gnas", ip="127.0.0.1", secret="testing123", api_user="admin",
+         api_password="secret", api_port=ros.port)
+    for name, ip in (("qqagcust", "10.0.0.5"), ("zzbgcust", "10.0.0.6"),
+                     ("stranger", "10.0.0.8")):
+        ros.add("/ppp/active", name=name, service="pppoe", address=ip)
+    for t in "AB":
+        rows = fn(session, "router.sessions", admins[t], elid="gnas").rows
+        assert [r["name"] for r in rows] == [f"{MARK[t]}gcust"]
+        with pytest.raises(AccessDenied):
+            fn(session, "router.kick", admins[t], elid="gnas",
+               username=f"{MARK[OTHER[t]]}gcust")
+        with pytest.raises(AccessDenied):
+            fn(session, "router.push_profiles", admins[t], elid="gnas")
+    names = sorted(r["name"] for r in fn(session, "router.sessions", SYSTEM, elid="gnas").rows)
+    assert names == ["qqagcust", "stranger", "zzbgcust"]
+
+
 def table_of(func: str) -> str | None:
     ent = entities().get(func)
     return ent.model.__tablename__ if ent is not None else None
@@ -402,7 +434,9 @@ NOUN_TABLES = {"broadcast": "broadcasts", "complaint": "complaints", "device": "
                "collect": "customers", "session": "customers", "usage": "customers",
                "report": "customers", "otp": None,
                "expense": "expenses", "approval": "pending_transactions",
-               "btrc": "operators", "permission": "staff_permissions"}
+               "btrc": "operators", "permission": "staff_permissions",
+               "operator_plan": "operators", "operator_bill": "operator_bills",
+               "operator_archive": "operator_archives"}
 # functions whose elid names another kind than their noun's
 FUNC_TABLES = {"complaint.attachment": "complaint_attachments",
                "approval.threshold": "operators"}
@@ -672,6 +706,11 @@ def test_the_default_operator_is_the_caller_s_own_tenant(world):
     # the install's first group is called by RADBILL_ISP_NAME; a tenant by its own name
     assert isp_name(s, world["A"]["res"]) == settings.get().isp_name
     assert isp_name(s, world["B"]["res"]) == "zzbisp"
+    # a receipt of a tenant's own payment is headed by the tenant's name
+    for t, name in (("A", settings.get().isp_name), ("B", "zzbisp")):
+        rows = run_as(world, world[t]["caller"], "payment.receipt",
+                      {"elid": str(world[t]["payment"])}).rows
+        assert rows[0]["isp"] == name
 
 
 def test_a_group_admin_cannot_act_as_the_other_tenant_s_staff(world):
