@@ -104,9 +104,13 @@ def literal_address(kind: str, target: str) -> str | None:
 
 
 def isp_owned(session, operator_id: int) -> bool:
-    """Whether the operator is the ISP itself (the group at the root), whose devices sit on its
-    own private network; a reseller's may not aim at private or loopback addresses."""
-    return session.scalar(sa.select(Operator.parent_id).where(Operator.id == operator_id)) is None
+    """Whether the operator is the ISP the install runs for (the first group at the root), whose
+    network the probes run from; a reseller's, and a tenant's (another group, hosted here:
+    the platform's private network is not theirs), may not aim at private or loopback
+    addresses."""
+    from radbill.functions.crud import first_root
+    first = first_root(session)
+    return first is not None and operator_id == first.id
 
 
 def isp_staff(call: Call) -> bool:

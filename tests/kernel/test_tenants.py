@@ -723,3 +723,19 @@ def test_a_group_admin_cannot_act_as_the_other_tenant_s_staff(world):
             assert err.value.status == 403 and "su" in err.value.errors
         assert su(s, world[t]["caller"], f"{MARK[t]}oper").operator_path.startswith(
             world[t]["caller"].operator_path)
+
+
+def test_a_tenant_s_check_may_not_aim_at_the_platform_s_private_network(world):
+    """The probes run from the platform's network: only the install's own group may aim a check
+    at private or loopback addresses; a tenant (another group) is held like a reseller."""
+    s = world["session"]
+    attempt = s.begin_nested()
+    try:
+        err = run_as(world, world["B"]["caller"], "check.edit",
+                     {"sok": "ok", "name": "zzbpeek", "kind": "tcp", "target": "10.1.2.3:22"})
+        assert isinstance(err, FuncError) and "target" in err.errors, err
+        made = run_as(world, world["A"]["caller"], "check.edit",
+                      {"sok": "ok", "name": "qqacore", "kind": "tcp", "target": "10.1.2.3:22"})
+        assert not isinstance(made, FuncError), made
+    finally:
+        attempt.rollback()
