@@ -113,7 +113,8 @@ def stage(ctx: Ctx, report: Report, mapping: dict[int, str], header: list[str],
                          caller={"login": caller.login, "role": caller.role,
                                  "operator_id": caller.operator_id,
                                  "operator_path": caller.operator_path,
-                                 "user_id": caller.user_id, "ip": caller.ip})
+                                 "user_id": caller.user_id, "ip": caller.ip,
+                                 "func": ctx.func})
     s.add(run)
     s.flush()
     raw = s.connection().connection.driver_connection
@@ -134,10 +135,29 @@ def stage(ctx: Ctx, report: Report, mapping: dict[int, str], header: list[str],
     return run
 
 
-def caller_of(run: CustomerImport) -> Caller:
+def caller_of(session, run: CustomerImport) -> Caller | str:
+    """The import's starter as a Caller now, built as every request builds it
+    (auth.caller_for: the login's role, place and special permissions re-read), or why the
+    run may not go on: the login can no longer sign in, or the import function is no longer
+    in its hands (revoked from it since; its role changed). A caller without a staff login
+    (the CLI's system administrator) is as it was saved."""
+    from radbill.functions.auth import caller_for
+    from radbill.functions.registry import load_all
+    from radbill.models import StaffUser
     c = run.caller
-    return Caller(login=c["login"], role=c["role"], operator_id=c.get("operator_id"),
-                  operator_path=c.get("operator_path"), user_id=c.get("user_id"), ip=c.get("ip"))
+    func = c.get("func") or "customer.import"
+    if c.get("user_id") is None:
+        return Caller(login=c["login"], role=c["role"], operator_id=c.get("operator_id"),
+                      operator_path=c.get("operator_path"), ip=c.get("ip"))
+    user = session.get(StaffUser, c["user_id"])
+    if user is None or user.disabled:
+        return f"{c['login']} can no longer sign in; the rows not yet written stay out"
+    caller = caller_for(session, user, c.get("ip"))
+    fn = load_all().get(func)
+    if fn is None or not fn.permits(caller):
+        why = "has been revoked from" if func in caller.revoked else "is no longer allowed to"
+        return f"{func} {why} {c['login']}; the rows not yet written stay out"
+    return caller
 
 
 ROWS = sa.text("SELECT line, data FROM customer_import_rows WHERE import_id = :id "
@@ -161,7 +181,12 @@ def step(session, task: Task) -> tasks.Step:
     if not rows:
         run.status, run.finished_at = "done", sa.func.now()
         return tasks.Step("done", *_progress(run), note=_summary(run))
-    ctx = Ctx(session, caller_of(run), params={"import": str(run.id)})
+    caller = caller_of(session, run)
+    if isinstance(caller, str):  # refused now as the login would be at the function itself
+        run.status, run.finished_at = "failed", sa.func.now()
+        return tasks.Step("failed", *_progress(run), note=caller)
+    ctx = Ctx(session, caller, func=run.caller.get("func") or "customer.import",
+              params={"import": str(run.id)})
     p = plan(ctx, [(line, data) for line, data in rows])
     done = write(ctx, p, f"import:{run.id}:{rows[0].line}")
     outcomes = [{"line": line, "outcome": "failed", "errors": errs}
