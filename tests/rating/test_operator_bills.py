@@ -456,7 +456,7 @@ def test_the_operator_pages_fit_a_390_px_phone_in_bangla(phone_operator, live_ad
     assert "৫০০.০০" in b.find_element(By.ID, "bills").text
     fits(b, 390, "operator page")
     b.save_screenshot(str(screens / "issue19-operator-390.png"))
-    b.find_element(By.ID, "delete").click()
+    click(b, "delete")  # waits for the dry-run page (a bare .click() raced it on a loaded box)
     assert b.find_element(By.ID, "what-goes").text
     assert "আর্কাইভ করে মুছে ফেলা" in b.find_element(By.ID, "what-goes").text
     fits(b, 390, "operator delete dry run")
