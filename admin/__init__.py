@@ -106,7 +106,48 @@ def create_app(config: dict | None = None):
     app.register_blueprint(tree_bp)
 
     app.context_processor(navigation)
+    app.context_processor(tenant_name)
     return app
+
+
+def tenant_name() -> dict:
+    """`isp_name` for the pages' title and header: the name the viewer's tenant goes by
+    (crud.isp_name's rule: a tenant's own name, RADBILL_ISP_NAME for the install's first group).
+    The viewer is the staff login (or the wall link's login, or an API caller viewing a page);
+    on /portal the signed-in customer (or the one a payment link or the walled garden knows);
+    nobody (the login pages, public pages): RADBILL_ISP_NAME. Only a name, never a right; read
+    once a request (flask.g)."""
+    from flask import g
+    if "isp_name" not in g:
+        g.isp_name = _viewers_isp_name()
+    return {"isp_name": g.isp_name}
+
+
+def _viewers_isp_name() -> str:
+    from flask import current_app, g, request, session
+    from flask_login import current_user
+
+    from admin.dbs import db
+    from radbill.functions import crud
+    from radbill.models import Customer, Operator
+    install = current_app.config["ISP_NAME"]
+    tenant: Operator | None = None
+    if request.blueprint == "portal":  # a customer's page: never a staff login's tenant
+        from admin.portal.access import KEY
+        customer = g.get("portal_customer")
+        data = session.get(KEY)
+        if customer is None and isinstance(data, dict) and isinstance(data.get("cid"), int):
+            customer = db().get(Customer, data["cid"])
+        if customer is not None and customer.deleted_at is None:
+            tenant = crud.tenant_of(db(), customer.operator_id)
+    elif "caller" in g or current_user.is_authenticated:
+        from admin.calls import page_caller
+        top = page_caller().tenant_id  # None: the system administrator
+        tenant = db().get(Operator, top) if top is not None else None
+    if tenant is None:
+        return install
+    first = crud.first_root(db())
+    return install if first is None or first.id == tenant.id else tenant.name
 
 
 def navigation() -> dict:
