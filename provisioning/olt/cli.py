@@ -169,6 +169,19 @@ class CliDriver:
         if ERROR.search(out) or not last.rstrip().endswith("#"):
             raise LoginRejected(cli.where, self.access.username, "enable")
 
+    def pon_ports(self, cli: Cli, most: int = 16) -> Iterator[int]:
+        """Walk the PON ports of a shell whose ONU commands live in a port's context
+        (`interface epon 0/N`, VSOL and DBC): each port is entered, yielded, left; the first
+        port the OLT refuses is past the last one of this model."""
+        cli.run("configure terminal")
+        for n in range(1, most + 1):
+            try:
+                cli.run(f"interface epon 0/{n}")
+            except DeviceError:
+                return
+            yield n
+            cli.run("exit")
+
     def running_config(self) -> str:
         with self.session() as cli:
             return cli.run("show running-config").strip("\n") + "\n"

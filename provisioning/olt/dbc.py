@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 
-from provisioning.errors import DeviceError
 from provisioning.olt.base import LogEntry, OnuInfo, VlanInfo, celsius, dbm, mac
 from provisioning.olt.cli import CliDriver
 from provisioning.olt.text import cisco_logs, vlan_table
@@ -52,19 +51,13 @@ class Dbc(CliDriver):
     def onus(self, optics: bool = False) -> list[OnuInfo]:
         found: list[OnuInfo] = []
         with self.session() as cli:
-            cli.run("configure terminal")
-            for n in range(1, MAX_PON_PORTS + 1):
-                try:
-                    cli.run(f"interface epon 0/{n}")
-                except DeviceError:
-                    break  # past the last PON port of this model
+            for _port in self.pon_ports(cli, MAX_PON_PORTS):
                 onus = parse_status(cli.run("show onu status"))
                 for o in onus:
                     if optics and o.status == "online":
                         o.rx_power, o.temperature = parse_diagnosis(cli.run(
                             f"show onu {o.onu_id} optical-transceiver-diagnosis", check=False))
                 found += onus
-                cli.run("exit")
         return found
 
     def vlans(self) -> list[VlanInfo]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 
-from provisioning.errors import DeviceError
 from provisioning.olt.base import LogEntry, OnuInfo, VlanInfo, celsius, dbm, epon_distance, mac, \
     severity
 from provisioning.olt.cli import CliDriver
@@ -66,12 +65,7 @@ class Vsol(CliDriver):
     def onus(self, optics: bool = False) -> list[OnuInfo]:
         found: list[OnuInfo] = []
         with self.session() as cli:
-            cli.run("configure terminal")
-            for n in range(1, MAX_PON_PORTS + 1):
-                try:
-                    cli.run(f"interface epon 0/{n}")
-                except DeviceError:
-                    break  # past the last PON port of this model
+            for _port in self.pon_ports(cli, MAX_PON_PORTS):
                 onus = parse_auth_info(cli.run("show onu auth-info"))
                 if optics and onus:
                     optics_of = parse_opm_diag(cli.run("show onu opm-diag"))
@@ -79,7 +73,6 @@ class Vsol(CliDriver):
                         o.rx_power, o.temperature = optics_of.get((o.port, o.onu_id),
                                                                   (None, None))
                 found += onus
-                cli.run("exit")
         return found
 
     def vlans(self) -> list[VlanInfo]:
