@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from provisioning.olt.base import LogEntry, OnuInfo, VlanInfo, celsius, dbm, mac
+from provisioning.olt.base import OnuInfo, VlanInfo, celsius, dbm, mac
 from provisioning.olt.cli import CliDriver
 from provisioning.olt.text import cisco_logs, vlan_table
 
@@ -81,6 +81,8 @@ def parse_vlans(text: str) -> list[VlanInfo]:
 
 class Bdcom(CliDriver):
     brand = "bdcom"
+    vlan_read = ("show vlan", parse_vlans)
+    log_read = ("show logging", cisco_logs)
 
     def onus(self, optics: bool = False) -> list[OnuInfo]:
         with self.session() as cli:
@@ -100,11 +102,3 @@ class Bdcom(CliDriver):
                         f"show epon interface epon{o.port}:{o.onu_id} onu ctc "
                         "optical-transceiver-diagnosis", check=False))
         return active + inactive
-
-    def vlans(self) -> list[VlanInfo]:
-        with self.session() as cli:
-            return parse_vlans(cli.run("show vlan"))
-
-    def logs(self, limit: int = 200) -> list[LogEntry]:
-        with self.session() as cli:
-            return cisco_logs(cli.run("show logging"), limit)

@@ -6,13 +6,13 @@ import re
 import socket
 import time
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Callable, Iterator
 
 import paramiko
 
 from provisioning.errors import (DeviceError, DeviceTimeout, DeviceUnreachable, HostKeyMismatch,
                                  LoginRejected)
-from provisioning.olt.base import Access
+from provisioning.olt.base import Access, LogEntry, VlanInfo
 
 PROMPT = re.compile(r"[\w.()/:-]+[>#]\s*$")
 # Cisco-like '--More--', VSOL's '<--- More --->', Huawei's "---- More ( Press 'Q' to break ) ----"
@@ -143,6 +143,9 @@ class CliDriver:
     # what makes the session privileged and unpaged; "enable" answers an enable-password
     # prompt with the login password (DBC, some BDCOM firmwares ask for one)
     setup: tuple[str, ...] = ("enable", "terminal length 0")
+    # the brand's global reads: the command and the parser of what it prints
+    vlan_read: tuple[str, Callable[[str], list[VlanInfo]]]
+    log_read: tuple[str, Callable[[str, int], list[LogEntry]]]
 
     def __init__(self, access: Access):
         self.access = access
@@ -181,6 +184,16 @@ class CliDriver:
                 return
             yield n
             cli.run("exit")
+
+    def vlans(self) -> list[VlanInfo]:
+        command, parse = self.vlan_read
+        with self.session() as cli:
+            return parse(cli.run(command))
+
+    def logs(self, limit: int = 200) -> list[LogEntry]:
+        command, parse = self.log_read
+        with self.session() as cli:
+            return parse(cli.run(command), limit)
 
     def running_config(self) -> str:
         with self.session() as cli:

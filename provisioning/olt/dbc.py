@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from provisioning.olt.base import LogEntry, OnuInfo, VlanInfo, celsius, dbm, mac
+from provisioning.olt.base import OnuInfo, celsius, dbm, mac
 from provisioning.olt.cli import CliDriver
 from provisioning.olt.text import cisco_logs, vlan_table
 
@@ -47,6 +47,8 @@ def parse_diagnosis(text: str) -> tuple:
 
 class Dbc(CliDriver):
     brand = "dbc"
+    vlan_read = ("show vlan", vlan_table)
+    log_read = ("show logging", cisco_logs)
 
     def onus(self, optics: bool = False) -> list[OnuInfo]:
         found: list[OnuInfo] = []
@@ -59,11 +61,3 @@ class Dbc(CliDriver):
                             f"show onu {o.onu_id} optical-transceiver-diagnosis", check=False))
                 found += onus
         return found
-
-    def vlans(self) -> list[VlanInfo]:
-        with self.session() as cli:
-            return vlan_table(cli.run("show vlan"))
-
-    def logs(self, limit: int = 200) -> list[LogEntry]:
-        with self.session() as cli:
-            return cisco_logs(cli.run("show logging"), limit)

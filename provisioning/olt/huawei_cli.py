@@ -8,11 +8,12 @@ nor ports: Q-BRIDGE over SNMP has them); `display alarm history all` is the alar
 from __future__ import annotations
 
 import re
+from functools import partial
 
-from provisioning.olt.base import LogEntry, OnuInfo, VlanInfo, celsius, dbm, severity
+from provisioning.olt.base import OnuInfo, VlanInfo, celsius, dbm
 from provisioning.olt.cli import CliDriver
 from provisioning.olt.gpon_snmp import gpon_serial
-from provisioning.olt.text import newest, when
+from provisioning.olt.text import log_rows
 
 FSP = r"(\d+)/\s*(\d+)/\s*(\d+)"
 STATE_ROW = re.compile(r"^\s*" + FSP + r"\s+(\d+)\s+([0-9A-Fa-f]{16})\s+(\S+)\s+(\S+)")
@@ -20,6 +21,7 @@ DESC_ROW = re.compile(r"^\s*" + FSP + r"\s+(\d+)\s+(.*?)\s*$")
 OPTICS_ROW = re.compile(r"^\s*(\d+)\s+(-?[\d.]+|-)\s+(-?[\d.]+|-)\s+(-?[\d.]+|-)\s+"
                         r"(-?\d+(?:\.\d+)?|-)\s+")
 VLAN_ROW = re.compile(r"^\s*(\d{1,4})\s+(smart|mux|standard|super)\s+", re.I)
+# alarm history rows: AlarmSN, date and time, level (Critical/Major/Minor/Warning/Cleared), text
 ALARM_ROW = re.compile(r"^\s*\d+\s+(\d{4}-\d\d-\d\d\s+\d\d:\d\d:\d\d)\s+(\w+)\s+(.*?)\s*$")
 RUN_STATE = {"online": "online", "offline": "offline"}
 
@@ -61,16 +63,12 @@ def parse_vlans(text: str) -> list[VlanInfo]:
     return [VlanInfo(int(m.group(1))) for m in map(VLAN_ROW.match, text.splitlines()) if m]
 
 
-def parse_alarms(text: str, limit: int) -> list[LogEntry]:
-    """Rows: AlarmSN, date and time, level (Critical/Major/Minor/Warning/Cleared), text."""
-    return newest([LogEntry(when(m.group(1)), severity(m.group(2)), m.group(3))
-                   for m in map(ALARM_ROW.match, text.splitlines()) if m], limit)
-
-
 class HuaweiCli(CliDriver):
     brand = "huawei"
     # `undo smart`: no interactive '{ <cr>|... }:' completion prompts; `scroll 512`: no paging
     setup = ("enable", "undo smart", "scroll 512")
+    vlan_read = ("display vlan all", parse_vlans)
+    log_read = ("display alarm history all", partial(log_rows, ALARM_ROW))
 
     def onus(self, optics: bool = False) -> list[OnuInfo]:
         with self.session() as cli:
@@ -86,11 +84,3 @@ class HuaweiCli(CliDriver):
                     cli.run("quit")
                 cli.run("quit")
         return onts
-
-    def vlans(self) -> list[VlanInfo]:
-        with self.session() as cli:
-            return parse_vlans(cli.run("display vlan all"))
-
-    def logs(self, limit: int = 200) -> list[LogEntry]:
-        with self.session() as cli:
-            return parse_alarms(cli.run("display alarm history all"), limit)

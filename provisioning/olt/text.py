@@ -40,6 +40,13 @@ def newest(entries: list[LogEntry], limit: int) -> list[LogEntry]:
     return (dated + [e for e in entries if not e.at])[:max(0, limit)]
 
 
+def log_rows(row: re.Pattern, text: str, limit: int) -> list[LogEntry]:
+    """A log or alarm table whose `row` matches each entry as (stamp, severity word, text)
+    (VSOL's `show logging`, Huawei's and ZTE's alarm history), newest first."""
+    return newest([LogEntry(when(m.group(1)), severity(m.group(2)), m.group(3).strip())
+                   for m in map(row.match, text.splitlines()) if m], limit)
+
+
 def cisco_logs(text: str, limit: int) -> list[LogEntry]:
     """A `show logging` buffer of '%FACILITY-SEVERITY-MNEMONIC: text' lines (BDCOM, DBC)."""
     found = []

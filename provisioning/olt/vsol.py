@@ -8,11 +8,11 @@ lists the registered ONUs with status, MAC and RTT, `show onu opm-diag` their op
 from __future__ import annotations
 
 import re
+from functools import partial
 
-from provisioning.olt.base import LogEntry, OnuInfo, VlanInfo, celsius, dbm, epon_distance, mac, \
-    severity
+from provisioning.olt.base import OnuInfo, celsius, dbm, epon_distance, mac
 from provisioning.olt.cli import CliDriver
-from provisioning.olt.text import newest, vlan_table, when
+from provisioning.olt.text import log_rows, vlan_table
 
 MAX_PON_PORTS = 16
 AUTH_ROW = re.compile(r"^\s*EPON(\d+/\d+):(\d+)\s+(\d+)\s+(\S+)\s+([0-9A-Fa-f:.-]{12,17})\s+"
@@ -49,18 +49,11 @@ def parse_opm_diag(text: str) -> dict[tuple[str, int], tuple]:
     return found
 
 
-def parse_logs(text: str, limit: int) -> list[LogEntry]:
-    return newest([LogEntry(when(m.group(1)), severity(m.group(2)), m.group(3).strip())
-                   for m in map(LOG_ROW.match, text.splitlines()) if m], limit)
-
-
-def parse_vlans(text: str) -> list[VlanInfo]:
-    """`show vlan`: VLAN ID, name, tagged ports, untagged ports (both kinds carry the VLAN)."""
-    return vlan_table(text)
-
-
 class Vsol(CliDriver):
     brand = "vsol"
+    # `show vlan`: VLAN ID, name, tagged ports, untagged ports (both kinds carry the VLAN)
+    vlan_read = ("show vlan", vlan_table)
+    log_read = ("show logging", partial(log_rows, LOG_ROW))
 
     def onus(self, optics: bool = False) -> list[OnuInfo]:
         found: list[OnuInfo] = []
@@ -74,11 +67,3 @@ class Vsol(CliDriver):
                                                                   (None, None))
                 found += onus
         return found
-
-    def vlans(self) -> list[VlanInfo]:
-        with self.session() as cli:
-            return parse_vlans(cli.run("show vlan"))
-
-    def logs(self, limit: int = 200) -> list[LogEntry]:
-        with self.session() as cli:
-            return parse_logs(cli.run("show logging"), limit)

@@ -8,10 +8,11 @@ module's temperature). `show vlan summary` lists VLAN ids; `show logging alarm` 
 from __future__ import annotations
 
 import re
+from functools import partial
 
-from provisioning.olt.base import LogEntry, OnuInfo, VlanInfo, celsius, dbm, severity
+from provisioning.olt.base import OnuInfo, VlanInfo, celsius, dbm
 from provisioning.olt.cli import CliDriver
-from provisioning.olt.text import newest, when
+from provisioning.olt.text import log_rows
 
 STATE_ROW = re.compile(r"^\s*(?:gpon-onu_)?(\d+/\d+/\d+):(\d+)\s+\S+\s+\S+\s+\S+\s+(\S+)\s*$")
 BASEINFO_ROW = re.compile(r"^\s*gpon-onu_(\d+/\d+/\d+):(\d+)\s+\S+\s+\S+\s+SN:(\S+)", re.I)
@@ -56,14 +57,11 @@ def parse_vlan_summary(text: str) -> list[VlanInfo]:
     return [VlanInfo(v) for v in sorted(ids)]
 
 
-def parse_alarms(text: str, limit: int) -> list[LogEntry]:
-    return newest([LogEntry(when(m.group(1)), severity(m.group(2)), m.group(3))
-                   for m in map(ALARM_ROW.match, text.splitlines()) if m], limit)
-
-
 class ZteCli(CliDriver):
     brand = "zte"
     setup = ("terminal length 0",)  # a ZXAN login lands at the privileged prompt
+    vlan_read = ("show vlan summary", parse_vlan_summary)
+    log_read = ("show logging alarm", partial(log_rows, ALARM_ROW))
 
     def onus(self, optics: bool = False) -> list[OnuInfo]:
         with self.session() as cli:
@@ -79,11 +77,3 @@ class ZteCli(CliDriver):
                     o.temperature = parse_temperature(cli.run(
                         f"show gpon remote-onu optical-info {name}", check=False))
         return onus
-
-    def vlans(self) -> list[VlanInfo]:
-        with self.session() as cli:
-            return parse_vlan_summary(cli.run("show vlan summary"))
-
-    def logs(self, limit: int = 200) -> list[LogEntry]:
-        with self.session() as cli:
-            return parse_alarms(cli.run("show logging alarm"), limit)
