@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from radbill import settings
 from radbill.lifecycle import Actor
 from radbill.models import Customer
-from rating import ledger
+from rating import ledger, transfer
 
 LOCK_SQL = """
 SELECT c.id FROM customers c JOIN operators o ON o.id = c.operator_id
@@ -74,7 +74,8 @@ WITH open AS (
                               'amount', CAST(pay.amount AS text), 'method', 'advance')
     FROM pay JOIN customers c ON c.id = pay.customer_id ORDER BY pay.id
 )
-SELECT operator_id, count(*), sum(amount), array_agg(customer_id) FROM pay GROUP BY operator_id
+SELECT operator_id, count(*), sum(amount), array_agg(customer_id), array_agg(id)
+FROM pay GROUP BY operator_id
 """
 
 
@@ -88,13 +89,14 @@ def debit_advances(session: Session, on: dt.date, operator_path: str | None = No
     rows = session.execute(sa.text(DEBIT_SQL), {"path": operator_path, "ids": customer_ids,
                                                 "tz": settings.get().time_zone}).all()
     paid: list[int] = []
-    for operator_id, n, amount, customer_ids_paid in rows:
+    payment_ids: list[int] = []
+    for operator_id, n, amount, customer_ids_paid, payments_made in rows:
         ledger.post(session, "auto_debit", f"auto-debit of {n} advance balances",
                     [(operator_id, "advances", amount), (operator_id, "receivable", -amount)],
                     operator_id=operator_id)
         paid += customer_ids_paid
-    from rating import transfer  # bills a transfer left with the old operator (issue 19)
-    transfer.reroute(session, transfer.advance_payments(session, paid))
+        payment_ids += payments_made
+    transfer.reroute(session, payment_ids)  # bills a transfer left with the old operator
     if paid:
         session.expire_all()  # the statement changed rows the session may hold
         suspended = session.scalars(sa.select(Customer).where(

@@ -111,11 +111,3 @@ def reroute(session: Session, payment_ids: list[int]) -> None:
         ledger.post(session, REROUTE, f"payment {pid} settled bills another operator holds",
                     payment_legs, operator_id=collector, payment_id=pid)
 
-
-def advance_payments(session: Session, customer_ids: list[int]) -> list[int]:
-    """The advance payments the auto-debit made in this transaction for these customers."""
-    if not customer_ids:
-        return []
-    return list(session.scalars(sa.select(Payment.id).where(
-        Payment.customer_id.in_(customer_ids), Payment.method == "advance",
-        Payment.received_at == sa.func.now())))
