@@ -26,9 +26,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from monitoring import incidents, probes, rollup
+from monitoring.functions.checks import isp_owned
 from provisioning import device_secrets
 from provisioning.errors import ProvisioningError
-from radbill.models import Check, CheckResult, Operator
+from radbill.models import Check, CheckResult
 
 CONCURRENCY = 64  # probes at once (most time is waiting on the network)
 GRID = 10  # seconds: due times are multiples of it
@@ -61,9 +62,10 @@ def next_due(due: dt.datetime, interval: int, now: dt.datetime) -> dt.datetime:
     return nxt if nxt > now else on_grid(now) + dt.timedelta(seconds=interval)
 
 
-def spec_of(check: Check, level: str) -> probes.Spec:
+def spec_of(check: Check, isp: bool) -> probes.Spec:
     """A plain copy of the check for a thread; private targets only for the ISP's own checks
-    (the group's) and the checks of registered routers and OLTs. An snmp check's community is
+    (`isp`: the rule check.edit applies on save, monitoring/functions/checks.isp_owned)
+    and the checks of registered routers, OLTs and radios. An snmp check's community is
     decrypted into it (ProvisioningError naming `community` when the key cannot open it)."""
     community = device_secrets.read(check.credentials, check.target, "community") \
         .get("community") if check.kind == "snmp" else None
@@ -72,7 +74,7 @@ def spec_of(check: Check, level: str) -> probes.Spec:
         expect_status=check.expect_status, expect_body=check.expect_body,
         dns_server=check.dns_server, record_type=check.record_type,
         expect_answer=check.expect_answer, warn_days=check.warn_days, community=community,
-        allow_private=level == "group" or check.device_kind is not None)
+        allow_private=isp or check.device_kind is not None)
 
 
 def _timed(spec: probes.Spec | ProvisioningError, t0: float) -> tuple[probes.Outcome, float]:
@@ -82,9 +84,9 @@ def _timed(spec: probes.Spec | ProvisioningError, t0: float) -> tuple[probes.Out
     return probes.run(spec), started
 
 
-def _spec(check: Check, level: str) -> probes.Spec | ProvisioningError:
+def _spec(check: Check, isp: bool) -> probes.Spec | ProvisioningError:
     try:
-        return spec_of(check, level)
+        return spec_of(check, isp)
     except ProvisioningError as exc:
         return exc
 
@@ -94,17 +96,17 @@ def run_due(session: Session, now: dt.datetime | None = None, *,
     """One pass: run every check due at `now` (or only `ids`, due or not: check.run)."""
     t0 = time.monotonic()
     now = now or session.scalar(sa.select(sa.func.now()))
-    stmt = (sa.select(Check, Operator.level).join(Operator, Operator.id == Check.operator_id)
-            .order_by(Check.next_due, Check.id).limit(MAX_PER_PASS)
+    stmt = (sa.select(Check).order_by(Check.next_due, Check.id).limit(MAX_PER_PASS)
             .with_for_update(of=Check, skip_locked=True))
     stmt = stmt.where(Check.id.in_(ids)) if ids is not None else \
         stmt.where(Check.enabled, Check.next_due <= now)
-    rows = session.execute(stmt).all()
+    rows = session.scalars(stmt).all()
     out = Pass()
     if rows:
+        own = {op: isp_owned(session, op) for op in {check.operator_id for check in rows}}
         with ThreadPoolExecutor(max_workers=max(1, min(workers, len(rows)))) as pool:
-            futures = [(check, pool.submit(_timed, _spec(check, level), t0))
-                       for check, level in rows]
+            futures = [(check, pool.submit(_timed, _spec(check, own[check.operator_id]), t0))
+                       for check in rows]
             done = [(check, *f.result()) for check, f in futures]
         record(session, done, now, out)
     incidents.late_alerts(session, now)

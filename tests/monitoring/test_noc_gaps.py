@@ -299,3 +299,25 @@ def test_a_resellers_check_never_reaches_loopback_by_a_name(rebinding, session, 
         got = probes.run(spec(url, False))
         assert not got.ok and lookups == ["192.0.43.10"]
         assert web.hosts == []  # nothing ever reached the loopback server
+
+
+def test_a_tenants_check_never_reaches_the_platforms_loopback_by_a_name(rebinding, session,
+                                                                        tree):
+    """A tenant (another group, hosted here) is held like a reseller on every run too, as
+    check.edit holds it on save (isp_owned): only the install's own group's checks may aim
+    at private or loopback addresses."""
+    answers, lookups = rebinding
+    isp = tree[0]
+    fn(session, "operator.edit", sok="ok", name="tenant", tenant="yes")
+    with HostTarget() as web:
+        url = f"http://rebind.test:{web.port}/health"
+        theirs, ours = (fn(session, "check.edit", sok="ok", name=name, kind="http",
+                           target=url, failures="1", operator=owner).elid
+                        for name, owner in (("tenant's portal", "tenant"),
+                                            ("ISP portal", isp.name)))
+        answers[:] = ["127.0.0.1"]
+        checks.run_due(session, ids=[theirs, ours])
+        check = session.get(Check, theirs)
+        assert check.state == "down" and "private address (127.0.0.1)" in check.last_error
+        assert session.get(Check, ours).state == "up"
+        assert web.hosts == [f"rebind.test:{web.port}"]  # the ISP's check only
