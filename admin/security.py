@@ -19,8 +19,8 @@ from werkzeug.security import check_password_hash
 
 from radbill.functions.auth import (check_password, digest, find_user, hash_password,
                                     requires_2fa)
-from radbill import lockout
-from radbill.models import Operator, StaffUser
+from radbill import lifecycle, lockout
+from radbill.models import StaffUser
 from radbill.models.web import ApiSession, LoginKey, TotpStep
 
 LOCK_MINUTES = lockout.LOCK_MINUTES
@@ -100,17 +100,10 @@ def locked(user: StaffUser) -> bool:
     return bool(user.locked_until and user.locked_until > now())
 
 
-def _chain(session: Session, user: StaffUser) -> list[int]:
-    path = session.scalar(sa.select(Operator.path).where(Operator.id == user.operator_id)) or ""
-    return [int(x) for x in path.strip("/").split("/") if x] or [user.operator_id]
-
-
 def operator_suspended(session: Session, user: StaffUser) -> bool:
-    """A suspended operator's staff (and its sub-operators') are shut out until it is resumed."""
-    if user.role == "admin":
-        return False
-    return bool(session.scalar(sa.select(sa.func.count()).select_from(Operator).where(
-        Operator.id.in_(_chain(session, user)), Operator.status == "suspended")))
+    """A suspended operator's staff (and its sub-operators') are shut out until it is resumed
+    (radbill.lifecycle.login_blocked: the same check as su= and the API's)."""
+    return lifecycle.login_blocked(session, user) is not None
 
 
 def succeeded(session: Session, user: StaffUser, ip: str | None, channel: str) -> None:

@@ -191,6 +191,14 @@ def change_operator(session: Session, operator, dest: str, reason: str, actor: A
                          request=actor.request, ip=actor.ip))
 
 
+def login_blocked(session: Session, user) -> str | None:
+    """The suspended operator shutting this staff login out (operator_blocked), None when none;
+    the system administrator's role is never shut out. The one check of every way a login
+    comes in: the web and func API login and one-time keys (admin/security), `su=`
+    (radbill/functions/auth._su); an API client is checked by its operator (admin/rest/auth)."""
+    return None if user.role == "admin" else operator_blocked(session, user.operator_id)
+
+
 def operator_blocked(session: Session, operator_id: int | None) -> str | None:
     """The name of the suspended operator at or above `operator_id` (its staff are shut out),
     None when there is none."""

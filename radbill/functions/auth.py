@@ -78,7 +78,7 @@ def _su(session: Session, caller: Caller, login: str) -> Caller:
     target = find_user(session, login)
     if target is None or target.disabled:
         raise FuncError(f"no staff login {login!r}", field="su", status=403)
-    if target.role != "admin" and (held := lifecycle.operator_blocked(session, target.operator_id)):
+    if held := lifecycle.login_blocked(session, target):
         raise AccessDenied(f"{login!r} is shut out: operator {held!r} is suspended", field="su")
     if caller.is_sysadmin:
         return caller_for(session, target, caller.ip, caller.lang)
