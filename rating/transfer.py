@@ -70,8 +70,7 @@ def legs(old: int, new: int, owed: Decimal, advance: Decimal) -> list[ledger.Leg
             (old, "transfers", owed - advance), (new, "transfers", advance - owed)]
 
 
-def move(session: Session, customer: Customer, new_operator_id: int, bills: str,
-         username: str) -> Moving:
+def move(session: Session, customer: Customer, new_operator_id: int, bills: str) -> Moving:
     """Book the move of `customer` (still at its old operator) to `new_operator_id`; the
     caller then sets customer.operator_id. Returns what moved."""
     old = customer.operator_id
@@ -80,9 +79,8 @@ def move(session: Session, customer: Customer, new_operator_id: int, bills: str,
     if bills == "move" and what.open_bills:
         session.execute(sa.update(Bill).where(Bill.id.in_(what.open_bills))
                         .values(operator_id=new_operator_id))
-    ledger.post(session, KIND, f"{username} moved to another operator",
-                legs(old, new_operator_id, owed, what.advance), operator_id=old,
-                reference=None)
+    ledger.post(session, KIND, f"{customer.username} moved to another operator",
+                legs(old, new_operator_id, owed, what.advance), operator_id=old)
     return what
 
 

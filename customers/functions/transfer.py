@@ -184,7 +184,7 @@ def move_one(call: Call, c: Customer, target: Operator, bills: str, package, pro
     from rating import transfer
     before = audit.snapshot(c)
     old = call.session.get(Operator, c.operator_id)
-    moved = transfer.move(call.session, c, target.id, bills, c.username)
+    moved = transfer.move(call.session, c, target.id, bills)
     relogin = False
     if p["new_package"] is not None:
         c.package_id, relogin = package.id, True
