@@ -66,26 +66,26 @@ def transfer(cid: int):
     c = load(cid)
     form = request.form if request.method == "POST" else request.args
     asked = {k: form.get(k, "").strip() for k in TRANSFER_FIELDS if form.get(k, "").strip()}
-    ctx = {"c": c, "cid": cid, "form": asked, "errors": {}, "preview": None, "error": None,
-           "operators": [o for o in _names("operator") if o["id"] != c.get("operator_id")],
-           "packages": [p["name"] for p in _names("package")],
-           "profiles": [p["name"] for p in _names("billing_profile")]}
+    ctx = {"c": c, "cid": cid, "form": asked, "errors": {}, "preview": None, "error": None}
+    status = 200
     if request.method == "POST":
         try:
-            run("customer.transfer", {"elid": str(cid), "sok": "ok", **asked})
+            done = run("customer.transfer", {"elid": str(cid), "sok": "ok", **asked})
         except FuncError as exc:
             if exc.status in (403, 404) and exc.field != "to":
                 abort(exc.status, exc.message)
             ctx.update(errors=exc.errors, error=exc.message)
-            ctx["preview"] = _preview(cid, asked, ctx)
-            return render_template("tree/transfer.html", **ctx), 400
-        target = next((o["name"] for o in ctx["operators"] if str(o["id"]) == asked.get("to")
-                       or o["name"] == asked.get("to")), asked.get("to"))
-        flash(_("%(who)s moved to %(to)s.", who=c["username"], to=target), "ok")
-        return redirect(url_for("customers.show", cid=cid))
-    if asked.get("to"):
+            status = 400
+        else:
+            flash(_("%(who)s moved to %(to)s.", who=c["username"], to=done.extra["to"]), "ok")
+            return redirect(url_for("customers.show", cid=cid))
+    if status == 400 or asked.get("to"):
         ctx["preview"] = _preview(cid, asked, ctx)
-    return render_template("tree/transfer.html", **ctx)
+    # the form's choices, only for a page that shows them (not after a move)
+    ctx.update(operators=[o for o in _names("operator") if o["id"] != c.get("operator_id")],
+               packages=[p["name"] for p in _names("package")],
+               profiles=[p["name"] for p in _names("billing_profile")])
+    return render_template("tree/transfer.html", **ctx), status
 
 
 def _preview(cid: int, asked: dict, ctx: dict) -> dict | None:
