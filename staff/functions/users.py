@@ -11,11 +11,11 @@ change its own language through it.
 """
 from __future__ import annotations
 
-import datetime as dt
 import re
 
 import sqlalchemy as sa
 
+from messaging.functions.gateways import clock  # HH:MM, as an operator's quiet hours
 from radbill.functions import audit
 from radbill.functions import fields as F
 from radbill.functions.auth import hash_password
@@ -42,15 +42,6 @@ def mobile(raw: str) -> str:
     """A mobile number, as customers' are read (E.164; Bangladesh without a country code)."""
     from customers.functions.customers import mobile as customer_mobile
     return customer_mobile(raw)
-
-
-def clock(raw: str) -> dt.time:
-    if not re.fullmatch(r"[0-9]{1,2}:[0-9]{2}", raw, re.ASCII):
-        raise ValueError(f"{F.short(raw)!r} is not a time like 22:00")
-    hours, minutes = (int(p) for p in raw.split(":"))
-    if hours > 23 or minutes > 59:
-        raise ValueError(f"{raw!r} is not a time of day (00:00 to 23:59)")
-    return dt.time(hours, minutes)
 
 
 def weekdays(raw: str) -> list[int]:
