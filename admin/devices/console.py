@@ -10,10 +10,10 @@ from flask import Response, abort, current_app, render_template, request
 from flask_login import login_required
 
 from provisioning import router_console as rc
-from radbill.functions.registry import FuncError, ListResult, request_line
+from radbill.functions.registry import request_line
 
-from admin.calls import may, run_or_abort
-from admin.devices.views import api_params, bp, device_name, need
+from admin.calls import may
+from admin.devices.views import api_params, ask, bp, device_name, last_page, need
 from admin.labels import _
 from admin.pages import safe_cell
 
@@ -44,24 +44,10 @@ MENU_LABELS = {
 }
 
 
-def asked(func: str, elid: int, keys: tuple[str, ...], **fixed: str) -> dict[str, str]:
-    """The request's filters for `func` (only `keys`, as given) with the router and the page."""
+def asked(elid: int, keys: tuple[str, ...], **fixed: str) -> dict[str, str]:
+    """The request's filters (only `keys`, as given) with the router and the page."""
     params = {k: request.args[k] for k in keys if request.args.get(k)}
     return {**api_params(elid), **params, **fixed}
-
-
-def read(func: str, params: dict[str, str]) -> tuple[ListResult | None, FuncError | None]:
-    """The rows, or why not: a 400 names the filter, a 502 the NAS setting to check."""
-    try:
-        return run_or_abort(func, params), None
-    except FuncError as exc:
-        return None, exc
-
-
-def pages(result: ListResult | None) -> int:
-    if result is None or not result.per_page:
-        return 1
-    return max(1, -(-(result.total or 0) // result.per_page))
 
 
 def shown(params: dict[str, str]) -> dict[str, str]:
@@ -74,11 +60,11 @@ def shown(params: dict[str, str]) -> dict[str, str]:
 def router_log(elid: int):
     """The router's log, newest first, filtered by topic and text, a page at a time."""
     need("router.log")
-    params = asked("router.log", elid, ("topics", "q", "page"), per_page=str(LOG_PAGE))
-    result, error = read("router.log", params)
+    params = asked(elid, ("topics", "q", "page"), per_page=str(LOG_PAGE))
+    result, error = ask("router.log", params)
     return render_template(
         "devices/router_log.html", elid=elid, name=device_name("nas", elid), result=result,
-        error=error, params=shown(params), topics=TOPICS, last=pages(result),
+        error=error, params=shown(params), topics=TOPICS, last=last_page(result),
         export=urlencode({k: v for k, v in shown(params).items() if k != "page"}),
         zone=str(current_app.config["TZ"]), can_query=may("router.print"),
         title="Router log",
@@ -91,12 +77,12 @@ def router_log(elid: int):
 def router_log_csv(elid: int):
     """The filtered log as CSV (every page), cells that look like formulas made text."""
     need("router.log")
-    params = asked("router.log", elid, ("topics", "q"), per_page=str(EXPORT_PAGE))
+    params = asked(elid, ("topics", "q"), per_page=str(EXPORT_PAGE))
     buf = io.StringIO()
     writer = None
     page = 1
     while True:
-        result, error = read("router.log", {**params, "page": str(page)})
+        result, error = ask("router.log", {**params, "page": str(page)})
         if error is not None:
             abort(error.status if error.status in (400, 502) else 400, error.message)
         if writer is None:
@@ -117,13 +103,13 @@ def router_query(elid: int):
     """One read-only menu of the router (a select of the whitelist), filtered, paged."""
     need("router.print")
     result = error = None
-    params = asked("router.print", elid, ("menu", "where", "page"), per_page=str(QUERY_PAGE))
+    params = asked(elid, ("menu", "where", "page"), per_page=str(QUERY_PAGE))
     if "menu" in params:
-        result, error = read("router.print", params)
+        result, error = ask("router.print", params)
     return render_template(
         "devices/router_query.html", elid=elid, name=device_name("nas", elid), result=result,
         error=error, params=shown(params), menus=[(m, MENU_LABELS.get(m, m)) for m in rc.MENUS],
-        last=pages(result),
+        last=last_page(result),
         can_log=may("router.log"), title="Router query",
         api=f"/billmgr?{request_line('router.print', {'elid': str(elid)})}&out=xml"
     ), 200 if error is None else error.status

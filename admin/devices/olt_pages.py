@@ -8,13 +8,13 @@ import re
 from flask import render_template, request, url_for
 from flask_login import login_required
 
+from provisioning.olt.base import SEVERITIES
 from radbill import settings
-from radbill.functions.registry import FuncError, request_line
+from radbill.functions.registry import request_line
 
 from admin.calls import may, run_or_abort
-from admin.devices.views import act, bp, device_name, need
+from admin.devices.views import act, ask, bp, device_name, last_page, need, olt_values
 
-SEVERITIES = ("emergency", "alert", "critical", "error", "warning", "notice", "info", "debug")
 LOG_PAGE = 50
 
 
@@ -23,10 +23,6 @@ def onu_limits() -> dict:
     """The temperature above which an ONU's optics are shown as a warning (and staff alerted:
     onu.hot, provisioning/olt/sync.py)."""
     return {"onu_hot_celsius": float(settings.get().onu_hot_celsius)}
-
-
-def olt_values(elid: int) -> dict:
-    return run_or_abort("olt.edit", {"elid": str(elid)}).values
 
 
 @bp.route("/olt/<int:elid>/log")
@@ -42,15 +38,11 @@ def olt_log(elid: int):
         params["q"] = request.args["q"].strip()[:100]
     page = request.args.get("page", "1")
     params["page"] = page if re.fullmatch(r"[1-9][0-9]{0,5}", page) else "1"
-    result, error = None, None
-    try:
-        result = run_or_abort("olt.log", params)
-    except FuncError as exc:
-        error = exc
+    result, error = ask("olt.log", params)
     return render_template(
         "devices/olt_log.html", elid=elid, olt=values, log=result, error=error, tab="log",
         severities=SEVERITIES, severity=params.get("severity", ""), q=params.get("q", ""),
-        last_page=max(1, -(-((result.total if result else 0) or 0) // LOG_PAGE)),
+        last_page=last_page(result),
         api=f"/billmgr?{request_line('olt.log', {'elid': str(elid)})}&out=xml"
     ), 200 if error is None else error.status
 

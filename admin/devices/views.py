@@ -46,12 +46,29 @@ def api_params(elid: int) -> dict[str, str]:
     return params
 
 
-def ask_router(func: str, elid: int) -> tuple[ListResult | None, FuncError | None]:
-    """A router.* read, or why it failed (a 502 names the setting to check)."""
+def ask(func: str, params: dict[str, str]) -> tuple[ListResult | None, FuncError | None]:
+    """A device read, or why it failed (a 400 names the filter, a 502 the setting to check)."""
     try:
-        return run_or_abort(func, api_params(elid)), None
+        return run_or_abort(func, params), None
     except FuncError as exc:
         return None, exc
+
+
+def ask_router(func: str, elid: int) -> tuple[ListResult | None, FuncError | None]:
+    """A router.* read, or why it failed (a 502 names the setting to check)."""
+    return ask(func, api_params(elid))
+
+
+def last_page(result: ListResult | None) -> int:
+    """The number of a list's last page (1 when there is no list)."""
+    if result is None or not result.per_page:
+        return 1
+    return max(1, -(-(result.total or 0) // result.per_page))
+
+
+def olt_values(elid: int) -> dict:
+    """The OLT's settings as its form shows them (the caller's to see, or a 404)."""
+    return run_or_abort("olt.edit", {"elid": str(elid)}).values
 
 
 def traffic(kind: str, elid: int) -> dict:
@@ -116,7 +133,7 @@ def router(elid: int):
 def olt(elid: int):
     """An OLT: its settings' summary, status, traffic, and its ONUs with their customers."""
     need("onu")
-    values = run_or_abort("olt.edit", {"elid": str(elid)}).values
+    values = olt_values(elid)
     page = request.args.get("page", "1")
     params = {"olt": str(elid), "per_page": str(ONU_PAGE),
               "page": page if re.fullmatch(r"[0-9]{1,9}", page) and int(page) > 0 else "1"}
@@ -126,7 +143,7 @@ def olt(elid: int):
     return render_template(
         "devices/olt.html", elid=elid, olt=values, onus=onus, snmp=device_row("olt", elid),
         can_sync=may("olt.sync"), status_filter=params.get("status", ""),
-        last_page=max(1, -(-(onus.total or 0) // ONU_PAGE)), **traffic("olt", elid),
+        last_page=last_page(onus), **traffic("olt", elid),
         api=f"/billmgr?{request_line('onu', {'olt': str(elid)})}&out=xml")
 
 
