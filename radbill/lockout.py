@@ -9,11 +9,14 @@ wrong PINs on the portal do not lock a staff login from that address):
   pin     recharge-card PIN guessing           (per caller and per customer; never forgiven
                                                 by a login, else cards could be guessed
                                                 between two logins)
+  register  provisioning keys on the public    (per address; rows of channel web, login
+            /register page                      `register`, reason "bad provisioning key")
 
 A refusal because a counter is full is recorded with a reason no counter counts ("locked",
-"address blocked", "pin locked"), so being refused never extends a block: it ends LOCK_MINUTES
-after the failures that caused it. No Flask here: the admin's login views, the portal and the
-function layer (`portal.recharge`, `payment.edit method=card`) all use it.
+"address blocked", "pin locked", "register blocked"), so being refused never extends a block:
+it ends LOCK_MINUTES after the failures that caused it. No Flask here: the admin's login views,
+the portal and the function layer (`portal.recharge`, `payment.edit method=card`,
+`operator_signup`) all use it.
 """
 from __future__ import annotations
 
@@ -45,8 +48,7 @@ COUNTERS = {
     "api": Counter(("api",), STAFF_FAILURES, False),
     "portal": Counter(("portal",), ("bad password", "unknown login"), True),
     "pin": Counter(("web", "api", "portal"), (PIN_FAILURE,), False),
-    # issue 19: wrong provisioning keys on the public /register page, per address
-    # (staff/functions/provisioning_keys.py)
+    # issue 19: staff/functions/provisioning_keys.py (operator_signup)
     "register": Counter(("web",), ("bad provisioning key",), False),
 }
 
