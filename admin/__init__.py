@@ -129,9 +129,8 @@ def _viewers_isp_name() -> str:
 
     from admin.dbs import db
     from radbill.functions import crud
-    from radbill.models import Customer, Operator
-    install = current_app.config["ISP_NAME"]
-    tenant: Operator | None = None
+    from radbill.models import Customer
+    operator_id: int | None = None
     if request.blueprint == "portal":  # a customer's page: never a staff login's tenant
         from admin.portal.access import KEY
         customer = g.get("portal_customer")
@@ -139,15 +138,11 @@ def _viewers_isp_name() -> str:
         if customer is None and isinstance(data, dict) and isinstance(data.get("cid"), int):
             customer = db().get(Customer, data["cid"])
         if customer is not None and customer.deleted_at is None:
-            tenant = crud.tenant_of(db(), customer.operator_id)
+            operator_id = customer.operator_id
     elif "caller" in g or current_user.is_authenticated:
         from admin.calls import page_caller
-        top = page_caller().tenant_id  # None: the system administrator
-        tenant = db().get(Operator, top) if top is not None else None
-    if tenant is None:
-        return install
-    first = crud.first_root(db())
-    return install if first is None or first.id == tenant.id else tenant.name
+        operator_id = page_caller().tenant_id  # None: the system administrator
+    return crud.isp_name(db(), operator_id, current_app.config["ISP_NAME"])
 
 
 def navigation() -> dict:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from radbill.functions.crud import first_root
 from radbill.models import Announcement, Check, CheckHourly, Incident, Operator
 
 DAYS = 90
@@ -44,10 +45,7 @@ def _pct(ups: int, runs: int) -> float | None:
 def snapshot(session: Session, now: dt.datetime, tz: dt.tzinfo) -> dict:
     # the page is the install's ISP's (its first group's tree): another tenant's public checks
     # and announcements are no news to these customers (issue 19)
-    root = session.execute(sa.select(Operator.id, Operator.path, Operator.logo,
-                                     Operator.logo_type)
-                           .where(Operator.parent_id.is_(None)).order_by(Operator.id)
-                           .limit(1)).first()
+    root = first_root(session)
     ours = sa.select(Operator.id).where(Operator.path.startswith(root.path if root else "/-/"))
     checks = session.execute(
         sa.select(Check.id, Check.name, Check.component, Check.state)

@@ -411,16 +411,18 @@ def tenant_of(session, operator_id: int | None) -> Operator | None:
     return session.get(Operator, int(top)) if top.isdigit() else None
 
 
-def isp_name(session, operator_id: int | None) -> str:
+def isp_name(session, operator_id: int | None, install: str | None = None) -> str:
     """The ISP's name as customers read it (invoices, receipts, messages, pages): a tenant's
-    own name (the group at the top of the operator's branch), the RADBILL_ISP_NAME setting
-    for the install's first group and for nothing in particular."""
-    from radbill import settings
+    own name (the group at the top of the operator's branch); the install's name (`install`,
+    else the RADBILL_ISP_NAME setting) for the install's first group and for nothing in
+    particular."""
     top = tenant_of(session, operator_id)
-    first = first_root(session) if top is not None else None
-    if top is None or first is None or top.id == first.id:
-        return settings.get().isp_name
-    return top.name
+    if top is not None and top.id != first_root(session).id:
+        return top.name
+    if install is None:
+        from radbill import settings
+        install = settings.get().isp_name
+    return install
 
 
 def resolve_operator(call: Call, ref: str | None, field: str = "operator") -> Operator:
