@@ -11,6 +11,7 @@ change its own language through it.
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import sqlalchemy as sa
@@ -205,16 +206,16 @@ def me(call: Call) -> StaffUser:
     return user
 
 
-@function("me.alerts", kind="form", roles=OWN, money=False,
-          params=tuple(f.param() for f in ALERTS))
-def my_alerts(call: Call) -> FormResult | OkResult:
-    """Your own mobile, e-mail and on-call hours: staff alerts reach you by SMS and e-mail
-    while you are on call (any role; user.edit sets them for those below you)."""
+def own_settings(call: Call, fields: list[F.Field], shown, check=None) -> FormResult | OkResult:
+    """One of the caller's own settings forms (the /account page): its values as shown, or the
+    fields given parsed, checked (`check(user, values)`), set and audited as a change of the
+    login."""
     user = me(call)
     if not call.sok:
-        return FormResult(user.id, alert_values(user))
-    values = F.parse_fields(ALERTS, call.params, creating=False)
-    check_window(user, values)
+        return FormResult(user.id, shown(user))
+    values = F.parse_fields(fields, call.params, creating=True)
+    if check is not None:
+        check(user, values)
     before = ENTITY.snapshot(user)
     for key, value in values.items():
         setattr(user, key, value)
@@ -224,19 +225,17 @@ def my_alerts(call: Call) -> FormResult | OkResult:
     return OkResult(user.id)
 
 
+@function("me.alerts", kind="form", roles=OWN, money=False,
+          params=tuple(f.param() for f in ALERTS))
+def my_alerts(call: Call) -> FormResult | OkResult:
+    """Your own mobile, e-mail and on-call hours: staff alerts reach you by SMS and e-mail
+    while you are on call (any role; user.edit sets them for those below you)."""
+    return own_settings(call, ALERTS, alert_values, check_window)
+
+
 @function("me.lang", kind="form", roles=OWN, money=False, params=(LANG.param(),))
 def my_lang(call: Call) -> FormResult | OkResult:
     """Your own pages' language, en (English) or bn (Bangla): any role, your own login only
     (user.edit sets it for those below you)."""
-    user = me(call)
-    if not call.sok:
-        return FormResult(user.id, {"lang": user.lang or "en"})
-    values = F.parse_fields([LANG], call.params, creating=False)
-    if "lang" not in values:
-        raise FuncError("is required", field="lang")
-    before = ENTITY.snapshot(user)
-    user.lang = values["lang"]
-    call.session.flush()
-    audit.record(call, "user", user.id, user.login, before, ENTITY.snapshot(user),
-                 user.operator_id)
-    return OkResult(user.id)
+    return own_settings(call, [dataclasses.replace(LANG, required=True)],
+                        lambda user: {"lang": user.lang or "en"})
