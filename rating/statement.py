@@ -1,7 +1,6 @@
 """Account statements (issue 19): the opening balance, every movement of a period with the
 running balance, the closing balance -- of a customer (bills and payments) or of one of an
-operator's ledger accounts -- and the printed PDF (A4, the issuer's name, contact lines and
-logo as on invoices, Bangla through rating/pdftext.py).
+operator's ledger accounts -- and the printed PDF (rating/report_pdf.py).
 
 A customer's balance is what they owe: a bill adds its total, a payment (cash, card, online)
 takes its amount off, a reversal puts it back; a payment from the advance balance is no money
@@ -12,7 +11,6 @@ reseller holds with its parent, - what it owes).
 from __future__ import annotations
 
 import datetime as dt
-import io
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -24,7 +22,7 @@ from radbill.l10n import tr
 from radbill.models import (Bill, Customer, LedgerAccount, LedgerEntry, LedgerTransaction,
                             Operator, Payment)
 from radbill.money import ZERO
-from rating import invoice_details
+from rating import report_pdf
 from rating.terms import midnight
 
 
@@ -117,15 +115,6 @@ def of_operator(session: Session, op: Operator, kind: str, start: dt.date,
 
 
 # -- the PDF ---------------------------------------------------------------------------------
-def _details(session: Session, op: Operator) -> invoice_details.Details:
-    ops = invoice_details.chain(session, op)
-    d = invoice_details.Details(name=op.name)
-    for key in invoice_details.CONTACT:
-        setattr(d, key, next((getattr(o, key) for o in ops if getattr(o, key, None)), None))
-    d.logo = next((o.logo for o in ops if getattr(o, "logo", None)), None)
-    return d
-
-
 def describe(row: dict, lang: str) -> str:
     """A movement's text in `lang`: ours translated (numbers and dates in its digits), a ledger
     transaction's description as stored."""
@@ -143,77 +132,36 @@ METHODS = {"cash": "Cash", "card": "Recharge card", "online": "Online"}
 ACCOUNT_TITLES = {"customer": "Customer account", "upstream": "Account with the parent operator"}
 
 
-def render(session: Session, st: Statement, lang: str | None = None) -> bytes:
-    from reportlab.lib.pagesizes import A4
-    from reportlab.lib.units import mm
-    from reportlab.pdfgen.canvas import Canvas
+def lines(st: Statement, lang: str) -> list[dict]:
+    """The statement as its reader sees it: the opening balance (report_pdf.BOLD), each
+    movement described in `lang`, the closing balance with the period's sums (TOTAL)."""
+    return [{"day": st.start, "description": tr(lang, "Opening balance"), "reference": None,
+             "debit": None, "credit": None, "balance": st.opening, report_pdf.BOLD: True},
+            *({**{k: r[k] for k in ("day", "reference", "debit", "credit", "balance")},
+               "description": describe(r, lang)} for r in st.rows),
+            {"day": st.end, "description": tr(lang, "Closing balance"), "reference": None,
+             "debit": sum((r["debit"] for r in st.rows), ZERO),
+             "credit": sum((r["credit"] for r in st.rows), ZERO), "balance": st.closing,
+             report_pdf.TOTAL: True}]
 
-    from rating import pdftext
+
+def render(session: Session, st: Statement, lang: str | None = None) -> bytes:
     lang = l10n.pick(lang)
-    money = (lambda v: str(v)) if lang == l10n.DEFAULT else (  # noqa: E731
-        lambda v: l10n.number(v, lang, 2))
-    day = lambda v: l10n.date(v, lang, "iso" if lang == l10n.DEFAULT else "medium")  # noqa: E731
-    left, right = 15 * mm, A4[0] - 15 * mm
-    # date, description (to the debits' column), debit, credit and balance (right edges)
-    cols = (left, left + 26 * mm, right - 72 * mm, right - 48 * mm, right - 24 * mm, right)
-    buf = io.BytesIO()
-    c = Canvas(buf, pagesize=A4, pageCompression=1)
-    c.setTitle(tr(lang, "Statement of account"))
-    about = _details(session, st.issuer)
-    y = A4[1] - 20 * mm
-    pdftext.draw(c, left, y, pdftext.fit(about.name, 16, right - left - 50 * mm, bold=True), 16,
-                 bold=True)
-    y = invoice_details.draw_header(c, about, left, right, y, A4[1], lang)
-    y -= 10 * mm
-    pdftext.draw(c, left, y, tr(lang, "STATEMENT OF ACCOUNT"), 14, bold=True)
-    y -= 7 * mm
     account = ACCOUNT_TITLES.get(st.account)
     account = tr(lang, account) if account else st.account
-    for text in (f"{st.subject} -- {account}",
-                 tr(lang, "Period: %(start)s to %(end)s", start=day(st.start), end=day(st.end))):
-        pdftext.draw(c, left, y, pdftext.fit(text, 10, right - left), 10)
-        y -= 5 * mm
-
-    def heading(y: float) -> float:
-        for x, text, align in ((cols[0], tr(lang, "Date"), "left"),
-                               (cols[1], tr(lang, "Description"), "left"),
-                               (cols[3], tr(lang, "Debit"), "right"),
-                               (cols[4], tr(lang, "Credit"), "right"),
-                               (cols[5], tr(lang, "Balance"), "right")):
-            pdftext.draw(c, x, y, text, 9, bold=True, align=align)
-        c.line(left, y - 2 * mm, right, y - 2 * mm)
-        return y - 7 * mm
-
-    def line(y: float, when: str, text: str, debit: str, credit: str, balance: str,
-             bold: bool = False) -> float:
-        pdftext.draw(c, cols[0], y, when, 9, bold=bold)
-        pdftext.draw(c, cols[1], y, pdftext.fit(text, 9, cols[2] - cols[1] - 4 * mm, bold), 9,
-                     bold=bold)
-        pdftext.draw(c, cols[3], y, debit, 9, bold=bold, align="right")
-        pdftext.draw(c, cols[4], y, credit, 9, bold=bold, align="right")
-        pdftext.draw(c, cols[5], y, balance, 9, bold=bold, align="right")
-        return y - 5.5 * mm
-
-    y = heading(y - 4 * mm)
-    y = line(y, day(st.start), tr(lang, "Opening balance"), "", "", money(st.opening), True)
-    for r in st.rows:
-        if y < 25 * mm:
-            c.showPage()
-            y = heading(A4[1] - 20 * mm)
-        y = line(y, day(r["day"]), describe(r, lang), money(r["debit"]) if r["debit"] else "",
-                 money(r["credit"]) if r["credit"] else "", money(r["balance"]))
-    debit = sum((r["debit"] for r in st.rows), ZERO)
-    credit = sum((r["credit"] for r in st.rows), ZERO)
-    c.line(left, y + 3 * mm, right, y + 3 * mm)
-    y = line(y, day(st.end), tr(lang, "Closing balance"), money(debit), money(credit),
-             money(st.closing), True)
-    y -= 4 * mm
+    columns = [report_pdf.Column("day", tr(lang, "Date"), 26, "left"),
+               report_pdf.Column("description", tr(lang, "Description"), 0, "left"),
+               report_pdf.Column("debit", tr(lang, "Debit"), 24),
+               report_pdf.Column("credit", tr(lang, "Credit"), 24),
+               report_pdf.Column("balance", tr(lang, "Balance"), 24)]
+    rows = [r if r.get(report_pdf.TOTAL) else  # a movement's other side is left blank
+            {**r, "debit": r["debit"] or None, "credit": r["credit"] or None}
+            for r in lines(st, lang)]
     note = tr(lang, "Balance: what is owed (a negative balance is in credit).") \
         if st.account == "customer" else tr(lang, "Balance: debits less credits.")
-    c.setFillColorRGB(0.35, 0.38, 0.43)
-    pdftext.draw(c, left, y, note, 8)
-    pdftext.draw(c, left, 12 * mm, tr(lang, "Printed %(when)s. Amounts in %(currency)s.", when=l10n.datetime(
-        dt.datetime.now(settings.get().tz), lang), currency=settings.get().currency), 8)
-    c.showPage()
-    c.save()
-    return buf.getvalue()
+    return report_pdf.render(
+        session, st.issuer, tr(lang, "STATEMENT OF ACCOUNT"),
+        [f"{st.subject} -- {account}",
+         tr(lang, "Period: %(start)s to %(end)s", start=report_pdf.cell(st.start, lang),
+            end=report_pdf.cell(st.end, lang))],
+        columns, rows, [note], lang, portrait=True)

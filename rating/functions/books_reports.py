@@ -25,7 +25,7 @@ from radbill.functions.roles import MONEY_STAFF, RESELLERS
 from radbill.models import LedgerAccount, LedgerEntry, LedgerTransaction, Operator
 from radbill.models.books import BooksMonthly, Expense
 from radbill.money import ZERO
-from rating import books, ledger, statement
+from rating import books, ledger, report_pdf, statement
 from rating.functions.common import customer as find_customer
 from rating.functions.common import optional_day
 from rating.terms import today
@@ -114,30 +114,29 @@ def ie_rows(call: Call, op: Operator, months: list[dt.date]) -> list[dict]:
     Param("language", "en or bn (default: the page's)")))
 def income_expense_pdf(call: Call) -> FileResult:
     """Income vs expense as a PDF to print: the months, their total, expenses by category."""
-    from rating import report_pdf
     op, months = ie_window(call)
     lang = language(call)
-    rows = ie_rows(call, op, months)
-    total = {"month": tr(lang, "Total"), **{k: sum((r[k] for r in rows), ZERO)
-                                           for k in IE_COLUMNS[1:]}}
+    rows = [{**r, "month": l10n.date(dt.date.fromisoformat(r["month"] + "-01"), lang, "MMM y")}
+            for r in ie_rows(call, op, months)]
+    total = {"month": tr(lang, "Total"), report_pdf.TOTAL: True,
+             **{k: sum((r[k] for r in rows), ZERO) for k in IE_COLUMNS[1:]}}
     heads = {"month": "Month", "income": "Income", "vat": "VAT", "expenses": "Expenses",
              "costs": "Other costs", "profit": "Profit", "received": "Received",
              "cash_in": "Cash in", "cash_out": "Cash out"}
-    shown = [{**r, "month": l10n.date(dt.date.fromisoformat(r["month"] + "-01"), lang, "MMM y")}
-             for r in rows]
+    columns = [report_pdf.Column("month", tr(lang, heads["month"]), 32, "left")] + [
+        report_pdf.Column(k, tr(lang, heads[k])) for k in IE_COLUMNS[1:]]
     cats = by_category(call, op, months[0], books.next_month(months[-1]))
     notes = [tr(lang, "Income: revenue booked (bills net of VAT and discount, and wholesale "
                       "from resellers). Other costs: wholesale, gateway charges, commission, "
                       "messages, service. Profit = income - expenses - other costs.")]
     if cats:
         notes.append(tr(lang, "Expenses by category: %(list)s", list="; ".join(
-            f"{c['category']} {cell_money(c['amount'], lang)}" for c in cats)))
+            f"{c['category']} {report_pdf.cell(c['amount'], lang)}" for c in cats)))
     period = tr(lang, "%(name)s, %(start)s to %(end)s", name=op.name,
                 start=l10n.date(months[0], lang, "MMM y"),
                 end=l10n.date(months[-1], lang, "MMM y"))
-    data = report_pdf.render(call.session, op, tr(lang, "Income vs expense"), period,
-                             [(k, tr(lang, heads[k])) for k in IE_COLUMNS], shown, total, notes,
-                             lang)
+    data = report_pdf.render(call.session, op, tr(lang, "Income vs expense"), [period], columns,
+                             rows + [total], notes, lang)
     return FileResult(f"income-expense-{months[0]:%Y-%m}-{months[-1]:%Y-%m}.pdf",
                       "application/pdf", data)
 
@@ -147,10 +146,6 @@ def language(call: Call) -> str:
     if lang and lang not in l10n.LANGS:
         raise FuncError(f"must be one of {', '.join(l10n.LANGS)}", field="language")
     return lang or l10n.current()
-
-
-def cell_money(value: Decimal, lang: str) -> str:
-    return str(value) if lang == l10n.DEFAULT else l10n.number(value, lang, 2)
 
 
 def by_category(call: Call, op: Operator, start: dt.date, end: dt.date) -> list[dict]:
@@ -304,15 +299,9 @@ def statement_rows(call: Call) -> ListResult:
     """An account's movements in a period with the running balance; the first row is the
     opening balance, the last the closing one."""
     st = build(call)
-    lang = l10n.pick(call.caller.lang)  # the descriptions in the caller's language
-    rows = [{"day": st.start, "description": tr(lang, "Opening balance"), "reference": None,
-             "debit": None, "credit": None, "balance": st.opening}]
-    rows += [{**{k: r[k] for k in ("day", "reference", "debit", "credit", "balance")},
-              "description": statement.describe(r, lang)} for r in st.rows]
-    rows.append({"day": st.end, "description": tr(lang, "Closing balance"), "reference": None,
-                 "debit": sum((r["debit"] for r in st.rows), ZERO),
-                 "credit": sum((r["credit"] for r in st.rows), ZERO), "balance": st.closing})
-    return _listed(call, rows, ["day", "description", "reference", "debit", "credit", "balance"])
+    columns = ["day", "description", "reference", "debit", "credit", "balance"]
+    rows = statement.lines(st, l10n.pick(call.caller.lang))  # in the caller's language
+    return _listed(call, [{k: r[k] for k in columns} for r in rows], columns)
 
 
 @function("statement.pdf", money=True, kind="file", roles=MONEY_STAFF,

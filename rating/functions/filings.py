@@ -193,9 +193,8 @@ def vat_file(call: Call) -> FileResult:
     rows = _vat_rows(call, start, end)[0]
     name = f"vat-{start:%Y%m%d}-{end:%Y%m%d}"
     if fmt == "pdf":
-        op = resolve_operator(call, call.get("operator"))
-        data = filings.vat_pdf(rows, start=start, end=end, operator=op.name,
-                               vat_number=op.vat_number, lang=call.get("lang") or call.caller.lang)
+        data = filings.vat_pdf(call.session, resolve_operator(call, call.get("operator")), rows,
+                               start=start, end=end, lang=call.get("lang") or call.caller.lang)
         return FileResult(f"{name}.pdf", "application/pdf", data)
     table = [[r[c] for c in VAT_COLUMNS] for r in rows]
     if fmt == "csv":

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
+import shutil
+import subprocess
 from decimal import Decimal as D
 from types import SimpleNamespace
 
@@ -165,6 +168,13 @@ def test_the_vat_files_open(session, month):
     assert csv.data.decode("utf-8-sig").splitlines()[0].startswith("Month,Operator ID")
     pdf = fn(session, "report.vat_file", month="2026-11", format="pdf", lang="bn")
     assert pdf.content_type == "application/pdf" and pdf.data.startswith(b"%PDF")
+    if shutil.which("pdftotext"):
+        text = subprocess.run(["pdftotext", "-layout", "-", "-"], input=fn(
+            session, "report.vat_file", month="2026-11", format="pdf", lang="en").data,
+            capture_output=True, check=True).stdout.decode()
+        assert "VAT statement" in text and month.isp.name in text, text
+        assert re.search(r"^Total\s+4\s+1900\.00\s+195\.00\s+2095\.00\s+175\.00$", text,
+                         re.M), text
     with pytest.raises(FuncError) as err:
         fn(session, "report.vat_file", month="2026-11", format="docx")
     assert err.value.field == "format"
