@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from monitoring.functions import radios, zabbix  # noqa: F401  (their functions register)
 from radbill.functions import audit
 from radbill.functions import fields as F
-from radbill.functions.crud import in_subtree, page_params, usable
+from radbill.functions.crud import in_subtree, paged, usable
 from radbill.functions.registry import (AccessDenied, Call, FuncError, ListResult, OkResult,
                                         Param, function, load_all)
 from radbill.functions.roles import CUSTOMER_VIEWERS, DEVICE_STAFF
@@ -165,15 +165,11 @@ def down_counts(call: Call) -> ListResult:
           params=(Param("page"), Param("per_page")))
 def down_devices(call: Call) -> ListResult:
     """The routers, OLTs and radios down, the longest down first."""
-    page, per_page = page_params(call)
     d = _devices(call)
-    stmt = sa.select(d).where(d.c.up.is_(False))
-    total = call.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))
     cols = ["kind", "id", "name", "host", "since"]
-    rows = [{c: audit.jsonable(r._mapping[c]) for c in cols} for r in call.session.execute(
-        stmt.order_by(d.c.since.asc().nulls_first(), d.c.kind, d.c.id)
-        .limit(per_page).offset((page - 1) * per_page))]
-    return ListResult(rows, total, page, per_page, cols)
+    return paged(call, sa.select(*(d.c[c] for c in cols)).where(d.c.up.is_(False)), cols,
+                 lambda *r: {c: audit.jsonable(v) for c, v in zip(cols, r)},
+                 d.c.since.asc().nulls_first(), d.c.kind, d.c.id)
 
 
 @function("noc.wall_link", kind="action", money=False, roles=CUSTOMER_VIEWERS,
