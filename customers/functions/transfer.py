@@ -63,7 +63,8 @@ def customers_of(call: Call) -> list[Customer]:
     return list({c.id: c for c in found}.values())
 
 
-def plan(call: Call, c: Customer, target: Operator, package, profile) -> dict:
+def plan(call: Call, c: Customer, target: Operator, package, profile,
+         zone_id: int | None) -> dict:
     """What moving `c` does, or the refusals (a field -> why) that stop it."""
     from rating import transfer
     pkg = call.session.get(Package, c.package_id)
@@ -88,7 +89,7 @@ def plan(call: Call, c: Customer, target: Operator, package, profile) -> dict:
     return {"customer_id": c.id, "username": c.username, "from_operator": c.operator_id,
             "package": pkg.name, "new_package": new_pkg.name if new_pkg else None,
             "open_bills": len(money.open_bills), "owed": money.owed, "advance": money.advance,
-            "zone_cleared": c.zone_id is not None,
+            "zone_cleared": c.zone_id is not None and zone_id is None,
             "manager_cleared": manager_lost(call, c, target), "problems": problems}
 
 
@@ -141,7 +142,7 @@ def transfer_customers(call: Call) -> FormResult | OkResult:
     package = replacement(call, "package", target)
     profile = replacement(call, "billing_profile", target)
     zone_id = zone_at(call, target)
-    plans = [plan(call, c, target, package, profile) for c in targets]
+    plans = [plan(call, c, target, package, profile, zone_id) for c in targets]
     if not call.sok:
         return FormResult(None, {"to": target.name, "to_id": target.id, "bills": bills,
                                  "customers": [audit.jsonable(preview_row(p, bills))

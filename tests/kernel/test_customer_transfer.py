@@ -209,6 +209,30 @@ def test_several_customers_move_in_one_call_without_a_disconnect(session, tree):
         Outbox.event_id.in_([e.id for e in evs]))).all()
 
 
+def test_a_zone_at_the_target_replaces_the_old_one_else_it_is_cleared(session, tree):
+    fn(session, "zone.edit", sok="ok", name="North19", operator="resA19")
+    fn(session, "zone.edit", sok="ok", name="South19", operator="resB19")
+    for name in ("rezoned19", "cleared19"):  # both in A's zone North19
+        make_customer(session, tree.anna, username=name, package=tree.home.name, zone="North19")
+    preview = fn(session, "customer.transfer", tree.boss, elid="rezoned19", to="resB19",
+                 zone="South19")
+    assert preview.values["customers"][0]["zone_cleared"] is False
+    preview = fn(session, "customer.transfer", tree.boss, elid="cleared19", to="resB19")
+    assert preview.values["customers"][0]["zone_cleared"] is True
+    with pytest.raises(FuncError) as err:  # zones are per operator: A's is not B's
+        fn(session, "customer.transfer", tree.boss, elid="rezoned19", to="resB19",
+           bills="move", zone="North19", sok="ok")
+    assert err.value.field == "zone"
+    fn(session, "customer.transfer", tree.boss, elid="rezoned19", to="resB19", bills="move",
+       zone="South19", sok="ok")
+    fn(session, "customer.transfer", tree.boss, elid="cleared19", to="resB19", bills="move",
+       sok="ok")
+    zones = dict(session.execute(sa.text(
+        "select c.username, z.name from customers c left join zones z on z.id = c.zone_id "
+        "where c.username in ('rezoned19', 'cleared19')")).all())
+    assert zones == {"rezoned19": "South19", "cleared19": None}
+
+
 def test_a_reseller_cannot_move_customers_into_or_out_of_another_subtree(session, tree):
     make_customer(session, tree.anna, username="annas", package=tree.home.name)
     make_customer(session, tree.ben, username="bens", package=tree.home.name)
