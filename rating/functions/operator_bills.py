@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from radbill.functions import audit
 from radbill.functions import fields as F
-from radbill.functions.crud import in_subtree, page_params, resolve_operator
+from radbill.functions.crud import in_subtree, paged, resolve_operator
 from radbill.functions.registry import (AccessDenied, Call, FormResult, FuncError, ListResult,
                                         NotFound, OkResult, Param, function)
 from radbill.functions.roles import RESELLERS
@@ -38,6 +38,11 @@ PLAN_COLUMNS = ["operator_id", "operator", "parent_id", "kind", "credit_limit", 
                 "customer_grace_days", "suspended_for", "suspended_on", "customers_on"]
 BILL_COLUMNS = ["id", "operator_id", "operator", "period", "subscribers", "fee_kind", "fee",
                 "amount", "status", "issued_on", "due_date", "paid_at"]
+
+
+def _row(columns: list[str]):
+    """A list's row from its selected values (selected in the order of `columns`)."""
+    return lambda *values: {k: audit.jsonable(v) for k, v in zip(columns, values, strict=True)}
 
 
 def below(call: Call, ref: str | None, field: str = "elid") -> Operator:
@@ -74,11 +79,10 @@ def plans(call: Call) -> ListResult:
                       susp.reason.label("suspended_for"), susp.suspended_on, susp.customers_on)
             .outerjoin(OperatorPlan, OperatorPlan.operator_id == Operator.id)
             .outerjoin(susp, sa.and_(susp.operator_id == Operator.id, susp.resumed_on.is_(None)))
-            .where(in_subtree(call, Operator.id))
-            .order_by(Operator.name))
+            .where(in_subtree(call, Operator.id)))
     if call.get("operator"):
         stmt = stmt.where(Operator.id == resolve_operator(call, call.get("operator")).id)
-    return _listed(call, stmt, PLAN_COLUMNS)
+    return paged(call, stmt, PLAN_COLUMNS, _row(PLAN_COLUMNS), Operator.name)
 
 
 @function("operator_plan.edit", money=True, kind="form", roles=PARENTS,
@@ -131,8 +135,7 @@ def bills(call: Call) -> ListResult:
                       OperatorBill.fee, OperatorBill.amount, OperatorBill.status,
                       OperatorBill.issued_on, OperatorBill.due_date, OperatorBill.paid_at)
             .join(Operator, Operator.id == OperatorBill.operator_id)
-            .where(in_subtree(call, OperatorBill.operator_id))
-            .order_by(OperatorBill.period.desc(), OperatorBill.id.desc()))
+            .where(in_subtree(call, OperatorBill.operator_id)))
     if call.get("operator"):
         op = resolve_operator(call, call.get("operator"))
         stmt = stmt.where(OperatorBill.operator_id == op.id)
@@ -144,7 +147,8 @@ def bills(call: Call) -> ListResult:
         month = F.parse_one("period", F.text(7, r"^\d{4}-(0[1-9]|1[0-2])$", "YYYY-MM"),
                             call.get("period"))
         stmt = stmt.where(OperatorBill.period == F.day(f"{month}-01"))
-    return _listed(call, stmt, BILL_COLUMNS)
+    return paged(call, stmt, BILL_COLUMNS, _row(BILL_COLUMNS), OperatorBill.period.desc(),
+                 OperatorBill.id.desc())
 
 
 @function("operator_bill.pay", money=True, roles=RESELLERS,
@@ -176,11 +180,3 @@ def pay(call: Call) -> OkResult:
                  {"status": "paid", "amount": str(bill.amount), "resumed": resumed}, op.id)
     return OkResult(bill.id, {"resumed": resumed,
                               "available": str(resellers.available(call.session, op))})
-
-
-def _listed(call: Call, stmt, columns: list[str]) -> ListResult:
-    page, per_page = page_params(call)
-    total = call.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))
-    rows = [{k: audit.jsonable(v) for k, v in r._mapping.items()}
-            for r in call.session.execute(stmt.limit(per_page).offset((page - 1) * per_page))]
-    return ListResult(rows, total, page, per_page, columns)

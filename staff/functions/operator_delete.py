@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from radbill import events, lifecycle, tasks
 from radbill.functions import audit
 from radbill.functions import fields as F
-from radbill.functions.crud import in_subtree, page_params
+from radbill.functions.crud import in_subtree, paged
 from radbill.functions.registry import (AccessDenied, Call, FileResult, FuncError, ListResult,
                                         NotFound, OkResult, Param, function)
 from radbill.functions.roles import RESELLERS
@@ -26,6 +26,8 @@ KIND = "operator.delete"
 INLINE = 500  # customers deleted within the call; more go to the task
 BATCH = 200  # customers a task step
 PARENTS = ("group_admin", "operator")
+ARCHIVE_COLUMNS = ["id", "operator_name", "parent_id", "status", "parts", "sha256", "created_by",
+                   "created_at", "finished_at"]
 
 
 def _target(call: Call) -> Operator:
@@ -162,19 +164,11 @@ tasks.register(KIND, step)
           params=(Param("page"), Param("per_page")))
 def archives(call: Call) -> ListResult:
     """What deleted operators left: their money history, kept with their parent."""
-    stmt = (sa.select(OperatorArchive.id, OperatorArchive.operator_name,
-                      OperatorArchive.parent_id, OperatorArchive.status, OperatorArchive.parts,
-                      OperatorArchive.sha256, OperatorArchive.created_by,
-                      OperatorArchive.created_at, OperatorArchive.finished_at)
-            .where(in_subtree(call, OperatorArchive.parent_id))
-            .order_by(OperatorArchive.id.desc()))
-    page, per_page = page_params(call)
-    total = call.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))
-    rows = [{k: audit.jsonable(v) for k, v in r._mapping.items()}
-            for r in call.session.execute(stmt.limit(per_page).offset((page - 1) * per_page))]
-    return ListResult(rows, total, page, per_page,
-                      ["id", "operator_name", "parent_id", "status", "parts", "sha256",
-                       "created_by", "created_at", "finished_at"])
+    stmt = sa.select(*(getattr(OperatorArchive, c) for c in ARCHIVE_COLUMNS)).where(
+        in_subtree(call, OperatorArchive.parent_id))
+    return paged(call, stmt, ARCHIVE_COLUMNS,
+                 lambda *values: dict(zip(ARCHIVE_COLUMNS, map(audit.jsonable, values))),
+                 OperatorArchive.id.desc())
 
 
 @function("operator_archive.file", money=True, kind="file", roles=RESELLERS,
