@@ -44,8 +44,8 @@ def _target(call: Call) -> Operator:
     return op
 
 
-def _refusal(session, op: Operator) -> str | None:
-    owed = engine.balances(session, engine.subtree_of(session, op))
+def _refusal(owed: list) -> str | None:
+    """Why the delete must wait, from engine.balances (the accounts not at zero)."""
     if owed:
         return "; ".join(f"{name}'s {kind} account is {amount}, not zero"
                          for name, kind, amount in owed) + "; settle it first"
@@ -61,10 +61,10 @@ def delete(call: Call) -> OkResult:
     op = _target(call)
     dry = F.parse_one("dry_run", F.boolean, call.get("dry_run")) if call.get("dry_run") else False
     p, _doomed = engine.plan(call.session, op)
-    refusal = _refusal(call.session, op)
+    owed = engine.balances(call.session, p.subtree)
+    refusal = _refusal(owed)
     blocked = engine.blocked_message(p) if p.blockers else None
     if dry:
-        owed = engine.balances(call.session, p.subtree)
         return OkResult(op.id, {"rows": engine.describe(p), "total": p.total,
                                 "customers": p.deleted.get("customers", 0),
                                 "refused": refusal or blocked,
@@ -129,7 +129,7 @@ def step(session, task: Task) -> tasks.Step:
     if op is None or archive is None or archive.status == "complete":
         return tasks.Step("done", note="deleted")
     actor = Actor(p.get("by") or "scheduler", KIND)
-    refusal = _refusal(session, op)
+    refusal = _refusal(engine.balances(session, engine.subtree_of(session, op)))
     if refusal:
         return tasks.Step("failed", note=refusal)
     done = p.get("customers", 0)
