@@ -88,8 +88,6 @@ class Maps(Entity):
     def apply(self, call: Call, obj: TopologyMap, values: dict, creating: bool) -> None:
         moving = values.get("operator") not in (None, "")
         own_operator(call, obj, values, creating)
-        if "name" in values and not values["name"].strip():
-            raise FuncError("must not be empty", field="name")
         super().apply(call, obj, values, creating)
         obj.description = obj.description or ""
         if call.session.scalar(sa.select(TopologyMap.id).where(
@@ -115,7 +113,22 @@ class Maps(Entity):
 MAPS = Maps().register()
 
 
-class Nodes(Entity):
+class OnMap(Entity):
+    """Nodes and links: seen inside their map's operator's subtree, changed by who may change
+    the map."""
+
+    def visible(self, call: Call, stmt: sa.Select) -> sa.Select:
+        return stmt.join(TopologyMap, TopologyMap.id == self.model.map_id).where(
+            in_subtree(call, TopologyMap.operator_id))
+
+    def operator_of(self, obj) -> int | None:
+        return object_session(obj).get(TopologyMap, obj.map_id).operator_id
+
+    def editable(self, call: Call, obj) -> bool:
+        return may_manage(call, self.operator_of(obj))
+
+
+class Nodes(OnMap):
     name = "topology_node"
     model = TopologyNode
     label = "label"
@@ -140,16 +153,6 @@ class Nodes(Entity):
     edit_roles = STAFF
     default_sort = "label"
 
-    def visible(self, call: Call, stmt: sa.Select) -> sa.Select:
-        return stmt.join(TopologyMap, TopologyMap.id == TopologyNode.map_id).where(
-            in_subtree(call, TopologyMap.operator_id))
-
-    def operator_of(self, obj: TopologyNode) -> int | None:
-        return object_session(obj).get(TopologyMap, obj.map_id).operator_id
-
-    def editable(self, call: Call, obj: TopologyNode) -> bool:
-        return may_manage(call, call.session.get(TopologyMap, obj.map_id).operator_id)
-
     def form(self, call: Call, obj: TopologyNode | None) -> dict:
         if obj is None:
             return {"kind": "router"}
@@ -172,8 +175,6 @@ class Nodes(Entity):
         for key in ("label", "kind", "x", "y"):
             if key in values:
                 setattr(obj, key, values[key])
-        if "label" in values and not obj.label.strip():
-            raise FuncError("must not be empty", field="label")
         if call.session.scalar(sa.select(TopologyNode.id).where(
                 TopologyNode.map_id == obj.map_id,
                 sa.func.lower(TopologyNode.label) == obj.label.lower(),

@@ -4,13 +4,11 @@ topology.view: everything to draw a map, each node and link with its live state
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.orm import object_session
 
 from monitoring import topology as live
-from monitoring.functions.topology import DEVICES, MAPS, NODES, STAFF
+from monitoring.functions.topology import DEVICES, MAPS, NODES, STAFF, OnMap
 from radbill.functions import audit
 from radbill.functions import fields as F
-from radbill.functions.crud import Entity, in_subtree, may_manage
 from radbill.functions.registry import (AccessDenied, Call, FormResult, FuncError, NotFound,
                                         Param, function, load_all)
 from radbill.functions.roles import CUSTOMER_VIEWERS
@@ -18,7 +16,7 @@ from radbill.models import Operator
 from radbill.models.topology import LINK_KINDS, TopologyLink, TopologyMap, TopologyNode
 
 
-class Links(Entity):
+class Links(OnMap):
     name = "topology_link"
     model = TopologyLink
     label = "label"
@@ -42,16 +40,6 @@ class Links(Entity):
     list_roles = CUSTOMER_VIEWERS
     edit_roles = STAFF
     default_sort = "id"
-
-    def visible(self, call: Call, stmt: sa.Select) -> sa.Select:
-        return stmt.join(TopologyMap, TopologyMap.id == TopologyLink.map_id).where(
-            in_subtree(call, TopologyMap.operator_id))
-
-    def operator_of(self, obj: TopologyLink) -> int | None:
-        return object_session(obj).get(TopologyMap, obj.map_id).operator_id
-
-    def editable(self, call: Call, obj: TopologyLink) -> bool:
-        return may_manage(call, call.session.get(TopologyMap, obj.map_id).operator_id)
 
     def form(self, call: Call, obj: TopologyLink | None) -> dict:
         if obj is None:
@@ -139,7 +127,6 @@ class Links(Entity):
 
 
 LINKS = Links().register()
-
 
 
 @function("topology.view", kind="form", changes=False, roles=CUSTOMER_VIEWERS, money=False,
