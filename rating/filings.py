@@ -1,13 +1,18 @@
 """Filings as files (issue 19): a workbook with one sheet per part (openpyxl), a CSV, and the
 printable VAT statement (rating/report_pdf.py).
 
-Money stays Decimal into the workbook (a spreadsheet adds the column up exactly); a cell that
-would start like a formula is written as text (CSV injection)."""
+Money stays a number in the workbook (a spreadsheet adds the column up exactly); a cell that
+would start like a formula is written as text (CSV injection). The staff pages' .xlsx export
+of any list (/books/export.xlsx) writes through `workbook` too."""
 from __future__ import annotations
 
 import csv
 import datetime as dt
 import io
+import itertools
+import json
+import re
+from collections.abc import Iterable
 from decimal import Decimal
 
 from sqlalchemy.orm import Session
@@ -19,34 +24,52 @@ from rating import report_pdf
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# an amount or a count as a list writes it ("1200.00", "-5.00"); no leading zero, so a phone
+# number or a zero-padded code stays text, and no more digits than NUMERIC(14,2) holds, so a
+# national id is not turned into 1.99E+12
+NUMBER = re.compile(r"-?(0|[1-9][0-9]{0,11})(\.[0-9]{1,4})?", re.ASCII)
 
 
-def _cell(value):
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        try:
-            return Decimal(value)  # a negative amount is a number, not a formula
-        except ArithmeticError:
+def cell(value):
+    """A value as a spreadsheet (or CSV) cell: a number written as text is a number, a dict or
+    list its JSON, text that would run as a formula (CSV injection) kept as text behind a '."""
+    if isinstance(value, (dict, list)):
+        value = json.dumps(value, ensure_ascii=False)
+    if isinstance(value, str):
+        if NUMBER.fullmatch(value):
+            return Decimal(value)
+        if value.startswith(FORMULA_START):
             return "'" + value
     return value
 
 
-def workbook(sheets: list[tuple[str, list[str], list[list]]]) -> bytes:
-    """An .xlsx of (title, headers, rows) sheets; the header row bold and frozen."""
+def workbook(sheets: list[tuple[str, list[str], Iterable[list]]]) -> bytes:
+    """An .xlsx of (title, headers, rows) sheets, written as the rows come (openpyxl's
+    write-only mode: a million rows are not held as cells); the header row bold and frozen,
+    columns as wide as the header and the first 200 rows need."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
-    book = Workbook()
-    book.remove(book.active)
+    from openpyxl.utils import get_column_letter
+    book = Workbook(write_only=True)
     for title, headers, rows in sheets:
         ws = book.create_sheet(title[:31])
-        ws.append(headers)
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
+        rows = iter(rows)
+        first = [[cell(v) for v in row] for row in itertools.islice(rows, 200)]
+        for i, header in enumerate(headers):
+            width = max([len(str(header))] + [len(str(r[i] if r[i] is not None else ""))
+                                              for r in first])
+            ws.column_dimensions[get_column_letter(i + 1)].width = min(width + 2, 48)
         ws.freeze_panes = "A2"
+        bold = []
+        for header in headers:
+            bold.append(WriteOnlyCell(ws, header))
+            bold[-1].font = Font(bold=True)
+        ws.append(bold)
+        for row in first:
+            ws.append(row)
         for row in rows:
-            ws.append([_cell(v) for v in row])
-        for i, header in enumerate(headers, start=1):
-            width = max([len(str(header))] + [len(str(r[i - 1] or "")) for r in rows[:200]])
-            ws.column_dimensions[ws.cell(1, i).column_letter].width = min(width + 2, 48)
+            ws.append([cell(v) for v in row])
     buf = io.BytesIO()
     book.save(buf)
     return buf.getvalue()
@@ -56,7 +79,7 @@ def csv_bytes(headers: list[str], rows: list[list]) -> bytes:
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow(headers)
-    writer.writerows([[_cell(v) for v in row] for row in rows])
+    writer.writerows([[cell(v) for v in row] for row in rows])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")  # the BOM: Excel reads it as UTF-8
 
 

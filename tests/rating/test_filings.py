@@ -156,6 +156,17 @@ def test_bad_periods_name_their_field(session, month, params, field):
     assert err.value.field == field
 
 
+@pytest.mark.parametrize("value,cell", [
+    ("1200.00", D("1200.00")), ("-5.00", D("-5.00")), (7, 7), (None, None),
+    ("01711000000", "01711000000"),  # a phone number keeps its 0
+    ("1990123456789", "1990123456789"),  # a national id is no 1.99E+12
+    ("=HYPERLINK(\"x\")", "'=HYPERLINK(\"x\")"), ("-1e5", "'-1e5"), ("+8801711", "'+8801711"),
+    ("১২", "১২"), ({"a": 1}, '{"a": 1}')])
+def test_a_spreadsheet_cell_is_a_number_only_when_it_is_an_amount(value, cell):
+    from rating import filings
+    assert filings.cell(value) == cell and type(filings.cell(value)) is type(cell)
+
+
 def test_the_vat_files_open(session, month):
     x = fn(session, "report.vat_file", month="2026-11")
     book = openpyxl.load_workbook(io.BytesIO(x.data))
