@@ -10,20 +10,21 @@ from __future__ import annotations
 import csv
 import io
 import json
-import logging
 
 import pytest
 import sqlalchemy as sa
 from alembic import command
 
 from monitoring import checks
-from radbill import db, migrate, settings
+from radbill import db, migrate
 from radbill.functions.registry import FuncError, NotFound
-from radbill.models import AuditLog, Check, CheckResult
+from radbill.models import Check, CheckResult
 from rating.gateways import secrets
 from tests.admin.test_bangla_pages import untranslated, visible_text
 from tests.support.factories import caller_of, fn
 from tests.support.scratch_db import radbill_at, scratch_database
+from tests.support.secret_checks import another_key, audit_text, edits, logs  # noqa: F401
+from tests.support.secret_checks import row_text
 from tests.support.snmp_agent import SnmpAgent
 
 pytestmark = pytest.mark.integration
@@ -38,24 +39,8 @@ def agent(tmp_path_factory):
     a.stop()
 
 
-@pytest.fixture
-def logs(caplog):
-    caplog.set_level(logging.DEBUG)
-    return caplog
-
-
 def assert_hidden(text: str, where: str) -> None:
     assert COMMUNITY not in text, f"the community is shown in {where}"
-
-
-def audit_text(session) -> str:
-    return json.dumps([[a.before, a.after, a.request] for a in
-                       session.scalars(sa.select(AuditLog))], default=str)
-
-
-def row_text(session, table: str) -> str:
-    """A table's rows as PostgreSQL prints them (what a dump or a stray SELECT would show)."""
-    return " ".join(session.scalars(sa.text(f"SELECT row_to_json(t)::text FROM {table} t")))
 
 
 def add_check(session, agent, caller=None, **kw) -> Check:
@@ -112,16 +97,14 @@ def test_the_community_is_encrypted_write_only_and_the_probe_still_works(session
     assert check.credentials is None and fn(session, "check", noc).rows[0]["credentials_set"] == []
     assert checks.spec_of(check, "group").community is None
 
-    edits = session.scalars(sa.select(AuditLog).where(AuditLog.func == "check.edit",
-                                                      AuditLog.object_type == "check")
-                            .order_by(AuditLog.id)).all()
-    assert len(edits) == 5
-    assert edits[0].after["credentials"] == "***" and "community" not in edits[0].after
-    assert "credentials" not in edits[1].after  # nothing typed: no change recorded
-    assert edits[2].before["credentials"] == edits[2].after["credentials"] == "***"
-    assert edits[4].after["credentials"] is None
+    check_edits = edits(session, "check.edit", "check")
+    assert len(check_edits) == 5
+    assert check_edits[0].after["credentials"] == "***" and "community" not in check_edits[0].after
+    assert "credentials" not in check_edits[1].after  # nothing typed: no change recorded
+    assert check_edits[2].before["credentials"] == check_edits[2].after["credentials"] == "***"
+    assert check_edits[4].after["credentials"] is None
     assert all("community=%2A%2A%2A" in e.request or "community=***" in e.request
-               for e in edits[:4] if "community=" in e.request)
+               for e in check_edits[:4] if "community=" in e.request)
     assert_hidden(audit_text(session), "the audit log")
     assert_hidden(row_text(session, "check_results"), "the check results")
     assert_hidden(row_text(session, "checks"), "the checks table")
@@ -177,9 +160,7 @@ def test_a_changed_key_fails_the_check_until_the_community_is_entered_again(
         session, tree, agent, monkeypatch):
     isp, a, b, ua, ub, noc = tree
     check = add_check(session, agent, noc)
-    monkeypatch.setenv("RADBILL_CREDENTIALS_KEY", "another installation's key")
-    settings.get.cache_clear()
-    try:
+    with another_key(monkeypatch):
         assert fn(session, "check", noc).rows[0]["credentials_set"] == ["unreadable"]
         assert "enter them again" in run(session, check).last_error  # one check, no crash
         assert check.streak == 1 and check.last_ms is None  # failed without asking snmpd
@@ -188,9 +169,6 @@ def test_a_changed_key_fails_the_check_until_the_community_is_entered_again(
         assert err.value.field == "community"
         fn(session, "check.edit", noc, elid=check.id, sok="ok", community=COMMUNITY)
         assert run(session, check).last_error is None
-    finally:
-        monkeypatch.delenv("RADBILL_CREDENTIALS_KEY")
-        settings.get.cache_clear()
 
 
 # -- pages and exports --------------------------------------------------------------------------

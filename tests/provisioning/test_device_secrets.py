@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import logging
 
 import pytest
 import sqlalchemy as sa
@@ -19,13 +18,15 @@ from provisioning import device_secrets, jobs, mikrotik
 from provisioning.olt import driver_for, sync
 from radbill import db, migrate, settings
 from radbill.functions.registry import FuncError, NotFound
-from radbill.models import AuditLog, DeviceStatus, Nas, NasSettings, Olt
+from radbill.models import DeviceStatus, Nas, NasSettings, Olt
 from rating.gateways import secrets
 from tests.admin.test_bangla_pages import untranslated, visible_text
 from tests.support.admin_fixtures import PASSWORD, Auth, fast_hash
 from tests.support.factories import caller_of, fn, make, make_operator, make_user
 from tests.support.routeros_emu import RouterOS, Server
 from tests.support.scratch_db import radbill_at, scratch_database
+from tests.support.secret_checks import another_key, audit_text, edits, logs  # noqa: F401
+from tests.support.secret_checks import row_text
 from tests.support.snmp_agent import SnmpAgent
 from tests.support.ssh_olt import OltSshServer
 
@@ -61,25 +62,9 @@ def agent(tmp_path_factory):
     a.stop()
 
 
-@pytest.fixture
-def logs(caplog):
-    caplog.set_level(logging.DEBUG)
-    return caplog
-
-
 def assert_hidden(text: str, where: str) -> None:
     for value in PLAINTEXT:
         assert value not in text, f"{value!r} shown in {where}"
-
-
-def audit_text(session) -> str:
-    return json.dumps([[a.before, a.after, a.request] for a in
-                       session.scalars(sa.select(AuditLog))], default=str)
-
-
-def row_text(session, table: str) -> str:
-    """A table's rows as PostgreSQL prints them (what a dump or a stray SELECT would show)."""
-    return " ".join(session.scalars(sa.text(f"SELECT row_to_json(t)::text FROM {table} t")))
 
 
 def add_olt(session, olt_ssh, caller=None, **kw) -> Olt:
@@ -127,12 +112,10 @@ def test_an_olts_credentials_are_encrypted_write_only_and_still_work(session, ol
     assert secrets.decrypt(olt.credentials) == {"password": OLT_PW}
     assert fn(session, "olt").rows[0]["credentials_set"] == ["password"]
 
-    edits = session.scalars(sa.select(AuditLog).where(AuditLog.func == "olt.edit",
-                                                      AuditLog.object_type == "olt")
-                            .order_by(AuditLog.id)).all()
-    assert len(edits) == 5 and edits[0].after["credentials"] == "***"
-    assert "credentials" not in edits[1].after  # nothing typed: no change recorded
-    assert edits[2].before["credentials"] == edits[2].after["credentials"] == "***"
+    olt_edits = edits(session, "olt.edit", "olt")
+    assert len(olt_edits) == 5 and olt_edits[0].after["credentials"] == "***"
+    assert "credentials" not in olt_edits[1].after  # nothing typed: no change recorded
+    assert olt_edits[2].before["credentials"] == olt_edits[2].after["credentials"] == "***"
     assert_hidden(audit_text(session), "the audit log")
     assert_hidden(logs.text, "the logs")
     assert OLT_PW not in repr(sync.access(olt))  # a logged connection object carries none
@@ -217,12 +200,10 @@ def test_a_routers_credentials_are_encrypted_write_only_and_still_work(session, 
     assert jobs.poll_devices(session) == []  # no community: not polled
     assert fn(session, "nas").rows[0]["credentials_set"] == ["api_password"]
 
-    edits = session.scalars(sa.select(AuditLog).where(AuditLog.func == "nas.edit",
-                                                      AuditLog.object_type == "nas")
-                            .order_by(AuditLog.id)).all()
-    assert edits[0].after["credentials"] == "***" and edits[0].after["secret"] == "***"
-    assert edits[0].after["api_user"] == "admin"  # the settings row is audited with the nas
-    assert "credentials" not in edits[1].after
+    nas_edits = edits(session, "nas.edit", "nas")
+    assert nas_edits[0].after["credentials"] == "***" and nas_edits[0].after["secret"] == "***"
+    assert nas_edits[0].after["api_user"] == "admin"  # the settings row is audited with the nas
+    assert "credentials" not in nas_edits[1].after
     assert_hidden(audit_text(session), "the audit log")
     assert_hidden(logs.text, "the logs")
     router = device_secrets.router(nas.nasname, s, 5)
@@ -245,9 +226,7 @@ def test_bad_router_credentials_are_refused_naming_the_field(session, routeros):
 def test_a_changed_key_says_to_enter_them_again(session, olt_ssh, routeros, monkeypatch):
     olt = add_olt(session, olt_ssh)
     add_router(session, routeros)
-    monkeypatch.setenv("RADBILL_CREDENTIALS_KEY", "another installation's key")
-    settings.get.cache_clear()
-    try:
+    with another_key(monkeypatch):
         assert fn(session, "olt").rows[0]["credentials_set"] == [device_secrets.UNREADABLE]
         result = fn(session, "olt.sync", elid=olt.id).rows[0]
         assert result["ok"] is False and "enter them again" in result["error"]
@@ -261,9 +240,6 @@ def test_a_changed_key_says_to_enter_them_again(session, olt_ssh, routeros, monk
         assert fn(session, "olt.sync", elid=olt.id).rows[0]["ok"] is True
         fn(session, "nas.edit", elid="edge", sok="ok", api_password=API_PW)
         assert fn(session, "router.status", elid="edge").rows[0]["version"]
-    finally:
-        monkeypatch.delenv("RADBILL_CREDENTIALS_KEY")
-        settings.get.cache_clear()
 
 
 # -- pages and exports --------------------------------------------------------------------------
