@@ -160,20 +160,10 @@ def phone_books(committed):
 def test_the_expenses_page_fits_a_390_px_phone_in_bangla(phone_books, live_admin,  # noqa: F811
                                                          browser):  # noqa: F811
     from selenium.webdriver.common.by import By
-    from tests.admin.test_browser import ARTIFACTS, click, fill
-    from tests.admin.test_design_browser import fits, viewport
+    from tests.support.phone_pages import shoot_at_390
     live, b = live_admin, browser
-    screens = ARTIFACTS / "screens"
-    screens.mkdir(parents=True, exist_ok=True)
-    viewport(b, 390, 844)
-    b.get(live + "/login")
-    fill(b, login="pbooks", password="correct-horse")
-    click(b, "submit")
-    for name, path in (("expenses", "/books/expenses"), ("expense-form", "/books/expenses/new"),
-                       ("income-expense", "/books/income-expense"), ("yearly", "/books/yearly")):
-        b.get(live + path)
-        assert b.find_element(By.TAG_NAME, "h1").text
-        fits(b, 390, name)
-        b.save_screenshot(str(screens / f"issue19-{name}-390.png"))
+    shoot_at_390(b, live, "pbooks", "correct-horse", (
+        ("expenses", "/books/expenses"), ("expense-form", "/books/expenses/new"),
+        ("income-expense", "/books/income-expense"), ("yearly", "/books/yearly")), "issue19")
     b.get(live + "/books/expenses")
     assert "১২,৫০০.০০" in b.find_element(By.ID, "expense-list").text

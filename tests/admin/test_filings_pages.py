@@ -185,21 +185,10 @@ def phone_approvals(committed):
 def test_the_approvals_page_fits_a_390_px_phone_in_bangla(phone_approvals, live_admin,  # noqa: F811
                                                          browser):  # noqa: F811
     from selenium.webdriver.common.by import By
-    from tests.admin.test_browser import ARTIFACTS, click, fill
-    from tests.admin.test_design_browser import fits, viewport
+    from tests.support.phone_pages import shoot_at_390
     live, b = live_admin, browser
-    screens = ARTIFACTS / "screens"
-    screens.mkdir(parents=True, exist_ok=True)
-    viewport(b, 390, 844)
-    b.get(live + "/login")
-    fill(b, login="p19boss", password="correct-horse")
-    click(b, "submit")
-    for name, path in (("approvals", "/approvals"), ("vat", "/reports/vat"),
-                       ("collector-cash", "/reports/collector-cash"), ("btrc", "/reports/btrc")):
-        b.get(live + path)
-        assert b.find_element(By.TAG_NAME, "h1").text
-        assert b.find_element(By.TAG_NAME, "html").get_attribute("lang") == "bn"
-        fits(b, 390, name)
-        b.save_screenshot(str(screens / f"issue19-{name}-390.png"))
+    shoot_at_390(b, live, "p19boss", "correct-horse", (
+        ("approvals", "/approvals"), ("vat", "/reports/vat"),
+        ("collector-cash", "/reports/collector-cash"), ("btrc", "/reports/btrc")), "issue19")
     b.get(live + "/approvals")
     assert len(b.find_elements(By.CSS_SELECTOR, "button[id^=approve-]")) == 3
