@@ -21,10 +21,11 @@ from radbill.functions import audit
 from radbill.functions import fields as F
 from radbill.functions.crud import in_subtree, paged
 from radbill.functions.registry import (AccessDenied, Call, FormResult, FuncError, ListResult,
-                                        NotFound, OkResult, Param, function, load_all)
+                                        OkResult, Param, function, load_all)
 from radbill.functions.roles import RANK, RESELLERS, sees_money
 from radbill.models import StaffPermission, StaffUser
 from radbill.models.operators import ROLES
+from staff.functions.users import ENTITY as USERS
 
 COLUMNS = ["id", "user_id", "login", "role", "func", "access", "granted_by", "created_at"]
 STAFF = frozenset(ROLES) - {"admin"}  # the roles a function must name to be grantable
@@ -36,14 +37,7 @@ def _user(call: Call, ref: str | None, field: str = "user") -> StaffUser:
     ref = (ref or "").strip()
     if not ref:
         raise FuncError("is required: the staff login (id or login)", field=field)
-    key = F.as_id(ref, StaffUser.id)
-    stmt = sa.select(StaffUser).where(
-        sa.or_(StaffUser.id == key, sa.func.lower(StaffUser.login) == ref.lower())
-        if key is not None else sa.func.lower(StaffUser.login) == ref.lower())
-    user = call.session.scalars(stmt.where(in_subtree(call, StaffUser.operator_id))).first()
-    if user is None:
-        raise NotFound(f"no staff login {F.short(ref)!r}", field=field)
-    return user
+    return USERS.find(call, ref, field)
 
 
 def _manage(call: Call, user: StaffUser, field: str = "user") -> None:
