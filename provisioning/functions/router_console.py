@@ -18,7 +18,7 @@ import datetime as dt
 
 from provisioning import mikrotik, router_console as rc
 from provisioning.errors import ProvisioningError
-from provisioning.functions.routers import ELID, owner_only, router_of
+from provisioning.functions.routers import ELID, nas_of, owner_only, router_of
 from radbill import settings
 from radbill.functions import audit, fields as F
 from radbill.functions.crud import page_params
@@ -48,12 +48,11 @@ def parsed(call: Call, parsers: dict[str, tuple]) -> dict:
 
 
 def owned_router(call: Call, what: str):
-    """The NAS and how to reach it, once the caller is known to own it."""
-    from provisioning.functions.nas import ENTITY as nas_entity
-    if not call.elid:
-        raise FuncError("is required", field="elid")
-    owner_only(call, nas_entity.find(call, call.elid), what)
-    return router_of(call)
+    """The NAS and how to reach it, once the caller is known to own it (before its API login
+    is looked at)."""
+    nas = nas_of(call)
+    owner_only(call, nas, what)
+    return router_of(call, nas)
 
 
 def failed(call: Call, nas, read: dict, exc: ProvisioningError) -> FuncError:

@@ -29,11 +29,17 @@ def device_error(exc: ProvisioningError) -> FuncError:
     return FuncError(str(exc), field=exc.field, status=502)
 
 
-def router_of(call: Call) -> tuple[Nas, mikrotik.Router]:
+def nas_of(call: Call) -> Nas:
+    """The NAS `elid` names, among those the caller may see."""
     from provisioning.functions.nas import ENTITY as nas_entity
     if not call.elid:
         raise FuncError("is required", field="elid")
-    nas = nas_entity.find(call, call.elid)
+    return nas_entity.find(call, call.elid)
+
+
+def router_of(call: Call, nas: Nas | None = None) -> tuple[Nas, mikrotik.Router]:
+    """The NAS (`nas`, or the one `elid` names) and how to reach its RouterOS API."""
+    nas = nas or nas_of(call)
     s = call.session.get(NasSettings, nas.id)
     if s is None or not s.api_user:
         raise FuncError("set api_user and api_password on this NAS first (nas.edit)",
