@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from messaging import compose
-from radbill import keys, settings, tasks
+from radbill import keys, tasks
 from radbill.models import Customer, OtpCode, Operator
 
 DIGITS = 6
@@ -142,11 +142,9 @@ def send(session: Session, *, recipient: str, purpose: str, operator_id: int,
     code = new_code()
     minutes = int(VALID.total_seconds() // 60)
     vals = compose.values(session, customer, {"code": code, "minutes": minutes}, lang)
-    op = session.get(Operator, operator_id)
-    if "operator" not in vals or not vals["operator"]:
-        from radbill.functions.crud import isp_name
-        vals["operator"] = op.name if op is not None and op.parent_id is not None \
-            else isp_name(session, operator_id)
+    if not vals.get("operator"):
+        from radbill.functions.crud import operator_name
+        vals["operator"] = operator_name(session, session.get(Operator, operator_id))
     subject, body = compose.render(wording, vals, channel)
     mid = compose.queue(session, operator_id=operator_id, event="otp", channel=channel,
                         recipient=recipient, body=body, subject=subject, lang=lang, gateway=gw,

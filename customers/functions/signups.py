@@ -34,7 +34,7 @@ from radbill import events, l10n
 from radbill.functions import audit
 from radbill.functions import fields as F
 from radbill.functions.caller import Caller
-from radbill.functions.crud import Entity, in_subtree, shared_with
+from radbill.functions.crud import Entity, in_subtree, operator_name, shared_with
 from radbill.functions.registry import (Call, FormResult, FuncError, NotFound, OkResult, Param,
                                         call as registry_call, function)
 from radbill.functions.roles import CUSTOMER_VIEWERS, RESELLERS
@@ -313,11 +313,8 @@ def _tell(call: Call, row: Signup, event: str, customer: Customer | None = None,
     lang = l10n.pick(row.lang)
     vals = compose.values(call.session, customer, {}, lang)
     vals.setdefault("name", row.name)
-    op = call.session.get(Operator, row.operator_id)
     if not vals.get("operator"):
-        from radbill.functions.crud import isp_name
-        vals["operator"] = op.name if op is not None and op.parent_id is not None \
-            else isp_name(call.session, row.operator_id)
+        vals["operator"] = operator_name(call.session, call.session.get(Operator, row.operator_id))
     if "package" not in vals or not vals["package"]:
         vals["package"] = call.session.scalar(sa.select(Package.name)
                                               .where(Package.id == row.package_id)) or ""

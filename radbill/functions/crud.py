@@ -425,6 +425,14 @@ def isp_name(session, operator_id: int | None, install: str | None = None) -> st
     return install
 
 
+def operator_name(session, op: Operator | None) -> str:
+    """An operator's name as its customers read it (messages, receipts): a reseller's own; a
+    group's, and no operator's, its ISP's (isp_name)."""
+    if op is not None and op.parent_id is not None:
+        return op.name
+    return isp_name(session, op.id if op is not None else None)
+
+
 def resolve_operator(call: Call, ref: str | None, field: str = "operator") -> Operator:
     """The operator named by id or name inside the caller's subtree; default the caller's own."""
     if ref in (None, ""):

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from radbill import settings
 from radbill.functions import audit
 from radbill.functions import fields as F
-from radbill.functions.crud import in_subtree, isp_name
+from radbill.functions.crud import in_subtree, operator_name
 from radbill.functions.registry import (Call, FileResult, ListResult, NotFound, Param,
                                         function)
 from radbill.functions.roles import RESELLERS
@@ -66,7 +66,7 @@ def receipt(call: Call) -> dict:
             "reference": p.reference if p.method == "online" else None,
             "collector": (who.name or who.login) if who else None,
             "collector_login": who.login if who else None,
-            "isp": op.name if op.parent_id else isp_name(call.session, op.id),
+            "isp": operator_name(call.session, op),
             "operator_address": op.address, "operator_phone": op.phone}
 
 
