@@ -107,9 +107,10 @@ def dashboard():
                            title=N_("NOC"), **panels())
 
 
-@bp.route("/wall/<token>")
-def wall(token: str):
-    """The NOC for a wall screen: no login, no clicking, read-only as the token's login."""
+def wall_page(token: str, template: str, context, **values):
+    """A wall screen's page (the NOC's, a topology map's): no login, read-only as the login the
+    token names (403 when it is bad, expired, revoked or its login disabled); `context()` is
+    called as that login. Never cached, never a referrer."""
     from monitoring import wall as walls
     from radbill.functions.auth import caller_for
     from admin.calls import client_ip
@@ -119,23 +120,36 @@ def wall(token: str):
         abort(403, "this wall link is not valid (expired, revoked, or its login is disabled)")
     g.caller = caller_for(db(), user, client_ip(), g.get("lang", "en")).via("web", False)
     resp = current_app.make_response(render_template(
-        "noc/wall.html", refresh=WALL_REFRESH, wall=True, title=N_("NOC"), **panels()))
+        template, refresh=WALL_REFRESH, wall=True, **values, **context()))
     resp.headers["Cache-Control"] = "no-store"
     resp.headers["Referrer-Policy"] = "no-referrer"
     return resp
+
+
+@bp.route("/wall/<token>")
+def wall(token: str):
+    """The NOC for a wall screen: no login, no clicking, read-only as the token's login."""
+    return wall_page(token, "noc/wall.html", panels, title=N_("NOC"))
+
+
+def new_wall_link(path=None, **back):
+    """Make a wall link (noc.wall_link, as the viewer) and show it once; `path(token)`: the
+    page it opens (default the NOC wall), `back`: the page's way back (map_id=...)."""
+    try:
+        result = run("noc.wall_link", {"days": request.form.get("days", "365")})
+    except FuncError as exc:
+        abort(exc.status if exc.status in (403, 404) else 400, exc.message)
+    token = result.extra["token"]
+    url = request.host_url.rstrip("/") + (path(token) if path else result.extra["path"])
+    return render_template("noc/wall_link.html", url=url, expires=result.extra["expires"],
+                           title=N_("Wall link"), **back)
 
 
 @bp.route("/wall-link", methods=["POST"])
 @login_required
 def wall_link():
     """Make a wall link (POST + CSRF) and show it once."""
-    try:
-        result = run("noc.wall_link", {"days": request.form.get("days", "365")})
-    except FuncError as exc:
-        abort(exc.status if exc.status in (403, 404) else 400, exc.message)
-    url = request.host_url.rstrip("/") + result.extra["path"]
-    return render_template("noc/wall_link.html", url=url, expires=result.extra["expires"],
-                           title=N_("Wall link"))
+    return new_wall_link()
 
 
 @bp.route("/wall-revoke", methods=["POST"])

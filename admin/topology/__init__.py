@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_login import login_required
 
+from admin import noc
 from admin.calls import may, run, run_or_abort
 from admin.headers import CSP
 from admin.topology import draw
@@ -20,7 +21,6 @@ from radbill.functions.registry import FuncError
 
 bp = Blueprint("topology", __name__, url_prefix="/topology")
 REFRESH = 60  # seconds, like the NOC
-WALL_REFRESH = 30
 NODE_FIELDS = ("label", "kind", "router", "olt", "radio", "check", "x", "y")
 LINK_FIELDS = ("node_a", "node_b", "label", "kind", "capacity", "interface", "interface_at")
 DEVICE_PARAMS = ("router", "olt", "radio", "check")
@@ -149,30 +149,13 @@ def delete(map_id: int, what: str, elid: int):
 @login_required
 def wall_link(map_id: int):
     """A wall link for this map (a NOC wall token: read-only, as you), shown once."""
-    try:
-        result = run("noc.wall_link", {"days": request.form.get("days", "365")})
-    except FuncError as exc:
-        abort(exc.status if exc.status in (403, 404) else 400, exc.message)
-    token = result.extra["path"].rsplit("/", 1)[-1]
-    url = request.host_url.rstrip("/") + url_for("topology.wall", token=token, map_id=map_id)
-    return render_template("topology/wall_link.html", url=url, expires=result.extra["expires"],
-                           map_id=map_id, title=N_("Wall link"))
+    return noc.new_wall_link(lambda token: url_for("topology.wall", token=token, map_id=map_id),
+                             map_id=map_id)
 
 
 @bp.route("/wall/<token>/<int:map_id>")
 def wall(token: str, map_id: int):
-    """The map for a wall screen: no login, no forms, read-only as the token's login."""
-    from admin.calls import client_ip
-    from admin.dbs import db
-    from monitoring import wall as walls
-    from radbill.functions.auth import caller_for
-    user = walls.holder(db(), token)  # None: bad, expired, revoked, or a disabled login
-    if user is None:
-        abort(403, "this wall link is not valid (expired, revoked, or its login is disabled)")
-    g.caller = caller_for(db(), user, client_ip(), g.get("lang", "en")).via("web", False)
-    resp = current_app.make_response(render_template(
-        "topology/wall.html", refresh=WALL_REFRESH, wall=True, editing=False,
-        title=N_("Topology"), **map_context(map_id)))
-    resp.headers["Cache-Control"] = "no-store"
-    resp.headers["Referrer-Policy"] = "no-referrer"
-    return resp
+    """The map for a wall screen: no login, no forms, read-only as the token's login (the
+    NOC's wall links: revoking them ends these too)."""
+    return noc.wall_page(token, "topology/wall.html", lambda: map_context(map_id),
+                         editing=False, title=N_("Topology"))

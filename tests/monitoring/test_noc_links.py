@@ -84,5 +84,6 @@ def test_the_wall_links_nowhere(world, auth, app, down):
     auth.get("/noc/")
     made = auth.post("/noc/wall-link", {"days": "1"}).get_data(as_text=True)
     url = re.search(r'id="wall-url" readonly value="([^"]+)"', made)[1]
+    assert '<p><a href="/noc/">Back to the NOC</a></p>' in made
     wall = app.test_client().get(url.split("localhost", 1)[1]).get_data(as_text=True)
     assert "edge9" in down_panel(wall) and "<a " not in wall

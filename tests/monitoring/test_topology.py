@@ -441,7 +441,10 @@ def test_the_map_on_a_wall_screen(world, auth, app, drawn):
     auth.get(f"/topology/{drawn['map']}")
     made = auth.post(f"/topology/{drawn['map']}/wall-link", {"days": "30"})
     url = re.search(r'id="wall-url" readonly value="([^"]+)"', made.get_data(as_text=True))[1]
+    assert f'<p><a href="/topology/{drawn["map"]}">Back to the map</a></p>' in \
+        made.get_data(as_text=True)
     path = url.split("localhost", 1)[1]
+    assert re.fullmatch(rf"/topology/wall/[^/]+/{drawn['map']}", path)
     tv = app.test_client()
     resp = tv.get(path)
     page = resp.get_data(as_text=True)
