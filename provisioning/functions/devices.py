@@ -7,10 +7,13 @@ value keeps the stored one, `forget=` drops one), kept encrypted in olts.credent
 """
 from __future__ import annotations
 
+from typing import Callable, TypeVar
+
 import sqlalchemy as sa
 
 from provisioning import device_secrets
-from provisioning.olt import sync
+from provisioning.errors import ProvisioningError
+from provisioning.olt import Driver, driver_for, sync
 from provisioning.olt.base import SEVERITIES
 from radbill.functions import audit, fields as F
 from radbill.functions.crud import Entity, page_params, usable
@@ -21,6 +24,8 @@ from radbill.functions.shared import SharedEntity
 from radbill.models import Customer, DeviceStatus, InterfaceSample, Nas, NasSettings, Olt, Onu
 from radbill.models.devices import (CLI_ONLY_BRANDS, MIN_OPTICS_INTERVAL, MIN_SYNC_INTERVAL,
                                     OLT_BRANDS, OLT_PROTOCOLS)
+
+T = TypeVar("T")
 
 
 class Olts(SharedEntity):
@@ -86,15 +91,15 @@ class Olts(SharedEntity):
         super().apply(call, obj, values, creating)
         obj.credentials = device_secrets.edit(call, obj.credentials,
                                               device_secrets.OLT_CREDENTIALS, "an OLT")
-        stored = device_secrets.secrets.decrypt(obj.credentials)
+        stored = device_secrets.names_set(obj.credentials)  # what is set now, never values
         if obj.brand in CLI_ONLY_BRANDS and obj.protocol == "snmp":
             raise FuncError(f"{obj.brand} OLTs are read over their CLI only", field="protocol")
         if (obj.brand in CLI_ONLY_BRANDS or obj.protocol == "cli") and \
-                not (obj.username and stored.get("password")):
+                not (obj.username and "password" in stored):
             raise FuncError(f"{obj.brand} OLTs read over their CLI need a username and password",
                             field="username" if not obj.username else "password")
         if obj.brand not in CLI_ONLY_BRANDS and obj.protocol != "cli" and \
-                not stored.get("community"):
+                "community" not in stored:
             raise FuncError(f"{obj.brand} OLTs are read over SNMP: give the community",
                             field="community")
 
@@ -121,17 +126,20 @@ def sync_now(call: Call) -> ListResult:
     return ListResult([result], 1, 1, 1, list(result))
 
 
+def ask_olt(olt: Olt, read: Callable[[Driver], T]) -> T:
+    """What `read` gets from the OLT through its driver, or a 502 naming the setting to check."""
+    try:
+        return read(driver_for(olt.brand, sync.access(olt)))
+    except ProvisioningError as exc:
+        raise FuncError(str(exc), field=exc.field, status=502) from None
+
+
 @function("olt.config", kind="file", roles=DEVICE_STAFF,
           params=(Param("elid", "the OLT's id or name", True),))
 def running_config(call: Call) -> FileResult:
     """Download the OLT's running configuration (SSH/Telnet brands)."""
-    from provisioning.errors import ProvisioningError
-    from provisioning.olt import driver_for
     olt = OLTS.find(call, call.elid or "")
-    try:
-        text = driver_for(olt.brand, sync.access(olt)).running_config()
-    except ProvisioningError as exc:
-        raise FuncError(str(exc), field=exc.field, status=502) from None
+    text = ask_olt(olt, lambda driver: driver.running_config())
     audit.record(call, "olt", olt.id, olt.name, None, {"downloaded": "running-config"},
                  olt.operator_id)
     return FileResult(f"{olt.name}-running-config.txt", "text/plain; charset=utf-8",
@@ -179,18 +187,13 @@ LOG_LIMIT = 200  # entries read from the OLT's buffer unless `limit` says otherw
                   Param("page"), Param("per_page")))
 def olt_log(call: Call) -> ListResult:
     """The OLT's own log / alarm buffer, read from the device now, newest first (audited)."""
-    from provisioning.errors import ProvisioningError
-    from provisioning.olt import driver_for
     worst = F.parse_one("severity", F.choice(*SEVERITIES), call.get("severity")) \
         if call.get("severity") not in (None, "") else None
     needle = F.parse_one("q", F.text(100), call.get("q")) if call.get("q") else None
     limit = number(call, "limit", 1, 1000, LOG_LIMIT)
     page, per_page = page_params(call)
     olt = OLTS.find(call, call.elid or "")
-    try:
-        entries = driver_for(olt.brand, sync.access(olt)).logs(limit)
-    except ProvisioningError as exc:
-        raise FuncError(str(exc), field=exc.field, status=502) from None
+    entries = ask_olt(olt, lambda driver: driver.logs(limit))
     if worst is not None:
         entries = [e for e in entries if SEVERITIES.index(e.severity) <= SEVERITIES.index(worst)]
     if needle:
@@ -207,7 +210,8 @@ class Onus(Entity):
     model = Onu
     label = "serial"
     columns = ["id", "olt_id", "port", "onu_id", "serial", "mac", "status", "rx_power",
-               "temperature", "distance", "description", "customer_id", "customer", "last_seen_at", "updated_at"]
+               "temperature", "distance", "description", "customer_id", "customer",
+               "last_seen_at", "updated_at"]
     search = ["serial", "mac", "description"]
     filters = {"olt": "olt_id", "status": "status", "customer": "customer_id"}
     list_roles = DEVICE_STAFF
