@@ -97,6 +97,19 @@ def template(session: Session, operator_id: int, event: str, channel: str,
     return None
 
 
+def means(session: Session, operator_id: int, event: str, channel: str,
+          lang: str) -> tuple[MessageGateway, Wording] | str:
+    """The gateway and the enabled wording one message of `event` on `channel` goes with, for
+    `operator_id` (whose message it is), or why it cannot go."""
+    gw = gateway(session, operator_id, channel)
+    if gw is None:
+        return f"no {channel} gateway is set up"
+    wording = template(session, operator_id, event, channel, lang)
+    if wording is None or not wording.enabled:
+        return f"no {channel} template for {event}"
+    return gw, wording
+
+
 # -- what a template may say --------------------------------------------------------------------
 def values(session: Session, customer: Customer | None, payload: dict, lang: str) -> dict:
     """The documented variables (templating.VARIABLES) for this customer and event, formatted
@@ -299,14 +312,11 @@ def notice(session: Session, row: Outbox, now: dt.datetime | None = None) -> Com
         if not address:
             out.skipped[channel] = f"the customer has no {ADDRESS_OF.get(channel, channel)}"
             continue
-        gw = gateway(session, customer.operator_id, channel)
-        if gw is None:
-            out.skipped[channel] = f"no {channel} gateway is set up"
+        found = means(session, customer.operator_id, name, channel, lang)
+        if isinstance(found, str):
+            out.skipped[channel] = found
             continue
-        wording = template(session, customer.operator_id, name, channel, lang)
-        if wording is None or not wording.enabled:
-            out.skipped[channel] = f"no {channel} template for {name}"
-            continue
+        gw, wording = found
         subject, body = render(wording, vals, channel)
         extra = None
         if channel == "whatsapp":
@@ -377,14 +387,11 @@ def _alert_staff(session: Session, staff: StaffUser, name: str, details: str, ke
         if not address:
             out.skipped[where] = f"the login has no {attr}"
             continue
-        gw = gateway(session, staff.operator_id, channel)
-        if gw is None:
-            out.skipped[where] = f"no {channel} gateway is set up"
+        found = means(session, staff.operator_id, "alert", channel, lang)
+        if isinstance(found, str):
+            out.skipped[where] = found
             continue
-        wording = template(session, staff.operator_id, "alert", channel, lang)
-        if wording is None or not wording.enabled:
-            out.skipped[where] = f"no {channel} template for alerts"
-            continue
+        gw, wording = found
         subject, body = render(wording, vals, channel)
         mid = queue(session, operator_id=staff.operator_id, event=name, channel=channel,
                     recipient=address, body=body, subject=subject, lang=lang, gateway=gw,
