@@ -31,6 +31,12 @@ def access(olt: Olt, timeout: float = 10.0) -> Access:
                   olt.snmp_port, timeout, olt.ssh_host_key, olt.cli_transport, olt.protocol)
 
 
+def pin_host_key(olt: Olt, driver) -> None:
+    """Trust on first use: the SSH key a CLI driver saw becomes the only one the OLT may show."""
+    if olt.ssh_host_key is None and getattr(driver, "host_key", None):
+        olt.ssh_host_key = driver.host_key
+
+
 def vlans_due(olt: Olt, now: dt.datetime) -> bool:
     return olt.vlans_at is None or olt.vlans_at + VLAN_INTERVAL <= now
 
@@ -46,8 +52,7 @@ def refresh_vlans(olt: Olt, timeout: float = 10.0) -> dict:
         olt.vlans_error = str(exc)
         log.warning("OLT %s VLAN read failed: %s", olt.name, exc)
         return {"olt": olt.name, "ok": False, "error": str(exc)}
-    if olt.ssh_host_key is None and getattr(driver, "host_key", None):
-        olt.ssh_host_key = driver.host_key
+    pin_host_key(olt, driver)
     olt.vlans, olt.vlans_error = [v.row() for v in found], None
     return {"olt": olt.name, "ok": True, "vlans": len(found)}
 
@@ -69,8 +74,7 @@ def sync_olt(session: Session, olt: Olt, optics: bool, timeout: float = 10.0) ->
         monitor.set_status(session, "olt", olt.id, False, error=exc.reason)
         log.warning("OLT %s sync failed: %s", olt.name, exc)
         return {"olt": olt.name, "ok": False, "error": str(exc)}
-    if olt.ssh_host_key is None and getattr(driver, "host_key", None):
-        olt.ssh_host_key = driver.host_key  # trust on first use
+    pin_host_key(olt, driver)
     known = session.scalar(sa.select(sa.func.count()).where(Onu.olt_id == olt.id))
     if not found and known:
         # An OLT with every ONU gone is far less likely than output we failed to read:
