@@ -6,6 +6,7 @@ draw the page's graphs; a second reseller neither sees nor polls it; radio.edit 
 input naming the field; the radio's page in Bangla at 390 px."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 import shutil
@@ -26,26 +27,28 @@ DAY = dt.date(2026, 12, 2)
 PASSWORD, COMMUNITY = "epmp-pass", "epmp-ro"
 
 
-def start(mode: str, tmp_path):
+@contextlib.contextmanager
+def running(mode: str, tmp_path):
+    """An emulated ePMP AP or SM with its snmpd (`emu.agent`), stopped afterwards."""
     emu = EpmpEmulator(mode).start()
     emu.agent = emu.snmpd(tmp_path)
-    return emu
+    try:
+        yield emu
+    finally:
+        emu.agent.stop()
+        emu.stop()
 
 
 @pytest.fixture
 def ap(tmp_path):
-    emu = start("ap", tmp_path)
-    yield emu
-    emu.agent.stop()
-    emu.stop()
+    with running("ap", tmp_path) as emu:
+        yield emu
 
 
 @pytest.fixture
 def sm(tmp_path):
-    emu = start("sm", tmp_path)
-    yield emu
-    emu.agent.stop()
-    emu.stop()
+    with running("sm", tmp_path) as emu:
+        yield emu
 
 
 def params(emu, **kw) -> dict:
@@ -132,13 +135,9 @@ def test_an_epmp_sm_reports_its_downlink_and_its_ap(session, tree, sm):
 
 @pytest.mark.parametrize("mode", ["ap", "sm"])
 def test_snmp_alone_reads_the_cambium_mib(session, tree, tmp_path, mode):
-    emu = start(mode, tmp_path)
-    try:
+    with running(mode, tmp_path) as emu:
         elid = add_radio(session, emu, username="", password="")
         fn(session, "radio.poll", elid=str(elid))
-    finally:
-        emu.agent.stop()
-        emu.stop()
     radio = session.get(Radio, elid)
     assert radio.up is True and radio.last_error is None and radio.mode == mode
     assert radio.cpu == 17  # sysCPUUsage is in tenths of a percent over SNMP
@@ -285,15 +284,11 @@ def test_the_status_parsers():
 
 
 def test_the_epmp_page_shows_its_figures_inside_the_subtree_only(world, auth, tmp_path):
-    emu = start("ap", tmp_path)
-    try:
+    with running("ap", tmp_path) as emu:
         elid = fn(world.dbs, "radio.edit", sok="ok", operator="isp",
                   **params(emu, name="ap-mirpur-epmp")).elid
         noc_jobs.radio_job(world.dbs, DAY)
         world.dbs.commit()
-    finally:
-        emu.agent.stop()
-        emu.stop()
     auth.login("noc1")
     page = auth.get(f"/noc/radios/{elid}").get_data(as_text=True)
     assert 'id="signal">-64 dBm' in page and 'id="noise">-93 dBm' in page
@@ -314,8 +309,7 @@ def test_the_epmp_page_shows_its_figures_inside_the_subtree_only(world, auth, tm
 def phone_epmp(committed, tmp_path):
     from radbill import db
     from tests.support.factories import make_isp, make_user
-    emu = start("ap", tmp_path)
-    try:
+    with running("ap", tmp_path) as emu:
         with db.session_scope() as s:
             isp = make_isp(s)
             make_user(s, login="pepmp", role="noc", operator=isp.name, password="correct-horse",
@@ -327,9 +321,6 @@ def phone_epmp(committed, tmp_path):
                 fn(s, "radio.poll", elid=str(elid))
                 s.execute(sa.update(RadioSample).values(at=RadioSample.at - dt.timedelta(hours=1)))
         return elid
-    finally:
-        emu.agent.stop()
-        emu.stop()
 
 
 @pytest.mark.browser
