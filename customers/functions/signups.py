@@ -237,16 +237,10 @@ class Signups(Entity):
     edit_roles = ()
     default_sort = "-id"
     money = False
+    functions = ("list",)  # sign-ups are made on the portal
 
     def visible(self, call: Call, stmt: sa.Select) -> sa.Select:
         return stmt.where(in_subtree(call, Signup.operator_id))
-
-    def register(self) -> Entity:  # a list only: sign-ups are made on the portal
-        function(self.name, kind="list", roles=self.list_roles, money=False,
-                 params=(Param("q", "search"), Param("page"), Param("per_page"),
-                         Param("sort")) + tuple(Param(k, "filter") for k in self.filters))(
-            self.list)
-        return self
 
 
 ENTITY = Signups().register()

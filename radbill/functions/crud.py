@@ -43,6 +43,8 @@ class Entity:
     # a search runs each of its conditions on its own and takes the first rows of their union
     # (list): for lists whose search columns each have an index
     search_by_branch: bool = False
+    # what register() makes: the list, X.edit, X.delete (fewer where the rest is made elsewhere)
+    functions: tuple[str, ...] = ("list", "edit", "delete")
 
     # -- hooks a subclass fills in ------------------------------------------------------------
     def visible(self, call: Call, stmt: sa.Select) -> sa.Select:
@@ -239,14 +241,20 @@ class Entity:
     def register(self) -> Entity:
         params = tuple(f.param() for f in self.fields) + self.extra_params()
         money = self.money
-        function(self.name, kind="list", roles=self.list_roles, money=money,
-                 params=(Param("q", "search"), Param("page"), Param("per_page"), Param("sort"))
-                 + tuple(Param(k, "filter") for k in self.filters))(self.list)
-        function(f"{self.name}.edit", kind="form", roles=self.edit_roles, money=money,
-                 params=(Param("elid", f"the {self.name}'s id or {self.label}"),) + params)(self.edit)
-        function(f"{self.name}.delete", roles=self.edit_roles,
-                 money=None if money is None else money is True,
-                 params=(Param("elid", "ids or names, comma-separated", multi=True),))(self.delete)
+        if "list" in self.functions:
+            function(self.name, kind="list", roles=self.list_roles, money=money,
+                     params=(Param("q", "search"), Param("page"), Param("per_page"),
+                             Param("sort")) + tuple(Param(k, "filter") for k in self.filters))(
+                self.list)
+        if "edit" in self.functions:
+            function(f"{self.name}.edit", kind="form", roles=self.edit_roles, money=money,
+                     params=(Param("elid", f"the {self.name}'s id or {self.label}"),)
+                     + params)(self.edit)
+        if "delete" in self.functions:
+            function(f"{self.name}.delete", roles=self.edit_roles,
+                     money=None if money is None else money is True,
+                     params=(Param("elid", "ids or names, comma-separated", multi=True),))(
+                self.delete)
         return self
 
 

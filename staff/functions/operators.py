@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from radbill.functions import audit
 from radbill.functions import fields as F
 from radbill.functions.crud import Entity, first_root, resolve_operator
-from radbill.functions.registry import AccessDenied, Call, FuncError, Param, function
+from radbill.functions.registry import AccessDenied, Call, FuncError
 from radbill.functions.roles import RESELLERS
 from radbill.models import Operator
 
@@ -46,6 +46,9 @@ def logo(raw: str) -> tuple[bytes, str]:
 class Operators(Entity):
     name = "operator"
     model = Operator
+    # operator.delete (a dry run first, the cascade, the archive) is
+    # staff/functions/operator_delete.py's (issue 19)
+    functions = ("list", "edit")
     fields = [
         F.Field("name", F.name_text, required=True),
         F.Field("parent", str, help="parent operator (id or name); default: yours"),
@@ -147,17 +150,6 @@ class Operators(Entity):
 
     def operator_of(self, obj: Operator) -> int | None:
         return obj.id
-
-    def register(self) -> Entity:
-        """The list and operator.edit; operator.delete (a dry run first, the cascade, the
-        archive) is staff/functions/operator_delete.py's (issue 19)."""
-        params = tuple(f.param() for f in self.fields) + self.extra_params()
-        function(self.name, kind="list", roles=self.list_roles, money=self.money,
-                 params=(Param("q", "search"), Param("page"), Param("per_page"), Param("sort"))
-                 + tuple(Param(k, "filter") for k in self.filters))(self.list)
-        function(f"{self.name}.edit", kind="form", roles=self.edit_roles, money=self.money,
-                 params=(Param("elid", "the operator's id or name"),) + params)(self.edit)
-        return self
 
 
 def _change_status(call: Call, op: Operator, status: str) -> None:
