@@ -465,7 +465,7 @@ COLUMNS.update({
     "area": _("Area"), "district": _("District"), "connection_type": _("Connection type"),
     "bandwidth_mbps": _("Bandwidth (Mbps)"), "connection_date": _("Connection date"),
     "summary": _("What"), "threshold": _("Approval threshold"), "requester": _("Asked by"),
-    "decider": _("Decided by"), "requested_at": _("Asked"),
+    "decider": _("Decided by"), "requested_at": _("Asked"), "may_decide": _("Yours to decide"),
     "nid_field": _("National ID field"), "area_field": _("Area field"),
     "district_field": _("District field"), "connection_field": _("Connection type field"),
     "applies": _("Threshold that applies"), "pending": _("Waiting request"),

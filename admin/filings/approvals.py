@@ -6,7 +6,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
-from admin.calls import may, page_caller, run
+from admin.calls import may, run
 from admin.filings import N_, bp
 from radbill.functions.registry import FuncError
 
@@ -22,9 +22,7 @@ def pending_block() -> dict | None:
         found = run("approval", {"per_page": "5"})
     except FuncError:
         return None
-    me = page_caller().login.lower()
-    return {"count": found.total or 0, "rows": found.rows,
-            "mine": [r for r in found.rows if r["requester"].lower() == me]}
+    return {"count": found.total or 0, "rows": found.rows}
 
 
 @bp.route("/approvals")
@@ -43,8 +41,7 @@ def approvals():
             abort(exc.status, exc.message)
         rows, total, error = [], 0, exc.message
     return render_template("filings/approvals.html", rows=rows, total=total, status=status,
-                           tabs=TABS, kinds=KINDS, error=error, me=page_caller().login,
-                           may_decide=may("approval.approve"),
+                           tabs=TABS, kinds=KINDS, error=error,
                            may_threshold=may("approval.threshold"),
                            title=N_("Approvals")), 400 if error else 200
 

@@ -20,7 +20,7 @@ APPROVERS = RESELLERS  # and the system administrator: the ISP's and resellers' 
 REQUESTERS = RESELLERS + ("manager", "card_distributor")  # they see their own requests
 STATUSES = ("pending", "approved", "rejected", "all")
 COLUMNS = ["id", "requested_at", "kind", "summary", "operator", "customer", "amount",
-           "threshold", "requester", "status", "decider", "decided_at", "reason"]
+           "threshold", "requester", "status", "decider", "decided_at", "reason", "may_decide"]
 
 
 def _visible(call: Call, stmt: sa.Select) -> sa.Select:
@@ -38,13 +38,7 @@ def pending_list(call: Call) -> ListResult:
     status = F.parse_one("status", F.choice(*STATUSES), call.get("status") or "pending")
     cust = sa.select(Customer.username).where(Customer.id == PendingTransaction.customer_id) \
         .scalar_subquery()
-    stmt = (sa.select(PendingTransaction.id, PendingTransaction.requested_at,
-                      PendingTransaction.func.label("kind"), PendingTransaction.summary,
-                      Operator.name.label("operator"), cust.label("customer"),
-                      PendingTransaction.amount, PendingTransaction.threshold,
-                      PendingTransaction.requester, PendingTransaction.status,
-                      PendingTransaction.decider, PendingTransaction.decided_at,
-                      PendingTransaction.reason)
+    stmt = (sa.select(PendingTransaction, Operator.name, cust)
             .join(Operator, Operator.id == PendingTransaction.operator_id))
     stmt = _visible(call, stmt)
     if status != "all":
@@ -56,7 +50,14 @@ def pending_list(call: Call) -> ListResult:
     total = call.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))
     found = call.session.execute(stmt.order_by(PendingTransaction.id.desc()).limit(per_page)
                                  .offset((page - 1) * per_page))
-    rows = [{k: audit.jsonable(v) for k, v in r._mapping.items()} for r in found]
+    approver = call.caller.role in APPROVERS or call.caller.is_sysadmin
+    rows = [audit.jsonable({
+        "id": p.id, "requested_at": p.requested_at, "kind": p.func, "summary": p.summary,
+        "operator": operator, "customer": customer, "amount": p.amount,
+        "threshold": p.threshold, "requester": p.requester, "status": p.status,
+        "decider": p.decider, "decided_at": p.decided_at, "reason": p.reason,
+        "may_decide": approver and p.status == "pending" and _refusal(call, p) is None})
+        for p, operator, customer in found]
     return ListResult(rows, total, page, per_page, list(COLUMNS))
 
 
@@ -74,16 +75,22 @@ def _find(call: Call) -> PendingTransaction:
     return p
 
 
-def _may_decide(call: Call, p: PendingTransaction) -> None:
-    """A different login than the requester, with money rights over the operator: for a
-    fund, one that could fund it (strictly above it), so a reseller never approves its own."""
+def _refusal(call: Call, p: PendingTransaction) -> str | None:
+    """Why the caller may not decide `p` (None: they may): it must be a different login than
+    the requester and, for a fund, one that could fund it (strictly above the funded
+    operator), so a reseller never approves its own."""
     if approvals.same_person(call.caller, p):
-        raise AccessDenied("you asked for it: a different staff login must decide it",
-                           field="elid")
+        return "you asked for it: a different staff login must decide it"
     if p.func == "operator.fund" and not call.caller.is_sysadmin \
             and p.operator_id == call.caller.operator_id:
-        raise AccessDenied("your parent operator approves money for you, not yourself",
-                           field="elid")
+        return "your parent operator approves money for you, not yourself"
+    return None
+
+
+def _may_decide(call: Call, p: PendingTransaction) -> None:
+    why = _refusal(call, p)
+    if why is not None:
+        raise AccessDenied(why, field="elid")
 
 
 def _decided(call: Call, p: PendingTransaction, status: str, reason: str | None) -> None:

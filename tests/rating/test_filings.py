@@ -416,9 +416,10 @@ def test_a_credit_above_the_threshold_waits_for_a_second_login(session, gate):
     assert p.params == {"customer": str(w.carol.id), "method": "cash", "amount": "1500.00",
                         "note": "paid at the shop"}
     listed = fn(session, "approval", w.as_anna).rows
-    assert [r["id"] for r in listed] == [p.id]
+    assert [(r["id"], r["may_decide"]) for r in listed] == [(p.id, True)]
     # the collector sees their own request; the same login may not approve its own
-    assert [r["id"] for r in fn(session, "approval", w.as_mgr).rows] == [p.id]
+    assert [(r["id"], r["may_decide"]) for r in fn(session, "approval", w.as_mgr).rows] == \
+        [(p.id, False)]
     with pytest.raises(AccessDenied):
         fn(session, "approval.approve", w.as_mgr, elid=str(p.id))  # a manager approves nothing
     done = fn(session, "approval.approve", w.as_anna, elid=str(p.id))
@@ -450,6 +451,10 @@ def test_the_requester_cannot_approve_and_a_double_approve_books_once(session, g
     with pytest.raises(AccessDenied):  # the funded reseller does not approve its own funds
         fn(session, "approval.approve", w.as_anna, elid=pid)
     second = make_user(session, role="group_admin", operator=w.isp.name)
+    # the list says who may decide it: not the requester, not the funded reseller's staff
+    for who, may in ((w.as_gadmin, False), (w.as_anna, False),
+                     (caller_of(session, second), True)):
+        assert [r["may_decide"] for r in fn(session, "approval", who).rows] == [may]
     first = fn(session, "approval.approve", caller_of(session, second), elid=pid)
     again = fn(session, "approval.approve", caller_of(session, second), elid=pid)
     assert again.extra["already"] is True and again.extra["booked"] == first.extra["booked"]
