@@ -218,22 +218,16 @@ def phone_router(committed, ros):
 def test_the_router_page_fits_a_390_px_phone_in_bangla(phone_router, live_admin,  # noqa: F811
                                                        browser):  # noqa: F811
     from selenium.webdriver.common.by import By
-    from tests.admin.test_browser import ARTIFACTS, click, fill
+    from tests.admin.test_browser import ARTIFACTS
     from tests.admin.test_design_browser import fits, viewport
+    from tests.support.phone_pages import shoot_at_390
     live, b = live_admin, browser
-    screens = ARTIFACTS / "screens"
-    screens.mkdir(parents=True, exist_ok=True)
-    viewport(b, 390, 844)
-    b.get(live + "/login")
-    fill(b, login="pnoc", password="correct-horse")
-    click(b, "submit")
-    b.get(f"{live}/devices/nas/{phone_router}")
-    assert b.find_element(By.TAG_NAME, "html").get_attribute("lang") == "bn"
+    shoot_at_390(b, live, "pnoc", "correct-horse",  # it stays on the router's page, in Bangla
+                 (("router-bn", f"/devices/nas/{phone_router}"),), "issue18")
     assert "রাউটার" in b.find_element(By.TAG_NAME, "h1").text
     main = b.find_element(By.TAG_NAME, "main").text
     assert "সিস্টেম" in main and "সক্রিয় পিপিপি সেশন" in main and "আগত (সর্বোচ্চ" in main
-    fits(b, 390, "router-bn")
-    b.save_screenshot(str(screens / "issue18-router-bn-390.png"))
+    screens = ARTIFACTS / "screens"
     # the whole page (sessions, traffic) in one picture
     viewport(b, 390, b.execute_script("return document.documentElement.scrollHeight"))
     fits(b, 390, "router-bn (whole page)")

@@ -149,17 +149,11 @@ def phone_olt(committed, vsol):
 @pytest.mark.skipif(not shutil.which("chromedriver"), reason="no chromedriver")
 def test_the_olt_pages_fit_a_390_px_phone_in_bangla(phone_olt, live_admin, browser):  # noqa: F811
     from selenium.webdriver.common.by import By
-    from tests.admin.test_browser import ARTIFACTS, click, fill
-    from tests.admin.test_design_browser import fits, viewport
+    from tests.support.phone_pages import shoot_at_390
     live, b = live_admin, browser
-    screens = ARTIFACTS / "screens"
-    screens.mkdir(parents=True, exist_ok=True)
-    viewport(b, 390, 844)
-    b.get(live + "/login")
-    fill(b, login="polt", password=PASSWORD)
-    click(b, "submit")
-    for name, path in (("olt", ""), ("olt-vlans", "/vlans"), ("olt-log", "/log")):
+    pages = (("olt", ""), ("olt-vlans", "/vlans"), ("olt-log", "/log"))
+    shoot_at_390(b, live, "polt", PASSWORD, tuple(
+        (name, f"/devices/olt/{phone_olt}{path}") for name, path in pages), "issue18")
+    for _name, path in pages:
         b.get(f"{live}/devices/olt/{phone_olt}{path}")
         assert "ওএলটি" in b.find_element(By.TAG_NAME, "h1").text
-        fits(b, 390, name)
-        b.save_screenshot(str(screens / f"issue18-{name}-390.png"))

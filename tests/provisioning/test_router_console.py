@@ -533,23 +533,15 @@ def phone_router(committed, ros, monkeypatch):
 def test_the_log_and_query_fit_a_390_px_phone_in_bangla(phone_router, live_admin,  # noqa: F811
                                                         browser):  # noqa: F811
     from selenium.webdriver.common.by import By
-    from tests.admin.test_browser import ARTIFACTS, click, fill
-    from tests.admin.test_design_browser import fits, viewport
+    from tests.support.phone_pages import shoot_at_390
     live, b = live_admin, browser
-    screens = ARTIFACTS / "screens"
-    screens.mkdir(parents=True, exist_ok=True)
-    viewport(b, 390, 844)
-    b.get(live + "/login")
-    fill(b, login="pnoc", password="correct-horse")
-    click(b, "submit")
-    for name, path, seen in (
-            ("router-log", f"/devices/nas/{phone_router}/logs", "2026-12-02 09:11:00"),  # Dhaka
-            ("router-query", f"/devices/nas/{phone_router}/query?menu=/ip/address",
-             "100.64.1.2/30")):
+    pages = (("router-log", f"/devices/nas/{phone_router}/logs", "2026-12-02 09:11:00"),  # Dhaka
+             ("router-query", f"/devices/nas/{phone_router}/query?menu=/ip/address",
+              "100.64.1.2/30"))
+    shoot_at_390(b, live, "pnoc", "correct-horse", tuple(p[:2] for p in pages), "issue18")
+    for _name, path, seen in pages:
         b.get(live + path)
         assert seen in b.find_element(By.TAG_NAME, "main").text
         h1 = b.find_element(By.TAG_NAME, "h1").text
         assert "রাউটারের লগ" in h1 or "শুধু-পড়া অনুসন্ধান" in h1
-        fits(b, 390, name)
-        b.save_screenshot(str(screens / f"issue18-{name}-390.png"))
 
