@@ -16,6 +16,7 @@ from admin import noc
 from admin.calls import may, run, run_or_abort
 from admin.headers import CSP
 from admin.topology import draw
+from monitoring.functions.topology import DEVICES
 from radbill import units
 from radbill.functions.registry import FuncError
 
@@ -23,7 +24,7 @@ bp = Blueprint("topology", __name__, url_prefix="/topology")
 REFRESH = 60  # seconds, like the NOC
 NODE_FIELDS = ("label", "kind", "router", "olt", "radio", "check", "x", "y")
 LINK_FIELDS = ("node_a", "node_b", "label", "kind", "capacity", "interface", "interface_at")
-DEVICE_PARAMS = ("router", "olt", "radio", "check")
+DEVICE_PARAMS = tuple(DEVICES)  # router, olt, radio, check: what a node may name
 
 
 def N_(text: str) -> str:  # extracted into the catalogue, translated when shown
@@ -73,8 +74,8 @@ def edit_context(map_id: int, ctx: dict) -> dict:
                  if str(n["id"]) == request.args.get("node")), None)
     link = next((dict(k, capacity=units.format_rate(k["capacity"]))
                  for k in ctx["view"]["links"] if str(k["id"]) == request.args.get("link")), None)
-    return {"devices": devices, "offered": [p for p in DEVICE_PARAMS if may(
-        {"router": "nas"}.get(p, p))], "editing_node": node, "editing_link": link}
+    offered = [p for p, (_col, _kind, lister, *_rest) in DEVICES.items() if may(lister)]
+    return {"devices": devices, "offered": offered, "editing_node": node, "editing_link": link}
 
 
 def page(map_id: int, errors: dict | None = None, posted: dict | None = None,
