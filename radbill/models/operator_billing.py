@@ -20,7 +20,6 @@ from radbill.models.base import Base, created_at
 
 FEE_KINDS = ("per_subscriber", "flat")
 OPERATOR_BILL_STATUSES = ("open", "paid")
-SUSPENSION_REASONS = ("unpaid", "manual")
 
 
 class OperatorPlan(Base):

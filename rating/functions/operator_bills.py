@@ -17,13 +17,14 @@ from radbill.functions.registry import (AccessDenied, Call, FormResult, FuncErro
 from radbill.functions.roles import RESELLERS
 from radbill.lifecycle import Actor
 from radbill.models import Operator, OperatorBill, OperatorPlan, OperatorSuspension
+from radbill.models.operator_billing import FEE_KINDS, OPERATOR_BILL_STATUSES
 from rating import operator_billing, resellers
 from rating.errors import InsufficientBalance
 from rating.terms import today
 
 PARENTS = ("group_admin", "operator")  # a sub-operator has nobody below it to bill
 PLAN_FIELDS = [
-    F.Field("fee_kind", F.choice(*("per_subscriber", "flat")), clearable=False,
+    F.Field("fee_kind", F.choice(*FEE_KINDS), clearable=False,
             help="per_subscriber: the fee times its active subscribers; flat: the fee"),
     F.Field("fee", F.amount(), clearable=False, help="per subscriber or for the month"),
     F.Field("due_days", F.integer(0, 90), clearable=False,
@@ -139,7 +140,7 @@ def bills(call: Call) -> ListResult:
     if call.get("operator"):
         op = resolve_operator(call, call.get("operator"))
         stmt = stmt.where(OperatorBill.operator_id == op.id)
-    status = F.parse_one("status", F.choice("open", "paid"), call.get("status")) \
+    status = F.parse_one("status", F.choice(*OPERATOR_BILL_STATUSES), call.get("status")) \
         if call.get("status") else None
     if status:
         stmt = stmt.where(OperatorBill.status == status)
