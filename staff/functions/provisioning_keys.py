@@ -34,11 +34,11 @@ from radbill.functions.registry import (AccessDenied, Call, FuncError, ListResul
                                         OkResult, Param, call as registry_call, function)
 from radbill.models import Operator, ProvisioningKey
 from radbill.models.tree import KEY_KINDS
+from staff.functions.operators import CHILD_LEVEL  # the level below a parent's (operator.edit)
 
 ISSUERS = ("group_admin", "operator")  # roles whose operator may have operators below it
 VISITOR = "visitor"  # the anonymous caller of the public pages (customers/functions/signups.py)
 DEFAULT_DAYS, MAX_DAYS = 7, 90
-CHILD_LEVEL = {"group": "operator", "operator": "sub"}
 FAILURE, BLOCKED = "bad provisioning key", "register blocked"
 COLUMNS = ["id", "hint", "operator_id", "level", "kind", "credit_limit", "note", "state",
            "expires_at", "created_by", "created_at", "used_at", "new_operator_id", "new_login"]
