@@ -181,25 +181,19 @@ def node_states(session: Session, op: Operator, nodes: list[TopologyNode]) -> di
 
 
 # -- links ------------------------------------------------------------------------------------
-def loads(session: Session, op: Operator, links: list[TopologyLink],
-          nodes: dict[int, TopologyNode]) -> dict[int, dict]:
+def loads(session: Session, links: list[TopologyLink], nodes: dict[int, TopologyNode],
+          states: dict[int, NodeState]) -> dict[int, dict]:
     """Each link's load from its interface's last SNMP poll (when there is one, recent, on a
-    router or OLT the map may show): {in_bps, out_bps, bps, at}."""
+    router or OLT the map may show: node_states named it): {in_bps, out_bps, bps, at}."""
     wanted = {}
     for link in links:
         node = nodes.get(link.if_node_id) if link.if_node_id else None
-        if node is None or not link.if_name:
+        if node is None or not link.if_name or states[node.id].device is None:
             continue
         if node.nas_id is not None:
             wanted[link.id] = ("nas", node.nas_id, link.if_name)
         elif node.olt_id is not None:
             wanted[link.id] = ("olt", node.olt_id, link.if_name)
-    if not wanted:
-        return {}
-    nas_ok = devices(session, "nas_id", op, {d for k, d, _ in wanted.values() if k == "nas"})
-    olt_ok = devices(session, "olt_id", op, {d for k, d, _ in wanted.values() if k == "olt"})
-    wanted = {lid: w for lid, w in wanted.items()
-              if w[1] in (nas_ok if w[0] == "nas" else olt_ok)}
     if not wanted:
         return {}
     keys = list({(k, d, name) for k, d, name in wanted.values()})

@@ -144,7 +144,7 @@ def view(call: Call) -> FormResult:
         TopologyLink.map_id == m.id).order_by(TopologyLink.id)))
     states = live.node_states(call.session, op, nodes)
     by_id = {n.id: n for n in nodes}
-    load = live.loads(call.session, op, links, by_id)
+    load = live.loads(call.session, links, by_id, states)
     node_rows = []
     for n in nodes:
         s = states[n.id]

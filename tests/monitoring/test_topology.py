@@ -288,10 +288,21 @@ def test_a_second_reseller_can_neither_see_a_map_nor_watch_anothers_device(sessi
     assert fn(session, "topology.view", ua, elid=str(a_map)).values["map"]["editable"] is True
     with pytest.raises(AccessDenied):
         fn(session, "topology_node.move", mgr, elid=str(a_node), x="1", y="1")
-    # a router given to B since is no longer shown on A's map: unknown, unnamed
+    # the gateway's uplink carries its interface's load while the router is A's...
+    uplink = link(session, ua, a_node, node(session, ua, a_map, "A pop", "pop"),
+                  label="uplink", capacity="100M", interface="ether1")
+    session.add(InterfaceSample(kind="nas", device_id=a_router, if_index=1, if_name="ether1",
+                                at=session.scalar(sa.select(sa.func.now())), in_octets=0,
+                                out_octets=0, in_bps=40_000_000, out_bps=10_000_000))
+    session.flush()
+    assert view(session, ua, a_map)[1]["uplink"]["bps"] == 40_000_000
+    # a router given to B since is no longer shown on A's map: unknown, unnamed, no load
     fn(session, "nas.edit", sok="ok", elid=str(a_router), operator="resB")
-    gw = view(session, ua, a_map)[0]["A gateway"]
+    nodes, links, _ = view(session, ua, a_map)
+    gw = nodes["A gateway"]
     assert (gw["status"], gw["device"], gw["device_id"]) == ("unknown", None, None)
+    assert links["uplink"]["id"] == uplink and links["uplink"]["bps"] is None
+    assert links["uplink"]["utilisation"] is None
     # and a map is given to another operator only without devices that are not theirs
     with pytest.raises(FuncError) as err:
         fn(session, "topology.edit", noc, sok="ok", elid=str(core["map"]), operator="resA")
