@@ -60,8 +60,8 @@ def index():
     ctx["overdue_complaints"] = complaints.overdue_block()  # issue 14
     from admin.filings.approvals import pending_block  # issue 19: credits to approve
     ctx["pending_approvals"] = pending_block()
-    from admin.tree import notices_block  # issue 19: notices from the operators above
-    ctx["notices"] = notices_block()
+    # issue 19: the notices the operators above sent that this login has not read yet
+    ctx["notices"] = rows("notice", {"current": "yes", "unread": "yes", "per_page": "20"})
     return render_template("dashboard.html", **ctx)
 
 

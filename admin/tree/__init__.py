@@ -1,6 +1,6 @@
 """The reseller tree's pages (issue 19): a customer's transfer to another operator with a
-preview (/customers/<id>/transfer), the dashboard's notices with their Acknowledge button
-(/notices/<id>/ack), and the public registration of a new operator with a provisioning key
+preview (/customers/<id>/transfer), the Acknowledge button of the dashboard's notices
+(/notices/<id>/ack; the dashboard lists them, tree/_notices.html shows them), and the public registration of a new operator with a provisioning key
 (/register, no login). The notice and provisioning key lists and forms are the generic pages
 (/billmgr?func=notice, func=provisioning_key); a new key is shown once on a page of its own
 (dispatch.SECRET_TEMPLATES: tree/key_once.html). Every read and change is a function called
@@ -21,16 +21,6 @@ from radbill.functions.registry import FormResult, FuncError
 bp = Blueprint("tree", __name__)
 TRANSFER_FIELDS = ("to", "bills", "package", "billing_profile", "zone")
 SIGNUP_FIELDS = ("key", "name", "phone", "email", "address", "contact", "login", "password")
-
-
-def notices_block() -> list[dict] | None:
-    """The notices the operators above the viewer sent and this login has not read yet."""
-    if not may("notice"):
-        return None
-    try:
-        return run("notice", {"current": "yes", "unread": "yes", "per_page": "20"}).rows
-    except FuncError:
-        return None
 
 
 @bp.route("/notices/<int:nid>/ack", methods=["POST"])
