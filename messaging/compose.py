@@ -25,11 +25,12 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session
 
 from messaging import defaults, segments, templating
 from radbill import events as catalogue
 from radbill import l10n, settings
+from radbill.functions.crud import operator_name
 from radbill.models import (Bill, Customer, Event, Message, MessageGateway, MessageTemplate,
                             Operator, Outbox, Package, Signup, StaffUser)
 
@@ -123,7 +124,7 @@ def values(session: Session, customer: Customer | None, payload: dict, lang: str
         due = session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Bill.total - Bill.paid), ZERO))
                              .where(Bill.customer_id == customer.id, Bill.status == "open"))
         out.update(name=customer.name or customer.username, username=customer.username,
-                   package=pkg.name if pkg else "", operator=_operator_name(op, s),
+                   package=pkg.name if pkg else "", operator=operator_name(session, op),
                    operator_phone=(op.phone or "") if op else "",
                    expires=l10n.date(_local(customer.expires_at, s), lang),
                    amount_due=money(due) if due > 0 else "",
@@ -165,17 +166,6 @@ def payment_link(customer_id: int, amount: Decimal | None, days: int = 7) -> str
     from rating import links
     expires = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=days)
     return f"{settings.get().public_url.rstrip('/')}/portal/pay/l/{links.make(customer_id, amount, expires)}"
-
-
-def _operator_name(op: Operator | None, s: settings.Settings) -> str:
-    """A reseller's own name; a group's is its ISP's (a tenant's own, issue 19)."""
-    if op is None:
-        return s.isp_name
-    if op.parent_id is None:
-        from radbill.functions.crud import isp_name
-        session = object_session(op)
-        return isp_name(session, op.id) if session is not None else s.isp_name
-    return op.name
 
 
 def _local(value: dt.datetime | None, s: settings.Settings):
