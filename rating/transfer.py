@@ -19,6 +19,10 @@ One balanced transaction (kind `customer_transfer`) carries it, and each operato
 sum to zero, so both operators' books still balance on their own; the two `transfers` legs
 mirror each other, so nothing is counted twice.
 
+An operator change by customer.edit (and customer.bulk, which edits through it) is this move
+with bills=move: to the customer, a new operator is the one it now owes and pays, open bills
+and advance included.
+
 A bill left with the old operator is still the customer's: a payment settles it as any other
 (oldest first) and is taken by the customer's current operator, whose payment transaction
 credits its own receivable. `reroute` then books that part where it belongs: the new
@@ -51,10 +55,13 @@ class Moving:
     advance: Decimal = ZERO
 
 
-def moving(session: Session, customer: Customer, lock: bool = False) -> Moving:
-    """The customer's open bills (held by its current operator) and its advance balance."""
+def moving(session: Session, customer: Customer, lock: bool = False,
+           leaving: int | None = None) -> Moving:
+    """The customer's open bills held by the operator it leaves (`leaving`, else its current
+    one) and its advance balance."""
+    held_by = customer.operator_id if leaving is None else leaving
     stmt = sa.select(Bill).where(Bill.customer_id == customer.id, Bill.status == "open",
-                                 Bill.operator_id == customer.operator_id).order_by(Bill.id)
+                                 Bill.operator_id == held_by).order_by(Bill.id)
     if lock:
         stmt = stmt.with_for_update()
     bills = list(session.scalars(stmt))
@@ -70,11 +77,13 @@ def legs(old: int, new: int, owed: Decimal, advance: Decimal) -> list[ledger.Leg
             (old, "transfers", owed - advance), (new, "transfers", advance - owed)]
 
 
-def move(session: Session, customer: Customer, new_operator_id: int, bills: str) -> Moving:
-    """Book the move of `customer` (still at its old operator) to `new_operator_id`; the
-    caller then sets customer.operator_id. Returns what moved."""
-    old = customer.operator_id
-    what = moving(session, customer, lock=True)
+def move(session: Session, customer: Customer, new_operator_id: int, bills: str,
+         leaving: int | None = None) -> Moving:
+    """Book the move of `customer` from `leaving` (by default its operator_id: the caller then
+    sets the new one; customer.edit has set it already and names the old one) to
+    `new_operator_id`. Returns what moved."""
+    old = customer.operator_id if leaving is None else leaving
+    what = moving(session, customer, lock=True, leaving=old)
     owed = what.owed if bills == "move" else ZERO
     if bills == "move" and what.open_bills:
         session.execute(sa.update(Bill).where(Bill.id.in_(what.open_bills))

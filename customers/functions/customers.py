@@ -14,7 +14,7 @@ from sqlalchemy.dialects.postgresql import CIDR, INET, JSONB
 from radbill import events, lifecycle, settings
 from radbill.functions import audit, hooks
 from radbill.functions import fields as F
-from radbill.functions.crud import Entity, in_subtree, resolve_operator, shared_with
+from radbill.functions.crud import Entity, in_subtree, resolve_operator
 from radbill.functions.registry import Call, FuncError, NotFound, OkResult, Param, function
 from radbill.functions.roles import CUSTOMER_VIEWERS, RESELLERS
 from radbill.models import Customer, Operator, Package, RadAcct, StaffUser, Zone
@@ -333,8 +333,13 @@ class Customers(Entity):
             raise FuncError(errors=errors)
         # taken before _refs moves package_id, so hooks see the real old values
         before = audit.snapshot(obj) if not creating else None
+        given = set(values)
+        leaving = None  # an existing customer's operator change: the operator it leaves
         if creating or "operator" in values:
-            obj.operator_id = resolve_operator(call, values.pop("operator", None)).id
+            target = resolve_operator(call, values.pop("operator", None))
+            if not creating and target.id != obj.operator_id:
+                leaving = obj.operator_id
+            obj.operator_id = target.id
         self._refs(call, obj, values)
         self._secret(obj, values)
         expires_given = "expires" in values
@@ -360,6 +365,8 @@ class Customers(Entity):
                     self._prefix_free(call, obj, col)
         if obj.service == "static" and not obj.static_ip:
             raise FuncError("is required for the static service", field="static_ip")
+        if leaving is not None:
+            self._move(call, obj, leaving, target, given)
         call.session.add(obj)
         call.session.flush()
         if creating:
@@ -399,6 +406,28 @@ class Customers(Entity):
         if "manager" in values:
             ref = values.pop("manager")
             obj.manager_id = None if ref is None else self._manager(call, ref)
+
+    def _move(self, call: Call, obj: Customer, leaving: int, target: Operator,
+              given: set[str]) -> None:
+        """An existing customer's new operator is customer.transfer's move with bills=move
+        (customers/functions/transfer.py, rating/transfer.py): its package and billing profile
+        must be offered there and its family stay in one branch (else refused, naming the
+        field; a split family names `operator`: clear the parent link first); a zone (per
+        operator) not given with it and a manager who could no longer see it are cleared; the
+        open bills, what is owed on them and the advance become the new operator's."""
+        from customers.functions import transfer
+        from rating import transfer as money
+        # the advance as it is now: a payment at the same time waits for this, as for a transfer
+        call.session.refresh(obj, ["advance_balance"], with_for_update=True)
+        problems = transfer.held_at(call, obj, target)
+        if problems:
+            raise FuncError(errors={"operator" if k == "elid" else k: v
+                                    for k, v in problems.items()})
+        if "zone" not in given:
+            obj.zone_id = None
+        if "manager" not in given and transfer.manager_lost(call, obj, target):
+            obj.manager_id = None
+        money.move(call.session, obj, target.id, "move", leaving=leaving)
 
     def _parent(self, call: Call, obj: Customer, ref: str) -> int:
         """A parent account (a family's or a business group's payer): a live customer the
@@ -462,11 +491,13 @@ class Customers(Entity):
         if values:
             obj.custom_fields = CF.merged(obj.custom_fields, values)
 
-    def _usable_by(self, call: Call, obj: Customer, model, obj_id: int, field: str) -> None:
-        """A package must be offered to the customer's operator (its own, an ancestor's or global)."""
+    def _usable_by(self, call: Call, obj: Customer, model, obj_id: int | None,
+                   field: str) -> None:
+        """A package (billing profile) must be offered to the customer's operator (its own, an
+        ancestor's or global): customer.transfer's rule, `transfer.offered`."""
+        from customers.functions.transfer import offered
         owner = call.session.get(Operator, obj.operator_id)
-        stmt = sa.select(model.id).where(model.id == obj_id, shared_with(owner.path, model.operator_id))
-        if call.session.scalar(stmt) is None:
+        if not offered(call, model, obj_id, owner):
             raise FuncError(f"is not offered to operator {owner.name!r}", field=field)
 
     def _zone(self, call: Call, obj: Customer, ref: str) -> int:

@@ -72,7 +72,22 @@ def plan(call: Call, c: Customer, target: Operator, package, profile,
     problems = {}
     if c.operator_id == target.id:
         problems["to"] = f"{c.username!r} already belongs to {target.name!r}"
+    problems.update(held_at(call, c, target, new_pkg, profile))
+    money = transfer.moving(call.session, c)
+    return {"customer_id": c.id, "username": c.username, "from_operator": c.operator_id,
+            "package": pkg.name, "new_package": new_pkg.name if new_pkg else None,
+            "open_bills": len(money.open_bills), "owed": money.owed, "advance": money.advance,
+            "zone_cleared": c.zone_id is not None and zone_id is None,
+            "manager_cleared": manager_lost(call, c, target), "problems": problems}
+
+
+def held_at(call: Call, c: Customer, target: Operator, new_pkg=None, profile=None) -> dict:
+    """Why `c` cannot be `target`'s customer (a field -> why): its package (unless replaced
+    by `new_pkg`) or billing profile (unless replaced by `profile`) is not offered there, or
+    its family would be split. customer.edit's operator change asks the same."""
+    problems = {}
     if new_pkg is None and not offered(call, Package, c.package_id, target):
+        pkg = call.session.get(Package, c.package_id)
         problems["package"] = (f"{pkg.name!r} ({c.username}) is not offered to operator "
                                f"{target.name!r}: choose a package offered there")
     if new_pkg is not None and new_pkg.trial_days:
@@ -85,12 +100,7 @@ def plan(call: Call, c: Customer, target: Operator, package, profile,
                                        f"{target.name!r}: choose a billing profile offered there")
     if (why := family_problem(call, c, target)) is not None:
         problems["elid"] = why
-    money = transfer.moving(call.session, c)
-    return {"customer_id": c.id, "username": c.username, "from_operator": c.operator_id,
-            "package": pkg.name, "new_package": new_pkg.name if new_pkg else None,
-            "open_bills": len(money.open_bills), "owed": money.owed, "advance": money.advance,
-            "zone_cleared": c.zone_id is not None and zone_id is None,
-            "manager_cleared": manager_lost(call, c, target), "problems": problems}
+    return problems
 
 
 def family_problem(call: Call, c: Customer, target: Operator) -> str | None:
