@@ -17,7 +17,7 @@ from radbill.functions import fields as F
 from radbill.functions.crud import Entity, in_subtree, resolve_operator
 from radbill.functions.registry import Call, FuncError, NotFound, OkResult, Param, function
 from radbill.functions.roles import CUSTOMER_VIEWERS, RESELLERS
-from radbill.models import Customer, Operator, Package, RadAcct, StaffUser, Zone
+from radbill.models import BillingProfile, Customer, Operator, Package, RadAcct, StaffUser, Zone
 from radbill.models.customers import SERVICES, USERNAME_RE
 from radbill.nthash import nt_hash
 
@@ -395,6 +395,7 @@ class Customers(Entity):
             ref = values.pop("billing_profile")
             obj.billing_profile_id = None if ref is None else \
                 profiles.find(call, ref, field="billing_profile").id
+            self._usable_by(call, obj, BillingProfile, obj.billing_profile_id, "billing_profile")
         if "zone" in values:
             ref = values.pop("zone")
             obj.zone_id = None if ref is None else self._zone(call, obj, ref)
@@ -638,6 +639,7 @@ def convert_trial_fn(call: Call) -> OkResult:
     if call.get("billing_profile"):
         obj.billing_profile_id = profiles.find(call, F.parse_one(
             "billing_profile", F.text(100), call.get("billing_profile")), field="billing_profile").id
+        ENTITY._usable_by(call, obj, BillingProfile, obj.billing_profile_id, "billing_profile")
     obj.package_id = pkg.id
     convert_trial(call, obj, pkg)
     call.session.flush()

@@ -2,7 +2,8 @@
 customer.transfer bills=move does (rating/transfer.py): the open bills, what is owed on them and
 the advance become the new operator's, both operators' books balancing on their own; a package
 or billing profile not offered there, or a family split across branches, is refused; a zone
-and a manager that cannot follow are cleared."""
+and a manager that cannot follow are cleared. And customer.edit offers only the billing
+profiles customer.transfer would (transfer.offered)."""
 from __future__ import annotations
 
 from decimal import Decimal as D
@@ -117,3 +118,28 @@ def test_a_zone_and_a_manager_that_cannot_follow_are_cleared(session, tree):
     south = session.scalar(sa.text("select id from zones where name = 'South19'"))
     assert sorted(rows) == [("rezoned19", south, None), ("zoned19", None, None)]
 
+
+def test_customer_edit_offers_only_the_billing_profiles_transfer_would(session, tree):
+    """One rule for both (transfer.offered): a profile of another branch is refused."""
+    make_profile(session, name="BProfile19", operator="resB19")
+    make_profile(session, name="Everyone19")
+    make_customer(session, tree.anna, username="payer19", package="Home19")
+    with pytest.raises(FuncError) as err:
+        fn(session, "customer.edit", tree.boss, sok="ok", elid="payer19",
+           billing_profile="BProfile19")
+    assert err.value.errors == {"billing_profile": "is not offered to operator 'resA19'"}
+    with pytest.raises(FuncError) as err:  # nor when creating
+        fn(session, "customer.edit", tree.boss, sok="ok", username="new19", password="pw",
+           package="Home19", operator="resA19", billing_profile="BProfile19")
+    assert err.value.field == "billing_profile"
+    fn(session, "customer.edit", tree.boss, sok="ok", elid="payer19",
+       billing_profile="Everyone19")
+    # the trial conversion, which also takes a billing profile, by the same rule
+    make_package(session, name="Try19", price="0", trial_days="7")
+    make_customer(session, tree.anna, username="trier19", package="Try19")
+    with pytest.raises(FuncError) as err:
+        fn(session, "customer.convert_trial", tree.boss, elid="trier19", package="Home19",
+           billing_profile="BProfile19")
+    assert err.value.errors == {"billing_profile": "is not offered to operator 'resA19'"}
+    fn(session, "customer.convert_trial", tree.boss, elid="trier19", package="Home19",
+       billing_profile="Everyone19")
