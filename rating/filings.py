@@ -2,45 +2,27 @@
 printable VAT statement (rating/report_pdf.py).
 
 Money stays a number in the workbook (a spreadsheet adds the column up exactly); a cell that
-would start like a formula is written as text (CSV injection). The staff pages' .xlsx export
-of any list (/books/export.xlsx) writes through `workbook` too."""
+would start like a formula is written as text (CSV injection): the one rule of
+radbill/functions/output.sheet_cell. The staff pages' .xlsx export of any list
+(/books/export.xlsx) writes through `workbook` too."""
 from __future__ import annotations
 
 import csv
 import datetime as dt
 import io
 import itertools
-import json
-import re
 from collections.abc import Iterable
 from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
 from radbill import l10n
+from radbill.functions.output import sheet_cell
 from radbill.l10n import tr
 from radbill.models import Operator
 from rating import report_pdf
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-# an amount or a count as a list writes it ("1200.00", "-5.00"); no leading zero, so a phone
-# number or a zero-padded code stays text, and no more digits than NUMERIC(14,2) holds, so a
-# national id is not turned into 1.99E+12
-NUMBER = re.compile(r"-?(0|[1-9][0-9]{0,11})(\.[0-9]{1,4})?", re.ASCII)
-
-
-def cell(value):
-    """A value as a spreadsheet (or CSV) cell: a number written as text is a number, a dict or
-    list its JSON, text that would run as a formula (CSV injection) kept as text behind a '."""
-    if isinstance(value, (dict, list)):
-        value = json.dumps(value, ensure_ascii=False)
-    if isinstance(value, str):
-        if NUMBER.fullmatch(value):
-            return Decimal(value)
-        if value.startswith(FORMULA_START):
-            return "'" + value
-    return value
 
 
 def workbook(sheets: list[tuple[str, list[str], Iterable[list]]]) -> bytes:
@@ -55,7 +37,7 @@ def workbook(sheets: list[tuple[str, list[str], Iterable[list]]]) -> bytes:
     for title, headers, rows in sheets:
         ws = book.create_sheet(title[:31])
         rows = iter(rows)
-        first = [[cell(v) for v in row] for row in itertools.islice(rows, 200)]
+        first = [[sheet_cell(v) for v in row] for row in itertools.islice(rows, 200)]
         for i, header in enumerate(headers):
             width = max([len(str(header))] + [len(str(r[i] if r[i] is not None else ""))
                                               for r in first])
@@ -69,7 +51,7 @@ def workbook(sheets: list[tuple[str, list[str], Iterable[list]]]) -> bytes:
         for row in first:
             ws.append(row)
         for row in rows:
-            ws.append([cell(v) for v in row])
+            ws.append([sheet_cell(v) for v in row])
     buf = io.BytesIO()
     book.save(buf)
     return buf.getvalue()
@@ -79,7 +61,7 @@ def csv_bytes(headers: list[str], rows: list[list]) -> bytes:
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow(headers)
-    writer.writerows([[cell(v) for v in row] for row in rows])
+    writer.writerows([[sheet_cell(v) for v in row] for row in rows])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")  # the BOM: Excel reads it as UTF-8
 
 

@@ -10,12 +10,12 @@ from flask import Response, abort, current_app, render_template, request
 from flask_login import login_required
 
 from provisioning import router_console as rc
+from radbill.functions.output import csv_cell
 from radbill.functions.registry import request_line
 
 from admin.calls import may
 from admin.devices.views import api_params, ask, bp, device_name, last_page, need
 from admin.labels import _
-from admin.pages import safe_cell
 
 LOG_PAGE = 50
 QUERY_PAGE = 100
@@ -88,7 +88,7 @@ def router_log_csv(elid: int):
         if writer is None:
             writer = csv.DictWriter(buf, result.columns, extrasaction="ignore")
             writer.writeheader()
-        writer.writerows({k: safe_cell(v) for k, v in row.items()} for row in result.rows)
+        writer.writerows({k: csv_cell(v) for k, v in row.items()} for row in result.rows)
         if page * result.per_page >= (result.total or 0):
             break
         page += 1

@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import csv
 import io
-import json
-import re
 import secrets
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, request
 from flask_login import login_required
 
+from radbill.functions.output import csv_cell
 from radbill.functions.registry import FuncError, ListResult, load_all
 
 from admin import menus
@@ -27,21 +26,6 @@ def one_time_keys() -> dict:
 EXPORT_PAGE = 1000
 EXPORT_MAX = 1_000_000
 READ_ONLY_TRANSACTION = "25006"  # PostgreSQL's read_only_sql_transaction
-
-
-# A cell a spreadsheet would run as a formula (OWASP "CSV injection"): one starting with = + - @
-# or a tab / carriage return. A plain number (-500.00, a refund) is no formula and stays a number.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-PLAIN_NUMBER = re.compile(r"-?\d+(\.\d+)?")
-
-
-def safe_cell(value):
-    """The value as a CSV cell that opens as text, never as a formula: a leading ' when it
-    starts like one (the spreadsheet shows the text without it)."""
-    if isinstance(value, str) and value.startswith(FORMULA_START) \
-            and not PLAIN_NUMBER.fullmatch(value):
-        return "'" + value
-    return value
 
 
 @bp.route("/export.csv")
@@ -76,9 +60,7 @@ def export():
                                (list(result.rows[0]) if result.rows else []))
             writer = csv.DictWriter(buf, columns, extrasaction="ignore")
             writer.writeheader()
-        writer.writerows({k: safe_cell(json.dumps(v, ensure_ascii=False)
-                                       if isinstance(v, (dict, list)) else v)
-                          for k, v in row.items()} for row in result.rows)
+        writer.writerows({k: csv_cell(v) for k, v in row.items()} for row in result.rows)
         if len(result.rows) < EXPORT_PAGE or result.total is None:
             break
     return Response(buf.getvalue(), content_type="text/csv; charset=utf-8",

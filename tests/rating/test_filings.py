@@ -163,8 +163,8 @@ def test_bad_periods_name_their_field(session, month, params, field):
     ("=HYPERLINK(\"x\")", "'=HYPERLINK(\"x\")"), ("-1e5", "'-1e5"), ("+8801711", "'+8801711"),
     ("১২", "১২"), ({"a": 1}, '{"a": 1}')])
 def test_a_spreadsheet_cell_is_a_number_only_when_it_is_an_amount(value, cell):
-    from rating import filings
-    assert filings.cell(value) == cell and type(filings.cell(value)) is type(cell)
+    from radbill.functions.output import sheet_cell
+    assert sheet_cell(value) == cell and type(sheet_cell(value)) is type(cell)
 
 
 def test_the_vat_files_open(session, month):
