@@ -130,4 +130,7 @@ def test_the_complaint_page_on_a_phone(live_admin, browser):  # noqa: F811
     assert width <= 360, f"the complaint page is {width}px wide"
     b.find_element(By.ID, "body").send_keys("Thank you!")
     b.find_element(By.CSS_SELECTOR, "#reply .go").click()
-    wait(b, lambda d: "Thank you!" in d.find_element(By.ID, "thread").text)
+    # read in one script: between finding the element and reading its text the page may
+    # be replaced by the reply's redirect ("Node ... does not belong to the document")
+    wait(b, lambda d: "Thank you!" in (d.execute_script(
+        "var t = document.getElementById('thread'); return t ? t.innerText : '';") or ""))
