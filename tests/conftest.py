@@ -1,6 +1,7 @@
 """Fixtures over a real PostgreSQL: one throwaway database per test run, migrated from scratch."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -9,11 +10,17 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_DB = os.environ.get("RADBILL_TEST_DB", f"radbill_test_{os.getpid()}")
-_base = os.environ.get("RADBILL_DATABASE_URL",
-                       "postgresql+psycopg://radbill:radbill@/radbill?host=/var/run/postgresql")
+# The environment the run was started with: pytest-xdist's workers (scripts/test runs two)
+# inherit the controller's changes below, and each must derive a database and a var dir of its
+# own (from its own pid) from what was given, not from the controller's.
+_given = json.loads(os.environ.setdefault("RADBILL_TEST_GIVEN", json.dumps(
+    {k: os.environ.get(k) for k in ("RADBILL_DATABASE_URL", "RADBILL_VAR_DIR")})))
+_base = (_given["RADBILL_DATABASE_URL"]
+         or "postgresql+psycopg://radbill:radbill@/radbill?host=/var/run/postgresql")
 # Point this process and every child (CLI, FreeRADIUS, gunicorn) at the throwaway database.
 os.environ["RADBILL_DATABASE_URL"] = _base.replace("@/radbill?", f"@/{TEST_DB}?")
-os.environ.setdefault("RADBILL_VAR_DIR", str(ROOT / "var" / f"test-{os.getpid()}"))
+os.environ["RADBILL_VAR_DIR"] = (_given["RADBILL_VAR_DIR"]
+                                 or str(ROOT / "var" / f"test-{os.getpid()}"))
 os.environ.setdefault("RADBILL_SECRET_KEY", "test-secret-key")
 
 import sqlalchemy as sa  # noqa: E402
