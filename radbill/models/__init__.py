@@ -7,7 +7,7 @@ from radbill.models.freeradius import (Nas, NasReload, RadAcct, RadAcctKey, RadC
                                        RadGroupCheck, RadGroupReply, RadPostAuth, RadReply,
                                        RadUserGroup)
 from radbill.models.operators import Operator, StaffUser, Zone
-from radbill.models.radius import radius_acct_log  # noqa: F401
+from radbill.models.radius import radius_acct_inbox, radius_acct_log  # noqa: F401
 from radbill.models.system import AuditLog, NasSettings, Outbox
 
 __all__ = [

@@ -27,3 +27,17 @@ radius_acct_log = sa.Table(
     sa.Column("d_time", sa.BigInteger, nullable=False, server_default="0"),
     sa.CheckConstraint("kind in ('open', 'use', 'close', 'nas')", name="kind_valid"),
 )
+
+
+# Accounting's inbox (migration 0033): rlm_sql appends each Accounting-Request here as it came,
+# one committed INSERT (the Accounting-Response leaves after that commit, RFC 2866); the next
+# radbill_drain() (a FreeRADIUS process's thread, every 0.2 s) takes the rows in order and
+# applies each with radbill_acct() to radacct and radius_acct_log, in one transaction.
+# `fields` are radbill_acct()'s 27 arguments in its order; `at` is when the record arrived
+# (radbill_acct's "now" for a record drained late). No index: the drain reads it whole.
+radius_acct_inbox = sa.Table(
+    "radius_acct_inbox", Base.metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(always=True), nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("fields", sa.ARRAY(sa.Text), nullable=False),
+)

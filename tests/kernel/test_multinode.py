@@ -27,7 +27,7 @@ from tests.support import cluster
 from tests.support.factories import fn, make_customer, make_isp, make_package, make_user
 from tests.support.gunicorn import gunicorn
 from tests.support.nas_sim import NasSimulator
-from tests.support.radius_helpers import auth, radclient
+from tests.support.radius_helpers import applied, auth, radclient
 
 pytestmark = pytest.mark.integration
 NAS = "127.0.0.2"  # pyrad's NAS (and its CoA listener); radclient's is 127.0.0.1
@@ -204,6 +204,7 @@ def test_each_outbox_event_is_sent_once_with_two_workers(world):
     for user in users:  # sessions opened through the proxy: radacct names the NAS, not it
         assert acct(proxy, f"sess-{user}", user)
         sim.add_session(f"sess-{user}", user)
+    applied()
     with db.session_scope() as s:
         assert set(s.execute(sa.text(
             "select distinct host(nasipaddress) from radacct where username like 'out%'"
@@ -354,6 +355,7 @@ def test_killing_a_node_loses_no_acknowledged_accounting(world):
         t.join(30)
     before = [sid for sid, at in acked if at < kill_at[0]]
     after = [sid for sid, at in acked if at >= kill_at[0]]
+    applied()  # node1's last records, if its drain died with it, node2 applies
     with db.session_scope() as s:
         stored = set(s.execute(sa.text(
             "select acctsessionid from radacct where username = 'acct1' "

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from tests.support.factories import fn, make, make_customer, make_package
 from radbill import radiusconf, settings
-from tests.support.radius_helpers import RadiusServer, eventually, radclient
+from tests.support.radius_helpers import RadiusServer, applied, eventually, radclient
 
 pytestmark = pytest.mark.integration
 GIB = 2**30
@@ -43,6 +43,7 @@ class Nas:
         for name, value in attrs.items():
             pkt[name.replace("_", "-")] = value
         assert self.client.SendPacket(pkt).code == packet.AccountingResponse
+        applied()
 
     def usage(self, octets_in: int, octets_out: int, seconds: int) -> dict:
         return {"Acct_Input_Octets": octets_in % 2**32, "Acct_Input_Gigawords": octets_in >> 32,
@@ -58,6 +59,7 @@ def radacct(db, session="sess-1"):
 
 def drained(db) -> None:
     """Wait for the module's thread to turn accounting's log into counters (every 0.2 s)."""
+    applied()
     assert eventually(lambda: db.execute(sa.text(
         "select count(*) = 0 from radius_acct_log")).scalar())
 
@@ -124,6 +126,7 @@ def test_radclient_accounting_is_acknowledged(server, db):
     code, _ = radclient(server, "acct", {"User-Name": "bob", "Acct-Status-Type": "Start",
                                          "Acct-Session-Id": "rc-1", "NAS-IP-Address": "127.0.0.1"})
     assert code == "Accounting-Response"
+    applied()
     assert radacct(db, "rc-1")[3] is False
 
 
@@ -204,13 +207,14 @@ def test_odd_accounting_requests_are_answered_and_change_nothing_they_should_not
 
 
 def test_the_response_waits_for_the_commit(server, db):
-    """RFC 2866: answer only what is stored. While radacct cannot be written, nothing is
-    acknowledged; the NAS's retransmission is then recorded once."""
+    """RFC 2866: answer only what is stored. While the record cannot be written (into
+    accounting's inbox), nothing is acknowledged; the NAS's retransmission is then recorded
+    once."""
     c = server.client(timeout=0.7, retries=1)
     start = c.CreateAcctPacket(User_Name="bob", Acct_Status_Type="Start", Acct_Session_Id="w1",
                                NAS_IP_Address="127.0.0.1")
     with psycopg.connect(radiusconf.conninfo(settings.get().psycopg_dsn)) as blocker:
-        blocker.execute("LOCK TABLE radacct IN ACCESS EXCLUSIVE MODE")
+        blocker.execute("LOCK TABLE radius_acct_inbox IN ACCESS EXCLUSIVE MODE")
         with pytest.raises(Timeout):
             c.SendPacket(start)
     Nas(server).send("Start", session="w1")

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from radbill.functions.registry import FuncError
 from tests.support.factories import (caller_of, fn, make, make_customer, make_isp, make_operator,
                                      make_package, make_user)
-from tests.support.radius_helpers import eventually, radclient
+from tests.support.radius_helpers import applied, eventually, radclient
 
 pytestmark = pytest.mark.integration
 
@@ -75,6 +75,7 @@ def test_accounting_fills_radacct_ipv6_columns_and_the_admin_finds_the_address(s
         "Framed-IPv6-Prefix": "2001:db8:100:5::/64",
         "Delegated-IPv6-Prefix": "2001:db8:200:1100::/56"})
     assert code == "Accounting-Response"
+    applied()
     row = world.execute(sa.text(
         "select host(framedipaddress), framedipv6prefix::text, delegatedipv6prefix::text "
         "from radacct where acctsessionid = 'v6-1'")).one()
@@ -100,6 +101,7 @@ def test_accounting_fills_radacct_ipv6_columns_and_the_admin_finds_the_address(s
         "User-Name": "dana", "Acct-Status-Type": "Stop", "Acct-Session-Id": "v6-1",
         "NAS-IP-Address": "127.0.0.1", "Acct-Session-Time": "60"})
     assert code == "Accounting-Response"
+    applied()
     assert found("2001:db8:200:1100::1") == []
 
 

@@ -12,7 +12,7 @@ from pyrad import packet
 from sqlalchemy.orm import Session
 
 from tests.support.factories import fn, make_customer, make_isp, make_operator, make_package
-from tests.support.radius_helpers import RadiusServer, eventually
+from tests.support.radius_helpers import RadiusServer, applied, eventually
 
 pytestmark = pytest.mark.integration
 A_NAS, B_NAS, SHARED_NAS = "127.0.0.1", "127.0.0.2", "127.0.0.3"
@@ -51,6 +51,7 @@ class Nas:
         for name, value in attrs.items():
             pkt[name.replace("_", "-")] = value
         assert self.client.SendPacket(pkt).code == packet.AccountingResponse
+        applied()
 
 
 def sessions(db) -> list[tuple]:

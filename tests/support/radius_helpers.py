@@ -164,6 +164,21 @@ def radclient(server: RadiusServer, kind: str, attrs: dict[str, str | bytes],
     return m.group(1), sorted(pairs)
 
 
+def applied(timeout: float = 5.0) -> None:
+    """Wait until FreeRADIUS' thread has applied every acknowledged accounting record: an
+    Accounting-Response means the record is in radius_acct_inbox, and radbill_drain() (every
+    0.2 s) moves it into radacct and the usage counters in one transaction."""
+    import sqlalchemy as sa
+    from radbill import db
+    engine = db.engine(os.environ["RADBILL_DATABASE_URL"])
+
+    def empty() -> bool:
+        with engine.connect() as conn:
+            return conn.execute(sa.text(
+                "SELECT NOT EXISTS (SELECT FROM radius_acct_inbox)")).scalar()
+    assert eventually(empty, timeout), "accounting records still wait in radius_acct_inbox"
+
+
 def eventually(check, timeout: float = 3.0, every: float = 0.02):
     """Retry `check` until it returns a truthy value (state propagates by NOTIFY)."""
     deadline = time.monotonic() + timeout
