@@ -290,10 +290,22 @@ def run_storm(url: str, server: Server, auth_users, start_users, letter: str,
     # requests given up on may still wait in the server: count radacct once it has gone quiet,
     # and leave the next stack an idle machine
     settle(server.pid)
+    applied(url)
     with psycopg.connect(conninfo(url)) as conn:
         rows = conn.execute(f"SELECT count(*) FROM {table} WHERE acctsessionid LIKE %s",
                             (prefix + "%",)).fetchone()[0]
     return {"auth": auth, "starts": starts, "radacct": rows}
+
+
+def applied(url: str, limit: float = 120) -> None:
+    """Wait until ours has applied every acknowledged record (radius_acct_inbox is empty: the
+    drain works in PostgreSQL, where `settle` does not see it)."""
+    deadline = time.monotonic() + limit
+    with psycopg.connect(conninfo(url), autocommit=True) as conn:
+        while conn.execute("SELECT EXISTS (SELECT FROM radius_acct_inbox)").fetchone()[0]:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"radius_acct_inbox not drained after {limit:.0f} s")
+            time.sleep(0.1)
 
 
 def resync_peak(url: str, server: Server) -> dict:
@@ -378,6 +390,7 @@ def measure(url: str, users, seconds: float, base: Path, phases: set[str]) -> di
             for stack, _, letter in STACKS:
                 results[stack]["storm"] = run_storm(url, servers[stack], auth_users,
                                                     start_users, letter, radacct(stack))
+        applied(url)  # while ours still runs: its drain moves the last records into radacct
         for stack in servers:
             servers[stack].memory["after load"] = memory(servers[stack].pid)
         if "memory" in phases:

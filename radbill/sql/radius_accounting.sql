@@ -201,13 +201,18 @@ BEGIN
     -- twin of this packet makes it find nothing and go round again below. Counters only grow:
     -- a retransmit or a late Interim adds nothing and lowers nothing. (One statement joining
     -- radacct to itself for the old totals cost twice these two on the partitioned table.)
+    -- (Two statements, not a join: with the month as a parameter a generic plan prunes
+    -- radacct to that month when it starts; joined to the key, every month's index scan was
+    -- set up at every call, a quarter of the drain's time with 22 months.)
     IF p_status <> 'Start' THEN
-        SELECT r.radacctid, r.acctstarttime, r.acctinputoctets, r.acctoutputoctets,
-               r.acctsessiontime, r.acctstoptime, r.nasipaddress
-          INTO rid, started, pi, po, ps, pstop, pnas
-          FROM radacct_keys k JOIN radacct r ON r.acctuniqueid = k.acctuniqueid
-                                            AND r.acctstarttime = k.acctstarttime
-         WHERE k.acctuniqueid = p_uniqueid;
+        SELECT k.acctstarttime INTO started FROM radacct_keys k WHERE k.acctuniqueid = p_uniqueid;
+        IF FOUND THEN
+            SELECT r.radacctid, r.acctinputoctets, r.acctoutputoctets, r.acctsessiontime,
+                   r.acctstoptime, r.nasipaddress
+              INTO rid, pi, po, ps, pstop, pnas
+              FROM radacct r
+             WHERE r.acctuniqueid = p_uniqueid AND r.acctstarttime = started;
+        END IF;
     END IF;
     IF rid IS NOT NULL AND pnas = p_nasip::inet THEN
         UPDATE radacct r SET
