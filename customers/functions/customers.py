@@ -415,7 +415,8 @@ class Customers(Entity):
         must be offered there and its family stay in one branch (else refused, naming the
         field; a split family names `operator`: clear the parent link first); a zone (per
         operator) not given with it and a manager who could no longer see it are cleared; the
-        open bills, what is owed on them and the advance become the new operator's."""
+        open bills, what is owed on them and the advance become the new operator's, and
+        `customer.transferred` says so (the subscriber's notice), as after customer.transfer."""
         from customers.functions import transfer
         from rating import transfer as money
         # the advance as it is now: a payment at the same time waits for this, as for a transfer
@@ -428,7 +429,14 @@ class Customers(Entity):
             obj.zone_id = None
         if "manager" not in given and transfer.manager_lost(call, obj, target):
             obj.manager_id = None
-        money.move(call.session, obj, target.id, "move", leaving=leaving)
+        moved = money.move(call.session, obj, target.id, "move", leaving=leaving)
+        old = call.session.get(Operator, leaving)
+        events.emit(call.session, "customer.transferred", customer_id=obj.id,
+                    operator_id=target.id, actor=call.caller.login, func=call.func,
+                    username=obj.username, from_operator=old.name, to_operator=target.name,
+                    bills="move", relogin=False, package=None,
+                    bills_moved=len(moved.open_bills), owed_moved=moved.owed,
+                    advance_moved=moved.advance or None)
 
     def _parent(self, call: Call, obj: Customer, ref: str) -> int:
         """A parent account (a family's or a business group's payer): a live customer the

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from radbill.functions.registry import FuncError
-from radbill.models import Bill, Customer, LedgerTransaction
+from radbill.models import Bill, Customer, Event, LedgerTransaction
 from tests.customers.test_bulk import run
 from tests.kernel.test_customer_transfer import (assert_each_operator_balances, books, owing,
                                                  tree)  # noqa: F401  (the fixture)
@@ -51,6 +51,14 @@ def assert_moved_to_b(session, tree, c: Customer) -> None:
 def test_customer_edit_moves_the_open_bills_and_the_advance(session, tree):
     c = owing(session, tree)
     fn(session, "customer.edit", tree.boss, sok="ok", elid="mover", operator="resB19")
+    # the subscriber hears of it as after customer.transfer
+    ev = session.scalars(sa.select(Event).where(Event.name == "customer.transferred",
+                                                Event.customer_id == c.id)).one()
+    assert ev.operator_id == tree.b.id and ev.func == "customer.edit"
+    assert (ev.data["from_operator"], ev.data["to_operator"], ev.data["bills"]) == \
+        ("resA19", "resB19", "move")
+    assert (ev.data["bills_moved"], D(ev.data["owed_moved"]), D(ev.data["advance_moved"])) == \
+        (1, D("300.00"), D("200.00"))
     assert_moved_to_b(session, tree, c)
     # editing it again without a new operator moves nothing
     fn(session, "customer.edit", tree.boss, sok="ok", elid="mover", operator="resB19",
