@@ -94,3 +94,79 @@ def test_the_drain_takes_at_most_ten_thousand_records_a_call(session):
     drain(session)
     assert waiting(session) == 0
     assert sessions(session)[0][3] == 10
+
+
+def apply(session) -> list[str]:
+    """radbill_acct_apply() on its own (the log stays for the test to read); returns its
+    DEBUG and WARNING lines."""
+    seen: list[str] = []
+    raw = session.connection().connection.driver_connection
+    handler = lambda diag: seen.append(diag.message_primary)  # noqa: E731
+    raw.add_notice_handler(handler)
+    try:
+        session.execute(sa.text("SET LOCAL client_min_messages = debug1"))
+        session.execute(sa.text("SELECT radbill_acct_apply()"))
+        session.execute(sa.text("SET LOCAL client_min_messages = notice"))
+    finally:
+        raw.remove_notice_handler(handler)
+    return [m for m in seen if "radbill_acct_apply" in m]
+
+
+SCRIPT = [  # (status, seconds after the start, session time, octets, cause, framed IP)
+    ("Start", 0, 0, 0, "", "100.64.0.9"),
+    ("Interim-Update", 300, 300, 1000, "", "100.64.0.9"),
+    ("Interim-Update", 600, 600, 5 * 2**32 + 7, "", "100.64.0.10"),   # gigawords, a new address
+    ("Interim-Update", 450, 450, 3000, "", ""),                       # late: lowers nothing
+    ("Stop", 900, 900, 6 * 2**32, "Lost-Carrier", ""),
+    ("Interim-Update", 950, 950, 7 * 2**32, "", ""),                  # after the Stop
+    ("Stop", 960, 960, 7 * 2**32, "User-Request", ""),                # a second Stop
+]
+
+
+def scripted(status, uid, start, after, stime, octets, cause, ip) -> list[str]:
+    f = record(status, uid, start + dt.timedelta(seconds=after), stime, 0, cause)
+    f[12], f[13] = str(octets % 2**32), str(octets >> 32)       # Acct-Input-Octets/Gigawords
+    f[14], f[15] = str(octets % 2**32), str(octets >> 32)       # Acct-Output-...
+    f[21] = ip                                                   # Framed-IP-Address
+    f[11] = "connect-" + status                                  # Connect-Info
+    return f
+
+
+def test_the_one_statement_path_writes_what_radbill_acct_writes(session):
+    """An Interim or Stop alone in its batch is applied by one set-based statement; the same
+    records through radbill_acct() one by one must leave the same radacct row and log rows."""
+    start = dt.datetime.now(UTC).replace(microsecond=0) - dt.timedelta(hours=1)
+    for step in SCRIPT:
+        session.execute(sa.text(
+            "SELECT radbill_acct(" + ", ".join(f":a{i}" for i in range(27)) + ")"),
+            {f"a{i}": v for i, v in enumerate(scripted(step[0], "one-by-one", start, *step[1:]))})
+        inbox(session, scripted(step[0], "batched", start, *step[1:]))
+        said = apply(session)
+        if step[0] != "Start":
+            assert said == ["radbill_acct_apply: 1 of 1 records in one statement"], said
+    cols = ("acctstarttime, acctupdatetime, acctstoptime, acctsessiontime, acctinterval, "
+            "acctinputoctets, acctoutputoctets, acctterminatecause, connectinfo_start, "
+            "connectinfo_stop, host(framedipaddress), username, nasipaddress")
+    rows = {uid: tuple(session.execute(sa.text(
+        f"SELECT {cols} FROM radacct WHERE acctuniqueid = :u"), {"u": uid}).one())
+        for uid in ("one-by-one", "batched")}
+    assert rows["batched"] == rows["one-by-one"]
+    assert rows["batched"][2] == start + dt.timedelta(seconds=900)  # the first Stop's time
+    logs = {uid: [tuple(r) for r in session.execute(sa.text(
+        "SELECT kind, d_in, d_out, d_time FROM radius_acct_log WHERE uniqueid = :u ORDER BY id"),
+        {"u": uid})] for uid in ("one-by-one", "batched")}
+    assert logs["batched"] == logs["one-by-one"]
+    # the late Interim adds nothing; after the Stop, more octets and then more seconds are use
+    assert [k for k, *_ in logs["batched"]] == ["open", "use", "use", "close", "use", "use"]
+
+
+def test_a_record_the_statement_cannot_take_sends_the_batch_one_at_a_time(session):
+    now = dt.datetime.now(UTC).replace(microsecond=0)
+    inbox(session, record("Start", "s1", now - dt.timedelta(seconds=60)))
+    apply(session)
+    inbox(session, record("Interim-Update", "s1", now, 60, 500))
+    inbox(session, record("Interim-Update", "s2", "later", 60, 500))  # no Start, no number
+    said = apply(session)
+    assert said[-1].startswith(
+        "radbill_acct_apply: 2 records again one at a time: invalid input syntax"), said
+    assert sessions(session)[0][3] == 500  # s1 applied all the same
