@@ -93,6 +93,12 @@ def test_what_cannot_follow_is_refused_naming_the_field_and_nothing_moves(sessio
 
     err = refused()
     assert err.field == "package" and "AOnly19" in err.message
+    # customer.bulk's preview says so for that customer, and moves nothing either
+    pv = fn(session, "customer.bulk", tree.boss, users="mover", field="operator",
+            value="resB19").values
+    assert pv["sample"][0]["username"] == "mover" and "AOnly19" in pv["sample"][0]["refused"]
+    session.refresh(c)
+    assert c.operator_id == tree.a.id and books(session, tree.a) == before
     fn(session, "customer.edit", tree.boss, sok="ok", elid="mover", billing_profile=a_profile.name)
     assert refused(package="Home19").errors == {"billing_profile": (
         "'AProfile19' (mover) is not offered to operator 'resB19': choose a billing profile "
