@@ -430,13 +430,7 @@ class Customers(Entity):
         if "manager" not in given and transfer.manager_lost(call, obj, target):
             obj.manager_id = None
         moved = money.move(call.session, obj, target.id, "move", leaving=leaving)
-        old = call.session.get(Operator, leaving)
-        events.emit(call.session, "customer.transferred", customer_id=obj.id,
-                    operator_id=target.id, actor=call.caller.login, func=call.func,
-                    username=obj.username, from_operator=old.name, to_operator=target.name,
-                    bills="move", relogin=False, package=None,
-                    bills_moved=len(moved.open_bills), owed_moved=moved.owed,
-                    advance_moved=moved.advance or None)
+        transfer.announce(call, obj, call.session.get(Operator, leaving), target, "move", moved)
 
     def _parent(self, call: Call, obj: Customer, ref: str) -> int:
         """A parent account (a family's or a business group's payer): a live customer the

@@ -208,10 +208,17 @@ def move_one(call: Call, c: Customer, target: Operator, bills: str, package, pro
     call.session.flush()
     audit.record(call, "customer", c.id, c.username, before,
                  {**audit.snapshot(c), "bills": bills}, target.id)
-    owed = moved.owed if bills == "move" else None
+    announce(call, c, old, target, bills, moved, relogin=relogin, package=p["new_package"])
+
+
+def announce(call: Call, c: Customer, old: Operator, target: Operator, bills: str, moved,
+             relogin: bool = False, package: str | None = None) -> None:
+    """The `customer.transferred` event of a move booked by rating/transfer.move (`moved`):
+    after customer.transfer, and after customer.edit's operator change (bills=move)."""
     events.emit(call.session, "customer.transferred", customer_id=c.id, operator_id=target.id,
                 actor=call.caller.login, func=call.func, username=c.username,
                 from_operator=old.name, to_operator=target.name, bills=bills, relogin=relogin,
-                package=p["new_package"],
+                package=package,
                 bills_moved=len(moved.open_bills) if bills == "move" else 0,
-                owed_moved=owed, advance_moved=moved.advance or None)
+                owed_moved=moved.owed if bills == "move" else None,
+                advance_moved=moved.advance or None)
