@@ -125,6 +125,10 @@ SCRIPT = [  # (status, seconds after the start, session time, octets, cause, fra
 
 def scripted(status, uid, start, after, stime, octets, cause, ip) -> list[str]:
     f = record(status, uid, start + dt.timedelta(seconds=after), stime, 0, cause)
+    f[1] = "sess-1"                                              # the same Acct-Session-Id
+    f[4], f[16], f[17] = "realm.example", "bras-1", "aa:bb:cc:dd:ee:ff"
+    f[22], f[23], f[24] = "2001:db8::9", "2001:db8:1::/64", "::1:2"
+    f[25], f[26] = "2001:db8:2::/56", "0x61693a"                 # Delegated-IPv6-Prefix, Class
     f[12], f[13] = str(octets % 2**32), str(octets >> 32)       # Acct-Input-Octets/Gigawords
     f[14], f[15] = str(octets % 2**32), str(octets >> 32)       # Acct-Output-...
     f[21] = ip                                                   # Framed-IP-Address
@@ -133,7 +137,7 @@ def scripted(status, uid, start, after, stime, octets, cause, ip) -> list[str]:
 
 
 def test_the_one_statement_path_writes_what_radbill_acct_writes(session):
-    """An Interim or Stop alone in its batch is applied by one set-based statement; the same
+    """A Start, Interim or Stop alone in its batch is applied by a set-based statement; the same
     records through radbill_acct() one by one must leave the same radacct row and log rows."""
     start = dt.datetime.now(UTC).replace(microsecond=0) - dt.timedelta(hours=1)
     for step in SCRIPT:
@@ -142,22 +146,40 @@ def test_the_one_statement_path_writes_what_radbill_acct_writes(session):
             {f"a{i}": v for i, v in enumerate(scripted(step[0], "one-by-one", start, *step[1:]))})
         inbox(session, scripted(step[0], "batched", start, *step[1:]))
         said = apply(session)
-        if step[0] != "Start":
-            assert said == ["radbill_acct_apply: 1 of 1 records in one statement"], said
-    cols = ("acctstarttime, acctupdatetime, acctstoptime, acctsessiontime, acctinterval, "
-            "acctinputoctets, acctoutputoctets, acctterminatecause, connectinfo_start, "
-            "connectinfo_stop, host(framedipaddress), username, nasipaddress")
+        assert said == ["radbill_acct_apply: 1 of 1 records in one statement"], (step, said)
+    cols = ("acctsessionid, realm, nasportid, nasporttype, acctstarttime, acctupdatetime, "
+            "acctstoptime, acctsessiontime, acctinterval, acctauthentic, acctinputoctets, "
+            "acctoutputoctets, calledstationid, callingstationid, acctterminatecause, "
+            "servicetype, framedprotocol, connectinfo_start, connectinfo_stop, "
+            "host(framedipaddress), framedipv6address, framedipv6prefix, framedinterfaceid, "
+            "delegatedipv6prefix, class, username, nasipaddress")
     rows = {uid: tuple(session.execute(sa.text(
         f"SELECT {cols} FROM radacct WHERE acctuniqueid = :u"), {"u": uid}).one())
         for uid in ("one-by-one", "batched")}
     assert rows["batched"] == rows["one-by-one"]
-    assert rows["batched"][2] == start + dt.timedelta(seconds=900)  # the first Stop's time
+    assert rows["batched"][6] == start + dt.timedelta(seconds=900)  # the first Stop's time
     logs = {uid: [tuple(r) for r in session.execute(sa.text(
         "SELECT kind, d_in, d_out, d_time FROM radius_acct_log WHERE uniqueid = :u ORDER BY id"),
         {"u": uid})] for uid in ("one-by-one", "batched")}
     assert logs["batched"] == logs["one-by-one"]
     # the late Interim adds nothing; after the Stop, more octets and then more seconds are use
     assert [k for k, *_ in logs["batched"]] == ["open", "use", "use", "close", "use", "use"]
+
+
+def test_a_start_whose_session_is_there_goes_the_long_way(session):
+    """A repeated Start (the session is already in radacct) is not one the set-based insert
+    takes: radbill_acct accounts it as an update, as stock's ON CONFLICT does."""
+    now = dt.datetime.now(UTC).replace(microsecond=0)
+    inbox(session, record("Start", "again", now - dt.timedelta(seconds=60)))
+    assert apply(session) == ["radbill_acct_apply: 1 of 1 records in one statement"]
+    inbox(session, record("Start", "again", now, 60, 900))  # repeated, with usage
+    inbox(session, record("Start", "fresh", now))
+    assert apply(session) == ["radbill_acct_apply: 1 of 2 records in one statement"]
+    rows = {r[0]: r for r in sessions(session)}
+    assert rows["again"][1:4] == (now - dt.timedelta(seconds=60), False, 900)
+    assert rows["fresh"][1:3] == (now, False)
+    assert session.execute(sa.text(
+        "SELECT count(*) FROM radacct_keys WHERE acctuniqueid IN ('again', 'fresh')")).scalar() == 2
 
 
 def test_a_record_the_statement_cannot_take_sends_the_batch_one_at_a_time(session):

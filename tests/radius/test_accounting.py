@@ -41,7 +41,10 @@ class Nas:
         pkt = self.client.CreateAcctPacket(User_Name=user, Acct_Status_Type=status,
                                            Acct_Session_Id=session, NAS_IP_Address="127.0.0.1")
         for name, value in attrs.items():
-            pkt[name.replace("_", "-")] = value
+            if isinstance(name, str) and name.isdigit():  # one the test dictionary lacks
+                pkt[int(name)] = [value]
+            else:
+                pkt[name.replace("_", "-")] = value
         assert self.client.SendPacket(pkt).code == packet.AccountingResponse
         applied()
 
@@ -220,3 +223,37 @@ def test_the_response_waits_for_the_commit(server, db):
     Nas(server).send("Start", session="w1")
     assert db.execute(sa.text("select count(*) from radacct where acctsessionid = 'w1'")
                       ).scalar() == 1
+
+
+def test_acct_unique_session_id_is_what_the_stock_policy_makes(server, db):
+    """radiusd.conf's acct_unique does with one precompiled regex what FreeRADIUS' stock
+    policy.d/accounting does with two (one built at every request): the same ids, written here
+    from the stock policy's text. A Class "ai:<32 hex digits>" (its hex of either case, its
+    "ai:" lower case only) names the session with those digits; otherwise the user, session,
+    NAS address (IPv6 first), NAS-Identifier, NAS-Port-Id and NAS-Port do."""
+    import hashlib
+
+    def md5(text: str) -> str:
+        return hashlib.md5(text.encode()).hexdigest()
+
+    import ipaddress
+
+    nas = Nas(server)
+    digits = "0123456789abcdefABCDEF0123456789"
+    port_id, ipv6 = "87", "95"  # NAS-Port-Id, NAS-IPv6-Address (raw: not in pyrad's dictionary)
+    cases = {
+        "plain": ({"NAS_Identifier": "bras 1", "NAS_Port": 7, port_id: b"ether1"},
+                  md5("bob,plain,127.0.0.1,bras 1,ether1,7")),
+        "class": ({"Class": b"ai:" + digits.encode() + b"-rest", "NAS_Port": 7},
+                  md5(f"{digits},class")),
+        "upper": ({"Class": b"AI:" + digits.encode()}, md5("bob,upper,127.0.0.1,,,")),
+        "short": ({"Class": b"ai:" + digits[:31].encode() + b"g"}, md5("bob,short,127.0.0.1,,,")),
+        "v6": ({ipv6: ipaddress.IPv6Address("2001:db8::1").packed, "NAS_Port": 3},
+               md5("bob,v6,2001:db8::1,,,3")),
+    }
+    for session, (attrs, _) in cases.items():
+        nas.send("Start", session=session, **attrs)
+    got = dict(db.execute(sa.text(
+        "select acctsessionid, acctuniqueid from radacct where acctsessionid = any(:s)"),
+        {"s": list(cases)}).all())
+    assert got == {session: expected for session, (_, expected) in cases.items()}
