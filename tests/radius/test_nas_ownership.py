@@ -142,3 +142,24 @@ def test_an_event_timestamp_far_from_now_is_clamped(server, db):
     assert 3540 < starts["late"] < 3660
     a.send("Accounting-On", session="", user="")
     assert [r[3] for r in sessions(db)] == [False] * 3  # 2106 no longer outlives a reboot
+
+
+def test_a_nas_cannot_name_another_through_the_proxy_s_attribute(server, db):
+    """Radbill-NAS-Address (224) is believed only from radbill's own proxy: B's NAS putting A's
+    address in it is still B (the policy removes it), so A's customer is refused and B's
+    session is recorded under B's own address."""
+    b = Nas(server, B_NAS)
+    forged = {"224": [bytes(map(int, A_NAS.split(".")))]}
+
+    def send(status: str, session: str, user: str) -> None:
+        pkt = b.client.CreateAcctPacket(Acct_Status_Type=status, Acct_Session_Id=session,
+                                        NAS_IP_Address=A_NAS, User_Name=user)
+        pkt[224] = forged["224"]
+        assert b.client.SendPacket(pkt).code == packet.AccountingResponse
+        applied()
+
+    send("Start", "forged-a", "acust")
+    send("Start", "forged-b", "bcust")
+    assert [(r[0], r[1], r[2]) for r in sessions(db)] == [("bcust", "forged-b", B_NAS)]
+    assert refusals(db) == [
+        f"Start from NAS {B_NAS} not recorded: this NAS does not serve the customer's operator"]
