@@ -10,7 +10,8 @@
 -- The partition for the month holding p_month; NULL when it is there already. Rows of that
 -- month that landed in radacct_default meanwhile move into it. The table is made on its own
 -- and then attached, which takes SHARE UPDATE EXCLUSIVE on radacct (accounting goes on) where
--- CREATE TABLE ... PARTITION OF would take ACCESS EXCLUSIVE.
+-- CREATE TABLE ... PARTITION OF would take ACCESS EXCLUSIVE. Fillfactor 60: room on the page
+-- for an Interim-Update's new version of the row, a HOT update (migration 0034 has the figures).
 CREATE OR REPLACE FUNCTION radbill_radacct_partition(p_month date) RETURNS text
 LANGUAGE plpgsql AS $fn$
 DECLARE
@@ -26,7 +27,7 @@ BEGIN
         RETURN NULL;
     END IF;
     EXECUTE format('CREATE TABLE %I (LIKE radacct INCLUDING DEFAULTS INCLUDING CONSTRAINTS)'
-                   ' WITH (fillfactor = 90)', name);
+                   ' WITH (fillfactor = 60)', name);
     IF to_regclass('radacct_default') IS NOT NULL THEN
         EXECUTE format('WITH moved AS (DELETE FROM radacct_default WHERE acctstarttime >= %L'
                        ' AND acctstarttime < %L RETURNING *) INSERT INTO %I SELECT * FROM moved',

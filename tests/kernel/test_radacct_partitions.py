@@ -89,6 +89,11 @@ def test_a_database_with_sessions_migrates_to_partitions_keeping_every_row(scrat
         assert conn.scalar(sa.text("SELECT count(*) FROM radacct_keys")) == 5
         ahead = archive.add_months(now.date().replace(day=1), 3)
         assert conn.scalar(sa.text("SELECT to_regclass(:n)"), {"n": f"radacct_{ahead:%Y_%m}"})
+        # every month, migrated (0016 made them at 90) or made ahead, keeps room for HOT (0034)
+        assert set(conn.scalars(sa.text(
+            "SELECT array_to_string(c.reloptions, ',') FROM pg_inherits i "
+            "JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'radacct'::regclass"))) \
+            == {"fillfactor=60"}
         # the sequence goes on where it was
         acct(conn, "Start", "fresh")
         assert conn.scalar(sa.text("SELECT radacctid FROM radacct WHERE acctuniqueid = 'fresh'")) \
@@ -124,6 +129,32 @@ def test_accounting_finds_a_session_in_its_month_and_counts_repeats_once(session
     assert start == conn.scalar(sa.text(
         "SELECT acctstarttime FROM radacct WHERE acctuniqueid = 'p-2'"))
     assert abs((start - (now - dt.timedelta(seconds=3600))).total_seconds()) < 2
+
+
+def test_an_interim_update_is_a_hot_update(session):
+    """Fillfactor 60 (migration 0034) leaves room on the page for the row's next version: such
+    an Interim adds no entry to any of radacct's indexes (a Stop changes indexed acctstoptime)."""
+    conn = session.connection()
+    now = dt.datetime.now(UTC)
+    month = conn.scalar(sa.text("SELECT radbill_radacct_partition(:m)"),
+                        {"m": now.date() + dt.timedelta(days=400)})
+    assert conn.scalar(sa.text("SELECT reloptions FROM pg_class WHERE relname = :n"),
+                       {"n": month}) == ["fillfactor=60"]
+    part = f"radacct_{now:%Y_%m}"
+
+    def hot() -> tuple[int, int]:
+        return conn.execute(sa.text(
+            "SELECT pg_stat_get_xact_tuples_updated(CAST(:p AS regclass)), "
+            "pg_stat_get_xact_tuples_hot_updated(CAST(:p AS regclass))"), {"p": part}).one()
+
+    for i in range(60):  # three pages' worth
+        acct(conn, "Start", f"hot-{i}", event=now)
+    before = hot()
+    for i in range(60):
+        acct(conn, "Interim-Update", f"hot-{i}", event=now, in_=500, out=900, stime=60)
+    updated, hot_updated = (a - b for a, b in zip(hot(), before))
+    # in one transaction no old version can be pruned yet: 40 of 60 at fillfactor 60, 10 at 90
+    assert updated == 60 and hot_updated >= 36, (updated, hot_updated)
 
 
 def test_a_unique_id_stays_unique_across_months_and_nas(session):
