@@ -366,6 +366,30 @@ DO $$ BEGIN
     CREATE TYPE radbill_acct_record AS (id bigint, at timestamptz, fields text[]);
 EXCEPTION WHEN duplicate_object THEN NULL;
 END $$;
+
+-- A batch's records with what both set-based statements below read: how many records of the
+-- same session the batch holds (twins), whether their NAS restarted in it, and the fields
+-- radbill_acct computes first (the event time clamped against the record's arrival, session
+-- time, octets with gigawords). An inlined SQL function: each statement plans it as its own.
+CREATE OR REPLACE FUNCTION radbill_acct_parsed(batch radbill_acct_record[])
+RETURNS TABLE (id bigint, f text[], twins bigint, restarted boolean, t timestamptz,
+               stime bigint, tin bigint, tout bigint)
+LANGUAGE sql STABLE AS $fn$
+    SELECT b.id, b.f, b.twins, b.restarted,
+           CASE WHEN to_timestamp(b.f[9]::bigint) > b.at + interval '5 minutes'
+                  OR to_timestamp(b.f[9]::bigint) < b.at - interval '1 day'
+                THEN date_trunc('second', b.at) ELSE to_timestamp(b.f[9]::bigint) END,
+           nullif(b.f[10], '')::bigint,
+           (coalesce(nullif(b.f[14], ''), '0')::bigint << 32)
+               + coalesce(nullif(b.f[13], ''), '0')::bigint,
+           (coalesce(nullif(b.f[16], ''), '0')::bigint << 32)
+               + coalesce(nullif(b.f[15], ''), '0')::bigint
+      FROM (SELECT x.id, x.at, x.fields AS f,
+                   count(*) OVER (PARTITION BY x.fields[3]) AS twins,
+                   bool_or(x.fields[1] IN ('Accounting-On', 'Accounting-Off'))
+                       OVER (PARTITION BY x.fields[6]) AS restarted
+              FROM unnest(batch) x) b
+$fn$;
 --
 -- Generic plans (plan_cache_mode, for this call and the radbill_acct calls in it): left to
 -- choose, PostgreSQL plans radbill_acct's statements on partitioned radacct afresh at every call
@@ -404,24 +428,9 @@ BEGIN
         -- Start). A key already there (a repeated Start, a session another NAS opened) leaves
         -- the record to radbill_acct below. Planned at every call, as the statement after it.
         EXECUTE $q$
-        WITH b AS (
-            SELECT x.id, x.at, x.fields AS f,
-                   count(*) OVER (PARTITION BY x.fields[3]) AS twins,
-                   bool_or(x.fields[1] IN ('Accounting-On', 'Accounting-Off'))
-                       OVER (PARTITION BY x.fields[6]) AS restarted
-              FROM unnest($1) x
-        ), parsed AS (
-            SELECT b.id, b.f,
-                   CASE WHEN to_timestamp(b.f[9]::bigint) > b.at + interval '5 minutes'
-                          OR to_timestamp(b.f[9]::bigint) < b.at - interval '1 day'
-                        THEN date_trunc('second', b.at) ELSE to_timestamp(b.f[9]::bigint) END AS t,
-                   nullif(b.f[10], '')::bigint AS stime,
-                   (coalesce(nullif(b.f[14], ''), '0')::bigint << 32)
-                       + coalesce(nullif(b.f[13], ''), '0')::bigint AS tin,
-                   (coalesce(nullif(b.f[16], ''), '0')::bigint << 32)
-                       + coalesce(nullif(b.f[15], ''), '0')::bigint AS tout
-              FROM b
-             WHERE b.f[1] = 'Start' AND b.twins = 1 AND NOT b.restarted
+        WITH parsed AS (
+            SELECT p.* FROM radbill_acct_parsed($1) p
+             WHERE p.f[1] = 'Start' AND p.twins = 1 AND NOT p.restarted
         ), s AS (
             SELECT p.*, p.t - make_interval(secs => coalesce(p.stime, 0)) AS started
               FROM parsed p
@@ -479,24 +488,9 @@ BEGIN
         -- truncated table) joined the batch to a full scan of radacct for every record and
         -- stayed cached: 10,000 records took 10 s, and the drain never caught up again.
         EXECUTE $q$
-        WITH b AS (
-            SELECT x.id, x.at, x.fields AS f,
-                   count(*) OVER (PARTITION BY x.fields[3]) AS twins,
-                   bool_or(x.fields[1] IN ('Accounting-On', 'Accounting-Off'))
-                       OVER (PARTITION BY x.fields[6]) AS restarted
-              FROM unnest($1) x
-        ), parsed AS (
-            SELECT b.id, b.f, b.f[1] = 'Stop' AS is_stop,
-                   CASE WHEN to_timestamp(b.f[9]::bigint) > b.at + interval '5 minutes'
-                          OR to_timestamp(b.f[9]::bigint) < b.at - interval '1 day'
-                        THEN date_trunc('second', b.at) ELSE to_timestamp(b.f[9]::bigint) END AS t,
-                   nullif(b.f[10], '')::bigint AS stime,
-                   (coalesce(nullif(b.f[14], ''), '0')::bigint << 32)
-                       + coalesce(nullif(b.f[13], ''), '0')::bigint AS tin,
-                   (coalesce(nullif(b.f[16], ''), '0')::bigint << 32)
-                       + coalesce(nullif(b.f[15], ''), '0')::bigint AS tout
-              FROM b
-             WHERE b.f[1] IN ('Interim-Update', 'Stop') AND b.twins = 1 AND NOT b.restarted
+        WITH parsed AS (
+            SELECT p.*, p.f[1] = 'Stop' AS is_stop FROM radbill_acct_parsed($1) p
+             WHERE p.f[1] IN ('Interim-Update', 'Stop') AND p.twins = 1 AND NOT p.restarted
         ), cur AS (
             SELECT p.*, r.radacctid AS rid, r.acctstarttime AS started,
                    r.acctinputoctets AS pi, r.acctoutputoctets AS po,
