@@ -171,24 +171,23 @@ class Sync(threading.Thread):
             self.full_load(work)
             self.ready.set()
             due = time.monotonic() + self.resync_seconds
-            flush_due = drain_due = time.monotonic() + self.flush_seconds
+            flush_due = time.monotonic() + self.flush_seconds
             # a short wait, so detach is never kept waiting for long
             wait = min(self.flush_seconds, 0.25)
             while not self.stopping.is_set():
                 notices = [n.payload for n in listen.notifies(
-                    timeout=max(0.0, min(wait, drain_due - time.monotonic())), stop_after=1)]
+                    timeout=max(0.0, min(wait, flush_due - time.monotonic())), stop_after=1)]
                 if notices:
                     self.apply(work, notices)
-                # the inbox into radacct, and accounting's log into usage, fair-usage crossings
-                # and session notices: once every flush_seconds, not at every notice (the
-                # drain's own session notices woke this loop at once, and a drain of a few
-                # records costs most of one of a thousand: radbill bench radius, issue 16)
-                if time.monotonic() >= drain_due:
-                    drain_due = time.monotonic() + self.flush_seconds
-                    work.execute(Q.DRAIN)
+                # once every flush_seconds, not at every notice (the drain's own session
+                # notices woke this loop at once, and a drain of a few records costs most of
+                # one of a thousand: radbill bench radius, issue 16): the inbox into radacct,
+                # accounting's log into usage, fair-usage crossings and session notices, and
+                # the buffered post-auth rows
                 if time.monotonic() >= flush_due:
-                    self.postauth.flush(work)
                     flush_due = time.monotonic() + self.flush_seconds
+                    work.execute(Q.DRAIN)
+                    self.postauth.flush(work)
                 if time.monotonic() >= due:
                     self.full_load(work)
                     due = time.monotonic() + self.resync_seconds

@@ -314,7 +314,6 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $fn$
       FROM regexp_matches(t, '=([0-9A-F]{2})|([^=]+|=)', 'g') WITH ORDINALITY AS r(m, n)
 $fn$;
 
-DROP FUNCTION IF EXISTS radbill_sql_unescaped(text);
 CREATE OR REPLACE FUNCTION radbill_sql_unescaped(t text) RETURNS bytea
 LANGUAGE sql STABLE PARALLEL SAFE AS $fn$
     SELECT CASE WHEN strpos(t, '=') = 0 THEN convert_to(t, 'UTF8')
@@ -330,7 +329,6 @@ $fn$;
 -- them, so rlm_sql's escaping is undone first. (Done here, once per batch, instead of in
 -- FreeRADIUS for every request: ~19 us of FreeRADIUS' CPU a record. tests/radius/
 -- test_accounting.py checks the ids against the stock policy's formula.)
-DROP FUNCTION IF EXISTS radbill_acct_unique(text[]);
 CREATE OR REPLACE FUNCTION radbill_acct_unique(f text[]) RETURNS text
 LANGUAGE sql STABLE PARALLEL SAFE AS $fn$
     SELECT CASE
@@ -368,14 +366,20 @@ EXCEPTION WHEN duplicate_object THEN NULL;
 END $$;
 
 -- A batch's records with what both set-based statements below read: how many records of the
--- same session the batch holds (twins), whether their NAS restarted in it, and the fields
--- radbill_acct computes first (the event time clamped against the record's arrival, session
--- time, octets with gigawords). An inlined SQL function: each statement plans it as its own.
+-- same session the batch holds (twins), whether their NAS restarted in it, whether the NAS may
+-- account for the customer (radbill_acct's rule: a NAS owned by an operator serves only that
+-- operator's subtree), and the fields radbill_acct computes first (the event time clamped
+-- against the record's arrival, session time, octets with gigawords). An inlined SQL function:
+-- each statement plans it as its own. (Dropped first: its columns grew `allowed`.)
+DROP FUNCTION IF EXISTS radbill_acct_parsed(radbill_acct_record[]);
 CREATE OR REPLACE FUNCTION radbill_acct_parsed(batch radbill_acct_record[])
-RETURNS TABLE (id bigint, f text[], twins bigint, restarted boolean, t timestamptz,
-               stime bigint, tin bigint, tout bigint)
+RETURNS TABLE (id bigint, f text[], twins bigint, restarted boolean, allowed boolean,
+               t timestamptz, stime bigint, tin bigint, tout bigint)
 LANGUAGE sql STABLE AS $fn$
     SELECT b.id, b.f, b.twins, b.restarted,
+           owner.path IS NULL OR EXISTS (
+               SELECT 1 FROM customers c JOIN operators o ON o.id = c.operator_id
+                WHERE lower(c.username) = lower(b.f[4]) AND starts_with(o.path, owner.path)),
            CASE WHEN to_timestamp(b.f[9]::bigint) > b.at + interval '5 minutes'
                   OR to_timestamp(b.f[9]::bigint) < b.at - interval '1 day'
                 THEN date_trunc('second', b.at) ELSE to_timestamp(b.f[9]::bigint) END,
@@ -389,6 +393,10 @@ LANGUAGE sql STABLE AS $fn$
                    bool_or(x.fields[1] IN ('Accounting-On', 'Accounting-Off'))
                        OVER (PARTITION BY x.fields[6]) AS restarted
               FROM unnest(batch) x) b
+      LEFT JOIN LATERAL (
+          SELECT o.path FROM nas n JOIN nas_settings ns ON ns.nas_id = n.id
+            JOIN operators o ON o.id = ns.operator_id
+           WHERE n.nasname = b.f[6] LIMIT 1) owner ON true
 $fn$;
 --
 -- Generic plans (plan_cache_mode, for this call and the radbill_acct calls in it): left to
@@ -424,23 +432,14 @@ BEGIN
     BEGIN
         -- A Start alone in the batch (no other record of its session, its NAS did not restart
         -- in it) whose NAS may account for its customer and whose key is new: what
-        -- radbill_acct's insert branch does, for all of them in one statement (~60 -> ~20 us a
+        -- radbill_acct's insert branch does, for all of them in one statement (~60 -> ~25 us a
         -- Start). A key already there (a repeated Start, a session another NAS opened) leaves
         -- the record to radbill_acct below. Planned at every call, as the statement after it.
         EXECUTE $q$
-        WITH parsed AS (
-            SELECT p.* FROM radbill_acct_parsed($1) p
-             WHERE p.f[1] = 'Start' AND p.twins = 1 AND NOT p.restarted
-        ), s AS (
+        WITH s AS (
             SELECT p.*, p.t - make_interval(secs => coalesce(p.stime, 0)) AS started
-              FROM parsed p
-              LEFT JOIN LATERAL (
-                  SELECT o.path FROM nas n JOIN nas_settings ns ON ns.nas_id = n.id
-                    JOIN operators o ON o.id = ns.operator_id
-                   WHERE n.nasname = p.f[6] LIMIT 1) owner ON true
-             WHERE owner.path IS NULL OR EXISTS (
-                    SELECT 1 FROM customers c JOIN operators o ON o.id = c.operator_id
-                     WHERE lower(c.username) = lower(p.f[4]) AND starts_with(o.path, owner.path))
+              FROM radbill_acct_parsed($1) p
+             WHERE p.f[1] = 'Start' AND p.twins = 1 AND NOT p.restarted AND p.allowed
         ), n AS (
             SELECT s.* FROM s
              WHERE NOT EXISTS (SELECT FROM radacct_keys k WHERE k.acctuniqueid = s.f[3])
@@ -491,6 +490,7 @@ BEGIN
         WITH parsed AS (
             SELECT p.*, p.f[1] = 'Stop' AS is_stop FROM radbill_acct_parsed($1) p
              WHERE p.f[1] IN ('Interim-Update', 'Stop') AND p.twins = 1 AND NOT p.restarted
+               AND p.allowed
         ), cur AS (
             SELECT p.*, r.radacctid AS rid, r.acctstarttime AS started,
                    r.acctinputoctets AS pi, r.acctoutputoctets AS po,
@@ -503,14 +503,7 @@ BEGIN
               -- another user goes through radbill_acct)
               JOIN radacct r ON r.acctuniqueid = p.f[3] AND r.acctstarttime = k.acctstarttime
                             AND r.username = p.f[4]
-              LEFT JOIN LATERAL (
-                  SELECT o.path FROM nas n JOIN nas_settings ns ON ns.nas_id = n.id
-                    JOIN operators o ON o.id = ns.operator_id
-                   WHERE n.nasname = p.f[6] LIMIT 1) owner ON true
              WHERE r.nasipaddress = p.f[6]::inet
-               AND (owner.path IS NULL OR EXISTS (
-                    SELECT 1 FROM customers c JOIN operators o ON o.id = c.operator_id
-                     WHERE lower(c.username) = lower(p.f[4]) AND starts_with(o.path, owner.path)))
         ), upd AS (
             UPDATE radacct r SET
                 acctinputoctets = greatest(coalesce(c.pi, 0), c.tin),

@@ -11,27 +11,25 @@ Revision ID: 0034
 Revises: 0033
 """
 from alembic import op
+import sqlalchemy as sa
 
 revision = '0034'
 down_revision = '0033'
 branch_labels = None
 depends_on = None
 
-EACH_MONTH = """
-DO $$
-DECLARE part regclass;
-BEGIN
-    FOR part IN SELECT inhrelid::regclass FROM pg_inherits
-                 WHERE inhparent = to_regclass('radacct') LOOP
-        EXECUTE format('ALTER TABLE %s SET (fillfactor = {ff})', part);
-    END LOOP;
-END $$
-"""
+
+def each_month(fillfactor: int) -> None:
+    months = op.get_bind().scalars(sa.text(
+        "SELECT inhrelid::regclass::text FROM pg_inherits "
+        "WHERE inhparent = to_regclass('radacct')")).all()
+    for month in months:
+        op.execute(f"ALTER TABLE {month} SET (fillfactor = {fillfactor})")
 
 
 def upgrade() -> None:
-    op.execute(EACH_MONTH.format(ff=60))
+    each_month(60)
 
 
 def downgrade() -> None:
-    op.execute(EACH_MONTH.format(ff=90))
+    each_month(90)
