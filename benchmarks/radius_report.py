@@ -16,7 +16,8 @@ def line(label: str, r: Result) -> str:
             f"p99 {r.percentile(0.99):7.2f} ms   lost {r.lost}\n"
             f"  {'':<22} server CPU {r.cpu_us:6.1f} us/req"
             f" (FreeRADIUS {r.radius_us:.1f}, PostgreSQL {r.cpu_us - r.radius_us:.1f}, of which"
-            f" for radius_module's thread {r.module_us:.1f})")
+            f" for radius_module's thread {r.module_us:.1f}); the generator\n"
+            f"  {'':<22} used {r.generator_us:.1f} us/req of the same cores")
 
 
 def storm_line(r: StormResult) -> str:

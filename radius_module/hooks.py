@@ -9,6 +9,7 @@ without; stock rlm_sql ~146-155 us).
 """
 from __future__ import annotations
 
+import hmac
 import logging
 import time
 
@@ -69,16 +70,38 @@ def literal(text: str) -> str:
     return text.replace("\\", "\\\\")
 
 
+# the accept's control list when authorize checked the PAP password itself: FreeRADIUS then
+# skips pap and the authenticate section, and post-auth does not call us (radiusd.conf)
+ACCEPTED = (("Auth-Type", ":=", "Accept"),)
+
+
+def pap_matches(req: dict[str, str], control: tuple) -> bool:
+    """A PAP request whose password is the customer's clear-text one, compared as rlm_pap does
+    (the bytes, in constant time). Anything else (CHAP, MS-CHAP, an NT hash only, a wrong
+    password) is left to FreeRADIUS' modules, as before."""
+    sent = req.get("User-Password")
+    if sent is None or not control or control[0][0] != "Cleartext-Password" or \
+            "CHAP-Password" in req or "MS-CHAP-Challenge" in req:
+        return False
+    return hmac.compare_digest(sent.encode("utf-8", "surrogateescape"),
+                               control[0][2].encode("utf-8", "surrogateescape"))
+
+
 def authorize(p):
     req = request_dict(p)
     if not STATE.loaded:
         return FAIL
     d = policy.decide(STATE, req, time.time())
-    reason = literal(d.reason)
     if d.verdict == policy.ACCEPT:
+        if pap_matches(req, d.control):
+            # the common case, whole here: one Python call a request instead of two (post-auth
+            # was ~25% of FreeRADIUS' CPU an accept), no pap, no tags for post-auth to read
+            _log(req, "Access-Accept", d.reason, d.customer_id)
+            return OK, {"reply": d.reply, "config": ACCEPTED}
         # an accept is told by its reason alone: each pair handed back costs FreeRADIUS ~1 us
         return OK, {"reply": d.reply, "config": d.control,
-                    "request": (("Radbill-Reason", ":=", reason),)}
+                    "request": (("Radbill-Reason", ":=", literal(d.reason)),)}
+    reason = literal(d.reason)
     tags = (("Radbill-Verdict", ":=", d.verdict), ("Radbill-Reason", ":=", reason))
     if d.verdict == policy.REJECT:
         return REJECT, {"reply": (("Reply-Message", ":=", reason),), "request": tags}
@@ -123,10 +146,11 @@ def _password_reason(req: dict[str, str], verdict: str | None) -> str:
     return "wrong password"
 
 
-def _log(req: dict[str, str], reply: str, reason: str) -> None:
+def _log(req: dict[str, str], reply: str, reason: str, cid: int | None = None) -> None:
     now = time.time()
     name = req.get("User-Name", "")
-    cid = STATE.customers.id_of(name.lower()) if name else None
+    if cid is None and name:
+        cid = STATE.customers.id_of(name.lower())
     # pass is left empty: a log is no place for passwords
     POSTAUTH.add((name, None, reply, req.get("Called-Station-Id"), req.get("Calling-Station-Id"),
                   req.get("Class"), reason), cid, now)

@@ -251,9 +251,10 @@ def test_acct_unique_session_id_is_what_the_stock_policy_makes(server, db):
         "short": ({"Class": b"ai:" + digits[:31].encode() + b"g"}, md5("bob,short,127.0.0.1,,,")),
         "v6": ({ipv6: ipaddress.IPv6Address("2001:db8::1").packed, "NAS_Port": 3},
                md5("bob,v6,2001:db8::1,,,3")),
-        # rlm_sql writes these bytes escaped (=27, =3D, =5C): the id is of the bytes as sent
-        "esc": ({"user": "o'b=r y\\z", "NAS_Identifier": "br=as'1", port_id: b"e\\1"},
-                   md5("o'b=r y\\z,esc,127.0.0.1,br=as'1,e\\1,")),
+        # rlm_sql writes these bytes escaped (=27, =3D, =5C, =7C): the id is of the bytes as
+        # sent ('|' also separates the fields of the inbox's INSERT)
+        "esc": ({"user": "o'b=r y\\z|", "NAS_Identifier": "br=as'1|", port_id: b"e\\1|"},
+                md5("o'b=r y\\z|,esc,127.0.0.1,br=as'1|,e\\1|,")),
         "utf": ({"user": "ünï@dom"}, md5("ünï@dom,utf,127.0.0.1,,,")),
     }
     for session, (attrs, _) in cases.items():

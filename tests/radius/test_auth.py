@@ -238,3 +238,47 @@ def test_malformed_and_unexpected_requests_never_crash_the_server(server, world)
             s.sendto(junk, ("127.0.0.1", server.acct_port))
     assert auth(server, "alice", "alice-pw") == ("Access-Accept", HOME)
     assert server.alive()
+
+
+def test_a_pap_accept_is_decided_and_logged_once_in_authorize(server, world):
+    """authorize checks a PAP password itself and answers an accept whole (Auth-Type Accept: no
+    pap, no second Python call in post-auth): the same answers rlm_pap gives, byte for byte,
+    and one log row an answer, accept or reject, whichever path the request took."""
+    odd = "pä ss|wörd'\\=1"
+    make_customer(world, username="odd", password=odd, package="Home")
+    make_customer(world, username="late", password="pw", package="Home",
+                  expires=(dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=1))
+                  .isoformat(timespec="seconds"))
+    world.commit()
+    assert eventually(lambda: auth(server, "odd", odd)[0] == "Access-Accept")
+    auth(server, "mark", "x")  # the rows before it are flushed with it or before it
+
+    def mark():
+        return world.execute(sa.text(
+            "select max(id) from radpostauth where username = 'mark'")).scalar()
+    assert eventually(mark)
+    after = mark()
+    answers = [
+        (("odd", odd), ("Access-Accept", HOME), "active"),
+        (("odd", odd[:-1]), ("Access-Reject", [("Reply-Message", "wrong password")]),
+         "wrong password"),
+        (("odd", odd + " "), ("Access-Reject", [("Reply-Message", "wrong password")]),
+         "wrong password"),
+        (("odd", odd.upper()), ("Access-Reject", [("Reply-Message", "wrong password")]),
+         "wrong password"),
+        (("late", "pw"), ("Access-Accept", WALLED), "expired"),
+        (("late", "px"), ("Access-Reject", [("Reply-Message", "wrong password")]),
+         "wrong password"),
+    ]
+    for (user, password), answer, _ in answers:
+        assert auth(server, user, password) == answer, (user, password)
+    assert chap(server, "odd", odd) == ("Access-Accept", HOME)  # CHAP still goes through chap
+    assert mschap(server, "odd", odd)[0] == "Access-Accept"
+    expected = [(user, answer[0], reason) for (user, _), answer, reason in answers] + \
+        [("odd", "Access-Accept", "active")] * 2
+    assert eventually(lambda: world.execute(sa.text(
+        "select count(*) from radpostauth where id > :a"), {"a": after}).scalar() >= len(expected))
+    time.sleep(0.5)  # a second row for any answer would have been flushed by now
+    rows = world.execute(sa.text("select username, reply, reason from radpostauth "
+                                 "where id > :a order by id"), {"a": after}).all()
+    assert [tuple(r) for r in rows] == expected
