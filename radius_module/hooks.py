@@ -1,6 +1,7 @@
 """The functions rlm_python3 calls. Thin: pairs become a dict once, `policy.decide` decides,
 the decision is mapped back. Nothing here waits on PostgreSQL (FREERADIUS-NOTES.md): authorize
-reads the in-process state and post-auth appends to a buffer. Accounting does not come through
+reads the in-process state, and the log of an answer is appended to a buffer (by authorize for a
+PAP accept it checks whole, else by post-auth). Accounting does not come through
 Python at all: rlm_sql stores each record in radius_acct_inbox concurrently, the sync thread's
 radbill_drain() applies it with radbill_acct() and learns of opened and closed sessions from its
 notices (radbill bench radius, 100k customers:
