@@ -1,11 +1,13 @@
-"""radbill's own table beside FreeRADIUS' accounting: what accounting saw, for the drain.
+"""radbill's own tables beside FreeRADIUS' accounting: the inbox of acknowledged records and
+the log the drain reads.
 
-Each Accounting-Request appends at most one row here in the transaction that writes radacct (so
-an acknowledged record's usage is never lost); a FreeRADIUS process drains it a few times a
-second in one set-based statement that grows usage_counters, flags the customers who crossed
-their cap and tells every process which sessions opened and closed (radbill_drain(), migration
-0002). A narrow heap without indexes is the cheapest durable write there is, which is what lets
-accounting keep up with stock rlm_sql.
+rlm_sql appends each Accounting-Request to radius_acct_inbox in one committed INSERT (the
+durable write the Accounting-Response waits for). A FreeRADIUS process's thread drains it every
+0.2 s in one transaction (radbill_drain(), radbill/sql/radius_accounting.sql): the records go into
+radacct, each appending at most one row to radius_acct_log, and the same transaction turns that
+log into usage_counters, cap crossings and session notices and leaves it empty. So the log holds
+no row at any commit and is UNLOGGED (migration 0036): no WAL for what never outlives its
+transaction.
 """
 from __future__ import annotations
 
@@ -26,6 +28,8 @@ radius_acct_log = sa.Table(
     sa.Column("d_out", sa.BigInteger, nullable=False, server_default="0"),
     sa.Column("d_time", sa.BigInteger, nullable=False, server_default="0"),
     sa.CheckConstraint("kind in ('open', 'use', 'close', 'nas')", name="kind_valid"),
+    # written and emptied within each radbill_drain() transaction: no WAL (migration 0036)
+    prefixes=["UNLOGGED"],
 )
 
 

@@ -96,6 +96,24 @@ def test_the_drain_takes_at_most_ten_thousand_records_a_call(session):
     assert sessions(session)[0][3] == 10
 
 
+def test_the_log_is_unlogged_and_empty_after_every_drain(session):
+    """radius_acct_log never holds a row at a commit of the drain (each record's row is read
+    back into the counters in the same transaction), which is what makes it safe UNLOGGED."""
+    assert session.execute(sa.text(
+        "SELECT relpersistence FROM pg_class WHERE relname = 'radius_acct_log'")).scalar() == "u"
+    now = dt.datetime.now(UTC).replace(microsecond=0)
+    for kind, seconds, octets in (("Start", 0, 0), ("Interim-Update", 60, 10), ("Stop", 90, 20)):
+        inbox(session, record(kind, "log-1", now, seconds, octets))
+        inbox(session, record(kind, "log-2", now, seconds, octets))
+        assert drain(session) >= 2
+        assert session.execute(sa.text("SELECT count(*) FROM radius_acct_log")).scalar() == 0
+    # one batch holding a whole session (the one-at-a-time path) leaves it empty too
+    for kind, seconds, octets in (("Start", 0, 0), ("Interim-Update", 60, 10), ("Stop", 90, 20)):
+        inbox(session, record(kind, "log-3", now, seconds, octets))
+    assert drain(session) == 3  # the log rows it read: the session's open, use and close
+    assert session.execute(sa.text("SELECT count(*) FROM radius_acct_log")).scalar() == 0
+
+
 def test_the_drain_never_compiles_with_jit(session):
     """The inbox's statistics often count rows long drained, which put the batch's DELETE above
     jit_above_cost: 12 ms of compiling a batch. Both functions run with JIT off, whatever the
