@@ -75,6 +75,7 @@ OPEN_SESSIONS = """
 # Accounting appends to radius_acct_log in its own commit; this turns the log into usage
 # counters, fair-usage crossings and session notices, one drainer at a time (migration 0002).
 DRAIN = "SELECT radbill_drain()"
+VACUUM_INBOX = "VACUUM (SKIP_LOCKED, TRUNCATE false) radius_acct_inbox"
 
 # Post-auth log, written in bulk by the module's background thread.
 POSTAUTH_COPY = ("COPY radpostauth (username, pass, reply, calledstationid, callingstationid, "

@@ -264,3 +264,16 @@ def test_acct_unique_session_id_is_what_the_stock_policy_makes(server, db):
         "select acctsessionid, acctuniqueid from radacct where acctsessionid = any(:s)"),
         {"s": list(cases)}).all())
     assert got == {session: expected for session, (_, expected) in cases.items()}
+
+
+def test_the_module_vacuums_the_inbox_as_it_drains(server, db):
+    """The inbox is a queue: between autovacuum's visits (about a minute) inserts could not
+    reuse the space of drained rows and every drain scanned a growing heap. The module's thread
+    vacuums it every 2 s (SKIP_LOCKED, without the truncation's exclusive lock)."""
+    def vacuums() -> int:
+        db.execute(sa.text("select pg_stat_clear_snapshot()"))
+        return db.execute(sa.text("select vacuum_count from pg_stat_user_tables "
+                                  "where relname = 'radius_acct_inbox'")).scalar()
+    before = vacuums()
+    Nas(server).send("Start", session="vac")
+    assert eventually(lambda: vacuums() > before, timeout=8, every=0.2)
