@@ -79,7 +79,9 @@ ACCEPTED = (("Auth-Type", ":=", "Accept"),)
 def pap_matches(req: dict[str, str], control: tuple) -> bool:
     """A PAP request whose password is the customer's clear-text one, compared as rlm_pap does
     (the bytes, in constant time). Anything else (CHAP, MS-CHAP, an NT hash only, a wrong
-    password) is left to FreeRADIUS' modules, as before."""
+    password) is left to FreeRADIUS' modules, as before. (rlm_python3 hands over a value as a C
+    string: a password sent with a NUL and more after it compares as its part before the NUL,
+    which rlm_pap would refuse; it takes knowing the password already.)"""
     sent = req.get("User-Password")
     if sent is None or not control or control[0][0] != "Cleartext-Password" or \
             "CHAP-Password" in req or "MS-CHAP-Challenge" in req:
@@ -96,7 +98,7 @@ def authorize(p):
     if d.verdict == policy.ACCEPT:
         if pap_matches(req, d.control):
             # the common case, whole here: one Python call a request instead of two (post-auth
-            # was ~25% of FreeRADIUS' CPU an accept), no pap, no tags for post-auth to read
+            # and pap were ~10 of FreeRADIUS' ~55 us an accept), no tags for post-auth to read
             _log(req, "Access-Accept", d.reason, d.customer_id)
             return OK, {"reply": d.reply, "config": ACCEPTED}
         # an accept is told by its reason alone: each pair handed back costs FreeRADIUS ~1 us
