@@ -82,7 +82,10 @@ POSTAUTH_COPY = ("COPY radpostauth (username, pass, reply, calledstationid, call
                  "authdate, class, reason) FROM STDIN")
 
 # Keeps the change triggers quiet for the bulk last-seen update: nothing authorize reads changed.
-QUIET = "SELECT set_config('radbill.quiet', 'on', true)"
+# And joins the batch to customers by primary key: with a few thousand ids the planner chose to
+# hash every customer (100,000: ~40 ms for 3,000 ids, against ~24 ms by index; EXPLAIN ANALYZE).
+QUIET = ("SELECT set_config('radbill.quiet', 'on', true), "
+         "set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true)")
 
 # Last seen, one statement per flush; never moves backwards.
 LAST_SEEN = """
