@@ -72,19 +72,21 @@ OPEN_SESSIONS = """
     SELECT acctuniqueid, lower(username), host(nasipaddress)
       FROM radacct WHERE acctstoptime IS NULL AND username IS NOT NULL"""
 
-# Accounting appends to radius_acct_log in its own commit; this turns the log into usage
-# counters, fair-usage crossings and session notices, one drainer at a time (migration 0002).
+# rlm_sql commits each accounting record into radius_acct_inbox; this applies the inbox to
+# radacct and turns what changed into usage counters, fair-usage crossings and session notices,
+# one drainer at a time, in one transaction (radbill/sql/radius_accounting.sql).
 DRAIN = "SELECT radbill_drain()"
+# sync.py: the inbox's dead rows gone every 2 s
 VACUUM_INBOX = "VACUUM (SKIP_LOCKED, TRUNCATE false) radius_acct_inbox"
 
 # Post-auth log, written in bulk by the module's background thread.
 POSTAUTH_COPY = ("COPY radpostauth (username, pass, reply, calledstationid, callingstationid, "
                  "authdate, class, reason) FROM STDIN")
 
-# Keeps the change triggers quiet for the bulk last-seen update: nothing authorize reads changed.
-# And joins the batch to customers by primary key: with a few thousand ids the planner chose to
-# hash every customer (100,000: ~40 ms for 3,000 ids, against ~24 ms by index; EXPLAIN ANALYZE).
-QUIET = ("SELECT set_config('radbill.quiet', 'on', true), "
+# For the bulk last-seen update, in its transaction: the change triggers stay quiet (nothing
+# authorize reads changed), and the batch joins customers by primary key (with a few thousand
+# ids the planner hashed every customer: 100,000, ~40 ms for 3,000 ids against ~24 by index).
+LAST_SEEN_SETUP = ("SELECT set_config('radbill.quiet', 'on', true), "
          "set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true)")
 
 # Last seen, one statement per flush; never moves backwards.

@@ -80,7 +80,7 @@ class PostAuthLog:
                     with conn.cursor().copy(Q.POSTAUTH_COPY) as copy:
                         copy.write("".join(rows))
                 if seen:
-                    conn.execute(Q.QUIET)
+                    conn.execute(Q.LAST_SEEN_SETUP)
                     ids = list(seen)
                     conn.execute(Q.LAST_SEEN, (ids, [stamp(seen[i]) for i in ids]))
         except BaseException:

@@ -163,17 +163,16 @@ def test_a_usage_counter_update_is_a_hot_update(session):
     conn = session.connection()
     assert conn.scalar(sa.text("SELECT reloptions FROM pg_class WHERE relname = 'usage_counters'")
                        ) == ["fillfactor=70"]
-    op = conn.scalar(sa.text("INSERT INTO operators (name, level, path) VALUES ('hot', 'group', "
-                             "'') RETURNING id"))
-    conn.execute(sa.text("UPDATE operators SET path = '/' || id || '/' WHERE id = :o"), {"o": op})
-    pkg = conn.scalar(sa.text("INSERT INTO packages (name, rate_down, rate_up, price) "
-                              "VALUES ('hot', 1000000, 1000000, 0) RETURNING id"))
-    conn.execute(sa.text(
+    from tests.support.factories import make_customer
+    first = make_customer(session, username="hot0")
+    session.flush()
+    conn.execute(sa.text(  # 999 more beside it, in bulk
         "INSERT INTO customers (username, password, operator_id, package_id) "
-        "SELECT 'hot' || i, 'pw', :o, :p FROM generate_series(1, 1000) i"), {"o": op, "p": pkg})
+        "SELECT 'hot' || i, 'pw', :o, :p FROM generate_series(1, 999) i"),
+        {"o": first.operator_id, "p": first.package_id})
     conn.execute(sa.text(
         "INSERT INTO usage_counters (customer_id, cycle_start, bytes_in, bytes_out, session_time) "
-        "SELECT id, current_date, 1, 1, 1 FROM customers WHERE operator_id = :o"), {"o": op})
+        "SELECT id, current_date, 1, 1, 1 FROM customers WHERE username LIKE 'hot%'"))
 
     def counts() -> tuple[int, int]:
         return conn.execute(sa.text(
