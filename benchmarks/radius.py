@@ -137,17 +137,16 @@ def reset(url: str) -> None:
             conn.execute(HISTORY.format(table=f"{STOCK_SCHEMA}.radacct"))
             conn.execute(f"VACUUM ANALYZE {STOCK_SCHEMA}.radacct, {STOCK_SCHEMA}.radpostauth,"
                          f" {STOCK_SCHEMA}.radcheck, {STOCK_SCHEMA}.radreply")
-        conn.execute("TRUNCATE radacct, radpostauth, usage_counters, outbox, radius_acct_log "
-                     "RESTART IDENTITY")
+        conn.execute("TRUNCATE radacct, radpostauth, usage_counters, outbox, radius_acct_log, "
+                     "customer_last_seen RESTART IDENTITY")
         conn.execute(HISTORY.format(table="radacct"))
         conn.execute("INSERT INTO radacct_keys (acctuniqueid, acctstarttime) "
                      "SELECT acctuniqueid, acctstarttime FROM radacct")
         # only the rows that need it: an UPDATE of over 1,000 rows changing nothing costs the
         # radius notice trigger a quadratic search for a real change (minutes at 100,000)
-        conn.execute("UPDATE customers SET status = 'active', last_seen_at = NULL "
-                     "WHERE status <> 'active' OR last_seen_at IS NOT NULL")
+        conn.execute("UPDATE customers SET status = 'active' WHERE status <> 'active'")
         conn.execute("VACUUM ANALYZE customers, radacct, radacct_keys, radpostauth, "
-                     "usage_counters")
+                     "usage_counters, customer_last_seen")
 
 
 def checkpoint(url: str) -> None:

@@ -85,7 +85,7 @@ upd AS (
 ), ch AS (
     SELECT u.id, u.username, u.operator_id, to_jsonb(o) AS before, to_jsonb(u) AS after,
            ARRAY(SELECT n.key FROM jsonb_each(to_jsonb(u)) n
-                  WHERE n.key NOT IN ('updated_at', 'last_seen_at')
+                  WHERE n.key <> 'updated_at'
                     AND n.value IS DISTINCT FROM to_jsonb(o) -> n.key ORDER BY n.key) AS changed
       FROM upd u JOIN old o ON o.id = u.id
 ), ev AS (

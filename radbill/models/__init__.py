@@ -1,7 +1,7 @@
 """Every table radbill knows: FreeRADIUS' stock ones and ours."""
 from radbill.models.base import Base
 from radbill.models.catalog import BillingProfile, IpPool, Package
-from radbill.models.customers import Customer, UsageCounter
+from radbill.models.customers import Customer, CustomerLastSeen, UsageCounter
 from radbill.models.events import CustomerTransition, Event, EventType
 from radbill.models.freeradius import (Nas, NasReload, RadAcct, RadAcctKey, RadCheck,
                                        RadGroupCheck, RadGroupReply, RadPostAuth, RadReply,

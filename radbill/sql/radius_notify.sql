@@ -82,15 +82,15 @@ END
 $fn$;
 
 -- The watched tables: the key column sent in the notice ('' to have the table reloaded whole),
--- then the columns whose change alone is not worth a notice (post-auth writes last_seen_at in
--- bulk). A trigger per event: INSERT, DELETE, UPDATE (with transition tables) and TRUNCATE.
+-- then the columns whose change alone is not worth a notice. A trigger per event: INSERT,
+-- DELETE, UPDATE (with transition tables) and TRUNCATE.
 DO $do$
 DECLARE
     w record;
     args text;
 BEGIN
     FOR w IN SELECT * FROM (VALUES
-            ('customers',     ARRAY['id', 'last_seen_at', 'updated_at']),
+            ('customers',     ARRAY['id', 'updated_at']),
             ('radreply',      ARRAY['username']),
             ('radusergroup',  ARRAY['username']),
             ('packages',      ARRAY['']),
